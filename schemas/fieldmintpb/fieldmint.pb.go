@@ -692,6 +692,61 @@ func (x *EpochClosed) GetClosedAtMs() int64 {
 	return 0
 }
 
+// The body of POST /v1/devices. The device proves it holds its key by signing
+// RegistrationBytes(device): "fieldmint/register/v1\n" followed by the
+// deterministic encoding of device with registered_at_ms and active unset.
+type Registration struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Device        *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Registration) Reset() {
+	*x = Registration{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Registration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Registration) ProtoMessage() {}
+
+func (x *Registration) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Registration.ProtoReflect.Descriptor instead.
+func (*Registration) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Registration) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *Registration) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_fieldmint_v1_fieldmint_proto protoreflect.FileDescriptor
 
 const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
@@ -745,7 +800,10 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
 	"\x06end_ms\x18\x03 \x01(\x03R\x05endMs\x12 \n" +
 	"\fclosed_at_ms\x18\x04 \x01(\x03R\n" +
-	"closedAtMs*\x9a\x01\n" +
+	"closedAtMs\"Z\n" +
+	"\fRegistration\x12,\n" +
+	"\x06device\x18\x01 \x01(\v2\x14.fieldmint.v1.DeviceR\x06device\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature*\x9a\x01\n" +
 	"\fResourceKind\x12\x1d\n" +
 	"\x19RESOURCE_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15RESOURCE_KIND_HOTSPOT\x10\x01\x12\x19\n" +
@@ -766,7 +824,7 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(*Location)(nil),        // 1: fieldmint.v1.Location
@@ -778,11 +836,12 @@ var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(*ValidReading)(nil),    // 7: fieldmint.v1.ValidReading
 	(*RejectedReading)(nil), // 8: fieldmint.v1.RejectedReading
 	(*EpochClosed)(nil),     // 9: fieldmint.v1.EpochClosed
-	nil,                     // 10: fieldmint.v1.Reading.MeasurementsEntry
+	(*Registration)(nil),    // 10: fieldmint.v1.Registration
+	nil,                     // 11: fieldmint.v1.Reading.MeasurementsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	10, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	11, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
 	1,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
 	2,  // 3: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
 	3,  // 4: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
@@ -791,11 +850,12 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	3,  // 7: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
 	2,  // 8: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
 	2,  // 9: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	5,  // 10: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -809,7 +869,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

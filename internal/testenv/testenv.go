@@ -1,0 +1,54 @@
+// Package testenv starts the real components tests run against: a kfake
+// Kafka cluster, a ClickHouse server process and an Ethereum dev chain, each
+// stopped by t.Cleanup.
+package testenv
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+)
+
+// Kafka starts an in-process kfake cluster on a free loopback port and
+// returns its seed brokers.
+func Kafka(t testing.TB, opts ...kfake.Opt) []string {
+	t.Helper()
+	opts = append([]kfake.Opt{kfake.NumBrokers(1), kfake.AllowAutoTopicCreation()}, opts...)
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// ClickHouse starts a ClickHouse server in a child process. The calling test
+// binary's TestMain must call chserver.ServeIfChild.
+func ClickHouse(t testing.TB) *chserver.Server {
+	t.Helper()
+	s, err := chserver.Start(context.Background(), chserver.Options{Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// ClickHouseConn starts a server and returns a migrated connection to a
+// fresh database.
+func ClickHouseConn(t testing.TB) (driver.Conn, clickhouse.Config) {
+	t.Helper()
+	s := ClickHouse(t)
+	cfg := clickhouse.Config{Addr: s.TCPAddr, Database: "fieldmint", Username: "default"}
+	conn, err := clickhouse.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, cfg
+}

@@ -1,0 +1,116 @@
+-- Every decided reading, valid or rejected, once. One table so that a batch is
+-- one INSERT: the Kafka offsets that make resuming exact are written in the
+-- same block as the data (see kafka_progress).
+CREATE TABLE IF NOT EXISTS readings
+(
+    device_id       String CODEC(ZSTD(1)),
+    seq             UInt64 CODEC(Delta, ZSTD(1)),
+    event_time      DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+    epoch           UInt64,
+    kind            LowCardinality(String),
+    owner           LowCardinality(String),
+    measurements    Map(LowCardinality(String), Int64),
+    lat_e7          Int32,
+    lon_e7          Int32,
+    received_at     DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+    status          LowCardinality(String),
+    reason          LowCardinality(String),
+    detail          String CODEC(ZSTD(1)),
+    score           UInt64,
+    kafka_topic     LowCardinality(String),
+    kafka_partition UInt32,
+    kafka_offset    UInt64
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(event_time)
+ORDER BY (kind, device_id, event_time, seq)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE VIEW IF NOT EXISTS rejections AS
+SELECT device_id, seq, event_time, epoch, kind, owner, reason, detail, measurements, lat_e7, lon_e7, received_at
+FROM readings WHERE status = 'rejected';
+
+-- Per-device, per-epoch contribution: summed on merge, so always query with sum().
+CREATE TABLE IF NOT EXISTS epoch_scores
+(
+    epoch     UInt64,
+    owner     LowCardinality(String),
+    device_id String,
+    score     UInt64,
+    readings  UInt64
+)
+ENGINE = SummingMergeTree
+ORDER BY (epoch, owner, device_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS epoch_scores_mv TO epoch_scores AS
+SELECT epoch, owner, device_id, sum(score) AS score, count() AS readings
+FROM readings WHERE status = 'valid'
+GROUP BY epoch, owner, device_id;
+
+-- How far the aggregator got in each Kafka partition, written by the same
+-- INSERT as the readings: where to resume, and the event-time watermark.
+CREATE TABLE IF NOT EXISTS kafka_progress
+(
+    kafka_topic     LowCardinality(String),
+    kafka_partition UInt32,
+    max_offset      SimpleAggregateFunction(max, UInt64),
+    watermark       SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+    updated_at      SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (kafka_topic, kafka_partition)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS kafka_progress_mv TO kafka_progress AS
+SELECT kafka_topic, kafka_partition,
+       max(kafka_offset) AS max_offset,
+       max(least(event_time, received_at)) AS watermark,
+       max(received_at) AS updated_at
+FROM readings
+GROUP BY kafka_topic, kafka_partition;
+
+-- Closed epochs, one row each.
+CREATE TABLE IF NOT EXISTS epochs
+(
+    epoch      UInt64,
+    start_time DateTime64(3, 'UTC'),
+    end_time   DateTime64(3, 'UTC'),
+    closed_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+ORDER BY epoch
+SETTINGS non_replicated_deduplication_window = 1000;
+
+-- Every account's leaf in an epoch's tree: its reward this epoch, its
+-- cumulative total and its proof.
+CREATE TABLE IF NOT EXISTS reward_leaves
+(
+    epoch      UInt64,
+    account    String,
+    score      UInt64,
+    amount     UInt256,
+    cumulative UInt256,
+    proof      Array(String)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (epoch, account)
+SETTINGS non_replicated_deduplication_window = 1000;
+
+-- One row per state change of an epoch's settlement (computed, posted); the
+-- latest wins.
+CREATE TABLE IF NOT EXISTS settlements
+(
+    epoch      UInt64,
+    root       String,
+    total      UInt256,
+    emission   UInt256,
+    accounts   UInt32,
+    status     LowCardinality(String),
+    tx_hash    String,
+    block      UInt64,
+    tree       String CODEC(ZSTD(3)),
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY epoch;
