@@ -1,0 +1,324 @@
+// Package ingest is the HTTP service devices post signed readings to. It
+// authenticates each reading against the device registry and answers 2xx only
+// after Kafka acknowledged the write (acks=all, idempotent producer), so a 2xx
+// means the reading cannot be lost.
+package ingest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/registry"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Reason codes of refused requests: stable, machine-readable, in the "code"
+// field of every error body.
+const (
+	CodeMalformed         = "MALFORMED"              // body does not decode, or a field is invalid
+	CodeUnsupportedMedia  = "UNSUPPORTED_MEDIA_TYPE" // Content-Type is neither protobuf nor JSON
+	CodeTooLarge          = "TOO_LARGE"              // body or batch above the configured limits
+	CodeEmptyBatch        = "EMPTY_BATCH"            // no readings
+	CodeUnknownDevice     = "UNKNOWN_DEVICE"         // device id not in the registry
+	CodeBadSignature      = "BAD_SIGNATURE"          // signature does not verify under the device key
+	CodeDeviceInactive    = "DEVICE_INACTIVE"        // device deactivated
+	CodeKindMismatch      = "KIND_MISMATCH"          // reading's kind differs from the registered one
+	CodeDeviceExists      = "DEVICE_EXISTS"          // registration conflicts with an existing device
+	CodeBadOwner          = "BAD_OWNER"              // owner is not an Ethereum address
+	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
+	CodeBrokerUnavailable = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
+)
+
+// Config of the ingest service.
+type Config struct {
+	Listen         string        `yaml:"listen" help:"HTTP listen address"`
+	MaxBodyBytes   int64         `yaml:"maxBodyBytes" help:"largest request body accepted"`
+	MaxBatch       int           `yaml:"maxBatch" help:"most readings in one request"`
+	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.MaxBodyBytes <= 0 || c.MaxBatch <= 0 || c.ProduceTimeout <= 0 {
+		return errors.New("ingest: maxBodyBytes, maxBatch and produceTimeout must be positive")
+	}
+	return nil
+}
+
+// Service is the ingest HTTP service.
+type Service struct {
+	cfg      Config
+	topics   kafka.Topics
+	producer *kgo.Client
+	reg      *registry.Registry
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New creates the service. It owns a producer and a registry reader.
+func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// kgo's defaults are what a 2xx promises: acks=all and an idempotent
+	// producer (no duplicates from internal retries).
+	producer, err := kgo.NewClient(append(kc.Opts(),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(2*time.Millisecond), // let concurrent requests share batches
+	)...)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := registry.New(kc, log)
+	if err != nil {
+		producer.Close()
+		return nil, err
+	}
+	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now}, nil
+}
+
+// Run syncs the registry, then serves until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.producer.Close()
+	defer s.reg.Close()
+	if err := s.reg.Sync(ctx); err != nil {
+		return err
+	}
+	go s.reg.Run(ctx)
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+	s.log.Info("ingest listening", "addr", ln.Addr().String(), "devices", s.reg.Len())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Handler returns the HTTP routes.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/readings", s.postReadings)
+	mux.HandleFunc("/v1/devices", s.postDevice)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	return mux
+}
+
+// Error is the JSON body of every refused request.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, code, format string, args ...any) {
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, Error{Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// decode reads the body as protobuf or JSON into m. It writes the error
+// response itself and reports whether decoding succeeded.
+func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message) bool {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		fail(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST")
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		mt = ""
+	}
+	var unmarshal func([]byte, proto.Message) error
+	switch mt {
+	case "application/x-protobuf", "application/protobuf", "application/octet-stream":
+		unmarshal = proto.Unmarshal
+	case "application/json":
+		unmarshal = protojson.Unmarshal
+	default:
+		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/x-protobuf or application/json, got %q", r.Header.Get("Content-Type"))
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "body exceeds %d bytes", s.cfg.MaxBodyBytes)
+		} else {
+			fail(w, http.StatusBadRequest, CodeMalformed, "reading body: %v", err)
+		}
+		return false
+	}
+	if err := unmarshal(body, m); err != nil {
+		fail(w, http.StatusBadRequest, CodeMalformed, "%s body does not decode: %v", mt, err)
+		return false
+	}
+	return true
+}
+
+var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// checkReading validates the fields every reading must have.
+func checkReading(rd *pb.Reading) error {
+	switch {
+	case rd == nil:
+		return errors.New("reading missing")
+	case !deviceIDPattern.MatchString(rd.DeviceId):
+		return errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+	case rd.Seq == 0:
+		return errors.New("seq must be positive")
+	case rd.EventTimeMs <= 0:
+		return errors.New("event_time_ms must be positive")
+	case pb.ResourceKind_name[int32(rd.Kind)] == "" || rd.Kind == pb.ResourceKind_RESOURCE_KIND_UNSPECIFIED:
+		return errors.New("kind must be a known resource kind")
+	case len(rd.Measurements) == 0:
+		return errors.New("at least one measurement is required")
+	}
+	return nil
+}
+
+// Accepted is the body of a successful POST /v1/readings.
+type Accepted struct {
+	Accepted int `json:"accepted"`
+}
+
+func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
+	var batch pb.ReadingBatch
+	if !s.decode(w, r, &batch) {
+		return
+	}
+	if len(batch.Readings) == 0 {
+		fail(w, http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
+		return
+	}
+	if len(batch.Readings) > s.cfg.MaxBatch {
+		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(batch.Readings), s.cfg.MaxBatch)
+		return
+	}
+	received := s.now().UnixMilli()
+	records := make([]*kgo.Record, len(batch.Readings))
+	for i, sr := range batch.Readings {
+		rd := sr.GetReading()
+		if err := checkReading(rd); err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
+			return
+		}
+		dev := s.reg.Get(rd.DeviceId)
+		switch {
+		case dev == nil:
+			fail(w, http.StatusUnauthorized, CodeUnknownDevice, "reading %d: device %q is not registered", i, rd.DeviceId)
+			return
+		case !dev.Active:
+			fail(w, http.StatusForbidden, CodeDeviceInactive, "reading %d: device %q is deactivated", i, rd.DeviceId)
+			return
+		case dev.Kind != rd.Kind:
+			fail(w, http.StatusBadRequest, CodeKindMismatch, "reading %d: device %q is registered as %s", i, rd.DeviceId, dev.Kind)
+			return
+		}
+		if err := pb.Verify(sr, ed25519.PublicKey(dev.PublicKey)); err != nil {
+			fail(w, http.StatusUnauthorized, CodeBadSignature, "reading %d: signature does not verify under device %q's key", i, rd.DeviceId)
+			return
+		}
+		value, err := proto.Marshal(&pb.RawReading{Signed: sr, Owner: dev.Owner, ReceivedAtMs: received})
+		if err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
+			return
+		}
+		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(rd.DeviceId), Value: value}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	defer cancel()
+	if err := s.producer.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
+		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not stored, retry: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Accepted{Accepted: len(records)})
+}
+
+func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
+	var reg pb.Registration
+	if !s.decode(w, r, &reg) {
+		return
+	}
+	d := reg.GetDevice()
+	switch {
+	case d == nil || !deviceIDPattern.MatchString(d.DeviceId):
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+		return
+	case len(d.PublicKey) != ed25519.PublicKeySize:
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.public_key must be a 32-byte ed25519 key")
+		return
+	case d.Kind == pb.ResourceKind_RESOURCE_KIND_UNSPECIFIED || pb.ResourceKind_name[int32(d.Kind)] == "":
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.kind must be a known resource kind")
+		return
+	case !common.IsHexAddress(d.Owner) || len(d.Owner) != 42:
+		fail(w, http.StatusBadRequest, CodeBadOwner, "device.owner must be a 0x-prefixed 20-byte hex address")
+		return
+	}
+	if err := pb.VerifyRegistration(&reg); err != nil {
+		fail(w, http.StatusUnauthorized, CodeBadSignature, "registration must be signed by the device key being registered")
+		return
+	}
+	dev := proto.Clone(d).(*pb.Device)
+	dev.Owner = common.HexToAddress(d.Owner).Hex()
+	dev.Active = true
+	if old := s.reg.Get(dev.DeviceId); old != nil {
+		if string(old.PublicKey) == string(dev.PublicKey) && old.Owner == dev.Owner && old.Kind == dev.Kind {
+			writeJSON(w, http.StatusOK, old) // retried registration: nothing to do
+			return
+		}
+		fail(w, http.StatusConflict, CodeDeviceExists, "device %q is already registered with another key, owner or kind", dev.DeviceId)
+		return
+	}
+	dev.RegisteredAtMs = s.now().UnixMilli()
+	value, _ := proto.Marshal(dev)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	defer cancel()
+	rec := &kgo.Record{Topic: s.topics.Devices, Key: []byte(dev.DeviceId), Value: value}
+	if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "device not stored, retry: %v", err)
+		return
+	}
+	s.reg.Put(dev)
+	s.log.Info("device registered", "device", dev.DeviceId, "kind", dev.Kind.String(), "owner", dev.Owner)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	b, _ := protojson.Marshal(dev)
+	w.Write(b)
+}

@@ -1,0 +1,95 @@
+// Package kafka holds what every stage shares about Kafka: the topic names,
+// client options and topic creation.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config says where Kafka is and how fieldmint's topics are named.
+type Config struct {
+	Brokers     []string `yaml:"brokers" help:"seed brokers, comma-separated host:port"`
+	TopicPrefix string   `yaml:"topicPrefix" help:"prefix of every topic name"`
+	Partitions  int32    `yaml:"partitions" help:"partitions of each topic when fieldmint creates it (the same for all reading topics)"`
+	Replication int16    `yaml:"replication" help:"replication factor of topics fieldmint creates (-1: broker default)"`
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("kafka: brokers are required")
+	}
+	if c.Partitions < 1 {
+		return errors.New("kafka: partitions must be at least 1")
+	}
+	return nil
+}
+
+// Topics are the topic names of one deployment.
+type Topics struct {
+	Devices  string // compacted device registry
+	Raw      string // readings accepted by ingest
+	Valid    string // readings that passed validation
+	Rejected string // readings refused by validation
+	Epochs   string // epoch-closed records
+}
+
+// Topics returns the prefixed topic names.
+func (c Config) Topics() Topics {
+	p := c.TopicPrefix
+	return Topics{Devices: p + "devices", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
+}
+
+// Opts returns the options every client starts from.
+func (c Config) Opts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Brokers...),
+		// Keys are device ids; the validators and aggregator rely on a device
+		// staying in one partition, and on valid/rejected partition p holding
+		// what came from raw partition p (they produce with ManualPartitioner).
+	}
+}
+
+// EnsureTopics creates fieldmint's topics if they do not exist. The reading
+// topics all get the same partition count so that partition p of each holds
+// the same devices.
+func EnsureTopics(ctx context.Context, c Config) error {
+	cl, err := kgo.NewClient(c.Opts()...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	t := c.Topics()
+	repl := c.Replication
+	if repl == 0 {
+		repl = -1
+	}
+	compact := "compact"
+	if err := create(ctx, adm, 1, repl, map[string]*string{"cleanup.policy": &compact}, t.Devices); err != nil {
+		return err
+	}
+	if err := create(ctx, adm, c.Partitions, repl, nil, t.Raw, t.Valid, t.Rejected); err != nil {
+		return err
+	}
+	return create(ctx, adm, 1, repl, nil, t.Epochs)
+}
+
+func create(ctx context.Context, adm *kadm.Client, partitions int32, repl int16, configs map[string]*string, topics ...string) error {
+	resp, err := adm.CreateTopics(ctx, partitions, repl, configs, topics...)
+	if err != nil {
+		return fmt.Errorf("kafka: create topics: %w", err)
+	}
+	for _, r := range resp.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("kafka: create topic %s: %w", r.Topic, r.Err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+// Package registry keeps the device registry in memory: every service reads
+// the compacted devices topic from the start and follows it.
+package registry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Registry is the in-memory view of the devices topic.
+type Registry struct {
+	mu      sync.RWMutex
+	devices map[string]*pb.Device
+	cl      *kgo.Client
+	cfg     kafka.Config
+	log     *slog.Logger
+}
+
+// New creates a registry reading cfg's devices topic.
+func New(cfg kafka.Config, log *slog.Logger) (*Registry, error) {
+	opts := append(cfg.Opts(),
+		kgo.ConsumeTopics(cfg.Topics().Devices),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{devices: map[string]*pb.Device{}, cl: cl, cfg: cfg, log: log}, nil
+}
+
+// Get returns the device, or nil.
+func (r *Registry) Get(id string) *pb.Device {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.devices[id]
+}
+
+// Len returns the number of devices known.
+func (r *Registry) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.devices)
+}
+
+// Put records a device this process itself wrote to the topic, so that it is
+// usable before the topic echoes it back.
+func (r *Registry) Put(d *pb.Device) {
+	r.mu.Lock()
+	r.devices[d.DeviceId] = d
+	r.mu.Unlock()
+}
+
+// Sync reads the topic up to its current end. Call it once before serving.
+func (r *Registry) Sync(ctx context.Context) error {
+	ends, err := kadm.NewClient(r.cl).ListEndOffsets(ctx, r.cfg.Topics().Devices)
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	for len(want) > 0 {
+		fs := r.cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.apply(fs)
+		fs.EachRecord(func(rec *kgo.Record) {
+			if end, ok := want[rec.Partition]; ok && rec.Offset+1 >= end {
+				delete(want, rec.Partition)
+			}
+		})
+	}
+	return nil
+}
+
+// Run follows the topic until ctx ends.
+func (r *Registry) Run(ctx context.Context) error {
+	for {
+		fs := r.cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.apply(fs)
+	}
+}
+
+// Close releases the client.
+func (r *Registry) Close() { r.cl.Close() }
+
+func (r *Registry) apply(fs kgo.Fetches) {
+	fs.EachError(func(t string, p int32, err error) {
+		r.log.Warn("registry fetch", "topic", t, "partition", p, "err", err)
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fs.EachRecord(func(rec *kgo.Record) {
+		if rec.Value == nil {
+			delete(r.devices, string(rec.Key))
+			return
+		}
+		d := &pb.Device{}
+		if err := proto.Unmarshal(rec.Value, d); err != nil {
+			r.log.Warn("registry: undecodable device record", "key", string(rec.Key), "err", err)
+			return
+		}
+		r.devices[d.DeviceId] = d
+	})
+}
