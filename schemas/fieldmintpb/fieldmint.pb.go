@@ -482,7 +482,8 @@ type ValidReading struct {
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
 	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
 	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
-	Score         uint64                 `protobuf:"varint,4,opt,name=score,proto3" json:"score,omitempty"` // contribution points this reading earns
+	Score         uint64                 `protobuf:"varint,4,opt,name=score,proto3" json:"score,omitempty"`        // contribution points this reading earns
+	Signature     []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -545,14 +546,22 @@ func (x *ValidReading) GetScore() uint64 {
 	return 0
 }
 
+func (x *ValidReading) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // A reading refused by a check (topic "readings.rejected").
 type RejectedReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
 	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
 	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
-	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"` // a code from the validators' catalog
-	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"` // the evidence, for analysts
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`       // a code from the validators' catalog
+	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`       // the evidence, for analysts
+	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -620,6 +629,13 @@ func (x *RejectedReading) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *RejectedReading) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
 }
 
 // Emitted once per epoch when every partition's watermark has passed its end
@@ -783,18 +799,20 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
-	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\"\x91\x01\n" +
+	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\"\xaf\x01\n" +
 	"\fValidReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x14\n" +
-	"\x05score\x18\x04 \x01(\x04R\x05score\"\xae\x01\n" +
+	"\x05score\x18\x04 \x01(\x04R\x05score\x12\x1c\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\"\xcc\x01\n" +
 	"\x0fRejectedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
-	"\x06detail\x18\x05 \x01(\tR\x06detail\"w\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"w\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +

@@ -1,0 +1,281 @@
+// Package validators decides every raw reading: valid, or rejected with one
+// reason code from the catalog in checks.go. Instances are stateless members
+// of one consumer group: the per-device history the checks need lives in
+// memory and is rebuilt from the valid topic when partitions are assigned.
+// Consume-decide-produce runs in Kafka transactions, so a crash neither loses
+// nor duplicates a decision.
+package validators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Config of a validator instance.
+type Config struct {
+	Group      string        `yaml:"group" help:"consumer group shared by all validator instances"`
+	InstanceID string        `yaml:"instanceId" help:"transactional id, unique per running instance (empty: hostname-pid)"`
+	MaxFuture  time.Duration `yaml:"maxFuture" help:"how far a reading's event time may be ahead of the ingest clock"`
+	MaxPast    time.Duration `yaml:"maxPast" help:"how far a reading's event time may be behind the ingest clock"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Group: "fieldmint-validators", MaxFuture: 2 * time.Minute, MaxPast: time.Hour}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Group == "" || c.MaxFuture <= 0 || c.MaxPast <= 0 {
+		return errors.New("validate: group, maxFuture and maxPast are required")
+	}
+	return nil
+}
+
+// Service is one validator instance.
+type Service struct {
+	cfg    Config
+	kc     kafka.Config
+	topics kafka.Topics
+	rules  map[pb.ResourceKind]KindRules
+	log    *slog.Logger
+
+	mu         sync.Mutex
+	checkers   map[int32]*Checker // per assigned partition
+	rebuildErr error              // set by the assignment callback; stops Run
+	// OnDecision, if set, is called for every committed decision (tests, metrics).
+	OnDecision func(r *pb.Reading, d Decision)
+}
+
+// New creates a validator instance.
+func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: DefaultRules(), log: log, checkers: map[int32]*Checker{}}, nil
+}
+
+// Run consumes until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	sess, err := kgo.NewGroupTransactSession(append(s.kc.Opts(),
+		kgo.TransactionalID("fieldmint-validator-"+s.cfg.InstanceID),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.topics.Raw),
+		// Only committed raw records, and never skip past an open transaction's offsets.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		// Output partition = input partition, so partition p of the valid
+		// topic is exactly the history of the devices of raw partition p.
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.revoked),
+	)...)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for {
+		fetches := sess.PollRecords(ctx, 5000)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		s.mu.Lock()
+		rerr := s.rebuildErr
+		s.mu.Unlock()
+		if rerr != nil {
+			return rerr
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			s.log.Warn("validator fetch", "topic", t, "partition", p, "err", err)
+		})
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		if err := s.process(ctx, sess, fetches); err != nil {
+			return err
+		}
+	}
+}
+
+type decided struct {
+	reading *pb.Reading
+	d       Decision
+}
+
+func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+	if err := sess.Begin(); err != nil {
+		return fmt.Errorf("validate: begin transaction: %w", err)
+	}
+	promise := kgo.AbortingFirstErrPromise(sess.Client())
+	var out []decided
+	s.mu.Lock()
+	fetches.EachRecord(func(rec *kgo.Record) {
+		c := s.checkers[rec.Partition]
+		if c == nil { // assigned while this fetch was in flight: cannot happen in a session, be safe
+			c = NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
+			s.checkers[rec.Partition] = c
+		}
+		value, topic, dec := s.decide(c, rec)
+		out = append(out, dec)
+		sess.Produce(ctx, &kgo.Record{Topic: topic, Partition: rec.Partition, Key: rec.Key, Value: value, Headers: rec.Headers}, promise.Promise())
+	})
+	s.mu.Unlock()
+	committed, err := sess.End(ctx, promise.Err() == nil)
+	s.mu.Lock()
+	for _, c := range s.checkers {
+		if committed {
+			c.Commit()
+		} else {
+			c.Abort()
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("validate: end transaction: %w", err)
+	}
+	if !committed {
+		s.log.Info("validate: transaction aborted, records will be decided again", "records", len(out), "produceErr", promise.Err())
+		return nil
+	}
+	if s.OnDecision != nil {
+		for _, d := range out {
+			s.OnDecision(d.reading, d.d)
+		}
+	}
+	return nil
+}
+
+func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) {
+	raw := &pb.RawReading{}
+	var d Decision
+	if err := proto.Unmarshal(rec.Value, raw); err != nil || raw.GetSigned().GetReading() == nil {
+		d = Decision{Reason: ReasonUndecodable, Detail: fmt.Sprintf("raw record at offset %d does not decode", rec.Offset)}
+		raw = &pb.RawReading{Signed: &pb.SignedReading{Reading: &pb.Reading{DeviceId: string(rec.Key)}}, ReceivedAtMs: rec.Timestamp.UnixMilli()}
+	} else {
+		d = c.Check(raw)
+	}
+	r := raw.Signed.Reading
+	var value []byte
+	topic := s.topics.Valid
+	if d.Reason == "" {
+		value, _ = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature})
+	} else {
+		topic = s.topics.Rejected
+		value, _ = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature})
+	}
+	return value, topic, decided{reading: r, d: d}
+}
+
+// assigned rebuilds the history of newly assigned partitions from the valid
+// topic before any of their records is decided.
+func (s *Service) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	parts := assigned[s.topics.Raw]
+	if len(parts) == 0 {
+		return
+	}
+	start := time.Now()
+	checkers, n, err := s.rebuild(ctx, parts)
+	if err != nil {
+		// Deciding without history would accept replays: stop rather than guess.
+		s.mu.Lock()
+		s.rebuildErr = fmt.Errorf("validate: rebuild history of partitions %v: %w", parts, err)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	for p, c := range checkers {
+		s.checkers[p] = c
+	}
+	s.mu.Unlock()
+	s.log.Info("validate: partitions assigned, history rebuilt", "partitions", parts, "validReadings", n, "took", time.Since(start).Round(time.Millisecond))
+}
+
+func (s *Service) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	s.mu.Lock()
+	for _, p := range revoked[s.topics.Raw] {
+		delete(s.checkers, p)
+	}
+	s.mu.Unlock()
+}
+
+// rebuild reads partitions of the valid topic from their start to their last
+// stable offset. Control records are kept so that the end is recognised even
+// when the log ends with a transaction marker.
+func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checker, int, error) {
+	checkers := map[int32]*Checker{}
+	for _, p := range parts {
+		checkers[p] = NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
+	}
+	offsets := map[int32]kgo.Offset{}
+	for _, p := range parts {
+		offsets[p] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(append(s.kc.Opts(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topics.Valid: offsets}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+	)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListCommittedOffsets(ctx, s.topics.Valid)
+	if err != nil {
+		return nil, 0, err
+	}
+	starts, err := adm.ListStartOffsets(ctx, s.topics.Valid)
+	if err != nil {
+		return nil, 0, err
+	}
+	want := map[int32]int64{}
+	for _, p := range parts {
+		end, _ := ends.Lookup(s.topics.Valid, p)
+		st, _ := starts.Lookup(s.topics.Valid, p)
+		if end.Offset > st.Offset {
+			want[p] = end.Offset
+		}
+	}
+	n := 0
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return nil, 0, ferr
+		}
+		fs.EachRecord(func(rec *kgo.Record) {
+			if !rec.Attrs.IsControl() {
+				v := &pb.ValidReading{}
+				if proto.Unmarshal(rec.Value, v) == nil && v.Reading != nil {
+					checkers[rec.Partition].remember(v.Reading, v.Signature)
+					n++
+				}
+			}
+			if end, ok := want[rec.Partition]; ok && rec.Offset+1 >= end {
+				delete(want, rec.Partition)
+			}
+		})
+	}
+	return checkers, n, nil
+}

@@ -1,0 +1,134 @@
+package validators
+
+import (
+	"context"
+	"crypto/ed25519"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+type harness struct {
+	kc   kafka.Config
+	prod *kgo.Client
+	key  ed25519.PrivateKey
+}
+
+func newHarness(t *testing.T) *harness {
+	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "v.", Partitions: 3}
+	if err := kafka.EnsureTopics(context.Background(), kc); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := kgo.NewClient(kc.Opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prod.Close)
+	_, key, _ := ed25519.GenerateKey(nil)
+	return &harness{kc: kc, prod: prod, key: key}
+}
+
+func (h *harness) send(t *testing.T, device string, seq uint64, temp int64) *pb.RawReading {
+	now := time.Now().UnixMilli()
+	s, _ := pb.Sign(&pb.Reading{DeviceId: device, Seq: seq, EventTimeMs: now, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": temp}}, h.key)
+	r := &pb.RawReading{Signed: s, Owner: "0x1", ReceivedAtMs: now}
+	h.sendRaw(t, device, r)
+	return r
+}
+
+func (h *harness) sendRaw(t *testing.T, device string, r *pb.RawReading) {
+	v, _ := proto.Marshal(r)
+	if err := h.prod.ProduceSync(context.Background(), &kgo.Record{Topic: h.kc.Topics().Raw, Key: []byte(device), Value: v}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run starts a validator and returns a channel of its committed decisions and a stop function.
+func (h *harness) run(t *testing.T, id string) (<-chan Decision, func()) {
+	cfg := DefaultConfig()
+	cfg.InstanceID = id
+	svc, err := New(cfg, h.kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan Decision, 1000)
+	svc.OnDecision = func(_ *pb.Reading, d Decision) { ch <- d }
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := svc.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	stop := func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return ch, stop
+}
+
+func next(t *testing.T, ch <-chan Decision) Decision {
+	t.Helper()
+	select {
+	case d := <-ch:
+		return d
+	case <-time.After(30 * time.Second):
+		t.Fatal("no decision within 30s")
+		return Decision{}
+	}
+}
+
+// count reads a topic to its end and returns its records per key.
+func (h *harness) count(t *testing.T, topic string) int {
+	cl, err := kgo.NewClient(append(h.kc.Opts(), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	n := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			return n
+		}
+		n += fs.NumRecords()
+	}
+}
+
+func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
+	h := newHarness(t)
+	ch, stop := h.run(t, "a")
+	accepted := h.send(t, "dev-1", 5, 21_000)
+	if d := next(t, ch); d.Reason != "" {
+		t.Fatalf("first reading rejected: %s", d.Reason)
+	}
+	h.send(t, "dev-1", 6, 99_000)
+	if d := next(t, ch); d.Reason != ReasonOutOfRange {
+		t.Fatalf("out of range reading: %q", d.Reason)
+	}
+	stop() // the instance dies; its memory is gone
+
+	ch2, _ := h.run(t, "b")
+	h.sendRaw(t, "dev-1", accepted) // the exact reading again
+	if d := next(t, ch2); d.Reason != ReasonDuplicate {
+		t.Fatalf("replayed accepted reading after restart: %q, want %s", d.Reason, ReasonDuplicate)
+	}
+	h.send(t, "dev-1", 4, 21_000)
+	if d := next(t, ch2); d.Reason != ReasonSequenceReplay {
+		t.Fatalf("older sequence after restart: %q", d.Reason)
+	}
+	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 1 || r != 3 {
+		t.Fatalf("valid %d rejected %d, want 1 and 3: every reading decided exactly once", v, r)
+	}
+}
