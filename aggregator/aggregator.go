@@ -1,0 +1,383 @@
+// Package aggregator writes decided readings into ClickHouse exactly once and
+// closes epochs by event-time watermark.
+//
+// Exactly once: every poll becomes one INSERT into the readings table, whose
+// rows carry their Kafka topic, partition and offset; a materialized view
+// keeps the highest offset per partition (kafka_progress) from the same
+// INSERT. On assignment the aggregator resumes after that offset, so an
+// INSERT that landed is never repeated, and a retried INSERT carries the same
+// insert_deduplication_token, so one that did land while we saw an error is
+// dropped by ClickHouse.
+//
+// Epochs: the watermark of a partition is the highest min(event time, ingest
+// time) written for it; an epoch closes once every active partition's
+// watermark has passed its end plus the allowed lateness. A valid reading for
+// a closed epoch is stored as rejected with reason LATE.
+package aggregator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// ReasonLate marks a valid reading that arrived after its epoch closed.
+const ReasonLate = "LATE"
+
+// Config of the aggregator.
+type Config struct {
+	Group           string        `yaml:"group" help:"consumer group of the aggregator"`
+	EpochLength     time.Duration `yaml:"epochLength" help:"length of a reward epoch (epoch n covers [n*len, (n+1)*len) of Unix time)"`
+	AllowedLateness time.Duration `yaml:"allowedLateness" help:"how long after an epoch's end its readings are still accepted"`
+	IdleTimeout     time.Duration `yaml:"idleTimeout" help:"a partition this far behind the freshest one does not hold epochs open"`
+	BatchSize       int           `yaml:"batchSize" help:"most readings per ClickHouse INSERT"`
+	FlushInterval   time.Duration `yaml:"flushInterval" help:"longest wait for a batch to fill"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Group: "fieldmint-aggregator", EpochLength: time.Hour, AllowedLateness: time.Minute, IdleTimeout: 5 * time.Minute, BatchSize: 50_000, FlushInterval: time.Second}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Group == "" || c.EpochLength < time.Millisecond || c.AllowedLateness < 0 || c.BatchSize <= 0 || c.FlushInterval <= 0 || c.IdleTimeout <= 0 {
+		return errors.New("aggregate: group, epochLength, batchSize, flushInterval and idleTimeout must be set, allowedLateness not negative")
+	}
+	return nil
+}
+
+// Epoch returns the epoch of an event time in Unix milliseconds.
+func (c Config) Epoch(ms int64) uint64 {
+	if ms < 0 {
+		return 0
+	}
+	return uint64(ms / c.EpochLength.Milliseconds())
+}
+
+// Service is an aggregator instance.
+type Service struct {
+	cfg           Config
+	kc            kafka.Config
+	topics        kafka.Topics
+	conn          driver.Conn
+	log           *slog.Logger
+	producer      *kgo.Client
+	closedThrough uint64 // every epoch <= this is closed
+	// OnEpochClosed, if set, is called after an epoch-closed record is written.
+	OnEpochClosed func(*pb.EpochClosed)
+}
+
+// New creates an aggregator writing to conn (a migrated ClickHouse connection).
+func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log}, nil
+}
+
+// Run consumes until ctx ends. Work cut short by ctx is not an error: it is
+// resumed from ClickHouse's offsets by the next run.
+func (s *Service) Run(ctx context.Context) error {
+	err := s.run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) run(ctx context.Context) error {
+	var err error
+	if s.producer, err = kgo.NewClient(s.kc.Opts()...); err != nil {
+		return err
+	}
+	defer s.producer.Close()
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM epochs").Scan(&s.closedThrough); err != nil {
+		return fmt.Errorf("aggregate: read closed epochs: %w", err)
+	}
+	if err := s.maybeClose(ctx); err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(append(s.kc.Opts(),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.topics.Valid, s.topics.Rejected),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// ClickHouse, not the group's committed offsets, says where to resume.
+		kgo.AdjustFetchOffsetsFn(s.resume),
+		// Offsets are committed only for lag monitoring, after each INSERT.
+		kgo.DisableAutoCommit(),
+		// A poll's records are inserted before partitions can move to another
+		// instance, so no two instances ever hold the same uninserted records.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxWait(s.cfg.FlushInterval),
+	)...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for {
+		fetches := cl.PollRecords(ctx, s.cfg.BatchSize)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			cl.AllowRebalance()
+			return nil
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
+		})
+		if n := fetches.NumRecords(); n > 0 {
+			if err := s.insert(ctx, fetches); err != nil {
+				cl.AllowRebalance()
+				return err
+			}
+			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+				s.log.Debug("aggregate: commit offsets (monitoring only)", "err", err)
+			}
+		}
+		cl.AllowRebalance()
+		if err := s.maybeClose(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// resume starts each newly assigned partition after the last offset that
+// ClickHouse holds for it.
+func (s *Service) resume(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset)
+		FROM kafka_progress WHERE kafka_topic IN (?, ?) GROUP BY kafka_topic, kafka_partition`, s.topics.Valid, s.topics.Rejected)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: read progress: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var topic string
+		var part uint32
+		var off uint64
+		if err := rows.Scan(&topic, &part, &off); err != nil {
+			return nil, err
+		}
+		if ps, ok := offsets[topic]; ok {
+			if _, ok := ps[int32(part)]; ok {
+				ps[int32(part)] = kgo.NewOffset().At(int64(off) + 1)
+			}
+		}
+	}
+	s.log.Info("aggregate: partitions assigned", "resume", fmt.Sprint(offsets))
+	return offsets, rows.Err()
+}
+
+type row struct {
+	deviceID     string
+	seq          uint64
+	eventTime    time.Time
+	epoch        uint64
+	kind         string
+	owner        string
+	measurements map[string]int64
+	lat, lon     int32
+	receivedAt   time.Time
+	status       string
+	reason       string
+	detail       string
+	score        uint64
+	topic        string
+	partition    uint32
+	offset       uint64
+}
+
+func (s *Service) toRow(rec *kgo.Record) row {
+	r := row{topic: rec.Topic, partition: uint32(rec.Partition), offset: uint64(rec.Offset)}
+	var rd *pb.Reading
+	var received int64
+	if rec.Topic == s.topics.Valid {
+		v := &pb.ValidReading{}
+		if err := proto.Unmarshal(rec.Value, v); err != nil || v.Reading == nil {
+			r.status, r.reason, r.detail = "rejected", "UNDECODABLE", "valid record does not decode"
+			v.Reading = &pb.Reading{DeviceId: string(rec.Key)}
+		} else {
+			r.status, r.score = "valid", v.Score
+		}
+		rd, received, r.owner = v.Reading, v.ReceivedAtMs, v.Owner
+	} else {
+		v := &pb.RejectedReading{}
+		if err := proto.Unmarshal(rec.Value, v); err != nil || v.Reading == nil {
+			v.Reading, v.Reason, v.Detail = &pb.Reading{DeviceId: string(rec.Key)}, "UNDECODABLE", "rejected record does not decode"
+		}
+		rd, received, r.owner = v.Reading, v.ReceivedAtMs, v.Owner
+		r.status, r.reason, r.detail = "rejected", v.Reason, v.Detail
+	}
+	r.deviceID, r.seq, r.kind, r.measurements = rd.DeviceId, rd.Seq, rd.Kind.String(), rd.Measurements
+	r.eventTime, r.receivedAt = time.UnixMilli(rd.EventTimeMs).UTC(), time.UnixMilli(received).UTC()
+	r.epoch = s.cfg.Epoch(rd.EventTimeMs)
+	r.lat, r.lon = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7()
+	if r.status == "valid" && r.epoch <= s.closedThrough {
+		r.status, r.reason, r.score = "rejected", ReasonLate, 0
+		r.detail = fmt.Sprintf("epoch %d closed (closed through %d)", r.epoch, s.closedThrough)
+	}
+	if r.measurements == nil {
+		r.measurements = map[string]int64{}
+	}
+	return r
+}
+
+// insert writes one poll's records as one INSERT, retrying with the same
+// deduplication token.
+func (s *Service) insert(ctx context.Context, fetches kgo.Fetches) error {
+	rows := make([]row, 0, fetches.NumRecords())
+	ranges := map[string][2]int64{}
+	fetches.EachRecord(func(rec *kgo.Record) {
+		rows = append(rows, s.toRow(rec))
+		k := rec.Topic + "/" + strconv.Itoa(int(rec.Partition))
+		rg, ok := ranges[k]
+		if !ok {
+			rg = [2]int64{rec.Offset, rec.Offset}
+		}
+		rg[0], rg[1] = min(rg[0], rec.Offset), max(rg[1], rec.Offset)
+		ranges[k] = rg
+	})
+	token := dedupToken(ranges)
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.insertOnce(ctx, rows, token); err == nil {
+			return nil
+		}
+		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", len(rows), "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(200<<attempt) * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("aggregate: insert %d rows: %w", len(rows), err)
+}
+
+func dedupToken(ranges map[string][2]int64) string {
+	keys := make([]string, 0, len(ranges))
+	for k := range ranges {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s:%d-%d;", k, ranges[k][0], ranges[k][1])
+	}
+	return "readings-" + hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *Service) insertOnce(ctx context.Context, rows []row, token string) error {
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{
+		"insert_deduplication_token": token,
+		// Deduplicate what the materialized views write, too.
+		"deduplicate_blocks_in_dependent_materialized_views": 1,
+	}))
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO readings")
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := batch.Append(r.deviceID, r.seq, r.eventTime, r.epoch, r.kind, r.owner, r.measurements, r.lat, r.lon,
+			r.receivedAt, r.status, r.reason, r.detail, r.score, r.topic, r.partition, r.offset); err != nil {
+			batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+// maybeClose closes every epoch the watermarks allow, in order.
+func (s *Service) maybeClose(ctx context.Context) error {
+	through, ok, err := s.closable(ctx)
+	if err != nil || !ok || through <= s.closedThrough {
+		return err
+	}
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM epoch_scores WHERE epoch > ? AND epoch <= ? ORDER BY epoch", s.closedThrough, through)
+	if err != nil {
+		return err
+	}
+	var epochs []uint64
+	for rows.Next() {
+		var e uint64
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return err
+		}
+		epochs = append(epochs, e)
+	}
+	rows.Close()
+	length := s.cfg.EpochLength.Milliseconds()
+	for _, e := range epochs {
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli()}
+		value, _ := proto.Marshal(ec)
+		// The record first: if we crash before the row below, the epoch is
+		// closed again on restart, and the settler ignores the repeat.
+		rec := &kgo.Record{Topic: s.topics.Epochs, Key: []byte(strconv.FormatUint(e, 10)), Value: value}
+		if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
+		}
+		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
+		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
+			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
+		}
+		s.log.Info("epoch closed", "epoch", e)
+		if s.OnEpochClosed != nil {
+			s.OnEpochClosed(ec)
+		}
+	}
+	s.closedThrough = through
+	return nil
+}
+
+// closable returns the highest epoch that the watermarks allow to close.
+func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
+	rows, err := s.conn.Query(ctx, `SELECT kafka_partition, max(watermark), max(updated_at)
+		FROM kafka_progress WHERE kafka_topic IN (?, ?) GROUP BY kafka_partition`, s.topics.Valid, s.topics.Rejected)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	type wm struct{ watermark, updated time.Time }
+	var parts []wm
+	var freshest time.Time
+	for rows.Next() {
+		var p uint32
+		var w wm
+		if err := rows.Scan(&p, &w.watermark, &w.updated); err != nil {
+			return 0, false, err
+		}
+		parts = append(parts, w)
+		if w.updated.After(freshest) {
+			freshest = w.updated
+		}
+	}
+	if err := rows.Err(); err != nil || len(parts) == 0 {
+		return 0, false, err
+	}
+	var low time.Time
+	for _, w := range parts {
+		if freshest.Sub(w.updated) > s.cfg.IdleTimeout {
+			continue // idle partition: does not hold epochs open
+		}
+		if low.IsZero() || w.watermark.Before(low) {
+			low = w.watermark
+		}
+	}
+	closedBefore := low.Add(-s.cfg.AllowedLateness).UnixMilli() / s.cfg.EpochLength.Milliseconds()
+	if closedBefore < 1 {
+		return 0, false, nil
+	}
+	return uint64(closedBefore - 1), true, nil
+}

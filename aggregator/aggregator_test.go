@@ -1,0 +1,181 @@
+package aggregator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+func TestMain(m *testing.M) {
+	chserver.ServeIfChild()
+	os.Exit(m.Run())
+}
+
+type env struct {
+	kc   kafka.Config
+	conn driver.Conn
+	prod *kgo.Client
+	cfg  Config
+}
+
+func newEnv(t *testing.T) *env {
+	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "a.", Partitions: 2}
+	if err := kafka.EnsureTopics(context.Background(), kc); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := testenv.ClickHouseConn(t)
+	prod, err := kgo.NewClient(append(kc.Opts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prod.Close)
+	cfg := DefaultConfig()
+	cfg.EpochLength = 10 * time.Second
+	cfg.AllowedLateness = time.Second
+	cfg.BatchSize = 7 // many small INSERTs, so a stop lands mid-stream
+	cfg.FlushInterval = 50 * time.Millisecond
+	return &env{kc: kc, conn: conn, prod: prod, cfg: cfg}
+}
+
+// sendValid writes a valid reading of device d with the given event time to partition p.
+func (e *env) sendValid(t *testing.T, p int32, d string, seq uint64, eventMs int64) {
+	v, _ := proto.Marshal(&pb.ValidReading{
+		Reading: &pb.Reading{DeviceId: d, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": 1}},
+		Owner:   "0xA", ReceivedAtMs: eventMs, Score: 1,
+	})
+	if err := e.prod.ProduceSync(context.Background(), &kgo.Record{Topic: e.kc.Topics().Valid, Partition: p, Key: []byte(d), Value: v}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) sendRejected(t *testing.T, p int32, d string, seq uint64, eventMs int64, reason string) {
+	v, _ := proto.Marshal(&pb.RejectedReading{
+		Reading: &pb.Reading{DeviceId: d, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER},
+		Owner:   "0xA", ReceivedAtMs: eventMs, Reason: reason, Detail: "x",
+	})
+	if err := e.prod.ProduceSync(context.Background(), &kgo.Record{Topic: e.kc.Topics().Rejected, Partition: p, Key: []byte(d), Value: v}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) start(t *testing.T) (*Service, func()) {
+	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := svc.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	stop := func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return svc, stop
+}
+
+func (e *env) count(t *testing.T, q string, args ...any) uint64 {
+	var n uint64
+	if err := e.conn.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) waitCount(t *testing.T, want uint64, q string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := e.count(t, q, args...)
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %d, want %d", q, n, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {
+	e := newEnv(t)
+	base := time.Now().Truncate(10 * time.Second).Add(-time.Minute).UnixMilli() // start of an epoch
+	const perRound = 60
+	seq := uint64(0)
+	sendRound := func(offsetMs int64) {
+		for i := 0; i < perRound; i++ {
+			seq++
+			dev := fmt.Sprintf("d%d", i%6)
+			if i%10 == 9 {
+				e.sendRejected(t, int32(i%2), dev, seq, base+offsetMs, "OUT_OF_RANGE")
+			} else {
+				e.sendValid(t, int32(i%2), dev, seq, base+offsetMs)
+			}
+		}
+	}
+	// Three rounds, the aggregator stopped and restarted in between.
+	_, stop := e.start(t)
+	sendRound(1000)
+	time.Sleep(150 * time.Millisecond)
+	stop()
+	sendRound(2000)
+	_, stop = e.start(t)
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	sendRound(3000)
+	e.start(t)
+	e.waitCount(t, 3*perRound, "SELECT count() FROM readings")
+	e.waitCount(t, 3*perRound*9/10, "SELECT count() FROM readings WHERE status = 'valid'")
+	e.waitCount(t, 3*perRound*9/10, "SELECT sum(score) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
+	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
+		t.Fatalf("%d Kafka records stored twice", n)
+	}
+
+	// Readings 12 s later move every partition's watermark past the epoch's
+	// end plus lateness: the epoch closes, and a late reading for it is LATE.
+	e.sendValid(t, 0, "d0", 1000, base+12_000)
+	e.sendValid(t, 1, "d1", 1001, base+12_000)
+	e.waitCount(t, 1, "SELECT count() FROM epochs WHERE epoch = ?", uint64(base/10_000))
+	e.sendValid(t, 0, "d0", 1002, base+5_000)
+	e.waitCount(t, 1, "SELECT count() FROM rejections WHERE reason = 'LATE' AND epoch = ?", uint64(base/10_000))
+	e.waitCount(t, 3*perRound*9/10, "SELECT sum(score) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
+}
+
+// A retried INSERT (same token) is stored once, in the table and in the views.
+func TestRetriedInsertIsDeduplicated(t *testing.T) {
+	e := newEnv(t)
+	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	rows := []row{{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", score: 3, topic: "a.readings.valid", offset: 5}}
+	for i := 0; i < 3; i++ {
+		if err := svc.insertOnce(context.Background(), rows, "tok-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.count(t, "SELECT count() FROM readings"); n != 1 {
+		t.Fatalf("readings: %d rows after 3 retries, want 1", n)
+	}
+	if n := e.count(t, "SELECT sum(score) FROM epoch_scores WHERE epoch = 7"); n != 3 {
+		t.Fatalf("epoch_scores: score %d after 3 retries, want 3", n)
+	}
+}
