@@ -1,0 +1,111 @@
+// Package chain holds what the settler, the claim command and the dev stack
+// share about Ethereum: keys, transactors and contract deployment.
+package chain
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/bindings/token"
+)
+
+// ErrBadKey is returned for an unusable private key. It never contains the key.
+var ErrBadKey = errors.New("private key must be 32 bytes of hex (64 hex digits, optional 0x)")
+
+// ParseKey parses a hex private key. Errors never echo the input.
+func ParseKey(s string) (*ecdsa.PrivateKey, error) {
+	k, err := crypto.HexToECDSA(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	if err != nil {
+		return nil, ErrBadKey
+	}
+	return k, nil
+}
+
+// Address returns the address of a key.
+func Address(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
+
+// Transactor returns signing options for key on the chain client is connected to.
+func Transactor(ctx context.Context, client *ethclient.Client, key *ecdsa.PrivateKey) (*bind.TransactOpts, error) {
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chain id: %w", err)
+	}
+	opts := bind.NewKeyedTransactor(key, id)
+	opts.Context = ctx
+	return opts, nil
+}
+
+// Send sends a transaction and waits until it is mined successfully.
+func Send(ctx context.Context, client *ethclient.Client, c *bind.BoundContract, opts *bind.TransactOpts, data []byte) (*types.Receipt, error) {
+	tx, err := bind.Transact(c, opts, data)
+	if err != nil {
+		return nil, err
+	}
+	receipt, err := bind.WaitMined(ctx, client, tx.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("waiting for %s: %w", tx.Hash().Hex(), err)
+	}
+	if receipt.Status != types.ReceiptStatusSuccessful {
+		return receipt, fmt.Errorf("transaction %s reverted", tx.Hash().Hex())
+	}
+	return receipt, nil
+}
+
+// Contracts are the addresses of one deployment.
+type Contracts struct {
+	Token       common.Address `json:"token"`
+	Distributor common.Address `json:"distributor"`
+}
+
+// Deploy deploys the reward token and the distributor, with poster as the
+// root-posting key, and gives the distributor the whole pool.
+func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.PrivateKey, poster common.Address, pool *big.Int) (Contracts, error) {
+	opts, err := Transactor(ctx, client, deployer)
+	if err != nil {
+		return Contracts{}, err
+	}
+	// The distributor's address is known before it exists (deployer's nonce
+	// + 1), so the token can mint the pool straight to it.
+	nonce, err := client.PendingNonceAt(ctx, opts.From)
+	if err != nil {
+		return Contracts{}, err
+	}
+	distAddr := crypto.CreateAddress(opts.From, nonce+1)
+	tokAddr, tx, err := bind.DeployContract(opts, common.FromHex(token.RewardTokenMetaData.Bin), client,
+		token.NewRewardToken().PackConstructor("fieldmint Reward", "FMNT", distAddr, pool))
+	if err != nil {
+		return Contracts{}, fmt.Errorf("deploy token: %w", err)
+	}
+	if _, err := bind.WaitDeployed(ctx, client, tx.Hash()); err != nil {
+		return Contracts{}, fmt.Errorf("deploy token: %w", err)
+	}
+	addr, tx, err := bind.DeployContract(opts, common.FromHex(distributor.RewardsDistributorMetaData.Bin), client,
+		distributor.NewRewardsDistributor().PackConstructor(tokAddr, poster))
+	if err != nil {
+		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
+	}
+	if _, err := bind.WaitDeployed(ctx, client, tx.Hash()); err != nil {
+		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
+	}
+	if addr != distAddr {
+		return Contracts{}, fmt.Errorf("distributor deployed at %s, expected %s: was the deployer used concurrently?", addr, distAddr)
+	}
+	return Contracts{Token: tokAddr, Distributor: addr}, nil
+}
+
+// TokenBalance returns account's balance of the reward token.
+func TokenBalance(ctx context.Context, client *ethclient.Client, tok, account common.Address) (*big.Int, error) {
+	t := token.NewRewardToken()
+	return bind.Call(t.Instance(client, tok), &bind.CallOpts{Context: ctx}, t.PackBalanceOf(account), t.UnpackBalanceOf)
+}

@@ -1,0 +1,356 @@
+// Package settler turns closed epochs into money: it splits each epoch's
+// emission over owners by score, adds the parts to cumulative totals, builds
+// the OpenZeppelin-compatible Merkle tree, stores leaves, proofs and tree in
+// ClickHouse, posts the root to the RewardsDistributor and serves proofs.
+package settler
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sort"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+)
+
+// Config of the settler.
+type Config struct {
+	Group            string `yaml:"group" help:"consumer group of the settler"`
+	RPC              string `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
+	Distributor      string `yaml:"distributor" help:"RewardsDistributor contract address"`
+	PosterKey        string `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable)" secret:"true"`
+	EmissionPerEpoch string `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
+	APIListen        string `yaml:"apiListen" help:"listen address of the proof API"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081"}
+}
+
+// Validate checks the configuration without echoing secrets.
+func (c Config) Validate() error {
+	if e, ok := new(big.Int).SetString(c.EmissionPerEpoch, 10); !ok || e.Sign() <= 0 {
+		return errors.New("settle: emissionPerEpoch must be a positive decimal integer")
+	}
+	if !common.IsHexAddress(c.Distributor) {
+		return errors.New("settle: distributor must be a contract address")
+	}
+	if _, err := chain.ParseKey(c.PosterKey); err != nil {
+		return fmt.Errorf("settle: posterKey: %w", err)
+	}
+	return nil
+}
+
+// Settled summarizes one settled epoch.
+type Settled struct {
+	Epoch     uint64
+	Accepted  uint64
+	Rejected  map[string]uint64 // by reason
+	Emission  *big.Int
+	Accounts  int
+	Root      common.Hash
+	Tx        common.Hash
+	Block     uint64
+	Recovered bool // the root was already on chain (a crash after posting)
+}
+
+// Service is the settler.
+type Service struct {
+	cfg      Config
+	kc       kafka.Config
+	conn     driver.Conn
+	client   *ethclient.Client
+	key      *ecdsa.PrivateKey
+	dist     *bind.BoundContract
+	distABI  *distributor.RewardsDistributor
+	emission *big.Int
+	chainID  *big.Int
+	log      *slog.Logger
+	// OnSettled, if set, is called after each epoch is settled.
+	OnSettled func(Settled)
+}
+
+// New creates the settler. conn is a migrated ClickHouse connection.
+func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	key, _ := chain.ParseKey(cfg.PosterKey)
+	client, err := ethclient.DialContext(ctx, cfg.RPC)
+	if err != nil {
+		return nil, fmt.Errorf("settle: dial %s: %w", cfg.RPC, err)
+	}
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("settle: chain id from %s: %w", cfg.RPC, err)
+	}
+	emission, _ := new(big.Int).SetString(cfg.EmissionPerEpoch, 10)
+	d := distributor.NewRewardsDistributor()
+	return &Service{cfg: cfg, kc: kc, conn: conn, client: client, key: key, emission: emission, chainID: id, log: log,
+		distABI: d, dist: d.Instance(client, common.HexToAddress(cfg.Distributor))}, nil
+}
+
+// Run settles every epoch-closed record until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	cl, err := kgo.NewClient(append(s.kc.Opts(),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.kc.Topics().Epochs),
+		kgo.DisableAutoCommit(), // an epoch's offset is committed once it is settled
+		kgo.BlockRebalanceOnPoll(),
+	)...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for {
+		fetches := cl.PollFetches(ctx)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachError(func(t string, p int32, err error) { s.log.Warn("settle fetch", "topic", t, "err", err) })
+		var ferr error
+		fetches.EachRecord(func(rec *kgo.Record) {
+			if ferr != nil {
+				return
+			}
+			ec := &pb.EpochClosed{}
+			if err := proto.Unmarshal(rec.Value, ec); err != nil {
+				s.log.Error("settle: undecodable epoch-closed record, skipped", "offset", rec.Offset, "err", err)
+				return
+			}
+			ferr = s.Settle(ctx, ec.Epoch)
+		})
+		if ferr != nil {
+			cl.AllowRebalance()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return ferr
+		}
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("settle: commit offsets", "err", err)
+		}
+		cl.AllowRebalance()
+	}
+}
+
+// Settle settles one epoch. It is idempotent: an epoch already posted is
+// skipped, and a root found on chain without a record here is adopted after
+// checking it equals the recomputed one.
+func (s *Service) Settle(ctx context.Context, epoch uint64) error {
+	var status string
+	_ = s.conn.QueryRow(ctx, "SELECT status FROM settlements FINAL WHERE epoch = ?", epoch).Scan(&status)
+	if status == "posted" {
+		s.log.Info("settle: epoch already posted", "epoch", epoch)
+		return nil
+	}
+	tree, leaves, err := s.compute(ctx, epoch)
+	if err != nil {
+		return err
+	}
+	if tree == nil {
+		s.log.Info("settle: epoch has no scores, nothing to pay", "epoch", epoch)
+		return nil
+	}
+	dump, _ := json.Marshal(tree)
+	total := new(big.Int)
+	for _, l := range leaves {
+		total.Add(total, l.cumulative)
+	}
+	if err := s.store(ctx, epoch, tree, leaves); err != nil {
+		return err
+	}
+	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "computed", common.Hash{}, 0, string(dump)); err != nil {
+		return err
+	}
+	out := Settled{Epoch: epoch, Emission: s.emission, Accounts: len(leaves), Root: tree.Root()}
+	call := &bind.CallOpts{Context: ctx}
+	onChain, err := bind.Call(s.dist, call, s.distABI.PackEpoch(), s.distABI.UnpackEpoch)
+	if err != nil {
+		return fmt.Errorf("settle: read distributor epoch: %w", err)
+	}
+	switch {
+	case onChain > epoch:
+		return fmt.Errorf("settle: distributor is at epoch %d, past %d: refusing to post an older root", onChain, epoch)
+	case onChain == epoch:
+		root, err := bind.Call(s.dist, call, s.distABI.PackRoot(), s.distABI.UnpackRoot)
+		if err != nil {
+			return err
+		}
+		if common.Hash(root) != tree.Root() {
+			return fmt.Errorf("settle: epoch %d on chain has root %x, recomputed %s", epoch, root, tree.Root())
+		}
+		out.Recovered = true
+	default:
+		opts, err := chain.Transactor(ctx, s.client, s.key)
+		if err != nil {
+			return err
+		}
+		receipt, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackPostRoot(epoch, tree.Root(), total))
+		if err != nil {
+			return fmt.Errorf("settle: post root of epoch %d: %w", epoch, err)
+		}
+		out.Tx, out.Block = receipt.TxHash, receipt.BlockNumber.Uint64()
+	}
+	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "posted", out.Tx, out.Block, string(dump)); err != nil {
+		return err
+	}
+	out.Accepted, out.Rejected, err = s.counts(ctx, epoch)
+	if err != nil {
+		return err
+	}
+	s.log.Info("settle: root posted", "epoch", epoch, "root", out.Root.Hex(), "tx", out.Tx.Hex(), "accounts", out.Accounts)
+	if s.OnSettled != nil {
+		s.OnSettled(out)
+	}
+	return nil
+}
+
+type leaf struct {
+	account    common.Address
+	score      uint64
+	amount     *big.Int
+	cumulative *big.Int
+	proof      []string
+}
+
+// compute derives the epoch's leaves from ClickHouse alone: the scores of the
+// epoch and the cumulative totals of the last posted epoch before it.
+func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []leaf, error) {
+	rows, err := s.conn.Query(ctx, `SELECT owner, sum(score) FROM epoch_scores WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0`, epoch)
+	if err != nil {
+		return nil, nil, err
+	}
+	var scores []Score
+	for rows.Next() {
+		var owner string
+		var score uint64
+		if err := rows.Scan(&owner, &score); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if !common.IsHexAddress(owner) {
+			s.log.Warn("settle: score of a non-address owner ignored", "owner", owner)
+			continue
+		}
+		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
+	}
+	rows.Close()
+	shares, err := Split(s.emission, scores)
+	if err != nil || len(shares) == 0 {
+		return nil, nil, err
+	}
+	byAccount := map[common.Address]*leaf{}
+	prev, err := s.conn.Query(ctx, `SELECT account, cumulative FROM reward_leaves FINAL
+		WHERE epoch = (SELECT max(epoch) FROM settlements FINAL WHERE status = 'posted' AND epoch < ?)`, epoch)
+	if err != nil {
+		return nil, nil, err
+	}
+	for prev.Next() {
+		var account string
+		var cum big.Int
+		if err := prev.Scan(&account, &cum); err != nil {
+			prev.Close()
+			return nil, nil, err
+		}
+		a := common.HexToAddress(account)
+		byAccount[a] = &leaf{account: a, amount: new(big.Int), cumulative: new(big.Int).Set(&cum)}
+	}
+	prev.Close()
+	for _, sh := range shares {
+		l := byAccount[sh.Account]
+		if l == nil {
+			l = &leaf{account: sh.Account, amount: new(big.Int), cumulative: new(big.Int)}
+			byAccount[sh.Account] = l
+		}
+		l.score, l.amount = sh.Score, sh.Amount
+		l.cumulative.Add(l.cumulative, sh.Amount)
+	}
+	leaves := make([]leaf, 0, len(byAccount))
+	for _, l := range byAccount {
+		leaves = append(leaves, *l)
+	}
+	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].account[:], leaves[j].account[:]) < 0 })
+	rewards := make([]merkle.Reward, len(leaves))
+	for i, l := range leaves {
+		rewards[i] = merkle.Reward{Account: l.account, Amount: l.cumulative}
+	}
+	tree, err := merkle.OfRewards(rewards)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range leaves {
+		for _, p := range tree.Proof(i) {
+			leaves[i].proof = append(leaves[i].proof, p.Hex())
+		}
+	}
+	return tree, leaves, nil
+}
+
+func (s *Service) store(ctx context.Context, epoch uint64, tree *merkle.Tree, leaves []leaf) error {
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("leaves-%d-%s", epoch, tree.Root().Hex())}))
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO reward_leaves")
+	if err != nil {
+		return err
+	}
+	for _, l := range leaves {
+		if err := batch.Append(epoch, l.account.Hex(), l.score, l.amount, l.cumulative, l.proof); err != nil {
+			batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, total *big.Int, accounts int, status string, tx common.Hash, block uint64, tree string) error {
+	txHex := ""
+	if tx != (common.Hash{}) {
+		txHex = tx.Hex()
+	}
+	return s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
+		epoch, root.Hex(), total, s.emission, uint32(accounts), status, txHex, block, tree)
+}
+
+func (s *Service) counts(ctx context.Context, epoch uint64) (uint64, map[string]uint64, error) {
+	rows, err := s.conn.Query(ctx, "SELECT status, reason, count() FROM readings WHERE epoch = ? GROUP BY status, reason", epoch)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var accepted uint64
+	rejected := map[string]uint64{}
+	for rows.Next() {
+		var status, reason string
+		var n uint64
+		if err := rows.Scan(&status, &reason, &n); err != nil {
+			return 0, nil, err
+		}
+		if status == "valid" {
+			accepted += n
+		} else {
+			rejected[reason] += n
+		}
+	}
+	return accepted, rejected, rows.Err()
+}
+
+// Close releases the RPC client.
+func (s *Service) Close() { s.client.Close() }
