@@ -2,11 +2,7 @@ package merkle
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"math/big"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -82,61 +78,6 @@ func TestEdgeCases(t *testing.T) {
 	}
 	if len(one.Proof(0)) != 0 || one.Root() != one.nodes[0] {
 		t.Fatal("single-leaf tree: root must be the leaf and the proof empty")
-	}
-}
-
-// TestCompatibleWithOpenZeppelinJS loads a 1,000-leaf dump in
-// @openzeppelin/merkle-tree (node), which re-hashes every leaf, and checks
-// that it finds the same root and accepts every proof.
-func TestCompatibleWithOpenZeppelinJS(t *testing.T) {
-	modules, _ := filepath.Abs("../../schemas/contracts/node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "@openzeppelin", "merkle-tree")); err != nil {
-		t.Fatal("@openzeppelin/merkle-tree is not installed: run `make deps`")
-	}
-	rewards := randomRewards(t, 1000)
-	tree, err := OfRewards(rewards)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	dump, _ := json.Marshal(tree)
-	os.WriteFile(filepath.Join(dir, "dump.json"), dump, 0o644)
-	proofs := make([][]string, len(rewards))
-	for i := range rewards {
-		for _, p := range tree.Proof(i) {
-			proofs[i] = append(proofs[i], p.Hex())
-		}
-	}
-	pj, _ := json.Marshal(proofs)
-	os.WriteFile(filepath.Join(dir, "proofs.json"), pj, 0o644)
-	script := `
-const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
-const fs = require("fs");
-const tree = StandardMerkleTree.load(JSON.parse(fs.readFileSync(process.argv[1] + "/dump.json")));
-tree.validate();
-const proofs = JSON.parse(fs.readFileSync(process.argv[1] + "/proofs.json"));
-let i = 0, bad = 0;
-for (const [, v] of tree.entries()) {
-  if (!StandardMerkleTree.verify(tree.root, ["address", "uint256"], v, proofs[i])) bad++;
-  i++;
-}
-console.log(JSON.stringify({ root: tree.root, n: i, bad }));
-`
-	cmd := exec.Command("node", "-e", script, dir)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
-	var res struct {
-		Root   string
-		N, Bad int
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("node output %q: %v", out, err)
-	}
-	if res.Root != tree.Root().Hex() || res.N != 1000 || res.Bad != 0 {
-		t.Fatalf("OpenZeppelin JS: %+v, want root %s, 1000 leaves, 0 bad proofs", res, tree.Root().Hex())
 	}
 }
 
