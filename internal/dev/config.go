@@ -1,0 +1,172 @@
+// Package dev composes the roles: the configuration of every role, a runner
+// per role, and the embedded stack behind `fieldmint dev` (kfake, a
+// ClickHouse server process, a dev chain with the contracts, a simulated
+// fleet) that the end-to-end tests run on too.
+package dev
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/ingest"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/validators"
+)
+
+// Config is the whole configuration; each command uses some sections.
+type Config struct {
+	Log        LogConfig         `yaml:"log"`
+	Kafka      kafka.Config      `yaml:"kafka"`
+	ClickHouse clickhouse.Config `yaml:"clickhouse"`
+	Ingest     ingest.Config     `yaml:"ingest"`
+	Validate   validators.Config `yaml:"validate"`
+	Aggregate  aggregator.Config `yaml:"aggregate"`
+	Settle     settler.Config    `yaml:"settle"`
+	Dev        Options           `yaml:"dev"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level" help:"log level: debug, info, warn, error"`
+	Format string `yaml:"format" help:"log format: text or json"`
+}
+
+// Options of the embedded dev stack.
+type Options struct {
+	DataDir      string        `yaml:"dataDir" help:"where the dev stack keeps its state (Kafka log, ClickHouse, chain)"`
+	KafkaPort    int           `yaml:"kafkaPort" help:"port of the embedded Kafka broker"`
+	CHTCPPort    int           `yaml:"clickhouseTCPPort" help:"ClickHouse native protocol port"`
+	CHHTTPPort   int           `yaml:"clickhouseHTTPPort" help:"ClickHouse HTTP port"`
+	RPCPort      int           `yaml:"rpcPort" help:"dev chain JSON-RPC port"`
+	Devices      int           `yaml:"devices" help:"simulated devices (0: no fleet)"`
+	Owners       int           `yaml:"owners" help:"simulated owners the devices belong to"`
+	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
+	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
+}
+
+// Defaults returns the configuration of a single machine deployment.
+func Defaults() Config {
+	return Config{
+		Log:        LogConfig{Level: "info", Format: "text"},
+		Kafka:      kafka.Config{Brokers: []string{"127.0.0.1:9092"}, TopicPrefix: "fieldmint.", Partitions: 4},
+		ClickHouse: clickhouse.Config{Addr: "127.0.0.1:9000", Database: "fieldmint", Username: "default"},
+		Ingest:     ingest.DefaultConfig(),
+		Validate:   validators.DefaultConfig(),
+		Aggregate:  aggregator.DefaultConfig(),
+		Settle:     settler.DefaultConfig(),
+		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
+			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second},
+	}
+}
+
+// DevDefaults are Defaults with short epochs, so that a newcomer sees roots
+// posted within two minutes.
+func DevDefaults() Config {
+	c := Defaults()
+	c.Log.Level = "warn"
+	c.Aggregate.EpochLength = 30 * time.Second
+	c.Aggregate.AllowedLateness = 5 * time.Second
+	c.Aggregate.IdleTimeout = 30 * time.Second
+	c.Aggregate.FlushInterval = 500 * time.Millisecond
+	return c
+}
+
+// Logger builds the logger the configuration asks for.
+func (c LogConfig) Logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.Format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log.format must be text or json, got %q", c.Format)
+}
+
+// RunIngest runs the ingest role until ctx ends.
+func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+		return err
+	}
+	s, err := ingest.New(c.Ingest, c.Kafka, log)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+// RunValidate runs a validator instance until ctx ends.
+func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+		return err
+	}
+	s, err := validators.New(c.Validate, c.Kafka, log)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+// RunAggregate runs the aggregator until ctx ends.
+func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+		return err
+	}
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+// RunSettle runs the settler and its proof API until ctx ends.
+func RunSettle(ctx context.Context, c Config, log *slog.Logger, onSettled func(settler.Settled)) error {
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+		return err
+	}
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	s, err := settler.New(ctx, c.Settle, c.Kafka, conn, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	s.OnSettled = onSettled
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.NewAPI().Serve(ctx, c.Settle.APIListen) })
+	g.Go(func() error { return s.Run(ctx) })
+	return g.Wait()
+}

@@ -1,0 +1,148 @@
+package dev
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/fleet"
+	"github.com/fieldmint/fieldmint/settler"
+)
+
+// Run is `fieldmint dev`: the whole pipeline in one process on the embedded
+// stack, with a simulated fleet, printing one line per settled epoch to out.
+func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
+	started := time.Now()
+	fmt.Fprintf(out, "fieldmint dev: starting Kafka, ClickHouse and a dev chain in %s ...\n", cfg.Dev.DataDir)
+	s, err := StartStack(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c := s.Config
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return RunIngest(gctx, c, log) })
+	g.Go(func() error { return RunValidate(gctx, c, log) })
+	g.Go(func() error { return RunAggregate(gctx, c, log) })
+	g.Go(func() error {
+		return RunSettle(gctx, c, log, func(st settler.Settled) {
+			fmt.Fprintln(out, FormatSettled(st, time.Since(started)))
+		})
+	})
+	info := s.Info()
+	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
+		return g.Wait()
+	}
+	raw, _ := json.MarshalIndent(info, "", "  ")
+	infoPath := filepath.Join(cfg.Dev.DataDir, "dev.json")
+	if err := os.WriteFile(infoPath, append(raw, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n  details     %s\n",
+		info.IngestURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","), infoPath)
+	if cfg.Dev.Devices > 0 {
+		f, err := fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerAddresses(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log)
+		if err != nil {
+			return err
+		}
+		cl := &client.Client{URL: info.IngestURL}
+		if err := f.Register(gctx, cl); err != nil && gctx.Err() == nil {
+			return fmt.Errorf("dev: register fleet: %w", err)
+		}
+		cheats := 0
+		for _, d := range f.Devices {
+			if d.Behavior != fleet.Honest {
+				cheats++
+			}
+		}
+		fmt.Fprintf(out, "fleet: %d devices of %d owners (%d cheating) send a reading every %s; epochs last %s, the first closes in about %s\n",
+			len(f.Devices), len(s.Owners), cheats, cfg.Dev.Interval, c.Aggregate.EpochLength, untilFirstClose(c, time.Now()).Round(time.Second))
+		g.Go(func() error { return f.Run(gctx, cl) })
+	}
+	err = g.Wait()
+	if ctx.Err() != nil {
+		fmt.Fprintln(out, "fieldmint dev: stopped; state kept in", cfg.Dev.DataDir, "(run again to resume)")
+		return nil
+	}
+	return err
+}
+
+func untilFirstClose(c Config, now time.Time) time.Duration {
+	l := c.Aggregate.EpochLength
+	end := now.Truncate(l).Add(l)
+	return end.Sub(now) + c.Aggregate.AllowedLateness + c.Aggregate.FlushInterval
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// FormatSettled renders one settled epoch as a line.
+func FormatSettled(s settler.Settled, since time.Duration) string {
+	var rej []string
+	var total uint64
+	reasons := make([]string, 0, len(s.Rejected))
+	for r := range s.Rejected {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		rej = append(rej, fmt.Sprintf("%s %d", r, s.Rejected[r]))
+		total += s.Rejected[r]
+	}
+	tx := "already on chain"
+	if !s.Recovered {
+		tx = fmt.Sprintf("tx %s (block %d)", short(s.Tx.Hex()), s.Block)
+	}
+	return fmt.Sprintf("[%s] epoch %d: accepted %d, rejected %d (%s); %s FMNT to %d owners; root %s, %s",
+		since.Round(time.Second), s.Epoch, s.Accepted, total, strings.Join(rej, ", "), FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()), tx)
+}
+
+func short(h string) string {
+	if len(h) < 14 {
+		return h
+	}
+	return h[:8] + "…" + h[len(h)-4:]
+}
+
+// FormatUnits renders an integer amount of base units with decimals, exactly.
+func FormatUnits(v *big.Int, decimals int) string {
+	if v == nil {
+		return "0"
+	}
+	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(decimals)), nil)
+	q, r := new(big.Int).QuoRem(new(big.Int).Abs(v), unit, new(big.Int))
+	s := q.String()
+	if r.Sign() != 0 {
+		frac := fmt.Sprintf("%0*s", decimals, r.String())
+		s += "." + strings.TrimRight(frac, "0")
+	}
+	if v.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}

@@ -1,0 +1,192 @@
+package dev
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/devchain"
+)
+
+// DevKey derives a well-known development key. These keys are public by
+// construction: never fund them anywhere but a dev chain.
+func DevKey(name string) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("fieldmint-dev/" + name)))
+	if err != nil {
+		panic(err) // a keccak output is a valid key with overwhelming probability
+	}
+	return k
+}
+
+// Owner is a simulated owner with its dev key.
+type Owner struct {
+	Address    string `json:"address"`
+	PrivateKey string `json:"privateKey"`
+}
+
+// Stack is the embedded infrastructure: broker, ClickHouse, chain, contracts.
+type Stack struct {
+	Config    Config // every role's configuration, pointing at this stack
+	Kafka     *kfake.Cluster
+	CH        *chserver.Server
+	Chain     *devchain.Chain
+	Contracts chain.Contracts
+	Owners    []Owner
+	ownerKeys []*ecdsa.PrivateKey
+}
+
+// Info is what dev.json holds.
+type Info struct {
+	IngestURL      string   `json:"ingestURL"`
+	APIURL         string   `json:"apiURL"`
+	RPCURL         string   `json:"rpcURL"`
+	ChainID        string   `json:"chainId"`
+	Distributor    string   `json:"distributor"`
+	Token          string   `json:"token"`
+	ClickHouseHTTP string   `json:"clickhouseHTTP"`
+	KafkaBrokers   []string `json:"kafkaBrokers"`
+	Owners         []Owner  `json:"owners"`
+}
+
+// StartStack starts the infrastructure under cfg.Dev.DataDir ("" : a
+// throw-away directory is not made: pass one) and returns cfg completed with
+// its addresses and keys.
+func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, error) {
+	o := cfg.Dev
+	if o.DataDir == "" {
+		return nil, errors.New("dev: dataDir is required")
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Stack{}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	var err error
+	// Kafka: kfake, persisted in the data directory.
+	if s.Kafka, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(o.KafkaPort), kfake.DataDir(filepath.Join(o.DataDir, "kafka")),
+		kfake.AllowAutoTopicCreation()); err != nil {
+		return nil, fmt.Errorf("dev: kafka on port %d: %w", o.KafkaPort, err)
+	}
+	cfg.Kafka.Brokers = s.Kafka.ListenAddrs()
+	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers)
+
+	// ClickHouse: a server process.
+	if s.CH, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(o.DataDir, "clickhouse"), TCPPort: o.CHTCPPort, HTTPPort: o.CHHTTPPort}); err != nil {
+		return nil, fmt.Errorf("dev: clickhouse: %w", err)
+	}
+	cfg.ClickHouse.Addr = s.CH.TCPAddr
+	log.Info("dev: clickhouse up", "tcp", s.CH.TCPAddr, "http", s.CH.HTTPAddr)
+
+	// The chain, with the deployer, the poster and the owners funded.
+	deployer, poster := DevKey("deployer"), DevKey("poster")
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil) // 10,000 ETH each
+	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}
+	for i := 0; i < max(o.Owners, 1); i++ {
+		k := DevKey("owner/" + strconv.Itoa(i))
+		s.ownerKeys = append(s.ownerKeys, k)
+		s.Owners = append(s.Owners, Owner{Address: chain.Address(k).Hex(), PrivateKey: "0x" + hex.EncodeToString(crypto.FromECDSA(k))})
+		alloc[chain.Address(k)] = eth
+	}
+	if s.Chain, err = devchain.Start(devchain.Options{DataDir: filepath.Join(o.DataDir, "chain"), Port: o.RPCPort, Alloc: alloc}); err != nil {
+		return nil, fmt.Errorf("dev: chain: %w", err)
+	}
+	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, chain.Address(poster)); err != nil {
+		return nil, err
+	}
+	log.Info("dev: chain up", "rpc", s.Chain.URL, "distributor", s.Contracts.Distributor)
+	cfg.Settle.RPC = s.Chain.URL
+	cfg.Settle.Distributor = s.Contracts.Distributor.Hex()
+	cfg.Settle.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
+	s.Config = cfg
+	ok = true
+	return s, nil
+}
+
+// deploy deploys the contracts once; later starts find them in contracts.json
+// and check that the chain still has them.
+func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.PrivateKey, poster common.Address) (chain.Contracts, error) {
+	client, err := s.Chain.Client(ctx)
+	if err != nil {
+		return chain.Contracts{}, err
+	}
+	defer client.Close()
+	var c chain.Contracts
+	if raw, err := os.ReadFile(path); err == nil && json.Unmarshal(raw, &c) == nil {
+		if code, err := client.CodeAt(ctx, c.Distributor, nil); err == nil && len(code) > 0 {
+			return c, nil
+		}
+	}
+	pool := new(big.Int).Exp(big.NewInt(10), big.NewInt(27), nil) // 1e9 tokens of 18 decimals
+	if c, err = chain.Deploy(ctx, client, deployer, poster, pool); err != nil {
+		return c, fmt.Errorf("dev: deploy contracts: %w", err)
+	}
+	raw, _ := json.MarshalIndent(c, "", "  ")
+	return c, os.WriteFile(path, raw, 0o644)
+}
+
+// Info describes the running stack for people and scripts.
+func (s *Stack) Info() Info {
+	return Info{
+		IngestURL:      "http://" + s.Config.Ingest.Listen,
+		APIURL:         "http://" + s.Config.Settle.APIListen,
+		RPCURL:         s.Chain.URL,
+		ChainID:        devchain.ChainID.String(),
+		Distributor:    s.Contracts.Distributor.Hex(),
+		Token:          s.Contracts.Token.Hex(),
+		ClickHouseHTTP: "http://" + s.CH.HTTPAddr,
+		KafkaBrokers:   s.Config.Kafka.Brokers,
+		Owners:         s.Owners,
+	}
+}
+
+// OwnerAddresses returns the simulated owners' addresses.
+func (s *Stack) OwnerAddresses() []common.Address {
+	out := make([]common.Address, len(s.ownerKeys))
+	for i, k := range s.ownerKeys {
+		out[i] = chain.Address(k)
+	}
+	return out
+}
+
+// Close stops everything; safe on a partly started stack.
+func (s *Stack) Close() {
+	if s.Chain != nil {
+		s.Chain.Close()
+	}
+	if s.CH != nil {
+		s.CH.Stop()
+	}
+	if s.Kafka != nil {
+		s.Kafka.Close()
+	}
+}
+
+// FreeAddr returns a free loopback host:port.
+func FreeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
