@@ -129,10 +129,11 @@ func (s *Service) run(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
+	// Runs before Close: a client that still blocks rebalances cannot leave its group.
+	defer cl.AllowRebalance()
 	for {
 		fetches := cl.PollRecords(ctx, s.cfg.BatchSize)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
-			cl.AllowRebalance()
 			return nil
 		}
 		fetches.EachError(func(t string, p int32, err error) {
@@ -140,7 +141,6 @@ func (s *Service) run(ctx context.Context) error {
 		})
 		if n := fetches.NumRecords(); n > 0 {
 			if err := s.insert(ctx, fetches); err != nil {
-				cl.AllowRebalance()
 				return err
 			}
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sort"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -120,6 +121,8 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
+	// Runs before Close: a client that still blocks rebalances cannot leave its group.
+	defer cl.AllowRebalance()
 	for {
 		fetches := cl.PollFetches(ctx)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -136,10 +139,9 @@ func (s *Service) Run(ctx context.Context) error {
 				s.log.Error("settle: undecodable epoch-closed record, skipped", "offset", rec.Offset, "err", err)
 				return
 			}
-			ferr = s.Settle(ctx, ec.Epoch)
+			ferr = s.Settle(ctx, ec)
 		})
 		if ferr != nil {
-			cl.AllowRebalance()
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -152,10 +154,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// Settle settles one epoch. It is idempotent: an epoch already posted is
-// skipped, and a root found on chain without a record here is adopted after
+// Settle settles one closed epoch. It is idempotent: an epoch already posted
+// is skipped, and a root found on chain without a record here is adopted after
 // checking it equals the recomputed one.
-func (s *Service) Settle(ctx context.Context, epoch uint64) error {
+func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
+	epoch := ec.Epoch
 	var status string
 	_ = s.conn.QueryRow(ctx, "SELECT status FROM settlements FINAL WHERE epoch = ?", epoch).Scan(&status)
 	if status == "posted" {
@@ -213,7 +216,7 @@ func (s *Service) Settle(ctx context.Context, epoch uint64) error {
 	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "posted", out.Tx, out.Block, string(dump)); err != nil {
 		return err
 	}
-	out.Accepted, out.Rejected, err = s.counts(ctx, epoch)
+	out.Accepted, out.Rejected, err = s.counts(ctx, ec)
 	if err != nil {
 		return err
 	}
@@ -329,8 +332,13 @@ func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, to
 		epoch, root.Hex(), total, s.emission, uint32(accounts), status, txHex, block, tree)
 }
 
-func (s *Service) counts(ctx context.Context, epoch uint64) (uint64, map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT status, reason, count() FROM readings WHERE epoch = ? GROUP BY status, reason", epoch)
+// counts returns the epoch's valid readings and, by reason, the readings
+// rejected while it was open (by ingest time: a rejected reading's event time
+// may be the very thing that is wrong).
+func (s *Service) counts(ctx context.Context, ec *pb.EpochClosed) (uint64, map[string]uint64, error) {
+	rows, err := s.conn.Query(ctx, `SELECT status, reason, count() FROM readings
+		WHERE (status = 'valid' AND epoch = ?) OR (status = 'rejected' AND received_at >= ? AND received_at < ?)
+		GROUP BY status, reason`, ec.Epoch, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -65,36 +65,64 @@ func FetchProof(ctx context.Context, api string, account common.Address) (*settl
 	return &p, nil
 }
 
-// Run claims.
+// ErrRootMoved means the chain's root kept differing from the API's.
+var ErrRootMoved = fmt.Errorf("the proof API and the chain disagree on the current root; is the API behind the chain?")
+
+// Run claims. The proof must be for the root active on chain: a proof of an
+// older root would revert, so when a new root was posted after the API
+// answered, Run asks again (a few times) before sending anything.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Account == (common.Address{}) {
 		o.Account = chain.Address(o.Key)
-	}
-	p, err := FetchProof(ctx, o.API, o.Account)
-	if err != nil {
-		return nil, err
-	}
-	cum, ok := new(big.Int).SetString(p.CumulativeAmount, 10)
-	if !ok || !common.IsHexAddress(p.Distributor) {
-		return nil, fmt.Errorf("proof API: malformed proof for %s", o.Account.Hex())
-	}
-	proof := make([][32]byte, len(p.Proof))
-	for i, h := range p.Proof {
-		proof[i] = common.HexToHash(h)
 	}
 	client, err := ethclient.DialContext(ctx, o.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s: %w", o.RPC, err)
 	}
 	defer client.Close()
-	if id, err := client.ChainID(ctx); err != nil {
+	id, err := client.ChainID(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("rpc %s: %w", o.RPC, err)
-	} else if p.ChainID != "" && id.String() != p.ChainID {
-		return nil, fmt.Errorf("the proof is for chain %s but %s is chain %s", p.ChainID, o.RPC, id)
 	}
 	d := distributor.NewRewardsDistributor()
-	inst := d.Instance(client, common.HexToAddress(p.Distributor))
 	call := &bind.CallOpts{Context: ctx}
+	var p *settler.RewardProof
+	var inst *bind.BoundContract
+	for attempt := 0; ; attempt++ {
+		if p, err = FetchProof(ctx, o.API, o.Account); err != nil {
+			return nil, err
+		}
+		if !common.IsHexAddress(p.Distributor) {
+			return nil, fmt.Errorf("proof API: malformed distributor %q", p.Distributor)
+		}
+		if p.ChainID != "" && id.String() != p.ChainID {
+			return nil, fmt.Errorf("the proof is for chain %s but %s is chain %s", p.ChainID, o.RPC, id)
+		}
+		inst = d.Instance(client, common.HexToAddress(p.Distributor))
+		root, err := bind.Call(inst, call, d.PackRoot(), d.UnpackRoot)
+		if err != nil {
+			return nil, fmt.Errorf("reading the distributor's root: %w", err)
+		}
+		if common.Hash(root) == common.HexToHash(p.Root) {
+			break
+		}
+		if attempt == 4 {
+			return nil, fmt.Errorf("%w (API %s, chain %x)", ErrRootMoved, p.Root, root)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	cum, ok := new(big.Int).SetString(p.CumulativeAmount, 10)
+	if !ok {
+		return nil, fmt.Errorf("proof API: malformed cumulative amount %q", p.CumulativeAmount)
+	}
+	proof := make([][32]byte, len(p.Proof))
+	for i, h := range p.Proof {
+		proof[i] = common.HexToHash(h)
+	}
 	claimed, err := bind.Call(inst, call, d.PackClaimed(o.Account), d.UnpackClaimed)
 	if err != nil {
 		return nil, fmt.Errorf("reading claimed amount: %w", err)

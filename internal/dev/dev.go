@@ -32,15 +32,27 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	}
 	defer s.Close()
 	c := s.Config
+	var f *fleet.Fleet
+	if cfg.Dev.Devices > 0 {
+		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerAddresses(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log); err != nil {
+			return err
+		}
+	}
+	var refusedBefore uint64
+	onSettled := func(st settler.Settled) {
+		line := FormatSettled(st, time.Since(started))
+		if f != nil {
+			refused := f.Stats.Refused.Load()
+			line += fmt.Sprintf("; ingest refused %d since the last line", refused-refusedBefore)
+			refusedBefore = refused
+		}
+		fmt.Fprintln(out, line)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return RunIngest(gctx, c, log) })
 	g.Go(func() error { return RunValidate(gctx, c, log) })
 	g.Go(func() error { return RunAggregate(gctx, c, log) })
-	g.Go(func() error {
-		return RunSettle(gctx, c, log, func(st settler.Settled) {
-			fmt.Fprintln(out, FormatSettled(st, time.Since(started)))
-		})
-	})
+	g.Go(func() error { return RunSettle(gctx, c, log, onSettled) })
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
 		return g.Wait()
@@ -52,11 +64,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	}
 	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n  details     %s\n",
 		info.IngestURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","), infoPath)
-	if cfg.Dev.Devices > 0 {
-		f, err := fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerAddresses(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log)
-		if err != nil {
-			return err
-		}
+	if f != nil {
 		cl := &client.Client{URL: info.IngestURL}
 		if err := f.Register(gctx, cl); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("dev: register fleet: %w", err)

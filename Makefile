@@ -1,0 +1,36 @@
+# fieldmint: `make dev` runs the whole pipeline on an embedded stack,
+# `make test` runs every test. Both install what they need first.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+
+.PHONY: deps build dev test generate bench fuzz lint
+
+deps:
+	@scripts/deps.sh
+
+build:
+	$(GO) build -o bin/fieldmint ./cmd/fieldmint
+
+dev: deps build
+	./bin/fieldmint dev
+
+lint:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps lint
+	$(GO) test -count=1 -timeout 15m ./...
+
+# Regenerates protobuf code, compiled contracts and their bindings; the tests
+# in schemas/internal fail when committed output differs from this.
+generate: deps
+	cd schemas && $(GO) run ./internal/genproto
+	cd schemas/contracts && node build.js
+	cd schemas && $(GO) run ./internal/genbind
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./ingest/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/

@@ -1,0 +1,240 @@
+package dev
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/claim"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+func TestMain(m *testing.M) {
+	chserver.ServeIfChild()
+	os.Exit(m.Run())
+}
+
+type device struct {
+	id  string
+	key ed25519.PrivateKey
+}
+
+func newDevice(id string) device {
+	_, k, _ := ed25519.GenerateKey(nil)
+	return device{id: id, key: k}
+}
+
+func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb.SignedReading {
+	s, err := pb.Sign(&pb.Reading{DeviceId: d.id, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: 1, LonE7: 2}}, d.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestEndToEnd: signed readings over HTTP -> validated -> ClickHouse -> epoch
+// closed -> root on chain -> claimed, on kfake, a ClickHouse server and a dev
+// chain. A forged reading is refused by ingest, a replayed one rejected by
+// the validators; neither earns anything.
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DevDefaults()
+	cfg.Dev = Options{DataDir: t.TempDir(), Owners: 3}
+	cfg.Ingest.Listen, cfg.Settle.APIListen = FreeAddr(), FreeAddr()
+	cfg.Aggregate.EpochLength = 10 * time.Second
+	cfg.Aggregate.AllowedLateness = time.Second
+	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
+	// 5 tokens per epoch, split 3:1:1 below.
+	cfg.Settle.EmissionPerEpoch = "5000000000000000000"
+	stack, err := StartStack(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	c := stack.Config
+
+	settled := make(chan settler.Settled, 10)
+	roles, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{
+		func(ctx context.Context) error { return RunIngest(ctx, c, log) },
+		func(ctx context.Context) error { return RunValidate(ctx, c, log) },
+		func(ctx context.Context) error { return RunAggregate(ctx, c, log) },
+		func(ctx context.Context) error {
+			return RunSettle(ctx, c, log, func(s settler.Settled) { settled <- s })
+		},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(roles); err != nil && roles.Err() == nil {
+				t.Error(err)
+			}
+		}()
+	}
+	t.Cleanup(func() { stop(); wg.Wait() })
+	info := stack.Info()
+	if err := waitHTTP(ctx, info.IngestURL+"/healthz"); err != nil {
+		t.Fatal(err)
+	}
+	owners := stack.OwnerAddresses()
+	ingestClient := &client.Client{URL: info.IngestURL}
+	a, b, cheat := newDevice("a"), newDevice("b"), newDevice("cheat")
+	for i, d := range []device{a, b, cheat} {
+		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: d.key.Public().(ed25519.PublicKey),
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: owners[i].Hex()}, d.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// All readings fall in one past epoch E: a, 3 valid; b, 1; cheat, 1 valid,
+	// then a replay of its sequence number and a forgery.
+	length := c.Aggregate.EpochLength.Milliseconds()
+	epoch := uint64(time.Now().UnixMilli()/length) - 1
+	at := func(k int64) int64 { return int64(epoch)*length + 100*k }
+	send := func(rs ...*pb.SignedReading) error { return ingestClient.Send(ctx, rs) }
+	if err := send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200)); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(b.reading(t, 1, at(1), 19_000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(cheat.reading(t, 7, at(1), 18_000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(cheat.reading(t, 7, at(4), 35_000)); err != nil { // replay: same seq, other content
+		t.Fatalf("ingest must accept a well-signed replay (validators judge it): %v", err)
+	}
+	forged := cheat.reading(t, 8, at(5), 18_000)
+	forged.Signature[0] ^= 1
+	var refused *client.Error
+	if err := send(forged); !errors.As(err, &refused) || refused.Code != "BAD_SIGNATURE" || refused.Status != 401 {
+		t.Fatalf("forged reading: %v, want 401 BAD_SIGNATURE", err)
+	}
+
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	count := func(q string, args ...any) uint64 {
+		var n uint64
+		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Wait until the six accepted readings are decided and stored.
+	for count("SELECT count() FROM readings") < 6 {
+		if ctx.Err() != nil {
+			t.Fatal("readings never reached ClickHouse")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Readings in the present from b move the watermark past E's end: E
+	// closes. They are out of range, so rejected: they earn nothing, and no
+	// later epoch gets a root while the owners claim.
+	var got settler.Settled
+	for seq := uint64(100); ; seq++ {
+		if err := send(b.reading(t, seq, time.Now().UnixMilli(), 99_000)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got = <-settled:
+		case <-time.After(500 * time.Millisecond):
+			continue
+		case <-ctx.Done():
+			t.Fatal("epoch never settled")
+		}
+		break
+	}
+	if got.Epoch != epoch {
+		t.Fatalf("settled epoch %d, want %d", got.Epoch, epoch)
+	}
+	if got.Accepted != 5 {
+		t.Errorf("epoch accepted %d readings, want 5", got.Accepted)
+	}
+	if n := count("SELECT count() FROM (SELECT device_id, seq, reason FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
+		t.Errorf("%d readings stored twice", n)
+	}
+	if n := count("SELECT count() FROM readings WHERE seq < 100"); n != 6 {
+		t.Errorf("%d of the 6 accepted readings are in ClickHouse", n)
+	}
+	if n := count("SELECT count() FROM rejections WHERE device_id = 'cheat' AND reason = 'SEQUENCE_REPLAY' AND seq = 7"); n != 1 {
+		t.Errorf("replay rejections: %d, want 1", n)
+	}
+	if n := count("SELECT count() FROM readings WHERE device_id = 'cheat' AND seq = 8"); n != 0 {
+		t.Errorf("the forged reading reached ClickHouse")
+	}
+
+	// The expected split, from what was sent: scores 3:1:1 of 5 tokens.
+	token := big.NewInt(1_000_000_000_000_000_000)
+	want := map[common.Address]*big.Int{owners[0]: new(big.Int).Mul(big.NewInt(3), token), owners[1]: token, owners[2]: token}
+	dist, err := chain.TokenBalance(ctx, mustClient(t, ctx, stack), stack.Contracts.Token, stack.Contracts.Distributor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The proof API serves a tree whose root is the one on chain.
+	resp, err := http.Get(info.APIURL + "/v1/epochs/" + big.NewInt(int64(epoch)).String() + "/tree")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tree: %v %v", err, resp)
+	}
+	var dump merkle.Dump
+	json.NewDecoder(resp.Body).Decode(&dump)
+	resp.Body.Close()
+	if len(dump.Tree) == 0 || dump.Tree[0] != got.Root.Hex() || dump.Format != "standard-v1" || len(dump.Values) != 3 {
+		t.Fatalf("tree dump %+v does not match root %s", dump, got.Root.Hex())
+	}
+
+	for i, o := range stack.Owners {
+		key, err := chain.ParseKey(o.PrivateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := claim.Run(ctx, claim.Options{API: info.APIURL, RPC: info.RPCURL, Key: key})
+		if err != nil {
+			t.Fatalf("owner %d claim: %v", i, err)
+		}
+		if res.Balance.Cmp(want[owners[i]]) != 0 || res.Paid.Cmp(want[owners[i]]) != 0 {
+			t.Errorf("owner %d: balance %s, paid %s, want %s", i, res.Balance, res.Paid, want[owners[i]])
+		}
+		if _, err := claim.Run(ctx, claim.Options{API: info.APIURL, RPC: info.RPCURL, Key: key}); !errors.Is(err, claim.ErrNothingToClaim) {
+			t.Errorf("owner %d second claim: %v, want nothing to claim", i, err)
+		}
+	}
+	after, _ := chain.TokenBalance(ctx, mustClient(t, ctx, stack), stack.Contracts.Token, stack.Contracts.Distributor)
+	if paid := new(big.Int).Sub(dist, after); paid.Cmp(new(big.Int).Mul(big.NewInt(5), token)) != 0 {
+		t.Errorf("distributor paid %s in all, want exactly the emission 5e18", paid)
+	}
+}
+
+func mustClient(t *testing.T, ctx context.Context, s *Stack) *ethclient.Client {
+	cl, err := s.Chain.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}

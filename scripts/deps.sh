@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building and testing fieldmint needs, idempotently:
+#   - Node.js and npm (Debian packages) if missing,
+#   - the pinned solc-js, OpenZeppelin contracts and merkle-tree (npm, in schemas/contracts),
+#   - ClickHouse as chDB (npm package @chdb/lib-linux-x64-gnu), cached outside the
+#     checkout so that a fresh clone does not download its 178 MB again,
+#   - Go modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHDB_VERSION=26.7.3-stable.1
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/fieldmint"
+CHDB_LIB="$CACHE/chdb/$CHDB_VERSION/libchdb.so"
+
+if ! command -v go >/dev/null 2>&1; then
+  if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; else
+    echo "deps: Go is not installed (need Go 1.26+)" >&2; exit 1; fi
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "deps: installing nodejs and npm (Debian packages)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+if [ ! -f schemas/contracts/node_modules/.fieldmint-installed ] || [ schemas/contracts/package.json -nt schemas/contracts/node_modules/.fieldmint-installed ]; then
+  echo "deps: npm install (solc-js, OpenZeppelin) in schemas/contracts"
+  (cd schemas/contracts && npm install --no-save --no-audit --no-fund --loglevel=error)
+  touch schemas/contracts/node_modules/.fieldmint-installed
+fi
+
+if [ ! -f "$CHDB_LIB" ]; then
+  echo "deps: fetching ClickHouse $CHDB_VERSION (chDB, about 178 MB) into $CACHE"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >/dev/null && tar xzf ./*.tgz package/libchdb.so)
+  mkdir -p "$(dirname "$CHDB_LIB")"
+  mv "$tmp/package/libchdb.so" "$CHDB_LIB.part" && mv "$CHDB_LIB.part" "$CHDB_LIB"
+fi
+
+go mod download
