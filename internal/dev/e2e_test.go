@@ -22,9 +22,9 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/merkle"
-	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 func TestMain(m *testing.M) {
