@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/fieldmint/fieldmint/internal/config"
+	"github.com/fieldmint/fieldmint/internal/dev"
+)
+
+func TestReadRewards(t *testing.T) {
+	good := "address,amount\n# comment\n0x1111111111111111111111111111111111111111, 5\n0x2222222222222222222222222222222222222222,7\n"
+	rs, err := readRewards(strings.NewReader(good))
+	if err != nil || len(rs) != 2 || rs[0].Amount.Int64() != 5 || rs[1].Amount.Int64() != 7 {
+		t.Fatalf("%v %v", rs, err)
+	}
+	bad := []struct{ in, want string }{
+		{"0x12,5\n", "line 1: \"0x12\" is not an address"},
+		{"0x1111111111111111111111111111111111111111,1.5\n", "line 1: amount \"1.5\""},
+		{"0x1111111111111111111111111111111111111111,-1\n", "amount \"-1\""},
+		{"0x1111111111111111111111111111111111111111\n", "want \"address,amount\""},
+		{"0x1111111111111111111111111111111111111111,1\n0x1111111111111111111111111111111111111111,2\n", "line 2: 0x1111111111111111111111111111111111111111 already listed on line 1"},
+		{"address,amount\n", "no address,amount lines"},
+	}
+	for _, b := range bad {
+		if _, err := readRewards(strings.NewReader(b.in)); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: error %v, want it to contain %q", b.in, err, b.want)
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"nope"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), `unknown command "nope"`) {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if err := run([]string{"validate", "--validate.maxFuture", "soon"}, &out, &errOut); err == nil {
+		t.Fatal("bad duration accepted")
+	}
+	errOut.Reset()
+	if err := run([]string{"settle", "--help"}, &out, &errOut); err != flag.ErrHelp {
+		t.Fatalf("--help: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "FIELDMINT_SETTLE_POSTERKEY") || !strings.Contains(errOut.String(), "-settle.distributor") {
+		t.Fatalf("settle --help does not explain its options:\n%s", errOut.String())
+	}
+}
+
+// The configuration shipped in the Kubernetes manifest must load: unknown
+// keys are errors, so a renamed option breaks this test, not a deployment.
+func TestDeployConfigLoads(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/k8s/fieldmint.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var cfgYAML string
+	for {
+		var doc struct {
+			Kind string
+			Data map[string]string
+		}
+		if dec.Decode(&doc) != nil {
+			break
+		}
+		if doc.Kind == "ConfigMap" {
+			cfgYAML = doc.Data["config.yaml"]
+		}
+	}
+	if cfgYAML == "" {
+		t.Fatal("no config.yaml in the ConfigMap")
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte(cfgYAML), 0o644)
+	for role, sections := range roleSections {
+		cfg := dev.Defaults()
+		if err := config.Load(flag.NewFlagSet(role, flag.ContinueOnError), &cfg, sections, []string{"--config", path}); err != nil {
+			t.Errorf("%s: %v", role, err)
+		}
+		if cfg.Kafka.Partitions != 12 || cfg.Kafka.Replication != 3 {
+			t.Errorf("%s: kafka settings not read: %+v", role, cfg.Kafka)
+		}
+	}
+}
