@@ -328,8 +328,9 @@ func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, to
 	if tx != (common.Hash{}) {
 		txHex = tx.Hex()
 	}
-	return s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
-		epoch, root.Hex(), total, s.emission, uint32(accounts), status, txHex, block, tree)
+	stage := map[string]uint8{"computed": 1, "posted": 2}[status]
+	return s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
+		epoch, root.Hex(), total, s.emission, uint32(accounts), status, stage, txHex, block, tree)
 }
 
 // counts returns the epoch's valid readings and, by reason, the readings

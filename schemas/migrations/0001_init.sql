@@ -97,8 +97,8 @@ ENGINE = ReplacingMergeTree
 ORDER BY (epoch, account)
 SETTINGS non_replicated_deduplication_window = 1000;
 
--- One row per state change of an epoch's settlement (computed, posted); the
--- latest wins.
+-- One row per state change of an epoch's settlement; the furthest state
+-- wins (stage: 1 computed, 2 posted), whatever the clocks say.
 CREATE TABLE IF NOT EXISTS settlements
 (
     epoch      UInt64,
@@ -107,10 +107,11 @@ CREATE TABLE IF NOT EXISTS settlements
     emission   UInt256,
     accounts   UInt32,
     status     LowCardinality(String),
+    stage      UInt8,
     tx_hash    String,
     block      UInt64,
     tree       String CODEC(ZSTD(3)),
     updated_at DateTime64(3, 'UTC')
 )
-ENGINE = ReplacingMergeTree(updated_at)
+ENGINE = ReplacingMergeTree(stage)
 ORDER BY epoch;

@@ -1,0 +1,178 @@
+package settler
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/devchain"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+)
+
+func TestMain(m *testing.M) {
+	chserver.ServeIfChild()
+	os.Exit(m.Run())
+}
+
+type env struct {
+	svc    *Service
+	conn   driver.Conn
+	poster common.Address
+	dc     *devchain.Chain
+}
+
+func newEnv(t *testing.T) *env {
+	ctx := context.Background()
+	conn, _ := testenv.ClickHouseConn(t)
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dc.Close() })
+	client, _ := dc.Client(ctx)
+	defer client.Close()
+	c, err := chain.Deploy(ctx, client, deployer, chain.Address(poster), new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.RPC, cfg.Distributor = dc.URL, c.Distributor.Hex()
+	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
+	cfg.EmissionPerEpoch = "1000"
+	svc, err := New(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	return &env{svc: svc, conn: conn, poster: chain.Address(poster), dc: dc}
+}
+
+func (e *env) scores(t *testing.T, epoch uint64, s map[string]uint64) {
+	for owner, score := range s {
+		if err := e.conn.Exec(context.Background(), "INSERT INTO epoch_scores VALUES (?, ?, 'd', ?, 1)", epoch, owner, score); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) nonce(t *testing.T) uint64 {
+	client, _ := e.dc.Client(context.Background())
+	defer client.Close()
+	n, err := client.NonceAt(context.Background(), e.poster, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) settle(t *testing.T, epoch uint64) Settled {
+	var got Settled
+	e.svc.OnSettled = func(s Settled) { got = s }
+	if err := e.svc.Settle(context.Background(), &pb.EpochClosed{Epoch: epoch, StartMs: 0, EndMs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+const (
+	alice = "0x00000000000000000000000000000000000000A1"
+	bob   = "0x00000000000000000000000000000000000000b0"
+)
+
+func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
+	e := newEnv(t)
+	aliceAddr, bobAddr := common.HexToAddress(alice), common.HexToAddress(bob)
+	e.scores(t, 10, map[string]uint64{aliceAddr.Hex(): 3, bobAddr.Hex(): 1})
+	first := e.settle(t, 10)
+	if first.Tx == (common.Hash{}) || first.Accounts != 2 {
+		t.Fatalf("epoch 10: %+v", first)
+	}
+	// Epoch 11: only bob scores; alice keeps her cumulative 750.
+	e.scores(t, 11, map[string]uint64{bobAddr.Hex(): 5})
+	second := e.settle(t, 11)
+	want, _ := merkle.OfRewards([]merkle.Reward{{Account: aliceAddr, Amount: big.NewInt(750)}, {Account: bobAddr, Amount: big.NewInt(1250)}})
+	if second.Root != want.Root() {
+		t.Fatalf("epoch 11 root %s, want %s (alice 750, bob 250+1000)", second.Root.Hex(), want.Root().Hex())
+	}
+	// Settling again posts nothing.
+	before := e.nonce(t)
+	e.svc.OnSettled = func(Settled) { t.Error("an already posted epoch was settled again") }
+	if err := e.svc.Settle(context.Background(), &pb.EpochClosed{Epoch: 11}); err != nil {
+		t.Fatal(err)
+	}
+	if e.nonce(t) != before {
+		t.Fatal("a second transaction was sent for a posted epoch")
+	}
+	// A crash after the root reached the chain but before it was recorded:
+	// the settler finds it on chain, checks it, and posts nothing.
+	if err := e.conn.Exec(context.Background(), "ALTER TABLE settlements DELETE WHERE epoch = 11 AND status = 'posted' SETTINGS mutations_sync = 2"); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.settle(t, 11)
+	if !rec.Recovered || rec.Root != want.Root() || e.nonce(t) != before {
+		t.Fatalf("recovery: %+v, nonce %d -> %d", rec, before, e.nonce(t))
+	}
+
+	api := httptest.NewServer(e.svc.NewAPI().Handler())
+	defer api.Close()
+	get := func(path string) (int, map[string]any) {
+		resp, err := http.Get(api.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	code, body := get("/v1/rewards/" + alice)
+	if code != 200 || body["cumulativeAmount"] != "750" || body["epoch"].(float64) != 11 || body["root"] != want.Root().Hex() {
+		t.Fatalf("alice: %d %v", code, body)
+	}
+	for path, wantCode := range map[string]string{
+		"/v1/rewards/0x1234":                                     CodeBadAddress,
+		"/v1/rewards/0x00000000000000000000000000000000000000c0": CodeNotFound,
+		"/v1/epochs/abc/tree":                                    CodeBadEpoch,
+		"/v1/epochs/99/tree":                                     CodeNotFound,
+	} {
+		if _, body := get(path); body["code"] != wantCode {
+			t.Errorf("%s: %v, want code %s", path, body, wantCode)
+		}
+	}
+	if code, body := get("/v1/epochs/11/tree"); code != 200 || body["format"] != "standard-v1" {
+		t.Errorf("tree: %d %v", code, body)
+	}
+}
+
+func TestConfigValidateNeverEchoesTheKey(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Distributor = "0x00000000000000000000000000000000000000A1"
+	cfg.PosterKey = "0xnot-a-key-but-a-secret-s3cr3t"
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("bad key accepted")
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("error echoes the key: %v", err)
+	}
+}
