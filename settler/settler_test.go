@@ -150,10 +150,10 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 		t.Fatalf("alice: %d %v", code, body)
 	}
 	for path, wantCode := range map[string]string{
-		"/v1/rewards/0x1234":                                     CodeBadAddress,
+		"/v1/rewards/0x1234": CodeBadAddress,
 		"/v1/rewards/0x00000000000000000000000000000000000000c0": CodeNotFound,
-		"/v1/epochs/abc/tree":                                    CodeBadEpoch,
-		"/v1/epochs/99/tree":                                     CodeNotFound,
+		"/v1/epochs/abc/tree": CodeBadEpoch,
+		"/v1/epochs/99/tree":  CodeNotFound,
 	} {
 		if _, body := get(path); body["code"] != wantCode {
 			t.Errorf("%s: %v, want code %s", path, body, wantCode)
