@@ -30,7 +30,7 @@ generate: deps
 	cd schemas && $(GO) run ./internal/genbind
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./ingest/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/

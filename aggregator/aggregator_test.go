@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,17 +76,7 @@ func (e *env) start(t *testing.T) (*Service, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := svc.Run(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
-	stop := func() { cancel(); wg.Wait() }
-	t.Cleanup(stop)
+	stop := testenv.Go(t, svc.Run)
 	return svc, stop
 }
 

@@ -5,10 +5,10 @@ import (
 	"crypto/ed25519"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -62,17 +62,7 @@ func (h *harness) run(t *testing.T, id string) (<-chan Decision, func()) {
 	}
 	ch := make(chan Decision, 1000)
 	svc.OnDecision = func(_ *pb.Reading, d Decision) { ch <- d }
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := svc.Run(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
-	stop := func() { cancel(); wg.Wait() }
-	t.Cleanup(stop)
+	stop := testenv.Go(t, svc.Run)
 	return ch, stop
 }
 
@@ -87,23 +77,44 @@ func next(t *testing.T, ch <-chan Decision) Decision {
 	}
 }
 
-// count reads a topic to its end and returns its records per key.
+// count returns the committed data records of a topic, reading every
+// partition up to its last stable offset.
 func (h *harness) count(t *testing.T, topic string) int {
-	cl, err := kgo.NewClient(append(h.kc.Opts(), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+	t.Helper()
+	cl, err := kgo.NewClient(append(h.kc.Opts(), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	n := 0
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		if fs.NumRecords() == 0 {
-			return n
-		}
-		n += fs.NumRecords()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lso, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
 	}
+	want := map[int32]int64{}
+	lso.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	n := 0
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: still waiting for partitions %v", topic, want)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				n++
+			}
+			if end, ok := want[r.Partition]; ok && r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	return n
 }
 
 func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {

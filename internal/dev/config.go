@@ -96,12 +96,18 @@ func (c LogConfig) Logger() (*slog.Logger, error) {
 	return nil, fmt.Errorf("log.format must be text or json, got %q", c.Format)
 }
 
-// RunIngest runs the ingest role until ctx ends.
-func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := c.Kafka.Validate(); err != nil {
+// prepareKafka checks the Kafka settings and creates missing topics: any role
+// may be the first to start.
+func prepareKafka(ctx context.Context, k kafka.Config) error {
+	if err := k.Validate(); err != nil {
 		return err
 	}
-	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+	return kafka.EnsureTopics(ctx, k)
+}
+
+// RunIngest runs the ingest role until ctx ends.
+func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
+	if err := prepareKafka(ctx, c.Kafka); err != nil {
 		return err
 	}
 	s, err := ingest.New(c.Ingest, c.Kafka, log)
@@ -113,10 +119,7 @@ func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
 
 // RunValidate runs a validator instance until ctx ends.
 func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := c.Kafka.Validate(); err != nil {
-		return err
-	}
-	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+	if err := prepareKafka(ctx, c.Kafka); err != nil {
 		return err
 	}
 	s, err := validators.New(c.Validate, c.Kafka, log)
@@ -128,10 +131,7 @@ func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
 
 // RunAggregate runs the aggregator until ctx ends.
 func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := c.Kafka.Validate(); err != nil {
-		return err
-	}
-	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+	if err := prepareKafka(ctx, c.Kafka); err != nil {
 		return err
 	}
 	conn, err := clickhouse.Open(ctx, c.ClickHouse)
@@ -148,10 +148,7 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 
 // RunSettle runs the settler and its proof API until ctx ends.
 func RunSettle(ctx context.Context, c Config, log *slog.Logger, onSettled func(settler.Settled)) error {
-	if err := c.Kafka.Validate(); err != nil {
-		return err
-	}
-	if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+	if err := prepareKafka(ctx, c.Kafka); err != nil {
 		return err
 	}
 	conn, err := clickhouse.Open(ctx, c.ClickHouse)

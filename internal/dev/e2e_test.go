@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/merkle"
@@ -75,8 +75,6 @@ func TestEndToEnd(t *testing.T) {
 	c := stack.Config
 
 	settled := make(chan settler.Settled, 10)
-	roles, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{
 		func(ctx context.Context) error { return RunIngest(ctx, c, log) },
 		func(ctx context.Context) error { return RunValidate(ctx, c, log) },
@@ -85,15 +83,8 @@ func TestEndToEnd(t *testing.T) {
 			return RunSettle(ctx, c, log, func(s settler.Settled) { settled <- s })
 		},
 	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(roles); err != nil && roles.Err() == nil {
-				t.Error(err)
-			}
-		}()
+		testenv.Go(t, run)
 	}
-	t.Cleanup(func() { stop(); wg.Wait() })
 	info := stack.Info()
 	if err := waitHTTP(ctx, info.IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -51,4 +52,23 @@ func ClickHouseConn(t testing.TB) (driver.Conn, clickhouse.Config) {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn, cfg
+}
+
+// Go runs a service until the returned stop is called or the test ends; an
+// error it returns, other than after stop, fails the test.
+func Go(t testing.TB, run func(context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := run(ctx); err != nil && ctx.Err() == nil {
+			t.Error(err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
 }
