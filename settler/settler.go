@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,23 +130,28 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		}
 		fetches.EachError(func(t string, p int32, err error) { s.log.Warn("settle fetch", "topic", t, "err", err) })
-		var ferr error
 		fetches.EachRecord(func(rec *kgo.Record) {
-			if ferr != nil {
-				return
-			}
 			ec := &pb.EpochClosed{}
 			if err := proto.Unmarshal(rec.Value, ec); err != nil {
 				s.log.Error("settle: undecodable epoch-closed record, skipped", "offset", rec.Offset, "err", err)
 				return
 			}
-			ferr = s.Settle(ctx, ec)
-		})
-		if ferr != nil {
-			if ctx.Err() != nil {
-				return nil
+			// Epochs settle in order (cumulative totals build on the previous
+			// one), so a failure is retried here, never skipped.
+			for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, 30*time.Second) {
+				err := s.Settle(ctx, ec)
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				s.log.Error("settle: epoch failed, retrying", "epoch", ec.Epoch, "in", wait, "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
 			}
-			return ferr
+		})
+		if ctx.Err() != nil {
+			return nil
 		}
 		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("settle: commit offsets", "err", err)
@@ -160,7 +166,10 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 	epoch := ec.Epoch
 	var status string
-	_ = s.conn.QueryRow(ctx, "SELECT status FROM settlements FINAL WHERE epoch = ?", epoch).Scan(&status)
+	err := s.conn.QueryRow(ctx, "SELECT status FROM settlements FINAL WHERE epoch = ?", epoch).Scan(&status)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("settle: read state of epoch %d: %w", epoch, err)
+	}
 	if status == "posted" {
 		s.log.Info("settle: epoch already posted", "epoch", epoch)
 		return nil
