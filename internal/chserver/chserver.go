@@ -27,6 +27,8 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/fieldmint/fieldmint/internal/freeport"
 )
 
 // LibraryVersion is the chDB package version the project pins.
@@ -89,7 +91,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	for _, p := range []*int{&o.TCPPort, &o.HTTPPort} {
 		if *p == 0 {
-			if *p, err = FreePort(); err != nil {
+			if *p, err = freeport.Port(o.Host); err != nil {
 				return nil, err
 			}
 		}
@@ -174,16 +176,6 @@ func (s *Server) Stop() {
 func (s *Server) Kill() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	<-s.done
-}
-
-// FreePort asks the kernel for a free loopback port.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ServeIfChild turns this process into the ClickHouse server when it was

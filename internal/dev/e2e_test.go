@@ -21,6 +21,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
@@ -61,7 +62,7 @@ func TestEndToEnd(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := DevDefaults()
 	cfg.Dev = Options{DataDir: t.TempDir(), Owners: 3}
-	cfg.Ingest.Listen, cfg.Settle.APIListen = FreeAddr(), FreeAddr()
+	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
 	cfg.Aggregate.EpochLength = 10 * time.Second
 	cfg.Aggregate.AllowedLateness = time.Second
 	cfg.Aggregate.FlushInterval = 100 * time.Millisecond

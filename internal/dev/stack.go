@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,9 +62,8 @@ type Info struct {
 	Owners         []Owner  `json:"owners"`
 }
 
-// StartStack starts the infrastructure under cfg.Dev.DataDir ("" : a
-// throw-away directory is not made: pass one) and returns cfg completed with
-// its addresses and keys.
+// StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
+// returns it with a Config completed with its addresses and keys.
 func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, error) {
 	o := cfg.Dev
 	if o.DataDir == "" {
@@ -179,14 +177,4 @@ func (s *Stack) Close() {
 	if s.Kafka != nil {
 		s.Kafka.Close()
 	}
-}
-
-// FreeAddr returns a free loopback host:port.
-func FreeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "127.0.0.1:0"
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

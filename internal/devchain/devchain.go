@@ -29,6 +29,8 @@ import (
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/fieldmint/fieldmint/internal/freeport"
 )
 
 // ChainID is the dev chain's id (go-ethereum's dev chain id).
@@ -60,12 +62,10 @@ func Start(o Options) (*Chain, error) {
 		o.Host = "127.0.0.1"
 	}
 	if o.Port == 0 {
-		l, err := net.Listen("tcp", net.JoinHostPort(o.Host, "0"))
-		if err != nil {
+		var err error
+		if o.Port, err = freeport.Port(o.Host); err != nil {
 			return nil, err
 		}
-		o.Port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
 	}
 	if o.EmptyBlocks == 0 {
 		o.EmptyBlocks = 5 * time.Second
