@@ -46,14 +46,11 @@ func (c Config) Topics() Topics {
 	return Topics{Devices: p + "devices", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
 }
 
-// Opts returns the options every client starts from.
+// Opts returns the options every client starts from. Records are keyed by
+// device id, so a device stays in one partition; the validators write
+// partition p of the valid and rejected topics from raw partition p.
 func (c Config) Opts() []kgo.Opt {
-	return []kgo.Opt{
-		kgo.SeedBrokers(c.Brokers...),
-		// Keys are device ids; the validators and aggregator rely on a device
-		// staying in one partition, and on valid/rejected partition p holding
-		// what came from raw partition p (they produce with ManualPartitioner).
-	}
+	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...)}
 }
 
 // EnsureTopics creates fieldmint's topics if they do not exist. The reading

@@ -23,7 +23,7 @@ var sources = []string{"fieldmint/v1/fieldmint.proto"}
 
 const protoDir = "proto"
 
-// generate returns generated file name (relative to the module root of the go_package) -> content.
+// generate returns generated file name (in fieldmintpb/) -> content.
 func generate(root string) (map[string][]byte, error) {
 	c := protocompile.Compiler{
 		Resolver:       protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: []string{filepath.Join(root, protoDir)}}),
@@ -62,7 +62,7 @@ func generate(root string) (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, f := range resp.File {
-		// Names come as import paths: keep the part below the schemas module dir.
+		// Names come as import paths; every file goes to fieldmintpb/.
 		out[filepath.Base(f.GetName())] = []byte(f.GetContent())
 	}
 	return out, nil
