@@ -46,17 +46,18 @@ type Config struct {
 	IdleTimeout     time.Duration `yaml:"idleTimeout" help:"a partition this far behind the freshest one does not hold epochs open"`
 	BatchSize       int           `yaml:"batchSize" help:"most readings per ClickHouse INSERT"`
 	FlushInterval   time.Duration `yaml:"flushInterval" help:"longest wait for a batch to fill"`
+	InsertTimeout   time.Duration `yaml:"insertTimeout" help:"longest time one INSERT may take, retries included; a stopping aggregator waits for it"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Group: "fieldmint-aggregator", EpochLength: time.Hour, AllowedLateness: time.Minute, IdleTimeout: 5 * time.Minute, BatchSize: 50_000, FlushInterval: time.Second}
+	return Config{Group: "fieldmint-aggregator", EpochLength: time.Hour, AllowedLateness: time.Minute, IdleTimeout: 5 * time.Minute, BatchSize: 50_000, FlushInterval: time.Second, InsertTimeout: time.Minute}
 }
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
-	if c.Group == "" || c.EpochLength < time.Millisecond || c.AllowedLateness < 0 || c.BatchSize <= 0 || c.FlushInterval <= 0 || c.IdleTimeout <= 0 {
-		return errors.New("aggregate: group, epochLength, batchSize, flushInterval and idleTimeout must be set, allowedLateness not negative")
+	if c.Group == "" || c.EpochLength < time.Millisecond || c.AllowedLateness < 0 || c.BatchSize <= 0 || c.FlushInterval <= 0 || c.IdleTimeout <= 0 || c.InsertTimeout <= 0 {
+		return errors.New("aggregate: group, epochLength, batchSize, flushInterval, idleTimeout and insertTimeout must be set, allowedLateness not negative")
 	}
 	return nil
 }
@@ -140,7 +141,7 @@ func (s *Service) run(ctx context.Context) error {
 			s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
 		})
 		if n := fetches.NumRecords(); n > 0 {
-			if err := s.insert(ctx, fetches); err != nil {
+			if err := s.write(ctx, s.newBlock(fetches.Records())); err != nil {
 				return err
 			}
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
@@ -155,8 +156,11 @@ func (s *Service) run(ctx context.Context) error {
 }
 
 // resume starts each newly assigned partition after the last offset that
-// ClickHouse holds for it.
+// ClickHouse holds for it, once blocks left pending by a stopped writer are in.
 func (s *Service) resume(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	if err := s.recoverPending(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset)
 		FROM kafka_progress WHERE kafka_topic IN (?, ?) GROUP BY kafka_topic, kafka_partition`, s.topics.Valid, s.topics.Rejected)
 	if err != nil {
@@ -234,48 +238,197 @@ func (s *Service) toRow(rec *kgo.Record) row {
 	return r
 }
 
-// insert writes one poll's records as one INSERT, retrying with the same
-// deduplication token.
-func (s *Service) insert(ctx context.Context, fetches kgo.Fetches) error {
-	rows := make([]row, 0, fetches.NumRecords())
-	ranges := map[string][2]int64{}
-	fetches.EachRecord(func(rec *kgo.Record) {
-		rows = append(rows, s.toRow(rec))
-		k := rec.Topic + "/" + strconv.Itoa(int(rec.Partition))
-		rg, ok := ranges[k]
+// topicPartition names a Kafka partition.
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// block is one INSERT: records as rows, the offset range taken from each
+// partition, and the deduplication token those ranges determine.
+type block struct {
+	rows   []row
+	ranges map[topicPartition][2]int64
+	token  string
+}
+
+func (s *Service) newBlock(recs []*kgo.Record) block {
+	b := block{rows: make([]row, 0, len(recs)), ranges: map[topicPartition][2]int64{}}
+	for _, rec := range recs {
+		b.rows = append(b.rows, s.toRow(rec))
+		k := topicPartition{rec.Topic, rec.Partition}
+		rg, ok := b.ranges[k]
 		if !ok {
 			rg = [2]int64{rec.Offset, rec.Offset}
 		}
 		rg[0], rg[1] = min(rg[0], rec.Offset), max(rg[1], rec.Offset)
-		ranges[k] = rg
-	})
-	token := dedupToken(ranges)
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.insertOnce(ctx, rows, token); err == nil {
-			return nil
-		}
-		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", len(rows), "attempt", attempt+1, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(200<<attempt) * time.Millisecond):
-		}
+		b.ranges[k] = rg
 	}
-	return fmt.Errorf("aggregate: insert %d rows: %w", len(rows), err)
+	b.token = dedupToken(b.ranges)
+	return b
 }
 
-func dedupToken(ranges map[string][2]int64) string {
-	keys := make([]string, 0, len(ranges))
+// dedupToken names a block by its offset ranges: the same records, read again
+// from the log, make the same token.
+func dedupToken(ranges map[topicPartition][2]int64) string {
+	keys := make([]topicPartition, 0, len(ranges))
 	for k := range ranges {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].topic != keys[j].topic {
+			return keys[i].topic < keys[j].topic
+		}
+		return keys[i].partition < keys[j].partition
+	})
 	h := sha256.New()
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s:%d-%d;", k, ranges[k][0], ranges[k][1])
+		fmt.Fprintf(h, "%s/%d:%d-%d;", k.topic, k.partition, ranges[k][0], ranges[k][1])
 	}
 	return "readings-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// write records the block's intent, then INSERTs it, retrying both with the
+// same tokens.
+//
+// Shutdown does not cancel a write. Cancelling closes the connection, but a
+// server that already received the whole block still commits it, maybe after
+// the next owner of these partitions has read where to resume: the block
+// would be stored twice. So a stopping aggregator finishes (or gives up on)
+// its write first, bounded by insertTimeout. A crash cannot wait; the intent
+// covers it (see recoverPending).
+func (s *Service) write(ctx context.Context, b block) error {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.InsertTimeout)
+	defer cancel()
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = s.writeIntent(ictx, b); err == nil {
+			if err = s.insertOnce(ictx, b.rows, b.token); err == nil {
+				return nil
+			}
+		}
+		if attempt == 4 {
+			break
+		}
+		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", len(b.rows), "attempt", attempt+1, "err", err)
+		select {
+		case <-ictx.Done():
+			return fmt.Errorf("aggregate: insert %d rows: %w", len(b.rows), err)
+		case <-time.After(time.Duration(200<<attempt) * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("aggregate: insert %d rows: %w", len(b.rows), err)
+}
+
+func (s *Service) writeIntent(ctx context.Context, b block) error {
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "intent-" + b.token}))
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO insert_intents")
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for k, rg := range b.ranges {
+		if err := batch.Append(b.token, k.topic, uint32(k.partition), uint64(rg[0]), uint64(rg[1]), now); err != nil {
+			batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+// recoverPending INSERTs again every block whose intent was recorded but
+// whose offsets are not all in kafka_progress: its writer died or gave up,
+// and its INSERT may or may not have landed, or may still land. The same
+// records make the same token, so exactly one of the two copies is kept.
+func (s *Service) recoverPending(ctx context.Context) error {
+	rows, err := s.conn.Query(ctx, `SELECT token, kafka_topic, kafka_partition, first_offset, last_offset, created_at
+		FROM insert_intents
+		WHERE token IN (
+			SELECT i.token FROM insert_intents AS i
+			LEFT JOIN (SELECT kafka_topic, kafka_partition, max(max_offset) + 1 AS next
+			           FROM kafka_progress GROUP BY kafka_topic, kafka_partition) AS p
+			ON i.kafka_topic = p.kafka_topic AND i.kafka_partition = p.kafka_partition
+			WHERE i.kafka_topic IN (?, ?) AND i.last_offset >= p.next)
+		ORDER BY created_at, token`, s.topics.Valid, s.topics.Rejected)
+	if err != nil {
+		return fmt.Errorf("aggregate: read pending intents: %w", err)
+	}
+	var tokens []string
+	pending := map[string]map[topicPartition][2]int64{}
+	for rows.Next() {
+		var token, topic string
+		var part uint32
+		var first, last uint64
+		var at time.Time
+		if err := rows.Scan(&token, &topic, &part, &first, &last, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		if pending[token] == nil {
+			pending[token] = map[topicPartition][2]int64{}
+			tokens = append(tokens, token)
+		}
+		pending[token][topicPartition{topic, int32(part)}] = [2]int64{int64(first), int64(last)}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, token := range tokens {
+		recs, err := s.readRanges(ctx, pending[token])
+		if err != nil {
+			return fmt.Errorf("aggregate: read records of pending block %s: %w", token, err)
+		}
+		b := s.newBlock(recs)
+		if b.token != token {
+			return fmt.Errorf("aggregate: pending block %s: the log no longer holds the same records (retention?)", token)
+		}
+		s.log.Info("aggregate: re-inserting a block whose writer stopped mid-INSERT", "token", token, "rows", len(b.rows))
+		if err := s.write(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readRanges reads the committed records of each partition's offset range.
+func (s *Service) readRanges(ctx context.Context, ranges map[topicPartition][2]int64) ([]*kgo.Record, error) {
+	start := map[string]map[int32]kgo.Offset{}
+	left := map[topicPartition]bool{}
+	for k, rg := range ranges {
+		if start[k.topic] == nil {
+			start[k.topic] = map[int32]kgo.Offset{}
+		}
+		start[k.topic][k.partition] = kgo.NewOffset().At(rg[0])
+		left[k] = true
+	}
+	cl, err := kgo.NewClient(append(s.kc.Opts(), kgo.ConsumePartitions(start), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.InsertTimeout)
+	defer cancel()
+	var recs []*kgo.Record
+	for len(left) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			s.log.Warn("aggregate: read pending block", "topic", t, "partition", p, "err", err)
+		})
+		fetches.EachRecord(func(rec *kgo.Record) {
+			k := topicPartition{rec.Topic, rec.Partition}
+			if rg, ok := ranges[k]; ok && rec.Offset >= rg[0] && rec.Offset <= rg[1] {
+				recs = append(recs, rec)
+				if rec.Offset == rg[1] {
+					delete(left, k)
+				}
+			}
+		})
+	}
+	return recs, nil
 }
 
 func (s *Service) insertOnce(ctx context.Context, rows []row, token string) error {

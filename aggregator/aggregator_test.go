@@ -51,14 +51,17 @@ func newEnv(t *testing.T) *env {
 }
 
 // sendValid writes a valid reading of device d with the given event time to partition p.
-func (e *env) sendValid(t *testing.T, p int32, d string, seq uint64, eventMs int64) {
+// It returns the record as the broker stored it (with its offset).
+func (e *env) sendValid(t *testing.T, p int32, d string, seq uint64, eventMs int64) *kgo.Record {
 	v, _ := proto.Marshal(&pb.ValidReading{
 		Reading: &pb.Reading{DeviceId: d, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": 1}},
 		Owner:   "0xA", ReceivedAtMs: eventMs, Score: 1,
 	})
-	if err := e.prod.ProduceSync(context.Background(), &kgo.Record{Topic: e.kc.Topics().Valid, Partition: p, Key: []byte(d), Value: v}).FirstErr(); err != nil {
+	rec, err := e.prod.ProduceSync(context.Background(), &kgo.Record{Topic: e.kc.Topics().Valid, Partition: p, Key: []byte(d), Value: v}).First()
+	if err != nil {
 		t.Fatal(err)
 	}
+	return rec
 }
 
 func (e *env) sendRejected(t *testing.T, p int32, d string, seq uint64, eventMs int64, reason string) {
@@ -166,5 +169,71 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	}
 	if n := e.count(t, "SELECT sum(score) FROM epoch_scores WHERE epoch = 7"); n != 3 {
 		t.Fatalf("epoch_scores: score %d after 3 retries, want 3", n)
+	}
+}
+
+// A stop (context cancelled) while a block is being written does not abandon
+// the INSERT: an abandoned INSERT can still land after the next owner has read
+// where to resume, and would then be stored twice.
+func TestStopFinishesTheInsertInFlight(t *testing.T) {
+	e := newEnv(t)
+	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	var recs []*kgo.Record
+	for i := range 5 {
+		recs = append(recs, e.sendValid(t, 0, "d", uint64(i+1), now))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := svc.write(ctx, svc.newBlock(recs)); err != nil {
+		t.Fatalf("write after stop: %v", err)
+	}
+	if n := e.count(t, "SELECT count() FROM readings"); n != 5 {
+		t.Fatalf("readings: %d rows, want 5", n)
+	}
+}
+
+// An aggregator that dies between recording its intent and its INSERT
+// landing leaves a pending block. The next owner INSERTs the same records
+// with the same token before consuming, and when the dead writer's INSERT
+// lands afterwards it is dropped: every record is stored once.
+func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
+	e := newEnv(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dead, err := New(e.cfg, e.kc, e.conn, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	var recs []*kgo.Record
+	for i := range 40 {
+		recs = append(recs, e.sendValid(t, int32(i%2), fmt.Sprintf("d%d", i%4), uint64(i+1), now))
+	}
+	// The dead instance had landed one block, then recorded a second one.
+	landed, inFlight := dead.newBlock(recs[:10]), dead.newBlock(recs[10:25])
+	if err := dead.write(context.Background(), landed); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.writeIntent(context.Background(), inFlight); err != nil {
+		t.Fatal(err)
+	}
+
+	e.start(t)
+	e.waitCount(t, 40, "SELECT count() FROM readings")
+	// The dead writer's INSERT lands late.
+	if err := dead.insertOnce(context.Background(), inFlight.rows, inFlight.token); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, "SELECT count() FROM readings"); n != 40 {
+		t.Fatalf("readings: %d rows after the late INSERT, want 40", n)
+	}
+	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
+		t.Fatalf("%d Kafka records stored twice", n)
+	}
+	if n := e.count(t, "SELECT sum(score) FROM epoch_scores"); n != 40 {
+		t.Fatalf("epoch_scores: %d, want 40", n)
 	}
 }
