@@ -2,17 +2,21 @@
 // closes epochs by event-time watermark.
 //
 // Exactly once: every poll becomes one INSERT into the readings table, whose
-// rows carry their Kafka topic, partition and offset; a materialized view
-// keeps the highest offset per partition (kafka_progress) from the same
-// INSERT. On assignment the aggregator resumes after that offset, so an
-// INSERT that landed is never repeated, and a retried INSERT carries the same
+// rows carry their Kafka topic, partition and offset; the table's progress
+// projection (committed inside the same parts) gives the highest offset per
+// partition. On assignment the aggregator resumes after that offset, so an
+// INSERT that landed is never repeated; a retried INSERT carries the same
 // insert_deduplication_token, so one that did land while we saw an error is
-// dropped by ClickHouse.
+// dropped by ClickHouse; and an INSERT whose writer died in flight is found
+// by its intent and written again under the same token (recoverPending).
 //
 // Epochs: the watermark of a partition is the highest min(event time, ingest
-// time) written for it; an epoch closes once every active partition's
-// watermark has passed its end plus the allowed lateness. A valid reading for
-// a closed epoch is stored as rejected with reason LATE.
+// time) written for it. A valid reading whose partition's watermark has
+// passed its epoch's end plus the allowed lateness is stored as rejected with
+// reason LATE, and an epoch closes once every active partition's watermark
+// has passed that point. Both follow from the Kafka log alone, so crashes,
+// rebalances and replays give the same scores. One instance closes epochs:
+// the one holding partition 0 of the valid topic.
 package aggregator
 
 import (
@@ -22,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -79,6 +84,12 @@ type Service struct {
 	log           *slog.Logger
 	producer      *kgo.Client
 	closedThrough uint64 // every epoch <= this is closed
+	// The watermark of each partition read, as of its last record; touched
+	// only while rebalances are blocked or from the rebalance callbacks.
+	wm map[topicPartition]time.Time
+	// closer: this instance holds partition 0 of the valid topic, which makes
+	// it the one that closes epochs.
+	closer bool
 	// OnEpochClosed, if set, is called after an epoch-closed record is written.
 	OnEpochClosed func(*pb.EpochClosed)
 }
@@ -88,7 +99,7 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
@@ -107,10 +118,7 @@ func (s *Service) run(ctx context.Context) error {
 		return err
 	}
 	defer s.producer.Close()
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM epochs").Scan(&s.closedThrough); err != nil {
-		return fmt.Errorf("aggregate: read closed epochs: %w", err)
-	}
-	if err := s.maybeClose(ctx); err != nil {
+	if err := s.readClosed(ctx); err != nil {
 		return err
 	}
 	cl, err := kgo.NewClient(append(s.kc.Opts(),
@@ -119,6 +127,9 @@ func (s *Service) run(ctx context.Context) error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// ClickHouse, not the group's committed offsets, says where to resume.
 		kgo.AdjustFetchOffsetsFn(s.resume),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.revoked),
 		// Offsets are committed only for lag monitoring, after each INSERT.
 		kgo.DisableAutoCommit(),
 		// A poll's records are inserted before partitions can move to another
@@ -141,18 +152,77 @@ func (s *Service) run(ctx context.Context) error {
 			s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
 		})
 		if n := fetches.NumRecords(); n > 0 {
-			if err := s.write(ctx, s.newBlock(fetches.Records())); err != nil {
+			if err := s.write(ctx, s.newBlock(fetches.Records(), s.wm)); err != nil {
 				return err
 			}
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
 				s.log.Debug("aggregate: commit offsets (monitoring only)", "err", err)
 			}
 		}
-		cl.AllowRebalance()
+		// Still blocking rebalances: ownership of partition 0 cannot move
+		// while this instance closes epochs.
 		if err := s.maybeClose(ctx); err != nil {
 			return err
 		}
+		cl.AllowRebalance()
 	}
+}
+
+func (s *Service) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	if slices.Contains(parts[s.topics.Valid], 0) {
+		s.closer = true
+		s.log.Info("aggregate: this instance closes epochs (it holds partition 0)")
+	}
+}
+
+func (s *Service) revoked(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	if slices.Contains(parts[s.topics.Valid], 0) {
+		s.closer = false
+	}
+}
+
+func (s *Service) readClosed(ctx context.Context) error {
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM epochs").Scan(&s.closedThrough); err != nil {
+		return fmt.Errorf("aggregate: read closed epochs: %w", err)
+	}
+	return nil
+}
+
+// progress is what ClickHouse holds of one partition.
+type progress struct {
+	maxOffset          int64
+	watermark, updated time.Time
+}
+
+func (s *Service) readProgress(ctx context.Context) (map[topicPartition]progress, error) {
+	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max_offset, watermark, updated_at
+		FROM kafka_progress WHERE kafka_topic IN (?, ?)`, s.topics.Valid, s.topics.Rejected)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: read progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[topicPartition]progress{}
+	for rows.Next() {
+		var topic string
+		var part uint32
+		var off uint64
+		var p progress
+		if err := rows.Scan(&topic, &part, &off, &p.watermark, &p.updated); err != nil {
+			return nil, err
+		}
+		p.maxOffset = int64(off)
+		out[topicPartition{topic, int32(part)}] = p
+	}
+	return out, rows.Err()
+}
+
+// watermarks returns each partition's watermark as of its last stored record.
+func watermarks(progress map[topicPartition]progress) map[topicPartition]time.Time {
+	wm := make(map[topicPartition]time.Time, len(progress))
+	for k, p := range progress {
+		wm[k] = p.watermark
+	}
+	return wm
 }
 
 // resume starts each newly assigned partition after the last offset that
@@ -161,27 +231,25 @@ func (s *Service) resume(ctx context.Context, offsets map[string]map[int32]kgo.O
 	if err := s.recoverPending(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset)
-		FROM kafka_progress WHERE kafka_topic IN (?, ?) GROUP BY kafka_topic, kafka_partition`, s.topics.Valid, s.topics.Rejected)
+	prog, err := s.readProgress(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aggregate: read progress: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var topic string
-		var part uint32
-		var off uint64
-		if err := rows.Scan(&topic, &part, &off); err != nil {
-			return nil, err
-		}
-		if ps, ok := offsets[topic]; ok {
-			if _, ok := ps[int32(part)]; ok {
-				ps[int32(part)] = kgo.NewOffset().At(int64(off) + 1)
+	for k, p := range prog {
+		if ps, ok := offsets[k.topic]; ok {
+			if _, ok := ps[k.partition]; ok {
+				ps[k.partition] = kgo.NewOffset().At(p.maxOffset + 1)
 			}
 		}
 	}
+	// Watermarks continue from the last stored record of each partition, so
+	// LATE decisions are the same whichever instance makes them.
+	s.wm = watermarks(prog)
+	if err := s.readClosed(ctx); err != nil {
+		return nil, err
+	}
 	s.log.Info("aggregate: partitions assigned", "resume", fmt.Sprint(offsets))
-	return offsets, rows.Err()
+	return offsets, nil
 }
 
 type row struct {
@@ -203,7 +271,18 @@ type row struct {
 	offset       uint64
 }
 
-func (s *Service) toRow(rec *kgo.Record) row {
+// toRow decodes a record and decides whether a valid reading is LATE, from
+// the partition's watermark before the record (then moved past it).
+//
+// A reading is LATE when its partition's watermark has already passed its
+// epoch's end plus the allowed lateness. The watermark is a function of the
+// partition's log, so the decision is the same after a crash, on another
+// instance, or in a replay; and since an epoch closes only once every
+// partition's watermark has passed that point, nothing counted for an epoch
+// can arrive after it closed. Partitions left out of closing as idle are the
+// exception: a reading there for a closed epoch is LATE because the epoch is
+// closed.
+func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r := row{topic: rec.Topic, partition: uint32(rec.Partition), offset: uint64(rec.Offset)}
 	var rd *pb.Reading
 	var received int64
@@ -228,9 +307,20 @@ func (s *Service) toRow(rec *kgo.Record) row {
 	r.eventTime, r.receivedAt = time.UnixMilli(rd.EventTimeMs).UTC(), time.UnixMilli(received).UTC()
 	r.epoch = s.cfg.Epoch(rd.EventTimeMs)
 	r.lat, r.lon = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7()
-	if r.status == "valid" && r.epoch <= s.closedThrough {
-		r.status, r.reason, r.score = "rejected", ReasonLate, 0
-		r.detail = fmt.Sprintf("epoch %d closed (closed through %d)", r.epoch, s.closedThrough)
+	k := topicPartition{rec.Topic, rec.Partition}
+	if r.status == "valid" {
+		deadline := time.UnixMilli(int64(r.epoch+1)*s.cfg.EpochLength.Milliseconds() + s.cfg.AllowedLateness.Milliseconds()).UTC()
+		switch w := wm[k]; {
+		case !w.Before(deadline):
+			r.status, r.reason, r.score = "rejected", ReasonLate, 0
+			r.detail = fmt.Sprintf("epoch %d ended; partition watermark %s had passed its end plus lateness", r.epoch, w.Format(time.RFC3339Nano))
+		case r.epoch <= s.closedThrough:
+			r.status, r.reason, r.score = "rejected", ReasonLate, 0
+			r.detail = fmt.Sprintf("epoch %d closed (closed through %d)", r.epoch, s.closedThrough)
+		}
+	}
+	if w := minTime(r.eventTime, r.receivedAt); w.After(wm[k]) {
+		wm[k] = w
 	}
 	if r.measurements == nil {
 		r.measurements = map[string]int64{}
@@ -252,10 +342,11 @@ type block struct {
 	token  string
 }
 
-func (s *Service) newBlock(recs []*kgo.Record) block {
+// newBlock turns records into rows, moving the watermarks in wm.
+func (s *Service) newBlock(recs []*kgo.Record, wm map[topicPartition]time.Time) block {
 	b := block{rows: make([]row, 0, len(recs)), ranges: map[topicPartition][2]int64{}}
 	for _, rec := range recs {
-		b.rows = append(b.rows, s.toRow(rec))
+		b.rows = append(b.rows, s.toRow(rec, wm))
 		k := topicPartition{rec.Topic, rec.Partition}
 		rg, ok := b.ranges[k]
 		if !ok {
@@ -379,7 +470,13 @@ func (s *Service) recoverPending(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("aggregate: read records of pending block %s: %w", token, err)
 		}
-		b := s.newBlock(recs)
+		// Rows are decided from the watermarks before the block, as its
+		// writer decided them, so both copies hold the same rows.
+		prog, err := s.readProgress(ctx)
+		if err != nil {
+			return err
+		}
+		b := s.newBlock(recs, watermarks(prog))
 		if b.token != token {
 			return fmt.Errorf("aggregate: pending block %s: the log no longer holds the same records (retention?)", token)
 		}
@@ -451,13 +548,17 @@ func (s *Service) insertOnce(ctx context.Context, rows []row, token string) erro
 	return batch.Send()
 }
 
-// maybeClose closes every epoch the watermarks allow, in order.
+// maybeClose closes every epoch the watermarks allow, in order, if this
+// instance is the closer; the others only learn what was closed.
 func (s *Service) maybeClose(ctx context.Context) error {
+	if !s.closer {
+		return s.readClosed(ctx)
+	}
 	through, ok, err := s.closable(ctx)
 	if err != nil || !ok || through <= s.closedThrough {
 		return err
 	}
-	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM epoch_scores WHERE epoch > ? AND epoch <= ? ORDER BY epoch", s.closedThrough, through)
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", s.closedThrough, through)
 	if err != nil {
 		return err
 	}
@@ -494,43 +595,50 @@ func (s *Service) maybeClose(ctx context.Context) error {
 	return nil
 }
 
-// closable returns the highest epoch that the watermarks allow to close.
+// closable returns the highest epoch that the watermarks allow to close: the
+// lowest watermark of the valid topic's partitions, less the allowed
+// lateness, rounded down to an epoch start.
+//
+// A valid partition whose newest record is idleTimeout older than the
+// freshest record of either topic is idle and does not hold epochs open.
+// When every valid partition is idle (say, all new readings are rejected),
+// time follows the freshest watermark of either topic.
 func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
-	rows, err := s.conn.Query(ctx, `SELECT kafka_partition, max(watermark), max(updated_at)
-		FROM kafka_progress WHERE kafka_topic IN (?, ?) GROUP BY kafka_partition`, s.topics.Valid, s.topics.Rejected)
+	prog, err := s.readProgress(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	defer rows.Close()
-	type wm struct{ watermark, updated time.Time }
-	var parts []wm
-	var freshest time.Time
-	for rows.Next() {
-		var p uint32
-		var w wm
-		if err := rows.Scan(&p, &w.watermark, &w.updated); err != nil {
-			return 0, false, err
+	var freshest, highest time.Time
+	for _, p := range prog {
+		if p.updated.After(freshest) {
+			freshest = p.updated
 		}
-		parts = append(parts, w)
-		if w.updated.After(freshest) {
-			freshest = w.updated
+		if p.watermark.After(highest) {
+			highest = p.watermark
 		}
-	}
-	if err := rows.Err(); err != nil || len(parts) == 0 {
-		return 0, false, err
 	}
 	var low time.Time
-	for _, w := range parts {
-		if freshest.Sub(w.updated) > s.cfg.IdleTimeout {
-			continue // idle partition: does not hold epochs open
+	for k, p := range prog {
+		if k.topic != s.topics.Valid || freshest.Sub(p.updated) > s.cfg.IdleTimeout {
+			continue
 		}
-		if low.IsZero() || w.watermark.Before(low) {
-			low = w.watermark
+		if low.IsZero() || p.watermark.Before(low) {
+			low = p.watermark
 		}
+	}
+	if low.IsZero() {
+		low = highest
 	}
 	closedBefore := low.Add(-s.cfg.AllowedLateness).UnixMilli() / s.cfg.EpochLength.Milliseconds()
 	if closedBefore < 1 {
 		return 0, false, nil
 	}
 	return uint64(closedBefore - 1), true, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

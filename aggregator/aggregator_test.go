@@ -188,7 +188,7 @@ func TestStopFinishesTheInsertInFlight(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := svc.write(ctx, svc.newBlock(recs)); err != nil {
+	if err := svc.write(ctx, svc.newBlock(recs, map[topicPartition]time.Time{})); err != nil {
 		t.Fatalf("write after stop: %v", err)
 	}
 	if n := e.count(t, "SELECT count() FROM readings"); n != 5 {
@@ -213,7 +213,9 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 		recs = append(recs, e.sendValid(t, int32(i%2), fmt.Sprintf("d%d", i%4), uint64(i+1), now))
 	}
 	// The dead instance had landed one block, then recorded a second one.
-	landed, inFlight := dead.newBlock(recs[:10]), dead.newBlock(recs[10:25])
+	wm := map[topicPartition]time.Time{}
+	landed := dead.newBlock(recs[:10], wm)
+	inFlight := dead.newBlock(recs[10:25], wm)
 	if err := dead.write(context.Background(), landed); err != nil {
 		t.Fatal(err)
 	}
@@ -235,5 +237,49 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 	}
 	if n := e.count(t, "SELECT sum(score) FROM epoch_scores"); n != 40 {
 		t.Fatalf("epoch_scores: %d, want 40", n)
+	}
+}
+
+// LATE is decided by the partition's watermark before each record, at the
+// boundary of epoch end plus allowed lateness, and never by wall clock.
+func TestLateAtTheBoundary(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.EpochLength, cfg.AllowedLateness = 10*time.Second, 2*time.Second
+	svc, err := New(cfg, kafka.Config{TopicPrefix: "l."}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const epoch = 1_000_000
+	end := int64(epoch+1) * 10_000 // ms
+	deadline := end + 2_000
+	rec := func(p int32, eventMs, receivedMs int64) *kgo.Record {
+		v, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "d", EventTimeMs: eventMs}, ReceivedAtMs: receivedMs, Score: 1})
+		return &kgo.Record{Topic: "l.readings.valid", Partition: p, Value: v}
+	}
+	wm := map[topicPartition]time.Time{}
+	steps := []struct {
+		name                string
+		p                   int32
+		eventMs, receivedMs int64
+		wantEpoch           uint64
+		wantLate            bool
+	}{
+		{"last ms of the epoch", 0, end - 1, end - 1, epoch, false},
+		{"next epoch, 1 ms before the deadline", 0, deadline - 1, deadline - 1, epoch + 1, false},
+		{"epoch still open: watermark 1 ms short", 0, end - 5, deadline + 60_000, epoch, false},
+		{"a device clock ahead does not move the watermark past ingest time", 0, deadline + 3_600_000, deadline - 1, epoch + 361, false},
+		{"epoch still open", 0, end - 5, deadline, epoch, false},
+		{"next epoch at the deadline", 0, deadline, deadline, epoch + 1, false},
+		{"watermark at the deadline: LATE", 0, end - 1, deadline + 5, epoch, true},
+		{"another partition has its own watermark", 1, end - 1, deadline + 5, epoch, false},
+	}
+	for _, st := range steps {
+		r := svc.toRow(rec(st.p, st.eventMs, st.receivedMs), wm)
+		if r.epoch != st.wantEpoch {
+			t.Fatalf("%s: epoch %d, want %d", st.name, r.epoch, st.wantEpoch)
+		}
+		if late := r.reason == ReasonLate; late != st.wantLate || (!late && r.status != "valid") {
+			t.Fatalf("%s: status %s reason %q, want late=%v", st.name, r.status, r.reason, st.wantLate)
+		}
 	}
 }

@@ -245,9 +245,12 @@ type leaf struct {
 }
 
 // compute derives the epoch's leaves from ClickHouse alone: the scores of the
-// epoch and the cumulative totals of the last posted epoch before it.
+// epoch and the cumulative totals of the last posted epoch before it. Scores
+// are summed from the readings themselves, not from the epoch_scores rollup:
+// the rollup is written by a materialized view, which a ClickHouse crash can
+// leave behind its source table; the readings are what exactly-once protects.
 func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []leaf, error) {
-	rows, err := s.conn.Query(ctx, `SELECT owner, sum(score) FROM epoch_scores WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0`, epoch)
+	rows, err := s.conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,7 +69,8 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) scores(t *testing.T, epoch uint64, s map[string]uint64) {
 	for owner, score := range s {
-		if err := e.conn.Exec(context.Background(), "INSERT INTO epoch_scores VALUES (?, ?, 'd', ?, 1)", epoch, owner, score); err != nil {
+		if err := e.conn.Exec(context.Background(), `INSERT INTO readings (device_id, epoch, owner, status, score, event_time, received_at, kafka_topic)
+			VALUES ('d', ?, ?, 'valid', ?, now64(3), now64(3), 'test')`, epoch, owner, score); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
@@ -69,6 +70,7 @@ func commands() map[string]command {
 		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},
 		"clickhouse": {summary: "run a ClickHouse server (chDB) in the foreground", run: runClickHouse},
+		"broker":     {summary: "run a Kafka-protocol broker (kfake) persisted in a directory, in the foreground", run: runBroker},
 	}
 }
 
@@ -229,6 +231,27 @@ func runClickHouse(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []s
 	case <-s.Done():
 		return errors.New("clickhouse server exited")
 	}
+	return nil
+}
+
+func runBroker(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+	dir := fs.String("data-dir", ".fieldmint/kafka", "data directory: topics, records, groups and transactions survive a restart, or a kill")
+	port := fs.Int("port", 9092, "port to listen on (127.0.0.1)")
+	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.Ports(*port), kfake.DataDir(*dir), kfake.AllowAutoTopicCreation()}
+	if *sync {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return fmt.Errorf("broker on port %d, data %s: %w", *port, *dir, err)
+	}
+	defer c.Close()
+	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
+	<-ctx.Done()
 	return nil
 }
 

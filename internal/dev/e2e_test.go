@@ -65,6 +65,9 @@ func TestEndToEnd(t *testing.T) {
 	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
 	cfg.Aggregate.EpochLength = 10 * time.Second
 	cfg.Aggregate.AllowedLateness = time.Second
+	// The readings that close the epoch are all rejected: the valid partitions
+	// go idle, and time follows the rejected ones.
+	cfg.Aggregate.IdleTimeout = 2 * time.Second
 	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
 	// 5 tokens per epoch, split 3:1:1 below.
 	cfg.Settle.EmissionPerEpoch = "5000000000000000000"

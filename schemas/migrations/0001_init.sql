@@ -1,6 +1,6 @@
 -- Every decided reading, valid or rejected, once. One table so that a batch is
 -- one INSERT: the Kafka offsets that make resuming exact are written in the
--- same block as the data (see kafka_progress).
+-- same part as the data (the progress projection, see kafka_progress).
 CREATE TABLE IF NOT EXISTS readings
 (
     device_id       String CODEC(ZSTD(1)),
@@ -19,7 +19,15 @@ CREATE TABLE IF NOT EXISTS readings
     score           UInt64,
     kafka_topic     LowCardinality(String),
     kafka_partition UInt32,
-    kafka_offset    UInt64
+    kafka_offset    UInt64,
+    -- Parts are written in time order, so per-granule epoch bounds let a
+    -- query for one epoch (the settler's) skip the rest.
+    INDEX epoch_minmax epoch TYPE minmax GRANULARITY 1,
+    PROJECTION progress
+    (
+        SELECT kafka_topic, kafka_partition, max(kafka_offset), max(least(event_time, received_at)), max(received_at)
+        GROUP BY kafka_topic, kafka_partition
+    )
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(event_time)
@@ -48,21 +56,12 @@ SELECT epoch, owner, device_id, sum(score) AS score, count() AS readings
 FROM readings WHERE status = 'valid'
 GROUP BY epoch, owner, device_id;
 
--- How far the aggregator got in each Kafka partition, written by the same
--- INSERT as the readings: where to resume, and the event-time watermark.
-CREATE TABLE IF NOT EXISTS kafka_progress
-(
-    kafka_topic     LowCardinality(String),
-    kafka_partition UInt32,
-    max_offset      SimpleAggregateFunction(max, UInt64),
-    watermark       SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
-    updated_at      SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
-)
-ENGINE = AggregatingMergeTree
-ORDER BY (kafka_topic, kafka_partition)
-SETTINGS non_replicated_deduplication_window = 10000;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS kafka_progress_mv TO kafka_progress AS
+-- How far the aggregator got in each Kafka partition: where to resume, and
+-- the event-time watermark. Served by the readings table's "progress"
+-- projection, which lives inside each data part: it commits with the rows
+-- themselves, so it can never disagree with them, even if ClickHouse dies
+-- mid-INSERT (a materialized view into another table could).
+CREATE VIEW IF NOT EXISTS kafka_progress AS
 SELECT kafka_topic, kafka_partition,
        max(kafka_offset) AS max_offset,
        max(least(event_time, received_at)) AS watermark,
