@@ -121,8 +121,7 @@ func (s *Service) run(ctx context.Context) error {
 	if err := s.readClosed(ctx); err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(append(s.kc.Opts(),
-		kgo.ConsumerGroup(s.cfg.Group),
+	cl, err := kgo.NewClient(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.ConsumeTopics(s.topics.Valid, s.topics.Rejected),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// ClickHouse, not the group's committed offsets, says where to resume.

@@ -112,8 +112,7 @@ func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log
 
 // Run settles every epoch-closed record until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	cl, err := kgo.NewClient(append(s.kc.Opts(),
-		kgo.ConsumerGroup(s.cfg.Group),
+	cl, err := kgo.NewClient(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.ConsumeTopics(s.kc.Topics().Epochs),
 		kgo.DisableAutoCommit(), // an epoch's offset is committed once it is settled
 		kgo.BlockRebalanceOnPoll(),

@@ -26,7 +26,7 @@ import (
 // Config of a validator instance.
 type Config struct {
 	Group      string        `yaml:"group" help:"consumer group shared by all validator instances"`
-	InstanceID string        `yaml:"instanceId" help:"transactional id, unique per running instance (empty: hostname-pid)"`
+	InstanceID string        `yaml:"instanceId" help:"transactional id, unique per running instance and kept across its restarts, so a restart fences the transaction its crash left open (empty: hostname-pid)"`
 	MaxFuture  time.Duration `yaml:"maxFuture" help:"how far a reading's event time may be ahead of the ingest clock"`
 	MaxPast    time.Duration `yaml:"maxPast" help:"how far a reading's event time may be behind the ingest clock"`
 }
@@ -73,9 +73,8 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 
 // Run consumes until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	sess, err := kgo.NewGroupTransactSession(append(s.kc.Opts(),
+	sess, err := kgo.NewGroupTransactSession(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.TransactionalID("fieldmint-validator-"+s.cfg.InstanceID),
-		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.topics.Raw),
 		// Only committed raw records, and never skip past an open transaction's offsets.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),

@@ -20,9 +20,10 @@ import (
 
 // Client talks to one ingest endpoint.
 type Client struct {
-	URL        string       // e.g. http://127.0.0.1:8080
-	HTTP       *http.Client // nil: a client with a 30 s timeout
-	MaxRetries int          // retries of 429/503 answers and transport errors; 0: 3
+	URL        string        // e.g. http://127.0.0.1:8080
+	HTTP       *http.Client  // nil: a client with a 30 s timeout
+	MaxRetries int           // retries of 429/503 answers and transport errors; 0: 3
+	MaxBackoff time.Duration // longest wait between retries; 0: 5 s
 }
 
 // Error is a refusal by ingest: Status and the machine-readable Code.
@@ -82,7 +83,13 @@ func (c *Client) post(ctx context.Context, path string, m proto.Message) error {
 		if (refused && !e.Retryable()) || attempt >= retries {
 			return err
 		}
-		wait := backoff << attempt
+		wait := c.MaxBackoff
+		if wait <= 0 {
+			wait = 5 * time.Second
+		}
+		if attempt < 16 {
+			wait = min(wait, backoff<<attempt)
+		}
 		if refused && e.retryAfter > 0 {
 			wait = e.retryAfter
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,6 +19,10 @@ type Config struct {
 	TopicPrefix string   `yaml:"topicPrefix" help:"prefix of every topic name"`
 	Partitions  int32    `yaml:"partitions" help:"partitions of each topic when fieldmint creates it (the same for all reading topics)"`
 	Replication int16    `yaml:"replication" help:"replication factor of topics fieldmint creates (-1: broker default)"`
+	// A member that dies without leaving (kill -9, a lost node) holds its
+	// partitions until this passes; the broker bounds it (6 s to 30 min by
+	// default).
+	SessionTimeout time.Duration `yaml:"sessionTimeout" help:"how long a consumer-group member may go silent before its partitions move to others"`
 }
 
 // Validate checks the configuration.
@@ -51,6 +56,15 @@ func (c Config) Topics() Topics {
 // partition p of the valid and rejected topics from raw partition p.
 func (c Config) Opts() []kgo.Opt {
 	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...)}
+}
+
+// GroupOpts returns the options of a consumer group member.
+func (c Config) GroupOpts(group string) []kgo.Opt {
+	opts := []kgo.Opt{kgo.ConsumerGroup(group)}
+	if c.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(c.SessionTimeout), kgo.HeartbeatInterval(max(c.SessionTimeout/6, 100*time.Millisecond)))
+	}
+	return opts
 }
 
 // EnsureTopics creates fieldmint's topics if they do not exist. The reading

@@ -1,0 +1,447 @@
+// Package killtest runs the pipeline as separate OS processes (broker,
+// ClickHouse server, ingest, validators, aggregators, settler) while signed
+// readings stream in, and kills -9 them in turn or scales them up and down.
+// At the end every reading answered 2xx is in ClickHouse exactly once, and
+// each epoch's scores and root are the ones the sent readings call for, which
+// are also those of any run without kills.
+package killtest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/devchain"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+	"github.com/fieldmint/fieldmint/validators"
+)
+
+const (
+	devices   = 30
+	perBatch  = 10
+	steps     = 60 // one reading per device per step; 10 steps per epoch
+	epochMs   = 10_000
+	emission  = 1_000_000
+	killEvery = 2 * time.Second
+	stepPace  = 550 * time.Millisecond
+)
+
+// outOfRange marks the readings sent with an impossible temperature: the
+// validators must reject exactly these, whatever gets killed.
+func outOfRange(dev, step int) bool { return (dev*7+step)%13 == 0 }
+
+func ownerOf(dev int) int { return min(dev%4, 2) }
+
+func port(t *testing.T) int {
+	p, err := freeport.Port("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pipeline is a running deployment under test.
+type pipeline struct {
+	t          *testing.T
+	ctx        context.Context
+	dir, bin   string
+	env        []string
+	procs      []*proc
+	url        string
+	chTCP      int
+	eclient    *ethclient.Client
+	poster     common.Address
+	contracts  chain.Contracts
+	sdk        *client.Client
+	owners     []common.Address
+	keys       []ed25519.PrivateKey
+	baseMs     int64
+	firstEpoch uint64
+}
+
+func newPipeline(t *testing.T, ctx context.Context) *pipeline {
+	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir()}
+	p.bin = filepath.Join(p.dir, "fieldmint")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", p.bin, "github.com/fieldmint/fieldmint/cmd/fieldmint").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	// The chain is not a pipeline stage: it runs in this process.
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	p.poster = chain.Address(poster)
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, p.poster: eth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dc.Close() })
+	if p.eclient, err = dc.Client(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.eclient.Close)
+	if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, p.poster, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
+		t.Fatal(err)
+	}
+
+	kport, ingestPort, apiPort, chHTTP := port(t), port(t), port(t), port(t)
+	p.chTCP = port(t)
+	cfg := fmt.Sprintf(`log: {level: info}
+kafka: {brokers: ["127.0.0.1:%d"], topicPrefix: "k.", partitions: 3, sessionTimeout: 6s}
+clickhouse: {addr: "127.0.0.1:%d", database: killtest}
+ingest: {listen: "127.0.0.1:%d"}
+validate: {instanceId: v0}
+aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200}
+settle: {rpc: %q, distributor: %q, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d"}
+`, kport, p.chTCP, ingestPort, dc.URL, p.contracts.Distributor.Hex(), emission, apiPort)
+	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.env = []string{"FIELDMINT_CONFIG=" + cfgPath, "FIELDMINT_SETTLE_POSTERKEY=" + hex.EncodeToString(crypto.FromECDSA(poster))}
+	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingestPort)
+
+	p.start("broker", "broker", "--data-dir", filepath.Join(p.dir, "kafka"), "--port", strconv.Itoa(kport))
+	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(p.chTCP), "--http-port", strconv.Itoa(chHTTP))
+	return p
+}
+
+// start runs a fieldmint command as a supervised process; env adds to the
+// pipeline's environment.
+func (p *pipeline) start(name, cmd string, args ...string) *proc {
+	return p.startEnv(name, nil, append([]string{cmd}, args...)...)
+}
+
+func (p *pipeline) startEnv(name string, env []string, args ...string) *proc {
+	pr := startProc(p.t, p.dir, name, p.bin, append(append([]string{}, p.env...), env...), args...)
+	p.procs = append(p.procs, pr)
+	return pr
+}
+
+func (p *pipeline) fail(format string, args ...any) {
+	p.t.Helper()
+	for _, pr := range p.procs {
+		p.t.Logf("--- %s (started %d times, killed %d)\n%s", pr.name, pr.starts, pr.kills, pr.tail())
+	}
+	p.t.Fatalf(format, args...)
+}
+
+// register waits for ingest and registers the fleet: 30 weather stations of
+// 3 owners.
+func (p *pipeline) register() {
+	for {
+		if resp, err := http.Get(p.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if p.ctx.Err() != nil {
+			p.fail("ingest never became healthy")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.sdk = &client.Client{URL: p.url, MaxRetries: 200, MaxBackoff: time.Second, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	p.owners = make([]common.Address, 3)
+	for i := range p.owners {
+		k, _ := crypto.GenerateKey()
+		p.owners[i] = chain.Address(k)
+	}
+	p.keys = make([]ed25519.PrivateKey, devices)
+	for i := range p.keys {
+		_, p.keys[i], _ = ed25519.GenerateKey(nil)
+		d := &pb.Device{DeviceId: fmt.Sprintf("ws-%02d", i), PublicKey: p.keys[i].Public().(ed25519.PublicKey),
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: p.owners[ownerOf(i)].Hex()}
+		if err := p.sdk.Register(p.ctx, d, p.keys[i]); err != nil {
+			p.fail("register %s: %v", d.DeviceId, err)
+		}
+	}
+	// Event times replay a past stretch (within the validators' clock
+	// window), 1 s of event time per step, starting at an epoch boundary and
+	// inside one month.
+	now := time.Now().UTC()
+	base := now.Add(-20 * time.Minute)
+	if monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC); base.Before(monthStart) {
+		base = monthStart
+	}
+	p.baseMs = (base.UnixMilli()/epochMs + 1) * epochMs
+	p.firstEpoch = uint64(p.baseMs / epochMs)
+}
+
+func (p *pipeline) reading(dev, step int) *pb.SignedReading {
+	temp := int64(20_000 + dev)
+	if outOfRange(dev, step) {
+		temp = 99_000
+	}
+	sr, err := pb.Sign(&pb.Reading{DeviceId: fmt.Sprintf("ws-%02d", dev), Seq: uint64(step + 1), EventTimeMs: p.baseMs + int64(step)*1000 + int64(dev),
+		Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": temp}}, p.keys[dev])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return sr
+}
+
+// stream sends the steps in order, calling during(step) before each; then one
+// more step, past the last epoch's end plus lateness, which closes it. A batch
+// is retried until answered 2xx (the SDK retries transport errors and 503
+// with Retry-After), so a reading can reach Kafka twice but never goes
+// missing.
+func (p *pipeline) stream(during func(step int)) {
+	send := func(step int) {
+		for b := 0; b < devices; b += perBatch {
+			var batch []*pb.SignedReading
+			for dev := b; dev < b+perBatch; dev++ {
+				batch = append(batch, p.reading(dev, step))
+			}
+			if err := p.sdk.Send(p.ctx, batch); err != nil {
+				p.fail("step %d: batch from device %d never accepted: %v", step, b, err)
+			}
+		}
+	}
+	for step := 0; step < steps; step++ {
+		during(step)
+		send(step)
+		time.Sleep(stepPace)
+	}
+	send(steps + 2)
+}
+
+// verify waits for every epoch to be posted, then checks ClickHouse and the
+// chain against what the sent readings call for.
+func (p *pipeline) verify() {
+	t, ctx := p.t, p.ctx
+	score := validators.DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].Score
+	const epochs = steps / 10
+	wantScores := make([]map[common.Address]uint64, epochs)
+	wantValid, wantOut := 0, 0
+	for e := range wantScores {
+		wantScores[e] = map[common.Address]uint64{}
+	}
+	for step := 0; step < steps; step++ {
+		for dev := 0; dev < devices; dev++ {
+			if !outOfRange(dev, step) {
+				wantScores[step/10][p.owners[ownerOf(dev)]] += score
+				wantValid++
+			} else {
+				wantOut++
+			}
+		}
+	}
+	for dev := 0; dev < devices; dev++ {
+		if outOfRange(dev, steps+2) {
+			wantOut++
+		}
+	}
+
+	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	count := func(q string, args ...any) (n uint64) {
+		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			p.fail("%s: %v", q, err)
+		}
+		return n
+	}
+	for count("SELECT count() FROM settlements FINAL WHERE status = 'posted' AND epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs) < epochs {
+		if ctx.Err() != nil {
+			p.fail("epochs %d..%d never all posted", p.firstEpoch, p.firstEpoch+epochs-1)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Exactly once: one decision per reading (a reading sent twice because
+	// its answer was lost is stored once more as DUPLICATE, and only so).
+	total := uint64((steps + 1) * devices)
+	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings)"); n != total {
+		p.fail("%d distinct readings in ClickHouse, want %d", n, total)
+	}
+	if n := count("SELECT count() FROM readings WHERE reason != 'DUPLICATE'"); n != total {
+		p.fail("%d decisions in ClickHouse, want one per reading: %d", n, total)
+	}
+	if n := count("SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
+		p.fail("%d Kafka records stored twice", n)
+	}
+	if n := count("SELECT count() FROM readings WHERE status = 'valid' AND seq <= ?", steps); n != uint64(wantValid) {
+		p.fail("%d valid readings, want %d", n, wantValid)
+	}
+	if n := count("SELECT count() FROM readings WHERE reason = 'OUT_OF_RANGE'"); n != uint64(wantOut) {
+		p.fail("%d OUT_OF_RANGE rejections, want %d", n, wantOut)
+	}
+	t.Logf("%d readings stored once each; %d retried deliveries stored as DUPLICATE", total, count("SELECT count() FROM readings WHERE reason = 'DUPLICATE'"))
+
+	// Per-epoch scores and roots: those the sent readings call for.
+	cumulative := map[common.Address]*big.Int{}
+	for i := 0; i < epochs; i++ {
+		e := p.firstEpoch + uint64(i)
+		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner", e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[common.Address]uint64{}
+		for rows.Next() {
+			var o string
+			var s uint64
+			if err := rows.Scan(&o, &s); err != nil {
+				t.Fatal(err)
+			}
+			got[common.HexToAddress(o)] = s
+		}
+		rows.Close()
+		var scores []settler.Score
+		for o, s := range wantScores[i] {
+			if got[o] != s {
+				p.fail("epoch %d: owner %s scored %d, want %d", e, o.Hex(), got[o], s)
+			}
+			scores = append(scores, settler.Score{Account: o, Score: s})
+		}
+		if len(got) != len(wantScores[i]) {
+			p.fail("epoch %d: %d owners scored, want %d", e, len(got), len(wantScores[i]))
+		}
+		shares, err := settler.Split(big.NewInt(emission), scores)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shares {
+			if cumulative[sh.Account] == nil {
+				cumulative[sh.Account] = new(big.Int)
+			}
+			cumulative[sh.Account].Add(cumulative[sh.Account], sh.Amount)
+		}
+		var rewards []merkle.Reward
+		for a, c := range cumulative {
+			rewards = append(rewards, merkle.Reward{Account: a, Amount: new(big.Int).Set(c)})
+		}
+		tree, err := merkle.OfRewards(rewards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var root string
+		if err := conn.QueryRow(ctx, "SELECT root FROM settlements FINAL WHERE epoch = ?", e).Scan(&root); err != nil {
+			t.Fatal(err)
+		}
+		if common.HexToHash(root) != tree.Root() {
+			p.fail("epoch %d: posted root %s, want %s", e, root, tree.Root().Hex())
+		}
+	}
+	// Each epoch closed once, and its root posted once: the chain holds the
+	// last one, and the poster sent one transaction per epoch.
+	if n := count("SELECT count() FROM epochs WHERE epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs); n != epochs {
+		p.fail("%d epoch-closed rows for %d epochs", n, epochs)
+	}
+	d := distributor.NewRewardsDistributor()
+	onChain, err := bind.Call(d.Instance(p.eclient, p.contracts.Distributor), nil, d.PackRoot(), d.UnpackRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastRoot string
+	if err := conn.QueryRow(ctx, "SELECT root FROM settlements FINAL WHERE epoch = ?", p.firstEpoch+epochs-1).Scan(&lastRoot); err != nil {
+		t.Fatal(err)
+	}
+	if common.Hash(onChain) != common.HexToHash(lastRoot) {
+		p.fail("chain root %x, want the last epoch's %s", onChain, lastRoot)
+	}
+	if n, _ := p.eclient.NonceAt(ctx, p.poster, nil); n != epochs {
+		p.fail("the poster sent %d transactions for %d epochs", n, epochs)
+	}
+}
+
+func TestKillEveryStageMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills processes for about a minute")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p := newPipeline(t, ctx)
+	for _, role := range []string{"ingest", "validate", "aggregate", "settle"} {
+		p.start(role, role)
+	}
+	p.register()
+	// Kill one process every killEvery, in turn, while the readings stream.
+	victims := append([]*proc{}, p.procs[2:]...)
+	victims = append(victims, p.procs[:2]...) // the broker and ClickHouse last
+	var kills int
+	next := time.Now().Add(killEvery)
+	p.stream(func(int) {
+		for time.Now().After(next) {
+			v := victims[kills%len(victims)]
+			v.kill()
+			kills++
+			t.Logf("%s: kill -9 #%d of %s", time.Now().Format("15:04:05.000"), v.kills, v.name)
+			next = next.Add(killEvery)
+		}
+	})
+	p.verify()
+	t.Logf("survived %d kills", kills)
+}
+
+// Three validators and two aggregators come and go mid-stream: started,
+// stopped, killed. Readings spread over them; nothing is lost or doubled, and
+// each epoch is closed and posted once.
+func TestScaleUpAndDownMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline for about a minute")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p := newPipeline(t, ctx)
+	p.start("ingest", "ingest")
+	p.start("settle", "settle")
+	validator := func(i int) *proc {
+		return p.startEnv(fmt.Sprintf("validate-%d", i), []string{fmt.Sprintf("FIELDMINT_VALIDATE_INSTANCEID=v%d", i)}, "validate")
+	}
+	aggregator := func(i int) *proc { return p.start(fmt.Sprintf("aggregate-%d", i), "aggregate") }
+	v0, a0 := validator(0), aggregator(0)
+	p.register()
+	var v1 *proc
+	p.stream(func(step int) {
+		switch step {
+		case 8:
+			v1 = validator(1)
+			aggregator(1)
+		case 16:
+			validator(2)
+		case 26:
+			v0.stop() // scale down, politely
+		case 34:
+			a0.kill() // an aggregator lost (it comes back)
+		case 42:
+			a0.stop()
+			v1.kill()
+		case 50:
+			v1.stop()
+		}
+	})
+	p.verify()
+	for _, pr := range p.procs {
+		if strings.HasPrefix(pr.name, "aggregate") || strings.HasPrefix(pr.name, "validate") {
+			t.Logf("%s: started %d times, killed %d", pr.name, pr.starts, pr.kills)
+			if os.Getenv("KILLTEST_LOGS") != "" {
+				t.Logf("%s", pr.tail())
+			}
+		}
+	}
+}

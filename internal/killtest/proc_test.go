@@ -1,0 +1,123 @@
+package killtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is one OS process of the pipeline under a supervisor that restarts it
+// whenever it exits, as systemd or Kubernetes would, until stop is called.
+type proc struct {
+	name string
+	bin  string
+	args []string
+	env  []string
+	logf string
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	stopped  bool
+	starts   int
+	kills    int
+	finished chan struct{}
+}
+
+func startProc(t *testing.T, dir, name, bin string, env []string, args ...string) *proc {
+	p := &proc{name: name, bin: bin, args: args, env: env, logf: filepath.Join(dir, name+".log"), finished: make(chan struct{})}
+	go p.supervise(t)
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proc) supervise(t *testing.T) {
+	defer close(p.finished)
+	for {
+		p.mu.Lock()
+		if p.stopped {
+			p.mu.Unlock()
+			return
+		}
+		log, err := os.OpenFile(p.logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			p.mu.Unlock()
+			t.Errorf("%s: %v", p.name, err)
+			return
+		}
+		fmt.Fprintf(log, "=== start %d at %s\n", p.starts+1, time.Now().Format(time.RFC3339Nano))
+		cmd := exec.Command(p.bin, p.args...)
+		cmd.Env = append(os.Environ(), p.env...)
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			p.mu.Unlock()
+			log.Close()
+			t.Errorf("%s: %v", p.name, err)
+			return
+		}
+		p.cmd, p.exited = cmd, make(chan struct{})
+		p.starts++
+		exited := p.exited
+		p.mu.Unlock()
+		err = cmd.Wait()
+		fmt.Fprintf(log, "=== exit at %s: %v\n", time.Now().Format(time.RFC3339Nano), err)
+		log.Close()
+		close(exited)
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL, the way a crash or an OOM kill ends a process: no
+// cleanup, no flush, no goodbye to the consumer group.
+func (p *proc) kill() {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	if cmd != nil {
+		cmd.Process.Kill()
+		p.kills++
+	}
+	p.mu.Unlock()
+	if exited != nil {
+		<-exited
+	}
+}
+
+// stop ends the process for good, politely.
+func (p *proc) stop() {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		<-p.finished
+		return
+	}
+	p.stopped = true
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+	}
+	<-p.finished
+}
+
+// tail returns the end of the process's log, for failure messages.
+func (p *proc) tail() string {
+	b, _ := os.ReadFile(p.logf)
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return string(b)
+}
