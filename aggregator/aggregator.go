@@ -33,6 +33,7 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -82,7 +83,8 @@ type Service struct {
 	topics        kafka.Topics
 	conn          driver.Conn
 	log           *slog.Logger
-	producer      *kgo.Client
+	producer      *kgo.Client // nil in a replay
+	admin         *kadm.Client
 	closedThrough uint64 // every epoch <= this is closed
 	// The watermark of each partition read, as of its last record; touched
 	// only while rebalances are blocked or from the rebalance callbacks.
@@ -92,6 +94,58 @@ type Service struct {
 	closer bool
 	// OnEpochClosed, if set, is called after an epoch-closed record is written.
 	OnEpochClosed func(*pb.EpochClosed)
+
+	// replay: rebuild a database from the log up to these end offsets, then
+	// stop; epochs are closed in ClickHouse only, never announced on Kafka.
+	replayEnds map[topicPartition]int64
+	replayed   map[topicPartition]int64 // next offset to read, control records included
+}
+
+// Replay reads the valid and rejected topics from the start of the log to
+// their current end into ClickHouse, as a new consumer group, closing epochs
+// as it goes, and returns when it reached the end. Nothing is written to
+// Kafka. It decides exactly as the live aggregator did: LATE by partition
+// watermarks, which the log alone determines.
+func (s *Service) Replay(ctx context.Context) error {
+	adm, err := kgo.NewClient(s.kc.Opts()...)
+	if err != nil {
+		return err
+	}
+	admin := kadm.NewClient(adm)
+	starts, err := admin.ListStartOffsets(ctx, s.topics.Valid, s.topics.Rejected)
+	if err == nil {
+		err = starts.Error()
+	}
+	var ends kadm.ListedOffsets
+	if err == nil {
+		if ends, err = admin.ListEndOffsets(ctx, s.topics.Valid, s.topics.Rejected); err == nil {
+			err = ends.Error()
+		}
+	}
+	adm.Close()
+	if err != nil {
+		return fmt.Errorf("replay: list offsets: %w", err)
+	}
+	s.replayEnds, s.replayed = map[topicPartition]int64{}, map[topicPartition]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		k := topicPartition{o.Topic, o.Partition}
+		s.replayEnds[k] = o.Offset
+		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
+			s.replayed[k] = st.Offset
+		}
+	})
+	s.log.Info("replay: reading the log", "ends", fmt.Sprint(s.replayEnds))
+	return s.run(ctx)
+}
+
+// replayDone reports whether the replay has read every partition to its end.
+func (s *Service) replayDone() bool {
+	for k, end := range s.replayEnds {
+		if s.replayed[k] < end {
+			return false
+		}
+	}
+	return true
 }
 
 // New creates an aggregator writing to conn (a migrated ClickHouse connection).
@@ -114,10 +168,15 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) run(ctx context.Context) error {
 	var err error
-	if s.producer, err = kgo.NewClient(s.kc.Opts()...); err != nil {
+	adminClient, err := kgo.NewClient(s.kc.Opts()...)
+	if err != nil {
 		return err
 	}
-	defer s.producer.Close()
+	defer adminClient.Close()
+	s.admin = kadm.NewClient(adminClient)
+	if s.replayEnds == nil {
+		s.producer = adminClient
+	}
 	if err := s.readClosed(ctx); err != nil {
 		return err
 	}
@@ -135,6 +194,8 @@ func (s *Service) run(ctx context.Context) error {
 		// instance, so no two instances ever hold the same uninserted records.
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxWait(s.cfg.FlushInterval),
+		// Replay must see transaction markers to know it reached the end.
+		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
 		return err
@@ -150,8 +211,19 @@ func (s *Service) run(ctx context.Context) error {
 		fetches.EachError(func(t string, p int32, err error) {
 			s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
 		})
-		if n := fetches.NumRecords(); n > 0 {
-			if err := s.write(ctx, s.newBlock(fetches.Records(), s.wm)); err != nil {
+		recs := fetches.Records()
+		data := recs[:0:0]
+		for _, rec := range recs {
+			if s.replayed != nil {
+				k := topicPartition{rec.Topic, rec.Partition}
+				s.replayed[k] = max(s.replayed[k], rec.Offset+1)
+			}
+			if !rec.Attrs.IsControl() {
+				data = append(data, rec)
+			}
+		}
+		if len(data) > 0 {
+			if err := s.write(ctx, s.newBlock(data, s.wm)); err != nil {
 				return err
 			}
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
@@ -164,6 +236,10 @@ func (s *Service) run(ctx context.Context) error {
 			return err
 		}
 		cl.AllowRebalance()
+		if s.replayEnds != nil && s.replayDone() {
+			s.log.Info("replay: reached the end of the log")
+			return nil
+		}
 	}
 }
 
@@ -578,8 +654,10 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		// The record first: if we crash before the row below, the epoch is
 		// closed again on restart, and the settler ignores the repeat.
 		rec := &kgo.Record{Topic: s.topics.Epochs, Key: []byte(strconv.FormatUint(e, 10)), Value: value}
-		if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
-			return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
+		if s.producer != nil {
+			if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+				return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
+			}
 		}
 		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
 		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
@@ -598,14 +676,50 @@ func (s *Service) maybeClose(ctx context.Context) error {
 // lowest watermark of the valid topic's partitions, less the allowed
 // lateness, rounded down to an epoch start.
 //
-// A valid partition whose newest record is idleTimeout older than the
-// freshest record of either topic is idle and does not hold epochs open.
-// When every valid partition is idle (say, all new readings are rejected),
-// time follows the freshest watermark of either topic.
+// A partition with records in Kafka that ClickHouse does not hold yet (more
+// than a transaction marker past the last one stored) holds epochs open
+// whatever its timestamps: that is how a backlog, or a replay, closes epochs
+// exactly where the live pipeline did. A caught-up valid partition whose
+// newest record is idleTimeout older than the freshest record of either topic
+// is idle and does not hold epochs open; when every valid partition is idle
+// (say, all new readings are rejected), time follows the freshest watermark
+// of either topic.
 func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
+	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("aggregate: end offsets: %w", err)
+	}
+	starts, err := s.admin.ListStartOffsets(ctx, s.topics.Valid)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("aggregate: start offsets: %w", err)
+	}
 	prog, err := s.readProgress(ctx)
 	if err != nil {
 		return 0, false, err
+	}
+	lagging := map[int32]bool{}
+	unseen := false // a partition with records, none of them in ClickHouse
+	ends.Each(func(o kadm.ListedOffset) {
+		start := int64(0)
+		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
+			start = st.Offset
+		}
+		p, ok := prog[topicPartition{o.Topic, o.Partition}]
+		switch {
+		case !ok && o.Offset > start:
+			unseen = true
+		case ok && o.Offset-(p.maxOffset+1) > 1:
+			lagging[o.Partition] = true
+		}
+	})
+	if unseen {
+		return 0, false, nil
 	}
 	var freshest, highest time.Time
 	for _, p := range prog {
@@ -618,7 +732,7 @@ func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
 	}
 	var low time.Time
 	for k, p := range prog {
-		if k.topic != s.topics.Valid || freshest.Sub(p.updated) > s.cfg.IdleTimeout {
+		if k.topic != s.topics.Valid || (!lagging[k.partition] && freshest.Sub(p.updated) > s.cfg.IdleTimeout) {
 			continue
 		}
 		if low.IsZero() || p.watermark.Before(low) {

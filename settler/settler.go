@@ -88,6 +88,33 @@ type Service struct {
 	log      *slog.Logger
 	// OnSettled, if set, is called after each epoch is settled.
 	OnSettled func(Settled)
+	// offline: no chain; cumulative totals build on computed epochs.
+	offline bool
+}
+
+// Recompute computes an epoch's rewards and tree from ClickHouse alone and
+// stores them (reward_leaves, and settlements as "computed"), building on the
+// cumulative totals of the previous computed epoch. It never touches a
+// chain: it is what a replay into a fresh database does. ok is false when
+// the epoch has no scores.
+func Recompute(ctx context.Context, conn driver.Conn, emission *big.Int, epoch uint64, log *slog.Logger) (root common.Hash, ok bool, err error) {
+	s := &Service{conn: conn, emission: emission, log: log, offline: true}
+	tree, leaves, err := s.compute(ctx, epoch)
+	if err != nil || tree == nil {
+		return common.Hash{}, false, err
+	}
+	dump, _ := json.Marshal(tree)
+	total := new(big.Int)
+	for _, l := range leaves {
+		total.Add(total, l.cumulative)
+	}
+	if err := s.store(ctx, epoch, tree, leaves); err != nil {
+		return common.Hash{}, false, err
+	}
+	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "computed", common.Hash{}, 0, string(dump)); err != nil {
+		return common.Hash{}, false, err
+	}
+	return tree.Root(), true, nil
 }
 
 // New creates the settler. conn is a migrated ClickHouse connection.
@@ -273,8 +300,12 @@ func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []le
 		return nil, nil, err
 	}
 	byAccount := map[common.Address]*leaf{}
+	base := uint8(2) // the last posted epoch
+	if s.offline {
+		base = 1 // the last computed one
+	}
 	prev, err := s.conn.Query(ctx, `SELECT account, cumulative FROM reward_leaves FINAL
-		WHERE epoch = (SELECT max(epoch) FROM settlements FINAL WHERE status = 'posted' AND epoch < ?)`, epoch)
+		WHERE epoch = (SELECT max(epoch) FROM settlements FINAL WHERE stage >= ? AND epoch < ?)`, base, epoch)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -41,6 +41,7 @@ var roleSections = map[string][]string{
 	"aggregate": {"log", "kafka", "clickhouse", "aggregate"},
 	"settle":    {"log", "kafka", "clickhouse", "settle"},
 	"dev":       {"log", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
+	"replay":    {"log", "kafka", "clickhouse", "aggregate", "settle"},
 }
 
 func commands() map[string]command {
@@ -66,6 +67,14 @@ func commands() map[string]command {
 					return err
 				}
 				return dev.Run(ctx, cfg, out, log)
+			}},
+		"replay": {summary: "rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", sections: roleSections["replay"], defaults: dev.Defaults,
+			run: func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
+				log, err := cfg.Log.Logger()
+				if err != nil {
+					return err
+				}
+				return dev.RunReplay(ctx, cfg, out, log)
 			}},
 		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},

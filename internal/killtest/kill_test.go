@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,6 +370,61 @@ func (p *pipeline) verify() {
 	}
 }
 
+// replayAndCompare rebuilds a fresh database from the Kafka log with
+// 'fieldmint replay' and checks it holds what the live pipeline wrote:
+// decisions, scores, cumulative rewards and roots.
+func (p *pipeline) replayAndCompare() {
+	cmd := exec.CommandContext(p.ctx, p.bin, "replay", "--clickhouse.database", "replayed")
+	cmd.Env = append(os.Environ(), p.env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		p.fail("replay: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "replay:") || strings.HasPrefix(line, "epoch ") {
+			p.t.Log(line)
+		}
+	}
+	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer conn.Close()
+	// dump returns a query's rows as sorted lines.
+	dump := func(q, db string) string {
+		rows, err := conn.Query(p.ctx, "SELECT toString(tuple(*)) FROM ("+fmt.Sprintf(q, db)+")")
+		if err != nil {
+			p.fail("%s: %v", q, err)
+		}
+		defer rows.Close()
+		var lines []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				p.fail("%s: %v", q, err)
+			}
+			lines = append(lines, line)
+		}
+		if err := rows.Err(); err != nil {
+			p.fail("%s: %v", q, err)
+		}
+		sort.Strings(lines)
+		return strings.Join(lines, "\n")
+	}
+	for _, q := range []string{
+		"SELECT status, reason, count() FROM %s.readings GROUP BY ALL",
+		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
+		"SELECT DISTINCT epoch FROM %s.epochs",
+		"SELECT epoch, account, amount, cumulative, proof FROM %s.reward_leaves FINAL",
+		"SELECT epoch, root, total, accounts, tree FROM %s.settlements FINAL",
+	} {
+		live, replayed := dump(q, "killtest"), dump(q, "replayed")
+		if live != replayed || live == "" {
+			p.fail("%s\nlive:\n%s\nreplayed:\n%s", q, live, replayed)
+		}
+	}
+}
+
 func TestKillEveryStageMidStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes for about a minute")
@@ -396,6 +452,7 @@ func TestKillEveryStageMidStream(t *testing.T) {
 	})
 	p.verify()
 	t.Logf("survived %d kills", kills)
+	p.replayAndCompare()
 }
 
 // Three validators and two aggregators come and go mid-stream: started,
