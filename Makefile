@@ -30,7 +30,7 @@ generate: deps
 	cd schemas && $(GO) run ./internal/genbind
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./aggregator/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/
