@@ -134,6 +134,9 @@ func (s *Service) Replay(ctx context.Context) error {
 			s.replayed[k] = st.Offset
 		}
 	})
+	if err := s.mirrorDevices(ctx, true); err != nil {
+		return err
+	}
 	s.log.Info("replay: reading the log", "ends", fmt.Sprint(s.replayEnds))
 	return s.run(ctx)
 }
@@ -159,6 +162,10 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
 // resumed from ClickHouse's offsets by the next run.
 func (s *Service) Run(ctx context.Context) error {
+	mctx, cancel := context.WithCancel(ctx)
+	mirrored := make(chan struct{})
+	go func() { defer close(mirrored); s.followDevices(mctx) }()
+	defer func() { cancel(); <-mirrored }()
 	err := s.run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -21,6 +22,16 @@ type Config struct {
 	Database string `yaml:"database" help:"database holding fieldmint's tables (created if missing)"`
 	Username string `yaml:"username" help:"ClickHouse user"`
 	Password string `yaml:"password" help:"ClickHouse password (prefer the environment variable)" secret:"true"`
+	// Cluster, when set, makes every table Replicated and every DDL statement
+	// ON CLUSTER (see migrations.ForCluster).
+	Cluster string `yaml:"cluster" help:"ClickHouse cluster name for ON CLUSTER DDL and replicated tables (empty: one server)"`
+	// ReadingsTTL bounds how long raw readings are kept after ingest received
+	// them; rollups, scores and rewards stay. It counts from received_at, not
+	// event time, so a partition's newest offsets, from which the aggregator
+	// resumes, are the last to go. Keep it longer than the Kafka topics'
+	// retention and than any partition stays idle, or a resume would start
+	// over at the log's start.
+	ReadingsTTL time.Duration `yaml:"readingsTTL" help:"delete raw readings this long after ingest received them, e.g. 2160h (0: keep forever); rollups are kept. Must exceed Kafka retention"`
 }
 
 // ErrBadDatabase means the database name is not a plain identifier.
@@ -36,11 +47,37 @@ func (c Config) Validate() error {
 	if !ident.MatchString(c.Database) {
 		return ErrBadDatabase
 	}
+	if c.ReadingsTTL < 0 || c.ReadingsTTL%time.Second != 0 {
+		return errors.New("clickhouse: readingsTTL must be 0 (keep forever) or a positive whole number of seconds, e.g. 2160h")
+	}
+	if c.Cluster != "" {
+		if _, err := migrations.ForCluster("CREATE TABLE IF NOT EXISTS t", c.Cluster); err != nil {
+			return fmt.Errorf("clickhouse: %w", err)
+		}
+	}
 	return nil
 }
 
-// Open connects, creates the database if needed and applies pending migrations.
+// Open connects, creates the database if needed, applies pending migrations
+// and sets the readings TTL.
 func Open(ctx context.Context, c Config) (driver.Conn, error) {
+	conn, err := Dial(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, conn, c.Cluster); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := SetReadingsTTL(ctx, conn, c.Cluster, c.ReadingsTTL); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Dial connects to c's database, creating it if needed, and migrates nothing.
+func Dial(ctx context.Context, c Config) (driver.Conn, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -48,20 +85,16 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database)
+	create := "CREATE DATABASE IF NOT EXISTS " + c.Database
+	if c.Cluster != "" {
+		create += " ON CLUSTER '" + c.Cluster + "'"
+	}
+	err = boot.Exec(ctx, create)
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: create database: %w", err)
 	}
-	conn, err := connect(ctx, c, c.Database)
-	if err != nil {
-		return nil, err
-	}
-	if err := Migrate(ctx, conn); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
+	return connect(ctx, c, c.Database)
 }
 
 func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
@@ -80,15 +113,41 @@ func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
 	return conn, nil
 }
 
-// Migrate applies every migration not yet recorded in schema_migrations.
-func Migrate(ctx context.Context, conn driver.Conn) error {
+// Statements returns migration m's statements as they run: rewritten for
+// cluster when it is not empty.
+func Statements(m migrations.Migration, cluster string) ([]string, error) {
+	if cluster == "" {
+		return m.Statements, nil
+	}
+	out := make([]string, len(m.Statements))
+	for i, s := range m.Statements {
+		var err error
+		if out[i], err = migrations.ForCluster(s, cluster); err != nil {
+			return nil, fmt.Errorf("%s statement %d: %w", m.Name, i+1, err)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies every migration not yet recorded in schema_migrations,
+// up to the last one.
+func Migrate(ctx context.Context, conn driver.Conn, cluster string) error {
+	return MigrateTo(ctx, conn, cluster, int(^uint(0)>>1))
+}
+
+// MigrateTo applies the migrations not yet recorded, up to version last.
+func MigrateTo(ctx context.Context, conn driver.Conn, cluster string, last int) error {
 	all, err := migrations.All()
 	if err != nil {
 		return err
 	}
-	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations
+	bookkeeping, err := migrations.ForClusterOrNot(`CREATE TABLE IF NOT EXISTS schema_migrations
 		(version UInt32, name String, applied_at DateTime64(3, 'UTC'))
-		ENGINE = ReplacingMergeTree ORDER BY version`); err != nil {
+		ENGINE = ReplacingMergeTree ORDER BY version`, cluster)
+	if err != nil {
+		return err
+	}
+	if err := conn.Exec(ctx, bookkeeping); err != nil {
 		return fmt.Errorf("clickhouse: schema_migrations: %w", err)
 	}
 	applied := map[int]bool{}
@@ -106,10 +165,14 @@ func Migrate(ctx context.Context, conn driver.Conn) error {
 	}
 	rows.Close()
 	for _, m := range all {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > last {
 			continue
 		}
-		for i, stmt := range m.Statements {
+		stmts, err := Statements(m, cluster)
+		if err != nil {
+			return err
+		}
+		for i, stmt := range stmts {
 			if err := conn.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("clickhouse: migration %s statement %d: %w", m.Name, i+1, err)
 			}
@@ -117,6 +180,38 @@ func Migrate(ctx context.Context, conn driver.Conn) error {
 		if err := conn.Exec(ctx, "INSERT INTO schema_migrations VALUES (?, ?, now64(3))", uint32(m.Version), m.Name); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// SetReadingsTTL makes raw readings expire ttl after ingest received them (0:
+// never). It changes the table only when the TTL differs from what it has:
+// a changed TTL is applied to existing parts too, which rewrites them.
+func SetReadingsTTL(ctx context.Context, conn driver.Conn, cluster string, ttl time.Duration) error {
+	var current string
+	if err := conn.QueryRow(ctx, "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'readings'").Scan(&current); err != nil {
+		return fmt.Errorf("clickhouse: read readings TTL: %w", err)
+	}
+	want := ""
+	if ttl > 0 {
+		want = fmt.Sprintf("TTL toDateTime(received_at) + toIntervalSecond(%d)", int64(ttl/time.Second))
+	}
+	has := strings.Contains(current, " TTL ")
+	var stmt string
+	switch {
+	case want != "" && !strings.Contains(current, want):
+		stmt = "ALTER TABLE readings MODIFY " + want
+	case want == "" && has:
+		stmt = "ALTER TABLE readings REMOVE TTL"
+	default:
+		return nil
+	}
+	stmt, err := migrations.ForClusterOrNot(stmt, cluster)
+	if err != nil {
+		return err
+	}
+	if err := conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("clickhouse: set readings TTL: %w", err)
 	}
 	return nil
 }

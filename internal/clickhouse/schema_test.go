@@ -1,0 +1,356 @@
+package clickhouse_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/migrations"
+)
+
+// stored is one reading as a test inserts it, and what the rollups must
+// make of it.
+type stored struct {
+	device, kind, owner, status, reason string
+	at                                  time.Time
+	temp                                int64
+	score                               uint64
+	lat, lon                            int32
+}
+
+// fixture makes readings over three hours, two kinds, four devices, two
+// owners, with rejections and readings without a position.
+func fixture(from time.Time, n int) []stored {
+	var out []stored
+	for i := range n {
+		r := stored{
+			device: fmt.Sprintf("dev-%d", i%4), kind: []string{"WEATHER", "ENERGY"}[i%4/2], owner: []string{"0xa", "0xb"}[i%2],
+			status: "valid", at: from.Add(time.Duration(i) * 7 * time.Minute), temp: int64(1000 + i*13%97), score: uint64(1 + i%3),
+			lat: 473_000_000 + int32(i%4)*1_000_000, lon: 85_000_000,
+		}
+		if i%5 == 0 {
+			r.status, r.reason, r.score = "rejected", "OUT_OF_RANGE", 0
+		}
+		if i%7 == 0 {
+			r.lat, r.lon = 0, 0
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
+	t.Helper()
+	ctx := context.Background()
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO readings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if err := batch.Append(r.device, uint64(i), r.at, uint64(0), r.kind, r.owner, map[string]int64{"temp": r.temp}, r.lat, r.lon,
+			r.at, r.status, r.reason, "", r.score, "valid", uint32(0), uint64(firstOffset+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hourly is device_hourly's content as computed here from the readings.
+func hourly(rs []stored) map[string]string {
+	type acc struct{ valid, rejected, score, sum, mn, mx int64 }
+	m := map[string]*acc{}
+	for _, r := range rs {
+		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
+		a := m[k]
+		if a == nil {
+			a = &acc{mn: 1 << 62, mx: -1 << 62}
+			m[k] = a
+		}
+		if r.status != "valid" {
+			a.rejected++
+			continue
+		}
+		a.valid++
+		a.score += int64(r.score)
+		a.sum += r.temp
+		a.mn, a.mx = min(a.mn, r.temp), max(a.mx, r.temp)
+	}
+	out := map[string]string{}
+	for k, a := range m {
+		if a.valid == 0 {
+			out[k] = fmt.Sprintf("0 %d 0 - - -", a.rejected)
+			continue
+		}
+		out[k] = fmt.Sprintf("%d %d %d %d %d %d", a.valid, a.rejected, a.score, a.sum, a.mn, a.mx)
+	}
+	return out
+}
+
+func readHourly(t *testing.T, conn driver.Conn) map[string]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), `SELECT formatDateTime(hour, '%F %T'), device_id, owner,
+		sum(valid), sum(rejected), sum(score), sumMap(measurement_sum)['temp'], minMap(measurement_min)['temp'], maxMap(measurement_max)['temp']
+		FROM device_hourly GROUP BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var h, d, o string
+		var valid, rejected, score uint64
+		var sum, mn, mx int64
+		if err := rows.Scan(&h, &d, &o, &valid, &rejected, &score, &sum, &mn, &mx); err != nil {
+			t.Fatal(err)
+		}
+		if valid == 0 {
+			out[h+"|"+d+"|"+o] = fmt.Sprintf("0 %d 0 - - -", rejected)
+			continue
+		}
+		out[h+"|"+d+"|"+o] = fmt.Sprintf("%d %d %d %d %d %d", valid, rejected, score, sum, mn, mx)
+	}
+	return out
+}
+
+func sameMaps(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d keys, want %d", what, len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s[%s] = %q, want %q", what, k, got[k], w)
+		}
+	}
+}
+
+// TestUpgradeFromPreviousSchema stores readings under schema version 2 (no
+// rollups), upgrades, and checks the rollups hold what was stored before the
+// upgrade and what is stored after, counted once, also when the upgrade's
+// statements run a second time (an upgrade interrupted half way).
+func TestUpgradeFromPreviousSchema(t *testing.T) {
+	srv := testenv.ClickHouse(t)
+	ctx := context.Background()
+	cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: "upgrade", Username: "default"}
+	conn, err := clickhouse.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := clickhouse.MigrateTo(ctx, conn, "", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, "SELECT * FROM device_hourly LIMIT 0"); err == nil {
+		t.Fatal("device_hourly exists at version 2; the test no longer starts from the previous schema")
+	}
+	from := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	before := fixture(from, 40)
+	insert(t, conn, before, 0)
+
+	up, err := clickhouse.Open(ctx, cfg) // what a new aggregator does at start
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	sameMaps(t, "device_hourly after upgrade", readHourly(t, up), hourly(before))
+
+	all, _ := migrations.All()
+	for _, s := range all[len(all)-1].Statements {
+		if err := up.Exec(ctx, s); err != nil {
+			t.Fatalf("re-running the upgrade: %v", err)
+		}
+	}
+	after := fixture(from.Add(2*time.Hour), 30)
+	insert(t, up, after, 40)
+	sameMaps(t, "device_hourly after more inserts", readHourly(t, up), hourly(append(before, after...)))
+
+	var cells, owners, outcomes uint64
+	if err := up.QueryRow(ctx, "SELECT sum(valid + rejected) FROM cell_hourly").Scan(&cells); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.QueryRow(ctx, "SELECT sum(valid + rejected) FROM owner_daily").Scan(&owners); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.QueryRow(ctx, "SELECT sum(readings) FROM outcomes_hourly").Scan(&outcomes); err != nil {
+		t.Fatal(err)
+	}
+	positioned := 0
+	for _, r := range append(before, after...) {
+		if r.lat != 0 || r.lon != 0 {
+			positioned++
+		}
+	}
+	if owners != 70 || outcomes != 70 || cells != uint64(positioned) {
+		t.Errorf("owner_daily holds %d readings, outcomes_hourly %d, cell_hourly %d; want 70, 70, %d", owners, outcomes, cells, positioned)
+	}
+}
+
+// TestCellsAreH3 checks the cell rollup by geometry: each stored cell is a
+// resolution-7 H3 cell whose centre lies within 3 km of the place reported
+// (a cell's edge is about 1.4 km), and Zurich and Bern fall in different
+// cells. A swapped latitude and longitude would put the centre thousands of
+// kilometres away.
+func TestCellsAreH3(t *testing.T) {
+	conn, _ := testenv.ClickHouseConn(t)
+	ctx := context.Background()
+	rs := fixture(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), 2)
+	rs[0].device, rs[0].lat, rs[0].lon = "zurich", 473_769_000, 85_417_000
+	rs[1].device, rs[1].lat, rs[1].lon = "bern", 469_480_000, 74_474_000
+	insert(t, conn, rs, 0)
+	rows, err := conn.Query(ctx, `SELECT h3GetResolution(cell), tupleElement(h3ToGeo(cell), 1), tupleElement(h3ToGeo(cell), 2)
+		FROM cell_hourly ORDER BY cell SETTINGS h3togeo_lon_lat_result_order = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var centres [][2]float64
+	for rows.Next() {
+		var res uint8
+		var lat, lon float64
+		if err := rows.Scan(&res, &lat, &lon); err != nil {
+			t.Fatal(err)
+		}
+		if res != 7 {
+			t.Errorf("cell resolution %d, want 7", res)
+		}
+		centres = append(centres, [2]float64{lat, lon})
+	}
+	if len(centres) != 2 {
+		t.Fatalf("%d cells, want 2 (Zurich and Bern)", len(centres))
+	}
+	for _, r := range rs {
+		p := [2]float64{float64(r.lat) / 1e7, float64(r.lon) / 1e7}
+		best := 1e9
+		for _, c := range centres {
+			best = min(best, distanceKm(p, c))
+		}
+		if best > 3 {
+			t.Errorf("%s: nearest cell centre %.1f km away", r.device, best)
+		}
+	}
+}
+
+// distanceKm is the haversine distance between two (lat, lon) points.
+func distanceKm(a, b [2]float64) float64 {
+	rad := math.Pi / 180
+	dlat, dlon := (b[0]-a[0])*rad, (b[1]-a[1])*rad
+	h := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(a[0]*rad)*math.Cos(b[0]*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * 6371 * math.Asin(math.Sqrt(h))
+}
+
+// TestClusterDDL checks every statement's cluster form: ON CLUSTER, a
+// Replicated engine for every table, the replicated deduplication window,
+// and that a real ClickHouse parses it.
+func TestClusterDDL(t *testing.T) {
+	conn, _ := testenv.ClickHouseConn(t)
+	ctx := context.Background()
+	all, err := migrations.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainEngine := regexp.MustCompile(`ENGINE = (Summing|Replacing|Aggregating)?MergeTree`)
+	n := 0
+	for _, m := range all {
+		stmts, err := clickhouse.Statements(m, "fieldmint_cluster")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range stmts {
+			orig := m.Statements[i]
+			if strings.HasPrefix(orig, "INSERT") {
+				if s != orig {
+					t.Errorf("%s: an INSERT was rewritten: %s", m.Name, s)
+				}
+				continue
+			}
+			n++
+			var formatted string
+			if err := conn.QueryRow(ctx, "SELECT formatQuerySingleLine(?)", s).Scan(&formatted); err != nil {
+				t.Errorf("%s statement %d does not parse: %v\n%s", m.Name, i+1, err, s)
+				continue
+			}
+			if !strings.Contains(formatted, "ON CLUSTER fieldmint_cluster") {
+				t.Errorf("%s statement %d lacks ON CLUSTER: %s", m.Name, i+1, formatted)
+			}
+			if plainEngine.MatchString(formatted) || strings.Contains(formatted, "non_replicated") {
+				t.Errorf("%s statement %d keeps a single-server engine or setting: %s", m.Name, i+1, formatted)
+			}
+			if strings.Contains(orig, "MergeTree") && !strings.Contains(formatted, "ENGINE = Replicated") {
+				t.Errorf("%s statement %d: table not replicated: %s", m.Name, i+1, formatted)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d DDL statements checked", n)
+	}
+	if _, err := migrations.ForCluster("CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree ORDER BY x", "c'; DROP"); err == nil {
+		t.Error("a cluster name with a quote was accepted")
+	}
+	if _, err := migrations.ForCluster("DROP TABLE readings", "c"); err == nil {
+		t.Error("a statement without a cluster form was accepted")
+	}
+}
+
+// TestReadingsTTL sets, changes and removes the TTL, and shows that expired
+// raw readings go while the rollups keep them.
+func TestReadingsTTL(t *testing.T) {
+	conn, cfg := testenv.ClickHouseConn(t)
+	ctx := context.Background()
+	engine := func() string {
+		var s string
+		if err := conn.QueryRow(ctx, "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'readings'").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rs := fixture(time.Now().Add(-30*24*time.Hour).Truncate(time.Hour), 10)
+	insert(t, conn, rs, 0)
+	fresh := fixture(time.Now().Add(-time.Hour).Truncate(time.Hour), 5)
+	insert(t, conn, fresh, 10)
+
+	cfg.ReadingsTTL = 7 * 24 * time.Hour
+	c2, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Close()
+	if e := engine(); !strings.Contains(e, "TTL toDateTime(received_at) + toIntervalSecond(604800)") {
+		t.Fatalf("TTL not set: %s", e)
+	}
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE readings FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	var raw, rolled uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT sum(valid + rejected) FROM device_hourly").Scan(&rolled); err != nil {
+		t.Fatal(err)
+	}
+	if raw != 5 || rolled != 15 {
+		t.Errorf("after expiry: %d raw readings (want the 5 fresh ones), rollup counts %d (want all 15)", raw, rolled)
+	}
+	cfg.ReadingsTTL = 0
+	c3, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3.Close()
+	if e := engine(); strings.Contains(e, " TTL ") {
+		t.Fatalf("TTL not removed: %s", e)
+	}
+	cfg.ReadingsTTL = 1500 * time.Millisecond
+	if _, err := clickhouse.Open(ctx, cfg); err == nil {
+		t.Error("a TTL of 1.5 s was accepted")
+	}
+}
