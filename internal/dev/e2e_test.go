@@ -203,6 +203,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("tree dump %+v does not match root %s", dump, got.Root.Hex())
 	}
 
+	t.Run("cookbook", func(t *testing.T) { checkCookbook(t, ctx, conn) })
+
 	for i, o := range stack.Owners {
 		key, err := chain.ParseKey(o.PrivateKey)
 		if err != nil {
