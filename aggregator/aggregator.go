@@ -426,19 +426,26 @@ type block struct {
 
 // newBlock turns records into rows, moving the watermarks in wm.
 func (s *Service) newBlock(recs []*kgo.Record, wm map[topicPartition]time.Time) block {
-	b := block{rows: make([]row, 0, len(recs)), ranges: map[topicPartition][2]int64{}}
+	b := block{rows: make([]row, 0, len(recs)), ranges: offsetRanges(recs)}
 	for _, rec := range recs {
 		b.rows = append(b.rows, s.toRow(rec, wm))
-		k := topicPartition{rec.Topic, rec.Partition}
-		rg, ok := b.ranges[k]
-		if !ok {
-			rg = [2]int64{rec.Offset, rec.Offset}
-		}
-		rg[0], rg[1] = min(rg[0], rec.Offset), max(rg[1], rec.Offset)
-		b.ranges[k] = rg
 	}
 	b.token = dedupToken(b.ranges)
 	return b
+}
+
+// offsetRanges is the first and last offset recs hold of each partition.
+func offsetRanges(recs []*kgo.Record) map[topicPartition][2]int64 {
+	ranges := map[topicPartition][2]int64{}
+	for _, rec := range recs {
+		k := topicPartition{rec.Topic, rec.Partition}
+		rg, ok := ranges[k]
+		if !ok {
+			rg = [2]int64{rec.Offset, rec.Offset}
+		}
+		ranges[k] = [2]int64{min(rg[0], rec.Offset), max(rg[1], rec.Offset)}
+	}
+	return ranges
 }
 
 // dedupToken names a block by its offset ranges: the same records, read again

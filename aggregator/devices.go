@@ -100,16 +100,7 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 // insertDevices stores registry records, named for deduplication by their
 // offset ranges like readings blocks.
 func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
-	ranges := map[topicPartition][2]int64{}
-	for _, r := range recs {
-		k := topicPartition{r.Topic, r.Partition}
-		rg, ok := ranges[k]
-		if !ok {
-			rg = [2]int64{r.Offset, r.Offset}
-		}
-		ranges[k] = [2]int64{min(rg[0], r.Offset), max(rg[1], r.Offset)}
-	}
-	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "devices-" + dedupToken(ranges)}))
+	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "devices-" + dedupToken(offsetRanges(recs))}))
 	batch, err := s.conn.PrepareBatch(ictx, "INSERT INTO devices")
 	if err != nil {
 		return fmt.Errorf("devices mirror: %w", err)
