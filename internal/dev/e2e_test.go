@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -203,6 +204,16 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("tree dump %+v does not match root %s", dump, got.Root.Hex())
 	}
 
+	// The aggregators mirror the registry for analysts.
+	for count("SELECT count() FROM devices_current WHERE active") < 3 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i, d := range []device{a, b, cheat} {
+		if n := count("SELECT count() FROM devices_current WHERE device_id = ? AND owner = ? AND public_key = ?",
+			d.id, owners[i].Hex(), fmt.Sprintf("%x", d.key.Public().(ed25519.PublicKey))); n != 1 {
+			t.Errorf("device %s: %d rows in devices_current, want 1 with its owner and key", d.id, n)
+		}
+	}
 	t.Run("cookbook", func(t *testing.T) { checkCookbook(t, ctx, conn) })
 
 	for i, o := range stack.Owners {
