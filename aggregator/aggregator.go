@@ -366,29 +366,25 @@ type row struct {
 // closed.
 func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r := row{topic: rec.Topic, partition: uint32(rec.Partition), offset: uint64(rec.Offset)}
-	var rd *pb.Reading
-	var received int64
-	if rec.Topic == s.topics.Valid {
-		v := &pb.ValidReading{}
-		if err := proto.Unmarshal(rec.Value, v); err != nil || v.Reading == nil {
-			r.status, r.reason, r.detail = "rejected", "UNDECODABLE", "valid record does not decode"
-			v.Reading = &pb.Reading{DeviceId: string(rec.Key)}
-		} else {
-			r.status, r.score = "valid", v.Score
+	var d record
+	rejected := rec.Topic != s.topics.Valid
+	if err := d.decode(rec.Value, rejected); err != nil || !d.hasReading {
+		d = record{deviceID: string(rec.Key), reason: "UNDECODABLE", detail: "valid record does not decode"}
+		if rejected {
+			d.detail = "rejected record does not decode"
 		}
-		rd, received, r.owner = v.Reading, v.ReceivedAtMs, v.Owner
-	} else {
-		v := &pb.RejectedReading{}
-		if err := proto.Unmarshal(rec.Value, v); err != nil || v.Reading == nil {
-			v.Reading, v.Reason, v.Detail = &pb.Reading{DeviceId: string(rec.Key)}, "UNDECODABLE", "rejected record does not decode"
-		}
-		rd, received, r.owner = v.Reading, v.ReceivedAtMs, v.Owner
-		r.status, r.reason, r.detail = "rejected", v.Reason, v.Detail
+		rejected = true
 	}
-	r.deviceID, r.seq, r.kind, r.measurements = rd.DeviceId, rd.Seq, rd.Kind.String(), rd.Measurements
-	r.eventTime, r.receivedAt = time.UnixMilli(rd.EventTimeMs).UTC(), time.UnixMilli(received).UTC()
-	r.epoch = s.cfg.Epoch(rd.EventTimeMs)
-	r.lat, r.lon = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7()
+	r.owner = d.owner
+	if rejected {
+		r.status, r.reason, r.detail = "rejected", d.reason, d.detail
+	} else {
+		r.status, r.score = "valid", d.score
+	}
+	r.deviceID, r.seq, r.kind, r.measurements = d.deviceID, d.seq, kindName(d.kind), d.measurements
+	r.eventTime, r.receivedAt = time.UnixMilli(d.eventMs).UTC(), time.UnixMilli(d.receivedMs).UTC()
+	r.epoch = s.cfg.Epoch(d.eventMs)
+	r.lat, r.lon = d.lat, d.lon
 	k := topicPartition{rec.Topic, rec.Partition}
 	if r.status == "valid" {
 		deadline := time.UnixMilli(int64(r.epoch+1)*s.cfg.EpochLength.Milliseconds() + s.cfg.AllowedLateness.Milliseconds()).UTC()
@@ -410,6 +406,23 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	return r
 }
 
+// kindNames are the resource kinds' names: Kind.String() looks each up in
+// the descriptor, which showed in the aggregator's profile.
+var kindNames = func() map[pb.ResourceKind]string {
+	m := map[pb.ResourceKind]string{}
+	for v, name := range pb.ResourceKind_name {
+		m[pb.ResourceKind(v)] = name
+	}
+	return m
+}()
+
+func kindName(k pb.ResourceKind) string {
+	if name, ok := kindNames[k]; ok {
+		return name
+	}
+	return k.String() // a kind newer than this binary: its number
+}
+
 // topicPartition names a Kafka partition.
 type topicPartition struct {
 	topic     string
@@ -419,16 +432,16 @@ type topicPartition struct {
 // block is one INSERT: records as rows, the offset range taken from each
 // partition, and the deduplication token those ranges determine.
 type block struct {
-	rows   []row
+	rows   *columns
 	ranges map[topicPartition][2]int64
 	token  string
 }
 
 // newBlock turns records into rows, moving the watermarks in wm.
 func (s *Service) newBlock(recs []*kgo.Record, wm map[topicPartition]time.Time) block {
-	b := block{rows: make([]row, 0, len(recs)), ranges: offsetRanges(recs)}
+	b := block{rows: newColumns(len(recs)), ranges: offsetRanges(recs)}
 	for _, rec := range recs {
-		b.rows = append(b.rows, s.toRow(rec, wm))
+		b.rows.add(s.toRow(rec, wm))
 	}
 	b.token = dedupToken(b.ranges)
 	return b
@@ -490,14 +503,14 @@ func (s *Service) write(ctx context.Context, b block) error {
 		if attempt == 4 {
 			break
 		}
-		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", len(b.rows), "attempt", attempt+1, "err", err)
+		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", b.rows.len(), "attempt", attempt+1, "err", err)
 		select {
 		case <-ictx.Done():
-			return fmt.Errorf("aggregate: insert %d rows: %w", len(b.rows), err)
+			return fmt.Errorf("aggregate: insert %d rows: %w", b.rows.len(), err)
 		case <-time.After(time.Duration(200<<attempt) * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("aggregate: insert %d rows: %w", len(b.rows), err)
+	return fmt.Errorf("aggregate: insert %d rows: %w", b.rows.len(), err)
 }
 
 func (s *Service) writeIntent(ctx context.Context, b block) error {
@@ -569,7 +582,7 @@ func (s *Service) recoverPending(ctx context.Context) error {
 		if b.token != token {
 			return fmt.Errorf("aggregate: pending block %s: the log no longer holds the same records (retention?)", token)
 		}
-		s.log.Info("aggregate: re-inserting a block whose writer stopped mid-INSERT", "token", token, "rows", len(b.rows))
+		s.log.Info("aggregate: re-inserting a block whose writer stopped mid-INSERT", "token", token, "rows", b.rows.len())
 		if err := s.write(ctx, b); err != nil {
 			return err
 		}
@@ -617,7 +630,7 @@ func (s *Service) readRanges(ctx context.Context, ranges map[topicPartition][2]i
 	return recs, nil
 }
 
-func (s *Service) insertOnce(ctx context.Context, rows []row, token string) error {
+func (s *Service) insertOnce(ctx context.Context, rows *columns, token string) error {
 	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{
 		"insert_deduplication_token": token,
 		// Deduplicate what the materialized views write, too.
@@ -627,14 +640,52 @@ func (s *Service) insertOnce(ctx context.Context, rows []row, token string) erro
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := batch.Append(r.deviceID, r.seq, r.eventTime, r.epoch, r.kind, r.owner, r.measurements, r.lat, r.lon,
-			r.receivedAt, r.status, r.reason, r.detail, r.score, r.topic, r.partition, r.offset); err != nil {
+	for i, col := range rows.all() {
+		if err := batch.Column(i).Append(col); err != nil {
 			batch.Abort()
-			return err
+			return fmt.Errorf("aggregate: column %d: %w", i, err)
 		}
 	}
 	return batch.Send()
+}
+
+// columns holds a block's rows column by column, in the order of the
+// readings table: rows are decoded straight into them, and whole columns
+// are appended to the INSERT, sparing a row copy and a type switch per
+// value.
+type columns struct {
+	device, kind, owner, status, reason, detail, topic []string
+	seq, epoch, score, offset                          []uint64
+	eventTime, receivedAt                              []time.Time
+	measurements                                       []map[string]int64
+	lat, lon                                           []int32
+	partition                                          []uint32
+}
+
+func newColumns(n int) *columns {
+	return &columns{
+		device: make([]string, 0, n), kind: make([]string, 0, n), owner: make([]string, 0, n), status: make([]string, 0, n),
+		reason: make([]string, 0, n), detail: make([]string, 0, n), topic: make([]string, 0, n),
+		seq: make([]uint64, 0, n), epoch: make([]uint64, 0, n), score: make([]uint64, 0, n), offset: make([]uint64, 0, n),
+		eventTime: make([]time.Time, 0, n), receivedAt: make([]time.Time, 0, n), measurements: make([]map[string]int64, 0, n),
+		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n),
+	}
+}
+
+func (c *columns) add(r row) {
+	c.device, c.seq, c.eventTime, c.epoch = append(c.device, r.deviceID), append(c.seq, r.seq), append(c.eventTime, r.eventTime), append(c.epoch, r.epoch)
+	c.kind, c.owner, c.measurements = append(c.kind, r.kind), append(c.owner, r.owner), append(c.measurements, r.measurements)
+	c.lat, c.lon, c.receivedAt = append(c.lat, r.lat), append(c.lon, r.lon), append(c.receivedAt, r.receivedAt)
+	c.status, c.reason, c.detail, c.score = append(c.status, r.status), append(c.reason, r.reason), append(c.detail, r.detail), append(c.score, r.score)
+	c.topic, c.partition, c.offset = append(c.topic, r.topic), append(c.partition, r.partition), append(c.offset, r.offset)
+}
+
+func (c *columns) len() int { return len(c.device) }
+
+// all is the columns in table order.
+func (c *columns) all() []any {
+	return []any{c.device, c.seq, c.eventTime, c.epoch, c.kind, c.owner, c.measurements, c.lat, c.lon, c.receivedAt,
+		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset}
 }
 
 // maybeClose closes every epoch the watermarks allow, in order, if this

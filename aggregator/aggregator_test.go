@@ -21,6 +21,7 @@ import (
 
 func TestMain(m *testing.M) {
 	chserver.ServeIfChild()
+	serveBrokerIfChild()
 	os.Exit(m.Run())
 }
 
@@ -158,7 +159,8 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	rows := []row{{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", score: 3, topic: "a.readings.valid", offset: 5}}
+	rows := newColumns(1)
+	rows.add(row{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", score: 3, topic: "a.readings.valid", offset: 5})
 	for i := 0; i < 3; i++ {
 		if err := svc.insertOnce(context.Background(), rows, "tok-1"); err != nil {
 			t.Fatal(err)

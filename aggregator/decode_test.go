@@ -1,0 +1,90 @@
+package aggregator
+
+import (
+	"maps"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// fromProto is what decode must produce, taken from proto.Unmarshal's result.
+func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
+	var rd *pb.Reading
+	var r record
+	if rejected {
+		v := &pb.RejectedReading{}
+		if proto.Unmarshal(b, v) != nil {
+			return r, false
+		}
+		rd, r.owner, r.receivedMs, r.reason, r.detail = v.Reading, v.Owner, v.ReceivedAtMs, v.Reason, v.Detail
+	} else {
+		v := &pb.ValidReading{}
+		if proto.Unmarshal(b, v) != nil {
+			return r, false
+		}
+		rd, r.owner, r.receivedMs, r.score = v.Reading, v.Owner, v.ReceivedAtMs, v.Score
+	}
+	r.hasReading = rd != nil
+	r.deviceID, r.seq, r.eventMs, r.kind, r.measurements = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind(), rd.GetMeasurements()
+	r.lat, r.lon = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7()
+	return r, true
+}
+
+func sameRecord(a, b record) bool {
+	return a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
+		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.owner == b.owner && a.receivedMs == b.receivedMs &&
+		a.score == b.score && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
+}
+
+func seeds() [][]byte {
+	rd := &pb.Reading{DeviceId: "weather-1", Seq: 42, EventTimeMs: 1_795_000_000_123, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+		Measurements: map[string]int64{"temperature_c": -21_500, "humidity_pct": 55_000}, Location: &pb.Location{LatE7: -473_000_000, LonE7: 85_000_000}}
+	v, _ := proto.Marshal(&pb.ValidReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 1_795_000_000_456, Score: 3, Signature: []byte{1, 2}})
+	r, _ := proto.Marshal(&pb.RejectedReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 9, Reason: "OUT_OF_RANGE", Detail: "x=1", Signature: []byte{3}})
+	empty, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{}})
+	return [][]byte{v, r, empty, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
+}
+
+func TestDecodeMatchesProto(t *testing.T) {
+	for i, b := range seeds() {
+		for _, rejected := range []bool{false, true} {
+			want, ok := fromProto(t, b, rejected)
+			var got record
+			err := got.decode(b, rejected)
+			if (err == nil) != ok {
+				t.Fatalf("seed %d (rejected %v): decode error %v, proto ok %v", i, rejected, err, ok)
+			}
+			if ok && !sameRecord(got, want) {
+				t.Fatalf("seed %d (rejected %v): decoded %+v, proto says %+v", i, rejected, got, want)
+			}
+		}
+	}
+	// The first seed holds every field: check a few outright.
+	var r record
+	if err := r.decode(seeds()[0], false); err != nil || r.score != 3 || r.lat != -473_000_000 || r.measurements["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
+		t.Fatalf("decoded %+v, %v", r, err)
+	}
+}
+
+// FuzzDecodeMatchesProto holds the hand-written decoder to proto.Unmarshal:
+// the same bytes are accepted or refused by both, and accepted ones give the
+// same fields.
+func FuzzDecodeMatchesProto(f *testing.F) {
+	for _, b := range seeds() {
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, rejected bool) {
+		want, ok := fromProto(t, b, rejected)
+		var got record
+		err := got.decode(b, rejected)
+		if (err == nil) != ok {
+			t.Fatalf("decode error %v, proto.Unmarshal ok %v", err, ok)
+		}
+		if ok && !sameRecord(got, want) {
+			t.Fatalf("decoded %+v, proto.Unmarshal gives %+v", got, want)
+		}
+	})
+}
