@@ -34,3 +34,4 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeMatchesProto -fuzztime 30s ./aggregator/
