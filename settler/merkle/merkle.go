@@ -10,11 +10,12 @@ package merkle
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
-	"sort"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -32,12 +33,8 @@ var ErrEmpty = errors.New("merkle: tree needs at least one value")
 type Tree struct {
 	encoding []string
 	nodes    []common.Hash
-	values   []value
-}
-
-type value struct {
-	raw       []any // as given; encoded with the tree's leaf encoding
-	treeIndex int
+	index    []int             // tree index of each value, in the order given
+	raw      func(i int) []any // value i as given, for dumps
 }
 
 // Of builds a tree over values, each encoded with leafEncoding (Solidity ABI
@@ -61,7 +58,7 @@ func Of(values [][]any, leafEncoding []string) (*Tree, error) {
 		}
 		leaves[i] = LeafHash(packed)
 	}
-	return build(values, leaves, leafEncoding)
+	return build(func(i int) []any { return values[i] }, leaves, leafEncoding)
 }
 
 // Reward is one (account, cumulativeAmount) leaf, the RewardsDistributor's format.
@@ -77,9 +74,9 @@ var RewardEncoding = []string{"address", "uint256"}
 // address and a uint256 is two 32-byte words) rather than through the generic
 // ABI packer, which is most of the cost for large trees.
 func OfRewards(rewards []Reward) (*Tree, error) {
-	values := make([][]any, len(rewards))
 	leaves := make([]common.Hash, len(rewards))
 	var buf [64]byte
+	h := newHasher()
 	for i, r := range rewards {
 		if r.Amount == nil || r.Amount.Sign() < 0 || r.Amount.BitLen() > 256 {
 			return nil, fmt.Errorf("merkle: reward %d: amount must be a uint256", i)
@@ -87,10 +84,13 @@ func OfRewards(rewards []Reward) (*Tree, error) {
 		buf = [64]byte{}
 		copy(buf[12:32], r.Account[:])
 		r.Amount.FillBytes(buf[32:])
-		leaves[i] = LeafHash(buf[:])
-		values[i] = []any{r.Account, r.Amount}
+		leaves[i] = h.leaf(buf[:])
 	}
-	return build(values, leaves, RewardEncoding)
+	// Values become []any only when dumped: two allocations per leaf
+	// otherwise. The tree keeps its own copy of the slice; the amounts must
+	// not change afterwards.
+	rewards = slices.Clone(rewards)
+	return build(func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} }, leaves, RewardEncoding)
 }
 
 // LeafHash is the standard leaf hash of ABI-encoded values.
@@ -98,36 +98,70 @@ func LeafHash(encoded []byte) common.Hash {
 	return crypto.Keccak256Hash(crypto.Keccak256(encoded))
 }
 
-func hashPair(a, b common.Hash) common.Hash {
+// hasher reuses one Keccak state and its buffers: crypto.Keccak256Hash makes
+// a new state per call, and bytes passed through the state's interface
+// escape, which made several allocations per node of a large tree.
+type hasher struct {
+	st       crypto.KeccakState
+	buf, out [64]byte
+}
+
+func newHasher() *hasher { return &hasher{st: crypto.NewKeccakState()} }
+
+func (h *hasher) sum(b []byte) (out common.Hash) {
+	h.st.Reset()
+	h.st.Write(b)
+	h.st.Read(h.out[:32])
+	return common.Hash(h.out[:32])
+}
+
+// leaf is LeafHash.
+func (h *hasher) leaf(encoded []byte) common.Hash {
+	inner := h.sum(encoded)
+	copy(h.buf[:32], inner[:])
+	return h.sum(h.buf[:32])
+}
+
+// pair hashes two nodes in ascending order.
+func (h *hasher) pair(a, b common.Hash) common.Hash {
 	if bytes.Compare(a[:], b[:]) > 0 {
 		a, b = b, a
 	}
-	return crypto.Keccak256Hash(a[:], b[:])
+	copy(h.buf[:32], a[:])
+	copy(h.buf[32:], b[:])
+	return h.sum(h.buf[:])
 }
 
-func build(raw [][]any, leaves []common.Hash, encoding []string) (*Tree, error) {
+func build(raw func(int) []any, leaves []common.Hash, encoding []string) (*Tree, error) {
 	n := len(leaves)
 	if n == 0 {
 		return nil, ErrEmpty
 	}
-	order := make([]int, n)
+	// Leaves sort by hash; equal leaves (a value given twice) keep their
+	// given order, as in OpenZeppelin's library.
+	type leaf struct {
+		hash common.Hash
+		orig int
+	}
+	order := make([]leaf, n)
 	for i := range order {
-		order[i] = i
+		order[i] = leaf{leaves[i], i}
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		return bytes.Compare(leaves[order[a]][:], leaves[order[b]][:]) < 0
+	slices.SortFunc(order, func(a, b leaf) int {
+		if c := bytes.Compare(a.hash[:], b.hash[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.orig, b.orig)
 	})
-	t := &Tree{encoding: encoding, nodes: make([]common.Hash, 2*n-1), values: make([]value, n)}
-	for i := range raw {
-		t.values[i].raw = raw[i]
-	}
-	for sorted, orig := range order {
+	t := &Tree{encoding: encoding, nodes: make([]common.Hash, 2*n-1), index: make([]int, n), raw: raw}
+	for sorted, l := range order {
 		idx := 2*n - 2 - sorted
-		t.nodes[idx] = leaves[orig]
-		t.values[orig].treeIndex = idx
+		t.nodes[idx] = l.hash
+		t.index[l.orig] = idx
 	}
+	h := newHasher()
 	for i := n - 2; i >= 0; i-- {
-		t.nodes[i] = hashPair(t.nodes[2*i+1], t.nodes[2*i+2])
+		t.nodes[i] = h.pair(t.nodes[2*i+1], t.nodes[2*i+2])
 	}
 	return t, nil
 }
@@ -136,11 +170,11 @@ func build(raw [][]any, leaves []common.Hash, encoding []string) (*Tree, error) 
 func (t *Tree) Root() common.Hash { return t.nodes[0] }
 
 // Len returns the number of values.
-func (t *Tree) Len() int { return len(t.values) }
+func (t *Tree) Len() int { return len(t.index) }
 
 // Proof returns the proof of the i-th value (in the order given to Of).
 func (t *Tree) Proof(i int) []common.Hash {
-	idx := t.values[i].treeIndex
+	idx := t.index[i]
 	var proof []common.Hash
 	for idx > 0 {
 		sibling := idx + 1
@@ -155,11 +189,11 @@ func (t *Tree) Proof(i int) []common.Hash {
 
 // Verify checks a proof of a leaf against a root, as MerkleProof.sol does.
 func Verify(root, leaf common.Hash, proof []common.Hash) bool {
-	h := leaf
+	h, node := newHasher(), leaf
 	for _, p := range proof {
-		h = hashPair(h, p)
+		node = h.pair(node, p)
 	}
-	return h == root
+	return node == root
 }
 
 // Dump is the JSON form of a tree, as @openzeppelin/merkle-tree's dump().
@@ -178,13 +212,14 @@ type DumpValue struct {
 
 // Dump returns the tree in standard-v1 form.
 func (t *Tree) Dump() Dump {
-	d := Dump{Format: Format, LeafEncoding: t.encoding, Tree: make([]string, len(t.nodes)), Values: make([]DumpValue, len(t.values))}
+	d := Dump{Format: Format, LeafEncoding: t.encoding, Tree: make([]string, len(t.nodes)), Values: make([]DumpValue, len(t.index))}
 	for i, n := range t.nodes {
 		d.Tree[i] = hexutil.Encode(n[:])
 	}
-	for i, v := range t.values {
-		out := make([]any, len(v.raw))
-		for j, x := range v.raw {
+	for i, idx := range t.index {
+		raw := t.raw(i)
+		out := make([]any, len(raw))
+		for j, x := range raw {
 			switch x := x.(type) {
 			case *big.Int:
 				out[j] = x.String()
@@ -194,7 +229,7 @@ func (t *Tree) Dump() Dump {
 				out[j] = x
 			}
 		}
-		d.Values[i] = DumpValue{Value: out, TreeIndex: v.treeIndex}
+		d.Values[i] = DumpValue{Value: out, TreeIndex: idx}
 	}
 	return d
 }
