@@ -276,30 +276,14 @@ type leaf struct {
 // the rollup is written by a materialized view, which a ClickHouse crash can
 // leave behind its source table; the readings are what exactly-once protects.
 func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []leaf, error) {
-	rows, err := s.conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
+	scores, err := epochScores(ctx, s.conn, epoch, s.log)
 	if err != nil {
 		return nil, nil, err
 	}
-	var scores []Score
-	for rows.Next() {
-		var owner string
-		var score uint64
-		if err := rows.Scan(&owner, &score); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		if !common.IsHexAddress(owner) {
-			s.log.Warn("settle: score of a non-address owner ignored", "owner", owner)
-			continue
-		}
-		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
-	}
-	rows.Close()
 	shares, err := Split(s.emission, scores)
 	if err != nil || len(shares) == 0 {
 		return nil, nil, err
 	}
-	byAccount := map[common.Address]*leaf{}
 	base := uint8(2) // the last posted epoch
 	if s.offline {
 		base = 1 // the last computed one
@@ -309,6 +293,7 @@ func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []le
 	if err != nil {
 		return nil, nil, err
 	}
+	cumulative := map[common.Address]*big.Int{}
 	for prev.Next() {
 		var account string
 		var cum big.Int
@@ -316,10 +301,44 @@ func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []le
 			prev.Close()
 			return nil, nil, err
 		}
-		a := common.HexToAddress(account)
-		byAccount[a] = &leaf{account: a, amount: new(big.Int), cumulative: new(big.Int).Set(&cum)}
+		cumulative[common.HexToAddress(account)] = new(big.Int).Set(&cum)
 	}
 	prev.Close()
+	return accumulate(cumulative, shares)
+}
+
+// epochScores sums each owner's score in the epoch from the readings.
+// Owners that are not addresses cannot be paid and are left out.
+func epochScores(ctx context.Context, conn driver.Conn, epoch uint64, log *slog.Logger) ([]Score, error) {
+	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var scores []Score
+	for rows.Next() {
+		var owner string
+		var score uint64
+		if err := rows.Scan(&owner, &score); err != nil {
+			return nil, err
+		}
+		if !common.IsHexAddress(owner) {
+			log.Warn("settle: score of a non-address owner ignored", "owner", owner)
+			continue
+		}
+		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
+	}
+	return scores, rows.Err()
+}
+
+// accumulate adds an epoch's shares to the cumulative totals before it
+// (which it does not change) and builds the epoch's tree: one leaf per
+// account ever paid, in address order, each with its proof.
+func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tree, []leaf, error) {
+	byAccount := make(map[common.Address]*leaf, len(before)+len(shares))
+	for a, cum := range before {
+		byAccount[a] = &leaf{account: a, amount: new(big.Int), cumulative: new(big.Int).Set(cum)}
+	}
 	for _, sh := range shares {
 		l := byAccount[sh.Account]
 		if l == nil {

@@ -31,17 +31,19 @@ import (
 type command struct {
 	summary  string
 	sections []string // configuration sections; nil: the command parses its own flags
+	args     string   // positional arguments it takes after the options, for usage; empty: none
 	defaults func() dev.Config
 	run      func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error
 }
 
 var roleSections = map[string][]string{
-	"ingest":    {"log", "kafka", "ingest"},
-	"validate":  {"log", "kafka", "validate"},
-	"aggregate": {"log", "kafka", "clickhouse", "aggregate"},
-	"settle":    {"log", "kafka", "clickhouse", "settle"},
-	"dev":       {"log", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
-	"replay":    {"log", "kafka", "clickhouse", "aggregate", "settle"},
+	"ingest":       {"log", "kafka", "ingest"},
+	"validate":     {"log", "kafka", "validate"},
+	"aggregate":    {"log", "kafka", "clickhouse", "aggregate"},
+	"settle":       {"log", "kafka", "clickhouse", "settle"},
+	"dev":          {"log", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
+	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
+	"verify-epoch": {"log", "clickhouse", "settle"},
 }
 
 func commands() map[string]command {
@@ -75,6 +77,14 @@ func commands() map[string]command {
 					return err
 				}
 				return dev.RunReplay(ctx, cfg, out, log)
+			}},
+		"verify-epoch": {summary: "recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", sections: roleSections["verify-epoch"], defaults: dev.Defaults, args: "EPOCH",
+			run: func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+				log, err := cfg.Log.Logger()
+				if err != nil {
+					return err
+				}
+				return dev.RunVerifyEpoch(ctx, cfg, args, out, log)
 			}},
 		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},
@@ -125,7 +135,11 @@ func run(args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("fieldmint "+name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
-		fmt.Fprintf(errOut, "fieldmint %s: %s\n\nOptions:\n", name, cmd.summary)
+		fmt.Fprintf(errOut, "fieldmint %s: %s\n\n", name, cmd.summary)
+		if cmd.args != "" {
+			fmt.Fprintf(errOut, "Usage: fieldmint %s [options] %s\n\n", name, cmd.args)
+		}
+		fmt.Fprintln(errOut, "Options:")
 		fs.PrintDefaults()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -137,10 +151,10 @@ func run(args []string, out, errOut io.Writer) error {
 	if err := config.Load(fs, &cfg, cmd.sections, args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && cmd.args == "" {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return cmd.run(ctx, cfg, fs, nil, out)
+	return cmd.run(ctx, cfg, fs, fs.Args(), out)
 }
 
 func runTree(_ context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {

@@ -11,6 +11,8 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,6 +234,28 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("owner %d second claim: %v, want nothing to claim", i, err)
 		}
 	}
+	// verify-epoch recomputes the epoch from the readings and finds the
+	// stored tree and the root on chain equal to it...
+	var report strings.Builder
+	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); err != nil {
+		t.Fatalf("verify-epoch: %v\n%s", err, report.String())
+	}
+	t.Logf("verify-epoch:\n%s", report.String())
+	if !strings.Contains(report.String(), "root on chain   "+got.Root.Hex()) || !strings.Contains(report.String(), "ok: ") {
+		t.Errorf("verify-epoch report:\n%s", report.String())
+	}
+	// ...and, once a reading is slipped into ClickHouse, names the difference.
+	if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, status, score, kafka_topic, kafka_offset)
+		VALUES ('intruder', 1, now64(3), ?, 'RESOURCE_KIND_WEATHER', ?, 'valid', 50, 'forged', 0)`, epoch, owners[2].Hex()); err != nil {
+		t.Fatal(err)
+	}
+	report.Reset()
+	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); !errors.Is(err, ErrMismatch) ||
+		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": stored root "+got.Root.Hex()) {
+		t.Errorf("verify-epoch after tampering: %v\n%s", err, report.String())
+	}
+	t.Logf("verify-epoch after tampering:\n%s", report.String())
+
 	after, _ := chain.TokenBalance(ctx, mustClient(t, ctx, stack), stack.Contracts.Token, stack.Contracts.Distributor)
 	if paid := new(big.Int).Sub(dist, after); paid.Cmp(new(big.Int).Mul(big.NewInt(5), token)) != 0 {
 		t.Errorf("distributor paid %s in all, want exactly the emission 5e18", paid)

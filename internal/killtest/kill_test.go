@@ -11,6 +11,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
@@ -367,6 +368,17 @@ func (p *pipeline) verify() {
 	}
 	if n, _ := p.eclient.NonceAt(ctx, p.poster, nil); n != epochs {
 		p.fail("the poster sent %d transactions for %d epochs", n, epochs)
+	}
+	// verify-epoch, recomputing all six epochs from the readings, agrees with
+	// the stored trees and every root the distributor logged.
+	for e := p.firstEpoch; e < p.firstEpoch+epochs; e++ {
+		v, err := settler.VerifyEpoch(ctx, conn, e, settler.RootsFromLogs(p.eclient, p.contracts.Distributor), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Differences) > 0 || len(v.Chain) != int(e-p.firstEpoch)+1 || v.OnChain == nil {
+			p.fail("verify-epoch %d: %d epochs recomputed, differences %q", e, len(v.Chain), v.Differences)
+		}
 	}
 }
 

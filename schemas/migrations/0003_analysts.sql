@@ -192,6 +192,7 @@ SELECT epoch,
        argMax(status, stage) AS status,
        argMax(tx_hash, stage) AS tx_hash,
        argMax(block, stage) AS block,
+       argMax(tree, stage) AS tree,
        max(updated_at) AS updated_at
 FROM settlements
 GROUP BY epoch;

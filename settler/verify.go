@@ -1,0 +1,212 @@
+package settler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+)
+
+// Verification is what VerifyEpoch found.
+type Verification struct {
+	Epoch    uint64
+	Chain    []uint64 // the settled epochs recomputed, oldest first, ending with Epoch
+	Readings uint64   // valid readings of Epoch
+	Root     common.Hash
+	Total    *big.Int
+	Accounts int
+	Stored   common.Hash  // the root the settler stored
+	OnChain  *common.Hash // the root the distributor logged; nil if not asked
+	// Differences, earliest first; none when everything agrees.
+	Differences []string
+}
+
+// ChainRoots reads the roots a distributor logged (RootPosted events).
+type ChainRoots func(ctx context.Context, epoch uint64) (root common.Hash, found bool, err error)
+
+// VerifyEpoch recomputes an epoch's rewards and root from the readings in
+// ClickHouse alone and compares them with what the settler stored
+// (settlements, the tree dump, reward_leaves) and, when chain is not nil,
+// with the root the distributor logged for the epoch.
+//
+// No stored total is trusted: every settled epoch up to this one is
+// recomputed from its readings, in order, with the emission its settlement
+// recorded, building the cumulative totals as the settler did (on the last
+// posted epoch; on the last computed one in a replayed database).
+func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain ChainRoots, log *slog.Logger) (*Verification, error) {
+	type settled struct {
+		epoch        uint64
+		root, status string
+		total, emis  big.Int
+		tree         string
+	}
+	rows, err := conn.Query(ctx, `SELECT epoch, root, status, total, emission, tree FROM settlements_latest
+		WHERE epoch <= ? ORDER BY epoch`, epoch)
+	if err != nil {
+		return nil, fmt.Errorf("verify: read settlements: %w", err)
+	}
+	var all []settled
+	for rows.Next() {
+		var s settled
+		if err := rows.Scan(&s.epoch, &s.root, &s.status, &s.total, &s.emis, &s.tree); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, s)
+	}
+	rows.Close()
+	if len(all) == 0 || all[len(all)-1].epoch != epoch {
+		return nil, fmt.Errorf("verify: epoch %d has no settlement in ClickHouse (see settlements_latest)", epoch)
+	}
+	target := all[len(all)-1]
+	v := &Verification{Epoch: epoch, Stored: common.HexToHash(target.root)}
+	differ := func(format string, args ...any) { v.Differences = append(v.Differences, fmt.Sprintf(format, args...)) }
+
+	cumulative := map[common.Address]*big.Int{}
+	var tree *merkle.Tree
+	var leaves []leaf
+	for _, s := range all {
+		if target.status == "posted" && s.status != "posted" && s.epoch != epoch {
+			continue // the settler builds posted roots on posted epochs only
+		}
+		v.Chain = append(v.Chain, s.epoch)
+		scores, err := epochScores(ctx, conn, s.epoch, log)
+		if err != nil {
+			return nil, err
+		}
+		shares, err := Split(&s.emis, scores)
+		if err != nil {
+			return nil, fmt.Errorf("verify: epoch %d: %w", s.epoch, err)
+		}
+		if len(shares) == 0 {
+			differ("epoch %d: settled, but its readings hold no scores", s.epoch)
+			continue
+		}
+		if tree, leaves, err = accumulate(cumulative, shares); err != nil {
+			return nil, err
+		}
+		if got := tree.Root().Hex(); got != s.root && s.epoch != epoch {
+			differ("epoch %d (before %d): stored root %s, recomputed %s", s.epoch, epoch, s.root, got)
+		}
+		for _, l := range leaves {
+			cumulative[l.account] = l.cumulative
+		}
+	}
+	if tree == nil {
+		return v, nil
+	}
+	v.Root, v.Accounts, v.Total = tree.Root(), len(leaves), new(big.Int)
+	for _, l := range leaves {
+		v.Total.Add(v.Total, l.cumulative)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count() FROM readings WHERE epoch = ? AND status = 'valid'", epoch).Scan(&v.Readings); err != nil {
+		return nil, err
+	}
+	if v.Stored != v.Root {
+		differ("epoch %d: stored root %s, recomputed %s", epoch, v.Stored.Hex(), v.Root.Hex())
+	}
+	if v.Total.Cmp(&target.total) != 0 {
+		differ("epoch %d: stored total %s, recomputed %s", epoch, target.total.String(), v.Total)
+	}
+	var dump merkle.Dump
+	if err := json.Unmarshal([]byte(target.tree), &dump); err != nil || len(dump.Tree) == 0 {
+		differ("epoch %d: the stored tree dump does not parse", epoch)
+	} else if !strings.EqualFold(dump.Tree[0], v.Root.Hex()) {
+		differ("epoch %d: the stored tree dump's root is %s, recomputed %s", epoch, dump.Tree[0], v.Root.Hex())
+	}
+	if err := compareLeaves(ctx, conn, epoch, leaves, differ); err != nil {
+		return nil, err
+	}
+	if chain != nil {
+		root, found, err := chain(ctx, epoch)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !found:
+			differ("epoch %d: no RootPosted event on chain", epoch)
+		case root != v.Root:
+			differ("epoch %d: root on chain %s, recomputed %s", epoch, root.Hex(), v.Root.Hex())
+		}
+		if found {
+			v.OnChain = &root
+		}
+	}
+	return v, nil
+}
+
+// compareLeaves compares the stored reward_leaves of epoch with leaves.
+func compareLeaves(ctx context.Context, conn driver.Conn, epoch uint64, leaves []leaf, differ func(string, ...any)) error {
+	rows, err := conn.Query(ctx, "SELECT account, amount, cumulative, proof FROM reward_leaves FINAL WHERE epoch = ? ORDER BY account", epoch)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	want := make(map[common.Address]leaf, len(leaves))
+	for _, l := range leaves {
+		want[l.account] = l
+	}
+	seen := 0
+	for rows.Next() {
+		var account string
+		var amount, cum big.Int
+		var proof []string
+		if err := rows.Scan(&account, &amount, &cum, &proof); err != nil {
+			return err
+		}
+		l, ok := want[common.HexToAddress(account)]
+		switch {
+		case !ok:
+			differ("epoch %d: stored leaf for %s, which the readings do not pay", epoch, account)
+		case l.cumulative.Cmp(&cum) != 0:
+			differ("epoch %d: %s stored cumulative %s, recomputed %s", epoch, account, cum.String(), l.cumulative)
+		case l.amount.Cmp(&amount) != 0:
+			differ("epoch %d: %s stored amount %s, recomputed %s", epoch, account, amount.String(), l.amount)
+		case !slices.Equal(l.proof, proof):
+			differ("epoch %d: %s stored proof differs from the recomputed one", epoch, account)
+		}
+		if ok {
+			seen++
+		}
+	}
+	if seen != len(leaves) {
+		differ("epoch %d: %d accounts recomputed, %d of them stored", epoch, len(leaves), seen)
+	}
+	return rows.Err()
+}
+
+// RootsFromLogs reads the RootPosted events of the distributor at addr. The
+// last event for an epoch wins (a root re-posted after a reorg).
+func RootsFromLogs(client *ethclient.Client, addr common.Address) ChainRoots {
+	d := distributor.NewRewardsDistributor()
+	parsed, _ := distributor.RewardsDistributorMetaData.ParseABI()
+	id := parsed.Events["RootPosted"].ID
+	return func(ctx context.Context, epoch uint64) (common.Hash, bool, error) {
+		logs, err := client.FilterLogs(ctx, ethereum.FilterQuery{
+			Addresses: []common.Address{addr},
+			Topics:    [][]common.Hash{{id}, {common.BigToHash(new(big.Int).SetUint64(epoch))}},
+		})
+		if err != nil {
+			return common.Hash{}, false, fmt.Errorf("verify: read RootPosted events: %w", err)
+		}
+		if len(logs) == 0 {
+			return common.Hash{}, false, nil
+		}
+		ev, err := d.UnpackRootPostedEvent(&logs[len(logs)-1])
+		if err != nil {
+			return common.Hash{}, false, err
+		}
+		return common.Hash(ev.Root), true, nil
+	}
+}
