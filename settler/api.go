@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
 
 // API error codes.
@@ -22,18 +26,24 @@ const (
 	CodeBadEpoch   = "BAD_EPOCH"
 	CodeNotFound   = "NOT_FOUND"
 	CodeInternal   = "INTERNAL"
+	CodeBadLimit   = "BAD_LIMIT"
+	// CodeChainUnavailable: the chain could not be read (502; retry).
+	CodeChainUnavailable = "CHAIN_UNAVAILABLE"
 )
 
-// API serves proofs and trees from ClickHouse.
+// API serves proofs and trees from ClickHouse, and what accounts have
+// claimed from the chain.
 type API struct {
 	Conn        driver.Conn
 	Distributor common.Address
 	ChainID     *big.Int
+	// Client, when set, is read for claimed amounts.
+	Client *ethclient.Client
 }
 
 // NewAPI returns the proof API of this settler.
 func (s *Service) NewAPI() *API {
-	return &API{Conn: s.conn, Distributor: common.HexToAddress(s.cfg.Distributor), ChainID: s.chainID}
+	return &API{Conn: s.conn, Distributor: common.HexToAddress(s.cfg.Distributor), ChainID: s.chainID, Client: s.client}
 }
 
 // RewardProof is the body of GET /v1/rewards/{address}.
@@ -45,12 +55,32 @@ type RewardProof struct {
 	Proof            []string `json:"proof"`
 	Distributor      string   `json:"distributor"`
 	ChainID          string   `json:"chainId"`
+	// Claimed is what the distributor has paid the account so far, and
+	// Claimable what a claim with this proof pays now (base units).
+	Claimed   string `json:"claimed,omitempty"`
+	Claimable string `json:"claimable,omitempty"`
+}
+
+// EpochSummary is an element of GET /v1/epochs and the body of
+// GET /v1/epochs/{epoch}.
+type EpochSummary struct {
+	Epoch     uint64 `json:"epoch"`
+	Root      string `json:"root"`
+	Total     string `json:"total"`    // cumulative total of the tree, base units
+	Emission  string `json:"emission"` // paid out by this epoch, base units
+	Accounts  uint32 `json:"accounts"`
+	Status    string `json:"status"` // computed, posted
+	Tx        string `json:"tx,omitempty"`
+	Block     uint64 `json:"block,omitempty"`
+	UpdatedAt string `json:"updatedAt"`
 }
 
 // Handler returns the routes.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/rewards/{address}", a.rewards)
+	mux.HandleFunc("GET /v1/epochs", a.epochs)
+	mux.HandleFunc("GET /v1/epochs/{epoch}", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}/tree", a.tree)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
@@ -102,8 +132,84 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	if out.Proof == nil {
 		out.Proof = []string{}
 	}
+	if a.Client != nil {
+		d := distributor.NewRewardsDistributor()
+		claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: r.Context()}, d.PackClaimed(account), d.UnpackClaimed)
+		if err != nil {
+			apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read claimed amount from the chain; retry")
+			return
+		}
+		claimable := new(big.Int).Sub(&cum, claimed)
+		if claimable.Sign() < 0 {
+			claimable.SetInt64(0)
+		}
+		out.Claimed, out.Claimable = claimed.String(), claimable.String()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// epochs serves GET /v1/epochs (newest first; ?limit=N, at most 1000) and
+// GET /v1/epochs/{epoch}.
+func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
+	one := r.PathValue("epoch") != ""
+	var epoch uint64
+	limit := uint64(100)
+	if one {
+		var err error
+		if epoch, err = strconv.ParseUint(r.PathValue("epoch"), 10, 64); err != nil {
+			apiError(w, http.StatusBadRequest, CodeBadEpoch, "epoch must be a non-negative integer")
+			return
+		}
+	} else if q := r.URL.Query().Get("limit"); q != "" {
+		n, err := strconv.ParseUint(q, 10, 64)
+		if err != nil || n == 0 || n > 1000 {
+			apiError(w, http.StatusBadRequest, CodeBadLimit, "limit must be an integer from 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	query := `SELECT epoch, root, total, emission, accounts, status, tx_hash, block, updated_at FROM settlements_latest `
+	args := []any{}
+	if one {
+		query += "WHERE epoch = ?"
+		args = append(args, epoch)
+	} else {
+		query += "ORDER BY epoch DESC LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := a.Conn.Query(r.Context(), query, args...)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	defer rows.Close()
+	out := []EpochSummary{}
+	for rows.Next() {
+		var e EpochSummary
+		var total, emission big.Int
+		var updated time.Time
+		if err := rows.Scan(&e.Epoch, &e.Root, &total, &emission, &e.Accounts, &e.Status, &e.Tx, &e.Block, &updated); err != nil {
+			apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+			return
+		}
+		e.Total, e.Emission, e.UpdatedAt = total.String(), emission.String(), updated.UTC().Format(time.RFC3339Nano)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !one {
+		json.NewEncoder(w).Encode(map[string]any{"epochs": out})
+		return
+	}
+	if len(out) == 0 {
+		apiError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no settlement for epoch %d", epoch))
+		return
+	}
+	json.NewEncoder(w).Encode(out[0])
 }
 
 func (a *API) tree(w http.ResponseWriter, r *http.Request) {

@@ -163,6 +163,35 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 	if code, body := get("/v1/epochs/11/tree"); code != 200 || body["format"] != "standard-v1" {
 		t.Errorf("tree: %d %v", code, body)
 	}
+	// Nobody has claimed yet: all of alice's cumulative is claimable.
+	if body["claimed"] != "0" || body["claimable"] != "750" {
+		t.Errorf("alice before any claim: claimed %v, claimable %v; want 0 and 750", body["claimed"], body["claimable"])
+	}
+	code, body = get("/v1/epochs/11")
+	if code != 200 || body["root"] != want.Root().Hex() || body["total"] != "2000" || body["accounts"].(float64) != 2 || body["status"] != "posted" {
+		t.Errorf("epoch 11: %d %v", code, body)
+	}
+	if code, body := get("/v1/epochs/10"); code != 200 || body["tx"] != first.Tx.Hex() || body["block"].(float64) != float64(first.Block) {
+		t.Errorf("epoch 10: %d %v, want tx %s", code, body, first.Tx.Hex())
+	}
+	code, body = get("/v1/epochs?limit=1")
+	if list, _ := body["epochs"].([]any); code != 200 || len(list) != 1 || list[0].(map[string]any)["epoch"].(float64) != 11 {
+		t.Errorf("epochs?limit=1: %d %v", code, body)
+	}
+	if code, body := get("/v1/epochs"); code != 200 || len(body["epochs"].([]any)) != 2 {
+		t.Errorf("epochs: %d %v", code, body)
+	}
+	for path, wantCode := range map[string]string{
+		"/v1/epochs/12":          CodeNotFound,
+		"/v1/epochs/-1":          CodeBadEpoch,
+		"/v1/epochs?limit=0":     CodeBadLimit,
+		"/v1/epochs?limit=1001":  CodeBadLimit,
+		"/v1/epochs?limit=three": CodeBadLimit,
+	} {
+		if _, body := get(path); body["code"] != wantCode {
+			t.Errorf("%s: %v, want code %s", path, body, wantCode)
+		}
+	}
 }
 
 func TestConfigValidateNeverEchoesTheKey(t *testing.T) {

@@ -148,13 +148,21 @@ func run(args []string, out, errOut io.Writer) error {
 		return cmd.run(ctx, dev.Config{}, fs, args[1:], out)
 	}
 	cfg := cmd.defaults()
-	if err := config.Load(fs, &cfg, cmd.sections, args[1:]); err != nil {
+	rest, positional := args[1:], []string(nil)
+	if cmd.args != "" {
+		// Positional arguments may come first (fieldmint verify-epoch 7 --flag):
+		// the flag package stops at the first one, so set them aside.
+		for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			positional, rest = append(positional, rest[0]), rest[1:]
+		}
+	}
+	if err := config.Load(fs, &cfg, cmd.sections, rest); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 && cmd.args == "" {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return cmd.run(ctx, cfg, fs, fs.Args(), out)
+	return cmd.run(ctx, cfg, fs, append(positional, fs.Args()...), out)
 }
 
 func runTree(_ context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {

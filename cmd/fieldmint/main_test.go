@@ -50,6 +50,19 @@ func TestCLIErrors(t *testing.T) {
 	if !strings.Contains(errOut.String(), "FIELDMINT_SETTLE_POSTERKEY") || !strings.Contains(errOut.String(), "-settle.distributor") {
 		t.Fatalf("settle --help does not explain its options:\n%s", errOut.String())
 	}
+	// A positional argument before or after the options reaches the command,
+	// and the options after it are still parsed (a bad one is refused).
+	for _, args := range [][]string{{"verify-epoch", "seven", "--log.level", "warn"}, {"verify-epoch", "--log.level", "warn", "seven"}} {
+		if err := run(args, &out, &errOut); err == nil || !strings.Contains(err.Error(), `"seven" is not an epoch number`) {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	if err := run([]string{"verify-epoch", "7", "--log.level", "loud"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "log.level") {
+		t.Errorf("an option after the epoch was not parsed: %v", err)
+	}
+	if err := run([]string{"ingest", "extra"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+		t.Errorf("ingest extra: %v", err)
+	}
 }
 
 // The configuration shipped in the Kubernetes manifest must load: unknown

@@ -234,6 +234,21 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("owner %d second claim: %v, want nothing to claim", i, err)
 		}
 	}
+	// After the claims the proof API reads what each owner was paid from the
+	// chain: nothing is left to claim.
+	for i, o := range owners {
+		var body settler.RewardProof
+		resp, err := http.Get(info.APIURL + "/v1/rewards/" + o.Hex())
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if body.Claimed != want[o].String() || body.Claimable != "0" || body.CumulativeAmount != want[o].String() {
+			t.Errorf("owner %d after claiming: %+v, want claimed %s and claimable 0", i, body, want[o])
+		}
+	}
+
 	// verify-epoch recomputes the epoch from the readings and finds the
 	// stored tree and the root on chain equal to it...
 	var report strings.Builder
