@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing fieldmint needs, idempotently:
 #   - Node.js and npm (Debian packages) if missing,
-#   - the pinned solc-js, OpenZeppelin contracts and merkle-tree (npm, in schemas/contracts),
+#   - the pinned solc-js, OpenZeppelin contracts and merkle-tree, Foundry's anvil and cast
+#     (npm, in schemas/contracts),
 #   - ClickHouse as chDB (npm package @chdb/lib-linux-x64-gnu), cached outside the
 #     checkout so that a fresh clone does not download its 178 MB again,
 #   - Go modules.
@@ -24,7 +25,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 
 if [ ! -f schemas/contracts/node_modules/.fieldmint-installed ] || [ schemas/contracts/package.json -nt schemas/contracts/node_modules/.fieldmint-installed ]; then
-  echo "deps: npm install (solc-js, OpenZeppelin) in schemas/contracts"
+  echo "deps: npm install (solc-js, OpenZeppelin, anvil, cast) in schemas/contracts"
   (cd schemas/contracts && npm install --no-save --no-audit --no-fund --loglevel=error)
   touch schemas/contracts/node_modules/.fieldmint-installed
 fi

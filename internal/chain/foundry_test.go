@@ -1,0 +1,144 @@
+package chain_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/settler/merkle"
+)
+
+// foundryBin returns the path of Foundry's anvil or cast, installed by
+// make deps (npm @foundry-rs/<name>-linux-amd64).
+func foundryBin(t *testing.T, name string) string {
+	p, _ := filepath.Abs(filepath.Join("../../schemas/contracts/node_modules/@foundry-rs", name+"-linux-amd64", "bin", name))
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s is not installed: run `make deps` (npm install in schemas/contracts)", name)
+	}
+	return p
+}
+
+// TestClaimWithCastOnAnvil checks the contracts and the trees against
+// Foundry, an Ethereum toolchain independent of go-ethereum: the contracts
+// run on anvil, and an owner claims with cast, passing the proof the settler's
+// tree code made. A proof for another account is refused the same way.
+func TestClaimWithCastOnAnvil(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	port := freeport.Addr()
+	_, p, _ := net.SplitHostPort(port)
+	anvil := exec.Command(foundryBin(t, "anvil"), "--host", "127.0.0.1", "--port", p, "--silent")
+	if err := anvil.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { anvil.Process.Kill(); anvil.Wait() })
+	url := "http://" + port
+	var client *ethclient.Client
+	for i := 0; ; i++ {
+		c, err := ethclient.DialContext(ctx, url)
+		if err == nil {
+			if _, err = c.ChainID(ctx); err == nil {
+				client = c
+				break
+			}
+			c.Close()
+		}
+		if i == 100 {
+			t.Fatalf("anvil did not answer on %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(client.Close)
+
+	// Keys of this test only, funded through anvil's own RPC.
+	keys := make([]*ecdsa.PrivateKey, 3)
+	for i := range keys {
+		keys[i], _ = crypto.GenerateKey()
+		if err := client.Client().CallContext(ctx, nil, "anvil_setBalance", chain.Address(keys[i]), hexutil.EncodeBig(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deployer, poster, owner := keys[0], keys[1], keys[2]
+	pool, _ := new(big.Int).SetString("1000000000000000000000000", 10)
+	c, err := chain.Deploy(ctx, client, deployer, chain.Address(poster), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewards := make([]merkle.Reward, 50)
+	total := new(big.Int)
+	for i := range rewards {
+		var a common.Address
+		rand.Read(a[:])
+		amt, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+		rewards[i] = merkle.Reward{Account: a, Amount: amt.Add(amt, big.NewInt(1))}
+		total.Add(total, rewards[i].Amount)
+	}
+	rewards[7].Account = chain.Address(owner)
+	tree, err := merkle.OfRewards(rewards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := distributor.NewRewardsDistributor()
+	opts, err := chain.Transactor(ctx, client, poster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chain.Send(ctx, client, d.Instance(client, c.Distributor), opts, d.PackPostRoot(1, tree.Root(), total)); err != nil {
+		t.Fatal(err)
+	}
+
+	cast := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, foundryBin(t, "cast"), append(args, "--rpc-url", url)...)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	proof := func(i int) string {
+		var hs []string
+		for _, h := range tree.Proof(i) {
+			hs = append(hs, h.Hex())
+		}
+		return "[" + strings.Join(hs, ",") + "]"
+	}
+	// The key goes to cast as its flag requires; it belongs to this test
+	// alone, on a loopback chain, and is never printed.
+	ownerKey := hexutil.Encode(crypto.FromECDSA(owner))
+	claimSig := "claim(address,uint256,bytes32[])"
+	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(), claimSig,
+		rewards[8].Account.Hex(), rewards[8].Amount.String(), proof(7)); err == nil || !strings.Contains(out, "revert") {
+		t.Fatalf("cast: a proof for another account: %v, want a revert\n%s", err, out)
+	}
+	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(), claimSig,
+		rewards[7].Account.Hex(), rewards[7].Amount.String(), proof(7)); err != nil {
+		t.Fatalf("cast send claim: %v\n%s", err, out)
+	}
+	out, err := cast("call", c.Token.Hex(), "balanceOf(address)(uint256)", chain.Address(owner).Hex())
+	if err != nil {
+		t.Fatalf("cast call: %v\n%s", err, out)
+	}
+	if got := strings.Fields(out)[0]; got != rewards[7].Amount.String() {
+		t.Errorf("cast reads balance %s, want %s", got, rewards[7].Amount)
+	}
+	out, err = cast("call", c.Distributor.Hex(), "claimed(address)(uint256)", chain.Address(owner).Hex())
+	if err != nil || strings.Fields(out)[0] != rewards[7].Amount.String() {
+		t.Errorf("cast reads claimed %q (%v), want %s", out, err, rewards[7].Amount)
+	}
+	if out, err := cast("call", c.Distributor.Hex(), "root()(bytes32)"); err != nil || !strings.EqualFold(out, tree.Root().Hex()) {
+		t.Errorf("cast reads root %q (%v), want %s", out, err, tree.Root().Hex())
+	}
+}
