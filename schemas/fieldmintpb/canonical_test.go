@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// The canonical bytes are checked against a hand-assembled protobuf encoding,
-// so that firmware in any language can reproduce them.
-func TestCanonicalBytesVector(t *testing.T) {
-	r := &Reading{
+// vectorReading is the reading of the published test vector
+// (docs/wire-format.md).
+func vectorReading() *Reading {
+	return &Reading{
 		DeviceId:     "d1",
 		Seq:          7,
 		EventTimeMs:  1700000000000,
@@ -18,10 +18,11 @@ func TestCanonicalBytesVector(t *testing.T) {
 		Measurements: map[string]int64{"temp": 21500, "hum": -1},
 		Location:     &Location{LatE7: 1, LonE7: -1},
 	}
-	got, err := CanonicalBytes(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+}
+
+// handAssembled is vectorReading's canonical bytes, assembled here field by
+// field from the protobuf encoding rules.
+func handAssembled() []byte {
 	want := []byte(SigningDomain)
 	want = append(want, 0x0a, 2, 'd', '1') // 1: device_id
 	want = append(want, 0x10, 7)           // 2: seq
@@ -32,7 +33,17 @@ func TestCanonicalBytesVector(t *testing.T) {
 	want = append(want, 0x2a, 7, 0x0a, 3, 'h', 'u', 'm', 0x10, 1)
 	want = append(want, 0x2a, 10, 0x0a, 4, 't', 'e', 'm', 'p', 0x10, 0xf8, 0xcf, 0x02)
 	want = append(want, 0x32, 4, 0x08, 2, 0x10, 1) // 6: location, zigzag(1)=2, zigzag(-1)=1
-	if !bytes.Equal(got, want) {
+	return want
+}
+
+// The canonical bytes are checked against a hand-assembled protobuf encoding,
+// so that firmware in any language can reproduce them.
+func TestCanonicalBytesVector(t *testing.T) {
+	got, err := CanonicalBytes(vectorReading())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := handAssembled(); !bytes.Equal(got, want) {
 		t.Fatalf("canonical bytes\n got %s\nwant %s", hex.EncodeToString(got), hex.EncodeToString(want))
 	}
 }
