@@ -221,20 +221,16 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 	}
 	out := Settled{Epoch: epoch, Emission: s.emission, Accounts: len(leaves), Root: tree.Root()}
 	call := &bind.CallOpts{Context: ctx}
-	onChain, err := bind.Call(s.dist, call, s.distABI.PackEpoch(), s.distABI.UnpackEpoch)
+	latest, latestRoot, err := s.chainLatest(call)
 	if err != nil {
-		return fmt.Errorf("settle: read distributor epoch: %w", err)
+		return fmt.Errorf("settle: read distributor state: %w", err)
 	}
 	switch {
-	case onChain > epoch:
-		return fmt.Errorf("settle: distributor is at epoch %d, past %d: refusing to post an older root", onChain, epoch)
-	case onChain == epoch:
-		root, err := bind.Call(s.dist, call, s.distABI.PackRoot(), s.distABI.UnpackRoot)
-		if err != nil {
-			return err
-		}
-		if common.Hash(root) != tree.Root() {
-			return fmt.Errorf("settle: epoch %d on chain has root %x, recomputed %s", epoch, root, tree.Root())
+	case latest > epoch:
+		return fmt.Errorf("settle: distributor is at epoch %d, past %d: refusing to post an older root", latest, epoch)
+	case latest == epoch:
+		if latestRoot != tree.Root() {
+			return fmt.Errorf("settle: epoch %d on chain has root %s, recomputed %s", epoch, latestRoot.Hex(), tree.Root().Hex())
 		}
 		out.Recovered = true
 	default:
@@ -242,9 +238,11 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 		if err != nil {
 			return err
 		}
-		receipt, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackPostRoot(epoch, tree.Root(), total))
+		// A root still in its timelock makes this revert; the epoch is then
+		// retried with backoff until the pending root can be activated.
+		receipt, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackProposeRoot(epoch, tree.Root(), total))
 		if err != nil {
-			return fmt.Errorf("settle: post root of epoch %d: %w", epoch, err)
+			return fmt.Errorf("settle: propose root of epoch %d: %w", epoch, err)
 		}
 		out.Tx, out.Block = receipt.TxHash, receipt.BlockNumber.Uint64()
 	}
@@ -260,6 +258,25 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 		s.OnSettled(out)
 	}
 	return nil
+}
+
+// chainLatest is the newest epoch the distributor knows, pending or active,
+// and its root.
+func (s *Service) chainLatest(call *bind.CallOpts) (uint64, common.Hash, error) {
+	pending, err := bind.Call(s.dist, call, s.distABI.PackPendingRoot(), s.distABI.UnpackPendingRoot)
+	if err != nil {
+		return 0, common.Hash{}, err
+	}
+	if pending != ([32]byte{}) {
+		e, err := bind.Call(s.dist, call, s.distABI.PackPendingEpoch(), s.distABI.UnpackPendingEpoch)
+		return e, common.Hash(pending), err
+	}
+	e, err := bind.Call(s.dist, call, s.distABI.PackEpoch(), s.distABI.UnpackEpoch)
+	if err != nil {
+		return 0, common.Hash{}, err
+	}
+	root, err := bind.Call(s.dist, call, s.distABI.PackRoot(), s.distABI.UnpackRoot)
+	return e, common.Hash(root), err
 }
 
 type leaf struct {

@@ -51,7 +51,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { dc.Close() })
 	client, _ := dc.Client(ctx)
 	defer client.Close()
-	c, err := chain.Deploy(ctx, client, deployer, chain.Address(poster), new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type Verification struct {
 	Differences []string
 }
 
-// ChainRoots reads the roots a distributor logged (RootPosted events).
+// ChainRoots reads the roots a distributor logged (RootProposed events).
 type ChainRoots func(ctx context.Context, epoch uint64) (root common.Hash, found bool, err error)
 
 // VerifyEpoch recomputes an epoch's rewards and root from the readings in
@@ -135,7 +135,7 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 		}
 		switch {
 		case !found:
-			differ("epoch %d: no RootPosted event on chain", epoch)
+			differ("epoch %d: no RootProposed event on chain", epoch)
 		case root != v.Root:
 			differ("epoch %d: root on chain %s, recomputed %s", epoch, root.Hex(), v.Root.Hex())
 		}
@@ -186,24 +186,25 @@ func compareLeaves(ctx context.Context, conn driver.Conn, epoch uint64, leaves [
 	return rows.Err()
 }
 
-// RootsFromLogs reads the RootPosted events of the distributor at addr. The
-// last event for an epoch wins (a root re-posted after a reorg).
+// RootsFromLogs reads the RootProposed events of the distributor at addr. The
+// last event for an epoch wins (a root proposed again after a revocation or a
+// reorg).
 func RootsFromLogs(client *ethclient.Client, addr common.Address) ChainRoots {
 	d := distributor.NewRewardsDistributor()
 	parsed, _ := distributor.RewardsDistributorMetaData.ParseABI()
-	id := parsed.Events["RootPosted"].ID
+	id := parsed.Events["RootProposed"].ID
 	return func(ctx context.Context, epoch uint64) (common.Hash, bool, error) {
 		logs, err := client.FilterLogs(ctx, ethereum.FilterQuery{
 			Addresses: []common.Address{addr},
 			Topics:    [][]common.Hash{{id}, {common.BigToHash(new(big.Int).SetUint64(epoch))}},
 		})
 		if err != nil {
-			return common.Hash{}, false, fmt.Errorf("verify: read RootPosted events: %w", err)
+			return common.Hash{}, false, fmt.Errorf("verify: read RootProposed events: %w", err)
 		}
 		if len(logs) == 0 {
 			return common.Hash{}, false, nil
 		}
-		ev, err := d.UnpackRootPostedEvent(&logs[len(logs)-1])
+		ev, err := d.UnpackRootProposedEvent(&logs[len(logs)-1])
 		if err != nil {
 			return common.Hash{}, false, err
 		}

@@ -68,9 +68,23 @@ type Contracts struct {
 	Distributor common.Address `json:"distributor"`
 }
 
-// Deploy deploys the reward token and the distributor, with poster as the
-// root-posting key, and gives the distributor the whole pool.
-func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.PrivateKey, poster common.Address, pool *big.Int) (Contracts, error) {
+// Settings are what a distributor is deployed with, fixed for its lifetime.
+type Settings struct {
+	Poster   common.Address // the only key that may propose roots
+	Guardian common.Address // may revoke a pending root and pause claims
+	Timelock uint64         // seconds a proposed root waits; 0: active at once
+	// The emission schedule: EmissionPerEpoch from FirstEpoch on. A root's
+	// cumulative total may not exceed what the schedule has emitted.
+	EmissionPerEpoch *big.Int
+	FirstEpoch       uint64
+}
+
+// Deploy deploys the reward token and the distributor, and gives the
+// distributor the whole pool.
+func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.PrivateKey, s Settings, pool *big.Int) (Contracts, error) {
+	if s.EmissionPerEpoch == nil || s.EmissionPerEpoch.Sign() <= 0 {
+		return Contracts{}, errors.New("deploy: the emission per epoch must be positive")
+	}
 	opts, err := Transactor(ctx, client, deployer)
 	if err != nil {
 		return Contracts{}, err
@@ -91,7 +105,7 @@ func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.Priva
 		return Contracts{}, fmt.Errorf("deploy token: %w", err)
 	}
 	addr, tx, err := bind.DeployContract(opts, common.FromHex(distributor.RewardsDistributorMetaData.Bin), client,
-		distributor.NewRewardsDistributor().PackConstructor(tokAddr, poster))
+		distributor.NewRewardsDistributor().PackConstructor(tokAddr, s.Poster, s.Guardian, s.Timelock, s.EmissionPerEpoch, s.FirstEpoch))
 	if err != nil {
 		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
 	}

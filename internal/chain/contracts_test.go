@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -36,7 +37,31 @@ type fixture struct {
 	inst                    *bind.BoundContract
 }
 
+// mustRevert fails the test unless err is the distributor's custom error want.
+func (f *fixture) mustRevert(t *testing.T, name string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: accepted, want revert %s", name, want)
+	}
+	var de rpc.DataError
+	if !errors.As(err, &de) {
+		t.Fatalf("%s: %v, want revert %s", name, err, want)
+	}
+	hexData, _ := de.ErrorData().(string)
+	decoded, derr := f.d.UnpackError(common.FromHex(hexData))
+	if derr != nil || !strings.HasSuffix(fmt.Sprintf("%T", decoded), "RewardsDistributor"+want) {
+		t.Fatalf("%s: reverted with %T (%v), want %s", name, decoded, derr, want)
+	}
+}
+
 func newFixture(t *testing.T) *fixture {
+	return newFixtureWith(t, func(*chain.Settings) {})
+}
+
+// newFixtureWith deploys with the default settings (poster keys[1],
+// guardian keys[0], no timelock, the pool as emission per epoch from epoch 1)
+// changed by edit.
+func newFixtureWith(t *testing.T, edit func(*chain.Settings)) *fixture {
 	keys := make([]*ecdsa.PrivateKey, 3)
 	alloc := map[common.Address]*big.Int{}
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)
@@ -44,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 		keys[i], _ = crypto.GenerateKey()
 		alloc[chain.Address(keys[i])] = eth
 	}
-	dc, err := devchain.Start(devchain.Options{Alloc: alloc})
+	dc, err := devchain.Start(devchain.Options{Alloc: alloc, EmptyBlocks: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +81,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(client.Close)
 	pool, _ := new(big.Int).SetString("1000000000000000000000000000", 10)
-	c, err := chain.Deploy(ctx, client, keys[0], chain.Address(keys[1]), pool)
+	settings := chain.Settings{Poster: chain.Address(keys[1]), Guardian: chain.Address(keys[0]), EmissionPerEpoch: pool, FirstEpoch: 1}
+	edit(&settings)
+	c, err := chain.Deploy(ctx, client, keys[0], settings, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +122,7 @@ func proofOf(tree *merkle.Tree, i int) [][32]byte {
 // OpenZeppelin's library loads its dump with the same root and accepts every
 // proof, and so does the contract.
 func TestRandomTreeInOpenZeppelinJSAndContract(t *testing.T) {
+	t.Parallel() // each test runs its own chain
 	f := newFixture(t)
 	rewards := make([]merkle.Reward, 1000)
 	for i := range rewards {
@@ -115,7 +143,7 @@ func TestRandomTreeInOpenZeppelinJSAndContract(t *testing.T) {
 	for _, r := range rewards {
 		total.Add(total, r.Amount)
 	}
-	if err := f.send(t, f.poster, f.d.PackPostRoot(1, tree.Root(), total)); err != nil {
+	if err := f.send(t, f.poster, f.d.PackProposeRoot(1, tree.Root(), total)); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range rewards {
@@ -143,32 +171,19 @@ func TestRandomTreeInOpenZeppelinJSAndContract(t *testing.T) {
 }
 
 func TestDistributorRefusals(t *testing.T) {
+	t.Parallel() // each test runs its own chain
 	f := newFixture(t)
 	a, b := chain.Address(f.other), chain.Address(f.deployer)
 	tree, _ := merkle.OfRewards([]merkle.Reward{{Account: a, Amount: big.NewInt(100)}, {Account: b, Amount: big.NewInt(50)}})
 	root := tree.Root()
-	mustRevert := func(name string, err error, want string) {
-		t.Helper()
-		if err == nil {
-			t.Fatalf("%s: accepted, want revert %s", name, want)
-		}
-		var de rpc.DataError
-		if !errors.As(err, &de) {
-			t.Fatalf("%s: %v, want revert %s", name, err, want)
-		}
-		hexData, _ := de.ErrorData().(string)
-		decoded, derr := f.d.UnpackError(common.FromHex(hexData))
-		if derr != nil || !strings.HasSuffix(fmt.Sprintf("%T", decoded), "RewardsDistributor"+want) {
-			t.Fatalf("%s: reverted with %T (%v), want %s", name, decoded, derr, want)
-		}
-	}
-	mustRevert("post by a non-poster", f.send(t, f.other, f.d.PackPostRoot(1, root, big.NewInt(150))), "NotPoster")
-	mustRevert("zero root", f.send(t, f.poster, f.d.PackPostRoot(1, [32]byte{}, big.NewInt(0))), "ZeroRoot")
-	if err := f.send(t, f.poster, f.d.PackPostRoot(5, root, big.NewInt(150))); err != nil {
+	mustRevert := func(name string, err error, want string) { t.Helper(); f.mustRevert(t, name, err, want) }
+	mustRevert("post by a non-poster", f.send(t, f.other, f.d.PackProposeRoot(1, root, big.NewInt(150))), "NotPoster")
+	mustRevert("zero root", f.send(t, f.poster, f.d.PackProposeRoot(1, [32]byte{}, big.NewInt(0))), "ZeroRoot")
+	if err := f.send(t, f.poster, f.d.PackProposeRoot(5, root, big.NewInt(150))); err != nil {
 		t.Fatal(err)
 	}
-	mustRevert("same epoch again", f.send(t, f.poster, f.d.PackPostRoot(5, root, big.NewInt(150))), "EpochNotIncreasing")
-	mustRevert("older epoch", f.send(t, f.poster, f.d.PackPostRoot(4, root, big.NewInt(150))), "EpochNotIncreasing")
+	mustRevert("same epoch again", f.send(t, f.poster, f.d.PackProposeRoot(5, root, big.NewInt(150))), "EpochNotIncreasing")
+	mustRevert("older epoch", f.send(t, f.poster, f.d.PackProposeRoot(4, root, big.NewInt(150))), "EpochNotIncreasing")
 	mustRevert("more than granted", f.simulateClaim(a, big.NewInt(101), tree.Proof(0)), "InvalidProof")
 	mustRevert("proof of another account", f.simulateClaim(a, big.NewInt(50), tree.Proof(1)), "InvalidProof")
 	mustRevert("empty proof", f.simulateClaim(a, big.NewInt(100), nil), "InvalidProof")
@@ -182,7 +197,7 @@ func TestDistributorRefusals(t *testing.T) {
 	}
 	// Cumulative: a new root granting 130 pays the 30 not yet claimed.
 	tree2, _ := merkle.OfRewards([]merkle.Reward{{Account: a, Amount: big.NewInt(130)}, {Account: b, Amount: big.NewInt(50)}})
-	if err := f.send(t, f.poster, f.d.PackPostRoot(6, tree2.Root(), big.NewInt(180))); err != nil {
+	if err := f.send(t, f.poster, f.d.PackProposeRoot(6, tree2.Root(), big.NewInt(180))); err != nil {
 		t.Fatal(err)
 	}
 	mustRevert("old root's proof after a new root", f.simulateClaim(b, big.NewInt(50), tree.Proof(1)), "InvalidProof")

@@ -39,6 +39,7 @@ func foundryBin(t *testing.T, name string) string {
 // run on anvil, and an owner claims with cast, passing the proof the settler's
 // tree code made. A proof for another account is refused the same way.
 func TestClaimWithCastOnAnvil(t *testing.T) {
+	t.Parallel() // each test runs its own chain
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	port := freeport.Addr()
@@ -76,7 +77,8 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	}
 	deployer, poster, owner := keys[0], keys[1], keys[2]
 	pool, _ := new(big.Int).SetString("1000000000000000000000000", 10)
-	c, err := chain.Deploy(ctx, client, deployer, chain.Address(poster), pool)
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+		EmissionPerEpoch: pool, FirstEpoch: 1}, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chain.Send(ctx, client, d.Instance(client, c.Distributor), opts, d.PackPostRoot(1, tree.Root(), total)); err != nil {
+	if _, err := chain.Send(ctx, client, d.Instance(client, c.Distributor), opts, d.PackProposeRoot(1, tree.Root(), total)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -108,7 +109,16 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	if s.Chain, err = devchain.Start(devchain.Options{DataDir: filepath.Join(o.DataDir, "chain"), Port: o.RPCPort, Alloc: alloc}); err != nil {
 		return nil, fmt.Errorf("dev: chain: %w", err)
 	}
-	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, chain.Address(poster)); err != nil {
+	emission, ok := new(big.Int).SetString(cfg.Settle.EmissionPerEpoch, 10)
+	if !ok || emission.Sign() <= 0 {
+		return nil, errors.New("dev: settle.emissionPerEpoch must be a positive decimal integer")
+	}
+	// The schedule starts with the epoch before this one: readings of the
+	// epoch that just ended may still be paid. The deployer is the guardian,
+	// and roots activate at once (timelock 0).
+	settings := chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer), EmissionPerEpoch: emission,
+		FirstEpoch: cfg.Aggregate.Epoch(time.Now().UnixMilli()) - 1}
+	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, settings); err != nil {
 		return nil, err
 	}
 	log.Info("dev: chain up", "rpc", s.Chain.URL, "distributor", s.Contracts.Distributor)
@@ -122,7 +132,7 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 
 // deploy deploys the contracts once; later starts find them in contracts.json
 // and check that the chain still has them.
-func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.PrivateKey, poster common.Address) (chain.Contracts, error) {
+func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.PrivateKey, settings chain.Settings) (chain.Contracts, error) {
 	client, err := s.Chain.Client(ctx)
 	if err != nil {
 		return chain.Contracts{}, err
@@ -135,7 +145,7 @@ func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.Private
 		}
 	}
 	pool := new(big.Int).Exp(big.NewInt(10), big.NewInt(27), nil) // 1e9 tokens of 18 decimals
-	if c, err = chain.Deploy(ctx, client, deployer, poster, pool); err != nil {
+	if c, err = chain.Deploy(ctx, client, deployer, settings, pool); err != nil {
 		return c, fmt.Errorf("dev: deploy contracts: %w", err)
 	}
 	raw, _ := json.MarshalIndent(c, "", "  ")

@@ -104,7 +104,8 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.eclient.Close)
-	if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, p.poster, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
+	if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, chain.Settings{Poster: p.poster, Guardian: chain.Address(deployer),
+		EmissionPerEpoch: big.NewInt(emission), FirstEpoch: uint64(time.Now().Add(-25*time.Minute).UnixMilli() / epochMs)}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
 		t.Fatal(err)
 	}
 
