@@ -14,12 +14,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
 	"sort"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,7 +39,9 @@ type Config struct {
 	Group            string `yaml:"group" help:"consumer group of the settler"`
 	RPC              string `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
 	Distributor      string `yaml:"distributor" help:"RewardsDistributor contract address"`
-	PosterKey        string `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable)" secret:"true"`
+	PosterKey        string `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
+	PosterKeystore   string `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
+	PosterPassword   string `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
 	EmissionPerEpoch string `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
 	APIListen        string `yaml:"apiListen" help:"listen address of the proof API"`
 }
@@ -55,10 +59,39 @@ func (c Config) Validate() error {
 	if !common.IsHexAddress(c.Distributor) {
 		return errors.New("settle: distributor must be a contract address")
 	}
-	if _, err := chain.ParseKey(c.PosterKey); err != nil {
-		return fmt.Errorf("settle: posterKey: %w", err)
+	switch {
+	case c.PosterKey != "" && c.PosterKeystore != "":
+		return errors.New("settle: give posterKey or posterKeystore, not both")
+	case c.PosterKeystore != "":
+		if _, err := os.Stat(c.PosterKeystore); err != nil {
+			return fmt.Errorf("settle: posterKeystore: %w", err)
+		}
+	default:
+		if _, err := chain.ParseKey(c.PosterKey); err != nil {
+			return fmt.Errorf("settle: posterKey: %w", err)
+		}
 	}
 	return nil
+}
+
+// ErrKeystore means the poster keystore could not be decrypted. It never
+// says more: neither the password nor the key.
+var ErrKeystore = errors.New("settle: posterKeystore does not decrypt with posterPassword (wrong password or not a keystore file)")
+
+// Key returns the poster key, from posterKey or the decrypted keystore.
+func (c Config) Key() (*ecdsa.PrivateKey, error) {
+	if c.PosterKeystore == "" {
+		return chain.ParseKey(c.PosterKey)
+	}
+	raw, err := os.ReadFile(c.PosterKeystore)
+	if err != nil {
+		return nil, fmt.Errorf("settle: posterKeystore: %w", err)
+	}
+	k, err := keystore.DecryptKey(raw, c.PosterPassword)
+	if err != nil {
+		return nil, ErrKeystore
+	}
+	return k.PrivateKey, nil
 }
 
 // Settled summarizes one settled epoch.
@@ -122,7 +155,10 @@ func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	key, _ := chain.ParseKey(cfg.PosterKey)
+	key, err := cfg.Key()
+	if err != nil {
+		return nil, err
+	}
 	client, err := ethclient.DialContext(ctx, cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("settle: dial %s: %w", cfg.RPC, err)

@@ -2,8 +2,10 @@ package settler
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -58,7 +61,8 @@ func newEnv(t *testing.T) *env {
 	}
 	cfg := DefaultConfig()
 	cfg.RPC, cfg.Distributor = dc.URL, c.Distributor.Hex()
-	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
+	// The poster key comes from an encrypted keystore, as in production.
+	cfg.PosterKeystore, cfg.PosterPassword = writeKeystore(t, poster, "correct horse"), "correct horse"
 	cfg.EmissionPerEpoch = "1000"
 	svc, err := New(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -205,5 +209,39 @@ func TestConfigValidateNeverEchoesTheKey(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatalf("error echoes the key: %v", err)
+	}
+}
+
+// writeKeystore writes key to a Web3 Secret Storage file under password.
+func writeKeystore(t *testing.T, key *ecdsa.PrivateKey, password string) string {
+	ks := keystore.NewKeyStore(t.TempDir(), keystore.LightScryptN, keystore.LightScryptP)
+	acct, err := ks.ImportECDSA(key, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct.URL.Path
+}
+
+func TestPosterKeystore(t *testing.T) {
+	key, _ := crypto.GenerateKey()
+	cfg := DefaultConfig()
+	cfg.Distributor = "0x00000000000000000000000000000000000000A1"
+	cfg.PosterKeystore, cfg.PosterPassword = writeKeystore(t, key, "right password"), "right password"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.Key()
+	if err != nil || chain.Address(got) != chain.Address(key) {
+		t.Fatalf("keystore key %v (%v), want %s", got, err, chain.Address(key).Hex())
+	}
+	cfg.PosterPassword = "wrong-s3cr3t"
+	_, err = cfg.Key()
+	keyHex := hex.EncodeToString(crypto.FromECDSA(key))
+	if !errors.Is(err, ErrKeystore) || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), keyHex) {
+		t.Fatalf("wrong password: %v, want ErrKeystore saying neither password nor key", err)
+	}
+	cfg.PosterKey = keyHex
+	if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), keyHex) {
+		t.Fatalf("posterKey and posterKeystore together: %v", err)
 	}
 }
