@@ -36,19 +36,20 @@ import (
 
 // Config of the settler.
 type Config struct {
-	Group            string `yaml:"group" help:"consumer group of the settler"`
-	RPC              string `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
-	Distributor      string `yaml:"distributor" help:"RewardsDistributor contract address"`
-	PosterKey        string `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
-	PosterKeystore   string `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
-	PosterPassword   string `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
-	EmissionPerEpoch string `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
-	APIListen        string `yaml:"apiListen" help:"listen address of the proof API"`
+	Group            string        `yaml:"group" help:"consumer group of the settler"`
+	RPC              string        `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
+	Distributor      string        `yaml:"distributor" help:"RewardsDistributor contract address"`
+	PosterKey        string        `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
+	PosterKeystore   string        `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
+	PosterPassword   string        `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
+	EmissionPerEpoch string        `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
+	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API"`
+	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often to look for a pending root whose timelock has passed, to activate it"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081"}
+	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second}
 }
 
 // Validate checks the configuration without echoing secrets.
@@ -58,6 +59,9 @@ func (c Config) Validate() error {
 	}
 	if !common.IsHexAddress(c.Distributor) {
 		return errors.New("settle: distributor must be a contract address")
+	}
+	if c.ActivationCheck <= 0 {
+		return errors.New("settle: activationCheck must be a positive duration, e.g. 10s")
 	}
 	switch {
 	case c.PosterKey != "" && c.PosterKeystore != "":
@@ -186,6 +190,9 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cl.Close()
 	// Runs before Close: a client that still blocks rebalances cannot leave its group.
 	defer cl.AllowRebalance()
+	activated := make(chan struct{})
+	go func() { defer close(activated); s.activateDue(ctx) }()
+	defer func() { <-activated }()
 	for {
 		fetches := cl.PollFetches(ctx)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -294,6 +301,57 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 		s.OnSettled(out)
 	}
 	return nil
+}
+
+// activateDue activates the pending root once its timelock has passed, so
+// the last root of a quiet period does not wait for the next proposal (which
+// would activate it too). Anyone may do this; the settler does it with its
+// key. It checks every few seconds until ctx ends.
+func (s *Service) activateDue(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.ActivationCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if epoch, err := s.ActivateDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("settle: activating the pending root failed; will retry", "err", err)
+		} else if epoch != 0 {
+			s.log.Info("settle: pending root activated", "epoch", epoch)
+		}
+	}
+}
+
+// ActivateDue sends activateRoot if a pending root's timelock has passed by
+// the latest block, and returns its epoch (0: nothing was due).
+func (s *Service) ActivateDue(ctx context.Context) (uint64, error) {
+	call := &bind.CallOpts{Context: ctx}
+	pending, err := bind.Call(s.dist, call, s.distABI.PackPendingRoot(), s.distABI.UnpackPendingRoot)
+	if err != nil || pending == ([32]byte{}) {
+		return 0, err
+	}
+	at, err := bind.Call(s.dist, call, s.distABI.PackPendingActivatesAt(), s.distABI.UnpackPendingActivatesAt)
+	if err != nil {
+		return 0, err
+	}
+	head, err := s.client.HeaderByNumber(ctx, nil)
+	if err != nil || head.Time < at {
+		return 0, err
+	}
+	epoch, err := bind.Call(s.dist, call, s.distABI.PackPendingEpoch(), s.distABI.UnpackPendingEpoch)
+	if err != nil {
+		return 0, err
+	}
+	opts, err := chain.Transactor(ctx, s.client, s.key)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackActivateRoot()); err != nil {
+		return 0, fmt.Errorf("activate root of epoch %d: %w", epoch, err)
+	}
+	return epoch, nil
 }
 
 // chainLatest is the newest epoch the distributor knows, pending or active,

@@ -14,8 +14,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -25,6 +27,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
@@ -41,13 +44,16 @@ type env struct {
 	dc     *devchain.Chain
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWithTimelock(t, 0) }
+
+// newEnvWithTimelock deploys a distributor whose roots wait timelock seconds.
+func newEnvWithTimelock(t *testing.T, timelock uint64) *env {
 	ctx := context.Background()
 	conn, _ := testenv.ClickHouseConn(t)
 	deployer, _ := crypto.GenerateKey()
 	poster, _ := crypto.GenerateKey()
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}})
+	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}, EmptyBlocks: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	client, _ := dc.Client(ctx)
 	defer client.Close()
 	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
+		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10, Timelock: timelock}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +249,60 @@ func TestPosterKeystore(t *testing.T) {
 	cfg.PosterKey = keyHex
 	if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), keyHex) {
 		t.Fatalf("posterKey and posterKeystore together: %v", err)
+	}
+}
+
+// TestTimelockedRootIsActivatedBySettler: with a timelock, a posted root is
+// pending; the next epoch cannot be proposed over it (the settler retries
+// such an epoch), and once the timelock passes the settler activates it.
+func TestTimelockedRootIsActivatedBySettler(t *testing.T) {
+	e := newEnvWithTimelock(t, 5)
+	ctx := context.Background()
+	e.scores(t, 10, map[string]uint64{alice: 1})
+	first := e.settle(t, 10)
+	d := distributor.NewRewardsDistributor()
+	client, _ := e.dc.Client(ctx)
+	defer client.Close()
+	inst := d.Instance(client, common.HexToAddress(e.svc.cfg.Distributor))
+	active := func() common.Hash {
+		r, err := bind.Call(inst, nil, d.PackRoot(), d.UnpackRoot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if active() != (common.Hash{}) {
+		t.Fatal("a timelocked root is active at once")
+	}
+	e.scores(t, 11, map[string]uint64{bob: 1})
+	if err := e.svc.Settle(ctx, &pb.EpochClosed{Epoch: 11, EndMs: 1}); err == nil {
+		t.Fatal("epoch 11 was proposed over epoch 10's root in its timelock")
+	}
+	if n, err := e.svc.ActivateDue(ctx); n != 0 || err != nil {
+		t.Fatalf("activated epoch %d (%v) before the timelock passed", n, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := e.svc.ActivateDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the settler never activated the pending root")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if active() != first.Root {
+		t.Fatalf("active root %s, want epoch 10's %s", active().Hex(), first.Root.Hex())
+	}
+	if n, err := e.svc.ActivateDue(ctx); n != 0 || err != nil {
+		t.Errorf("nothing should be due after activation: epoch %d, %v", n, err)
+	}
+	// Now epoch 11 goes through.
+	if err := e.svc.Settle(ctx, &pb.EpochClosed{Epoch: 11, EndMs: 1}); err != nil {
+		t.Fatalf("epoch 11 after epoch 10 activated: %v", err)
 	}
 }
