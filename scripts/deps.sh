@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing fieldmint needs, idempotently:
-#   - Node.js and npm (Debian packages) if missing,
+#   - Node.js, npm and Chromium (Debian packages) if missing,
 #   - the pinned solc-js, OpenZeppelin contracts and merkle-tree, Foundry's anvil and cast
 #     (npm, in schemas/contracts),
 #   - ClickHouse as chDB (npm package @chdb/lib-linux-x64-gnu), cached outside the
@@ -18,10 +18,13 @@ if ! command -v go >/dev/null 2>&1; then
     echo "deps: Go is not installed (need Go 1.26+)" >&2; exit 1; fi
 fi
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "deps: installing nodejs and npm (Debian packages)"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+apt_packages=()
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium) # the claim page's browser test
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "deps: installing ${apt_packages[*]} (Debian packages)"
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
 if [ ! -f schemas/contracts/node_modules/.fieldmint-installed ] || [ schemas/contracts/package.json -nt schemas/contracts/node_modules/.fieldmint-installed ]; then

@@ -3,18 +3,22 @@ package settler
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
@@ -39,7 +43,15 @@ type API struct {
 	ChainID     *big.Int
 	// Client, when set, is read for claimed amounts.
 	Client *ethclient.Client
+	// ClaimPageHead is extra HTML for the claim page's <head>, from whoever
+	// runs the API (tests put a wallet there); empty by default.
+	ClaimPageHead string
 }
+
+// claimPage is the page served at /claim.
+//
+//go:embed web/claim.html
+var claimPage string
 
 // NewAPI returns the proof API of this settler.
 func (s *Service) NewAPI() *API {
@@ -59,6 +71,9 @@ type RewardProof struct {
 	// Claimable what a claim with this proof pays now (base units).
 	Claimed   string `json:"claimed,omitempty"`
 	Claimable string `json:"claimable,omitempty"`
+	// ClaimCalldata is claim(account, cumulativeAmount, proof) encoded for
+	// the distributor: what a wallet sends.
+	ClaimCalldata string `json:"claimCalldata"`
 }
 
 // EpochSummary is an element of GET /v1/epochs and the body of
@@ -82,6 +97,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/epochs", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}/tree", a.tree)
+	mux.HandleFunc("GET /claim", a.claimPage)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
 }
@@ -132,8 +148,13 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	if out.Proof == nil {
 		out.Proof = []string{}
 	}
+	d := distributor.NewRewardsDistributor()
+	proof := make([][32]byte, len(out.Proof))
+	for i, p := range out.Proof {
+		proof[i] = common.HexToHash(p)
+	}
+	out.ClaimCalldata = hexutil.Encode(d.PackClaim(account, &cum, proof))
 	if a.Client != nil {
-		d := distributor.NewRewardsDistributor()
 		claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: r.Context()}, d.PackClaimed(account), d.UnpackClaimed)
 		if err != nil {
 			apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read claimed amount from the chain; retry")
@@ -147,6 +168,13 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+func (a *API) claimPage(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY") // a wallet prompt must not be framed by another site
+	io.WriteString(w, strings.Replace(claimPage, "<!--head-->", a.ClaimPageHead, 1))
 }
 
 // epochs serves GET /v1/epochs (newest first; ?limit=N, at most 1000) and

@@ -5,10 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"math/big"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,23 +13,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
-
-// foundryBin returns the path of Foundry's anvil or cast, installed by
-// make deps (npm @foundry-rs/<name>-linux-amd64).
-func foundryBin(t *testing.T, name string) string {
-	p, _ := filepath.Abs(filepath.Join("../../schemas/contracts/node_modules/@foundry-rs", name+"-linux-amd64", "bin", name))
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s is not installed: run `make deps` (npm install in schemas/contracts)", name)
-	}
-	return p
-}
 
 // TestClaimWithCastOnAnvil checks the contracts and the trees against
 // Foundry, an Ethereum toolchain independent of go-ethereum: the contracts
@@ -42,38 +28,12 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	t.Parallel() // each test runs its own chain
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	port := freeport.Addr()
-	_, p, _ := net.SplitHostPort(port)
-	anvil := exec.Command(foundryBin(t, "anvil"), "--host", "127.0.0.1", "--port", p, "--silent")
-	if err := anvil.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { anvil.Process.Kill(); anvil.Wait() })
-	url := "http://" + port
-	var client *ethclient.Client
-	for i := 0; ; i++ {
-		c, err := ethclient.DialContext(ctx, url)
-		if err == nil {
-			if _, err = c.ChainID(ctx); err == nil {
-				client = c
-				break
-			}
-			c.Close()
-		}
-		if i == 100 {
-			t.Fatalf("anvil did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Cleanup(client.Close)
-
+	url, client := testenv.Anvil(t)
 	// Keys of this test only, funded through anvil's own RPC.
 	keys := make([]*ecdsa.PrivateKey, 3)
 	for i := range keys {
 		keys[i], _ = crypto.GenerateKey()
-		if err := client.Client().CallContext(ctx, nil, "anvil_setBalance", chain.Address(keys[i]), hexutil.EncodeBig(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil))); err != nil {
-			t.Fatal(err)
-		}
+		testenv.Fund(t, client, chain.Address(keys[i]))
 	}
 	deployer, poster, owner := keys[0], keys[1], keys[2]
 	pool, _ := new(big.Int).SetString("1000000000000000000000000", 10)
@@ -106,7 +66,7 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	}
 
 	cast := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, foundryBin(t, "cast"), append(args, "--rpc-url", url)...)
+		cmd := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), append(args, "--rpc-url", url)...)
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
 	}

@@ -1,0 +1,114 @@
+package settler
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// testWallet is an EIP-1193 provider for the claim page in tests: it
+// answers eth_requestAccounts with the owner and forwards every other call to
+// anvil, which signs eth_sendTransaction for an impersonated account. The page
+// cannot tell it from a browser wallet.
+const testWallet = `<script>
+window.ethereum = {
+  request: async ({ method, params }) => {
+    if (method === "eth_requestAccounts" || method === "eth_accounts") return [%q];
+    const resp = await fetch(%q, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: params || [] }) });
+    const body = await resp.json();
+    if (body.error) throw new Error(body.error.message);
+    return body.result;
+  },
+};
+</script>`
+
+// browse loads url in headless Chromium and returns the DOM once the page
+// is idle (or the virtual time budget is spent).
+func browse(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run `make deps` (Debian package chromium)")
+	}
+	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=30000", "--dump-dom", url).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	return string(out)
+}
+
+// TestClaimPageClaimsThroughTheWallet: the page served at /claim shows an
+// owner's rewards and claims them through the browser's wallet; the tokens
+// arrive on chain.
+func TestClaimPageClaimsThroughTheWallet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rpcURL, client := testenv.Anvil(t)
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	owner := common.HexToAddress(alice)
+	for _, a := range []common.Address{chain.Address(deployer), chain.Address(poster), owner} {
+		testenv.Fund(t, client, a)
+	}
+	// anvil signs for the owner: the wallet's part.
+	if err := client.Client().CallContext(ctx, nil, "anvil_impersonateAccount", owner); err != nil {
+		t.Fatal(err)
+	}
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, big.NewInt(1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := testenv.ClickHouseConn(t)
+	cfg := DefaultConfig()
+	cfg.RPC, cfg.Distributor, cfg.EmissionPerEpoch = rpcURL, c.Distributor.Hex(), "1000"
+	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
+	svc, err := New(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	e := &env{svc: svc, conn: conn}
+	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1}) // alice earns 750 of 1000
+	if err := svc.Settle(ctx, &pb.EpochClosed{Epoch: 10, EndMs: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	api := svc.NewAPI()
+	api.ClaimPageHead = fmt.Sprintf(testWallet, owner.Hex(), rpcURL)
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+
+	dom := browse(t, ctx, srv.URL+"/claim?address="+owner.Hex())
+	if !strings.Contains(dom, `data-state="ready"`) || !strings.Contains(dom, "0.00000000000000075 FMNT") {
+		t.Fatalf("before claiming, the page should show 750 base units claimable:\n%s", dom)
+	}
+	dom = browse(t, ctx, srv.URL+"/claim?autoclaim=1&address="+owner.Hex())
+	if !strings.Contains(dom, `data-state="claimed"`) || !strings.Contains(dom, `<dd id="claimable">0 FMNT</dd>`) {
+		t.Fatalf("the page did not claim, or does not show 0 left to claim:\n%s", dom)
+	}
+	if bal, err := chain.TokenBalance(ctx, client, c.Token, owner); err != nil || bal.Int64() != 750 {
+		t.Fatalf("owner balance %v (%v), want 750", bal, err)
+	}
+	if dom := browse(t, ctx, srv.URL+"/claim?address=0x12"); !strings.Contains(dom, `data-state="error"`) || !strings.Contains(dom, "BAD_ADDRESS") {
+		t.Errorf("a malformed address should show the API's reason:\n%s", dom)
+	}
+}
