@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -127,6 +128,10 @@ type Service struct {
 	OnSettled func(Settled)
 	// offline: no chain; cumulative totals build on computed epochs.
 	offline bool
+	// chainMu serializes what reads the distributor's state and then sends
+	// a transaction with the poster key (settling, activating): one at a
+	// time, each sees the other's result and takes its own nonce.
+	chainMu sync.Mutex
 }
 
 // Recompute computes an epoch's rewards and tree from ClickHouse alone and
@@ -264,6 +269,8 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 	}
 	out := Settled{Epoch: epoch, Emission: s.emission, Accounts: len(leaves), Root: tree.Root()}
 	call := &bind.CallOpts{Context: ctx}
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
 	latest, latestRoot, err := s.chainLatest(call)
 	if err != nil {
 		return fmt.Errorf("settle: read distributor state: %w", err)
@@ -327,6 +334,8 @@ func (s *Service) activateDue(ctx context.Context) {
 // ActivateDue sends activateRoot if a pending root's timelock has passed by
 // the latest block, and returns its epoch (0: nothing was due).
 func (s *Service) ActivateDue(ctx context.Context) (uint64, error) {
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
 	call := &bind.CallOpts{Context: ctx}
 	pending, err := bind.Call(s.dist, call, s.distABI.PackPendingRoot(), s.distABI.UnpackPendingRoot)
 	if err != nil || pending == ([32]byte{}) {
