@@ -46,11 +46,12 @@ type Config struct {
 	EmissionPerEpoch string        `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
 	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API"`
 	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often to look for a pending root whose timelock has passed, to activate it"`
+	StuckAfter       time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second}
+	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second, StuckAfter: 2 * time.Minute}
 }
 
 // Validate checks the configuration without echoing secrets.
@@ -61,8 +62,8 @@ func (c Config) Validate() error {
 	if !common.IsHexAddress(c.Distributor) {
 		return errors.New("settle: distributor must be a contract address")
 	}
-	if c.ActivationCheck <= 0 {
-		return errors.New("settle: activationCheck must be a positive duration, e.g. 10s")
+	if c.ActivationCheck <= 0 || c.StuckAfter <= 0 {
+		return errors.New("settle: activationCheck and stuckAfter must be positive durations, e.g. 10s and 2m")
 	}
 	switch {
 	case c.PosterKey != "" && c.PosterKeystore != "":
@@ -284,13 +285,10 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 		}
 		out.Recovered = true
 	default:
-		opts, err := chain.Transactor(ctx, s.client, s.key)
-		if err != nil {
-			return err
-		}
 		// A root still in its timelock makes this revert; the epoch is then
-		// retried with backoff until the pending root can be activated.
-		receipt, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackProposeRoot(epoch, tree.Root(), total))
+		// retried with backoff until the pending root can be activated. So is
+		// ErrNonceTaken: the retry reads the chain again first.
+		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackProposeRoot(epoch, tree.Root(), total), s.cfg.StuckAfter)
 		if err != nil {
 			return fmt.Errorf("settle: propose root of epoch %d: %w", epoch, err)
 		}
@@ -353,15 +351,13 @@ func (s *Service) ActivateDue(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	opts, err := chain.Transactor(ctx, s.client, s.key)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := chain.Send(ctx, s.client, s.dist, opts, s.distABI.PackActivateRoot()); err != nil {
+	if _, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackActivateRoot(), s.cfg.StuckAfter); err != nil {
 		return 0, fmt.Errorf("activate root of epoch %d: %w", epoch, err)
 	}
 	return epoch, nil
 }
+
+func (s *Service) distributor() common.Address { return common.HexToAddress(s.cfg.Distributor) }
 
 // chainLatest is the newest epoch the distributor knows, pending or active,
 // and its root.

@@ -30,13 +30,14 @@ func FoundryBin(t testing.TB, name string) string {
 	return p
 }
 
-// Anvil starts Foundry's dev node on a free loopback port, stopped by
-// t.Cleanup, and returns its JSON-RPC URL and a client.
-func Anvil(t testing.TB) (string, *ethclient.Client) {
+// Anvil starts Foundry's dev node on a free loopback port, with extra
+// command-line arguments (e.g. --no-mining), stopped by t.Cleanup, and
+// returns its JSON-RPC URL and a client.
+func Anvil(t testing.TB, args ...string) (string, *ethclient.Client) {
 	t.Helper()
 	addr := freeport.Addr()
 	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(FoundryBin(t, "anvil"), "--host", "127.0.0.1", "--port", port, "--silent")
+	cmd := exec.Command(FoundryBin(t, "anvil"), append([]string{"--host", "127.0.0.1", "--port", port, "--silent"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,123 @@
+package chain
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
+)
+
+// ErrNonceTaken means another transaction of the sender was mined with the
+// nonce this one used (one sent before a crash, say): the caller should read
+// the chain again before deciding whether anything is left to send.
+var ErrNonceTaken = errors.New("chain: another transaction of the sender was mined with this nonce")
+
+// SendReplacing sends data to contract `to` from key and waits until it is
+// mined, without ever leaving two transactions queued for one purpose:
+//
+//   - it takes the nonce after the last *mined* transaction, so a
+//     transaction of ours still waiting in the pool (sent before a crash) is
+//     replaced rather than followed by a second one; it then starts at twice
+//     the suggested fees, to outbid what it replaces;
+//   - every stuckAfter without a receipt it sends the same transaction again
+//     with fees raised by a quarter (nodes want at least a tenth more);
+//   - it returns the receipt of whichever of its versions was mined.
+func SendReplacing(ctx context.Context, client *ethclient.Client, key *ecdsa.PrivateKey, to common.Address, data []byte, stuckAfter time.Duration) (*types.Receipt, error) {
+	from := Address(key)
+	chainID, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chain id: %w", err)
+	}
+	nonce, err := client.NonceAt(ctx, from, nil)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := client.PendingNonceAt(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	gas, err := client.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Data: data})
+	if err != nil {
+		return nil, err // a call that would revert: nothing sent
+	}
+	tip, err := client.SuggestGasTipCap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head, err := client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
+	if pending > nonce {
+		tip, feeCap = scale(tip, 2, 1), scale(feeCap, 2, 1)
+	}
+	signer := types.LatestSignerForChainID(chainID)
+	var sent []common.Hash
+	for {
+		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
+			Gas: gas + gas/5, To: &to, Data: data})
+		if err != nil {
+			return nil, err
+		}
+		switch err := client.SendTransaction(ctx, tx); {
+		case err == nil:
+			sent = append(sent, tx.Hash())
+		case strings.Contains(err.Error(), "underpriced"):
+			// Something of ours with this nonce pays more: outbid it next round.
+		case strings.Contains(err.Error(), "nonce too low"):
+			if r := minedOf(ctx, client, sent); r != nil {
+				return r, nil
+			}
+			return nil, ErrNonceTaken
+		default:
+			return nil, fmt.Errorf("send: %w", err)
+		}
+		deadline := time.Now().Add(stuckAfter)
+		for time.Now().Before(deadline) {
+			mined, err := client.NonceAt(ctx, from, nil)
+			if r := minedOf(ctx, client, sent); r != nil {
+				if r.Status != types.ReceiptStatusSuccessful {
+					return r, fmt.Errorf("transaction %s reverted", r.TxHash.Hex())
+				}
+				return r, nil
+			}
+			if err == nil && mined > nonce {
+				return nil, ErrNonceTaken // checked after the nonce: none of ours was mined
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		tip, feeCap = scale(tip, 5, 4), scale(feeCap, 5, 4)
+	}
+}
+
+// minedOf returns the receipt of whichever of hashes was mined, or nil.
+func minedOf(ctx context.Context, client *ethclient.Client, hashes []common.Hash) *types.Receipt {
+	for _, h := range hashes {
+		if r, err := client.TransactionReceipt(ctx, h); err == nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// scale returns v*num/den, at least v+1 so that a raise is a raise.
+func scale(v *big.Int, num, den int64) *big.Int {
+	out := new(big.Int).Div(new(big.Int).Mul(v, big.NewInt(num)), big.NewInt(den))
+	if out.Cmp(v) <= 0 {
+		out.Add(v, big.NewInt(1))
+	}
+	return out
+}

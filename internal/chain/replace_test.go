@@ -1,0 +1,92 @@
+package chain_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+)
+
+// TestSendReplacing runs on anvil with mining off, so transactions stay in
+// the pool until the test mines: a stuck transaction is replaced with higher
+// fees, and a sender restarted while its transaction waits replaces it
+// instead of queueing a second one. Each time exactly one is mined.
+func TestSendReplacing(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, client := testenv.Anvil(t, "--no-mining")
+	key, _ := crypto.GenerateKey()
+	from := chain.Address(key)
+	testenv.Fund(t, client, from)
+	to := common.HexToAddress("0x00000000000000000000000000000000000000f1")
+	mine := func() {
+		if err := client.Client().CallContext(ctx, nil, "evm_mine"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct {
+		r   *types.Receipt
+		err error
+	}
+	send := func(ctx context.Context, stuckAfter time.Duration) chan result {
+		out := make(chan result, 1)
+		go func() {
+			r, err := chain.SendReplacing(ctx, client, key, to, nil, stuckAfter)
+			out <- result{r, err}
+		}()
+		return out
+	}
+	suggested, err := client.SuggestGasTipCap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Stuck: nothing is mined for 2.5 s, so the sender raises its fees twice.
+	res := send(ctx, time.Second)
+	time.Sleep(2500 * time.Millisecond)
+	mine()
+	got := <-res
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	tx, _, err := client.TransactionByHash(ctx, got.r.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.GasTipCap().Cmp(suggested) <= 0 {
+		t.Errorf("the mined transaction tips %s, no more than the suggested %s: it was never replaced", tx.GasTipCap(), suggested)
+	}
+	if n, _ := client.NonceAt(ctx, from, nil); n != 1 {
+		t.Fatalf("%d transactions mined, want 1", n)
+	}
+
+	// A crash while the transaction waits in the pool, then a restart.
+	crashed, crash := context.WithCancel(ctx)
+	res = send(crashed, time.Minute)
+	time.Sleep(500 * time.Millisecond)
+	crash()
+	if got := <-res; !errors.Is(got.err, context.Canceled) {
+		t.Fatalf("crashed sender: %v", got.err)
+	}
+	if p, _ := client.PendingNonceAt(ctx, from); p != 2 {
+		t.Fatalf("the crashed sender's transaction is not waiting in the pool (pending nonce %d)", p)
+	}
+	res = send(ctx, time.Minute)
+	time.Sleep(500 * time.Millisecond)
+	mine()
+	if got := <-res; got.err != nil {
+		t.Fatalf("restarted sender: %v", got.err)
+	}
+	mine() // a second transaction, had one been queued, would be mined now
+	if n, _ := client.NonceAt(ctx, from, nil); n != 2 {
+		t.Errorf("%d transactions mined in all, want 2: the restart queued a second one", n)
+	}
+}
