@@ -19,7 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/fieldmint/fieldmint/internal/chain"
 
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
@@ -42,7 +42,7 @@ type API struct {
 	Distributor common.Address
 	ChainID     *big.Int
 	// Client, when set, is read for claimed amounts.
-	Client *ethclient.Client
+	Client chain.Backend
 	// ClaimPageHead is extra HTML for the claim page's <head>, from whoever
 	// runs the API (tests put a wallet there); empty by default.
 	ClaimPageHead string
@@ -84,7 +84,7 @@ type EpochSummary struct {
 	Total     string `json:"total"`    // cumulative total of the tree, base units
 	Emission  string `json:"emission"` // paid out by this epoch, base units
 	Accounts  uint32 `json:"accounts"`
-	Status    string `json:"status"` // computed, posted
+	Status    string `json:"status"` // computed, posted, final
 	Tx        string `json:"tx,omitempty"`
 	Block     uint64 `json:"block,omitempty"`
 	UpdatedAt string `json:"updatedAt"`
@@ -133,7 +133,7 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	var cum big.Int
 	err := a.Conn.QueryRow(r.Context(), `SELECT l.epoch, s.root, l.cumulative, l.proof
 		FROM reward_leaves AS l FINAL
-		INNER JOIN (SELECT epoch, root FROM settlements FINAL WHERE status = 'posted' ORDER BY epoch DESC LIMIT 1) AS s ON l.epoch = s.epoch
+		INNER JOIN (SELECT epoch, root FROM settlements FINAL WHERE stage >= 2 ORDER BY epoch DESC LIMIT 1) AS s ON l.epoch = s.epoch
 		WHERE l.account = ?`, account.Hex()).Scan(&out.Epoch, &out.Root, &cum, &out.Proof)
 	if errors.Is(err, sql.ErrNoRows) {
 		apiError(w, http.StatusNotFound, CodeNotFound, "no rewards for "+account.Hex()+" in the latest posted root")

@@ -21,9 +21,11 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
@@ -47,11 +49,12 @@ type Config struct {
 	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API"`
 	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often to look for a pending root whose timelock has passed, to activate it"`
 	StuckAfter       time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
+	Confirmations    uint64        `yaml:"confirmations" help:"blocks (the root's included) after which a posted root is final; a reorg before that makes the settler post it again"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second, StuckAfter: 2 * time.Minute}
+	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second, StuckAfter: 2 * time.Minute, Confirmations: 12}
 }
 
 // Validate checks the configuration without echoing secrets.
@@ -61,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if !common.IsHexAddress(c.Distributor) {
 		return errors.New("settle: distributor must be a contract address")
+	}
+	if c.Confirmations == 0 {
+		return errors.New("settle: confirmations must be at least 1")
 	}
 	if c.ActivationCheck <= 0 || c.StuckAfter <= 0 {
 		return errors.New("settle: activationCheck and stuckAfter must be positive durations, e.g. 10s and 2m")
@@ -118,7 +124,7 @@ type Service struct {
 	cfg      Config
 	kc       kafka.Config
 	conn     driver.Conn
-	client   *ethclient.Client
+	client   chain.Backend
 	key      *ecdsa.PrivateKey
 	dist     *bind.BoundContract
 	distABI  *distributor.RewardsDistributor
@@ -133,6 +139,8 @@ type Service struct {
 	// a transaction with the poster key (settling, activating): one at a
 	// time, each sees the other's result and takes its own nonce.
 	chainMu sync.Mutex
+	// closeClient closes the RPC client New dialled.
+	closeClient func()
 }
 
 // Recompute computes an epoch's rewards and tree from ClickHouse alone and
@@ -165,13 +173,28 @@ func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	key, err := cfg.Key()
-	if err != nil {
-		return nil, err
-	}
 	client, err := ethclient.DialContext(ctx, cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("settle: dial %s: %w", cfg.RPC, err)
+	}
+	s, err := NewWithBackend(ctx, cfg, kc, conn, client, log)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	s.closeClient = client.Close
+	return s, nil
+}
+
+// NewWithBackend creates the settler on a chain backend of the caller's
+// (tests use go-ethereum's simulated one); cfg.RPC is not dialled.
+func NewWithBackend(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, client chain.Backend, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	key, err := cfg.Key()
+	if err != nil {
+		return nil, err
 	}
 	id, err := client.ChainID(ctx)
 	if err != nil {
@@ -245,8 +268,8 @@ func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("settle: read state of epoch %d: %w", epoch, err)
 	}
-	if status == "posted" {
-		s.log.Info("settle: epoch already posted", "epoch", epoch)
+	if status == "posted" || status == "final" {
+		s.log.Info("settle: epoch already posted", "epoch", epoch, "status", status)
 		return nil
 	}
 	tree, leaves, err := s.compute(ctx, epoch)
@@ -326,7 +349,83 @@ func (s *Service) activateDue(ctx context.Context) {
 		} else if epoch != 0 {
 			s.log.Info("settle: pending root activated", "epoch", epoch)
 		}
+		if err := s.Confirm(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("settle: confirming posted roots failed; will retry", "err", err)
+		}
 	}
+}
+
+// Confirm follows every posted root until it is final: once its transaction
+// has cfg.Confirmations blocks (its own included) on the canonical chain, the
+// settlement is recorded "final". If a reorg dropped the transaction and the
+// distributor does not know the epoch any more, the root is proposed again
+// and recorded "posted" with the new transaction.
+func (s *Service) Confirm(ctx context.Context) error {
+	type posted struct {
+		epoch    uint64
+		root, tx string
+		total    big.Int
+		accounts uint32
+		tree     string
+	}
+	rows, err := s.conn.Query(ctx, `SELECT epoch, root, tx_hash, total, accounts, tree FROM settlements_latest WHERE status = 'posted' ORDER BY epoch`)
+	if err != nil {
+		return err
+	}
+	var todo []posted
+	for rows.Next() {
+		var p posted
+		if err := rows.Scan(&p.epoch, &p.root, &p.tx, &p.total, &p.accounts, &p.tree); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
+	for _, p := range todo {
+		if p.tx == "" {
+			continue // found on chain after a crash: no transaction of ours to follow
+		}
+		receipt, err := s.client.TransactionReceipt(ctx, common.HexToHash(p.tx))
+		if err != nil && !errors.Is(err, ethereum.NotFound) {
+			return err
+		}
+		switch {
+		case err == nil && receipt.Status == types.ReceiptStatusSuccessful:
+			head, err := s.client.HeaderByNumber(ctx, nil) // after the receipt: never behind its block
+			if err != nil {
+				return err
+			}
+			if depth := head.Number.Uint64() - receipt.BlockNumber.Uint64() + 1; depth >= s.cfg.Confirmations {
+				if err := s.record(ctx, p.epoch, common.HexToHash(p.root), &p.total, int(p.accounts), "final", receipt.TxHash, receipt.BlockNumber.Uint64(), p.tree); err != nil {
+					return err
+				}
+				s.log.Info("settle: root final", "epoch", p.epoch, "block", receipt.BlockNumber, "confirmations", depth)
+			}
+		default: // dropped by a reorg, or (after one) mined and reverted
+			latest, latestRoot, err := s.chainLatest(&bind.CallOpts{Context: ctx})
+			if err != nil {
+				return err
+			}
+			if latest >= p.epoch {
+				if latest == p.epoch && latestRoot != common.HexToHash(p.root) {
+					return fmt.Errorf("settle: epoch %d on chain has root %s, posted %s", p.epoch, latestRoot.Hex(), p.root)
+				}
+				continue // on chain by another transaction; nothing to re-post
+			}
+			s.log.Warn("settle: a reorg dropped the root's transaction; posting it again", "epoch", p.epoch, "tx", p.tx)
+			receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackProposeRoot(p.epoch, common.HexToHash(p.root), &p.total), s.cfg.StuckAfter)
+			if err != nil {
+				return fmt.Errorf("settle: re-post epoch %d: %w", p.epoch, err)
+			}
+			if err := s.record(ctx, p.epoch, common.HexToHash(p.root), &p.total, int(p.accounts), "posted", receipt.TxHash, receipt.BlockNumber.Uint64(), p.tree); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ActivateDue sends activateRoot if a pending root's timelock has passed by
@@ -505,7 +604,7 @@ func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, to
 	if tx != (common.Hash{}) {
 		txHex = tx.Hex()
 	}
-	stage := map[string]uint8{"computed": 1, "posted": 2}[status]
+	stage := map[string]uint8{"computed": 1, "posted": 2, "final": 3}[status]
 	return s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
 		epoch, root.Hex(), total, s.emission, uint32(accounts), status, stage, txHex, block, tree)
 }
@@ -539,4 +638,8 @@ func (s *Service) counts(ctx context.Context, ec *pb.EpochClosed) (uint64, map[s
 }
 
 // Close releases the RPC client.
-func (s *Service) Close() { s.client.Close() }
+func (s *Service) Close() {
+	if s.closeClient != nil {
+		s.closeClient()
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/fieldmint/fieldmint/internal/chain"
 
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
@@ -77,7 +77,7 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 	var tree *merkle.Tree
 	var leaves []leaf
 	for _, s := range all {
-		if target.status == "posted" && s.status != "posted" && s.epoch != epoch {
+		if onChain(target.status) && !onChain(s.status) && s.epoch != epoch {
 			continue // the settler builds posted roots on posted epochs only
 		}
 		v.Chain = append(v.Chain, s.epoch)
@@ -189,7 +189,7 @@ func compareLeaves(ctx context.Context, conn driver.Conn, epoch uint64, leaves [
 // RootsFromLogs reads the RootProposed events of the distributor at addr. The
 // last event for an epoch wins (a root proposed again after a revocation or a
 // reorg).
-func RootsFromLogs(client *ethclient.Client, addr common.Address) ChainRoots {
+func RootsFromLogs(client chain.Backend, addr common.Address) ChainRoots {
 	d := distributor.NewRewardsDistributor()
 	parsed, _ := distributor.RewardsDistributorMetaData.ParseABI()
 	id := parsed.Events["RootProposed"].ID
@@ -211,3 +211,6 @@ func RootsFromLogs(client *ethclient.Client, addr common.Address) ChainRoots {
 		return common.Hash(ev.Root), true, nil
 	}
 }
+
+// onChain reports whether a settlement status means the root was posted.
+func onChain(status string) bool { return status == "posted" || status == "final" }

@@ -10,11 +10,11 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/schemas/bindings/token"
@@ -35,8 +35,19 @@ func ParseKey(s string) (*ecdsa.PrivateKey, error) {
 // Address returns the address of a key.
 func Address(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
 
+// Backend is what fieldmint needs of an Ethereum node: a JSON-RPC client
+// (*ethclient.Client) or go-ethereum's simulated backend (simulated.Client),
+// which tests use to fork the chain.
+type Backend interface {
+	bind.ContractBackend
+	bind.DeployBackend
+	ethereum.ChainIDReader
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
+	TransactionByHash(ctx context.Context, hash common.Hash) (tx *types.Transaction, isPending bool, err error)
+}
+
 // Transactor returns signing options for key on the chain client is connected to.
-func Transactor(ctx context.Context, client *ethclient.Client, key *ecdsa.PrivateKey) (*bind.TransactOpts, error) {
+func Transactor(ctx context.Context, client Backend, key *ecdsa.PrivateKey) (*bind.TransactOpts, error) {
 	id, err := client.ChainID(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("chain id: %w", err)
@@ -47,7 +58,7 @@ func Transactor(ctx context.Context, client *ethclient.Client, key *ecdsa.Privat
 }
 
 // Send sends a transaction and waits until it is mined successfully.
-func Send(ctx context.Context, client *ethclient.Client, c *bind.BoundContract, opts *bind.TransactOpts, data []byte) (*types.Receipt, error) {
+func Send(ctx context.Context, client Backend, c *bind.BoundContract, opts *bind.TransactOpts, data []byte) (*types.Receipt, error) {
 	tx, err := bind.Transact(c, opts, data)
 	if err != nil {
 		return nil, err
@@ -81,7 +92,7 @@ type Settings struct {
 
 // Deploy deploys the reward token and the distributor, and gives the
 // distributor the whole pool.
-func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.PrivateKey, s Settings, pool *big.Int) (Contracts, error) {
+func Deploy(ctx context.Context, client Backend, deployer *ecdsa.PrivateKey, s Settings, pool *big.Int) (Contracts, error) {
 	if s.EmissionPerEpoch == nil || s.EmissionPerEpoch.Sign() <= 0 {
 		return Contracts{}, errors.New("deploy: the emission per epoch must be positive")
 	}
@@ -119,7 +130,7 @@ func Deploy(ctx context.Context, client *ethclient.Client, deployer *ecdsa.Priva
 }
 
 // TokenBalance returns account's balance of the reward token.
-func TokenBalance(ctx context.Context, client *ethclient.Client, tok, account common.Address) (*big.Int, error) {
+func TokenBalance(ctx context.Context, client Backend, tok, account common.Address) (*big.Int, error) {
 	t := token.NewRewardToken()
 	return bind.Call(t.Instance(client, tok), &bind.CallOpts{Context: ctx}, t.PackBalanceOf(account), t.UnpackBalanceOf)
 }

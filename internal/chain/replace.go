@@ -12,7 +12,6 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient"
 )
 
 // ErrNonceTaken means another transaction of the sender was mined with the
@@ -30,7 +29,7 @@ var ErrNonceTaken = errors.New("chain: another transaction of the sender was min
 //   - every stuckAfter without a receipt it sends the same transaction again
 //     with fees raised by a quarter (nodes want at least a tenth more);
 //   - it returns the receipt of whichever of its versions was mined.
-func SendReplacing(ctx context.Context, client *ethclient.Client, key *ecdsa.PrivateKey, to common.Address, data []byte, stuckAfter time.Duration) (*types.Receipt, error) {
+func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, to common.Address, data []byte, stuckAfter time.Duration) (*types.Receipt, error) {
 	from := Address(key)
 	chainID, err := client.ChainID(ctx)
 	if err != nil {
@@ -104,7 +103,7 @@ func SendReplacing(ctx context.Context, client *ethclient.Client, key *ecdsa.Pri
 }
 
 // minedOf returns the receipt of whichever of hashes was mined, or nil.
-func minedOf(ctx context.Context, client *ethclient.Client, hashes []common.Hash) *types.Receipt {
+func minedOf(ctx context.Context, client Backend, hashes []common.Hash) *types.Receipt {
 	for _, h := range hashes {
 		if r, err := client.TransactionReceipt(ctx, h); err == nil {
 			return r

@@ -32,7 +32,7 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 	}
 	defer conn.Close()
 	var posted uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM settlements WHERE status = 'posted'").Scan(&posted); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM settlements WHERE stage >= 2").Scan(&posted); err != nil {
 		return err
 	}
 	if posted > 0 {

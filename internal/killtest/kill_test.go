@@ -269,7 +269,7 @@ func (p *pipeline) verify() {
 		}
 		return n
 	}
-	for count("SELECT count() FROM settlements FINAL WHERE status = 'posted' AND epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs) < epochs {
+	for count("SELECT count() FROM settlements FINAL WHERE stage >= 2 AND epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs) < epochs {
 		if ctx.Err() != nil {
 			p.fail("epochs %d..%d never all posted", p.firstEpoch, p.firstEpoch+epochs-1)
 		}

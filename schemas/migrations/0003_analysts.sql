@@ -182,19 +182,20 @@ GROUP BY device_id
 HAVING NOT argMax(deleted, kafka_offset);
 
 -- Each epoch's settlement in its furthest state (settlements keeps one row
--- per state change).
+-- per state change; a root posted again after a reorg is the newer row of
+-- the same stage).
 CREATE VIEW IF NOT EXISTS settlements_latest AS
 SELECT epoch,
-       argMax(root, stage) AS root,
-       argMax(total, stage) AS total,
-       argMax(emission, stage) AS emission,
-       argMax(accounts, stage) AS accounts,
-       argMax(status, stage) AS status,
-       argMax(tx_hash, stage) AS tx_hash,
-       argMax(block, stage) AS block,
-       argMax(tree, stage) AS tree,
-       max(updated_at) AS updated_at
-FROM settlements
+       argMax(root, (s.stage, s.updated_at)) AS root,
+       argMax(total, (s.stage, s.updated_at)) AS total,
+       argMax(emission, (s.stage, s.updated_at)) AS emission,
+       argMax(accounts, (s.stage, s.updated_at)) AS accounts,
+       argMax(status, (s.stage, s.updated_at)) AS status,
+       argMax(tx_hash, (s.stage, s.updated_at)) AS tx_hash,
+       argMax(block, (s.stage, s.updated_at)) AS block,
+       argMax(tree, (s.stage, s.updated_at)) AS tree,
+       max(s.updated_at) AS updated_at
+FROM settlements AS s
 GROUP BY epoch;
 
 -- Every account's reward per epoch, once (reward_leaves may hold a leaf

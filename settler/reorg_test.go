@@ -1,0 +1,149 @@
+package settler
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+)
+
+// mining commits a block of the simulated chain every few milliseconds until
+// the returned stop is called, so that code waiting for receipts proceeds.
+func mining(sim *simulated.Backend) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+				sim.Commit()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// TestReorgThatDropsTheRootLeadsToARepost posts a root on go-ethereum's
+// simulated chain, forks the chain below it so that the root's transaction
+// is gone (its nonce taken on the new branch), and checks that the settler
+// notices, posts the root again, and records it final only after
+// cfg.Confirmations blocks.
+func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
+	ctx := context.Background()
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	sim := simulated.NewBackend(types.GenesisAlloc{chain.Address(deployer): {Balance: eth}, chain.Address(poster): {Balance: eth}})
+	t.Cleanup(func() { sim.Close() })
+	client := sim.Client()
+	stop := mining(sim)
+	defer func() { stop() }()
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, big.NewInt(1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := testenv.ClickHouseConn(t)
+	cfg := DefaultConfig()
+	cfg.Distributor, cfg.EmissionPerEpoch, cfg.Confirmations = c.Distributor.Hex(), "1000", 20
+	cfg.PosterKey = common.Bytes2Hex(crypto.FromECDSA(poster))
+	svc, err := NewWithBackend(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{svc: svc, conn: conn}
+	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
+	first := e.settle(t, 10)
+	stop()
+
+	state := func() (status, tx string) {
+		if err := conn.QueryRow(ctx, "SELECT status, tx_hash FROM settlements_latest WHERE epoch = 10").Scan(&status, &tx); err != nil {
+			t.Fatal(err)
+		}
+		return status, tx
+	}
+	if err := svc.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := state(); status != "posted" {
+		t.Fatalf("status %s right after posting, want posted (not yet %d confirmations)", status, cfg.Confirmations)
+	}
+
+	// The reorg: a branch from the root's parent block on which the poster's
+	// nonce went to another transaction, longer than the old branch.
+	rootTx, _, err := client.TransactionByHash(ctx, first.Tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := client.HeaderByNumber(ctx, new(big.Int).SetUint64(first.Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := client.HeaderByNumber(ctx, nil)
+	if err := sim.Fork(block.ParentHash); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := client.ChainID(ctx)
+	conflict, _ := types.SignNewTx(poster, types.LatestSignerForChainID(id), &types.DynamicFeeTx{ChainID: id, Nonce: rootTx.Nonce(),
+		GasTipCap: new(big.Int).Mul(rootTx.GasTipCap(), big.NewInt(3)), GasFeeCap: new(big.Int).Mul(rootTx.GasFeeCap(), big.NewInt(3)),
+		Gas: 21_000, To: &common.Address{}, Value: big.NewInt(0)})
+	if err := client.SendTransaction(ctx, conflict); err != nil {
+		t.Fatal(err)
+	}
+	for n := head.Number.Uint64() - block.Number.Uint64() + 2; n > 0; n-- {
+		sim.Commit()
+	}
+	if _, err := client.TransactionReceipt(ctx, first.Tx); err == nil {
+		t.Fatal("the reorg did not drop the root's transaction")
+	}
+	d := distributor.NewRewardsDistributor()
+	if ep, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackEpoch(), d.UnpackEpoch); err != nil || ep != 0 {
+		t.Fatalf("after the reorg the distributor is at epoch %d (%v), want 0", ep, err)
+	}
+
+	// The settler posts the root again, then waits for confirmations.
+	stop = mining(sim)
+	if err := svc.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	status, tx := state()
+	if status != "posted" || tx == first.Tx.Hex() || tx == "" {
+		t.Fatalf("after the reorg: status %s, tx %s (first %s); want posted again with a new transaction", status, tx, first.Tx.Hex())
+	}
+	if root, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackRoot(), d.UnpackRoot); err != nil || common.Hash(root) != first.Root {
+		t.Fatalf("root on chain %x (%v), want %s", root, err, first.Root.Hex())
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := svc.Confirm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if status, final := state(); status == "final" {
+			if final != tx {
+				t.Fatalf("final with tx %s, want the re-post %s", final, tx)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the re-posted root never became final")
+		}
+	}
+}
