@@ -30,7 +30,8 @@ generate: deps
 	cd schemas && $(GO) run ./internal/genbind
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./aggregator/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./aggregator/ ./schemas/fieldmintpb/
+	$(GO) test -run '^$$' -bench Ingest -benchtime 300x ./ingest/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/

@@ -232,6 +232,8 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	}
 	received := s.now().UnixMilli()
 	records := make([]*kgo.Record, len(batch.Readings))
+	devices := make([]*pb.Device, len(batch.Readings))
+	keys := make([]ed25519.PublicKey, len(batch.Readings))
 	for i, sr := range batch.Readings {
 		rd := sr.GetReading()
 		if err := checkReading(rd); err != nil {
@@ -250,16 +252,22 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, CodeKindMismatch, "reading %d: device %q is registered as %s", i, rd.DeviceId, dev.Kind)
 			return
 		}
-		if err := pb.Verify(sr, ed25519.PublicKey(dev.PublicKey)); err != nil {
-			fail(w, http.StatusUnauthorized, CodeBadSignature, "reading %d: signature does not verify under device %q's key", i, rd.DeviceId)
-			return
-		}
+		devices[i], keys[i] = dev, ed25519.PublicKey(dev.PublicKey)
+	}
+	// All signatures at once; only a failing batch is checked one by one.
+	if bad, err := pb.VerifyBatch(batch.Readings, keys); err != nil || bad >= 0 {
+		bad = max(bad, 0)
+		fail(w, http.StatusUnauthorized, CodeBadSignature, "reading %d: signature does not verify under device %q's key", bad, batch.Readings[bad].GetReading().GetDeviceId())
+		return
+	}
+	for i, sr := range batch.Readings {
+		dev := devices[i]
 		value, err := proto.Marshal(&pb.RawReading{Signed: sr, Owner: dev.Owner, ReceivedAtMs: received})
 		if err != nil {
 			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
 			return
 		}
-		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(rd.DeviceId), Value: value}
+		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
 	defer cancel()

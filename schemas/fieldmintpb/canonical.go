@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 
+	"github.com/hdevalence/ed25519consensus"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -42,10 +43,47 @@ func Verify(s *SignedReading, pub ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, msg, s.GetSignature()) {
+	if !ed25519consensus.Verify(pub, msg, s.GetSignature()) {
 		return ErrBadSignature
 	}
 	return nil
+}
+
+// VerifyBatch verifies many signed readings at once, keys[i] being the key
+// of readings[i], and returns the index of the first one that does not
+// verify, or -1. A batch is checked in one multi-scalar multiplication,
+// about twice as fast as one by one; only a batch that fails is checked
+// again reading by reading, to name the bad one.
+//
+// Verification follows ZIP 215 (github.com/hdevalence/ed25519consensus),
+// here and in Verify, so that a signature is judged the same alone or in a
+// batch. Every signature an RFC 8032 signer makes verifies under it.
+func VerifyBatch(readings []*SignedReading, keys []ed25519.PublicKey) (int, error) {
+	if len(readings) != len(keys) {
+		return 0, errors.New("fieldmintpb: VerifyBatch needs one key per reading")
+	}
+	bv := ed25519consensus.NewPreallocatedBatchVerifier(len(readings))
+	for i, s := range readings {
+		if len(keys[i]) != ed25519.PublicKeySize || len(s.GetSignature()) != ed25519.SignatureSize {
+			return i, nil
+		}
+		msg, err := CanonicalBytes(s.GetReading())
+		if err != nil {
+			return i, err
+		}
+		bv.Add(keys[i], msg, s.GetSignature())
+	}
+	if bv.Verify() {
+		return -1, nil
+	}
+	for i, s := range readings {
+		if Verify(s, keys[i]) != nil {
+			return i, nil
+		}
+	}
+	// ZIP 215 makes batch and single verification agree, so this is not
+	// expected; if it happens, refuse rather than accept.
+	return 0, ErrBadSignature
 }
 
 // RegistrationDomain prefixes the bytes a device signs to prove possession of
