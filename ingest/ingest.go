@@ -20,6 +20,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/semaphore"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -43,6 +44,7 @@ const (
 	CodeBadOwner          = "BAD_OWNER"              // owner is not an Ethereum address
 	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
 	CodeBrokerUnavailable = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
+	CodeOverloaded        = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
 )
 
 // Config of the ingest service.
@@ -51,17 +53,21 @@ type Config struct {
 	MaxBodyBytes   int64         `yaml:"maxBodyBytes" help:"largest request body accepted"`
 	MaxBatch       int           `yaml:"maxBatch" help:"most readings in one request"`
 	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
+	MaxInFlight    int           `yaml:"maxInFlight" help:"most readings waiting for Kafka's acknowledgement at once; a request beyond it gets 429 and Retry-After"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second}
+	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000}
 }
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 || c.MaxBatch <= 0 || c.ProduceTimeout <= 0 {
 		return errors.New("ingest: maxBodyBytes, maxBatch and produceTimeout must be positive")
+	}
+	if c.MaxInFlight < c.MaxBatch {
+		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
 	}
 	return nil
 }
@@ -74,6 +80,9 @@ type Service struct {
 	reg      *registry.Registry
 	log      *slog.Logger
 	now      func() time.Time
+	// inflight bounds the readings waiting for Kafka: memory stays bounded
+	// and a slow or absent broker turns into 429s, not a growing queue.
+	inflight *semaphore.Weighted
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -95,7 +104,8 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		producer.Close()
 		return nil, err
 	}
-	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now}, nil
+	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now,
+		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight))}, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.
@@ -269,6 +279,13 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		}
 		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
 	}
+	// Admitted whole or not at all, before anything is produced: a refused
+	// request leaves nothing behind to be doubled by its retry.
+	if !s.inflight.TryAcquire(int64(len(records))) {
+		fail(w, http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
+		return
+	}
+	defer s.inflight.Release(int64(len(records)))
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
 	defer cancel()
 	if err := s.producer.ProduceSync(ctx, records...).FirstErr(); err != nil {
