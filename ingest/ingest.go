@@ -5,6 +5,8 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -16,9 +18,11 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,19 +36,20 @@ import (
 // Reason codes of refused requests: stable, machine-readable, in the "code"
 // field of every error body.
 const (
-	CodeMalformed         = "MALFORMED"              // body does not decode, or a field is invalid
-	CodeUnsupportedMedia  = "UNSUPPORTED_MEDIA_TYPE" // Content-Type is neither protobuf nor JSON
-	CodeTooLarge          = "TOO_LARGE"              // body or batch above the configured limits
-	CodeEmptyBatch        = "EMPTY_BATCH"            // no readings
-	CodeUnknownDevice     = "UNKNOWN_DEVICE"         // device id not in the registry
-	CodeBadSignature      = "BAD_SIGNATURE"          // signature does not verify under the device key
-	CodeDeviceInactive    = "DEVICE_INACTIVE"        // device deactivated
-	CodeKindMismatch      = "KIND_MISMATCH"          // reading's kind differs from the registered one
-	CodeDeviceExists      = "DEVICE_EXISTS"          // registration conflicts with an existing device
-	CodeBadOwner          = "BAD_OWNER"              // owner is not an Ethereum address
-	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
-	CodeBrokerUnavailable = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
-	CodeOverloaded        = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
+	CodeMalformed           = "MALFORMED"              // body does not decode, or a field is invalid
+	CodeUnsupportedMedia    = "UNSUPPORTED_MEDIA_TYPE" // Content-Type is not protobuf, JSON or (readings) NDJSON
+	CodeUnsupportedEncoding = "UNSUPPORTED_ENCODING"   // Content-Encoding is not gzip, zstd or none
+	CodeTooLarge            = "TOO_LARGE"              // body or batch above the configured limits
+	CodeEmptyBatch          = "EMPTY_BATCH"            // no readings
+	CodeUnknownDevice       = "UNKNOWN_DEVICE"         // device id not in the registry
+	CodeBadSignature        = "BAD_SIGNATURE"          // signature does not verify under the device key
+	CodeDeviceInactive      = "DEVICE_INACTIVE"        // device deactivated
+	CodeKindMismatch        = "KIND_MISMATCH"          // reading's kind differs from the registered one
+	CodeDeviceExists        = "DEVICE_EXISTS"          // registration conflicts with an existing device
+	CodeBadOwner            = "BAD_OWNER"              // owner is not an Ethereum address
+	CodeMethodNotAllowed    = "METHOD_NOT_ALLOWED"
+	CodeBrokerUnavailable   = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
+	CodeOverloaded          = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
 )
 
 // Config of the ingest service.
@@ -180,11 +185,43 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		unmarshal = proto.Unmarshal
 	case "application/json":
 		unmarshal = protojson.Unmarshal
+	case "application/x-ndjson":
+		if _, ok := m.(*pb.ReadingBatch); !ok {
+			fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")
+			return false
+		}
+		unmarshal = unmarshalNDJSON
 	default:
-		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/x-protobuf or application/json, got %q", r.Header.Get("Content-Type"))
+		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/x-protobuf, application/json or application/x-ndjson, got %q", r.Header.Get("Content-Type"))
 		return false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	// The limit holds for the bytes on the wire and, separately, for what
+	// they decompress to: a small compressed body cannot expand without bound.
+	wire := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	var in io.Reader = wire
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(wire)
+		if err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "gzip body: %v", err)
+			return false
+		}
+		defer zr.Close()
+		in = zr
+	case "zstd":
+		zr, err := zstd.NewReader(wire, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(s.cfg.MaxBodyBytes)))
+		if err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "zstd body: %v", err)
+			return false
+		}
+		defer zr.Close()
+		in = zr
+	default:
+		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedEncoding, "Content-Encoding must be gzip, zstd or none, got %q", enc)
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(in, s.cfg.MaxBodyBytes+1))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -194,11 +231,32 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		}
 		return false
 	}
+	if int64(len(body)) > s.cfg.MaxBodyBytes {
+		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "body decompresses to more than %d bytes", s.cfg.MaxBodyBytes)
+		return false
+	}
 	if err := unmarshal(body, m); err != nil {
 		fail(w, http.StatusBadRequest, CodeMalformed, "%s body does not decode: %v", mt, err)
 		return false
 	}
 	return true
+}
+
+// unmarshalNDJSON reads one protobuf-JSON SignedReading per line into a
+// ReadingBatch; blank lines are skipped.
+func unmarshalNDJSON(body []byte, m proto.Message) error {
+	batch := m.(*pb.ReadingBatch)
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		sr := &pb.SignedReading{}
+		if err := protojson.Unmarshal(line, sr); err != nil {
+			return fmt.Errorf("line %d: %w", i+1, err)
+		}
+		batch.Readings = append(batch.Readings, sr)
+	}
+	return nil
 }
 
 var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)

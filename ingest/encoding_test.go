@@ -1,0 +1,109 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func zstded(b []byte) []byte {
+	enc, _ := zstd.NewWriter(nil)
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+// TestBodyEncodings: gzip and zstd bodies, newline-delimited JSON, and the
+// refusals around them, each with its reason and nothing written to Kafka.
+func TestBodyEncodings(t *testing.T) {
+	f := newFixture(t) // bodies up to 64 KiB, batches up to 10
+	protoBody := func(seqs ...uint64) []byte {
+		var b pb.ReadingBatch
+		for _, s := range seqs {
+			b.Readings = append(b.Readings, f.reading(s))
+		}
+		raw, _ := proto.Marshal(&b)
+		return raw
+	}
+	ndjson := func(seqs ...uint64) []byte {
+		var lines []string
+		for _, s := range seqs {
+			j, _ := protojson.Marshal(f.reading(s))
+			lines = append(lines, string(j))
+		}
+		return []byte(strings.Join(lines, "\n") + "\n\n")
+	}
+	jsonBody, _ := protojson.Marshal(&pb.ReadingBatch{Readings: []*pb.SignedReading{f.reading(40)}})
+	bomb := gzipped(bytes.Repeat([]byte{0}, 1<<20)) // 1 KiB that inflates to 1 MiB
+
+	for _, c := range []struct {
+		name, contentType, encoding string
+		body                        []byte
+		status                      int
+		code                        string
+		accepted                    int
+	}{
+		{"gzip protobuf", "application/x-protobuf", "gzip", gzipped(protoBody(1, 2, 3)), 200, "", 3},
+		{"zstd JSON", "application/json", "zstd", zstded(jsonBody), 200, "", 1},
+		{"newline-delimited JSON", "application/x-ndjson", "", ndjson(10, 11), 200, "", 2},
+		{"gzip newline-delimited JSON", "application/x-ndjson", "GZIP", gzipped(ndjson(20, 21, 22)), 200, "", 3},
+		{"unknown encoding", "application/x-protobuf", "br", protoBody(30), 415, CodeUnsupportedEncoding, 0},
+		{"gzip header, plain body", "application/x-protobuf", "gzip", protoBody(31), 400, CodeMalformed, 0},
+		{"truncated zstd", "application/x-protobuf", "zstd", zstded(protoBody(32, 33))[:20], 400, CodeMalformed, 0},
+		{"gzip bomb", "application/x-protobuf", "gzip", bomb, 413, CodeTooLarge, 0},
+		{"bad NDJSON line", "application/x-ndjson", "", append(ndjson(34), []byte("{not json\n")...), 400, CodeMalformed, 0},
+		{"empty NDJSON", "application/x-ndjson", "", []byte("\n\n"), 400, CodeEmptyBatch, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := rawRecords(t, f.kc)
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/readings", bytes.NewReader(c.body))
+			req.Header.Set("Content-Type", c.contentType)
+			if c.encoding != "" {
+				req.Header.Set("Content-Encoding", c.encoding)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Error
+				Accepted int `json:"accepted"`
+			}
+			json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != c.status || body.Code != c.code || body.Accepted != c.accepted {
+				t.Fatalf("%d %+v, want %d %q accepted %d", resp.StatusCode, body, c.status, c.code, c.accepted)
+			}
+			if got := rawRecords(t, f.kc) - before; got != int64(c.accepted) {
+				t.Fatalf("%d readings written to Kafka, want %d", got, c.accepted)
+			}
+		})
+	}
+	// NDJSON is for readings only.
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/devices", strings.NewReader("{}\n"))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("NDJSON registration: %d, want 415", resp.StatusCode)
+	}
+}
