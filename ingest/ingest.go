@@ -59,6 +59,8 @@ type Config struct {
 	MaxBatch       int           `yaml:"maxBatch" help:"most readings in one request"`
 	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
 	MaxInFlight    int           `yaml:"maxInFlight" help:"most readings waiting for Kafka's acknowledgement at once; a request beyond it gets 429 and Retry-After"`
+	TLSCert        string        `yaml:"tlsCert" help:"PEM certificate file: serve HTTPS (HTTP/2 and HTTP/1.1) instead of plain HTTP"`
+	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
 }
 
 // DefaultConfig returns the defaults.
@@ -70,6 +72,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 || c.MaxBatch <= 0 || c.ProduceTimeout <= 0 {
 		return errors.New("ingest: maxBodyBytes, maxBatch and produceTimeout must be positive")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("ingest: give both tlsCert and tlsKey, or neither")
 	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
@@ -125,15 +130,27 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
+	// Slow clients cannot hold a connection: headers within 5 s, the whole
+	// request within 30 s, idle connections closed after a minute.
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
-	s.log.Info("ingest listening", "addr", ln.Addr().String(), "devices", s.reg.Len())
+	// HTTP/2 over TLS when a certificate is configured, and also in clear
+	// text (h2c, prior knowledge) for gateways behind a TLS terminator.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	s.log.Info("ingest listening", "addr", ln.Addr().String(), "devices", s.reg.Len(), "tls", s.cfg.TLSCert != "")
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	serve := func() error { return srv.Serve(ln) }
+	if s.cfg.TLSCert != "" {
+		serve = func() error { return srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey) }
+	}
+	if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
