@@ -36,7 +36,9 @@ func BenchmarkIngest(b *testing.B) {
 	if err := kafka.EnsureTopics(ctx, kc); err != nil {
 		b.Fatal(err)
 	}
-	svc, err := New(DefaultConfig(), kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := DefaultConfig()
+	cfg.ClientRate, cfg.DeviceRate = 0, 0 // the pipeline's speed, not the limits
+	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -50,6 +50,7 @@ const (
 	CodeMethodNotAllowed    = "METHOD_NOT_ALLOWED"
 	CodeBrokerUnavailable   = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
 	CodeOverloaded          = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
+	CodeRateLimited         = "RATE_LIMITED"       // the client or a device sends faster than allowed: retry after Retry-After (429)
 )
 
 // Config of the ingest service.
@@ -59,19 +60,27 @@ type Config struct {
 	MaxBatch       int           `yaml:"maxBatch" help:"most readings in one request"`
 	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
 	MaxInFlight    int           `yaml:"maxInFlight" help:"most readings waiting for Kafka's acknowledgement at once; a request beyond it gets 429 and Retry-After"`
+	ClientRate     float64       `yaml:"clientRate" help:"requests per second one client address may make, on average (0: no limit)"`
+	ClientBurst    int           `yaml:"clientBurst" help:"requests one client address may make at once"`
+	DeviceRate     float64       `yaml:"deviceRate" help:"readings per second one device may send, on average (0: no limit)"`
+	DeviceBurst    int           `yaml:"deviceBurst" help:"readings one device may send at once (a gateway's backlog after an outage)"`
 	TLSCert        string        `yaml:"tlsCert" help:"PEM certificate file: serve HTTPS (HTTP/2 and HTTP/1.1) instead of plain HTTP"`
 	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000}
+	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
+		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000}
 }
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 || c.MaxBatch <= 0 || c.ProduceTimeout <= 0 {
 		return errors.New("ingest: maxBodyBytes, maxBatch and produceTimeout must be positive")
+	}
+	if c.ClientRate < 0 || c.DeviceRate < 0 || (c.ClientRate > 0 && c.ClientBurst <= 0) || (c.DeviceRate > 0 && c.DeviceBurst <= 0) {
+		return errors.New("ingest: clientRate and deviceRate must be 0 (no limit) or positive, with a positive burst")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("ingest: give both tlsCert and tlsKey, or neither")
@@ -93,6 +102,8 @@ type Service struct {
 	// inflight bounds the readings waiting for Kafka: memory stays bounded
 	// and a slow or absent broker turns into 429s, not a growing queue.
 	inflight *semaphore.Weighted
+	// clients and devices are the rate limits (nil: none).
+	clients, devices *limiters
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -115,7 +126,8 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now,
-		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight))}, nil
+		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
+		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst)}, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.
@@ -190,6 +202,11 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		fail(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST")
+		return false
+	}
+	// Before the body is even read: a flooding client costs next to nothing.
+	if wait := s.clients.take(map[string]int{clientKey(r): 1}); wait > 0 {
+		rateLimited(w, wait, "more than %g requests per second from %s", s.cfg.ClientRate, clientKey(r))
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -353,6 +370,14 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
+	}
+	perDevice := map[string]int{}
+	for _, sr := range batch.Readings {
+		perDevice[sr.GetReading().GetDeviceId()]++
+	}
+	if wait := s.devices.take(perDevice); wait > 0 {
+		rateLimited(w, wait, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
+		return
 	}
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.

@@ -34,7 +34,10 @@ type fixture struct {
 	kind pb.ResourceKind
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, func(*Config) {}) }
+
+// newFixtureWith is newFixture with the service's configuration changed by edit.
+func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "t.", Partitions: 2}
 	ctx := context.Background()
@@ -44,6 +47,7 @@ func newFixture(t testing.TB) *fixture {
 	cfg := DefaultConfig()
 	cfg.MaxBodyBytes = 64 << 10
 	cfg.MaxBatch = 10
+	edit(&cfg)
 	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
