@@ -24,6 +24,9 @@ type Client struct {
 	HTTP       *http.Client  // nil: a client with a 30 s timeout
 	MaxRetries int           // retries of 429/503 answers and transport errors; 0: 3
 	MaxBackoff time.Duration // longest wait between retries; 0: 5 s
+	// OnRetry, if set, is told of each failed attempt that will be retried:
+	// an *Error (429/503) or a transport error.
+	OnRetry func(err error)
 }
 
 // Error is a refusal by ingest: Status and the machine-readable Code.
@@ -36,6 +39,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("ingest: %d %s: %s", e.Status, e.Code, e.Message) }
+
+// RetryAfter is the wait the server asked for (Retry-After), or 0.
+func (e *Error) RetryAfter() time.Duration { return e.retryAfter }
 
 // Retryable reports whether sending the same request later may succeed.
 func (e *Error) Retryable() bool {
@@ -92,6 +98,9 @@ func (c *Client) post(ctx context.Context, path string, m proto.Message) error {
 		}
 		if refused && e.retryAfter > 0 {
 			wait = e.retryAfter
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(err)
 		}
 		select {
 		case <-ctx.Done():

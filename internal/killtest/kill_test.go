@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -20,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +83,7 @@ type pipeline struct {
 	keys       []ed25519.PrivateKey
 	baseMs     int64
 	firstEpoch uint64
+	refusals   atomic.Int64 // 429/503 answers the devices were told to retry
 }
 
 func newPipeline(t *testing.T, ctx context.Context) *pipeline {
@@ -114,7 +117,7 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	cfg := fmt.Sprintf(`log: {level: info}
 kafka: {brokers: ["127.0.0.1:%d"], topicPrefix: "k.", partitions: 3, sessionTimeout: 6s}
 clickhouse: {addr: "127.0.0.1:%d", database: killtest}
-ingest: {listen: "127.0.0.1:%d"}
+ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms}
 validate: {instanceId: v0}
 aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200}
 settle: {rpc: %q, distributor: %q, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d"}
@@ -166,7 +169,18 @@ func (p *pipeline) register() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.sdk = &client.Client{URL: p.url, MaxRetries: 200, MaxBackoff: time.Second, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	p.sdk = &client.Client{URL: p.url, MaxRetries: 200, MaxBackoff: time.Second, HTTP: &http.Client{Timeout: 10 * time.Second},
+		// Every answer short of 2xx must tell the device to retry: 429 or
+		// 503, with Retry-After. (Transport errors come from killed ingests.)
+		OnRetry: func(err error) {
+			var refused *client.Error
+			if errors.As(err, &refused) {
+				if !refused.Retryable() || refused.RetryAfter() <= 0 {
+					p.fail("ingest refused a batch without telling it to retry: %v (Retry-After %s)", err, refused.RetryAfter())
+				}
+				p.refusals.Add(1)
+			}
+		}}
 	p.owners = make([]common.Address, 3)
 	for i := range p.owners {
 		k, _ := crypto.GenerateKey()
@@ -294,7 +308,8 @@ func (p *pipeline) verify() {
 	if n := count("SELECT count() FROM readings WHERE reason = 'OUT_OF_RANGE'"); n != uint64(wantOut) {
 		p.fail("%d OUT_OF_RANGE rejections, want %d", n, wantOut)
 	}
-	t.Logf("%d readings stored once each; %d retried deliveries stored as DUPLICATE", total, count("SELECT count() FROM readings WHERE reason = 'DUPLICATE'"))
+	t.Logf("%d readings stored once each; %d retried deliveries stored as DUPLICATE; %d batches answered 429/503 with Retry-After and retried",
+		total, count("SELECT count() FROM readings WHERE reason = 'DUPLICATE'"), p.refusals.Load())
 
 	// Per-epoch scores and roots: those the sent readings call for.
 	cumulative := map[common.Address]*big.Int{}
