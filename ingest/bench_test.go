@@ -6,9 +6,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,21 +31,9 @@ func BenchmarkIngest(b *testing.B) {
 	const devices, perBatch, clients = 100, 100, 16
 	ctx := context.Background()
 	kc := kafka.Config{Brokers: testenv.Kafka(b), TopicPrefix: "b.", Partitions: 4}
-	if err := kafka.EnsureTopics(ctx, kc); err != nil {
-		b.Fatal(err)
-	}
 	cfg := DefaultConfig()
 	cfg.ClientRate, cfg.DeviceRate = 0, 0 // the pipeline's speed, not the limits
-	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { svc.producer.Close(); svc.reg.Close() })
-	if err := svc.reg.Sync(ctx); err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(svc.Handler())
-	b.Cleanup(srv.Close)
+	_, srv := startService(b, cfg, kc)
 	keys := make([]ed25519.PrivateKey, devices)
 	c := client.Client{URL: srv.URL}
 	for i := range keys {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -33,14 +32,6 @@ func zstded(b []byte) []byte {
 // refusals around them, each with its reason and nothing written to Kafka.
 func TestBodyEncodings(t *testing.T) {
 	f := newFixture(t) // bodies up to 64 KiB, batches up to 10
-	protoBody := func(seqs ...uint64) []byte {
-		var b pb.ReadingBatch
-		for _, s := range seqs {
-			b.Readings = append(b.Readings, f.reading(s))
-		}
-		raw, _ := proto.Marshal(&b)
-		return raw
-	}
 	ndjson := func(seqs ...uint64) []byte {
 		var lines []string
 		for _, s := range seqs {
@@ -59,13 +50,13 @@ func TestBodyEncodings(t *testing.T) {
 		code                        string
 		accepted                    int
 	}{
-		{"gzip protobuf", "application/x-protobuf", "gzip", gzipped(protoBody(1, 2, 3)), 200, "", 3},
+		{"gzip protobuf", "application/x-protobuf", "gzip", gzipped(f.batch(1, 2, 3)), 200, "", 3},
 		{"zstd JSON", "application/json", "zstd", zstded(jsonBody), 200, "", 1},
 		{"newline-delimited JSON", "application/x-ndjson", "", ndjson(10, 11), 200, "", 2},
 		{"gzip newline-delimited JSON", "application/x-ndjson", "GZIP", gzipped(ndjson(20, 21, 22)), 200, "", 3},
-		{"unknown encoding", "application/x-protobuf", "br", protoBody(30), 415, CodeUnsupportedEncoding, 0},
-		{"gzip header, plain body", "application/x-protobuf", "gzip", protoBody(31), 400, CodeMalformed, 0},
-		{"truncated zstd", "application/x-protobuf", "zstd", zstded(protoBody(32, 33))[:20], 400, CodeMalformed, 0},
+		{"unknown encoding", "application/x-protobuf", "br", f.batch(30), 415, CodeUnsupportedEncoding, 0},
+		{"gzip header, plain body", "application/x-protobuf", "gzip", f.batch(31), 400, CodeMalformed, 0},
+		{"truncated zstd", "application/x-protobuf", "zstd", zstded(f.batch(32, 33))[:20], 400, CodeMalformed, 0},
 		{"gzip bomb", "application/x-protobuf", "gzip", bomb, 413, CodeTooLarge, 0},
 		{"bad NDJSON line", "application/x-ndjson", "", append(ndjson(34), []byte("{not json\n")...), 400, CodeMalformed, 0},
 		{"empty NDJSON", "application/x-ndjson", "", []byte("\n\n"), 400, CodeEmptyBatch, 0},

@@ -34,20 +34,14 @@ type fixture struct {
 	kind pb.ResourceKind
 }
 
-func newFixture(t testing.TB) *fixture { return newFixtureWith(t, func(*Config) {}) }
-
-// newFixtureWith is newFixture with the service's configuration changed by edit.
-func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
+// startService creates kc's topics and runs the ingest service with cfg
+// behind a test HTTP server, its registry synced; both stop with the test.
+func startService(t testing.TB, cfg Config, kc kafka.Config) (*Service, *httptest.Server) {
 	t.Helper()
-	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "t.", Partitions: 2}
 	ctx := context.Background()
 	if err := kafka.EnsureTopics(ctx, kc); err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	cfg.MaxBodyBytes = 64 << 10
-	cfg.MaxBatch = 10
-	edit(&cfg)
 	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +52,21 @@ func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
 	}
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
+	return svc, srv
+}
+
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, func(*Config) {}) }
+
+// newFixtureWith is newFixture with the service's configuration changed by edit.
+func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
+	t.Helper()
+	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "t.", Partitions: 2}
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.MaxBodyBytes = 64 << 10
+	cfg.MaxBatch = 10
+	edit(&cfg)
+	svc, srv := startService(t, cfg, kc)
 	_, key, _ := ed25519.GenerateKey(nil)
 	f := &fixture{svc: svc, srv: srv, kc: kc, key: key, kind: pb.ResourceKind_RESOURCE_KIND_WEATHER}
 	c := client.Client{URL: srv.URL}
@@ -69,6 +78,16 @@ func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
 
 func (f *fixture) device(id string) *pb.Device {
 	return &pb.Device{DeviceId: id, PublicKey: f.key.Public().(ed25519.PublicKey), Kind: f.kind, Owner: owner, Location: &pb.Location{LatE7: 10, LonE7: 20}}
+}
+
+// batch is a protobuf ReadingBatch of f's device's readings with these
+// sequence numbers.
+func (f *fixture) batch(seqs ...uint64) []byte {
+	var b pb.ReadingBatch
+	for _, s := range seqs {
+		b.Readings = append(b.Readings, f.reading(s))
+	}
+	return marshal(&b)
 }
 
 func (f *fixture) reading(seq uint64) *pb.SignedReading {

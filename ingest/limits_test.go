@@ -5,10 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // TestRateLimits: a device over its rate gets 429 RATE_LIMITED with a
@@ -16,19 +12,11 @@ import (
 // refused before its body is read.
 func TestRateLimits(t *testing.T) {
 	f := newFixtureWith(t, func(c *Config) { c.DeviceRate, c.DeviceBurst = 0.5, 5 })
-	body := func(seqs ...uint64) []byte {
-		var b pb.ReadingBatch
-		for _, s := range seqs {
-			b.Readings = append(b.Readings, f.reading(s))
-		}
-		raw, _ := proto.Marshal(&b)
-		return raw
-	}
-	if code, e := f.post(t, "/v1/readings", "application/x-protobuf", body(1, 2, 3, 4, 5)); code != 200 {
+	if code, e := f.post(t, "/v1/readings", "application/x-protobuf", f.batch(1, 2, 3, 4, 5)); code != 200 {
 		t.Fatalf("a burst within the limit: %d %+v", code, e)
 	}
 	before := rawRecords(t, f.kc)
-	resp, err := http.Post(f.srv.URL+"/v1/readings", "application/x-protobuf", bytes.NewReader(body(6, 7)))
+	resp, err := http.Post(f.srv.URL+"/v1/readings", "application/x-protobuf", bytes.NewReader(f.batch(6, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +25,7 @@ func TestRateLimits(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || wait < 1 {
 		t.Fatalf("over the device's rate: %d, Retry-After %q; want 429 and at least 1 s", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if code, e := f.post(t, "/v1/readings", "application/x-protobuf", body(6, 7)); code != http.StatusTooManyRequests || e.Code != CodeRateLimited {
+	if code, e := f.post(t, "/v1/readings", "application/x-protobuf", f.batch(6, 7)); code != http.StatusTooManyRequests || e.Code != CodeRateLimited {
 		t.Fatalf("over the device's rate: %d %+v, want 429 %s", code, e, CodeRateLimited)
 	}
 	if n := rawRecords(t, f.kc) - before; n != 0 {

@@ -5,10 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -36,21 +33,9 @@ func TestOverloadAnswers429AndWritesNothing(t *testing.T) {
 	}
 	t.Cleanup(cluster.Close)
 	kc := kafka.Config{Brokers: cluster.ListenAddrs(), TopicPrefix: "o.", Partitions: 2}
-	if err := kafka.EnsureTopics(ctx, kc); err != nil {
-		t.Fatal(err)
-	}
 	cfg := DefaultConfig()
 	cfg.MaxBatch, cfg.MaxInFlight = 100, 150
-	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.producer.Close(); svc.reg.Close() })
-	if err := svc.reg.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(svc.Handler())
-	t.Cleanup(srv.Close)
+	svc, srv := startService(t, cfg, kc)
 	_, key, _ := ed25519.GenerateKey(nil)
 	if err := (&client.Client{URL: srv.URL}).Register(ctx, &pb.Device{DeviceId: "d", PublicKey: key.Public().(ed25519.PublicKey),
 		Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: owner}, key); err != nil {
