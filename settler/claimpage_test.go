@@ -2,11 +2,7 @@ package settler
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/big"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
@@ -17,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -74,21 +69,8 @@ func TestClaimPageClaimsThroughTheWallet(t *testing.T) {
 		t.Fatalf("anvil dev accounts: %v %v", devAccounts, err)
 	}
 	owner := devAccounts[0]
-	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, big.NewInt(1_000_000))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, _ := testenv.ClickHouseConn(t)
-	cfg := DefaultConfig()
-	cfg.RPC, cfg.Distributor, cfg.EmissionPerEpoch = rpcURL, c.Distributor.Hex(), "1000"
-	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
-	svc, err := New(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	e := &env{svc: svc, conn: conn}
+	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.RPC = rpcURL })
+	svc := e.svc
 	e.scores(t, 10, map[string]uint64{owner.Hex(): 3, bob: 1}) // the owner earns 750 of 1000
 	if err := svc.Settle(ctx, &pb.EpochClosed{Epoch: 10, EndMs: 1}); err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package settler
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math/big"
 	"sync"
 	"testing"
@@ -16,8 +14,6 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/kafka"
-	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
 
@@ -57,20 +53,8 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	client := sim.Client()
 	stop := mining(sim)
 	defer func() { stop() }()
-	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, big.NewInt(1_000_000))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, _ := testenv.ClickHouseConn(t)
-	cfg := DefaultConfig()
-	cfg.Distributor, cfg.EmissionPerEpoch, cfg.Confirmations = c.Distributor.Hex(), "1000", 20
-	cfg.PosterKey = common.Bytes2Hex(crypto.FromECDSA(poster))
-	svc, err := NewWithBackend(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{svc: svc, conn: conn}
+	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 20 })
+	svc, conn, cfg := e.svc, e.conn, e.svc.cfg
 	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
 	first := e.settle(t, 10)
 	stop()
