@@ -116,7 +116,7 @@ func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
 		}
 		if err := batch.Append(d.DeviceId, fmt.Sprintf("%x", d.PublicKey), d.Kind.String(), d.Owner,
 			d.GetLocation().GetLatE7(), d.GetLocation().GetLonE7(), time.UnixMilli(d.RegisteredAtMs).UTC(),
-			d.Active, deleted, uint32(r.Partition), uint64(r.Offset)); err != nil {
+			d.Active, d.Denied, d.DeniedReason, time.UnixMilli(d.LastChangeMs).UTC(), deleted, uint32(r.Partition), uint64(r.Offset)); err != nil {
 			batch.Abort()
 			return fmt.Errorf("devices mirror: %w", err)
 		}

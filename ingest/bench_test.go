@@ -39,8 +39,8 @@ func BenchmarkIngest(b *testing.B) {
 	for i := range keys {
 		_, keys[i], _ = ed25519.GenerateKey(nil)
 		d := &pb.Device{DeviceId: fmt.Sprintf("bench-%03d", i), PublicKey: keys[i].Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: owner}
-		if err := c.Register(ctx, d, keys[i]); err != nil {
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+		if err := c.Register(ctx, d, keys[i], client.OwnerKey(testKey("owner"))); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -45,8 +46,7 @@ const (
 	CodeBadSignature        = "BAD_SIGNATURE"          // signature does not verify under the device key
 	CodeDeviceInactive      = "DEVICE_INACTIVE"        // device deactivated
 	CodeKindMismatch        = "KIND_MISMATCH"          // reading's kind differs from the registered one
-	CodeDeviceExists        = "DEVICE_EXISTS"          // registration conflicts with an existing device
-	CodeBadOwner            = "BAD_OWNER"              // owner is not an Ethereum address
+	CodeDeviceDenylisted    = "DEVICE_DENYLISTED"      // an admin denylisted the device
 	CodeMethodNotAllowed    = "METHOD_NOT_ALLOWED"
 	CodeBrokerUnavailable   = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
 	CodeOverloaded          = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
@@ -66,12 +66,18 @@ type Config struct {
 	DeviceBurst    int           `yaml:"deviceBurst" help:"readings one device may send at once (a gateway's backlog after an outage)"`
 	TLSCert        string        `yaml:"tlsCert" help:"PEM certificate file: serve HTTPS (HTTP/2 and HTTP/1.1) instead of plain HTTP"`
 	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
+	// Onboarding: owners sign registrations and changes with their Ethereum key.
+	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
+	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices, comma-separated"`
+	ChangeMaxAge    time.Duration `yaml:"changeMaxAge" help:"how long a signed registration or device change stays valid after its issued_at_ms"`
+	ChangeMaxFuture time.Duration `yaml:"changeMaxFuture" help:"how far a signed registration or change may be dated ahead of the ingest clock (clock skew)"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
-		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000}
+		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000,
+		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute}
 }
 
 // Validate checks the configuration.
@@ -84,6 +90,14 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("ingest: give both tlsCert and tlsKey, or neither")
+	}
+	if c.Network == "" || !oneLine(c.Network) || c.ChangeMaxAge <= 0 || c.ChangeMaxFuture < 0 {
+		return errors.New("ingest: network (one line of text) and a positive changeMaxAge are required")
+	}
+	for _, a := range c.Admins {
+		if !isAddress(a) {
+			return fmt.Errorf("ingest: admin %q is not a 0x-prefixed 20-byte hex address", a)
+		}
 	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
@@ -104,6 +118,10 @@ type Service struct {
 	inflight *semaphore.Weighted
 	// clients and devices are the rate limits (nil: none).
 	clients, devices *limiters
+	// changes serializes registrations and device changes: each reads the
+	// registry, decides and writes before the next reads.
+	changes sync.Mutex
+	admins  map[common.Address]bool
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -125,7 +143,11 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		producer.Close()
 		return nil, err
 	}
-	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now,
+	admins := map[common.Address]bool{}
+	for _, a := range cfg.Admins {
+		admins[common.HexToAddress(a)] = true
+	}
+	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins,
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst)}, nil
 }
@@ -173,6 +195,8 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/readings", s.postReadings)
 	mux.HandleFunc("/v1/devices", s.postDevice)
+	mux.HandleFunc("/v1/device-changes", s.postChange)
+	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
 }
@@ -314,11 +338,38 @@ func checkReading(rd *pb.Reading) error {
 	return nil
 }
 
-// Accepted is the body of a successful POST /v1/readings.
-type Accepted struct {
-	Accepted int `json:"accepted"`
+// ReadingResult is the outcome of one reading of a batch.
+type ReadingResult struct {
+	Status  string `json:"status"`            // "accepted" or "rejected"
+	Code    string `json:"code,omitempty"`    // rejected: the reason code
+	Message string `json:"message,omitempty"` // rejected: what is wrong
 }
 
+// BatchResult is the body of every answer to POST /v1/readings that got as
+// far as judging the readings one by one: Results[i] is the outcome of
+// reading i. When no reading was accepted the status is a 4xx and Code and
+// Message are the first rejection's, as in Error.
+type BatchResult struct {
+	Code     string          `json:"code,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Accepted int             `json:"accepted"`
+	Rejected int             `json:"rejected"`
+	Results  []ReadingResult `json:"results"`
+}
+
+// readingStatus is the HTTP status of a batch whose every reading was
+// rejected, by the first one's code.
+var readingStatus = map[string]int{
+	CodeMalformed: http.StatusBadRequest, CodeKindMismatch: http.StatusBadRequest,
+	CodeUnknownDevice: http.StatusUnauthorized, CodeBadSignature: http.StatusUnauthorized,
+	CodeDeviceInactive: http.StatusForbidden, CodeDeviceDenylisted: http.StatusForbidden,
+}
+
+// postReadings judges each reading of a batch on its own (fields, device,
+// signature): the good ones are written to Kafka and answered "accepted"
+// only after Kafka acknowledged them; the others are answered "rejected"
+// with a reason and never written. Problems of the whole request (body,
+// size, rate, broker) refuse every reading with one code.
 func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	var batch pb.ReadingBatch
 	if !s.decode(w, r, &batch) {
@@ -332,52 +383,80 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(batch.Readings), s.cfg.MaxBatch)
 		return
 	}
-	received := s.now().UnixMilli()
-	records := make([]*kgo.Record, len(batch.Readings))
+	res := BatchResult{Results: make([]ReadingResult, len(batch.Readings))}
+	reject := func(i int, code, format string, args ...any) {
+		res.Results[i] = ReadingResult{Status: "rejected", Code: code, Message: fmt.Sprintf(format, args...)}
+		res.Rejected++
+	}
+	// Readings that pass the registry checks go on to signature verification.
+	cand := make([]int, 0, len(batch.Readings))
 	devices := make([]*pb.Device, len(batch.Readings))
-	keys := make([]ed25519.PublicKey, len(batch.Readings))
 	for i, sr := range batch.Readings {
 		rd := sr.GetReading()
 		if err := checkReading(rd); err != nil {
-			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
-			return
+			reject(i, CodeMalformed, "%v", err)
+			continue
 		}
 		dev := s.reg.Get(rd.DeviceId)
 		switch {
 		case dev == nil:
-			fail(w, http.StatusUnauthorized, CodeUnknownDevice, "reading %d: device %q is not registered", i, rd.DeviceId)
-			return
+			reject(i, CodeUnknownDevice, "device %q is not registered", rd.DeviceId)
+		case dev.Denied:
+			reject(i, CodeDeviceDenylisted, "device %q is denylisted", rd.DeviceId)
 		case !dev.Active:
-			fail(w, http.StatusForbidden, CodeDeviceInactive, "reading %d: device %q is deactivated", i, rd.DeviceId)
-			return
+			reject(i, CodeDeviceInactive, "device %q is deactivated", rd.DeviceId)
 		case dev.Kind != rd.Kind:
-			fail(w, http.StatusBadRequest, CodeKindMismatch, "reading %d: device %q is registered as %s", i, rd.DeviceId, dev.Kind)
-			return
+			reject(i, CodeKindMismatch, "device %q is registered as %s", rd.DeviceId, dev.Kind)
+		default:
+			devices[i] = dev
+			cand = append(cand, i)
 		}
-		devices[i], keys[i] = dev, ed25519.PublicKey(dev.PublicKey)
 	}
-	// All signatures at once; only a failing batch is checked one by one.
-	if bad, err := pb.VerifyBatch(batch.Readings, keys); err != nil || bad >= 0 {
-		bad = max(bad, 0)
-		fail(w, http.StatusUnauthorized, CodeBadSignature, "reading %d: signature does not verify under device %q's key", bad, batch.Readings[bad].GetReading().GetDeviceId())
+	// All signatures at once; a failing batch is checked one by one to
+	// name the bad readings, and the good ones still go through.
+	signed := make([]*pb.SignedReading, len(cand))
+	keys := make([]ed25519.PublicKey, len(cand))
+	for j, i := range cand {
+		signed[j], keys[j] = batch.Readings[i], ed25519.PublicKey(devices[i].PublicKey)
+	}
+	good := cand
+	if bad, err := pb.VerifyBatch(signed, keys); err != nil || bad >= 0 {
+		good = nil
+		for j, i := range cand {
+			if pb.Verify(signed[j], keys[j]) == nil {
+				good = append(good, i)
+			} else {
+				reject(i, CodeBadSignature, "signature does not verify under device %q's key", devices[i].DeviceId)
+			}
+		}
+	}
+	if len(good) == 0 {
+		first := 0
+		for res.Results[first].Code == "" {
+			first++
+		}
+		res.Code, res.Message = res.Results[first].Code, fmt.Sprintf("no reading accepted; reading %d: %s", first, res.Results[first].Message)
+		writeJSON(w, readingStatus[res.Code], res)
 		return
 	}
-	for i, sr := range batch.Readings {
-		dev := devices[i]
-		value, err := proto.Marshal(&pb.RawReading{Signed: sr, Owner: dev.Owner, ReceivedAtMs: received})
-		if err != nil {
-			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
-			return
-		}
-		records[i] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
-	}
 	perDevice := map[string]int{}
-	for _, sr := range batch.Readings {
-		perDevice[sr.GetReading().GetDeviceId()]++
+	for _, i := range good {
+		perDevice[devices[i].DeviceId]++
 	}
 	if wait := s.devices.take(perDevice); wait > 0 {
 		rateLimited(w, wait, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
 		return
+	}
+	received := s.now().UnixMilli()
+	records := make([]*kgo.Record, len(good))
+	for j, i := range good {
+		dev := devices[i]
+		value, err := proto.Marshal(&pb.RawReading{Signed: batch.Readings[i], Owner: dev.Owner, ReceivedAtMs: received})
+		if err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
+			return
+		}
+		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
 	}
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.
@@ -386,64 +465,21 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.inflight.Release(int64(len(records)))
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	ctx, cancel := s.produceContext(r)
 	defer cancel()
 	if err := s.producer.ProduceSync(ctx, records...).FirstErr(); err != nil {
 		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
 		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not stored, retry: %v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Accepted{Accepted: len(records)})
+	for _, i := range good {
+		res.Results[i] = ReadingResult{Status: "accepted"}
+	}
+	res.Accepted = len(good)
+	writeJSON(w, http.StatusOK, res)
 }
 
-func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
-	var reg pb.Registration
-	if !s.decode(w, r, &reg) {
-		return
-	}
-	d := reg.GetDevice()
-	switch {
-	case d == nil || !deviceIDPattern.MatchString(d.DeviceId):
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
-		return
-	case len(d.PublicKey) != ed25519.PublicKeySize:
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.public_key must be a 32-byte ed25519 key")
-		return
-	case d.Kind == pb.ResourceKind_RESOURCE_KIND_UNSPECIFIED || pb.ResourceKind_name[int32(d.Kind)] == "":
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.kind must be a known resource kind")
-		return
-	case !common.IsHexAddress(d.Owner) || len(d.Owner) != 42:
-		fail(w, http.StatusBadRequest, CodeBadOwner, "device.owner must be a 0x-prefixed 20-byte hex address")
-		return
-	}
-	if err := pb.VerifyRegistration(&reg); err != nil {
-		fail(w, http.StatusUnauthorized, CodeBadSignature, "registration must be signed by the device key being registered")
-		return
-	}
-	dev := proto.Clone(d).(*pb.Device)
-	dev.Owner = common.HexToAddress(d.Owner).Hex()
-	dev.Active = true
-	if old := s.reg.Get(dev.DeviceId); old != nil {
-		if string(old.PublicKey) == string(dev.PublicKey) && old.Owner == dev.Owner && old.Kind == dev.Kind {
-			writeJSON(w, http.StatusOK, old) // retried registration: nothing to do
-			return
-		}
-		fail(w, http.StatusConflict, CodeDeviceExists, "device %q is already registered with another key, owner or kind", dev.DeviceId)
-		return
-	}
-	dev.RegisteredAtMs = s.now().UnixMilli()
-	value, _ := proto.Marshal(dev)
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
-	defer cancel()
-	rec := &kgo.Record{Topic: s.topics.Devices, Key: []byte(dev.DeviceId), Value: value}
-	if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "device not stored, retry: %v", err)
-		return
-	}
-	s.reg.Put(dev)
-	s.log.Info("device registered", "device", dev.DeviceId, "kind", dev.Kind.String(), "owner", dev.Owner)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	b, _ := protojson.Marshal(dev)
-	w.Write(b)
+// produceContext bounds the wait for Kafka's acknowledgement.
+func (s *Service) produceContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
 }

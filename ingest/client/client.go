@@ -1,18 +1,24 @@
-// Package client is the device SDK: it registers devices and sends signed
-// batches of readings to an ingest endpoint, retrying when told to.
+// Package client is the device SDK: it registers devices (signed by the
+// device key and the owner's Ethereum key), transfers, deactivates and
+// denylists them, and builds, signs and sends batches of readings to an
+// ingest endpoint, retrying with backoff when told to (429/503, Retry-After).
 package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -24,16 +30,27 @@ type Client struct {
 	HTTP       *http.Client  // nil: a client with a 30 s timeout
 	MaxRetries int           // retries of 429/503 answers and transport errors; 0: 3
 	MaxBackoff time.Duration // longest wait between retries; 0: 5 s
+	// Network is the name owners' signatures are bound to: the endpoint's
+	// ingest.network ("" means "fieldmint", the default).
+	Network string
 	// OnRetry, if set, is told of each failed attempt that will be retried:
 	// an *Error (429/503) or a transport error.
 	OnRetry func(err error)
+	// Now is the clock that dates signed registrations and changes; nil: time.Now.
+	Now func() time.Time
+
+	mu         sync.Mutex
+	lastIssued int64
 }
 
-// Error is a refusal by ingest: Status and the machine-readable Code.
+// Error is a refusal by ingest: Status and the machine-readable Code. When
+// a batch of readings is refused because none of its readings was accepted,
+// Results has each reading's reason.
 type Error struct {
 	Status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Results []ReadingResult `json:"results,omitempty"`
 
 	retryAfter time.Duration
 }
@@ -48,6 +65,22 @@ func (e *Error) Retryable() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 }
 
+// ReadingResult is ingest's verdict on one reading: Status "accepted" (Kafka
+// has it) or "rejected" with a Code and Message.
+type ReadingResult struct {
+	Status  string `json:"status"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// Result is the answer to a batch of which at least one reading was
+// accepted. Results[i] is the verdict on reading i.
+type Result struct {
+	Accepted int             `json:"accepted"`
+	Rejected int             `json:"rejected"`
+	Results  []ReadingResult `json:"results"`
+}
+
 func (c *Client) http() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
@@ -55,22 +88,106 @@ func (c *Client) http() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second}
 }
 
-// Register registers a device, signing the registration with its key.
-func (c *Client) Register(ctx context.Context, d *pb.Device, key ed25519.PrivateKey) error {
-	reg, err := pb.SignRegistration(d, key)
+func (c *Client) network() string {
+	if c.Network == "" {
+		return "fieldmint"
+	}
+	return c.Network
+}
+
+// issuedAt dates a signed registration or change: now in Unix
+// milliseconds, but always after the last one this client dated, because
+// ingest refuses a change of a device not newer than its last one.
+func (c *Client) issuedAt() int64 {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastIssued = max(now().UnixMilli(), c.lastIssued+1)
+	return c.lastIssued
+}
+
+// Owner signs for an owner or admin address: EIP-191 personal_sign, what a
+// wallet does. OwnerKey makes one from a private key; a wallet or HSM
+// integration implements it without exposing the key.
+type Owner interface {
+	Address() common.Address
+	SignText(text string) ([]byte, error)
+}
+
+// OwnerKey is an Owner holding its secp256k1 private key in memory.
+func OwnerKey(key *ecdsa.PrivateKey) Owner { return ownerKey{key} }
+
+type ownerKey struct{ key *ecdsa.PrivateKey }
+
+func (o ownerKey) Address() common.Address { return crypto.PubkeyToAddress(o.key.PublicKey) }
+
+func (o ownerKey) SignText(text string) ([]byte, error) { return pb.SignText(text, o.key) }
+
+// Register registers d (its owner field set to owner's address): the device
+// key proves possession, the owner signs the binding. Registering the same
+// device again with a new location moves its asserted location; registering
+// a deactivated device reactivates it.
+func (c *Client) Register(ctx context.Context, d *pb.Device, deviceKey ed25519.PrivateKey, owner Owner) error {
+	d = proto.Clone(d).(*pb.Device)
+	d.Owner = owner.Address().Hex()
+	reg, err := pb.SignRegistration(d, deviceKey)
 	if err != nil {
 		return err
 	}
-	return c.post(ctx, "/v1/devices", reg)
+	reg.IssuedAtMs = c.issuedAt()
+	if reg.OwnerSignature, err = owner.SignText(pb.RegistrationMessage(c.network(), d, reg.IssuedAtMs)); err != nil {
+		return err
+	}
+	return c.post(ctx, "/v1/devices", reg, nil)
 }
 
-// Send posts a batch of signed readings. It returns nil only when ingest
-// answered 2xx, i.e. Kafka has every reading.
-func (c *Client) Send(ctx context.Context, readings []*pb.SignedReading) error {
-	return c.post(ctx, "/v1/readings", &pb.ReadingBatch{Readings: readings})
+// Transfer hands a device to a new owner; owner is the current one.
+func (c *Client) Transfer(ctx context.Context, deviceID string, newOwner common.Address, owner Owner) error {
+	return c.change(ctx, &pb.DeviceChange{DeviceId: deviceID, Kind: pb.ChangeKind_CHANGE_KIND_TRANSFER, NewOwner: newOwner.Hex()}, owner)
 }
 
-func (c *Client) post(ctx context.Context, path string, m proto.Message) error {
+// Deactivate retires a device: its readings are refused from then on.
+func (c *Client) Deactivate(ctx context.Context, deviceID string, owner Owner) error {
+	return c.change(ctx, &pb.DeviceChange{DeviceId: deviceID, Kind: pb.ChangeKind_CHANGE_KIND_DEACTIVATE}, owner)
+}
+
+// Deny puts a device on the denylist; admin must be one of ingest.admins.
+func (c *Client) Deny(ctx context.Context, deviceID, reason string, admin Owner) error {
+	return c.change(ctx, &pb.DeviceChange{DeviceId: deviceID, Kind: pb.ChangeKind_CHANGE_KIND_DENY, Reason: reason}, admin)
+}
+
+// Allow takes a device off the denylist.
+func (c *Client) Allow(ctx context.Context, deviceID string, admin Owner) error {
+	return c.change(ctx, &pb.DeviceChange{DeviceId: deviceID, Kind: pb.ChangeKind_CHANGE_KIND_ALLOW}, admin)
+}
+
+func (c *Client) change(ctx context.Context, ch *pb.DeviceChange, signer Owner) error {
+	ch.IssuedAtMs = c.issuedAt()
+	sig, err := signer.SignText(pb.ChangeMessage(c.network(), ch))
+	if err != nil {
+		return err
+	}
+	ch.Signature = sig
+	return c.post(ctx, "/v1/device-changes", ch, nil)
+}
+
+// Send posts a batch of signed readings. A nil error means at least one
+// reading was accepted, and Kafka has every accepted one; the Result names
+// the rejected ones (a rejected reading is never worth sending again). When
+// none is accepted the error is an *Error with each reading's reason.
+func (c *Client) Send(ctx context.Context, readings []*pb.SignedReading) (*Result, error) {
+	var res Result
+	if err := c.post(ctx, "/v1/readings", &pb.ReadingBatch{Readings: readings}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// post sends m, retrying what ingest says to retry, and decodes a 2xx body into out.
+func (c *Client) post(ctx context.Context, path string, m proto.Message, out any) error {
 	body, err := proto.Marshal(m)
 	if err != nil {
 		return err
@@ -81,7 +198,7 @@ func (c *Client) post(ctx context.Context, path string, m proto.Message) error {
 	}
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, path, body)
+		err := c.once(ctx, path, body, out)
 		if err == nil {
 			return nil
 		}
@@ -110,7 +227,7 @@ func (c *Client) post(ctx context.Context, path string, m proto.Message) error {
 	}
 }
 
-func (c *Client) once(ctx context.Context, path string, body []byte) error {
+func (c *Client) once(ctx context.Context, path string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -121,8 +238,16 @@ func (c *Client) once(ctx context.Context, path string, body []byte) error {
 		return err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
 	if resp.StatusCode/100 == 2 {
+		if out != nil {
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("ingest: undecodable %d answer: %w", resp.StatusCode, err)
+			}
+		}
 		return nil
 	}
 	e := &Error{Status: resp.StatusCode}

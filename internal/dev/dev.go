@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	c := s.Config
 	var f *fleet.Fleet
 	if cfg.Dev.Devices > 0 {
-		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerAddresses(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log); err != nil {
+		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log); err != nil {
 			return err
 		}
 	}

@@ -96,12 +96,12 @@ func TestEndToEnd(t *testing.T) {
 	if err := waitHTTP(ctx, info.IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)
 	}
-	owners := stack.OwnerAddresses()
+	owners, signers := stack.OwnerAddresses(), stack.OwnerSigners()
 	ingestClient := &client.Client{URL: info.IngestURL}
 	a, b, cheat := newDevice("a"), newDevice("b"), newDevice("cheat")
 	for i, d := range []device{a, b, cheat} {
 		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: d.key.Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: owners[i].Hex()}, d.key)
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}}, d.key, signers[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestEndToEnd(t *testing.T) {
 	length := c.Aggregate.EpochLength.Milliseconds()
 	epoch := uint64(time.Now().UnixMilli()/length) - 1
 	at := func(k int64) int64 { return int64(epoch)*length + 100*k }
-	send := func(rs ...*pb.SignedReading) error { return ingestClient.Send(ctx, rs) }
+	send := func(rs ...*pb.SignedReading) error { _, err := ingestClient.Send(ctx, rs); return err }
 	if err := send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200)); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +215,20 @@ func TestEndToEnd(t *testing.T) {
 			d.id, owners[i].Hex(), fmt.Sprintf("%x", d.key.Public().(ed25519.PublicKey))); n != 1 {
 			t.Errorf("device %s: %d rows in devices_current, want 1 with its owner and key", d.id, n)
 		}
+	}
+	// An admin denylists the cheat; analysts see it with the reason.
+	adminKey, err := chain.ParseKey(info.Admin.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingestClient.Deny(ctx, cheat.id, "future-dated readings", client.OwnerKey(adminKey)); err != nil {
+		t.Fatalf("denylisting: %v", err)
+	}
+	for count("SELECT count() FROM devices_current WHERE denied AND denied_reason = 'future-dated readings' AND device_id = ?", cheat.id) != 1 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the denylisting never reached devices_current")
 	}
 	t.Run("cookbook", func(t *testing.T) { checkCookbook(t, ctx, conn) })
 

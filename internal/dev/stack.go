@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/devchain"
@@ -48,6 +49,7 @@ type Stack struct {
 	Contracts chain.Contracts
 	Owners    []Owner
 	ownerKeys []*ecdsa.PrivateKey
+	admin     *Owner
 }
 
 // Info is what dev.json holds.
@@ -61,6 +63,9 @@ type Info struct {
 	ClickHouseHTTP string   `json:"clickhouseHTTP"`
 	KafkaBrokers   []string `json:"kafkaBrokers"`
 	Owners         []Owner  `json:"owners"`
+	// Admin may denylist devices (the dev key made one of ingest.admins when
+	// none is configured).
+	Admin *Owner `json:"admin,omitempty"`
 }
 
 // StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
@@ -125,6 +130,11 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	cfg.Settle.RPC = s.Chain.URL
 	cfg.Settle.Distributor = s.Contracts.Distributor.Hex()
 	cfg.Settle.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
+	if len(cfg.Ingest.Admins) == 0 {
+		k := DevKey("admin")
+		cfg.Ingest.Admins = []string{chain.Address(k).Hex()}
+		s.admin = &Owner{Address: chain.Address(k).Hex(), PrivateKey: "0x" + hex.EncodeToString(crypto.FromECDSA(k))}
+	}
 	s.Config = cfg
 	ok = true
 	return s, nil
@@ -164,6 +174,7 @@ func (s *Stack) Info() Info {
 		ClickHouseHTTP: "http://" + s.CH.HTTPAddr,
 		KafkaBrokers:   s.Config.Kafka.Brokers,
 		Owners:         s.Owners,
+		Admin:          s.admin,
 	}
 }
 
@@ -172,6 +183,15 @@ func (s *Stack) OwnerAddresses() []common.Address {
 	out := make([]common.Address, len(s.ownerKeys))
 	for i, k := range s.ownerKeys {
 		out[i] = chain.Address(k)
+	}
+	return out
+}
+
+// OwnerSigners returns the simulated owners as signers of registrations.
+func (s *Stack) OwnerSigners() []client.Owner {
+	out := make([]client.Owner, len(s.ownerKeys))
+	for i, k := range s.ownerKeys {
+		out[i] = client.OwnerKey(k)
 	}
 	return out
 }

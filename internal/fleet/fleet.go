@@ -41,12 +41,12 @@ func (b Behavior) String() string {
 
 // Config of a fleet.
 type Config struct {
-	Devices      int              // number of devices
-	Owners       []common.Address // owners, assigned round-robin
-	Interval     time.Duration    // time between a device's readings
-	FraudPercent int              // share of devices that cheat, 0-100
-	Seed         string           // device keys derive from it: the same seed gives the same fleet
-	Concurrency  int              // parallel HTTP requests; 0: 16
+	Devices      int            // number of devices
+	Owners       []client.Owner // owners (they sign the registrations), assigned round-robin
+	Interval     time.Duration  // time between a device's readings
+	FraudPercent int            // share of devices that cheat, 0-100
+	Seed         string         // device keys derive from it: the same seed gives the same fleet
+	Concurrency  int            // parallel HTTP requests; 0: 16
 }
 
 // Device is one simulated device.
@@ -54,6 +54,7 @@ type Device struct {
 	ID       string
 	Kind     pb.ResourceKind
 	Owner    common.Address
+	owner    client.Owner
 	Behavior Behavior
 	Location *pb.Location
 	key      ed25519.PrivateKey
@@ -103,7 +104,8 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 		d := &Device{
 			ID:       fmt.Sprintf("%s-%04d", []string{"hotspot", "weather", "energy", "bandwidth"}[i%4], i),
 			Kind:     pb.ResourceKind(1 + i%4),
-			Owner:    cfg.Owners[i%len(cfg.Owners)],
+			Owner:    cfg.Owners[i%len(cfg.Owners)].Address(),
+			owner:    cfg.Owners[i%len(cfg.Owners)],
 			key:      key,
 			wrongKey: seedKey(cfg.Seed, i, "wrong"),
 			rng:      rng,
@@ -122,7 +124,7 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 // Register registers every device (idempotent: a restart registers again).
 func (f *Fleet) Register(ctx context.Context, c *client.Client) error {
 	return f.each(ctx, func(d *Device) error {
-		return c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: d.key.Public().(ed25519.PublicKey), Kind: d.Kind, Owner: d.Owner.Hex(), Location: d.Location}, d.key)
+		return c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: d.key.Public().(ed25519.PublicKey), Kind: d.Kind, Location: d.Location}, d.key, d.owner)
 	})
 }
 
@@ -204,7 +206,7 @@ func (f *Fleet) Tick(ctx context.Context, c *client.Client, now time.Time) {
 		if err != nil {
 			return err
 		}
-		err = c.Send(ctx, []*pb.SignedReading{s})
+		_, err = c.Send(ctx, []*pb.SignedReading{s})
 		var refused *client.Error
 		switch {
 		case err == nil:

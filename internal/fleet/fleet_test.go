@@ -7,13 +7,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
+// testOwners are n owners with keys derived from their index.
+func testOwners(n int) []client.Owner {
+	out := make([]client.Owner, n)
+	for i := range out {
+		k, _ := crypto.ToECDSA(crypto.Keccak256([]byte{byte(i)}))
+		out[i] = client.OwnerKey(k)
+	}
+	return out
+}
+
 func newFleet(t *testing.T, seed string) *Fleet {
-	f, err := New(Config{Devices: 100, Owners: []common.Address{{1}, {2}}, Interval: time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f, err := New(Config{Devices: 100, Owners: testOwners(2), Interval: time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,16 +182,17 @@ func (p *pipeline) register() {
 			}
 		}}
 	p.owners = make([]common.Address, 3)
+	signers := make([]client.Owner, 3)
 	for i := range p.owners {
 		k, _ := crypto.GenerateKey()
-		p.owners[i] = chain.Address(k)
+		p.owners[i], signers[i] = chain.Address(k), client.OwnerKey(k)
 	}
 	p.keys = make([]ed25519.PrivateKey, devices)
 	for i := range p.keys {
 		_, p.keys[i], _ = ed25519.GenerateKey(nil)
 		d := &pb.Device{DeviceId: fmt.Sprintf("ws-%02d", i), PublicKey: p.keys[i].Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Owner: p.owners[ownerOf(i)].Hex()}
-		if err := p.sdk.Register(p.ctx, d, p.keys[i]); err != nil {
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000 + int32(i), LonE7: -91_000_000}}
+		if err := p.sdk.Register(p.ctx, d, p.keys[i], signers[ownerOf(i)]); err != nil {
 			p.fail("register %s: %v", d.DeviceId, err)
 		}
 	}
@@ -232,7 +233,7 @@ func (p *pipeline) stream(during func(step int)) {
 			for dev := b; dev < b+perBatch; dev++ {
 				batch = append(batch, p.reading(dev, step))
 			}
-			if err := p.sdk.Send(p.ctx, batch); err != nil {
+			if _, err := p.sdk.Send(p.ctx, batch); err != nil {
 				p.fail("step %d: batch from device %d never accepted: %v", step, b, err)
 			}
 		}

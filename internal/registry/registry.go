@@ -20,6 +20,7 @@ import (
 type Registry struct {
 	mu      sync.RWMutex
 	devices map[string]*pb.Device
+	byKey   map[string]string // public key -> device id: one key, one device
 	cl      *kgo.Client
 	cfg     kafka.Config
 	log     *slog.Logger
@@ -35,7 +36,7 @@ func New(cfg kafka.Config, log *slog.Logger) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{devices: map[string]*pb.Device{}, cl: cl, cfg: cfg, log: log}, nil
+	return &Registry{devices: map[string]*pb.Device{}, byKey: map[string]string{}, cl: cl, cfg: cfg, log: log}, nil
 }
 
 // Get returns the device, or nil.
@@ -43,6 +44,13 @@ func (r *Registry) Get(id string) *pb.Device {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.devices[id]
+}
+
+// ByKey returns the id of the device registered with this public key, or "".
+func (r *Registry) ByKey(pub []byte) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.byKey[string(pub)]
 }
 
 // Len returns the number of devices known.
@@ -56,8 +64,25 @@ func (r *Registry) Len() int {
 // usable before the topic echoes it back.
 func (r *Registry) Put(d *pb.Device) {
 	r.mu.Lock()
-	r.devices[d.DeviceId] = d
+	r.put(d)
 	r.mu.Unlock()
+}
+
+// put applies d unless the registry already holds a newer signed change of
+// the same device. Changes carry the time their signer issued them, so
+// services that read the topic at different moments, or an ingest instance
+// that raced another, converge on the newest change.
+func (r *Registry) put(d *pb.Device) {
+	if old := r.devices[d.DeviceId]; old != nil {
+		if d.LastChangeMs < old.LastChangeMs {
+			return
+		}
+		if r.byKey[string(old.PublicKey)] == old.DeviceId {
+			delete(r.byKey, string(old.PublicKey))
+		}
+	}
+	r.devices[d.DeviceId] = d
+	r.byKey[string(d.PublicKey)] = d.DeviceId
 }
 
 // Sync reads the topic up to its current end. Call it once before serving.
@@ -109,6 +134,9 @@ func (r *Registry) apply(fs kgo.Fetches) {
 	defer r.mu.Unlock()
 	fs.EachRecord(func(rec *kgo.Record) {
 		if rec.Value == nil {
+			if old := r.devices[string(rec.Key)]; old != nil {
+				delete(r.byKey, string(old.PublicKey))
+			}
 			delete(r.devices, string(rec.Key))
 			return
 		}
@@ -117,6 +145,6 @@ func (r *Registry) apply(fs kgo.Fetches) {
 			r.log.Warn("registry: undecodable device record", "key", string(rec.Key), "err", err)
 			return
 		}
-		r.devices[d.DeviceId] = d
+		r.put(d)
 	})
 }

@@ -90,11 +90,11 @@ func VerifyBatch(readings []*SignedReading, keys []ed25519.PublicKey) (int, erro
 // its key when it is registered.
 const RegistrationDomain = "fieldmint/register/v1\n"
 
-// RegistrationBytes returns what a device signs at registration: the device
-// record without the fields the registry sets itself.
+// RegistrationBytes returns what a device signs at registration: the fields
+// a registrant sets (id, key, kind, owner, location), none of those the
+// registry sets itself.
 func RegistrationBytes(d *Device) ([]byte, error) {
-	c := proto.Clone(d).(*Device)
-	c.RegisteredAtMs, c.Active = 0, false
+	c := &Device{DeviceId: d.GetDeviceId(), PublicKey: d.GetPublicKey(), Kind: d.GetKind(), Owner: d.GetOwner(), Location: d.GetLocation()}
 	body, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
 	if err != nil {
 		return nil, err

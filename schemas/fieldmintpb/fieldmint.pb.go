@@ -82,6 +82,62 @@ func (ResourceKind) EnumDescriptor() ([]byte, []int) {
 	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{0}
 }
 
+// What a DeviceChange does.
+type ChangeKind int32
+
+const (
+	ChangeKind_CHANGE_KIND_UNSPECIFIED ChangeKind = 0
+	ChangeKind_CHANGE_KIND_TRANSFER    ChangeKind = 1 // owner hands the device to new_owner
+	ChangeKind_CHANGE_KIND_DEACTIVATE  ChangeKind = 2 // owner retires the device; its readings are refused
+	ChangeKind_CHANGE_KIND_DENY        ChangeKind = 3 // an admin denylists the device
+	ChangeKind_CHANGE_KIND_ALLOW       ChangeKind = 4 // an admin lifts the denylisting
+)
+
+// Enum value maps for ChangeKind.
+var (
+	ChangeKind_name = map[int32]string{
+		0: "CHANGE_KIND_UNSPECIFIED",
+		1: "CHANGE_KIND_TRANSFER",
+		2: "CHANGE_KIND_DEACTIVATE",
+		3: "CHANGE_KIND_DENY",
+		4: "CHANGE_KIND_ALLOW",
+	}
+	ChangeKind_value = map[string]int32{
+		"CHANGE_KIND_UNSPECIFIED": 0,
+		"CHANGE_KIND_TRANSFER":    1,
+		"CHANGE_KIND_DEACTIVATE":  2,
+		"CHANGE_KIND_DENY":        3,
+		"CHANGE_KIND_ALLOW":       4,
+	}
+)
+
+func (x ChangeKind) Enum() *ChangeKind {
+	p := new(ChangeKind)
+	*p = x
+	return p
+}
+
+func (x ChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_fieldmint_v1_fieldmint_proto_enumTypes[1].Descriptor()
+}
+
+func (ChangeKind) Type() protoreflect.EnumType {
+	return &file_fieldmint_v1_fieldmint_proto_enumTypes[1]
+}
+
+func (x ChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeKind.Descriptor instead.
+func (ChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{1}
+}
+
 // A position in degrees times 10^7 (about 1 cm), as integers so that the
 // signed bytes are exact.
 type Location struct {
@@ -331,9 +387,15 @@ type Device struct {
 	Owner          string                 `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`       // 0x-prefixed Ethereum address, checksummed
 	Location       *Location              `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"` // asserted location
 	RegisteredAtMs int64                  `protobuf:"varint,6,opt,name=registered_at_ms,json=registeredAtMs,proto3" json:"registered_at_ms,omitempty"`
-	Active         bool                   `protobuf:"varint,7,opt,name=active,proto3" json:"active,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	Active         bool                   `protobuf:"varint,7,opt,name=active,proto3" json:"active,omitempty"` // false once its owner deactivated it
+	// issued_at_ms of the last signed change applied to this record
+	// (registration, transfer, deactivation, denylisting): a signed change
+	// not newer than it is a replay and is refused.
+	LastChangeMs  int64  `protobuf:"varint,8,opt,name=last_change_ms,json=lastChangeMs,proto3" json:"last_change_ms,omitempty"`
+	Denied        bool   `protobuf:"varint,9,opt,name=denied,proto3" json:"denied,omitempty"`                                 // on the admin denylist: its readings are refused
+	DeniedReason  string `protobuf:"bytes,10,opt,name=denied_reason,json=deniedReason,proto3" json:"denied_reason,omitempty"` // the admin's reason, for analysts
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Device) Reset() {
@@ -413,6 +475,27 @@ func (x *Device) GetActive() bool {
 		return x.Active
 	}
 	return false
+}
+
+func (x *Device) GetLastChangeMs() int64 {
+	if x != nil {
+		return x.LastChangeMs
+	}
+	return 0
+}
+
+func (x *Device) GetDenied() bool {
+	if x != nil {
+		return x.Denied
+	}
+	return false
+}
+
+func (x *Device) GetDeniedReason() string {
+	if x != nil {
+		return x.DeniedReason
+	}
+	return ""
 }
 
 // A reading accepted by ingest (topic "readings.raw").
@@ -708,15 +791,25 @@ func (x *EpochClosed) GetClosedAtMs() int64 {
 	return 0
 }
 
-// The body of POST /v1/devices. The device proves it holds its key by signing
-// RegistrationBytes(device): "fieldmint/register/v1\n" followed by the
-// deterministic encoding of device with registered_at_ms and active unset.
+// The body of POST /v1/devices. Two signatures bind a device key to an owner:
+//   - signature: the device proves it holds its key by signing
+//     RegistrationBytes(device): "fieldmint/register/v1\n" followed by the
+//     deterministic encoding of the device fields a registrant sets (id, key,
+//     kind, owner, location);
+//   - owner_signature: the owner's Ethereum key signs RegistrationMessage
+//     (EIP-191 personal_sign, a text a wallet shows), which names the network,
+//     the device, its key, kind, location, owner and issued_at_ms.
+//
+// issued_at_ms is the replay guard: it must be recent, not in the future, and
+// newer than the device's last signed change.
 type Registration struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Device        *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Device         *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Signature      []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	IssuedAtMs     int64                  `protobuf:"varint,3,opt,name=issued_at_ms,json=issuedAtMs,proto3" json:"issued_at_ms,omitempty"`
+	OwnerSignature []byte                 `protobuf:"bytes,4,opt,name=owner_signature,json=ownerSignature,proto3" json:"owner_signature,omitempty"` // 65 bytes r || s || v, v 27/28 (or 0/1)
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Registration) Reset() {
@@ -763,6 +856,107 @@ func (x *Registration) GetSignature() []byte {
 	return nil
 }
 
+func (x *Registration) GetIssuedAtMs() int64 {
+	if x != nil {
+		return x.IssuedAtMs
+	}
+	return 0
+}
+
+func (x *Registration) GetOwnerSignature() []byte {
+	if x != nil {
+		return x.OwnerSignature
+	}
+	return nil
+}
+
+// The body of POST /v1/device-changes: a change to a registered device,
+// signed (EIP-191 personal_sign of ChangeMessage) by its owner for TRANSFER
+// and DEACTIVATE, by an admin for DENY and ALLOW.
+type DeviceChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Kind          ChangeKind             `protobuf:"varint,2,opt,name=kind,proto3,enum=fieldmint.v1.ChangeKind" json:"kind,omitempty"`
+	NewOwner      string                 `protobuf:"bytes,3,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"` // TRANSFER: 0x-prefixed address
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`                     // DENY: why, one line of printable text
+	IssuedAtMs    int64                  `protobuf:"varint,5,opt,name=issued_at_ms,json=issuedAtMs,proto3" json:"issued_at_ms,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceChange) Reset() {
+	*x = DeviceChange{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceChange) ProtoMessage() {}
+
+func (x *DeviceChange) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceChange.ProtoReflect.Descriptor instead.
+func (*DeviceChange) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DeviceChange) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceChange) GetKind() ChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChangeKind_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *DeviceChange) GetNewOwner() string {
+	if x != nil {
+		return x.NewOwner
+	}
+	return ""
+}
+
+func (x *DeviceChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DeviceChange) GetIssuedAtMs() int64 {
+	if x != nil {
+		return x.IssuedAtMs
+	}
+	return 0
+}
+
+func (x *DeviceChange) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_fieldmint_v1_fieldmint_proto protoreflect.FileDescriptor
 
 const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
@@ -785,7 +979,7 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"G\n" +
 	"\fReadingBatch\x127\n" +
-	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\x80\x02\n" +
+	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\xe3\x02\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -794,7 +988,11 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x05owner\x18\x04 \x01(\tR\x05owner\x122\n" +
 	"\blocation\x18\x05 \x01(\v2\x16.fieldmint.v1.LocationR\blocation\x12(\n" +
 	"\x10registered_at_ms\x18\x06 \x01(\x03R\x0eregisteredAtMs\x12\x16\n" +
-	"\x06active\x18\a \x01(\bR\x06active\"}\n" +
+	"\x06active\x18\a \x01(\bR\x06active\x12$\n" +
+	"\x0elast_change_ms\x18\b \x01(\x03R\flastChangeMs\x12\x16\n" +
+	"\x06denied\x18\t \x01(\bR\x06denied\x12#\n" +
+	"\rdenied_reason\x18\n" +
+	" \x01(\tR\fdeniedReason\"}\n" +
 	"\n" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
@@ -818,16 +1016,34 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
 	"\x06end_ms\x18\x03 \x01(\x03R\x05endMs\x12 \n" +
 	"\fclosed_at_ms\x18\x04 \x01(\x03R\n" +
-	"closedAtMs\"Z\n" +
+	"closedAtMs\"\xa5\x01\n" +
 	"\fRegistration\x12,\n" +
 	"\x06device\x18\x01 \x01(\v2\x14.fieldmint.v1.DeviceR\x06device\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature*\x9a\x01\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\x12 \n" +
+	"\fissued_at_ms\x18\x03 \x01(\x03R\n" +
+	"issuedAtMs\x12'\n" +
+	"\x0fowner_signature\x18\x04 \x01(\fR\x0eownerSignature\"\xce\x01\n" +
+	"\fDeviceChange\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.fieldmint.v1.ChangeKindR\x04kind\x12\x1b\n" +
+	"\tnew_owner\x18\x03 \x01(\tR\bnewOwner\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12 \n" +
+	"\fissued_at_ms\x18\x05 \x01(\x03R\n" +
+	"issuedAtMs\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature*\x9a\x01\n" +
 	"\fResourceKind\x12\x1d\n" +
 	"\x19RESOURCE_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15RESOURCE_KIND_HOTSPOT\x10\x01\x12\x19\n" +
 	"\x15RESOURCE_KIND_WEATHER\x10\x02\x12\x18\n" +
 	"\x14RESOURCE_KIND_ENERGY\x10\x03\x12\x1b\n" +
-	"\x17RESOURCE_KIND_BANDWIDTH\x10\x04B4Z2github.com/fieldmint/fieldmint/schemas/fieldmintpbb\x06proto3"
+	"\x17RESOURCE_KIND_BANDWIDTH\x10\x04*\x8c\x01\n" +
+	"\n" +
+	"ChangeKind\x12\x1b\n" +
+	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CHANGE_KIND_TRANSFER\x10\x01\x12\x1a\n" +
+	"\x16CHANGE_KIND_DEACTIVATE\x10\x02\x12\x14\n" +
+	"\x10CHANGE_KIND_DENY\x10\x03\x12\x15\n" +
+	"\x11CHANGE_KIND_ALLOW\x10\x04B4Z2github.com/fieldmint/fieldmint/schemas/fieldmintpbb\x06proto3"
 
 var (
 	file_fieldmint_v1_fieldmint_proto_rawDescOnce sync.Once
@@ -841,39 +1057,42 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 	return file_fieldmint_v1_fieldmint_proto_rawDescData
 }
 
-var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
-	(*Location)(nil),        // 1: fieldmint.v1.Location
-	(*Reading)(nil),         // 2: fieldmint.v1.Reading
-	(*SignedReading)(nil),   // 3: fieldmint.v1.SignedReading
-	(*ReadingBatch)(nil),    // 4: fieldmint.v1.ReadingBatch
-	(*Device)(nil),          // 5: fieldmint.v1.Device
-	(*RawReading)(nil),      // 6: fieldmint.v1.RawReading
-	(*ValidReading)(nil),    // 7: fieldmint.v1.ValidReading
-	(*RejectedReading)(nil), // 8: fieldmint.v1.RejectedReading
-	(*EpochClosed)(nil),     // 9: fieldmint.v1.EpochClosed
-	(*Registration)(nil),    // 10: fieldmint.v1.Registration
-	nil,                     // 11: fieldmint.v1.Reading.MeasurementsEntry
+	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
+	(*Location)(nil),        // 2: fieldmint.v1.Location
+	(*Reading)(nil),         // 3: fieldmint.v1.Reading
+	(*SignedReading)(nil),   // 4: fieldmint.v1.SignedReading
+	(*ReadingBatch)(nil),    // 5: fieldmint.v1.ReadingBatch
+	(*Device)(nil),          // 6: fieldmint.v1.Device
+	(*RawReading)(nil),      // 7: fieldmint.v1.RawReading
+	(*ValidReading)(nil),    // 8: fieldmint.v1.ValidReading
+	(*RejectedReading)(nil), // 9: fieldmint.v1.RejectedReading
+	(*EpochClosed)(nil),     // 10: fieldmint.v1.EpochClosed
+	(*Registration)(nil),    // 11: fieldmint.v1.Registration
+	(*DeviceChange)(nil),    // 12: fieldmint.v1.DeviceChange
+	nil,                     // 13: fieldmint.v1.Reading.MeasurementsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	11, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
-	1,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
-	2,  // 3: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
-	3,  // 4: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
+	13, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	2,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
+	3,  // 3: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
+	4,  // 4: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
 	0,  // 5: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
-	1,  // 6: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
-	3,  // 7: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
-	2,  // 8: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	2,  // 9: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	5,  // 10: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	2,  // 6: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
+	4,  // 7: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
+	3,  // 8: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
+	3,  // 9: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	6,  // 10: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	1,  // 11: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -886,8 +1105,8 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

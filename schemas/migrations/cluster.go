@@ -8,7 +8,7 @@ import (
 
 // The statement forms the migrations use, and what each becomes on a cluster.
 var (
-	createObject = regexp.MustCompile(`^(CREATE (?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS [A-Za-z_][A-Za-z0-9_]*)`)
+	createObject = regexp.MustCompile(`^(CREATE (?:OR REPLACE VIEW|(?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS) [A-Za-z_][A-Za-z0-9_]*)`)
 	alterTable   = regexp.MustCompile(`^(ALTER TABLE [A-Za-z_][A-Za-z0-9_]*)`)
 	engine       = regexp.MustCompile(`ENGINE = ((?:Summing|Replacing|Aggregating)?MergeTree)\b`)
 	dedupWindow  = regexp.MustCompile(`\bnon_replicated_deduplication_window\b`)
