@@ -35,9 +35,13 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -99,6 +103,8 @@ type Service struct {
 	// stop; epochs are closed in ClickHouse only, never announced on Kafka.
 	replayEnds map[topicPartition]int64
 	replayed   map[topicPartition]int64 // next offset to read, control records included
+
+	metrics metrics
 }
 
 // Replay reads the valid and rejected topics from the start of the log to
@@ -156,7 +162,7 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, metrics: newMetrics()}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
@@ -230,9 +236,25 @@ func (s *Service) run(ctx context.Context) error {
 			}
 		}
 		if len(data) > 0 {
-			if err := s.write(ctx, s.newBlock(data, s.wm)); err != nil {
+			// Traced readings (a sampled few) end their trace with the INSERT.
+			var spans []trace.Span
+			for _, rec := range data {
+				if _, span := telemetry.ProcessSpan(rec, "clickhouse insert"); span != nil {
+					spans = append(spans, span)
+				}
+			}
+			err := s.write(ctx, s.newBlock(data, s.wm))
+			for _, span := range spans {
+				span.SetAttributes(attribute.Int("fieldmint.block_rows", len(data)))
+				if err != nil {
+					span.SetStatus(codes.Error, err.Error())
+				}
+				span.End()
+			}
+			if err != nil {
 				return err
 			}
+			s.metrics.count(ctx, data, s.topics.Valid)
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
 				s.log.Debug("aggregate: commit offsets (monitoring only)", "err", err)
 			}
@@ -729,6 +751,7 @@ func (s *Service) maybeClose(ctx context.Context) error {
 			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
 		}
 		s.log.Info("epoch closed", "epoch", e)
+		s.metrics.epochs.Add(ctx, 1)
 		if s.OnEpochClosed != nil {
 			s.OnEpochClosed(ec)
 		}

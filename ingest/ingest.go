@@ -122,6 +122,7 @@ type Service struct {
 	// registry, decides and writes before the next reads.
 	changes sync.Mutex
 	admins  map[common.Address]bool
+	metrics metrics
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -147,7 +148,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	for _, a := range cfg.Admins {
 		admins[common.HexToAddress(a)] = true
 	}
-	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins,
+	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst)}, nil
 }
@@ -198,7 +199,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/v1/device-changes", s.postChange)
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	return mux
+	return s.instrument(mux)
 }
 
 // Error is the JSON body of every refused request.
@@ -208,6 +209,12 @@ type Error struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	switch b := v.(type) {
+	case Error:
+		setCode(w, b.Code)
+	case BatchResult:
+		setCode(w, b.Code)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
@@ -436,6 +443,7 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			first++
 		}
 		res.Code, res.Message = res.Results[first].Code, fmt.Sprintf("no reading accepted; reading %d: %s", first, res.Results[first].Message)
+		s.metrics.countResults(r.Context(), &res)
 		writeJSON(w, readingStatus[res.Code], res)
 		return
 	}
@@ -456,7 +464,8 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
 			return
 		}
-		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
+		// The request's context carries its trace into the record's headers.
+		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value, Context: r.Context()}
 	}
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.
@@ -476,6 +485,7 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		res.Results[i] = ReadingResult{Status: "accepted"}
 	}
 	res.Accepted = len(good)
+	s.metrics.countResults(r.Context(), &res)
 	writeJSON(w, http.StatusOK, res)
 }
 

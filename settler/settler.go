@@ -28,10 +28,13 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler/merkle"
@@ -605,9 +608,18 @@ func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, to
 		txHex = tx.Hex()
 	}
 	stage := map[string]uint8{"computed": 1, "posted": 2, "final": 3}[status]
-	return s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
+	err := s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
 		epoch, root.Hex(), total, s.emission, uint32(accounts), status, stage, txHex, block, tree)
+	if err == nil {
+		settlementsCounter.Add(ctx, 1, metric.WithAttributes(attribute.String("status", status)))
+	}
+	return err
 }
+
+// settlementsCounter counts settlement steps recorded, by status (computed,
+// posted, final); exported by internal/telemetry.
+var settlementsCounter, _ = telemetry.Meter().Int64Counter("fieldmint.settler.settlements",
+	metric.WithDescription("epoch settlement steps recorded, by status (computed, posted, final)"))
 
 // counts returns the epoch's valid readings and, by reason, the readings
 // rejected while it was open (by ingest time: a rejected reading's event time

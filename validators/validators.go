@@ -17,9 +17,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -55,7 +58,8 @@ type Service struct {
 	mu         sync.Mutex
 	checkers   map[int32]*Checker // per assigned partition
 	rebuildErr error              // set by the assignment callback; stops Run
-	// OnDecision, if set, is called for every committed decision (tests, metrics).
+	metrics    metrics
+	// OnDecision, if set, is called for every committed decision (tests).
 	OnDecision func(r *pb.Reading, d Decision)
 }
 
@@ -68,7 +72,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		host, _ := os.Hostname()
 		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: DefaultRules(), log: log, checkers: map[int32]*Checker{}}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: DefaultRules(), log: log, checkers: map[int32]*Checker{}, metrics: newMetrics()}, nil
 }
 
 // Run consumes until ctx ends.
@@ -124,6 +128,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 	}
 	promise := kgo.AbortingFirstErrPromise(sess.Client())
 	var out []decided
+	var spans []trace.Span // of the traced readings (few: traces are sampled)
 	s.mu.Lock()
 	fetches.EachRecord(func(rec *kgo.Record) {
 		c := s.checkers[rec.Partition]
@@ -133,10 +138,20 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 		}
 		value, topic, dec := s.decide(c, rec)
 		out = append(out, dec)
-		sess.Produce(ctx, &kgo.Record{Topic: topic, Partition: rec.Partition, Key: rec.Key, Value: value, Headers: rec.Headers}, promise.Promise())
+		// The decision continues the reading's trace, and the decided record
+		// carries it on to the aggregator.
+		pctx, span := telemetry.ProcessSpan(rec, "validate")
+		if span != nil {
+			span.SetAttributes(attribute.String("fieldmint.reason", dec.d.Reason))
+			spans = append(spans, span)
+		}
+		sess.Produce(ctx, &kgo.Record{Topic: topic, Partition: rec.Partition, Key: rec.Key, Value: value, Headers: rec.Headers, Context: pctx}, promise.Promise())
 	})
 	s.mu.Unlock()
 	committed, err := sess.End(ctx, promise.Err() == nil)
+	for _, span := range spans {
+		span.End()
+	}
 	s.mu.Lock()
 	for _, c := range s.checkers {
 		if committed {
@@ -153,6 +168,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 		s.log.Info("validate: transaction aborted, records will be decided again", "records", len(out), "produceErr", promise.Err())
 		return nil
 	}
+	s.metrics.count(ctx, out)
 	if s.OnDecision != nil {
 		for _, d := range out {
 			s.OnDecision(d.reading, d.d)

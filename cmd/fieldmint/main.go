@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/config"
 	"github.com/fieldmint/fieldmint/internal/dev"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -37,11 +39,11 @@ type command struct {
 }
 
 var roleSections = map[string][]string{
-	"ingest":       {"log", "kafka", "ingest"},
-	"validate":     {"log", "kafka", "validate"},
-	"aggregate":    {"log", "kafka", "clickhouse", "aggregate"},
-	"settle":       {"log", "kafka", "clickhouse", "settle"},
-	"dev":          {"log", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
+	"ingest":       {"log", "telemetry", "kafka", "ingest"},
+	"validate":     {"log", "telemetry", "kafka", "validate"},
+	"aggregate":    {"log", "telemetry", "kafka", "clickhouse", "aggregate"},
+	"settle":       {"log", "telemetry", "kafka", "clickhouse", "settle"},
+	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "clickhouse", "settle"},
 }
@@ -161,6 +163,17 @@ func run(args []string, out, errOut io.Writer) error {
 	}
 	if fs.NArg() > 0 && cmd.args == "" {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if slices.Contains(cmd.sections, "telemetry") {
+		stopTelemetry, err := telemetry.Start(ctx, cfg.Telemetry, "fieldmint-"+name)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			stopTelemetry(flush)
+		}()
 	}
 	return cmd.run(ctx, cfg, fs, append(positional, fs.Args()...), out)
 }

@@ -165,6 +165,12 @@ func set(v reflect.Value, s string) error {
 			return err
 		}
 		v.SetUint(n)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
 	case reflect.Slice:
 		var parts []string
 		for _, p := range strings.Split(s, ",") {

@@ -18,6 +18,7 @@ import (
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/validators"
 )
@@ -25,6 +26,7 @@ import (
 // Config is the whole configuration; each command uses some sections.
 type Config struct {
 	Log        LogConfig         `yaml:"log"`
+	Telemetry  telemetry.Config  `yaml:"telemetry"`
 	Kafka      kafka.Config      `yaml:"kafka"`
 	ClickHouse clickhouse.Config `yaml:"clickhouse"`
 	Ingest     ingest.Config     `yaml:"ingest"`
@@ -57,6 +59,7 @@ type Options struct {
 func Defaults() Config {
 	return Config{
 		Log:        LogConfig{Level: "info", Format: "text"},
+		Telemetry:  telemetry.DefaultConfig(),
 		Kafka:      kafka.Config{Brokers: []string{"127.0.0.1:9092"}, TopicPrefix: "fieldmint.", Partitions: 4},
 		ClickHouse: clickhouse.Config{Addr: "127.0.0.1:9000", Database: "fieldmint", Username: "default"},
 		Ingest:     ingest.DefaultConfig(),
@@ -77,6 +80,7 @@ func DevDefaults() Config {
 	c.Aggregate.AllowedLateness = 5 * time.Second
 	c.Aggregate.IdleTimeout = 30 * time.Second
 	c.Aggregate.FlushInterval = 500 * time.Millisecond
+	c.Telemetry.MetricsListen = "127.0.0.1:9464"
 	return c
 }
 

@@ -62,8 +62,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	if err := os.WriteFile(infoPath, append(raw, '\n'), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n  details     %s\n",
-		info.IngestURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","), infoPath)
+	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n",
+		info.IngestURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","))
+	if c.Telemetry.MetricsListen != "" {
+		fmt.Fprintf(out, "  metrics     http://%s/metrics\n", c.Telemetry.MetricsListen)
+	}
+	fmt.Fprintf(out, "  details     %s\n", infoPath)
 	if f != nil {
 		cl := &client.Client{URL: info.IngestURL}
 		if err := f.Register(gctx, cl); err != nil && gctx.Err() == nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 )
 
 // Config says where Kafka is and how fieldmint's topics are named.
@@ -53,9 +55,11 @@ func (c Config) Topics() Topics {
 
 // Opts returns the options every client starts from. Records are keyed by
 // device id, so a device stays in one partition; the validators write
-// partition p of the valid and rejected topics from raw partition p.
+// partition p of the valid and rejected topics from raw partition p. The
+// telemetry hooks count broker traffic and, when tracing, carry each
+// record's trace context in its headers.
 func (c Config) Opts() []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...)}
+	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.WithHooks(telemetry.KafkaHooks()...)}
 }
 
 // GroupOpts returns the options of a consumer group member.

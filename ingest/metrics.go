@@ -1,0 +1,73 @@
+package ingest
+
+import (
+	"context"
+	"net/http"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/fieldmint/fieldmint/internal/telemetry"
+)
+
+// metrics are ingest's counters, exported by internal/telemetry.
+type metrics struct {
+	requests metric.Int64Counter // by route and reason code ("OK" when none)
+	readings metric.Int64Counter // by outcome (accepted, rejected) and reason code
+}
+
+func newMetrics() metrics {
+	m := telemetry.Meter()
+	requests, _ := m.Int64Counter("fieldmint.ingest.requests", metric.WithDescription("requests answered, by route and reason code (OK: none)"))
+	readings, _ := m.Int64Counter("fieldmint.ingest.readings", metric.WithDescription("readings judged one by one, by outcome and reason code"))
+	return metrics{requests: requests, readings: readings}
+}
+
+// countResults counts a judged batch's readings.
+func (m metrics) countResults(ctx context.Context, res *BatchResult) {
+	if res.Accepted > 0 {
+		m.readings.Add(ctx, int64(res.Accepted), metric.WithAttributes(attribute.String("outcome", "accepted"), attribute.String("reason", "")))
+	}
+	if res.Rejected == 0 {
+		return
+	}
+	byCode := map[string]int64{}
+	for _, r := range res.Results {
+		if r.Code != "" {
+			byCode[r.Code]++
+		}
+	}
+	for code, n := range byCode {
+		m.readings.Add(ctx, n, metric.WithAttributes(attribute.String("outcome", "rejected"), attribute.String("reason", code)))
+	}
+}
+
+// codeWriter remembers the reason code of the answer, for the request counter.
+type codeWriter struct {
+	http.ResponseWriter
+	code string
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func setCode(w http.ResponseWriter, code string) {
+	if cw, ok := w.(*codeWriter); ok && code != "" {
+		cw.code = code
+	}
+}
+
+// instrument wraps the routes: a server span per request (continuing the
+// caller's traceparent, so a gateway's trace runs on into Kafka), and the
+// request counter.
+func (s *Service) instrument(mux *http.ServeMux) http.Handler {
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &codeWriter{ResponseWriter: w, code: "OK"}
+		mux.ServeHTTP(cw, r)
+		s.metrics.requests.Add(r.Context(), 1, metric.WithAttributes(attribute.String("route", r.Pattern), attribute.String("code", cw.code)))
+	})
+	return otelhttp.NewHandler(counted, "ingest", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		return r.Method + " " + r.URL.Path
+	}))
+}
