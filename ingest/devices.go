@@ -244,11 +244,9 @@ func (s *Service) storeDevice(w http.ResponseWriter, r *http.Request, dev *pb.De
 		fail(w, http.StatusBadRequest, CodeMalformed, "%v", err)
 		return false
 	}
-	ctx, cancel := s.produceContext(r)
-	defer cancel()
 	rec := &kgo.Record{Topic: s.topics.Devices, Key: []byte(dev.DeviceId), Value: value}
-	if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "device change not stored, retry: %v", err)
+	if err := s.produce(r, []*kgo.Record{rec}, func() {}); err != nil {
+		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "device change not confirmed by Kafka, retry: %v", err)
 		return false
 	}
 	s.reg.Put(dev)

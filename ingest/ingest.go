@@ -473,12 +473,10 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
 		return
 	}
-	defer s.inflight.Release(int64(len(records)))
-	ctx, cancel := s.produceContext(r)
-	defer cancel()
-	if err := s.producer.ProduceSync(ctx, records...).FirstErr(); err != nil {
+	n := int64(len(records))
+	if err := s.produce(r, records, func() { s.inflight.Release(n) }); err != nil {
 		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not stored, retry: %v", err)
+		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
 		return
 	}
 	for _, i := range good {
@@ -489,7 +487,52 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// produceContext bounds the wait for Kafka's acknowledgement.
-func (s *Service) produceContext(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+// errNotConfirmed: Kafka neither acknowledged nor refused in time.
+var errNotConfirmed = errors.New("no acknowledgement within ingest.produceTimeout")
+
+// produce writes records, already admitted to the in-flight bound, and
+// returns nil once Kafka acknowledged every one; settled is called once the
+// fate of every record is known, possibly after produce returned. It gives up waiting after
+// ingest.produceTimeout: records not yet sent are then failed by the client,
+// but records already sent to a broker that went away cannot be (the
+// idempotent producer must learn their fate first), so they may still be
+// stored after the answer said retry. The retry is then a duplicate, which
+// the validators recognise. They keep their share of the in-flight bound
+// until their fate is known, so a broker that stops answering soon turns
+// requests away with 429 OVERLOADED instead of piling them up.
+func (s *Service) produce(r *http.Request, records []*kgo.Record, settled func()) error {
+	// The request's context carries its trace into the records' headers.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	var (
+		mu       sync.Mutex
+		left     = len(records)
+		firstErr error
+		done     = make(chan struct{})
+	)
+	promise := func(_ *kgo.Record, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if left--; left == 0 {
+			cancel()
+			settled()
+			close(done)
+		}
+	}
+	for _, rec := range records {
+		rec.Context = ctx
+		s.producer.Produce(ctx, rec, promise)
+	}
+	timer := time.NewTimer(s.cfg.ProduceTimeout + 100*time.Millisecond) // the client fails unsent records at the timeout itself
+	defer timer.Stop()
+	select {
+	case <-done:
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr
+	case <-timer.C:
+		return errNotConfirmed
+	}
 }
