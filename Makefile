@@ -32,7 +32,9 @@ generate: deps
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./aggregator/ ./schemas/fieldmintpb/
 	$(GO) test -run '^$$' -bench Ingest -benchtime 300x ./ingest/
+	$(GO) run ./cmd/fieldmint bench ingest --duration 10s
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/
+	$(GO) test -run '^$$' -fuzz FuzzDeviceHandlers -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMatchesProto -fuzztime 30s ./aggregator/

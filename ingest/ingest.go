@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -398,13 +397,14 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	// Readings that pass the registry checks go on to signature verification.
 	cand := make([]int, 0, len(batch.Readings))
 	devices := make([]*pb.Device, len(batch.Readings))
+	keys := make([]*pb.Key, len(batch.Readings))
 	for i, sr := range batch.Readings {
 		rd := sr.GetReading()
 		if err := checkReading(rd); err != nil {
 			reject(i, CodeMalformed, "%v", err)
 			continue
 		}
-		dev := s.reg.Get(rd.DeviceId)
+		dev, key := s.reg.Lookup(rd.DeviceId)
 		switch {
 		case dev == nil:
 			reject(i, CodeUnknownDevice, "device %q is not registered", rd.DeviceId)
@@ -415,22 +415,22 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 		case dev.Kind != rd.Kind:
 			reject(i, CodeKindMismatch, "device %q is registered as %s", rd.DeviceId, dev.Kind)
 		default:
-			devices[i] = dev
+			devices[i], keys[i] = dev, key
 			cand = append(cand, i)
 		}
 	}
-	// All signatures at once; a failing batch is checked one by one to
-	// name the bad readings, and the good ones still go through.
+	// All signatures at once; only a failing batch is checked one by one,
+	// to name the bad readings, and the good ones still go through.
 	signed := make([]*pb.SignedReading, len(cand))
-	keys := make([]ed25519.PublicKey, len(cand))
+	candKeys := make([]*pb.Key, len(cand))
 	for j, i := range cand {
-		signed[j], keys[j] = batch.Readings[i], ed25519.PublicKey(devices[i].PublicKey)
+		signed[j], candKeys[j] = batch.Readings[i], keys[i]
 	}
 	good := cand
-	if bad, err := pb.VerifyBatch(signed, keys); err != nil || bad >= 0 {
+	if all, valid := pb.VerifyBatch(signed, candKeys); !all {
 		good = nil
 		for j, i := range cand {
-			if pb.Verify(signed[j], keys[j]) == nil {
+			if valid[j] {
 				good = append(good, i)
 			} else {
 				reject(i, CodeBadSignature, "signature does not verify under device %q's key", devices[i].DeviceId)

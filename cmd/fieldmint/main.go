@@ -92,6 +92,7 @@ func commands() map[string]command {
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},
 		"clickhouse": {summary: "run a ClickHouse server (chDB) in the foreground", run: runClickHouse},
 		"broker":     {summary: "run a Kafka-protocol broker (kfake) persisted in a directory, in the foreground", run: runBroker},
+		"bench":      {summary: "measure a stage under load: bench ingest (readings/s, latency, ingest's CPU and peak RSS)", run: runBench},
 	}
 }
 

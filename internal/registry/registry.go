@@ -20,7 +20,8 @@ import (
 type Registry struct {
 	mu      sync.RWMutex
 	devices map[string]*pb.Device
-	byKey   map[string]string // public key -> device id: one key, one device
+	keys    map[string]*pb.Key // device id -> its key, expanded for verification
+	byKey   map[string]string  // public key -> device id: one key, one device
 	cl      *kgo.Client
 	cfg     kafka.Config
 	log     *slog.Logger
@@ -36,7 +37,7 @@ func New(cfg kafka.Config, log *slog.Logger) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{devices: map[string]*pb.Device{}, byKey: map[string]string{}, cl: cl, cfg: cfg, log: log}, nil
+	return &Registry{devices: map[string]*pb.Device{}, keys: map[string]*pb.Key{}, byKey: map[string]string{}, cl: cl, cfg: cfg, log: log}, nil
 }
 
 // Get returns the device, or nil.
@@ -44,6 +45,13 @@ func (r *Registry) Get(id string) *pb.Device {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.devices[id]
+}
+
+// Lookup returns the device and its expanded key, or nils.
+func (r *Registry) Lookup(id string) (*pb.Device, *pb.Key) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.devices[id], r.keys[id]
 }
 
 // ByKey returns the id of the device registered with this public key, or "".
@@ -83,6 +91,13 @@ func (r *Registry) put(d *pb.Device) {
 	}
 	r.devices[d.DeviceId] = d
 	r.byKey[string(d.PublicKey)] = d.DeviceId
+	if old := r.keys[d.DeviceId]; old == nil || len(d.PublicKey) != 32 || old.CompressedY() != [32]byte(d.PublicKey) {
+		key, err := pb.ExpandKey(d.PublicKey)
+		if err != nil {
+			key = nil // not a curve point: every reading fails verification
+		}
+		r.keys[d.DeviceId] = key
+	}
 }
 
 // Sync reads the topic up to its current end. Call it once before serving.
@@ -138,6 +153,7 @@ func (r *Registry) apply(fs kgo.Fetches) {
 				delete(r.byKey, string(old.PublicKey))
 			}
 			delete(r.devices, string(rec.Key))
+			delete(r.keys, string(rec.Key))
 			return
 		}
 		d := &pb.Device{}

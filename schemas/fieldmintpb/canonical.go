@@ -2,9 +2,10 @@ package fieldmintpb
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 
-	"github.com/hdevalence/ed25519consensus"
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -34,6 +35,23 @@ func Sign(r *Reading, key ed25519.PrivateKey) (*SignedReading, error) {
 	return &SignedReading{Reading: r, Signature: ed25519.Sign(key, msg)}, nil
 }
 
+// verifyOptions: ZIP 215 rules, in single and batch verification alike, so
+// that a signature is judged the same alone or in a batch. Every signature
+// an RFC 8032 signer makes verifies under them.
+var verifyOptions = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
+
+// Key is a device's public key expanded for verification: the point is
+// decompressed once (at registration, say), not for every reading.
+type Key = voi.ExpandedPublicKey
+
+// ExpandKey expands a 32-byte ed25519 public key.
+func ExpandKey(pub []byte) (*Key, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, ErrBadSignature
+	}
+	return voi.NewExpandedPublicKey(voi.PublicKey(pub))
+}
+
 // Verify checks s's signature against the device's public key.
 func Verify(s *SignedReading, pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize || len(s.GetSignature()) != ed25519.SignatureSize {
@@ -43,47 +61,33 @@ func Verify(s *SignedReading, pub ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	if !ed25519consensus.Verify(pub, msg, s.GetSignature()) {
+	if !voi.VerifyWithOptions(voi.PublicKey(pub), msg, s.GetSignature(), verifyOptions) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
 // VerifyBatch verifies many signed readings at once, keys[i] being the key
-// of readings[i], and returns the index of the first one that does not
-// verify, or -1. A batch is checked in one multi-scalar multiplication,
-// about twice as fast as one by one; only a batch that fails is checked
-// again reading by reading, to name the bad one.
+// of readings[i] (nil: unknown, never valid), and reports whether all are
+// valid and, per reading, which are. A batch is checked in one multi-scalar
+// multiplication; only a batch that fails is checked again one by one, to
+// name the bad readings.
 //
-// Verification follows ZIP 215 (github.com/hdevalence/ed25519consensus),
-// here and in Verify, so that a signature is judged the same alone or in a
-// batch. Every signature an RFC 8032 signer makes verifies under it.
-func VerifyBatch(readings []*SignedReading, keys []ed25519.PublicKey) (int, error) {
+// github.com/oasisprotocol/curve25519-voi does this about 4x faster than
+// verifying one by one with the standard library, 5x with expanded keys
+// (BenchmarkVerify); it is the batch verifier of Oasis's consensus layer.
+func VerifyBatch(readings []*SignedReading, keys []*Key) (bool, []bool) {
 	if len(readings) != len(keys) {
-		return 0, errors.New("fieldmintpb: VerifyBatch needs one key per reading")
+		panic("fieldmintpb: VerifyBatch needs one key per reading")
 	}
-	bv := ed25519consensus.NewPreallocatedBatchVerifier(len(readings))
+	bv := voi.NewBatchVerifierWithCapacity(len(readings))
 	for i, s := range readings {
-		if len(keys[i]) != ed25519.PublicKeySize || len(s.GetSignature()) != ed25519.SignatureSize {
-			return i, nil
-		}
-		msg, err := CanonicalBytes(s.GetReading())
-		if err != nil {
-			return i, err
-		}
-		bv.Add(keys[i], msg, s.GetSignature())
+		// A nil key or message makes an entry that fails (curve25519-voi
+		// marks it invalid at once), so it is named below.
+		msg, _ := CanonicalBytes(s.GetReading())
+		bv.AddExpandedWithOptions(keys[i], msg, s.GetSignature(), verifyOptions)
 	}
-	if bv.Verify() {
-		return -1, nil
-	}
-	for i, s := range readings {
-		if Verify(s, keys[i]) != nil {
-			return i, nil
-		}
-	}
-	// ZIP 215 makes batch and single verification agree, so this is not
-	// expected; if it happens, refuse rather than accept.
-	return 0, ErrBadSignature
+	return bv.Verify(rand.Reader)
 }
 
 // RegistrationDomain prefixes the bytes a device signs to prove possession of
@@ -121,7 +125,7 @@ func VerifyRegistration(r *Registration) error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, msg, r.GetSignature()) {
+	if !voi.VerifyWithOptions(voi.PublicKey(pub), msg, r.GetSignature(), verifyOptions) {
 		return ErrBadSignature
 	}
 	return nil

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fieldmint/fieldmint/internal/dev"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/internal/loadgen"
+)
+
+// runBench is `fieldmint bench ingest`: signed batches from many simulated
+// devices over loopback HTTP into ingest and the broker, each started here
+// in a process of its own (or an endpoint given by --url), printing the
+// accepted readings per second, latency and ingest's CPU and peak memory.
+func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+	url := fs.String("url", "", "ingest endpoint to load (its devices get registered); empty: start a broker and ingest here, in processes of their own")
+	devices := fs.Int("devices", 1000, "simulated devices")
+	batch := fs.Int("batch", 100, "readings per request (from 10 devices each)")
+	clients := fs.Int("clients", 16, "concurrent HTTP clients")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send")
+	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and left out of the figures")
+	network := fs.String("network", "fieldmint", "the endpoint's ingest.network (owners sign registrations for it)")
+	if len(args) == 0 || args[0] != "ingest" {
+		fs.Usage()
+		return errors.New("bench: name what to measure: fieldmint bench ingest [options]")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	target, ingestPID := *url, 0
+	if target == "" {
+		var stop func()
+		var err error
+		target, ingestPID, stop, err = startBenchStack(ctx, out)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	fmt.Fprintf(out, "bench ingest: registering %d devices at %s ...\n", *devices, target)
+	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: target, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "bench ingest: %d clients send batches of %d signed readings; %s warm-up, then %s measured\n", *clients, *batch, *warmup, *duration)
+	wctx, cancel := context.WithTimeout(ctx, *warmup)
+	_, err = load.Run(wctx, 0, nil)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	cpu0 := procCPU(ingestPID)
+	mctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	var last int64
+	started := time.Now()
+	res, err := load.Run(mctx, 0, func(n int64) {
+		fmt.Fprintf(out, "  [%2.0fs] %8.0f readings/s\n", time.Since(started).Seconds(), float64(n-last))
+		last = n
+	})
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	fmt.Fprintf(out, "accepted   %d readings in %d requests (%d refused with 429/503)\nthroughput %.0f readings/s\nlatency    p50 %s, p99 %s\n",
+		res.Readings, res.Requests, res.Refused, res.PerSecond(), res.P50.Round(100*time.Microsecond), res.P99.Round(100*time.Microsecond))
+	if ingestPID != 0 {
+		cpu := procCPU(ingestPID) - cpu0
+		fmt.Fprintf(out, "ingest     %.2f CPU-seconds: %.0f readings per CPU-second; peak RSS %s\n", cpu.Seconds(), float64(res.Readings)/cpu.Seconds(), procPeakRSS(ingestPID))
+	}
+	return nil
+}
+
+// startBenchStack starts `fieldmint broker` and `fieldmint ingest` (this
+// binary) on free loopback ports, rate limits off.
+func startBenchStack(ctx context.Context, out io.Writer) (string, int, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	dir, err := os.MkdirTemp("", "fieldmint-bench-")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	var procs []*exec.Cmd
+	stop := func() {
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].Process.Signal(syscall.SIGTERM)
+			procs[i].Wait()
+		}
+		os.RemoveAll(dir)
+	}
+	start := func(args ...string) (*exec.Cmd, error) {
+		cmd := exec.Command(self, args...)
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		procs = append(procs, cmd)
+		return cmd, nil
+	}
+	kport, err := freeport.Port("127.0.0.1")
+	if err != nil {
+		return "", 0, stop, err
+	}
+	if _, err := start("broker", "--data-dir", filepath.Join(dir, "kafka"), "--port", strconv.Itoa(kport)); err != nil {
+		stop()
+		return "", 0, nil, err
+	}
+	listen := freeport.Addr()
+	ing, err := start("ingest", "--log.level", "warn", "--kafka.brokers", "127.0.0.1:"+strconv.Itoa(kport), "--kafka.topicPrefix", "bench.",
+		"--ingest.listen", listen, "--ingest.clientRate", "0", "--ingest.deviceRate", "0")
+	if err != nil {
+		stop()
+		return "", 0, nil, err
+	}
+	url := "http://" + listen
+	fmt.Fprintf(out, "bench ingest: broker (pid %d) and ingest (pid %d) starting ...\n", procs[0].Process.Pid, ing.Process.Pid)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stop()
+			return "", 0, nil, errors.New("bench: ingest did not come up within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return url, ing.Process.Pid, stop, nil
+}
+
+// procCPU is a process's user plus system CPU time, from /proc.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// procPeakRSS is a process's peak resident set (VmHWM), from /proc.
+func procPeakRSS(pid int) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return fmt.Sprintf("%d MB", kb/1024)
+		}
+	}
+	return "unknown"
+}

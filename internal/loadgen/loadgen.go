@@ -1,0 +1,182 @@
+// Package loadgen drives an ingest endpoint with signed batches from many
+// simulated devices over HTTP, as `fieldmint bench ingest` and
+// BenchmarkIngest do, and measures what was accepted and how fast.
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Options of a load.
+type Options struct {
+	URL     string // ingest endpoint
+	Network string // ingest.network, for the owner's registration signatures ("": the default)
+	Devices int    // simulated devices, registered first
+	Batch   int    // readings per request, from 10 devices each
+	Clients int    // concurrent HTTP clients
+}
+
+// Load is a prepared load: devices registered, request bodies signed.
+type Load struct {
+	opts   Options
+	bodies [][]byte
+	http   *http.Client
+}
+
+// Prepare registers the devices (owned by a fresh key) and signs 64 request
+// bodies, which the load sends over and over: ingest verifies each one in
+// full every time (it does not look at sequence numbers; the validators
+// would call the repeats duplicates).
+func Prepare(ctx context.Context, o Options) (*Load, error) {
+	if o.Devices < 10 || o.Batch < 1 || o.Clients < 1 {
+		return nil, errors.New("loadgen: need at least 10 devices, 1 reading per batch and 1 client")
+	}
+	owner, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := register(ctx, o, owner)
+	if err != nil {
+		return nil, err
+	}
+	l := &Load{opts: o, bodies: make([][]byte, 64), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}}
+	now := time.Now().UnixMilli()
+	for j := range l.bodies {
+		var batch pb.ReadingBatch
+		for k := range o.Batch {
+			dev := (j*10 + k%10) % o.Devices
+			r := &pb.Reading{DeviceId: deviceID(dev), Seq: uint64(j*o.Batch + k + 1), EventTimeMs: now + int64(k),
+				Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": int64(20_000 + k), "humidity_pct": 50_000}}
+			s, err := pb.Sign(r, keys[dev])
+			if err != nil {
+				return nil, err
+			}
+			batch.Readings = append(batch.Readings, s)
+		}
+		if l.bodies[j], err = proto.Marshal(&batch); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func deviceID(i int) string { return fmt.Sprintf("bench-%05d", i) }
+
+// register registers the devices, 16 at a time.
+func register(ctx context.Context, o Options, owner *ecdsa.PrivateKey) ([]ed25519.PrivateKey, error) {
+	c := &client.Client{URL: o.URL, Network: o.Network}
+	keys := make([]ed25519.PrivateKey, o.Devices)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range keys {
+		_, keys[i], _ = ed25519.GenerateKey(nil)
+		d := &pb.Device{DeviceId: deviceID(i), PublicKey: keys[i].Public().(ed25519.PublicKey),
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}}
+		g.Go(func() error { return c.Register(ctx, d, keys[i], client.OwnerKey(owner)) })
+	}
+	return keys, g.Wait()
+}
+
+// Result of a run.
+type Result struct {
+	Requests, Readings int64 // accepted (200)
+	Refused            int64 // requests answered 429/503 (told to retry)
+	Elapsed            time.Duration
+	P50, P99           time.Duration // latency of accepted requests
+}
+
+// PerSecond is the accepted readings per second.
+func (r Result) PerSecond() float64 { return float64(r.Readings) / r.Elapsed.Seconds() }
+
+// Run sends until ctx ends or, when requests > 0, that many requests were
+// answered. Every second, progress (if set) is told the readings accepted
+// so far. Any answer but 200, 429 or 503 stops the run with an error.
+func (l *Load) Run(ctx context.Context, requests int64, progress func(readings int64)) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, readings, refused atomic.Int64
+		mu                      sync.Mutex
+		latencies               []time.Duration
+	)
+	if progress != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					progress(readings.Load())
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	for range l.opts.Clients {
+		g.Go(func() error {
+			var mine []time.Duration
+			defer func() {
+				mu.Lock()
+				latencies = append(latencies, mine...)
+				mu.Unlock()
+			}()
+			for gctx.Err() == nil {
+				i := next.Add(1) - 1
+				if requests > 0 && i >= requests {
+					return nil
+				}
+				t0 := time.Now()
+				req, _ := http.NewRequestWithContext(gctx, http.MethodPost, l.opts.URL+"/v1/readings", bytes.NewReader(l.bodies[i%int64(len(l.bodies))]))
+				req.Header.Set("Content-Type", "application/x-protobuf")
+				resp, err := l.http.Do(req)
+				if err != nil {
+					if gctx.Err() != nil {
+						return nil
+					}
+					return err
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusOK:
+					mine = append(mine, time.Since(t0))
+					readings.Add(int64(l.opts.Batch))
+				case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+					refused.Add(1)
+				default:
+					return fmt.Errorf("loadgen: ingest answered %d", resp.StatusCode)
+				}
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	res := Result{Readings: readings.Load(), Refused: refused.Load(), Elapsed: time.Since(start)}
+	slices.Sort(latencies)
+	res.Requests = int64(len(latencies))
+	if n := len(latencies); n > 0 {
+		res.P50, res.P99 = latencies[n/2], latencies[n*99/100]
+	}
+	return res, err
+}
