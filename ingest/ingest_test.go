@@ -189,20 +189,30 @@ func TestRegistrationIsIdempotentAndFollowedByOthers(t *testing.T) {
 
 // FuzzReadingsHandler: no input may crash the handler, and every refusal
 // carries a code.
+// FuzzReadingsHandler feeds arbitrary bodies to POST /v1/readings as
+// protobuf, JSON and NDJSON, plain or declared gzip or zstd (so the
+// decompressors are fuzzed too): no input may crash the handler, and every
+// answer but 200 carries a reason code.
 func FuzzReadingsHandler(f *testing.F) {
 	fx := newFixture(f)
-	f.Add([]byte{}, false)
-	f.Add(marshal(&pb.ReadingBatch{Readings: []*pb.SignedReading{fx.reading(1)}}), false)
+	f.Add([]byte{}, uint8(0))
+	one := marshal(&pb.ReadingBatch{Readings: []*pb.SignedReading{fx.reading(1)}})
+	f.Add(one, uint8(0))
+	f.Add(gzipped(one), uint8(3))
+	f.Add(zstded(one), uint8(6))
 	js, _ := protojson.Marshal(&pb.ReadingBatch{Readings: []*pb.SignedReading{fx.reading(2)}})
-	f.Add(js, true)
+	f.Add(js, uint8(1))
+	line, _ := protojson.Marshal(fx.reading(3))
+	f.Add(append(line, '\n'), uint8(2))
 	h := fx.svc.Handler()
-	f.Fuzz(func(t *testing.T, body []byte, asJSON bool) {
-		ctype := "application/x-protobuf"
-		if asJSON {
-			ctype = "application/json"
-		}
+	types := []string{"application/x-protobuf", "application/json", "application/x-ndjson"}
+	encodings := []string{"", "gzip", "zstd"}
+	f.Fuzz(func(t *testing.T, body []byte, mode uint8) {
 		req := httptest.NewRequest("POST", "/v1/readings", bytes.NewReader(body))
-		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Content-Type", types[int(mode)%3])
+		if enc := encodings[int(mode/3)%3]; enc != "" {
+			req.Header.Set("Content-Encoding", enc)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code == 200 {
