@@ -2,7 +2,9 @@ package validators
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -10,127 +12,319 @@ import (
 )
 
 // Rejection reason codes: the catalog documented in validators/README.md.
-// Every rejected reading carries exactly one.
+// Every rejected reading carries exactly one. Codes are stable: analysts and
+// dashboards group by them.
 const (
-	// ReasonDuplicate: the same signed reading as the device's last accepted
-	// one (a retried send). Benign, and not counted twice.
+	// ReasonDuplicate: a signed reading the device already had accepted (a
+	// retried send), among its last DuplicateWindow accepted ones. Benign,
+	// and not counted twice.
 	ReasonDuplicate = "DUPLICATE"
 	// ReasonSequenceReplay: a sequence number at or below the device's last
-	// accepted one, with different content: a replayed or reordered reading.
+	// accepted one, with other content: a replayed or reordered reading.
 	ReasonSequenceReplay = "SEQUENCE_REPLAY"
+	// ReasonDeviceDenylisted: an admin denylisted the device before ingest
+	// received the reading.
+	ReasonDeviceDenylisted = "DEVICE_DENYLISTED"
+	// ReasonDeviceInactive: the owner deactivated the device before ingest
+	// received the reading.
+	ReasonDeviceInactive = "DEVICE_INACTIVE"
 	// ReasonClockFuture: event time further ahead of the ingest clock than MaxFuture.
 	ReasonClockFuture = "CLOCK_FUTURE"
 	// ReasonClockStale: event time further behind the ingest clock than MaxPast.
 	ReasonClockStale = "CLOCK_STALE"
-	// ReasonOutOfRange: a measurement outside the physical range of its kind.
-	ReasonOutOfRange = "OUT_OF_RANGE"
 	// ReasonUnknownMeasurement: a measurement name the device's kind does not have.
 	ReasonUnknownMeasurement = "UNKNOWN_MEASUREMENT"
+	// ReasonOutOfRange: a measurement outside the physical range of its kind.
+	ReasonOutOfRange = "OUT_OF_RANGE"
+	// ReasonRateExceeded: a reading dated less than the kind's MinInterval
+	// after the device's last accepted one (or before it): more readings
+	// than the device can take.
+	ReasonRateExceeded = "RATE_EXCEEDED"
+	// ReasonStuckSensor: the same values as the last StuckAfter accepted
+	// readings: a dead sensor, or data made up.
+	ReasonStuckSensor = "STUCK_SENSOR"
+	// ReasonImplausibleJump: a measurement changed more since the last
+	// reading than the physics of the kind allows.
+	ReasonImplausibleJump = "IMPLAUSIBLE_JUMP"
+	// ReasonImpossibleMovement: the reported position moved faster since the
+	// last reading than the kind can travel.
+	ReasonImpossibleMovement = "IMPOSSIBLE_MOVEMENT"
+	// ReasonLocationDrift: the reported position is further from the
+	// location asserted at registration than the kind may be.
+	ReasonLocationDrift = "LOCATION_DRIFT"
 	// ReasonUndecodable: the raw record does not decode (a producer bug, never
 	// a device's fault alone); kept so that no record is silently dropped.
 	ReasonUndecodable = "UNDECODABLE"
 )
 
-// Range is an inclusive range of a measurement, in thousandths of its unit.
-type Range struct{ Min, Max int64 }
-
-// KindRules are the checks' parameters for one resource kind.
-type KindRules struct {
-	Score        uint64           // points a valid reading earns
-	Measurements map[string]Range // allowed measurements and their ranges
+// Reasons lists the codes in the order the checks run; the first that
+// fails decides.
+var Reasons = []string{
+	ReasonDuplicate, ReasonSequenceReplay, ReasonDeviceDenylisted, ReasonDeviceInactive, ReasonClockFuture, ReasonClockStale,
+	ReasonUnknownMeasurement, ReasonOutOfRange, ReasonRateExceeded, ReasonStuckSensor, ReasonImplausibleJump,
+	ReasonImpossibleMovement, ReasonLocationDrift, ReasonUndecodable,
 }
 
-// DefaultRules are the physical ranges of each kind's measurements.
+// Range is an inclusive range of a measurement, in thousandths of its unit.
+type Range struct {
+	Min int64 `yaml:"min"`
+	Max int64 `yaml:"max"`
+}
+
+// KindRules are the checks' thresholds for one resource kind. A zero
+// threshold turns its check off.
+type KindRules struct {
+	Score        uint64           `yaml:"score"`        // points a valid reading earns
+	Measurements map[string]Range `yaml:"measurements"` // allowed measurements and their ranges
+	// MinInterval: the least event time between a device's consecutive
+	// readings. Event times are bounded by the ingest clock (maxFuture,
+	// maxPast), so a device cannot outpace 1/MinInterval for long, while a
+	// gateway's backlog sent at once, with its true times, passes.
+	MinInterval time.Duration `yaml:"minInterval"`
+	// StuckAfter: this many accepted readings in a row with identical values
+	// make the next identical one STUCK_SENSOR.
+	StuckAfter int `yaml:"stuckAfter"`
+	// MaxJump: the largest change of a measurement between consecutive
+	// readings at most JumpWindow apart (event time).
+	MaxJump    map[string]int64 `yaml:"maxJump"`
+	JumpWindow time.Duration    `yaml:"jumpWindow"`
+	// MaxSpeedKmh: the fastest a device of the kind moves between
+	// consecutive reported positions (GPS noise included).
+	MaxSpeedKmh int64 `yaml:"maxSpeedKmh"`
+	// MaxDriftM: how far a reported position may be from the location
+	// asserted at registration, in metres.
+	MaxDriftM int64 `yaml:"maxDriftM"`
+}
+
+// DefaultRules are the thresholds of each kind. Ranges are physical limits;
+// the rest are set for devices that stand still and report every few
+// seconds, with room for GPS noise and weather fronts.
 func DefaultRules() map[pb.ResourceKind]KindRules {
 	return map[pb.ResourceKind]KindRules{
 		pb.ResourceKind_RESOURCE_KIND_HOTSPOT: {Score: 1, Measurements: map[string]Range{
 			"rssi_dbm": {-140_000, 0}, "snr_db": {-30_000, 40_000}, "beacons": {0, 10_000_000},
-		}},
+		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500},
 		pb.ResourceKind_RESOURCE_KIND_WEATHER: {Score: 1, Measurements: map[string]Range{
 			"temperature_c": {-90_000, 60_000}, "humidity_pct": {0, 100_000}, "pressure_hpa": {850_000, 1_090_000},
-		}},
+		}, MinInterval: time.Second, StuckAfter: 10, MaxJump: map[string]int64{"temperature_c": 10_000, "pressure_hpa": 20_000},
+			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500},
 		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Score: 1, Measurements: map[string]Range{
 			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000},
-		}},
+		}, MinInterval: time.Second, StuckAfter: 30, MaxJump: map[string]int64{"voltage_v": 60_000},
+			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Score: 1, Measurements: map[string]Range{
 			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000},
-		}},
+		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500},
 	}
 }
 
-// deviceState is what the checks remember of one device: its last accepted reading.
+// DuplicateWindow is how many of a device's last accepted readings are
+// remembered to tell a retry (DUPLICATE) from a replay (SEQUENCE_REPLAY):
+// a retried batch of up to this many readings of one device is recognised.
+const DuplicateWindow = 64
+
+// measurement is one value of the last accepted reading.
+type measurement struct {
+	name  string
+	value int64
+}
+
+// deviceState is what the checks remember of one device, all of it derived
+// from its accepted readings in order, so that the valid topic rebuilds it.
 type deviceState struct {
-	lastSeq uint64
-	lastSig [32]byte // sha256 of the last accepted signature
+	lastSeq     uint64
+	lastEventMs int64
+	lastValues  []measurement // sorted by name
+	same        int           // accepted readings in a row with lastValues
+	lat, lon    int32         // last reported position (0, 0: none yet)
+	recent      []uint64      // ring of seq ^ signature hash of the last accepted readings
+	next        int           // next slot of recent
+}
+
+func (st *deviceState) clone() *deviceState {
+	c := *st
+	c.lastValues = slices.Clone(st.lastValues)
+	c.recent = slices.Clone(st.recent)
+	return &c
 }
 
 // Checker decides readings. It is not safe for concurrent use; the service
-// runs one per partition set.
+// runs one per partition.
 type Checker struct {
 	rules     map[pb.ResourceKind]KindRules
 	maxFuture time.Duration
 	maxPast   time.Duration
-	state     map[string]deviceState // committed
-	pending   map[string]deviceState // decided in the open transaction
+	state     map[string]*deviceState // committed
+	pending   map[string]*deviceState // changed in the open transaction
 }
 
 // NewChecker returns a checker with empty history.
 func NewChecker(rules map[pb.ResourceKind]KindRules, maxFuture, maxPast time.Duration) *Checker {
-	return &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]deviceState{}, pending: map[string]deviceState{}}
+	return &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]*deviceState{}, pending: map[string]*deviceState{}}
 }
 
 // Decision is the outcome for one reading: Reason is empty when it is valid.
 type Decision struct {
 	Reason string
-	Detail string
+	Detail string // the evidence: the values that tripped the rule, and the rule
 	Score  uint64
 }
 
-func (c *Checker) last(device string) (deviceState, bool) {
+func (c *Checker) last(device string) *deviceState {
 	if st, ok := c.pending[device]; ok {
-		return st, true
+		return st
 	}
-	st, ok := c.state[device]
-	return st, ok
+	return c.state[device]
 }
 
-// Check decides one reading. Times are judged against the ingest clock
-// (received_at), never the validator's, so a replayed log decides the same.
-// A valid reading becomes the device's last one in the pending state.
-func (c *Checker) Check(raw *pb.RawReading) Decision {
+func reject(reason, format string, args ...any) Decision {
+	return Decision{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// fingerprint identifies a signed reading in the duplicate window.
+func fingerprint(seq uint64, sigHash [32]byte) uint64 {
+	return seq ^ binary.LittleEndian.Uint64(sigHash[:8])
+}
+
+// Check decides one reading; dev is the device's registry record (nil if
+// unknown here: its checks are skipped). Times are judged against the
+// ingest clock (received_at), never the validator's, so a replayed log
+// decides the same. A valid reading becomes history in the pending state.
+func (c *Checker) Check(raw *pb.RawReading, dev *pb.Device) Decision {
 	r := raw.GetSigned().GetReading()
-	sig := sha256.Sum256(raw.GetSigned().GetSignature())
-	if st, ok := c.last(r.DeviceId); ok && r.Seq <= st.lastSeq {
-		if r.Seq == st.lastSeq && sig == st.lastSig {
-			return Decision{Reason: ReasonDuplicate, Detail: fmt.Sprintf("seq %d already accepted", r.Seq)}
+	sigHash := sha256.Sum256(raw.GetSigned().GetSignature())
+	st := c.last(r.DeviceId)
+	if st != nil && r.Seq <= st.lastSeq {
+		if slices.Contains(st.recent, fingerprint(r.Seq, sigHash)) {
+			return reject(ReasonDuplicate, "seq %d already accepted", r.Seq)
 		}
-		return Decision{Reason: ReasonSequenceReplay, Detail: fmt.Sprintf("seq %d, last accepted %d", r.Seq, st.lastSeq)}
+		return reject(ReasonSequenceReplay, "seq %d, last accepted %d", r.Seq, st.lastSeq)
+	}
+	if dev != nil && dev.LastChangeMs <= raw.ReceivedAtMs {
+		if dev.Denied {
+			return reject(ReasonDeviceDenylisted, "denylisted at %d (%s), received at %d", dev.LastChangeMs, dev.DeniedReason, raw.ReceivedAtMs)
+		}
+		if !dev.Active {
+			return reject(ReasonDeviceInactive, "deactivated at %d, received at %d", dev.LastChangeMs, raw.ReceivedAtMs)
+		}
 	}
 	skew := time.Duration(r.EventTimeMs-raw.ReceivedAtMs) * time.Millisecond
 	if skew > c.maxFuture {
-		return Decision{Reason: ReasonClockFuture, Detail: fmt.Sprintf("event time %s ahead of ingest, limit %s", skew, c.maxFuture)}
+		return reject(ReasonClockFuture, "event time %s ahead of ingest, limit %s", skew, c.maxFuture)
 	}
 	if -skew > c.maxPast {
-		return Decision{Reason: ReasonClockStale, Detail: fmt.Sprintf("event time %s behind ingest, limit %s", -skew, c.maxPast)}
+		return reject(ReasonClockStale, "event time %s behind ingest, limit %s", -skew, c.maxPast)
 	}
 	rules := c.rules[r.Kind]
-	names := make([]string, 0, len(r.Measurements))
-	for name := range r.Measurements {
-		names = append(names, name)
+	values := make([]measurement, 0, len(r.Measurements))
+	for name, v := range r.Measurements {
+		values = append(values, measurement{name, v})
 	}
-	sort.Strings(names) // the first offending measurement is reported, deterministically
-	for _, name := range names {
-		v := r.Measurements[name]
-		rg, ok := rules.Measurements[name]
+	// The first offending measurement is reported, deterministically.
+	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
+	for _, m := range values {
+		rg, ok := rules.Measurements[m.name]
 		if !ok {
-			return Decision{Reason: ReasonUnknownMeasurement, Detail: fmt.Sprintf("%s is not a measurement of %s", name, r.Kind)}
+			return reject(ReasonUnknownMeasurement, "%s is not a measurement of %s", m.name, r.Kind)
 		}
-		if v < rg.Min || v > rg.Max {
-			return Decision{Reason: ReasonOutOfRange, Detail: fmt.Sprintf("%s=%d outside [%d, %d]", name, v, rg.Min, rg.Max)}
+		if m.value < rg.Min || m.value > rg.Max {
+			return reject(ReasonOutOfRange, "%s=%d outside [%d, %d]", m.name, m.value, rg.Min, rg.Max)
 		}
 	}
-	c.pending[r.DeviceId] = deviceState{lastSeq: r.Seq, lastSig: sig}
+	if st != nil {
+		if d := c.history(st, r, values, rules); d.Reason != "" {
+			return d
+		}
+	}
+	if d := drift(r, dev, rules); d.Reason != "" {
+		return d
+	}
+	c.accept(r, values, sigHash)
 	return Decision{Score: rules.Score}
+}
+
+// history runs the checks that compare a reading with the device's last
+// accepted ones.
+func (c *Checker) history(st *deviceState, r *pb.Reading, values []measurement, rules KindRules) Decision {
+	if gap := r.EventTimeMs - st.lastEventMs; rules.MinInterval > 0 && gap < rules.MinInterval.Milliseconds() {
+		return reject(ReasonRateExceeded, "event time %d ms after the last accepted reading's, least %s for %s", gap, rules.MinInterval, r.Kind)
+	}
+	if rules.StuckAfter > 0 && st.same >= rules.StuckAfter && slices.Equal(values, st.lastValues) {
+		return reject(ReasonStuckSensor, "%s unchanged for %d readings, limit %d", formatValues(values), st.same, rules.StuckAfter)
+	}
+	if dt := r.EventTimeMs - st.lastEventMs; len(rules.MaxJump) > 0 && dt >= 0 && dt <= rules.JumpWindow.Milliseconds() {
+		for _, m := range values {
+			limit, ok := rules.MaxJump[m.name]
+			if !ok {
+				continue
+			}
+			if i, found := slices.BinarySearchFunc(st.lastValues, m.name, func(x measurement, n string) int {
+				return compareStrings(x.name, n)
+			}); found {
+				if jump := abs(m.value - st.lastValues[i].value); jump > limit {
+					return reject(ReasonImplausibleJump, "%s %d -> %d in %d ms, limit %d within %s", m.name, st.lastValues[i].value, m.value, dt, limit, rules.JumpWindow)
+				}
+			}
+		}
+	}
+	if lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7(); rules.MaxSpeedKmh > 0 && (lat != 0 || lon != 0) && (st.lat != 0 || st.lon != 0) {
+		dist := DistanceM(st.lat, st.lon, lat, lon)
+		dtMs := max(r.EventTimeMs-st.lastEventMs, 1000) // a second at least: clocks tick in seconds
+		// dist/dt > max km/h, in integers: dist[m] * 3600 > max * dt[ms]
+		if dist*3_600 > rules.MaxSpeedKmh*dtMs {
+			return reject(ReasonImpossibleMovement, "moved %d m in %d ms from (%d, %d) to (%d, %d), limit %d km/h", dist, dtMs, st.lat, st.lon, lat, lon, rules.MaxSpeedKmh)
+		}
+	}
+	return Decision{}
+}
+
+// drift checks a reported position against the asserted location.
+func drift(r *pb.Reading, dev *pb.Device, rules KindRules) Decision {
+	lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7()
+	a := dev.GetLocation()
+	if rules.MaxDriftM <= 0 || (lat == 0 && lon == 0) || a == nil || (a.LatE7 == 0 && a.LonE7 == 0) {
+		return Decision{}
+	}
+	if d := DistanceM(a.LatE7, a.LonE7, lat, lon); d > rules.MaxDriftM {
+		return reject(ReasonLocationDrift, "reported (%d, %d) is %d m from the asserted (%d, %d), limit %d m", lat, lon, d, a.LatE7, a.LonE7, rules.MaxDriftM)
+	}
+	return Decision{}
+}
+
+// accept makes r the device's last accepted reading, in the pending state.
+func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte) {
+	st, ok := c.pending[r.DeviceId]
+	if !ok {
+		if committed := c.state[r.DeviceId]; committed != nil {
+			st = committed.clone()
+		} else {
+			st = &deviceState{}
+		}
+		c.pending[r.DeviceId] = st
+	}
+	apply(st, r, values, sigHash)
+}
+
+// apply folds an accepted reading into a device's state: the one place the
+// state changes, for live decisions and for rebuilds alike.
+func apply(st *deviceState, r *pb.Reading, values []measurement, sigHash [32]byte) {
+	if slices.Equal(values, st.lastValues) {
+		st.same++
+	} else {
+		st.same = 1
+		st.lastValues = values
+	}
+	st.lastSeq, st.lastEventMs = r.Seq, r.EventTimeMs
+	if lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7(); lat != 0 || lon != 0 {
+		st.lat, st.lon = lat, lon
+	}
+	fp := fingerprint(r.Seq, sigHash)
+	if len(st.recent) < DuplicateWindow {
+		st.recent = append(st.recent, fp)
+	} else {
+		st.recent[st.next] = fp
+		st.next = (st.next + 1) % DuplicateWindow
+	}
 }
 
 // Commit makes the pending decisions history (the transaction committed).
@@ -146,8 +340,47 @@ func (c *Checker) Commit() {
 func (c *Checker) Abort() { clear(c.pending) }
 
 // remember records an accepted reading read back from the valid topic.
-func (c *Checker) remember(r *pb.Reading, signature []byte) {
-	if st, ok := c.state[r.DeviceId]; !ok || r.Seq >= st.lastSeq {
-		c.state[r.DeviceId] = deviceState{lastSeq: r.Seq, lastSig: sha256.Sum256(signature)}
+func (c *Checker) remember(v *pb.ValidReading) {
+	r := v.Reading
+	st := c.state[r.DeviceId]
+	if st == nil {
+		st = &deviceState{}
+		c.state[r.DeviceId] = st
+	} else if r.Seq < st.lastSeq {
+		return
 	}
+	values := make([]measurement, 0, len(r.Measurements))
+	for name, v := range r.Measurements {
+		values = append(values, measurement{name, v})
+	}
+	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
+	apply(st, r, values, sha256.Sum256(v.Signature))
+}
+
+func formatValues(values []measurement) string {
+	s := ""
+	for i, m := range values {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%s=%d", m.name, m.value)
+	}
+	return s
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -1,6 +1,8 @@
 package validators
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,75 +10,267 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
-func raw(seq uint64, eventMs, receivedMs int64, sig byte, m map[string]int64) *pb.RawReading {
+const t0 = 1_700_000_000_000 // ms
+
+// rd is a reading under test: a weather station at a fixed place, t
+// milliseconds after t0, received when it was taken.
+type rd struct {
+	seq      uint64
+	t        int64 // event time after t0, ms
+	recv     int64 // received after t0, ms (0: t)
+	sig      byte
+	m        map[string]int64
+	lat, lon int32
+}
+
+func (x rd) raw() *pb.RawReading {
+	m := x.m
 	if m == nil {
-		m = map[string]int64{"temperature_c": 20_000}
+		m = map[string]int64{"temperature_c": 20_000 + int64(x.seq)} // a live sensor: values change
 	}
-	return &pb.RawReading{
-		Signed: &pb.SignedReading{
-			Reading:   &pb.Reading{DeviceId: "d", Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: m},
-			Signature: []byte{sig},
-		},
-		ReceivedAtMs: receivedMs,
+	recv := x.recv
+	if recv == 0 {
+		recv = x.t
+	}
+	r := &pb.Reading{DeviceId: "d", Seq: x.seq, EventTimeMs: t0 + x.t, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: m}
+	if x.lat != 0 || x.lon != 0 {
+		r.Location = &pb.Location{LatE7: x.lat, LonE7: x.lon}
+	}
+	sig := x.sig
+	if sig == 0 {
+		sig = byte(x.seq)
+	}
+	return &pb.RawReading{Signed: &pb.SignedReading{Reading: r, Signature: []byte{sig}}, ReceivedAtMs: t0 + recv}
+}
+
+// home is the device's asserted location (Lisbon).
+const homeLat, homeLon = 387_000_000, -91_000_000
+
+func registered() *pb.Device {
+	return &pb.Device{DeviceId: "d", Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Active: true, Location: &pb.Location{LatE7: homeLat, LonE7: homeLon}}
+}
+
+// TestEveryCheck runs each check of the catalog on a history of honest
+// readings, then a reading that trips it and a close honest one that does
+// not. Decisions are committed one by one, as transactions would.
+func TestEveryCheck(t *testing.T) {
+	temp := func(v int64) map[string]int64 { return map[string]int64{"temperature_c": v} }
+	stuck := make([]rd, 10) // StuckAfter (10) identical readings accepted
+	for i := range stuck {
+		stuck[i] = rd{seq: uint64(i + 1), t: int64(i) * 5000, m: temp(21_000)}
+	}
+	denied := registered()
+	denied.Denied, denied.DeniedReason, denied.LastChangeMs = true, "clone ring", t0+10_000
+	inactive := registered()
+	inactive.Active, inactive.LastChangeMs = false, t0+10_000
+	cases := []struct {
+		check   string
+		dev     *pb.Device
+		history []rd
+		bad     rd
+		honest  rd
+	}{
+		{ReasonDuplicate + " vs " + ReasonSequenceReplay, registered(),
+			[]rd{{seq: 1, t: 0}, {seq: 2, t: 5000}, {seq: 3, t: 10_000}},
+			rd{seq: 2, t: 5000, sig: 99}, // same number, other content: a replay
+			rd{seq: 2, t: 5000}},         // the very reading again: a retry, DUPLICATE
+		{ReasonDeviceDenylisted, denied, nil,
+			rd{seq: 1, t: 10_000},
+			rd{seq: 1, t: 9_999}}, // received before the denylisting
+		{ReasonDeviceInactive, inactive, nil,
+			rd{seq: 1, t: 10_000},
+			rd{seq: 1, t: 9_000}},
+		{ReasonClockFuture, registered(), nil,
+			rd{seq: 1, t: 120_002, recv: 1}, // 2 min 1 ms ahead
+			rd{seq: 1, t: 120_001, recv: 1}},
+		{ReasonClockStale, registered(), nil,
+			rd{seq: 1, t: 1, recv: 3_600_002},
+			rd{seq: 1, t: 2, recv: 3_600_002}},
+		{ReasonUnknownMeasurement, registered(), nil,
+			rd{seq: 1, m: map[string]int64{"temperature_c": 20_000, "power_w": 5}},
+			rd{seq: 1, m: map[string]int64{"temperature_c": 20_000, "humidity_pct": 5}}},
+		{ReasonOutOfRange, registered(), nil,
+			rd{seq: 1, m: temp(60_001)},
+			rd{seq: 1, m: temp(60_000)}},
+		{ReasonRateExceeded, registered(), []rd{{seq: 1, t: 10_000}},
+			rd{seq: 2, t: 10_999},
+			rd{seq: 2, t: 11_000}},
+		{ReasonStuckSensor, registered(), stuck,
+			rd{seq: 11, t: 50_000, m: temp(21_000)},
+			rd{seq: 11, t: 50_000, m: temp(21_001)}},
+		{ReasonImplausibleJump, registered(), []rd{{seq: 1, t: 0, m: temp(20_000)}},
+			rd{seq: 2, t: 600_000, m: temp(30_001)}, // +10.001 °C in 10 minutes
+			rd{seq: 2, t: 600_000, m: temp(30_000)}},
+		{ReasonImplausibleJump + " (outside the window)", registered(), []rd{{seq: 1, t: 0, m: temp(20_000)}},
+			rd{seq: 2, t: 1000, m: temp(40_000)},
+			rd{seq: 2, t: 600_001, m: temp(40_000)}}, // after 10 min any change is physics
+		{ReasonImpossibleMovement, registered(), []rd{{seq: 1, t: 0, lat: homeLat, lon: homeLon}},
+			// 0.0030 degrees of latitude (334 m) in 5 s is 240 km/h; 0.0025 (278 m) is 200.
+			rd{seq: 2, t: 5000, lat: homeLat + 30_000, lon: homeLon},
+			rd{seq: 2, t: 5000, lat: homeLat + 24_900, lon: homeLon}},
+		{ReasonLocationDrift, registered(), nil,
+			rd{seq: 1, lat: homeLat, lon: homeLon + 57_800}, // 501 m east at 38.7° N
+			rd{seq: 1, lat: homeLat, lon: homeLon + 57_500}},
+	}
+	for _, c := range cases {
+		t.Run(c.check, func(t *testing.T) {
+			want := strings.Fields(c.check)[0]
+			for _, honestFirst := range []bool{false, true} {
+				ch := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+				for _, h := range c.history {
+					if d := ch.Check(h.raw(), c.dev); d.Reason != "" {
+						t.Fatalf("history reading %d rejected: %s %s", h.seq, d.Reason, d.Detail)
+					}
+					ch.Commit()
+				}
+				if honestFirst {
+					d := ch.Check(c.honest.raw(), c.dev)
+					if want == ReasonDuplicate {
+						if d.Reason != ReasonDuplicate {
+							t.Fatalf("a retried reading: %q (%s), want DUPLICATE", d.Reason, d.Detail)
+						}
+					} else if d.Reason != "" {
+						t.Fatalf("the close honest reading was rejected: %s (%s)", d.Reason, d.Detail)
+					}
+					continue
+				}
+				d := ch.Check(c.bad.raw(), c.dev)
+				wantBad := want
+				if want == ReasonDuplicate {
+					wantBad = ReasonSequenceReplay
+				}
+				if d.Reason != wantBad {
+					t.Fatalf("got %q (%s), want %s", d.Reason, d.Detail, wantBad)
+				}
+				if d.Detail == "" {
+					t.Fatal("a rejection without evidence")
+				}
+			}
+		})
 	}
 }
 
-func TestChecks(t *testing.T) {
-	const now = 1_700_000_000_000
-	c := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
-	steps := []struct {
-		name   string
-		in     *pb.RawReading
-		reason string
-	}{
-		{"first reading", raw(10, now, now, 1, nil), ""},
-		{"retried send", raw(10, now, now+5, 1, nil), ReasonDuplicate},
-		{"same seq other content", raw(10, now, now, 2, nil), ReasonSequenceReplay},
-		{"older seq", raw(9, now, now, 3, nil), ReasonSequenceReplay},
-		{"future", raw(11, now+3*60_000, now, 4, nil), ReasonClockFuture},
-		{"just inside future limit", raw(12, now+2*60_000, now, 5, nil), ""},
-		{"stale", raw(13, now-2*3_600_000, now, 6, nil), ReasonClockStale},
-		{"too hot", raw(14, now, now, 7, map[string]int64{"temperature_c": 60_001}), ReasonOutOfRange},
-		{"too cold", raw(15, now, now, 8, map[string]int64{"temperature_c": -90_001}), ReasonOutOfRange},
-		{"edge of range", raw(16, now, now, 9, map[string]int64{"temperature_c": 60_000, "humidity_pct": 0}), ""},
-		{"other kind's measurement", raw(17, now, now, 10, map[string]int64{"power_w": 5}), ReasonUnknownMeasurement},
-		{"next valid", raw(18, now, now, 11, nil), ""},
+// TestCatalogIsDocumented: every code in Reasons has its row in the
+// README's catalog, and the README names no code the code lacks.
+func TestCatalogIsDocumented(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range steps {
-		d := c.Check(s.in)
-		if d.Reason != s.reason {
-			t.Fatalf("%s: reason %q (%s), want %q", s.name, d.Reason, d.Detail, s.reason)
+	doc := string(raw)
+	for _, r := range Reasons {
+		if !strings.Contains(doc, "| `"+r+"` |") {
+			t.Errorf("README.md has no catalog row for %s", r)
 		}
-		if s.reason != "" && d.Detail == "" {
-			t.Errorf("%s: rejection without evidence", s.name)
-		}
-		if s.reason == "" && d.Score == 0 {
-			t.Errorf("%s: valid reading scored 0", s.name)
-		}
-		c.Commit()
+	}
+	if len(Reasons) < 12 {
+		t.Errorf("%d checks; the catalog promises at least 12", len(Reasons))
 	}
 }
 
 func TestAbortForgetsPendingDecisions(t *testing.T) {
 	c := NewChecker(DefaultRules(), time.Minute, time.Hour)
-	if d := c.Check(raw(1, 1000, 1000, 1, nil)); d.Reason != "" {
+	if d := c.Check(rd{seq: 1}.raw(), nil); d.Reason != "" {
 		t.Fatal(d)
 	}
 	// Within the same transaction the device's history already counts.
-	if d := c.Check(raw(1, 1000, 1000, 1, nil)); d.Reason != ReasonDuplicate {
+	if d := c.Check(rd{seq: 1}.raw(), nil); d.Reason != ReasonDuplicate {
 		t.Fatalf("in-transaction duplicate: %q", d.Reason)
 	}
 	c.Abort()
 	// The transaction aborted: the same reading decided again is valid.
-	if d := c.Check(raw(1, 1000, 1000, 1, nil)); d.Reason != "" {
+	if d := c.Check(rd{seq: 1}.raw(), nil); d.Reason != "" {
 		t.Fatalf("after abort: %q %s", d.Reason, d.Detail)
 	}
 }
 
-func TestDetailNamesTheEvidence(t *testing.T) {
-	c := NewChecker(DefaultRules(), time.Minute, time.Hour)
-	d := c.Check(raw(1, 1000, 1000, 1, map[string]int64{"humidity_pct": 150_000}))
-	if !strings.Contains(d.Detail, "humidity_pct=150000") {
-		t.Fatalf("detail %q does not show the value", d.Detail)
+// TestRebuiltStateDecidesAlike: a checker rebuilt from the valid readings
+// alone (as a new instance rebuilds from the valid topic) decides the next
+// readings exactly as the one that accepted them.
+func TestRebuiltStateDecidesAlike(t *testing.T) {
+	live := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	rebuilt := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	var accepted []rd
+	for i := range 12 {
+		x := rd{seq: uint64(i + 1), t: int64(i) * 2000, m: map[string]int64{"temperature_c": 21_000}, lat: homeLat, lon: homeLon}
+		if d := live.Check(x.raw(), registered()); d.Reason == "" {
+			accepted = append(accepted, x)
+		}
+		live.Commit()
+	}
+	for _, x := range accepted {
+		r := x.raw()
+		rebuilt.remember(&pb.ValidReading{Reading: r.Signed.Reading, Signature: r.Signed.Signature, ReceivedAtMs: r.ReceivedAtMs})
+	}
+	next := []rd{
+		{seq: 13, t: 30_000, m: map[string]int64{"temperature_c": 21_000}},                                      // still stuck
+		{seq: 5, t: 8000, m: map[string]int64{"temperature_c": 21_000}, lat: homeLat, lon: homeLon},             // a retry
+		{seq: 14, t: 18_500, m: map[string]int64{"temperature_c": 21_100}},                                      // too soon after seq 10
+		{seq: 15, t: 20_000, m: map[string]int64{"temperature_c": 21_100}, lat: homeLat + 30_000, lon: homeLon}, // 334 m in 2 s
+		{seq: 16, t: 50_000, m: map[string]int64{"temperature_c": 21_200}},
+	}
+	want := []string{ReasonStuckSensor, ReasonDuplicate, ReasonRateExceeded, ReasonImpossibleMovement, ""}
+	for i, x := range next {
+		a, b := live.Check(x.raw(), registered()), rebuilt.Check(x.raw(), registered())
+		if a != b {
+			t.Fatalf("seq %d: live %+v, rebuilt %+v", x.seq, a, b)
+		}
+		if a.Reason != want[i] {
+			t.Fatalf("seq %d: %q (%s), want %q", x.seq, a.Reason, a.Detail, want[i])
+		}
+		live.Commit()
+		rebuilt.Commit()
+	}
+}
+
+func TestRulesFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "rules.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rules, err := LoadRules(write("weather:\n  stuckAfter: 3\n  maxJump: {humidity_pct: 5000}\n  minInterval: 30s\nRESOURCE_KIND_ENERGY:\n  measurements:\n    power_w: {min: 0, max: 10}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := rules[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+	if w.StuckAfter != 3 || w.MinInterval != 30*time.Second || w.MaxJump["humidity_pct"] != 5000 || w.MaxJump["temperature_c"] != 10_000 || w.MaxDriftM != 500 {
+		t.Fatalf("weather rules %+v: the file's values over the defaults", w)
+	}
+	if e := rules[pb.ResourceKind_RESOURCE_KIND_ENERGY]; e.Measurements["power_w"] != (Range{0, 10}) || e.Measurements["voltage_v"] != (Range{0, 500_000}) {
+		t.Fatalf("energy ranges %+v", e.Measurements)
+	}
+	if DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].MaxJump["humidity_pct"] != 0 {
+		t.Fatal("loading a file changed the defaults")
+	}
+	for body, want := range map[string]string{
+		"toaster: {score: 1}\n":                          "not a resource kind",
+		"weather: {stuckAfer: 3}\n":                      "stuckAfer",
+		"weather: {measurements: {t: {min: 5, max: 1}}}": "min 5 above max 1",
+		"weather: [": "rules.yaml",
+	} {
+		if _, err := LoadRules(write(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one naming %q", body, err, want)
+		}
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, c := range []struct {
+		lat1, lon1, lat2, lon2 int32
+		want                   int64 // metres, great-circle
+	}{
+		{387_000_000, -91_000_000, 387_000_000, -91_000_000, 0},
+		{0, 0, 10_000_000, 0, 111_195},                                      // one degree of latitude
+		{387_000_000, -91_000_000, 387_000_000, -90_000_000, 8_678},         // 0.1° of longitude at 38.7° N
+		{-337_000_000, 1_799_000_000, -337_000_000, -1_799_000_000, 18_502}, // across the antimeridian
+	} {
+		got := DistanceM(c.lat1, c.lon1, c.lat2, c.lon2)
+		if diff := abs(got - c.want); diff*200 > c.want+200 { // within 0.5% (1 m near zero)
+			t.Errorf("(%d,%d)-(%d,%d): %d m, want %d", c.lat1, c.lon1, c.lat2, c.lon2, got, c.want)
+		}
 	}
 }

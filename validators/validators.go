@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/registry"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	InstanceID string        `yaml:"instanceId" help:"transactional id, unique per running instance and kept across its restarts, so a restart fences the transaction its crash left open (empty: hostname-pid)"`
 	MaxFuture  time.Duration `yaml:"maxFuture" help:"how far a reading's event time may be ahead of the ingest clock"`
 	MaxPast    time.Duration `yaml:"maxPast" help:"how far a reading's event time may be behind the ingest clock"`
+	RulesFile  string        `yaml:"rulesFile" help:"YAML file of per-kind thresholds overriding the defaults (see validators/README.md); empty: the defaults"`
 }
 
 // DefaultConfig returns the defaults.
@@ -53,6 +55,7 @@ type Service struct {
 	kc     kafka.Config
 	topics kafka.Topics
 	rules  map[pb.ResourceKind]KindRules
+	reg    *registry.Registry // devices' state (denylist, deactivation) and asserted locations
 	log    *slog.Logger
 
 	mu         sync.Mutex
@@ -72,11 +75,27 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		host, _ := os.Hostname()
 		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: DefaultRules(), log: log, checkers: map[int32]*Checker{}, metrics: newMetrics()}, nil
+	rules, err := LoadRules(cfg.RulesFile)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := registry.New(kc, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: rules, reg: reg, log: log, checkers: map[int32]*Checker{}, metrics: newMetrics()}, nil
 }
 
 // Run consumes until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.reg.Close()
+	// The registry first: a denylisting ingest applied must be seen here.
+	if err := s.reg.Sync(ctx); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	rctx, stopRegistry := context.WithCancel(ctx)
+	defer stopRegistry()
+	go s.reg.Run(rctx)
 	sess, err := kgo.NewGroupTransactSession(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.TransactionalID("fieldmint-validator-"+s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.topics.Raw),
@@ -184,7 +203,7 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 		d = Decision{Reason: ReasonUndecodable, Detail: fmt.Sprintf("raw record at offset %d does not decode", rec.Offset)}
 		raw = &pb.RawReading{Signed: &pb.SignedReading{Reading: &pb.Reading{DeviceId: string(rec.Key)}}, ReceivedAtMs: rec.Timestamp.UnixMilli()}
 	} else {
-		d = c.Check(raw)
+		d = c.Check(raw, s.reg.Get(raw.Signed.Reading.DeviceId))
 	}
 	r := raw.Signed.Reading
 	var value []byte
@@ -283,7 +302,7 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 			if !rec.Attrs.IsControl() {
 				v := &pb.ValidReading{}
 				if proto.Unmarshal(rec.Value, v) == nil && v.Reading != nil {
-					checkers[rec.Partition].remember(v.Reading, v.Signature)
+					checkers[rec.Partition].remember(v)
 					n++
 				}
 			}

@@ -38,9 +38,13 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) send(t *testing.T, device string, seq uint64, temp int64) *pb.RawReading {
-	now := time.Now().UnixMilli()
-	s, _ := pb.Sign(&pb.Reading{DeviceId: device, Seq: seq, EventTimeMs: now, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": temp}}, h.key)
-	r := &pb.RawReading{Signed: s, Owner: "0x1", ReceivedAtMs: now}
+	return h.sendAt(t, device, seq, time.Now().UnixMilli(), temp)
+}
+
+// sendAt sends a reading taken at eventMs, received now.
+func (h *harness) sendAt(t *testing.T, device string, seq uint64, eventMs, temp int64) *pb.RawReading {
+	s, _ := pb.Sign(&pb.Reading{DeviceId: device, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": temp}}, h.key)
+	r := &pb.RawReading{Signed: s, Owner: "0x1", ReceivedAtMs: time.Now().UnixMilli()}
 	h.sendRaw(t, device, r)
 	return r
 }
@@ -117,16 +121,27 @@ func (h *harness) count(t *testing.T, topic string) int {
 	return n
 }
 
+// TestReplacementRejectsReplayOfWhatTheDeadOneAccepted: an instance
+// accepts readings and dies; its replacement, with nothing but the log,
+// still tells a retry (DUPLICATE) from a replay, still knows the device's
+// sensor has been stuck for 10 readings, and decides every reading once.
 func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	h := newHarness(t)
 	ch, stop := h.run(t, "a")
-	accepted := h.send(t, "dev-1", 5, 21_000)
+	start := time.Now().Add(-5 * time.Minute).UnixMilli()
+	accepted := h.sendAt(t, "dev-1", 5, start, 21_000)
 	if d := next(t, ch); d.Reason != "" {
 		t.Fatalf("first reading rejected: %s", d.Reason)
 	}
-	h.send(t, "dev-1", 6, 99_000)
+	h.sendAt(t, "dev-1", 6, start+5_000, 99_000)
 	if d := next(t, ch); d.Reason != ReasonOutOfRange {
 		t.Fatalf("out of range reading: %q", d.Reason)
+	}
+	for i := range 10 { // ten identical values: the most a weather station may repeat
+		h.sendAt(t, "dev-1", uint64(10+i), start+10_000+int64(i)*5_000, 22_000)
+		if d := next(t, ch); d.Reason != "" {
+			t.Fatalf("identical reading %d rejected: %s %s", i+1, d.Reason, d.Detail)
+		}
 	}
 	stop() // the instance dies; its memory is gone
 
@@ -139,7 +154,15 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	if d := next(t, ch2); d.Reason != ReasonSequenceReplay {
 		t.Fatalf("older sequence after restart: %q", d.Reason)
 	}
-	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 1 || r != 3 {
-		t.Fatalf("valid %d rejected %d, want 1 and 3: every reading decided exactly once", v, r)
+	h.sendAt(t, "dev-1", 20, start+100_000, 22_000)
+	if d := next(t, ch2); d.Reason != ReasonStuckSensor {
+		t.Fatalf("an eleventh identical value after restart: %q (%s), want %s", d.Reason, d.Detail, ReasonStuckSensor)
+	}
+	h.sendAt(t, "dev-1", 21, start+105_000, 22_010)
+	if d := next(t, ch2); d.Reason != "" {
+		t.Fatalf("a changed value after restart: %q (%s)", d.Reason, d.Detail)
+	}
+	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 12 || r != 4 {
+		t.Fatalf("valid %d rejected %d, want 12 and 4: every reading decided exactly once", v, r)
 	}
 }

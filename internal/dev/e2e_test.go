@@ -48,7 +48,7 @@ func newDevice(id string) device {
 
 func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb.SignedReading {
 	s, err := pb.Sign(&pb.Reading{DeviceId: d.id, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: 1, LonE7: 2}}, d.key)
+		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: 387_000_100, LonE7: -91_000_100}}, d.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestEndToEnd(t *testing.T) {
 	// then a replay of its sequence number and a forgery.
 	length := c.Aggregate.EpochLength.Milliseconds()
 	epoch := uint64(time.Now().UnixMilli()/length) - 1
-	at := func(k int64) int64 { return int64(epoch)*length + 100*k }
+	at := func(k int64) int64 { return int64(epoch)*length + 1000*k } // a second apart, as the validators require
 	send := func(rs ...*pb.SignedReading) error { _, err := ingestClient.Send(ctx, rs); return err }
 	if err := send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200)); err != nil {
 		t.Fatal(err)

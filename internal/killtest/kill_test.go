@@ -209,7 +209,7 @@ func (p *pipeline) register() {
 }
 
 func (p *pipeline) reading(dev, step int) *pb.SignedReading {
-	temp := int64(20_000 + dev)
+	temp := int64(20_000 + dev*10 + step%5*100) // changing, as a live sensor's values do
 	if outOfRange(dev, step) {
 		temp = 99_000
 	}
