@@ -134,6 +134,9 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	producer, err := kgo.NewClient(append(kc.Opts(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(2*time.Millisecond), // let concurrent requests share batches
+		// Readings by their device's region, so that the validators see a
+		// region's devices together; registry records by device id.
+		kgo.RecordPartitioner(kafka.RegionPartitioner()),
 	)...)
 	if err != nil {
 		return nil, err
@@ -340,6 +343,8 @@ func checkReading(rd *pb.Reading) error {
 		return errors.New("kind must be a known resource kind")
 	case len(rd.Measurements) == 0:
 		return errors.New("at least one measurement is required")
+	case rd.Witness != nil && (rd.Kind != pb.ResourceKind_RESOURCE_KIND_HOTSPOT || !deviceIDPattern.MatchString(rd.Witness.BeaconDeviceId) || rd.Witness.BeaconSeq == 0):
+		return errors.New("witness is for hotspots and needs the beacon's device_id and a positive beacon_seq")
 	}
 	return nil
 }
@@ -465,7 +470,10 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The request's context carries its trace into the record's headers.
-		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value, Context: r.Context()}
+		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
+		if loc := dev.GetLocation(); loc != nil {
+			records[j].Headers = []kgo.RecordHeader{{Key: kafka.RegionHeader, Value: []byte(kafka.Region(loc.LatE7, loc.LonE7))}}
+		}
 	}
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.

@@ -62,7 +62,8 @@ const (
 var Reasons = []string{
 	ReasonDuplicate, ReasonSequenceReplay, ReasonDeviceDenylisted, ReasonDeviceInactive, ReasonClockFuture, ReasonClockStale,
 	ReasonUnknownMeasurement, ReasonOutOfRange, ReasonRateExceeded, ReasonStuckSensor, ReasonImplausibleJump,
-	ReasonImpossibleMovement, ReasonLocationDrift, ReasonUndecodable,
+	ReasonImpossibleMovement, ReasonLocationDrift, ReasonWitnessSelf, ReasonWitnessUnknownBeacon, ReasonWitnessTooClose,
+	ReasonWitnessTooStrong, ReasonClonedStream, ReasonSybilCluster, ReasonUndecodable,
 }
 
 // Range is an inclusive range of a measurement, in thousandths of its unit.
@@ -94,27 +95,39 @@ type KindRules struct {
 	// MaxDriftM: how far a reported position may be from the location
 	// asserted at registration, in metres.
 	MaxDriftM int64 `yaml:"maxDriftM"`
+	// The checks across devices.
+	CrossRules `yaml:",inline"`
 }
 
 // DefaultRules are the thresholds of each kind. Ranges are physical limits;
 // the rest are set for devices that stand still and report every few
 // seconds, with room for GPS noise and weather fronts.
 func DefaultRules() map[pb.ResourceKind]KindRules {
+	cross := func(grid, tolerance map[string]int64, sybil int) CrossRules {
+		return CrossRules{CloneGrid: grid, CloneAfter: 3, CloneWindow: 30 * time.Second, SybilMaxPerCell: sybil, SybilTolerance: tolerance}
+	}
+	hotspot := cross(map[string]int64{"rssi_dbm": 1000, "snr_db": 1000}, map[string]int64{"rssi_dbm": 3000, "snr_db": 2000, "beacons": 2}, 3)
+	hotspot.WitnessMinDistM, hotspot.WitnessWindow, hotspot.WitnessFreqMHz = 300, 10*time.Minute, 915
+	hotspot.WitnessMarginMilliDB, hotspot.MaxTxMilliDBm = 10_000, 27_000
 	return map[pb.ResourceKind]KindRules{
 		pb.ResourceKind_RESOURCE_KIND_HOTSPOT: {Score: 1, Measurements: map[string]Range{
-			"rssi_dbm": {-140_000, 0}, "snr_db": {-30_000, 40_000}, "beacons": {0, 10_000_000},
-		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500},
+			"rssi_dbm": {-140_000, 0}, "snr_db": {-30_000, 40_000}, "beacons": {0, 10_000_000}, BeaconTxMeasurement: {-20_000, 36_000},
+		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500, CrossRules: hotspot},
 		pb.ResourceKind_RESOURCE_KIND_WEATHER: {Score: 1, Measurements: map[string]Range{
 			"temperature_c": {-90_000, 60_000}, "humidity_pct": {0, 100_000}, "pressure_hpa": {850_000, 1_090_000},
 		}, MinInterval: time.Second, StuckAfter: 10, MaxJump: map[string]int64{"temperature_c": 10_000, "pressure_hpa": 20_000},
-			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500},
+			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
+			CrossRules: cross(map[string]int64{"temperature_c": 100, "humidity_pct": 1000, "pressure_hpa": 100},
+				map[string]int64{"temperature_c": 500, "humidity_pct": 3000, "pressure_hpa": 500}, 3)},
 		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Score: 1, Measurements: map[string]Range{
 			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000},
 		}, MinInterval: time.Second, StuckAfter: 30, MaxJump: map[string]int64{"voltage_v": 60_000},
-			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500},
+			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
+			CrossRules: cross(map[string]int64{"power_w": 10_000, "voltage_v": 1000}, map[string]int64{"power_w": 10_000, "voltage_v": 2000}, 5)},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Score: 1, Measurements: map[string]Range{
 			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000},
-		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500},
+		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500,
+			CrossRules: cross(map[string]int64{"throughput_mbps": 1000, "latency_ms": 1000}, map[string]int64{"throughput_mbps": 5000, "latency_ms": 2000}, 3)},
 	}
 }
 
@@ -139,6 +152,8 @@ type deviceState struct {
 	lat, lon    int32         // last reported position (0, 0: none yet)
 	recent      []uint64      // ring of seq ^ signature hash of the last accepted readings
 	next        int           // next slot of recent
+	cloneStreak int           // accepted readings in a row near-identical to cloneOf's
+	cloneOf     string
 }
 
 func (st *deviceState) clone() *deviceState {
@@ -156,11 +171,15 @@ type Checker struct {
 	maxPast   time.Duration
 	state     map[string]*deviceState // committed
 	pending   map[string]*deviceState // changed in the open transaction
+	x         *cross                  // across devices
+	newestMs  int64                   // newest event time accepted
+	// Lookup finds a device's registry record (nil: no registry).
+	Lookup func(id string) *pb.Device
 }
 
 // NewChecker returns a checker with empty history.
 func NewChecker(rules map[pb.ResourceKind]KindRules, maxFuture, maxPast time.Duration) *Checker {
-	return &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]*deviceState{}, pending: map[string]*deviceState{}}
+	return &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]*deviceState{}, pending: map[string]*deviceState{}, x: newCross()}
 }
 
 // Decision is the outcome for one reading: Reason is empty when it is valid.
@@ -239,8 +258,79 @@ func (c *Checker) Check(raw *pb.RawReading, dev *pb.Device) Decision {
 	if d := drift(r, dev, rules); d.Reason != "" {
 		return d
 	}
-	c.accept(r, values, sigHash)
+	m := c.crossMatch(r, dev, values, rules, st)
+	if d := c.x.witness(r, dev, c.lookup, rules.CrossRules, regionOf); d.Reason != "" {
+		return d
+	}
+	if m.clone != "" && m.streak >= rules.CloneAfter {
+		return reject(ReasonClonedStream, "%s near-identical to %s's readings %d times in a row, limit %d", formatValues(values), m.clone, m.streak, rules.CloneAfter)
+	}
+	if rules.SybilMaxPerCell > 0 && m.peers >= rules.SybilMaxPerCell {
+		return reject(ReasonSybilCluster, "%d devices established in its cell (%d, %d) report the same: %s; limit %d",
+			m.peers, m.cell.lat, m.cell.lon, formatPeers(m.peerIDs), rules.SybilMaxPerCell)
+	}
+	c.accept(r, values, sigHash, m)
 	return Decision{Score: rules.Score}
+}
+
+// match is what the checks across devices found for a reading.
+type match struct {
+	clone    string // another device with near-identical readings, or ""
+	cloneKey uint64
+	streak   int // clone streak counting this reading
+	cell     cellKey
+	hasCell  bool
+	peers    int // established devices of the cell saying the same
+	peerIDs  []string
+}
+
+func (c *Checker) lookup(id string) *pb.Device {
+	if c.Lookup == nil {
+		return nil
+	}
+	return c.Lookup(id)
+}
+
+func regionOf(l *pb.Location) string {
+	if l == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d,%d", floorDiv(int64(l.LatE7), 1e7), floorDiv(int64(l.LonE7), 1e7))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// crossMatch compares a reading with other devices' accepted ones.
+func (c *Checker) crossMatch(r *pb.Reading, dev *pb.Device, values []measurement, rules KindRules, st *deviceState) match {
+	var m match
+	prefer := ""
+	if st != nil {
+		prefer = st.cloneOf
+	}
+	m.clone, m.cloneKey = c.x.cloneMatch(r, values, rules.CrossRules, prefer)
+	if m.clone != "" {
+		m.streak = 1
+		if st != nil && st.cloneOf == m.clone {
+			m.streak = st.cloneStreak + 1
+		}
+	}
+	lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7()
+	if l := dev.GetLocation(); l != nil {
+		lat, lon = l.LatE7, l.LonE7
+	}
+	if lat != 0 || lon != 0 {
+		m.cell, m.hasCell = cellOf(r.Kind, lat, lon), true
+		if rules.SybilMaxPerCell > 0 {
+			m.peers, m.peerIDs = c.x.sybil(m.cell, r.DeviceId, r.EventTimeMs, values, rules.CrossRules)
+		}
+	}
+	return m
 }
 
 // history runs the checks that compare a reading with the device's last
@@ -292,7 +382,7 @@ func drift(r *pb.Reading, dev *pb.Device, rules KindRules) Decision {
 }
 
 // accept makes r the device's last accepted reading, in the pending state.
-func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte) {
+func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte, m match) {
 	st, ok := c.pending[r.DeviceId]
 	if !ok {
 		if committed := c.state[r.DeviceId]; committed != nil {
@@ -303,6 +393,23 @@ func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte) 
 		c.pending[r.DeviceId] = st
 	}
 	apply(st, r, values, sigHash)
+	st.cloneStreak, st.cloneOf = m.streak, m.clone
+	rules := c.rules[r.Kind]
+	if rules.CloneAfter > 0 {
+		c.x.addClone(m.cloneKey, r.DeviceId, r.EventTimeMs)
+	}
+	if m.hasCell && rules.SybilMaxPerCell > 0 {
+		cd, known := c.x.cells[m.cell][r.DeviceId]
+		if !known {
+			cd.firstMs = r.EventTimeMs
+		}
+		cd.lastMs, cd.values = r.EventTimeMs, values
+		c.x.setCell(m.cell, r.DeviceId, cd)
+	}
+	if tx, ok := r.Measurements[BeaconTxMeasurement]; ok && r.Kind == pb.ResourceKind_RESOURCE_KIND_HOTSPOT {
+		c.x.addBeacon(beaconKey{r.DeviceId, r.Seq}, beacon{eventMs: r.EventTimeMs, txMilli: tx, lat: r.GetLocation().GetLatE7(), lon: r.GetLocation().GetLonE7()})
+	}
+	c.newestMs = max(c.newestMs, r.EventTimeMs)
 }
 
 // apply folds an accepted reading into a device's state: the one place the
@@ -333,20 +440,30 @@ func (c *Checker) Commit() {
 		c.state[k] = v
 	}
 	clear(c.pending)
+	c.x.commit(c.newestMs, c.longestWindow(), c.longestWindow())
+}
+
+// longestWindow is the longest window any kind's checks across devices look back.
+func (c *Checker) longestWindow() time.Duration {
+	var w time.Duration
+	for _, r := range c.rules {
+		w = max(w, r.CloneWindow, r.WitnessWindow)
+	}
+	return w
 }
 
 // Abort forgets the pending decisions (the transaction aborted: the readings
 // will be decided again).
-func (c *Checker) Abort() { clear(c.pending) }
+func (c *Checker) Abort() {
+	clear(c.pending)
+	c.x.abort()
+}
 
-// remember records an accepted reading read back from the valid topic.
+// remember records an accepted reading read back from the valid topic,
+// the way accepting it did. The caller commits.
 func (c *Checker) remember(v *pb.ValidReading) {
 	r := v.Reading
-	st := c.state[r.DeviceId]
-	if st == nil {
-		st = &deviceState{}
-		c.state[r.DeviceId] = st
-	} else if r.Seq < st.lastSeq {
+	if st := c.last(r.DeviceId); st != nil && r.Seq < st.lastSeq {
 		return
 	}
 	values := make([]measurement, 0, len(r.Measurements))
@@ -354,7 +471,8 @@ func (c *Checker) remember(v *pb.ValidReading) {
 		values = append(values, measurement{name, v})
 	}
 	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
-	apply(st, r, values, sha256.Sum256(v.Signature))
+	dev := c.lookup(r.DeviceId)
+	c.accept(r, values, sha256.Sum256(v.Signature), c.crossMatch(r, dev, values, c.rules[r.Kind], c.last(r.DeviceId)))
 }
 
 func formatValues(values []measurement) string {

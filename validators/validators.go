@@ -152,7 +152,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 	fetches.EachRecord(func(rec *kgo.Record) {
 		c := s.checkers[rec.Partition]
 		if c == nil { // assigned while this fetch was in flight: cannot happen in a session, be safe
-			c = NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
+			c = s.newChecker()
 			s.checkers[rec.Partition] = c
 		}
 		value, topic, dec := s.decide(c, rec)
@@ -217,6 +217,12 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 	return value, topic, decided{reading: r, d: d}
 }
 
+func (s *Service) newChecker() *Checker {
+	c := NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
+	c.Lookup = s.reg.Get
+	return c
+}
+
 // assigned rebuilds the history of newly assigned partitions from the valid
 // topic before any of their records is decided.
 func (s *Service) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
@@ -255,7 +261,7 @@ func (s *Service) revoked(_ context.Context, _ *kgo.Client, revoked map[string][
 func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checker, int, error) {
 	checkers := map[int32]*Checker{}
 	for _, p := range parts {
-		checkers[p] = NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
+		checkers[p] = s.newChecker()
 	}
 	offsets := map[int32]kgo.Offset{}
 	for _, p := range parts {
@@ -310,6 +316,9 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 				delete(want, rec.Partition)
 			}
 		})
+		for _, c := range checkers {
+			c.Commit()
+		}
 	}
 	return checkers, n, nil
 }

@@ -191,7 +191,10 @@ func (p *pipeline) register() {
 	for i := range p.keys {
 		_, p.keys[i], _ = ed25519.GenerateKey(nil)
 		d := &pb.Device{DeviceId: fmt.Sprintf("ws-%02d", i), PublicKey: p.keys[i].Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000 + int32(i), LonE7: -91_000_000}}
+			// One device per region (a degree of latitude apart), so that
+			// readings spread over the partitions and no two devices share
+			// a cell.
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 300_000_000 + int32(i)*10_000_000, LonE7: -91_000_000}}
 		if err := p.sdk.Register(p.ctx, d, p.keys[i], signers[ownerOf(i)]); err != nil {
 			p.fail("register %s: %v", d.DeviceId, err)
 		}
@@ -209,7 +212,7 @@ func (p *pipeline) register() {
 }
 
 func (p *pipeline) reading(dev, step int) *pb.SignedReading {
-	temp := int64(20_000 + dev*10 + step%5*100) // changing, as a live sensor's values do
+	temp := int64(15_000 + dev*1000 + step%5*100) // each station its own weather, changing as a live sensor's does
 	if outOfRange(dev, step) {
 		temp = 99_000
 	}
@@ -304,7 +307,18 @@ func (p *pipeline) verify() {
 		p.fail("%d Kafka records stored twice", n)
 	}
 	if n := count("SELECT count() FROM readings WHERE status = 'valid' AND seq <= ?", steps); n != uint64(wantValid) {
-		p.fail("%d valid readings, want %d", n, wantValid)
+		var reasons []string
+		rows, err := conn.Query(ctx, "SELECT reason, count() FROM readings GROUP BY reason ORDER BY reason")
+		if err == nil {
+			for rows.Next() {
+				var r string
+				var c uint64
+				rows.Scan(&r, &c)
+				reasons = append(reasons, fmt.Sprintf("%q: %d", r, c))
+			}
+			rows.Close()
+		}
+		p.fail("%d valid readings, want %d (by reason: %s)", n, wantValid, strings.Join(reasons, ", "))
 	}
 	if n := count("SELECT count() FROM readings WHERE reason = 'OUT_OF_RANGE'"); n != uint64(wantOut) {
 		p.fail("%d OUT_OF_RANGE rejections, want %d", n, wantOut)

@@ -203,8 +203,13 @@ type Reading struct {
 	EventTimeMs int64                  `protobuf:"varint,3,opt,name=event_time_ms,json=eventTimeMs,proto3" json:"event_time_ms,omitempty"` // Unix milliseconds, device clock
 	Kind        ResourceKind           `protobuf:"varint,4,opt,name=kind,proto3,enum=fieldmint.v1.ResourceKind" json:"kind,omitempty"`
 	// Measurement name -> value in thousandths of its unit (21.5 °C = 21500).
-	Measurements  map[string]int64 `protobuf:"bytes,5,rep,name=measurements,proto3" json:"measurements,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"zigzag64,2,opt,name=value"`
-	Location      *Location        `protobuf:"bytes,6,opt,name=location,proto3" json:"location,omitempty"`
+	Measurements map[string]int64 `protobuf:"bytes,5,rep,name=measurements,proto3" json:"measurements,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"zigzag64,2,opt,name=value"`
+	Location     *Location        `protobuf:"bytes,6,opt,name=location,proto3" json:"location,omitempty"`
+	// A coverage hotspot's report of a beacon it heard: which device sent it
+	// and that beacon's sequence number. The received signal strength is the
+	// rssi_dbm measurement. A beacon itself is a hotspot reading with the
+	// beacon_tx_dbm measurement (its transmit power).
+	Witness       *Witness `protobuf:"bytes,7,opt,name=witness,proto3" json:"witness,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -281,6 +286,65 @@ func (x *Reading) GetLocation() *Location {
 	return nil
 }
 
+func (x *Reading) GetWitness() *Witness {
+	if x != nil {
+		return x.Witness
+	}
+	return nil
+}
+
+type Witness struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	BeaconDeviceId string                 `protobuf:"bytes,1,opt,name=beacon_device_id,json=beaconDeviceId,proto3" json:"beacon_device_id,omitempty"`
+	BeaconSeq      uint64                 `protobuf:"varint,2,opt,name=beacon_seq,json=beaconSeq,proto3" json:"beacon_seq,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Witness) Reset() {
+	*x = Witness{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Witness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Witness) ProtoMessage() {}
+
+func (x *Witness) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Witness.ProtoReflect.Descriptor instead.
+func (*Witness) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Witness) GetBeaconDeviceId() string {
+	if x != nil {
+		return x.BeaconDeviceId
+	}
+	return ""
+}
+
+func (x *Witness) GetBeaconSeq() uint64 {
+	if x != nil {
+		return x.BeaconSeq
+	}
+	return 0
+}
+
 type SignedReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
@@ -291,7 +355,7 @@ type SignedReading struct {
 
 func (x *SignedReading) Reset() {
 	*x = SignedReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[2]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -303,7 +367,7 @@ func (x *SignedReading) String() string {
 func (*SignedReading) ProtoMessage() {}
 
 func (x *SignedReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[2]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -316,7 +380,7 @@ func (x *SignedReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedReading.ProtoReflect.Descriptor instead.
 func (*SignedReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{2}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SignedReading) GetReading() *Reading {
@@ -343,7 +407,7 @@ type ReadingBatch struct {
 
 func (x *ReadingBatch) Reset() {
 	*x = ReadingBatch{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[3]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -355,7 +419,7 @@ func (x *ReadingBatch) String() string {
 func (*ReadingBatch) ProtoMessage() {}
 
 func (x *ReadingBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[3]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -368,7 +432,7 @@ func (x *ReadingBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadingBatch.ProtoReflect.Descriptor instead.
 func (*ReadingBatch) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{3}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReadingBatch) GetReadings() []*SignedReading {
@@ -400,7 +464,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[4]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +476,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[4]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +489,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{4}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Device) GetDeviceId() string {
@@ -510,7 +574,7 @@ type RawReading struct {
 
 func (x *RawReading) Reset() {
 	*x = RawReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +586,7 @@ func (x *RawReading) String() string {
 func (*RawReading) ProtoMessage() {}
 
 func (x *RawReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +599,7 @@ func (x *RawReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RawReading.ProtoReflect.Descriptor instead.
 func (*RawReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{5}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RawReading) GetSigned() *SignedReading {
@@ -573,7 +637,7 @@ type ValidReading struct {
 
 func (x *ValidReading) Reset() {
 	*x = ValidReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +649,7 @@ func (x *ValidReading) String() string {
 func (*ValidReading) ProtoMessage() {}
 
 func (x *ValidReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +662,7 @@ func (x *ValidReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidReading.ProtoReflect.Descriptor instead.
 func (*ValidReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ValidReading) GetReading() *Reading {
@@ -651,7 +715,7 @@ type RejectedReading struct {
 
 func (x *RejectedReading) Reset() {
 	*x = RejectedReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +727,7 @@ func (x *RejectedReading) String() string {
 func (*RejectedReading) ProtoMessage() {}
 
 func (x *RejectedReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +740,7 @@ func (x *RejectedReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedReading.ProtoReflect.Descriptor instead.
 func (*RejectedReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RejectedReading) GetReading() *Reading {
@@ -735,7 +799,7 @@ type EpochClosed struct {
 
 func (x *EpochClosed) Reset() {
 	*x = EpochClosed{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +811,7 @@ func (x *EpochClosed) String() string {
 func (*EpochClosed) ProtoMessage() {}
 
 func (x *EpochClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +824,7 @@ func (x *EpochClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochClosed.ProtoReflect.Descriptor instead.
 func (*EpochClosed) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EpochClosed) GetEpoch() uint64 {
@@ -814,7 +878,7 @@ type Registration struct {
 
 func (x *Registration) Reset() {
 	*x = Registration{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +890,7 @@ func (x *Registration) String() string {
 func (*Registration) ProtoMessage() {}
 
 func (x *Registration) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +903,7 @@ func (x *Registration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registration.ProtoReflect.Descriptor instead.
 func (*Registration) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Registration) GetDevice() *Device {
@@ -887,7 +951,7 @@ type DeviceChange struct {
 
 func (x *DeviceChange) Reset() {
 	*x = DeviceChange{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +963,7 @@ func (x *DeviceChange) String() string {
 func (*DeviceChange) ProtoMessage() {}
 
 func (x *DeviceChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +976,7 @@ func (x *DeviceChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChange.ProtoReflect.Descriptor instead.
 func (*DeviceChange) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeviceChange) GetDeviceId() string {
@@ -964,17 +1028,22 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x1cfieldmint/v1/fieldmint.proto\x12\ffieldmint.v1\"8\n" +
 	"\bLocation\x12\x15\n" +
 	"\x06lat_e7\x18\x01 \x01(\x11R\x05latE7\x12\x15\n" +
-	"\x06lon_e7\x18\x02 \x01(\x11R\x05lonE7\"\xce\x02\n" +
+	"\x06lon_e7\x18\x02 \x01(\x11R\x05lonE7\"\xff\x02\n" +
 	"\aReading\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\"\n" +
 	"\revent_time_ms\x18\x03 \x01(\x03R\veventTimeMs\x12.\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x1a.fieldmint.v1.ResourceKindR\x04kind\x12K\n" +
 	"\fmeasurements\x18\x05 \x03(\v2'.fieldmint.v1.Reading.MeasurementsEntryR\fmeasurements\x122\n" +
-	"\blocation\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\blocation\x1a?\n" +
+	"\blocation\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\blocation\x12/\n" +
+	"\awitness\x18\a \x01(\v2\x15.fieldmint.v1.WitnessR\awitness\x1a?\n" +
 	"\x11MeasurementsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x12R\x05value:\x028\x01\"^\n" +
+	"\x05value\x18\x02 \x01(\x12R\x05value:\x028\x01\"R\n" +
+	"\aWitness\x12(\n" +
+	"\x10beacon_device_id\x18\x01 \x01(\tR\x0ebeaconDeviceId\x12\x1d\n" +
+	"\n" +
+	"beacon_seq\x18\x02 \x01(\x04R\tbeaconSeq\"^\n" +
 	"\rSignedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"G\n" +
@@ -1058,41 +1127,43 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
 	(*Location)(nil),        // 2: fieldmint.v1.Location
 	(*Reading)(nil),         // 3: fieldmint.v1.Reading
-	(*SignedReading)(nil),   // 4: fieldmint.v1.SignedReading
-	(*ReadingBatch)(nil),    // 5: fieldmint.v1.ReadingBatch
-	(*Device)(nil),          // 6: fieldmint.v1.Device
-	(*RawReading)(nil),      // 7: fieldmint.v1.RawReading
-	(*ValidReading)(nil),    // 8: fieldmint.v1.ValidReading
-	(*RejectedReading)(nil), // 9: fieldmint.v1.RejectedReading
-	(*EpochClosed)(nil),     // 10: fieldmint.v1.EpochClosed
-	(*Registration)(nil),    // 11: fieldmint.v1.Registration
-	(*DeviceChange)(nil),    // 12: fieldmint.v1.DeviceChange
-	nil,                     // 13: fieldmint.v1.Reading.MeasurementsEntry
+	(*Witness)(nil),         // 4: fieldmint.v1.Witness
+	(*SignedReading)(nil),   // 5: fieldmint.v1.SignedReading
+	(*ReadingBatch)(nil),    // 6: fieldmint.v1.ReadingBatch
+	(*Device)(nil),          // 7: fieldmint.v1.Device
+	(*RawReading)(nil),      // 8: fieldmint.v1.RawReading
+	(*ValidReading)(nil),    // 9: fieldmint.v1.ValidReading
+	(*RejectedReading)(nil), // 10: fieldmint.v1.RejectedReading
+	(*EpochClosed)(nil),     // 11: fieldmint.v1.EpochClosed
+	(*Registration)(nil),    // 12: fieldmint.v1.Registration
+	(*DeviceChange)(nil),    // 13: fieldmint.v1.DeviceChange
+	nil,                     // 14: fieldmint.v1.Reading.MeasurementsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	13, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	14, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
 	2,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
-	3,  // 3: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
-	4,  // 4: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
-	0,  // 5: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
-	2,  // 6: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
-	4,  // 7: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
-	3,  // 8: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	3,  // 9: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	6,  // 10: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	1,  // 11: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	4,  // 3: fieldmint.v1.Reading.witness:type_name -> fieldmint.v1.Witness
+	3,  // 4: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
+	5,  // 5: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
+	0,  // 6: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
+	2,  // 7: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
+	5,  // 8: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
+	3,  // 9: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
+	3,  // 10: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	7,  // 11: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	1,  // 12: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -1106,7 +1177,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,385 @@
+package validators
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Checks across devices. Ingest partitions readings by region (the 1-degree
+// square of the device's asserted location, internal/kafka.Region), so one
+// checker sees every device of its regions in order, and compares them
+// here. What it remembers derives from accepted readings only, like the
+// per-device history, so the valid topic rebuilds it too.
+
+// CrossRules are the thresholds of the checks across devices, per kind. A
+// zero turns a check off.
+type CrossRules struct {
+	// CloneGrid rounds each measurement to this step before two readings are
+	// compared: readings equal after rounding are near-identical.
+	CloneGrid map[string]int64 `yaml:"cloneGrid"`
+	// CloneAfter: a device whose readings were near-identical to the same
+	// other device's (within CloneWindow) this many times in a row, the
+	// current one included, is CLONED_STREAM from then on.
+	CloneAfter  int           `yaml:"cloneAfter"`
+	CloneWindow time.Duration `yaml:"cloneWindow"`
+	// SybilMaxPerCell: how many devices of the kind may report correlated
+	// data (every measurement within SybilTolerance of each other, within
+	// CloneWindow) from one ~300 m cell; the later ones are SYBIL_CLUSTER.
+	SybilMaxPerCell int              `yaml:"sybilMaxPerCell"`
+	SybilTolerance  map[string]int64 `yaml:"sybilTolerance"`
+	// Witnesses (hotspots): a witness must be at least WitnessMinDistM from
+	// the beacon, hear it within WitnessWindow, and not hear it stronger
+	// than free space allows at WitnessFreqMHz plus WitnessMarginMilliDB
+	// (antenna gains, calibration). MaxTxMilliDBm is the transmit power
+	// assumed when the beacon's own report is not at hand.
+	WitnessMinDistM      int64         `yaml:"witnessMinDistM"`
+	WitnessWindow        time.Duration `yaml:"witnessWindow"`
+	WitnessFreqMHz       int64         `yaml:"witnessFreqMHz"`
+	WitnessMarginMilliDB int64         `yaml:"witnessMarginMilliDB"`
+	MaxTxMilliDBm        int64         `yaml:"maxTxMilliDBm"`
+}
+
+// Reason codes of the checks across devices.
+const (
+	// ReasonClonedStream: near-identical to another device's readings,
+	// CloneAfter times in a row: one device's data copied onto another.
+	ReasonClonedStream = "CLONED_STREAM"
+	// ReasonSybilCluster: one device too many in a small cell, all saying
+	// the same thing: devices multiplied to multiply rewards.
+	ReasonSybilCluster = "SYBIL_CLUSTER"
+	// ReasonWitnessSelf: a hotspot witnessing its own beacon.
+	ReasonWitnessSelf = "WITNESS_SELF"
+	// ReasonWitnessUnknownBeacon: witnessing a beacon nobody sent.
+	ReasonWitnessUnknownBeacon = "WITNESS_UNKNOWN_BEACON"
+	// ReasonWitnessTooClose: the witness stands closer to the beacon than
+	// useful coverage allows (co-located hotspots vouching for each other).
+	ReasonWitnessTooClose = "WITNESS_TOO_CLOSE"
+	// ReasonWitnessTooStrong: received stronger than free-space path loss
+	// allows at the asserted distance: the two are not where they claim.
+	ReasonWitnessTooStrong = "WITNESS_TOO_STRONG"
+)
+
+// Measurement names with a role in the witness checks.
+const (
+	BeaconTxMeasurement = "beacon_tx_dbm" // a beacon's transmit power, milli-dBm
+	RSSIMeasurement     = "rssi_dbm"      // a witness's received strength, milli-dBm
+)
+
+// cross is what the checker remembers across devices. Changes made while a
+// transaction is open are logged in undo, so Abort can take them back.
+type cross struct {
+	clones  map[uint64][]cloneEntry // rounded-values key -> readings with it
+	cloneQ  []cloneRef              // insertion order, for expiry
+	beacons map[beaconKey]beacon
+	beaconQ []beaconKey
+	cells   map[cellKey]map[string]cellDevice
+	undo    []func()
+}
+
+type cloneEntry struct {
+	device  string
+	eventMs int64
+}
+
+type cloneRef struct {
+	key     uint64
+	device  string
+	eventMs int64
+}
+
+type beaconKey struct {
+	device string
+	seq    uint64
+}
+
+type beacon struct {
+	eventMs  int64
+	txMilli  int64
+	lat, lon int32
+}
+
+type cellKey struct {
+	kind     pb.ResourceKind
+	lat, lon int32 // cell indices
+}
+
+// cellDevice is a device's standing in its cell: when it was first
+// accepted there, and its last accepted values and time.
+type cellDevice struct {
+	firstMs, lastMs int64
+	values          []measurement
+}
+
+func newCross() *cross {
+	return &cross{clones: map[uint64][]cloneEntry{}, beacons: map[beaconKey]beacon{}, cells: map[cellKey]map[string]cellDevice{}}
+}
+
+var seed = maphash.MakeSeed()
+
+// cloneKey is a reading's values rounded to the kind's grid, hashed with
+// its kind. The hash only buckets readings; matches are compared in full.
+func cloneKey(kind pb.ResourceKind, values []measurement, grid map[string]int64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(kind))
+	h.Write(b[:])
+	for _, m := range values {
+		h.WriteString(m.name)
+		binary.LittleEndian.PutUint64(b[:], uint64(roundTo(m.value, grid[m.name])))
+		h.Write(b[:])
+	}
+	return h.Sum64()
+}
+
+func roundTo(v, step int64) int64 {
+	if step <= 1 {
+		return v
+	}
+	q := v / step
+	if v%step < 0 {
+		q--
+	}
+	return q
+}
+
+func sameRounded(a, b []measurement, grid map[string]int64) bool {
+	return slices.EqualFunc(a, b, func(x, y measurement) bool {
+		return x.name == y.name && roundTo(x.value, grid[x.name]) == roundTo(y.value, grid[y.name])
+	})
+}
+
+// cloneMatch returns another device that accepted a reading with the same
+// rounded values within the window, or "".
+// The device of the current streak, prefer, is chosen when it matches.
+func (x *cross) cloneMatch(r *pb.Reading, values []measurement, rules CrossRules, prefer string) (string, uint64) {
+	if rules.CloneAfter <= 0 {
+		return "", 0
+	}
+	key := cloneKey(r.Kind, values, rules.CloneGrid)
+	window := rules.CloneWindow.Milliseconds()
+	found := ""
+	for _, e := range slices.Backward(x.clones[key]) {
+		if e.device != r.DeviceId && abs(e.eventMs-r.EventTimeMs) <= window {
+			if e.device == prefer {
+				return e.device, key
+			}
+			if found == "" {
+				found = e.device
+			}
+		}
+	}
+	return found, key
+}
+
+// addClone remembers an accepted reading's rounded values.
+func (x *cross) addClone(key uint64, device string, eventMs int64) {
+	x.clones[key] = append(x.clones[key], cloneEntry{device, eventMs})
+	x.cloneQ = append(x.cloneQ, cloneRef{key, device, eventMs})
+	x.undo = append(x.undo, func() {
+		l := x.clones[key]
+		x.clones[key] = l[:len(l)-1]
+		x.cloneQ = x.cloneQ[:len(x.cloneQ)-1]
+	})
+}
+
+// cellOf is the ~300 m cell (0.003 degree squares) of a position.
+func cellOf(kind pb.ResourceKind, lat, lon int32) cellKey {
+	return cellKey{kind, int32(roundTo(int64(lat), 30_000)), int32(roundTo(int64(lon), 30_000))}
+}
+
+// sybil counts the devices of the cell established before this one (first
+// accepted earlier) whose last reading, within the window, agrees with this
+// reading on every measurement within tolerance.
+func (x *cross) sybil(cell cellKey, device string, eventMs int64, values []measurement, rules CrossRules) (int, []string) {
+	mine, known := x.cells[cell][device]
+	window := rules.CloneWindow.Milliseconds()
+	var peers []string
+	for id, d := range x.cells[cell] {
+		if id == device || (known && d.firstMs >= mine.firstMs && !(d.firstMs == mine.firstMs && id < device)) {
+			continue
+		}
+		if abs(d.lastMs-eventMs) > window || len(d.values) != len(values) {
+			continue
+		}
+		close := true
+		for i, m := range values {
+			if d.values[i].name != m.name || abs(d.values[i].value-m.value) > rules.SybilTolerance[m.name] {
+				close = false
+				break
+			}
+		}
+		if close {
+			peers = append(peers, id)
+		}
+	}
+	slices.Sort(peers) // the evidence lists them in a stable order
+	return len(peers), peers
+}
+
+func (x *cross) setCell(cell cellKey, device string, d cellDevice) {
+	m := x.cells[cell]
+	if m == nil {
+		m = map[string]cellDevice{}
+		x.cells[cell] = m
+	}
+	old, had := m[device]
+	m[device] = d
+	x.undo = append(x.undo, func() {
+		if had {
+			m[device] = old
+		} else {
+			delete(m, device)
+		}
+	})
+}
+
+func (x *cross) addBeacon(k beaconKey, b beacon) {
+	old, had := x.beacons[k]
+	x.beacons[k] = b
+	x.beaconQ = append(x.beaconQ, k)
+	x.undo = append(x.undo, func() {
+		if had {
+			x.beacons[k] = old
+		} else {
+			delete(x.beacons, k)
+		}
+		x.beaconQ = x.beaconQ[:len(x.beaconQ)-1]
+	})
+}
+
+// commit keeps the transaction's changes and forgets what is too old to
+// matter: clone entries and beacons beyond their windows of the newest
+// event time seen.
+func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) {
+	x.undo = x.undo[:0]
+	n := 0
+	for n < len(x.cloneQ) && x.cloneQ[n].eventMs < newestMs-2*cloneWindow.Milliseconds() {
+		ref := x.cloneQ[n]
+		l := x.clones[ref.key]
+		if i := slices.Index(l, cloneEntry{ref.device, ref.eventMs}); i >= 0 {
+			l = slices.Delete(l, i, i+1)
+		}
+		if len(l) == 0 {
+			delete(x.clones, ref.key)
+		} else {
+			x.clones[ref.key] = l
+		}
+		n++
+	}
+	x.cloneQ = slices.Delete(x.cloneQ, 0, n)
+	n = 0
+	for n < len(x.beaconQ) {
+		b, ok := x.beacons[x.beaconQ[n]]
+		if ok && b.eventMs >= newestMs-2*beaconWindow.Milliseconds() {
+			break
+		}
+		delete(x.beacons, x.beaconQ[n])
+		n++
+	}
+	x.beaconQ = slices.Delete(x.beaconQ, 0, n)
+}
+
+func (x *cross) abort() {
+	for i := len(x.undo) - 1; i >= 0; i-- {
+		x.undo[i]()
+	}
+	x.undo = x.undo[:0]
+}
+
+// witness judges a hotspot's witness report. home is the witness's
+// asserted location, lookup finds another device's registry record.
+func (x *cross) witness(r *pb.Reading, dev *pb.Device, lookup func(string) *pb.Device, rules CrossRules, region func(*pb.Location) string) Decision {
+	w := r.GetWitness()
+	if w == nil {
+		return Decision{}
+	}
+	if w.BeaconDeviceId == r.DeviceId {
+		return reject(ReasonWitnessSelf, "witnessed its own beacon %d", w.BeaconSeq)
+	}
+	b, sent := x.beacons[beaconKey{w.BeaconDeviceId, w.BeaconSeq}]
+	beaconer := lookup(w.BeaconDeviceId)
+	if sent && abs(r.EventTimeMs-b.eventMs) > rules.WitnessWindow.Milliseconds() {
+		sent = false // an old beacon heard again is no evidence of coverage now
+	}
+	if !sent {
+		// A beaconer of another region may be decided by another validator:
+		// no verdict on what is not visible here.
+		if beaconer != nil && dev != nil && region(beaconer.Location) != region(dev.Location) {
+			return Decision{}
+		}
+		return reject(ReasonWitnessUnknownBeacon, "no beacon %d of %s within %s", w.BeaconSeq, w.BeaconDeviceId, rules.WitnessWindow)
+	}
+	// Distances between asserted locations: where the owners said they are.
+	wLat, wLon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7()
+	if l := dev.GetLocation(); l != nil {
+		wLat, wLon = l.LatE7, l.LonE7
+	}
+	bLat, bLon := b.lat, b.lon
+	if l := beaconer.GetLocation(); l != nil {
+		bLat, bLon = l.LatE7, l.LonE7
+	}
+	if (wLat == 0 && wLon == 0) || (bLat == 0 && bLon == 0) {
+		return Decision{}
+	}
+	d := DistanceM(wLat, wLon, bLat, bLon)
+	if d < rules.WitnessMinDistM {
+		return reject(ReasonWitnessTooClose, "%d m from beaconer %s, least %d m", d, w.BeaconDeviceId, rules.WitnessMinDistM)
+	}
+	rssi, ok := r.Measurements[RSSIMeasurement]
+	if !ok || rules.WitnessFreqMHz <= 0 {
+		return Decision{}
+	}
+	tx := b.txMilli
+	if tx == 0 {
+		tx = rules.MaxTxMilliDBm
+	}
+	strongest := tx - FSPLMilliDB(d, rules.WitnessFreqMHz) + rules.WitnessMarginMilliDB
+	if rssi > strongest {
+		return reject(ReasonWitnessTooStrong, "rssi %d mdBm at %d m from %s (tx %d mdBm): free space allows at most %d mdBm", rssi, d, w.BeaconDeviceId, tx, strongest)
+	}
+	return Decision{}
+}
+
+// log10Micro[i] is log10(1 + i/1024) * 1e6, rounded, for the mantissa of
+// integer logarithms (built once; six digits leave no room for a libm's
+// last-bit differences).
+var log10Micro = func() (t [1025]int64) {
+	for i := range t {
+		t[i] = int64(math.Round(math.Log10(1+float64(i)/1024) * 1e6))
+	}
+	return
+}()
+
+// log10E6 is log10(n) * 1e6 for n >= 1, in integers.
+func log10E6(n int64) int64 {
+	e := bits.Len64(uint64(n)) - 1 // n = 2^e * (1 + f)
+	var f int64
+	if e >= 10 {
+		f = (n >> (e - 10)) & 1023
+	} else {
+		f = (n << (10 - e)) & 1023
+	}
+	const log10of2 = 301_030 // log10(2) * 1e6
+	return int64(e)*log10of2 + log10Micro[f]
+}
+
+// FSPLMilliDB is the free-space path loss over d metres at f MHz, in
+// thousandths of a dB: 20 log10(d) + 20 log10(f) - 27.55.
+func FSPLMilliDB(dM, fMHz int64) int64 {
+	return (20*log10E6(max(dM, 1))+20*log10E6(fMHz))/1000 - 27_550
+}
+
+func formatPeers(peers []string) string {
+	if len(peers) > 5 {
+		return fmt.Sprintf("%v and %d more", peers[:5], len(peers)-5)
+	}
+	return fmt.Sprint(peers)
+}

@@ -1,0 +1,183 @@
+package validators
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// xr is a reading of device id for the checks across devices.
+type xr struct {
+	id       string
+	seq      uint64
+	t        int64 // ms after t0
+	kind     pb.ResourceKind
+	m        map[string]int64
+	lat, lon int32
+	witness  *pb.Witness
+}
+
+func (x xr) raw() *pb.RawReading {
+	kind := x.kind
+	if kind == 0 {
+		kind = pb.ResourceKind_RESOURCE_KIND_WEATHER
+	}
+	r := &pb.Reading{DeviceId: x.id, Seq: x.seq, EventTimeMs: t0 + x.t, Kind: kind, Measurements: x.m, Witness: x.witness}
+	if x.lat != 0 || x.lon != 0 {
+		r.Location = &pb.Location{LatE7: x.lat, LonE7: x.lon}
+	}
+	return &pb.RawReading{Signed: &pb.SignedReading{Reading: r, Signature: []byte(fmt.Sprint(x.id, x.seq))}, ReceivedAtMs: t0 + x.t}
+}
+
+// fleet is a registry of devices at asserted positions.
+type fleet map[string]*pb.Device
+
+func (f fleet) add(id string, kind pb.ResourceKind, lat, lon int32, registered int64) {
+	f[id] = &pb.Device{DeviceId: id, Kind: kind, Active: true, RegisteredAtMs: registered, Location: &pb.Location{LatE7: lat, LonE7: lon}}
+}
+
+func (f fleet) checker() *Checker {
+	c := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	c.Lookup = func(id string) *pb.Device { return f[id] }
+	return c
+}
+
+// decide runs readings through a checker, committing after each, and
+// returns the reasons.
+func decide(c *Checker, f fleet, rs ...xr) []string {
+	var out []string
+	for _, r := range rs {
+		d := c.Check(r.raw(), f[r.id])
+		out = append(out, d.Reason)
+		c.Commit()
+	}
+	return out
+}
+
+func weather(temp, hum, pres int64) map[string]int64 {
+	return map[string]int64{"temperature_c": temp, "humidity_pct": hum, "pressure_hpa": pres}
+}
+
+func TestClonedStream(t *testing.T) {
+	f := fleet{}
+	f.add("orig", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat, homeLon, 1)
+	f.add("copy", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+100_000, homeLon, 2) // 1.1 km away
+	run := func(delta int64) []string {
+		c := f.checker()
+		var rs []xr
+		for i := range 5 {
+			v := weather(20_000+int64(i)*300, 60_000+int64(i)*1500, 1_013_000+int64(i)*200)
+			rs = append(rs, xr{id: "orig", seq: uint64(i + 1), t: int64(i) * 10_000, m: v})
+			cp := weather(v["temperature_c"]+delta, v["humidity_pct"], v["pressure_hpa"])
+			rs = append(rs, xr{id: "copy", seq: uint64(i + 1), t: int64(i)*10_000 + 300, m: cp})
+		}
+		return decide(c, f, rs...)
+	}
+	// The copy's first two readings pass; from the third in a row it is a clone.
+	// Readings alternate original, copy.
+	want := []string{"", "", "", "", "", ReasonClonedStream, "", ReasonClonedStream, "", ReasonClonedStream}
+	if got := run(7); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("a copied stream (temperature +0.007 °C): %q, want %q", got, want)
+	}
+	// Readings 0.3 °C apart are another station's, however alike the rest.
+	if got := run(300); fmt.Sprint(got) != fmt.Sprint(make([]string, 10)) {
+		t.Fatalf("a close honest neighbour: %q", got)
+	}
+}
+
+func TestSybilCluster(t *testing.T) {
+	f := fleet{}
+	for i := range 4 {
+		f.add(fmt.Sprint("s", i), pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+int32(i)*100, homeLon, int64(i))
+	}
+	f.add("far", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+40_000, homeLon, 9) // 445 m north: the next cell
+	c := f.checker()
+	var rs []xr
+	for i := range 4 { // three established stations, all saying the same
+		rs = append(rs, xr{id: fmt.Sprint("s", i), seq: 1, t: int64(i) * 1000, m: weather(20_000+int64(i)*150, 60_000+int64(i)*900, 1_013_000)})
+	}
+	rs = append(rs, xr{id: "far", seq: 1, t: 5000, m: weather(20_000, 60_000, 1_013_000)})
+	got := decide(c, f, rs...)
+	if fmt.Sprint(got) != "[   SYBIL_CLUSTER ]" {
+		t.Fatalf("a fourth station in one cell saying what three say: %q", got)
+	}
+	// The fourth with its own weather (0.6 °C off) is no Sybil.
+	c = f.checker()
+	rs[3].m = weather(20_600, 60_000, 1_013_000)
+	if got := decide(c, f, rs...); fmt.Sprint(got) != "[    ]" {
+		t.Fatalf("a fourth station that measures for itself: %q", got)
+	}
+}
+
+func TestWitnessChecks(t *testing.T) {
+	hotspot := pb.ResourceKind_RESOURCE_KIND_HOTSPOT
+	f := fleet{}
+	f.add("beaconer", hotspot, homeLat, homeLon, 1)
+	f.add("near", hotspot, homeLat+17_966, homeLon, 2) // 200 m north
+	f.add("km", hotspot, homeLat+89_831, homeLon, 3)   // 1000 m north
+	// 1000 m at 915 MHz: free-space loss 91.68 dB; from 27 dBm with the 10 dB
+	// margin a witness may hear at most -54.68 dBm.
+	beacon := xr{id: "beaconer", seq: 7, t: 0, kind: hotspot, m: map[string]int64{BeaconTxMeasurement: 27_000}}
+	heard := func(id string, seq uint64, rssi int64, of string, beaconSeq uint64) xr {
+		return xr{id: id, seq: seq, t: 2000, kind: hotspot, m: map[string]int64{RSSIMeasurement: rssi}, witness: &pb.Witness{BeaconDeviceId: of, BeaconSeq: beaconSeq}}
+	}
+	for _, c := range []struct {
+		name string
+		r    xr
+		want string
+	}{
+		{"honest witness at 1 km", heard("km", 1, -56_000, "beaconer", 7), ""},
+		{"just inside free space", heard("km", 1, -54_690, "beaconer", 7), ""},
+		{"stronger than free space", heard("km", 1, -54_000, "beaconer", 7), ReasonWitnessTooStrong},
+		{"too close", heard("near", 1, -80_000, "beaconer", 7), ReasonWitnessTooClose},
+		{"its own beacon", heard("beaconer", 8, -30_000, "beaconer", 7), ReasonWitnessSelf},
+		{"a beacon never sent", heard("km", 1, -80_000, "beaconer", 6), ReasonWitnessUnknownBeacon},
+		{"a beaconer nobody knows", heard("km", 1, -80_000, "ghost", 1), ReasonWitnessUnknownBeacon},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ch := f.checker()
+			got := decide(ch, f, beacon, c.r)
+			if got[0] != "" || got[1] != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+	// A beaconer registered in another region may be judged by another
+	// validator: no verdict on a beacon not visible here.
+	f.add("abroad", hotspot, homeLat+20_000_000, homeLon, 4)
+	if got := decide(f.checker(), f, heard("km", 1, -80_000, "abroad", 1)); got[0] != "" {
+		t.Fatalf("a witness of another region's beacon: %q", got)
+	}
+}
+
+func TestFSPL(t *testing.T) {
+	for _, c := range []struct{ d, f, want int64 }{
+		{1000, 915, 91_677}, {1, 2400, 40_054}, {10_000, 868, 111_220},
+	} {
+		if got := FSPLMilliDB(c.d, c.f); abs(got-c.want) > 15 {
+			t.Errorf("FSPL(%d m, %d MHz) = %d mdB, want %d", c.d, c.f, got, c.want)
+		}
+	}
+}
+
+// TestCrossStateAbort: what an aborted transaction accepted leaves no trace
+// in the checks across devices.
+func TestCrossStateAbort(t *testing.T) {
+	f := fleet{}
+	f.add("orig", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat, homeLon, 1)
+	f.add("copy", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+100_000, homeLon, 2)
+	c := f.checker()
+	v := weather(20_000, 60_000, 1_013_000)
+	for i := range 2 {
+		c.Check(xr{id: "orig", seq: uint64(i + 1), t: int64(i) * 10_000, m: v}.raw(), f["orig"])
+		c.Check(xr{id: "copy", seq: uint64(i + 1), t: int64(i)*10_000 + 100, m: v}.raw(), f["copy"])
+	}
+	c.Abort()
+	// Had the aborted four counted, this would be the copy's third in a row.
+	c.Check(xr{id: "orig", seq: 1, t: 20_000, m: v}.raw(), f["orig"])
+	if d := c.Check(xr{id: "copy", seq: 1, t: 20_100, m: v}.raw(), f["copy"]); d.Reason != "" {
+		t.Fatalf("after an abort: %q %s", d.Reason, d.Detail)
+	}
+}
