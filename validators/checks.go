@@ -106,28 +106,28 @@ func DefaultRules() map[pb.ResourceKind]KindRules {
 	cross := func(grid, tolerance map[string]int64, sybil int) CrossRules {
 		return CrossRules{CloneGrid: grid, CloneAfter: 3, CloneWindow: 30 * time.Second, SybilMaxPerCell: sybil, SybilTolerance: tolerance}
 	}
-	hotspot := cross(map[string]int64{"rssi_dbm": 1000, "snr_db": 1000}, map[string]int64{"rssi_dbm": 3000, "snr_db": 2000, "beacons": 2}, 3)
+	hotspot := cross(map[string]int64{"rssi_dbm": 1000, "snr_db": 1000}, map[string]int64{"rssi_dbm": 3000, "snr_db": 2000, "beacons": 2}, 1)
 	hotspot.WitnessMinDistM, hotspot.WitnessWindow, hotspot.WitnessFreqMHz = 300, 10*time.Minute, 915
 	hotspot.WitnessMarginMilliDB, hotspot.MaxTxMilliDBm = 10_000, 27_000
 	return map[pb.ResourceKind]KindRules{
 		pb.ResourceKind_RESOURCE_KIND_HOTSPOT: {Score: 1, Measurements: map[string]Range{
 			"rssi_dbm": {-140_000, 0}, "snr_db": {-30_000, 40_000}, "beacons": {0, 10_000_000}, BeaconTxMeasurement: {-20_000, 36_000},
-		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500, CrossRules: hotspot},
+		}, MinInterval: 500 * time.Millisecond, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500, CrossRules: hotspot},
 		pb.ResourceKind_RESOURCE_KIND_WEATHER: {Score: 1, Measurements: map[string]Range{
 			"temperature_c": {-90_000, 60_000}, "humidity_pct": {0, 100_000}, "pressure_hpa": {850_000, 1_090_000},
 		}, MinInterval: time.Second, StuckAfter: 10, MaxJump: map[string]int64{"temperature_c": 10_000, "pressure_hpa": 20_000},
 			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"temperature_c": 100, "humidity_pct": 1000, "pressure_hpa": 100},
-				map[string]int64{"temperature_c": 500, "humidity_pct": 3000, "pressure_hpa": 500}, 3)},
+				map[string]int64{"temperature_c": 500, "humidity_pct": 3000, "pressure_hpa": 500}, 1)},
 		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Score: 1, Measurements: map[string]Range{
 			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000},
 		}, MinInterval: time.Second, StuckAfter: 30, MaxJump: map[string]int64{"voltage_v": 60_000},
 			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
-			CrossRules: cross(map[string]int64{"power_w": 10_000, "voltage_v": 1000}, map[string]int64{"power_w": 10_000, "voltage_v": 2000}, 5)},
+			CrossRules: cross(map[string]int64{"power_w": 10_000, "voltage_v": 1000}, map[string]int64{"power_w": 10_000, "voltage_v": 2000}, 1)},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Score: 1, Measurements: map[string]Range{
 			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000},
 		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500,
-			CrossRules: cross(map[string]int64{"throughput_mbps": 1000, "latency_ms": 1000}, map[string]int64{"throughput_mbps": 5000, "latency_ms": 2000}, 3)},
+			CrossRules: cross(map[string]int64{"throughput_mbps": 1000, "latency_ms": 1000}, map[string]int64{"throughput_mbps": 5000, "latency_ms": 2000}, 1)},
 	}
 }
 
@@ -154,12 +154,15 @@ type deviceState struct {
 	next        int           // next slot of recent
 	cloneStreak int           // accepted readings in a row near-identical to cloneOf's
 	cloneOf     string
+	rejected    []uint64 // ring of fingerprints of the last rejected readings
+	rnext       int
 }
 
 func (st *deviceState) clone() *deviceState {
 	c := *st
 	c.lastValues = slices.Clone(st.lastValues)
 	c.recent = slices.Clone(st.recent)
+	c.rejected = slices.Clone(st.rejected)
 	return &c
 }
 
@@ -212,8 +215,60 @@ func fingerprint(seq uint64, sigHash [32]byte) uint64 {
 func (c *Checker) Check(raw *pb.RawReading, dev *pb.Device) Decision {
 	r := raw.GetSigned().GetReading()
 	sigHash := sha256.Sum256(raw.GetSigned().GetSignature())
+	fp := fingerprint(r.Seq, sigHash)
+	if st := c.last(r.DeviceId); st != nil && slices.Contains(st.rejected, fp) {
+		return reject(ReasonDuplicate, "seq %d already rejected", r.Seq)
+	}
+	d := c.check(raw, dev, sigHash)
+	if d.Reason != "" && d.Reason != ReasonDuplicate {
+		c.rejected(r.DeviceId, fp) // its retry is a duplicate, not a second verdict
+	}
+	return d
+}
+
+// RejectedWindow is how many of a device's last rejected readings are
+// remembered, so that a retried copy of one is DUPLICATE rather than decided
+// (and stored) a second time.
+const RejectedWindow = 16
+
+// rejected remembers a rejected reading's fingerprint, in the pending state.
+func (c *Checker) rejected(device string, fp uint64) {
+	st := c.pendingState(device)
+	if len(st.rejected) < RejectedWindow {
+		st.rejected = append(st.rejected, fp)
+	} else {
+		st.rejected[st.rnext] = fp
+		st.rnext = (st.rnext + 1) % RejectedWindow
+	}
+}
+
+// rememberRejected records a rejected reading read back from the rejected
+// topic. The caller commits.
+func (c *Checker) rememberRejected(v *pb.RejectedReading) {
+	if v.Reason == ReasonDuplicate || v.GetReading() == nil {
+		return
+	}
+	c.rejected(v.Reading.DeviceId, fingerprint(v.Reading.Seq, sha256.Sum256(v.Signature)))
+}
+
+// pendingState is the device's state to change in the open transaction.
+func (c *Checker) pendingState(device string) *deviceState {
+	st, ok := c.pending[device]
+	if !ok {
+		if committed := c.state[device]; committed != nil {
+			st = committed.clone()
+		} else {
+			st = &deviceState{}
+		}
+		c.pending[device] = st
+	}
+	return st
+}
+
+func (c *Checker) check(raw *pb.RawReading, dev *pb.Device, sigHash [32]byte) Decision {
+	r := raw.GetSigned().GetReading()
 	st := c.last(r.DeviceId)
-	if st != nil && r.Seq <= st.lastSeq {
+	if st != nil && r.Seq <= st.lastSeq && st.lastSeq > 0 {
 		if slices.Contains(st.recent, fingerprint(r.Seq, sigHash)) {
 			return reject(ReasonDuplicate, "seq %d already accepted", r.Seq)
 		}
@@ -250,7 +305,7 @@ func (c *Checker) Check(raw *pb.RawReading, dev *pb.Device) Decision {
 			return reject(ReasonOutOfRange, "%s=%d outside [%d, %d]", m.name, m.value, rg.Min, rg.Max)
 		}
 	}
-	if st != nil {
+	if st != nil && st.lastSeq > 0 {
 		if d := c.history(st, r, values, rules); d.Reason != "" {
 			return d
 		}
@@ -266,8 +321,8 @@ func (c *Checker) Check(raw *pb.RawReading, dev *pb.Device) Decision {
 		return reject(ReasonClonedStream, "%s near-identical to %s's readings %d times in a row, limit %d", formatValues(values), m.clone, m.streak, rules.CloneAfter)
 	}
 	if rules.SybilMaxPerCell > 0 && m.peers >= rules.SybilMaxPerCell {
-		return reject(ReasonSybilCluster, "%d devices established in its cell (%d, %d) report the same: %s; limit %d",
-			m.peers, m.cell.lat, m.cell.lon, formatPeers(m.peerIDs), rules.SybilMaxPerCell)
+		return reject(ReasonSybilCluster, "%d devices established in its 0.003-degree cell at (%d, %d) report the same: %s; limit %d",
+			m.peers, int64(m.cell.lat)*30_000, int64(m.cell.lon)*30_000, formatPeers(m.peerIDs), rules.SybilMaxPerCell)
 	}
 	c.accept(r, values, sigHash, m)
 	return Decision{Score: rules.Score}
@@ -383,15 +438,7 @@ func drift(r *pb.Reading, dev *pb.Device, rules KindRules) Decision {
 
 // accept makes r the device's last accepted reading, in the pending state.
 func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte, m match) {
-	st, ok := c.pending[r.DeviceId]
-	if !ok {
-		if committed := c.state[r.DeviceId]; committed != nil {
-			st = committed.clone()
-		} else {
-			st = &deviceState{}
-		}
-		c.pending[r.DeviceId] = st
-	}
+	st := c.pendingState(r.DeviceId)
 	apply(st, r, values, sigHash)
 	st.cloneStreak, st.cloneOf = m.streak, m.clone
 	rules := c.rules[r.Kind]

@@ -89,25 +89,21 @@ func TestClonedStream(t *testing.T) {
 
 func TestSybilCluster(t *testing.T) {
 	f := fleet{}
-	for i := range 4 {
+	for i := range 3 {
 		f.add(fmt.Sprint("s", i), pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+int32(i)*100, homeLon, int64(i))
 	}
 	f.add("far", pb.ResourceKind_RESOURCE_KIND_WEATHER, homeLat+40_000, homeLon, 9) // 445 m north: the next cell
-	c := f.checker()
-	var rs []xr
-	for i := range 4 { // three established stations, all saying the same
-		rs = append(rs, xr{id: fmt.Sprint("s", i), seq: 1, t: int64(i) * 1000, m: weather(20_000+int64(i)*150, 60_000+int64(i)*900, 1_013_000)})
+	rs := []xr{
+		{id: "s0", seq: 1, t: 0, m: weather(20_000, 60_000, 1_013_000)},
+		{id: "s1", seq: 1, t: 1000, m: weather(20_400, 62_900, 1_013_400)}, // within tolerance of s0
+		{id: "far", seq: 1, t: 2000, m: weather(20_000, 60_000, 1_013_000)},
+		{id: "s0", seq: 2, t: 5000, m: weather(20_100, 60_500, 1_013_100)},
+		{id: "s1", seq: 2, t: 6000, m: weather(20_200, 60_500, 1_013_100)},
+		{id: "s2", seq: 1, t: 7000, m: weather(20_700, 60_500, 1_013_100)}, // 0.6 °C off: its own weather
 	}
-	rs = append(rs, xr{id: "far", seq: 1, t: 5000, m: weather(20_000, 60_000, 1_013_000)})
-	got := decide(c, f, rs...)
-	if fmt.Sprint(got) != "[   SYBIL_CLUSTER ]" {
-		t.Fatalf("a fourth station in one cell saying what three say: %q", got)
-	}
-	// The fourth with its own weather (0.6 °C off) is no Sybil.
-	c = f.checker()
-	rs[3].m = weather(20_600, 60_000, 1_013_000)
-	if got := decide(c, f, rs...); fmt.Sprint(got) != "[    ]" {
-		t.Fatalf("a fourth station that measures for itself: %q", got)
+	want := []string{"", ReasonSybilCluster, "", "", ReasonSybilCluster, ""}
+	if got := decide(f.checker(), f, rs...); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 

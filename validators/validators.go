@@ -255,20 +255,21 @@ func (s *Service) revoked(_ context.Context, _ *kgo.Client, revoked map[string][
 	s.mu.Unlock()
 }
 
-// rebuild reads partitions of the valid topic from their start to their last
-// stable offset. Control records are kept so that the end is recognised even
-// when the log ends with a transaction marker.
+// rebuild reads partitions of the valid and rejected topics from their
+// start to their last stable offset: the valid readings make the history,
+// the rejected ones the memory of what was rejected (so that a retried
+// copy is a duplicate). Control records are kept so that the end is
+// recognised even when the log ends with a transaction marker.
 func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checker, int, error) {
 	checkers := map[int32]*Checker{}
-	for _, p := range parts {
-		checkers[p] = s.newChecker()
-	}
 	offsets := map[int32]kgo.Offset{}
 	for _, p := range parts {
+		checkers[p] = s.newChecker()
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
+	topics := []string{s.topics.Valid, s.topics.Rejected}
 	cl, err := kgo.NewClient(append(s.kc.Opts(),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topics.Valid: offsets}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topics.Valid: offsets, s.topics.Rejected: offsets}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 	)...)
@@ -277,20 +278,26 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListCommittedOffsets(ctx, s.topics.Valid)
+	ends, err := adm.ListCommittedOffsets(ctx, topics...)
 	if err != nil {
 		return nil, 0, err
 	}
-	starts, err := adm.ListStartOffsets(ctx, s.topics.Valid)
+	starts, err := adm.ListStartOffsets(ctx, topics...)
 	if err != nil {
 		return nil, 0, err
 	}
-	want := map[int32]int64{}
-	for _, p := range parts {
-		end, _ := ends.Lookup(s.topics.Valid, p)
-		st, _ := starts.Lookup(s.topics.Valid, p)
-		if end.Offset > st.Offset {
-			want[p] = end.Offset
+	type tp struct {
+		topic string
+		p     int32
+	}
+	want := map[tp]int64{}
+	for _, t := range topics {
+		for _, p := range parts {
+			end, _ := ends.Lookup(t, p)
+			st, _ := starts.Lookup(t, p)
+			if end.Offset > st.Offset {
+				want[tp{t, p}] = end.Offset
+			}
 		}
 	}
 	n := 0
@@ -305,15 +312,22 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 			return nil, 0, ferr
 		}
 		fs.EachRecord(func(rec *kgo.Record) {
-			if !rec.Attrs.IsControl() {
+			switch {
+			case rec.Attrs.IsControl():
+			case rec.Topic == s.topics.Valid:
 				v := &pb.ValidReading{}
 				if proto.Unmarshal(rec.Value, v) == nil && v.Reading != nil {
 					checkers[rec.Partition].remember(v)
 					n++
 				}
+			default:
+				v := &pb.RejectedReading{}
+				if proto.Unmarshal(rec.Value, v) == nil {
+					checkers[rec.Partition].rememberRejected(v)
+				}
 			}
-			if end, ok := want[rec.Partition]; ok && rec.Offset+1 >= end {
-				delete(want, rec.Partition)
+			if end, ok := want[tp{rec.Topic, rec.Partition}]; ok && rec.Offset+1 >= end {
+				delete(want, tp{rec.Topic, rec.Partition})
 			}
 		})
 		for _, c := range checkers {

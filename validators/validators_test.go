@@ -123,7 +123,8 @@ func (h *harness) count(t *testing.T, topic string) int {
 
 // TestReplacementRejectsReplayOfWhatTheDeadOneAccepted: an instance
 // accepts readings and dies; its replacement, with nothing but the log,
-// still tells a retry (DUPLICATE) from a replay, still knows the device's
+// still tells a retry (DUPLICATE) from a replay, of accepted and rejected
+// readings alike, still knows the device's
 // sensor has been stuck for 10 readings, and decides every reading once.
 func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	h := newHarness(t)
@@ -133,7 +134,7 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	if d := next(t, ch); d.Reason != "" {
 		t.Fatalf("first reading rejected: %s", d.Reason)
 	}
-	h.sendAt(t, "dev-1", 6, start+5_000, 99_000)
+	outOfRange := h.sendAt(t, "dev-1", 6, start+5_000, 99_000)
 	if d := next(t, ch); d.Reason != ReasonOutOfRange {
 		t.Fatalf("out of range reading: %q", d.Reason)
 	}
@@ -150,6 +151,10 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	if d := next(t, ch2); d.Reason != ReasonDuplicate {
 		t.Fatalf("replayed accepted reading after restart: %q, want %s", d.Reason, ReasonDuplicate)
 	}
+	h.sendRaw(t, "dev-1", outOfRange) // a retry of a rejected reading: not decided (nor stored) as a second rejection
+	if d := next(t, ch2); d.Reason != ReasonDuplicate {
+		t.Fatalf("a rejected reading sent again after restart: %q (%s), want %s", d.Reason, d.Detail, ReasonDuplicate)
+	}
 	h.send(t, "dev-1", 4, 21_000)
 	if d := next(t, ch2); d.Reason != ReasonSequenceReplay {
 		t.Fatalf("older sequence after restart: %q", d.Reason)
@@ -162,7 +167,7 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	if d := next(t, ch2); d.Reason != "" {
 		t.Fatalf("a changed value after restart: %q (%s)", d.Reason, d.Detail)
 	}
-	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 12 || r != 4 {
-		t.Fatalf("valid %d rejected %d, want 12 and 4: every reading decided exactly once", v, r)
+	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 12 || r != 5 {
+		t.Fatalf("valid %d rejected %d, want 12 and 5: every reading decided exactly once", v, r)
 	}
 }

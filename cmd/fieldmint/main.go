@@ -46,6 +46,7 @@ var roleSections = map[string][]string{
 	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "clickhouse", "settle"},
+	"simulate":     {"log", "clickhouse", "aggregate", "simulate"},
 }
 
 func commands() map[string]command {
@@ -87,6 +88,14 @@ func commands() map[string]command {
 					return err
 				}
 				return dev.RunVerifyEpoch(ctx, cfg, args, out, log)
+			}},
+		"simulate": {summary: "send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", sections: roleSections["simulate"], defaults: dev.Defaults,
+			run: func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
+				log, err := cfg.Log.Logger()
+				if err != nil {
+					return err
+				}
+				return dev.RunSimulate(ctx, cfg, out, log)
 			}},
 		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},

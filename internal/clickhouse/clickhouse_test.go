@@ -41,7 +41,7 @@ func TestMigrationsApplyOnceAndAgain(t *testing.T) {
 	if int(n) != len(all) {
 		t.Fatalf("schema_migrations has %d rows, want %d", n, len(all))
 	}
-	for _, table := range []string{"readings", "rejections", "epoch_scores", "kafka_progress", "epochs", "reward_leaves", "settlements", "device_hourly", "cell_hourly", "owner_daily", "outcomes_hourly", "devices", "devices_current", "settlements_latest", "rewards"} {
+	for _, table := range []string{"readings", "rejections", "epoch_scores", "kafka_progress", "epochs", "reward_leaves", "settlements", "device_hourly", "cell_hourly", "owner_daily", "outcomes_hourly", "devices", "devices_current", "settlements_latest", "rewards", "rejections_by_reason"} {
 		if err := conn.Exec(ctx, "SELECT count() FROM "+table); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}

@@ -7,6 +7,7 @@ package dev
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/simulate"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/validators"
@@ -34,6 +36,7 @@ type Config struct {
 	Aggregate  aggregator.Config `yaml:"aggregate"`
 	Settle     settler.Config    `yaml:"settle"`
 	Dev        Options           `yaml:"dev"`
+	Simulate   simulate.Config   `yaml:"simulate"`
 }
 
 // LogConfig sets logging.
@@ -66,6 +69,7 @@ func Defaults() Config {
 		Validate:   validators.DefaultConfig(),
 		Aggregate:  aggregator.DefaultConfig(),
 		Settle:     settler.DefaultConfig(),
+		Simulate:   simulate.DefaultConfig(),
 		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
 			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second},
 	}
@@ -148,6 +152,18 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	return s.Run(ctx)
+}
+
+// RunSimulate is `fieldmint simulate`: a labelled fleet against the stack at
+// c.Simulate.URL and c.ClickHouse, then the detection report.
+func RunSimulate(ctx context.Context, c Config, out io.Writer, log *slog.Logger) error {
+	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = simulate.Run(ctx, c.Simulate, conn, c.Aggregate.EpochLength, out, log)
+	return err
 }
 
 // RunSettle runs the settler and its proof API until ctx ends.

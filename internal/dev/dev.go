@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		}
 		cheats := 0
 		for _, d := range f.Devices {
-			if d.Behavior != fleet.Honest {
+			if d.Strategy != fleet.Honest {
 				cheats++
 			}
 		}

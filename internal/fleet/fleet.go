@@ -1,6 +1,7 @@
 // Package fleet simulates devices posting signed readings to an ingest
-// endpoint: honest ones of every resource kind, and some that cheat. Which
-// device cheats, and how, is known only here; nothing in a reading says so.
+// endpoint: honest ones of four resource kinds, with noise, outages and
+// clock drift, and devices that cheat by one labelled strategy each. Which
+// device cheats, and how, is known only here: nothing in a reading says so.
 package fleet
 
 import (
@@ -11,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -22,22 +25,27 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
-// Behavior is what a simulated device does.
-type Behavior int
+// Strategy is what a simulated device does.
+type Strategy string
 
-// Behaviors. Honest devices have noise in their values; the others cheat one way each.
+// The strategies. Honest devices measure; each other strategy is one way of
+// cheating, named for the report.
 const (
-	Honest     Behavior = iota
-	Replayer            // re-sends an older signed reading now and then
-	ClockCheat          // claims event times ten minutes in the future
-	Inflator            // reports physically impossible values
-	Forger              // signs with a key that is not its registered one
-	numBehaviors
+	Honest   Strategy = "honest"
+	Replay   Strategy = "replay"   // after three readings, only re-sends those
+	Clock    Strategy = "clock"    // dates its readings ten minutes ahead, to be paid in a later epoch too
+	Inflate  Strategy = "inflate"  // reports values beyond what the kind can measure, or sudden jumps
+	Constant Strategy = "constant" // fabricates data: the same values every time
+	Spoof    Strategy = "spoof"    // reports from 5 km away from where it was registered, hopping about
+	Clone    Strategy = "clone"    // copies an honest device's readings as its own
+	Sybil    Strategy = "sybil"    // one of four devices in one spot, all sending the same data
+	Witness  Strategy = "witness"  // a hotspot reporting witnesses of beacons it never heard
+	Flood    Strategy = "flood"    // sends ten readings a tick, a tenth of a second apart
+	Forge    Strategy = "forge"    // signs with a key that is not its registered one
 )
 
-func (b Behavior) String() string {
-	return [...]string{"honest", "replayer", "clock-cheat", "inflator", "forger"}[b]
-}
+// Cheats lists the cheating strategies, in the order they are handed out.
+var Cheats = []Strategy{Replay, Clock, Inflate, Constant, Spoof, Clone, Sybil, Witness, Flood, Forge}
 
 // Config of a fleet.
 type Config struct {
@@ -45,8 +53,12 @@ type Config struct {
 	Owners       []client.Owner // owners (they sign the registrations), assigned round-robin
 	Interval     time.Duration  // time between a device's readings
 	FraudPercent int            // share of devices that cheat, 0-100
-	Seed         string         // device keys derive from it: the same seed gives the same fleet
+	Seed         string         // keys, places and roles derive from it: the same seed gives the same fleet
 	Concurrency  int            // parallel HTTP requests; 0: 16
+	Strategies   []Strategy     // cheats to hand out, round-robin; nil: Cheats
+	// Center of the area the devices stand in, about 33 by 17 km; nil:
+	// near Lisbon, inside one region (one 1-degree square).
+	Center *pb.Location
 }
 
 // Device is one simulated device.
@@ -54,20 +66,34 @@ type Device struct {
 	ID       string
 	Kind     pb.ResourceKind
 	Owner    common.Address
+	Strategy Strategy
+	Location *pb.Location // asserted at registration
+
 	owner    client.Owner
-	Behavior Behavior
-	Location *pb.Location
 	key      ed25519.PrivateKey
 	wrongKey ed25519.PrivateKey
-	history  []*pb.SignedReading // recent sent readings, for the replayer
 	rng      *rand.Rand
+	seq      uint64
+	values   map[string]int64    // the random walk of an honest device's measurements
+	drift    time.Duration       // the device clock's offset, wandering by milliseconds
+	outage   int                 // ticks left without sending
+	history  []*pb.SignedReading // recent sent readings, for the replayer
+	target   *Device             // whom a clone copies
+	lastSent *pb.Reading         // the last reading sent, for clones and witnesses
+	beacon   uint64              // seq of the beacon sent this tick (hotspots), or 0
+	constant map[string]int64    // what a Constant device reports, always
 }
 
 // Stats counts what the fleet sent and how ingest answered.
 type Stats struct {
-	Sent     atomic.Uint64 // readings answered 2xx
-	Refused  atomic.Uint64 // readings answered 4xx
+	Sent     atomic.Uint64 // readings accepted by ingest
+	Refused  atomic.Uint64 // readings ingest refused (4xx, or rejected in a 200 batch)
 	Failures atomic.Uint64 // requests that failed after retries (5xx, transport)
+}
+
+// Counts is what one device sent, as ingest answered.
+type Counts struct {
+	Accepted, Refused uint64
 }
 
 // Fleet is a set of simulated devices.
@@ -76,6 +102,9 @@ type Fleet struct {
 	Devices []*Device
 	Stats   Stats
 	log     *slog.Logger
+
+	mu     sync.Mutex
+	counts map[string]*Counts
 }
 
 func seedKey(seed string, i int, purpose string) ed25519.PrivateKey {
@@ -83,57 +112,105 @@ func seedKey(seed string, i int, purpose string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(h[:])
 }
 
+var kindNames = []string{"hotspot", "weather", "energy", "bandwidth"}
+
 // New builds the fleet deterministically from cfg.
 func New(cfg Config, log *slog.Logger) (*Fleet, error) {
-	if cfg.Devices <= 0 || len(cfg.Owners) == 0 || cfg.Interval <= 0 || cfg.FraudPercent < 0 || cfg.FraudPercent > 100 {
-		return nil, errors.New("fleet: devices, owners and interval are required; fraudPercent is 0-100")
+	if cfg.Devices <= 0 || len(cfg.Owners) == 0 || cfg.Interval < 2*time.Second || cfg.FraudPercent < 0 || cfg.FraudPercent > 100 {
+		return nil, errors.New("fleet: devices and owners are required, an interval of 2s or more (hotspots report witnesses half way between readings, and validators want 1s between a device's readings), fraudPercent 0-100")
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 16
 	}
-	f := &Fleet{cfg: cfg, log: log}
-	fraudEvery := 0
-	if cfg.FraudPercent > 0 {
-		fraudEvery = 100 / cfg.FraudPercent
+	if cfg.Strategies == nil {
+		cfg.Strategies = Cheats
+	}
+	center := cfg.Center
+	if center == nil {
+		center = &pb.Location{LatE7: 387_200_000, LonE7: -91_400_000}
+	}
+	f := &Fleet{cfg: cfg, log: log, counts: map[string]*Counts{}}
+	cheaters := cfg.Devices * cfg.FraudPercent / 100
+	every := 0
+	if cheaters > 0 {
+		every = cfg.Devices / cheaters
 	}
 	cheats := 0
+	var sybilHome *pb.Location
+	sybils := 0
 	for i := 0; i < cfg.Devices; i++ {
 		key := seedKey(cfg.Seed, i, "device")
 		h := sha256.Sum256(key)
 		rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
 		d := &Device{
-			ID:       fmt.Sprintf("%s-%04d", []string{"hotspot", "weather", "energy", "bandwidth"}[i%4], i),
-			Kind:     pb.ResourceKind(1 + i%4),
-			Owner:    cfg.Owners[i%len(cfg.Owners)].Address(),
+			Kind:     pb.ResourceKind(1 + rng.IntN(4)),
 			owner:    cfg.Owners[i%len(cfg.Owners)],
 			key:      key,
 			wrongKey: seedKey(cfg.Seed, i, "wrong"),
 			rng:      rng,
-			// Around Lisbon, within about 20 km.
-			Location: &pb.Location{LatE7: 387_223_000 + int32(rng.IntN(3_600_000)) - 1_800_000, LonE7: -91_393_000 + int32(rng.IntN(4_600_000)) - 2_300_000},
+			Strategy: Honest,
+			drift:    time.Duration(rng.IntN(4000)-2000) * time.Millisecond,
+			// Within about 17 km north-south and 8 km east-west of the centre.
+			Location: &pb.Location{LatE7: center.LatE7 + int32(rng.IntN(3_000_000)) - 1_500_000, LonE7: center.LonE7 + int32(rng.IntN(1_800_000)) - 900_000},
 		}
-		if fraudEvery > 0 && i%fraudEvery == fraudEvery-1 {
-			d.Behavior = Behavior(1 + cheats%int(numBehaviors-1))
+		if every > 0 && i%every == every-1 && cheats < cheaters {
+			d.Strategy = cfg.Strategies[cheats%len(cfg.Strategies)]
 			cheats++
 		}
+		switch d.Strategy {
+		case Witness:
+			d.Kind = pb.ResourceKind_RESOURCE_KIND_HOTSPOT
+		case Sybil:
+			// Sybils come four to a spot: this one and three more like it.
+			d.Kind = pb.ResourceKind_RESOURCE_KIND_WEATHER
+			if sybils%4 == 0 {
+				sybilHome = d.Location
+			}
+			d.Location = &pb.Location{LatE7: sybilHome.LatE7 + int32(sybils%4)*200, LonE7: sybilHome.LonE7}
+			sybils++
+		}
+		d.Owner = d.owner.Address()
+		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)
+		d.values = d.baseline()
+		d.constant = maps.Clone(d.values)
 		f.Devices = append(f.Devices, d)
+	}
+	// Clones copy an honest device, of its kind, standing 2 km from it.
+	var honest []*Device
+	for _, d := range f.Devices {
+		if d.Strategy == Honest {
+			honest = append(honest, d)
+		}
+	}
+	for i, d := range f.Devices {
+		if d.Strategy != Clone || len(honest) == 0 {
+			continue
+		}
+		t := honest[d.rng.IntN(len(honest))]
+		d.target, d.Kind = t, t.Kind
+		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)
+		d.values = d.baseline()
+		d.Location = &pb.Location{LatE7: t.Location.LatE7 + 180_000, LonE7: t.Location.LonE7}
 	}
 	return f, nil
 }
 
 // Register registers every device (idempotent: a restart registers again).
 func (f *Fleet) Register(ctx context.Context, c *client.Client) error {
-	return f.each(ctx, func(d *Device) error {
+	return f.each(ctx, f.Devices, func(d *Device) error {
 		return c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: d.key.Public().(ed25519.PublicKey), Kind: d.Kind, Location: d.Location}, d.key, d.owner)
 	})
 }
 
-func (f *Fleet) each(ctx context.Context, fn func(*Device) error) error {
+func (f *Fleet) each(ctx context.Context, devices []*Device, fn func(*Device) error) error {
 	sem := make(chan struct{}, f.cfg.Concurrency)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	for _, d := range f.Devices {
+	for _, d := range devices {
+		if ctx.Err() != nil {
+			break
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(d *Device) {
@@ -147,23 +224,19 @@ func (f *Fleet) each(ctx context.Context, fn func(*Device) error) error {
 				mu.Unlock()
 			}
 		}(d)
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	wg.Wait()
 	return first
 }
 
-// measurements returns plausible values of a kind, with noise.
-func (d *Device) measurements(t time.Time) map[string]int64 {
+// baseline is where a device's measurements start.
+func (d *Device) baseline() map[string]int64 {
 	n := func(center, spread int64) int64 { return center + d.rng.Int64N(2*spread+1) - spread }
-	hour := int64(t.Hour())
 	switch d.Kind {
 	case pb.ResourceKind_RESOURCE_KIND_HOTSPOT:
 		return map[string]int64{"rssi_dbm": n(-85_000, 15_000), "snr_db": n(8_000, 6_000), "beacons": n(30, 10)}
 	case pb.ResourceKind_RESOURCE_KIND_WEATHER:
-		return map[string]int64{"temperature_c": n(12_000+hour*500, 2_000), "humidity_pct": n(65_000, 15_000), "pressure_hpa": n(1_013_000, 8_000)}
+		return map[string]int64{"temperature_c": n(16_000, 4_000), "humidity_pct": n(65_000, 15_000), "pressure_hpa": n(1_013_000, 8_000)}
 	case pb.ResourceKind_RESOURCE_KIND_ENERGY:
 		return map[string]int64{"power_w": n(2_500_000, 1_500_000), "voltage_v": n(230_000, 5_000)}
 	default:
@@ -171,52 +244,244 @@ func (d *Device) measurements(t time.Time) map[string]int64 {
 	}
 }
 
-// next builds the device's reading for time t.
-func (d *Device) next(t time.Time) (*pb.SignedReading, error) {
-	if d.Behavior == Replayer && len(d.history) >= 3 && d.rng.IntN(2) == 0 {
-		return d.history[d.rng.IntN(len(d.history)-1)], nil // an older reading, again
+// walk moves an honest device's measurements a step, within their ranges:
+// sensors have noise, and the world changes gradually.
+func (d *Device) walk() map[string]int64 {
+	step := func(name string, spread, lo, hi int64) {
+		v := d.values[name] + d.rng.Int64N(2*spread+1) - spread
+		d.values[name] = min(max(v, lo), hi)
 	}
-	r := &pb.Reading{DeviceId: d.ID, Seq: uint64(t.UnixMilli()), EventTimeMs: t.UnixMilli(), Kind: d.Kind, Measurements: d.measurements(t), Location: d.Location}
-	key := d.key
-	switch d.Behavior {
-	case ClockCheat:
-		r.EventTimeMs += (10 * time.Minute).Milliseconds()
-	case Inflator:
-		for k := range r.Measurements {
-			r.Measurements[k] = 1 << 40
+	switch d.Kind {
+	case pb.ResourceKind_RESOURCE_KIND_HOTSPOT:
+		step("rssi_dbm", 3_000, -130_000, -40_000)
+		step("snr_db", 1_500, -20_000, 30_000)
+		step("beacons", 3, 0, 200)
+	case pb.ResourceKind_RESOURCE_KIND_WEATHER:
+		step("temperature_c", 300, -30_000, 45_000)
+		step("humidity_pct", 1_500, 5_000, 100_000)
+		step("pressure_hpa", 300, 950_000, 1_050_000)
+	case pb.ResourceKind_RESOURCE_KIND_ENERGY:
+		step("power_w", 200_000, 0, 10_000_000)
+		step("voltage_v", 1_500, 210_000, 250_000)
+	default:
+		step("throughput_mbps", 30_000, 1_000, 1_000_000)
+		step("latency_ms", 5_000, 1_000, 500_000)
+	}
+	out := make(map[string]int64, len(d.values))
+	for k, v := range d.values {
+		out[k] = v
+	}
+	return out
+}
+
+// readings are what the device sends at time t (nil during an outage), in
+// the first phase of a tick.
+func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
+	d.beacon = 0
+	if d.Strategy == Honest {
+		if d.outage > 0 { // honest devices go offline now and then
+			d.outage--
+			return nil, nil
 		}
-	case Forger:
+		if d.rng.IntN(200) == 0 {
+			d.outage = 1 + d.rng.IntN(6)
+		}
+		d.drift += time.Duration(d.rng.IntN(41)-20) * time.Millisecond // a clock that wanders
+	}
+	at := t.Add(d.drift)
+	r := &pb.Reading{DeviceId: d.ID, EventTimeMs: at.UnixMilli(), Kind: d.Kind, Measurements: d.walk(), Location: d.Location}
+	key := d.key
+	var extra []*pb.Reading
+	switch d.Strategy {
+	case Replay:
+		if len(d.history) >= 3 {
+			return []*pb.SignedReading{d.history[d.rng.IntN(len(d.history))]}, nil // an older reading, again
+		}
+	case Clock:
+		r.EventTimeMs += (10 * time.Minute).Milliseconds()
+	case Inflate:
+		for k, v := range r.Measurements {
+			r.Measurements[k] = v * 1000 // beyond what the kind can measure
+		}
+	case Constant:
+		r.Measurements = maps.Clone(d.constant) // the same made-up values, every time
+	case Spoof:
+		r.Location = &pb.Location{LatE7: d.Location.LatE7 + 450_000 + int32(d.rng.IntN(100_000)), LonE7: d.Location.LonE7}
+	case Sybil:
+		// Every member of a ring reports the first member's weather.
+		r.Measurements = map[string]int64{"temperature_c": 18_000 + int64(t.Unix()/60%10)*100, "humidity_pct": 60_000, "pressure_hpa": 1_012_000}
+	case Flood:
+		for i := 1; i < 10; i++ {
+			extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + int64(i)*100, Kind: d.Kind, Measurements: d.walk(), Location: d.Location})
+		}
+	case Forge:
 		key = d.wrongKey
+	case Clone, Witness:
+		return nil, nil // they act in the second phase
 	}
-	s, err := pb.Sign(r, key)
-	if err != nil {
-		return nil, err
+	if d.Kind == pb.ResourceKind_RESOURCE_KIND_HOTSPOT && d.Strategy == Honest && d.rng.IntN(3) == 0 {
+		r.Measurements["beacon_tx_dbm"] = 27_000 // this reading is also a beacon
 	}
-	d.history = append(d.history, s)
+	var out []*pb.SignedReading
+	for _, x := range append([]*pb.Reading{r}, extra...) {
+		d.seq++
+		x.Seq = d.seq
+		s, err := pb.Sign(x, key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if _, ok := r.Measurements["beacon_tx_dbm"]; ok {
+		d.beacon = r.Seq
+	}
+	d.lastSent = r
+	d.history = append(d.history, out[0])
 	if len(d.history) > 8 {
 		d.history = d.history[1:]
 	}
-	return s, nil
+	return out, nil
 }
 
-// Tick sends one reading of every device.
+// later are what the device sends in the second phase of a tick, after
+// every first-phase reading was sent: clones copy what their target sent,
+// and hotspots report the beacons they heard.
+func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedReading, error) {
+	var rs []*pb.Reading
+	at := t.Add(d.drift + f.cfg.Interval/2).UnixMilli() // between two regular readings
+	switch {
+	case d.Strategy == Clone:
+		if d.target == nil || d.target.lastSent == nil || d.target.outage > 0 {
+			return nil, nil
+		}
+		m := map[string]int64{}
+		for k, v := range d.target.lastSent.Measurements {
+			m[k] = v
+		}
+		rs = append(rs, &pb.Reading{DeviceId: d.ID, EventTimeMs: d.target.lastSent.EventTimeMs + 300, Kind: d.Kind, Measurements: m, Location: d.Location})
+	case d.Strategy == Witness && len(beacons) > 0:
+		b := beacons[d.rng.IntN(len(beacons))]
+		w := &pb.Witness{BeaconDeviceId: b.ID, BeaconSeq: b.beacon + 1_000} // a beacon never sent
+		rssi := int64(-90_000)
+		switch d.rng.IntN(3) {
+		case 1:
+			w = &pb.Witness{BeaconDeviceId: d.ID, BeaconSeq: d.seq} // its own
+		case 2:
+			w.BeaconSeq, rssi = b.beacon, -20_000 // a real beacon, heard impossibly loud
+		}
+		rs = append(rs, &pb.Reading{DeviceId: d.ID, EventTimeMs: at, Kind: d.Kind, Measurements: map[string]int64{"rssi_dbm": rssi, "snr_db": 5_000}, Location: d.Location, Witness: w})
+	case d.Strategy == Honest && d.Kind == pb.ResourceKind_RESOURCE_KIND_HOTSPOT && d.outage == 0:
+		// Hear the nearest beacon in range, as radio does: free-space loss
+		// and then some (walls, terrain), never more than free space allows.
+		var best *Device
+		var bestD float64
+		for _, b := range beacons {
+			if b == d {
+				continue
+			}
+			dist := distanceM(d.Location, b.Location)
+			if dist >= 400 && dist <= 8_000 && (best == nil || dist < bestD) {
+				best, bestD = b, dist
+			}
+		}
+		if best == nil {
+			return nil, nil
+		}
+		fspl := 20*math.Log10(bestD) + 20*math.Log10(915) - 27.55
+		rssi := int64((27 - fspl - 3 - 17*d.rng.Float64()) * 1000)
+		rs = append(rs, &pb.Reading{DeviceId: d.ID, EventTimeMs: at, Kind: d.Kind, Location: d.Location,
+			Measurements: map[string]int64{"rssi_dbm": rssi, "snr_db": 2_000 + d.rng.Int64N(8_000)}, Witness: &pb.Witness{BeaconDeviceId: best.ID, BeaconSeq: best.beacon}})
+	}
+	var out []*pb.SignedReading
+	for _, r := range rs {
+		d.seq++
+		r.Seq = d.seq
+		s, err := pb.Sign(r, d.key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// distanceM is the great-circle distance, for the simulation only (the
+// validators compute theirs in integers).
+func distanceM(a, b *pb.Location) float64 {
+	const r = 6_371_000
+	la1, la2 := float64(a.LatE7)/1e7*math.Pi/180, float64(b.LatE7)/1e7*math.Pi/180
+	dla, dlo := la2-la1, float64(b.LonE7-a.LonE7)/1e7*math.Pi/180
+	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
+	return 2 * r * math.Asin(math.Sqrt(h))
+}
+
+// send posts a device's readings and counts the answers.
+func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.SignedReading) {
+	if len(rs) == 0 {
+		return
+	}
+	res, err := c.Send(ctx, rs)
+	var refused *client.Error
+	accepted, rejected := uint64(0), uint64(0)
+	switch {
+	case err == nil:
+		accepted, rejected = uint64(res.Accepted), uint64(res.Rejected)
+	case errors.As(err, &refused) && !refused.Retryable():
+		rejected = uint64(len(rs))
+	case ctx.Err() == nil:
+		f.Stats.Failures.Add(1)
+		f.log.Warn("fleet: send failed", "device", d.ID, "err", err)
+		return
+	default:
+		return
+	}
+	f.Stats.Sent.Add(accepted)
+	f.Stats.Refused.Add(rejected)
+	f.mu.Lock()
+	cnt := f.counts[d.ID]
+	if cnt == nil {
+		cnt = &Counts{}
+		f.counts[d.ID] = cnt
+	}
+	cnt.Accepted += accepted
+	cnt.Refused += rejected
+	f.mu.Unlock()
+}
+
+// Counts returns what each device sent so far, as ingest answered.
+func (f *Fleet) Counts() map[string]Counts {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]Counts, len(f.counts))
+	for k, v := range f.counts {
+		out[k] = *v
+	}
+	return out
+}
+
+// Tick sends one round: every device's readings, then the clones' copies
+// and the hotspots' witness reports.
 func (f *Fleet) Tick(ctx context.Context, c *client.Client, now time.Time) {
-	f.each(ctx, func(d *Device) error {
-		s, err := d.next(now)
+	f.each(ctx, f.Devices, func(d *Device) error {
+		rs, err := d.readings(now)
 		if err != nil {
 			return err
 		}
-		_, err = c.Send(ctx, []*pb.SignedReading{s})
-		var refused *client.Error
-		switch {
-		case err == nil:
-			f.Stats.Sent.Add(1)
-		case errors.As(err, &refused) && !refused.Retryable():
-			f.Stats.Refused.Add(1)
-		case ctx.Err() == nil:
-			f.Stats.Failures.Add(1)
-			f.log.Warn("fleet: send failed", "device", d.ID, "err", err)
+		f.send(ctx, c, d, rs)
+		return nil
+	})
+	var beacons []*Device
+	for _, d := range f.Devices {
+		if d.beacon != 0 {
+			beacons = append(beacons, d)
 		}
+	}
+	f.each(ctx, f.Devices, func(d *Device) error {
+		rs, err := f.later(d, now, beacons)
+		if err != nil {
+			return err
+		}
+		f.send(ctx, c, d, rs)
 		return nil
 	})
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
-
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -25,7 +25,7 @@ func testOwners(n int) []client.Owner {
 }
 
 func newFleet(t *testing.T, seed string) *Fleet {
-	f, err := New(Config{Devices: 100, Owners: testOwners(2), Interval: time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f, err := New(Config{Devices: 100, Owners: testOwners(2), Interval: 5 * time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,61 +37,131 @@ func TestFleetIsDeterministicAndMixed(t *testing.T) {
 	if string(a.Devices[5].key) != string(b.Devices[5].key) || string(a.Devices[5].key) == string(c.Devices[5].key) {
 		t.Fatal("device keys must depend on the seed only")
 	}
-	count := map[Behavior]int{}
+	count := map[Strategy]int{}
 	kinds := map[pb.ResourceKind]bool{}
-	for _, d := range a.Devices {
-		count[d.Behavior]++
+	for i, d := range a.Devices {
+		count[d.Strategy]++
 		kinds[d.Kind] = true
+		if d.Strategy != b.Devices[i].Strategy || !proto.Equal(d.Location, b.Devices[i].Location) {
+			t.Fatalf("%s: roles and places must depend on the seed only", d.ID)
+		}
 	}
-	if count[Honest] != 80 || len(count) != int(numBehaviors) || len(kinds) != 4 {
-		t.Fatalf("behaviors %v, kinds %v: want 80 honest, every cheat present, 4 kinds", count, kinds)
+	if count[Honest] != 80 || len(count) != len(Cheats)+1 || len(kinds) != 4 {
+		t.Fatalf("strategies %v, kinds %v: want 80 honest, every cheat present, 4 kinds", count, kinds)
+	}
+	for _, d := range a.Devices {
+		if d.Strategy == Clone && (d.target == nil || d.target.Strategy != Honest || d.target.Kind != d.Kind) {
+			t.Fatalf("%s: a clone needs an honest target of its kind", d.ID)
+		}
 	}
 }
 
-func TestBehaviorsCheatAsLabeled(t *testing.T) {
+// TestStrategiesCheatAsLabelled runs every device for 30 ticks (two phases
+// each, as Tick does) and checks that each strategy does what its label
+// says, and that honest devices keep to what the validators expect.
+func TestStrategiesCheatAsLabelled(t *testing.T) {
 	f := newFleet(t, "s")
 	now := time.Now()
-	for _, d := range f.Devices {
-		var readings []*pb.SignedReading
-		for i := 0; i < 12; i++ {
-			s, err := d.next(now.Add(time.Duration(i) * time.Second))
+	sent := map[*Device][]*pb.SignedReading{}
+	for tick := range 30 {
+		at := now.Add(time.Duration(tick) * 5 * time.Second)
+		var beacons []*Device
+		for _, d := range f.Devices {
+			rs, err := d.readings(at)
 			if err != nil {
 				t.Fatal(err)
 			}
-			readings = append(readings, s)
+			sent[d] = append(sent[d], rs...)
+			if d.beacon != 0 {
+				beacons = append(beacons, d)
+			}
 		}
-		pub := d.key.Public().(ed25519.PublicKey)
-		last := readings[len(readings)-1]
-		switch d.Behavior {
-		case Forger:
-			if pb.Verify(last, pub) == nil {
-				t.Errorf("%s: forger's reading verifies under its registered key", d.ID)
+		for _, d := range f.Devices {
+			rs, err := f.later(d, at, beacons)
+			if err != nil {
+				t.Fatal(err)
 			}
-		case ClockCheat:
-			if skew := last.Reading.EventTimeMs - int64(last.Reading.Seq); skew != (10 * time.Minute).Milliseconds() {
-				t.Errorf("%s: clock cheat skew %d ms", d.ID, skew)
-			}
-		case Replayer:
-			replayed := false
-			for i := 1; i < len(readings); i++ {
-				if readings[i].Reading.Seq <= readings[i-1].Reading.Seq {
-					replayed = true
-				}
-			}
-			if !replayed {
-				t.Errorf("%s: replayer never replayed in 12 readings", d.ID)
-			}
-		default:
-			if err := pb.Verify(last, pub); err != nil {
-				t.Errorf("%s (%s): %v", d.ID, d.Behavior, err)
-			}
-			if d.Behavior == Honest {
-				for i := 1; i < len(readings); i++ {
-					if readings[i].Reading.Seq <= readings[i-1].Reading.Seq {
-						t.Fatalf("%s: honest device's sequence does not increase", d.ID)
-					}
-				}
-			}
+			sent[d] = append(sent[d], rs...)
 		}
 	}
+	witnesses := 0
+	for _, d := range f.Devices {
+		rs := sent[d]
+		pub := d.key.Public().(ed25519.PublicKey)
+		if len(rs) == 0 {
+			t.Fatalf("%s (%s) sent nothing in 30 ticks", d.ID, d.Strategy)
+		}
+		last := rs[len(rs)-1]
+		switch d.Strategy {
+		case Forge:
+			if pb.Verify(last, pub) == nil {
+				t.Errorf("%s: a forger's reading verifies under its registered key", d.ID)
+			}
+			continue
+		case Clock:
+			if skew := last.Reading.EventTimeMs - now.UnixMilli() - 29*5000; skew < 9*60_000 {
+				t.Errorf("%s: clock cheat ahead by only %d ms", d.ID, skew)
+			}
+		case Replay:
+			replayed := false
+			for i := 1; i < len(rs); i++ {
+				replayed = replayed || rs[i].Reading.Seq <= rs[i-1].Reading.Seq
+			}
+			if !replayed {
+				t.Errorf("%s: replayer never replayed", d.ID)
+			}
+		case Flood:
+			if len(rs) < 200 {
+				t.Errorf("%s: a flooder sent only %d readings in 30 ticks", d.ID, len(rs))
+			}
+		case Spoof:
+			if distanceM(last.Reading.Location, d.Location) < 4_000 {
+				t.Errorf("%s: a spoofer reports from its registered place", d.ID)
+			}
+		case Clone:
+			if !equalMeasurements(last.Reading.Measurements, d.target.lastSent.Measurements) {
+				t.Errorf("%s: a clone's reading differs from its target's", d.ID)
+			}
+		case Witness:
+			if last.Reading.Witness == nil {
+				t.Errorf("%s: a fake witness reported no witness", d.ID)
+			}
+		case Constant:
+			if !equalMeasurements(rs[0].Reading.Measurements, last.Reading.Measurements) {
+				t.Errorf("%s: constant data changed", d.ID)
+			}
+		case Honest:
+			for i := 1; i < len(rs); i++ {
+				if rs[i].Reading.Seq <= rs[i-1].Reading.Seq || rs[i].Reading.EventTimeMs-rs[i-1].Reading.EventTimeMs < 1000 {
+					t.Fatalf("%s: honest readings %d and %d: sequence must increase, event times 1 s apart at least", d.ID, i-1, i)
+				}
+				if equalMeasurements(rs[i].Reading.Measurements, rs[i-1].Reading.Measurements) && rs[i].Reading.Witness == nil {
+					t.Fatalf("%s: an honest sensor repeated its values exactly", d.ID)
+				}
+			}
+			for _, r := range rs {
+				if r.Reading.Witness != nil {
+					witnesses++
+				}
+			}
+		}
+		if err := pb.Verify(last, pub); err != nil {
+			t.Errorf("%s (%s): %v", d.ID, d.Strategy, err)
+		}
+	}
+	if witnesses == 0 {
+		t.Error("no honest hotspot heard a beacon in 30 ticks")
+	}
+}
+
+func equalMeasurements(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }

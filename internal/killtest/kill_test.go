@@ -301,7 +301,20 @@ func (p *pipeline) verify() {
 		p.fail("%d distinct readings in ClickHouse, want %d", n, total)
 	}
 	if n := count("SELECT count() FROM readings WHERE reason != 'DUPLICATE'"); n != total {
-		p.fail("%d decisions in ClickHouse, want one per reading: %d", n, total)
+		var twice []string
+		rows, err := conn.Query(ctx, `SELECT device_id, seq, groupArray(concat(reason, ' @', toString(kafka_partition), '/', toString(kafka_offset), ' ', detail))
+			FROM readings WHERE reason != 'DUPLICATE' GROUP BY device_id, seq HAVING count() > 1 LIMIT 5`)
+		if err == nil {
+			for rows.Next() {
+				var d string
+				var seq uint64
+				var decisions []string
+				rows.Scan(&d, &seq, &decisions)
+				twice = append(twice, fmt.Sprintf("%s/%d: %q", d, seq, decisions))
+			}
+			rows.Close()
+		}
+		p.fail("%d decisions in ClickHouse, want one per reading: %d; decided twice: %s", n, total, strings.Join(twice, "; "))
 	}
 	if n := count("SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		p.fail("%d Kafka records stored twice", n)

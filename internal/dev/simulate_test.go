@@ -1,0 +1,106 @@
+package dev
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/internal/simulate"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+)
+
+// TestSimulateReport runs `fieldmint simulate` against the whole pipeline
+// (kfake, ClickHouse, a dev chain) with half of 80 devices cheating, one
+// strategy each, and checks the detection report: each strategy caught by
+// the check meant for it, those with nothing honest in them paid nothing,
+// honest devices not rejected, and the rewards adding up to the emission.
+func TestSimulateReport(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DevDefaults()
+	cfg.Dev = Options{DataDir: t.TempDir(), Owners: 1}
+	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
+	cfg.Aggregate.EpochLength = 10 * time.Second
+	cfg.Aggregate.AllowedLateness = time.Second
+	cfg.Aggregate.IdleTimeout = 2 * time.Second
+	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
+	stack, err := StartStack(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	c := stack.Config
+	for _, run := range []func(context.Context, Config, *slog.Logger) error{RunIngest, RunValidate, RunAggregate} {
+		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c, log) })
+	}
+	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, log, nil) })
+	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sim := simulate.Config{URL: stack.Info().IngestURL, Network: c.Ingest.Network, Devices: 80, Owners: 4, FraudPercent: 50,
+		Interval: 2 * time.Second, Duration: 25 * time.Second, Seed: "test", SettleTimeout: time.Minute}
+	var out strings.Builder
+	rep, err := simulate.Run(ctx, sim, conn, c.Aggregate.EpochLength, &out, log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	t.Log("\n" + out.String())
+	rows := map[string]simulate.Row{}
+	paid := new(big.Int)
+	for _, r := range rep.Strategies {
+		rows[r.Strategy] = r
+		v, _ := new(big.Int).SetString(r.Reward, 10)
+		paid.Add(paid, v)
+	}
+	honest := rows["honest"]
+	if honest.Valid == 0 || honest.FalseRejectPPM > 1_000 {
+		t.Errorf("honest devices: %d valid, %d per million rejected %v (goal: at most 1,000)", honest.Valid, honest.FalseRejectPPM, honest.Rejected)
+	}
+	// Each strategy is caught by what it does.
+	for strategy, reason := range map[string]string{
+		"replay": "DUPLICATE", "clock": "CLOCK_FUTURE", "inflate": "OUT_OF_RANGE", "constant": "STUCK_SENSOR", "spoof": "LOCATION_DRIFT",
+		"clone": "CLONED_STREAM", "sybil": "SYBIL_CLUSTER", "witness": "WITNESS_", "flood": "RATE_EXCEEDED",
+	} {
+		r, ok := rows[strategy]
+		if !ok {
+			t.Errorf("no %s devices in the report", strategy)
+			continue
+		}
+		caught := uint64(0)
+		for code, n := range r.Rejected {
+			if strings.HasPrefix(code, reason) {
+				caught += n
+			}
+		}
+		if caught == 0 {
+			t.Errorf("%s: no %s rejections (%v)", strategy, reason, r.Rejected)
+		}
+	}
+	// Cheats with nothing honest in them earn nothing.
+	for _, s := range []string{"clock", "inflate", "spoof", "witness"} {
+		if r := rows[s]; r.Reward != "0" || r.Valid != 0 {
+			t.Errorf("%s: %d valid readings, reward %s", s, r.Valid, r.Reward)
+		}
+	}
+	if f := rows["forge"]; f.Valid != 0 || f.RefusedAtIngest == 0 {
+		t.Errorf("forge: %d valid, %d refused at ingest", f.Valid, f.RefusedAtIngest)
+	}
+	// The devices' rewards are the emission, less the floor of each share.
+	emission, _ := new(big.Int).SetString(rep.Emission, 10)
+	dust := new(big.Int).Sub(emission, paid)
+	if dust.Sign() < 0 || dust.Cmp(big.NewInt(int64(80*len(rep.Epochs)))) > 0 {
+		t.Errorf("rewards %s of emission %s: %s left over", paid, emission, dust)
+	}
+}
