@@ -187,7 +187,7 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	// A batch told to retry may have been stored all the same (Kafka had it
 	// when the broker went away); its retry is then a second copy, which the
 	// validators decide DUPLICATE (TestRetriedBatchIsDuplicate).
-	t.Logf("%d readings accepted, %d records in the raw topic, %d readings written twice", len(accepted), read, doubled)
+	t.Logf("%d readings accepted, %d records in the raw topic, %d readings written more than once", len(accepted), read, doubled)
 	if missing > 0 {
 		t.Fatalf("%d readings answered 2xx are not in Kafka", missing)
 	}
