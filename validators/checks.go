@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fieldmint/fieldmint/internal/kafka"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -346,19 +347,12 @@ func (c *Checker) lookup(id string) *pb.Device {
 	return c.Lookup(id)
 }
 
+// regionOf is the region ingest partitions a device's readings by.
 func regionOf(l *pb.Location) string {
 	if l == nil {
 		return ""
 	}
-	return fmt.Sprintf("%d,%d", floorDiv(int64(l.LatE7), 1e7), floorDiv(int64(l.LonE7), 1e7))
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b < 0 {
-		q--
-	}
-	return q
+	return kafka.Region(l.LatE7, l.LonE7)
 }
 
 // crossMatch compares a reading with other devices' accepted ones.
