@@ -63,7 +63,7 @@ type Row struct {
 	RewardBasisPoints int64 `json:"reward_basis_points"`
 	// FalseRejectPPM (honest devices only): readings the validators rejected
 	// for fraud, per million decided.
-	FalseRejectPPM int64 `json:"false_reject_ppm,omitempty"`
+	FalseRejectPPM *int64 `json:"false_reject_ppm,omitempty"`
 
 	reward, undetected *big.Int
 }
@@ -332,9 +332,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 				}
 			}
 			decided = r.Valid + fraud
+			ppm := int64(0)
 			if decided > 0 {
-				r.FalseRejectPPM = int64(fraud * 1_000_000 / decided)
+				ppm = int64(fraud * 1_000_000 / decided)
 			}
+			r.FalseRejectPPM = &ppm
 		}
 		rep.Strategies = append(rep.Strategies, *r)
 	}
@@ -378,7 +380,7 @@ func (rep *Report) Print(out io.Writer) {
 	for _, r := range rep.Strategies {
 		if r.Strategy == string(fleet.Honest) {
 			fmt.Fprintf(out, "honest devices: %d readings per million rejected for fraud (goal: at most 1,000); got %s%% of their undetected reward (more than 100%%: what cheaters lost)\n",
-				r.FalseRejectPPM, basis(r.RewardBasisPoints))
+				*r.FalseRejectPPM, basis(r.RewardBasisPoints))
 		}
 	}
 }
