@@ -54,8 +54,10 @@ func (c Config) Topics() Topics {
 }
 
 // Opts returns the options every client starts from. Records are keyed by
-// device id, so a device stays in one partition; the validators write
-// partition p of the valid and rejected topics from raw partition p. The
+// device id; ingest partitions readings by their device's region
+// (RegionPartitioner), so a device stays in one partition, with the other
+// devices of its region; the validators write partition p of the valid and
+// rejected topics from raw partition p. The
 // telemetry hooks count broker traffic and, when tracing, carry each
 // record's trace context in its headers.
 func (c Config) Opts() []kgo.Opt {
