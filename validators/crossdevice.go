@@ -80,8 +80,27 @@ type cross struct {
 	beacons map[beaconKey]beacon
 	beaconQ []beaconKey
 	cells   map[cellKey]map[string]cellDevice
-	undo    []func()
+	undo    []undoOp
 }
+
+// undoOp takes back one change of an open transaction (a typed record
+// rather than a closure: one is logged per accepted reading).
+type undoOp struct {
+	op     uint8 // opClone, opCell or opBeacon
+	had    bool  // the cell entry or beacon existed before
+	key    uint64
+	cell   cellKey
+	device string
+	old    cellDevice
+	bkey   beaconKey
+	oldB   beacon
+}
+
+const (
+	opClone = iota + 1
+	opCell
+	opBeacon
+)
 
 type cloneEntry struct {
 	device  string
@@ -183,11 +202,7 @@ func (x *cross) cloneMatch(r *pb.Reading, values []measurement, rules CrossRules
 func (x *cross) addClone(key uint64, device string, eventMs int64) {
 	x.clones[key] = append(x.clones[key], cloneEntry{device, eventMs})
 	x.cloneQ = append(x.cloneQ, cloneRef{key, device, eventMs})
-	x.undo = append(x.undo, func() {
-		l := x.clones[key]
-		x.clones[key] = l[:len(l)-1]
-		x.cloneQ = x.cloneQ[:len(x.cloneQ)-1]
-	})
+	x.undo = append(x.undo, undoOp{op: opClone, key: key})
 }
 
 // cellOf is the ~300 m cell (0.003 degree squares) of a position.
@@ -232,27 +247,14 @@ func (x *cross) setCell(cell cellKey, device string, d cellDevice) {
 	}
 	old, had := m[device]
 	m[device] = d
-	x.undo = append(x.undo, func() {
-		if had {
-			m[device] = old
-		} else {
-			delete(m, device)
-		}
-	})
+	x.undo = append(x.undo, undoOp{op: opCell, cell: cell, device: device, old: old, had: had})
 }
 
 func (x *cross) addBeacon(k beaconKey, b beacon) {
 	old, had := x.beacons[k]
 	x.beacons[k] = b
 	x.beaconQ = append(x.beaconQ, k)
-	x.undo = append(x.undo, func() {
-		if had {
-			x.beacons[k] = old
-		} else {
-			delete(x.beacons, k)
-		}
-		x.beaconQ = x.beaconQ[:len(x.beaconQ)-1]
-	})
+	x.undo = append(x.undo, undoOp{op: opBeacon, bkey: k, oldB: old, had: had})
 }
 
 // commit keeps the transaction's changes and forgets what is too old to
@@ -289,7 +291,30 @@ func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) 
 
 func (x *cross) abort() {
 	for i := len(x.undo) - 1; i >= 0; i-- {
-		x.undo[i]()
+		u := x.undo[i]
+		switch u.op {
+		case opClone:
+			l := x.clones[u.key]
+			if l = l[:len(l)-1]; len(l) == 0 {
+				delete(x.clones, u.key)
+			} else {
+				x.clones[u.key] = l
+			}
+			x.cloneQ = x.cloneQ[:len(x.cloneQ)-1]
+		case opCell:
+			if u.had {
+				x.cells[u.cell][u.device] = u.old
+			} else {
+				delete(x.cells[u.cell], u.device)
+			}
+		case opBeacon:
+			if u.had {
+				x.beacons[u.bkey] = u.oldB
+			} else {
+				delete(x.beacons, u.bkey)
+			}
+			x.beaconQ = x.beaconQ[:len(x.beaconQ)-1]
+		}
 	}
 	x.undo = x.undo[:0]
 }
