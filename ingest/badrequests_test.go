@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -259,30 +257,9 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var body *bytes.Reader
-			if c.body != nil {
-				body = bytes.NewReader(c.body)
-			} else {
-				body = bytes.NewReader(nil)
-			}
-			req, _ := http.NewRequest(c.method, f.srv.URL+c.path, body)
-			if c.ctype != "" {
-				req.Header.Set("Content-Type", c.ctype)
-			}
-			if c.encoding != "" {
-				req.Header.Set("Content-Encoding", c.encoding)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var e BatchResult
-			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
-				t.Fatalf("%d: body is not JSON: %v", resp.StatusCode, err)
-			}
-			if resp.StatusCode != c.status || e.Code != c.code {
-				t.Fatalf("got %d %q (%s), want %d %q", resp.StatusCode, e.Code, e.Message, c.status, c.code)
+			status, e := f.send(t, c.method, c.path, c.ctype, c.encoding, c.body)
+			if status != c.status || e.Code != c.code {
+				t.Fatalf("got %d %q (%s), want %d %q", status, e.Code, e.Message, c.status, c.code)
 			}
 			if e.Message == "" {
 				t.Error("error without a message")

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,38 +62,13 @@ func TestBodyEncodings(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := rawRecords(t, f.kc)
-			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/readings", bytes.NewReader(c.body))
-			req.Header.Set("Content-Type", c.contentType)
-			if c.encoding != "" {
-				req.Header.Set("Content-Encoding", c.encoding)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var body struct {
-				Error
-				Accepted int `json:"accepted"`
-			}
-			json.NewDecoder(resp.Body).Decode(&body)
-			if resp.StatusCode != c.status || body.Code != c.code || body.Accepted != c.accepted {
-				t.Fatalf("%d %+v, want %d %q accepted %d", resp.StatusCode, body, c.status, c.code, c.accepted)
+			status, res := f.send(t, http.MethodPost, "/v1/readings", c.contentType, c.encoding, c.body)
+			if status != c.status || res.Code != c.code || res.Accepted != c.accepted {
+				t.Fatalf("%d %+v, want %d %q accepted %d", status, res, c.status, c.code, c.accepted)
 			}
 			if got := rawRecords(t, f.kc) - before; got != int64(c.accepted) {
 				t.Fatalf("%d readings written to Kafka, want %d", got, c.accepted)
 			}
 		})
-	}
-	// NDJSON is for readings only.
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/devices", strings.NewReader("{}\n"))
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnsupportedMediaType {
-		t.Errorf("NDJSON registration: %d, want 415", resp.StatusCode)
 	}
 }

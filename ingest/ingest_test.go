@@ -120,6 +120,29 @@ func (f *fixture) reading(seq uint64) *pb.SignedReading {
 	return s
 }
 
+// send makes a request (contentType and encoding "" to leave the header
+// out) and decodes its JSON answer, failing the test if it is not JSON.
+func (f *fixture) send(t testing.TB, method, path, contentType, encoding string, body []byte) (int, BatchResult) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, bytes.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res BatchResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatalf("%s %s: %d with a body that is not JSON: %v", method, path, resp.StatusCode, err)
+	}
+	return resp.StatusCode, res
+}
+
 func (f *fixture) post(t testing.TB, path, contentType string, body []byte) (int, Error) {
 	t.Helper()
 	resp, err := http.Post(f.srv.URL+path, contentType, bytes.NewReader(body))
