@@ -3,7 +3,6 @@ package fieldmintpb
 import (
 	"crypto/ed25519"
 	"encoding/hex"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -20,17 +19,9 @@ import (
 // and the owner signature to SignText and to Foundry's cast, an independent
 // EIP-191 implementation.
 func TestRegistrationVector(t *testing.T) {
-	raw, err := os.ReadFile("../../docs/wire-format.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(raw)
+	doc, hexField := wireFormatDoc(t)
 	field := func(name string) []byte {
-		m := regexp.MustCompile(`(?m)^` + name + `\s+([0-9a-f]+)$`).FindStringSubmatch(doc)
-		if m == nil {
-			t.Fatalf("docs/wire-format.md has no %q line", name)
-		}
-		b, _ := hex.DecodeString(m[1])
+		b, _ := hex.DecodeString(hexField(name))
 		return b
 	}
 	text := regexp.MustCompile("(?s)```text\n(fieldmint: register device\n.*?)\n```").FindStringSubmatch(doc)

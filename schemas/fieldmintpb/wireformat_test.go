@@ -13,24 +13,32 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// TestWireFormatVector holds the test vector published in
-// docs/wire-format.md to three independent sources: the canonical bytes to
-// the hand-assembled encoding, the public key and signature to Node.js's
-// Ed25519 (OpenSSL underneath, not Go's crypto/ed25519), and the JSON example
-// to the server's decoding and verification.
-func TestWireFormatVector(t *testing.T) {
+// wireFormatDoc reads docs/wire-format.md and returns it with a lookup of
+// its "name   hex" vector lines.
+func wireFormatDoc(t *testing.T) (string, func(name string) string) {
+	t.Helper()
 	raw, err := os.ReadFile("../../docs/wire-format.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	field := func(name string) string {
+	return doc, func(name string) string {
+		t.Helper()
 		m := regexp.MustCompile(`(?m)^` + name + `\s+([0-9a-f]+)$`).FindStringSubmatch(doc)
 		if m == nil {
 			t.Fatalf("docs/wire-format.md has no %q line", name)
 		}
 		return m[1]
 	}
+}
+
+// TestWireFormatVector holds the test vector published in
+// docs/wire-format.md to three independent sources: the canonical bytes to
+// the hand-assembled encoding, the public key and signature to Node.js's
+// Ed25519 (OpenSSL underneath, not Go's crypto/ed25519), and the JSON example
+// to the server's decoding and verification.
+func TestWireFormatVector(t *testing.T) {
+	doc, field := wireFormatDoc(t)
 	seed, pub, canonical, sig := field("seed"), field("public key"), field("canonical bytes"), field("signature")
 
 	if canonical != hex.EncodeToString(handAssembled()) {
