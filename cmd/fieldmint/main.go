@@ -59,6 +59,16 @@ func commands() map[string]command {
 			return fn(ctx, cfg, log)
 		}
 	}
+	// withLogOut is withLog for commands that also print to out.
+	withLogOut := func(fn func(context.Context, dev.Config, io.Writer, *slog.Logger) error) func(context.Context, dev.Config, *flag.FlagSet, []string, io.Writer) error {
+		return func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
+			log, err := cfg.Log.Logger()
+			if err != nil {
+				return err
+			}
+			return fn(ctx, cfg, out, log)
+		}
+	}
 	return map[string]command{
 		"ingest":    {summary: "serve POST /v1/readings and /v1/devices, writing to Kafka", sections: roleSections["ingest"], defaults: dev.Defaults, run: withLog(dev.RunIngest)},
 		"validate":  {summary: "run a validator instance (consumer group member, transactional)", sections: roleSections["validate"], defaults: dev.Defaults, run: withLog(dev.RunValidate)},
@@ -66,21 +76,9 @@ func commands() map[string]command {
 		"settle": {summary: "settle closed epochs on chain and serve the proof API", sections: roleSections["settle"], defaults: dev.Defaults,
 			run: withLog(func(ctx context.Context, c dev.Config, l *slog.Logger) error { return dev.RunSettle(ctx, c, l, nil) })},
 		"dev": {summary: "run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", sections: roleSections["dev"], defaults: dev.DevDefaults,
-			run: func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
-				log, err := cfg.Log.Logger()
-				if err != nil {
-					return err
-				}
-				return dev.Run(ctx, cfg, out, log)
-			}},
+			run: withLogOut(dev.Run)},
 		"replay": {summary: "rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", sections: roleSections["replay"], defaults: dev.Defaults,
-			run: func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
-				log, err := cfg.Log.Logger()
-				if err != nil {
-					return err
-				}
-				return dev.RunReplay(ctx, cfg, out, log)
-			}},
+			run: withLogOut(dev.RunReplay)},
 		"verify-epoch": {summary: "recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", sections: roleSections["verify-epoch"], defaults: dev.Defaults, args: "EPOCH",
 			run: func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
 				log, err := cfg.Log.Logger()
@@ -90,13 +88,7 @@ func commands() map[string]command {
 				return dev.RunVerifyEpoch(ctx, cfg, args, out, log)
 			}},
 		"simulate": {summary: "send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", sections: roleSections["simulate"], defaults: dev.Defaults,
-			run: func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
-				log, err := cfg.Log.Logger()
-				if err != nil {
-					return err
-				}
-				return dev.RunSimulate(ctx, cfg, out, log)
-			}},
+			run: withLogOut(dev.RunSimulate)},
 		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
 		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},
 		"clickhouse": {summary: "run a ClickHouse server (chDB) in the foreground", run: runClickHouse},
