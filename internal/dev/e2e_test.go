@@ -55,6 +55,40 @@ func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb
 	return s
 }
 
+// startPipeline starts the embedded stack with short epochs and every role
+// on it, all stopped with the test, and waits for ingest. edit may change
+// the configuration first; onSettled hears of settled epochs (nil: none).
+func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Config), onSettled func(settler.Settled)) *Stack {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DevDefaults()
+	cfg.Dev = Options{DataDir: t.TempDir(), Owners: owners}
+	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
+	cfg.Aggregate.EpochLength = 10 * time.Second
+	cfg.Aggregate.AllowedLateness = time.Second
+	// When the readings that close an epoch are all rejected, the valid
+	// partitions go idle, and time follows the rejected ones.
+	cfg.Aggregate.IdleTimeout = 2 * time.Second
+	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
+	if edit != nil {
+		edit(&cfg)
+	}
+	stack, err := StartStack(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	c := stack.Config
+	for _, run := range []func(context.Context, Config, *slog.Logger) error{RunIngest, RunValidate, RunAggregate} {
+		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c, log) })
+	}
+	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, log, onSettled) })
+	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
+		t.Fatal(err)
+	}
+	return stack
+}
+
 // TestEndToEnd: signed readings over HTTP -> validated -> ClickHouse -> epoch
 // closed -> root on chain -> claimed, on kfake, a ClickHouse server and a dev
 // chain. A forged reading is refused by ingest, a replayed one rejected by
@@ -62,40 +96,12 @@ func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb
 func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := DevDefaults()
-	cfg.Dev = Options{DataDir: t.TempDir(), Owners: 3}
-	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
-	cfg.Aggregate.EpochLength = 10 * time.Second
-	cfg.Aggregate.AllowedLateness = time.Second
-	// The readings that close the epoch are all rejected: the valid partitions
-	// go idle, and time follows the rejected ones.
-	cfg.Aggregate.IdleTimeout = 2 * time.Second
-	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
-	// 5 tokens per epoch, split 3:1:1 below.
-	cfg.Settle.EmissionPerEpoch = "5000000000000000000"
-	stack, err := StartStack(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Close)
-	c := stack.Config
-
 	settled := make(chan settler.Settled, 10)
-	for _, run := range []func(context.Context) error{
-		func(ctx context.Context) error { return RunIngest(ctx, c, log) },
-		func(ctx context.Context) error { return RunValidate(ctx, c, log) },
-		func(ctx context.Context) error { return RunAggregate(ctx, c, log) },
-		func(ctx context.Context) error {
-			return RunSettle(ctx, c, log, func(s settler.Settled) { settled <- s })
-		},
-	} {
-		testenv.Go(t, run)
-	}
-	info := stack.Info()
-	if err := waitHTTP(ctx, info.IngestURL+"/healthz"); err != nil {
-		t.Fatal(err)
-	}
+	// 5 tokens per epoch, split 3:1:1 below.
+	stack := startPipeline(t, ctx, 3, func(cfg *Config) { cfg.Settle.EmissionPerEpoch = "5000000000000000000" },
+		func(s settler.Settled) { settled <- s })
+	c, info := stack.Config, stack.Info()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	owners, signers := stack.OwnerAddresses(), stack.OwnerSigners()
 	ingestClient := &client.Client{URL: info.IngestURL}
 	a, b, cheat := newDevice("a"), newDevice("b"), newDevice("cheat")

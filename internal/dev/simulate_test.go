@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
-	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/simulate"
-	"github.com/fieldmint/fieldmint/internal/testenv"
 )
 
 // TestSimulateReport runs `fieldmint simulate` against the whole pipeline
@@ -23,27 +21,9 @@ import (
 func TestSimulateReport(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := DevDefaults()
-	cfg.Dev = Options{DataDir: t.TempDir(), Owners: 1}
-	cfg.Ingest.Listen, cfg.Settle.APIListen = freeport.Addr(), freeport.Addr()
-	cfg.Aggregate.EpochLength = 10 * time.Second
-	cfg.Aggregate.AllowedLateness = time.Second
-	cfg.Aggregate.IdleTimeout = 2 * time.Second
-	cfg.Aggregate.FlushInterval = 100 * time.Millisecond
-	stack, err := StartStack(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Close)
+	stack := startPipeline(t, ctx, 1, nil, nil)
 	c := stack.Config
-	for _, run := range []func(context.Context, Config, *slog.Logger) error{RunIngest, RunValidate, RunAggregate} {
-		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c, log) })
-	}
-	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, log, nil) })
-	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
-		t.Fatal(err)
-	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
 	if err != nil {
 		t.Fatal(err)
