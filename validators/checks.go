@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
@@ -177,13 +178,18 @@ type Checker struct {
 	pending   map[string]*deviceState // changed in the open transaction
 	x         *cross                  // across devices
 	newestMs  int64                   // newest event time accepted
+	window    time.Duration           // the longest any kind's checks across devices look back
 	// Lookup finds a device's registry record (nil: no registry).
 	Lookup func(id string) *pb.Device
 }
 
 // NewChecker returns a checker with empty history.
 func NewChecker(rules map[pb.ResourceKind]KindRules, maxFuture, maxPast time.Duration) *Checker {
-	return &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]*deviceState{}, pending: map[string]*deviceState{}, x: newCross()}
+	c := &Checker{rules: rules, maxFuture: maxFuture, maxPast: maxPast, state: map[string]*deviceState{}, pending: map[string]*deviceState{}, x: newCross()}
+	for _, r := range rules {
+		c.window = max(c.window, r.CloneWindow, r.WitnessWindow)
+	}
+	return c
 }
 
 // Decision is the outcome for one reading: Reason is empty when it is valid.
@@ -291,12 +297,7 @@ func (c *Checker) check(raw *pb.RawReading, dev *pb.Device, sigHash [32]byte) De
 		return reject(ReasonClockStale, "event time %s behind ingest, limit %s", -skew, c.maxPast)
 	}
 	rules := c.rules[r.Kind]
-	values := make([]measurement, 0, len(r.Measurements))
-	for name, v := range r.Measurements {
-		values = append(values, measurement{name, v})
-	}
-	// The first offending measurement is reported, deterministically.
-	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
+	values := sortedValues(r) // the first offending measurement is reported, deterministically
 	for _, m := range values {
 		rg, ok := rules.Measurements[m.name]
 		if !ok {
@@ -398,7 +399,7 @@ func (c *Checker) history(st *deviceState, r *pb.Reading, values []measurement, 
 				continue
 			}
 			if i, found := slices.BinarySearchFunc(st.lastValues, m.name, func(x measurement, n string) int {
-				return compareStrings(x.name, n)
+				return strings.Compare(x.name, n)
 			}); found {
 				if jump := abs(m.value - st.lastValues[i].value); jump > limit {
 					return reject(ReasonImplausibleJump, "%s %d -> %d in %d ms, limit %d within %s", m.name, st.lastValues[i].value, m.value, dt, limit, rules.JumpWindow)
@@ -481,16 +482,7 @@ func (c *Checker) Commit() {
 		c.state[k] = v
 	}
 	clear(c.pending)
-	c.x.commit(c.newestMs, c.longestWindow(), c.longestWindow())
-}
-
-// longestWindow is the longest window any kind's checks across devices look back.
-func (c *Checker) longestWindow() time.Duration {
-	var w time.Duration
-	for _, r := range c.rules {
-		w = max(w, r.CloneWindow, r.WitnessWindow)
-	}
-	return w
+	c.x.commit(c.newestMs, c.window)
 }
 
 // Abort forgets the pending decisions (the transaction aborted: the readings
@@ -507,11 +499,7 @@ func (c *Checker) remember(v *pb.ValidReading) {
 	if st := c.last(r.DeviceId); st != nil && r.Seq < st.lastSeq {
 		return
 	}
-	values := make([]measurement, 0, len(r.Measurements))
-	for name, v := range r.Measurements {
-		values = append(values, measurement{name, v})
-	}
-	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
+	values := sortedValues(r)
 	dev := c.lookup(r.DeviceId)
 	c.accept(r, values, sha256.Sum256(v.Signature), c.crossMatch(r, dev, values, c.rules[r.Kind], c.last(r.DeviceId)))
 }
@@ -527,14 +515,15 @@ func formatValues(values []measurement) string {
 	return s
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// sortedValues is a reading's measurements sorted by name: the order the
+// checks compare and report them in.
+func sortedValues(r *pb.Reading) []measurement {
+	values := make([]measurement, 0, len(r.Measurements))
+	for name, v := range r.Measurements {
+		values = append(values, measurement{name, v})
 	}
-	return 0
+	sort.Slice(values, func(i, j int) bool { return values[i].name < values[j].name })
+	return values
 }
 
 func abs(x int64) int64 {

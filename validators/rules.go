@@ -3,6 +3,7 @@ package validators
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 
@@ -43,8 +44,7 @@ func LoadRules(path string) (map[pb.ResourceKind]KindRules, error) {
 			return nil, fmt.Errorf("validate.rulesFile %s: %q is not a resource kind (hotspot, weather, energy, bandwidth)", path, name)
 		}
 		r := rules[pb.ResourceKind(kind)]
-		r.Measurements = cloneMap(r.Measurements)
-		r.MaxJump = cloneMap(r.MaxJump)
+		r.Measurements, r.MaxJump = maps.Clone(r.Measurements), maps.Clone(r.MaxJump)
 		// Through a strict decoder: a misspelt threshold is an error, not a default.
 		body, err := yaml.Marshal(&node)
 		if err != nil {
@@ -63,12 +63,4 @@ func LoadRules(path string) (map[pb.ResourceKind]KindRules, error) {
 		rules[pb.ResourceKind(kind)] = r
 	}
 	return rules, nil
-}
-
-func cloneMap[V any](m map[string]V) map[string]V {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
