@@ -291,15 +291,23 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 		}
 	}
 	rows.Close()
-	// Scores of devices not in the fleet share the epochs too.
-	for e, ep := range epochs {
-		var total, cf uint64
-		if err := conn.QueryRow(ctx, `SELECT sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ('LATE', 'UNDECODABLE'))
-			FROM readings WHERE epoch = ?`, e).Scan(&total, &cf); err != nil {
+	// Every device's score shares an epoch's emission, the fleet's or not.
+	rows, err = conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ('LATE', 'UNDECODABLE'))
+		FROM readings WHERE epoch BETWEEN ? AND ? GROUP BY epoch`, first, last)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var e, total, cf uint64
+		if err := rows.Scan(&e, &total, &cf); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		ep.total, ep.undetected = total, total+cf
+		if ep := epochs[e]; ep != nil {
+			ep.total, ep.undetected = total, total+cf
+		}
 	}
+	rows.Close()
 	share := func(em *big.Int, part, whole uint64) *big.Int {
 		if whole == 0 {
 			return new(big.Int)
