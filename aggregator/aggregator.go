@@ -733,7 +733,11 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		}
 		epochs = append(epochs, e)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return err
+	}
 	length := s.cfg.EpochLength.Milliseconds()
 	for _, e := range epochs {
 		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli()}

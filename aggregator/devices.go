@@ -50,7 +50,11 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 		}
 		stored[int32(p)] = int64(o)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return err
+	}
 	start, want := map[int32]kgo.Offset{}, map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
 		start[o.Partition] = kgo.NewOffset().AtStart()

@@ -13,15 +13,17 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/fieldmint/fieldmint/internal/chain"
 
+	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
 // API error codes.
@@ -33,19 +35,28 @@ const (
 	CodeBadLimit   = "BAD_LIMIT"
 	// CodeChainUnavailable: the chain could not be read (502; retry).
 	CodeChainUnavailable = "CHAIN_UNAVAILABLE"
+	// CodeRootUnknown: the chain's active root is not one this API's
+	// ClickHouse holds a tree of (503: its database is behind, or another
+	// settler posted it).
+	CodeRootUnknown = "ROOT_UNKNOWN"
 )
 
-// API serves proofs and trees from ClickHouse, and what accounts have
-// claimed from the chain.
+// API serves proofs for the distributor's active root, the pending root's
+// grants, epochs and trees from ClickHouse. It holds no key: run any number
+// of replicas (fieldmint api).
 type API struct {
 	Conn        driver.Conn
 	Distributor common.Address
 	ChainID     *big.Int
-	// Client, when set, is read for claimed amounts.
+	// Client reads the distributor's roots and what accounts have claimed.
 	Client chain.Backend
 	// ClaimPageHead is extra HTML for the claim page's <head>, from whoever
 	// runs the API (tests put a wallet there); empty by default.
 	ClaimPageHead string
+
+	d     *distributor.RewardsDistributor
+	mu    sync.Mutex
+	state onChain // the distributor's roots at state.block
 }
 
 // claimPage is the page served at /claim.
@@ -53,27 +64,55 @@ type API struct {
 //go:embed web/claim.html
 var claimPage string
 
-// NewAPI returns the proof API of this settler.
-func (s *Service) NewAPI() *API {
-	return &API{Conn: s.conn, Distributor: common.HexToAddress(s.cfg.Distributor), ChainID: s.chainID, Client: s.client}
+// NewAPI returns a proof API reading the distributor at addr through client.
+func NewAPI(ctx context.Context, conn driver.Conn, client chain.Backend, addr common.Address) (*API, error) {
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("api: chain id: %w", err)
+	}
+	return &API{Conn: conn, Distributor: addr, ChainID: id, Client: client}, nil
 }
 
-// RewardProof is the body of GET /v1/rewards/{address}.
+// RewardProof is the body of GET /v1/rewards/{address}: the proof against
+// the root the distributor checks claims against right now.
 type RewardProof struct {
 	Account          string   `json:"account"`
-	Epoch            uint64   `json:"epoch"`
-	Root             string   `json:"root"`
+	Epoch            uint64   `json:"epoch"` // the active root's epoch
+	Root             string   `json:"root"`  // the active root
 	CumulativeAmount string   `json:"cumulativeAmount"`
 	Proof            []string `json:"proof"`
 	Distributor      string   `json:"distributor"`
 	ChainID          string   `json:"chainId"`
 	// Claimed is what the distributor has paid the account so far, and
 	// Claimable what a claim with this proof pays now (base units).
-	Claimed   string `json:"claimed,omitempty"`
-	Claimable string `json:"claimable,omitempty"`
+	Claimed   string `json:"claimed"`
+	Claimable string `json:"claimable"`
 	// ClaimCalldata is claim(account, cumulativeAmount, proof) encoded for
-	// the distributor: what a wallet sends.
+	// the distributor: what a wallet sends. Empty when nothing is granted.
 	ClaimCalldata string `json:"claimCalldata"`
+	// Block is the block whose state this answer reflects.
+	Block uint64 `json:"block"`
+	// Paused: the guardian has paused claims.
+	Paused bool `json:"paused,omitempty"`
+	// Pending is the proposed root still in its timelock, if it grants the
+	// account anything.
+	Pending *PendingGrant `json:"pending,omitempty"`
+}
+
+// PendingGrant is what the pending root will make claimable.
+type PendingGrant struct {
+	Epoch            uint64 `json:"epoch"`
+	Root             string `json:"root"`
+	CumulativeAmount string `json:"cumulativeAmount"`
+	// Claimable is what a claim will pay once the root is active (its
+	// cumulative amount minus what was claimed), and More how much more
+	// that is than what is claimable now.
+	Claimable string `json:"claimable"`
+	More      string `json:"more"`
+	// ActivatesAt is when the timelock ends (RFC 3339, UTC, and Unix
+	// seconds); the root may then be activated by anyone.
+	ActivatesAt     string `json:"activatesAt"`
+	ActivatesAtUnix uint64 `json:"activatesAtUnix"`
 }
 
 // EpochSummary is an element of GET /v1/epochs and the body of
@@ -84,7 +123,8 @@ type EpochSummary struct {
 	Total     string `json:"total"`    // cumulative total of the tree, base units
 	Emission  string `json:"emission"` // paid out by this epoch, base units
 	Accounts  uint32 `json:"accounts"`
-	Status    string `json:"status"` // computed, posted, final
+	Status    string `json:"status"`           // computed, superseded, proposed, active, final, revoked, parked
+	Reason    string `json:"reason,omitempty"` // why, for revoked, parked and superseded
 	Tx        string `json:"tx,omitempty"`
 	Block     uint64 `json:"block,omitempty"`
 	UpdatedAt string `json:"updatedAt"`
@@ -102,17 +142,26 @@ func (a *API) Handler() http.Handler {
 	return mux
 }
 
-// Serve serves the API on addr until ctx ends.
+// Serve serves the API on addr until ctx ends, then lets requests in flight
+// finish (for up to 5 s).
 func (a *API) Serve(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { <-ctx.Done(); srv.Close() }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-done
 	return nil
 }
 
@@ -122,6 +171,73 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
 }
 
+// chainState returns the distributor's roots at the latest block, read once
+// per block.
+func (a *API) chainState(ctx context.Context) (onChain, error) {
+	head, err := a.Client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return onChain{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.d == nil {
+		a.d = distributor.NewRewardsDistributor()
+	}
+	if a.state.block == head.Number.Uint64() && a.state.block != 0 {
+		return a.state, nil
+	}
+	st, err := readOnChain(ctx, a.Client, a.d, a.d.Instance(a.Client, a.Distributor))
+	if err != nil {
+		return onChain{}, err
+	}
+	if st.block >= a.state.block {
+		a.state = st
+	}
+	return st, nil
+}
+
+// leafOf returns account's leaf in epoch, checked against root: ok is false
+// when the account has none; ErrRootUnknown when the stored proof does not
+// prove against root.
+func (a *API) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (cum *big.Int, proof []string, ok bool, err error) {
+	if root == (common.Hash{}) {
+		return nil, nil, false, nil
+	}
+	var c big.Int
+	err = a.Conn.QueryRow(ctx, "SELECT cumulative, proof FROM reward_leaves FINAL WHERE epoch = ? AND account = ?", epoch, account.Hex()).Scan(&c, &proof)
+	if errors.Is(err, sql.ErrNoRows) {
+		var n uint64
+		// No leaf: fine if ClickHouse knows this root (the account is not
+		// paid), unknown otherwise.
+		if err := a.Conn.QueryRow(ctx, "SELECT count() FROM settlement_trees WHERE epoch = ? AND root = ?", epoch, root.Hex()).Scan(&n); err != nil {
+			return nil, nil, false, err
+		}
+		if n == 0 {
+			return nil, nil, false, errRootUnknown
+		}
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	hashes := make([]common.Hash, len(proof))
+	for i, p := range proof {
+		hashes[i] = common.HexToHash(p)
+	}
+	var enc [64]byte
+	copy(enc[12:32], account[:])
+	c.FillBytes(enc[32:])
+	if !merkle.Verify(root, merkle.LeafHash(enc[:]), hashes) {
+		return nil, nil, false, errRootUnknown
+	}
+	if proof == nil {
+		proof = []string{}
+	}
+	return &c, proof, true, nil
+}
+
+var errRootUnknown = errors.New("root unknown")
+
 func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("address")
 	if !common.IsHexAddress(raw) || len(raw) != 42 {
@@ -129,45 +245,66 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	account := common.HexToAddress(raw)
-	var out RewardProof
-	var cum big.Int
-	err := a.Conn.QueryRow(r.Context(), `SELECT l.epoch, s.root, l.cumulative, l.proof
-		FROM reward_leaves AS l FINAL
-		INNER JOIN (SELECT epoch, root FROM settlements FINAL WHERE stage >= 2 ORDER BY epoch DESC LIMIT 1) AS s ON l.epoch = s.epoch
-		WHERE l.account = ?`, account.Hex()).Scan(&out.Epoch, &out.Root, &cum, &out.Proof)
-	if errors.Is(err, sql.ErrNoRows) {
-		apiError(w, http.StatusNotFound, CodeNotFound, "no rewards for "+account.Hex()+" in the latest posted root")
+	ctx := r.Context()
+	st, err := a.chainState(ctx)
+	if err != nil {
+		apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read the distributor's roots from the chain; retry")
 		return
 	}
-	if err != nil {
+	cum, proof, granted, err := a.leafOf(ctx, st.epoch, st.root, account)
+	pcum, _, pgranted, perr := a.leafOf(ctx, st.pendingEpoch, st.pendingRoot, account)
+	switch {
+	case errors.Is(err, errRootUnknown):
+		apiError(w, http.StatusServiceUnavailable, CodeRootUnknown, fmt.Sprintf("the distributor's active root %s (epoch %d) is not in this API's database; retry later", st.root.Hex(), st.epoch))
+		return
+	case err != nil || perr != nil && !errors.Is(perr, errRootUnknown):
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
-	}
-	out.Account, out.CumulativeAmount = account.Hex(), cum.String()
-	out.Distributor, out.ChainID = a.Distributor.Hex(), a.ChainID.String()
-	if out.Proof == nil {
-		out.Proof = []string{}
+	case !granted && !pgranted:
+		apiError(w, http.StatusNotFound, CodeNotFound, "no rewards for "+account.Hex()+" in the active or the pending root")
+		return
 	}
 	d := distributor.NewRewardsDistributor()
-	proof := make([][32]byte, len(out.Proof))
-	for i, p := range out.Proof {
-		proof[i] = common.HexToHash(p)
+	claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(st.block)}, d.PackClaimed(account), d.UnpackClaimed)
+	if err != nil {
+		apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read the claimed amount from the chain; retry")
+		return
 	}
-	out.ClaimCalldata = hexutil.Encode(d.PackClaim(account, &cum, proof))
-	if a.Client != nil {
-		claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: r.Context()}, d.PackClaimed(account), d.UnpackClaimed)
-		if err != nil {
-			apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read claimed amount from the chain; retry")
-			return
+	out := RewardProof{Account: account.Hex(), Epoch: st.epoch, Root: st.root.Hex(), CumulativeAmount: "0", Proof: []string{},
+		Distributor: a.Distributor.Hex(), ChainID: a.ChainID.String(), Claimed: claimed.String(), Claimable: "0", Block: st.block, Paused: st.paused}
+	if granted {
+		out.CumulativeAmount, out.Proof = cum.String(), proof
+		out.Claimable = positive(new(big.Int).Sub(cum, claimed)).String()
+		hashes := make([][32]byte, len(proof))
+		for i, p := range proof {
+			hashes[i] = common.HexToHash(p)
 		}
-		claimable := new(big.Int).Sub(&cum, claimed)
-		if claimable.Sign() < 0 {
-			claimable.SetInt64(0)
-		}
-		out.Claimed, out.Claimable = claimed.String(), claimable.String()
+		out.ClaimCalldata = hexutil.Encode(d.PackClaim(account, cum, hashes))
+	} else {
+		cum = new(big.Int)
+	}
+	if pgranted {
+		at := time.Unix(int64(st.activatesAt), 0).UTC()
+		out.Pending = &PendingGrant{Epoch: st.pendingEpoch, Root: st.pendingRoot.Hex(), CumulativeAmount: pcum.String(),
+			Claimable: positive(new(big.Int).Sub(pcum, claimed)).String(), More: positive(new(big.Int).Sub(pcum, bigMax(cum, claimed))).String(),
+			ActivatesAt: at.Format(time.RFC3339), ActivatesAtUnix: st.activatesAt}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+func bigMax(a, b *big.Int) *big.Int {
+	if a.Cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+func positive(v *big.Int) *big.Int {
+	if v.Sign() < 0 {
+		return v.SetInt64(0)
+	}
+	return v
 }
 
 func (a *API) claimPage(w http.ResponseWriter, _ *http.Request) {
@@ -197,7 +334,7 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	query := `SELECT epoch, root, total, emission, accounts, status, tx_hash, block, updated_at FROM settlements_latest `
+	query := `SELECT epoch, root, total, emission, accounts, status, reason, tx_hash, block, updated_at FROM settlements_latest `
 	args := []any{}
 	if one {
 		query += "WHERE epoch = ?"
@@ -217,7 +354,7 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 		var e EpochSummary
 		var total, emission big.Int
 		var updated time.Time
-		if err := rows.Scan(&e.Epoch, &e.Root, &total, &emission, &e.Accounts, &e.Status, &e.Tx, &e.Block, &updated); err != nil {
+		if err := rows.Scan(&e.Epoch, &e.Root, &total, &emission, &e.Accounts, &e.Status, &e.Reason, &e.Tx, &e.Block, &updated); err != nil {
 			apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 			return
 		}
@@ -247,7 +384,7 @@ func (a *API) tree(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var tree string
-	err = a.Conn.QueryRow(r.Context(), "SELECT tree FROM settlements FINAL WHERE epoch = ? AND tree != ''", epoch).Scan(&tree)
+	err = a.Conn.QueryRow(r.Context(), "SELECT tree FROM settlements_latest WHERE epoch = ? AND tree != ''", epoch).Scan(&tree)
 	if errors.Is(err, sql.ErrNoRows) {
 		apiError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no tree for epoch %d", epoch))
 		return
@@ -258,4 +395,9 @@ func (a *API) tree(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(tree))
+}
+
+// NewAPI returns a proof API on the settler's ClickHouse and chain client.
+func (s *Service) NewAPI() *API {
+	return &API{Conn: s.conn, Distributor: s.distributor(), ChainID: s.chainID, Client: s.client}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
-	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // testWallet is an EIP-1193 provider for the claim page in tests: it
@@ -72,9 +71,7 @@ func TestClaimPageClaimsThroughTheWallet(t *testing.T) {
 	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.RPC = rpcURL })
 	svc := e.svc
 	e.scores(t, 10, map[string]uint64{owner.Hex(): 3, bob: 1}) // the owner earns 750 of 1000
-	if err := svc.Settle(ctx, &pb.EpochClosed{Epoch: 10, EndMs: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.settle(t, 10)
 
 	api := svc.NewAPI()
 	api.ClaimPageHead = fmt.Sprintf(testWallet, owner.Hex(), rpcURL)

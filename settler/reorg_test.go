@@ -40,8 +40,9 @@ func mining(sim *simulated.Backend) (stop func()) {
 
 // TestReorgThatDropsTheRootLeadsToARepost posts a root on go-ethereum's
 // simulated chain, forks the chain below it so that the root's transaction
-// is gone (its nonce taken on the new branch), and checks that the settler
-// notices, posts the root again, and records it final only after
+// is gone (its nonce taken on the new branch), and checks that the event
+// index notices (the proposal is undone, the epoch computed again), the
+// settler proposes the root again, and records it final only after
 // cfg.Confirmations blocks.
 func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	ctx := context.Background()
@@ -54,7 +55,7 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	stop := mining(sim)
 	defer func() { stop() }()
 	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 20 })
-	svc, conn, cfg := e.svc, e.conn, e.svc.cfg
+	conn := e.conn
 	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
 	first := e.settle(t, 10)
 	stop()
@@ -65,11 +66,9 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 		}
 		return status, tx
 	}
-	if err := svc.Confirm(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if status, _ := state(); status != "posted" {
-		t.Fatalf("status %s right after posting, want posted (not yet %d confirmations)", status, cfg.Confirmations)
+	e.step(t)
+	if status, tx := state(); status != "active" || tx != first.Tx.Hex() {
+		t.Fatalf("status %s (tx %s) right after posting, want active by %s (not yet %d confirmations)", status, tx, first.Tx.Hex(), e.svc.cfg.Confirmations)
 	}
 
 	// The reorg: a branch from the root's parent block on which the poster's
@@ -103,23 +102,30 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	if ep, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackEpoch(), d.UnpackEpoch); err != nil || ep != 0 {
 		t.Fatalf("after the reorg the distributor is at epoch %d (%v), want 0", ep, err)
 	}
+	var live uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM chain_events FINAL WHERE removed = 0 AND tx_hash = ?", first.Tx.Hex()).Scan(&live); err != nil || live != 0 {
+		t.Logf("before the next step the index still holds the dropped events (%d): expected", live)
+	}
 
-	// The settler posts the root again, then waits for confirmations.
+	// The settler sees the proposal undone and posts the root again, then
+	// waits for confirmations.
 	stop = mining(sim)
-	if err := svc.Confirm(ctx); err != nil {
-		t.Fatal(err)
+	var reposted bool
+	for _, s := range e.step(t) {
+		reposted = reposted || s.Epoch == 10 && s.State == Active && s.Tx != first.Tx
 	}
 	status, tx := state()
-	if status != "posted" || tx == first.Tx.Hex() || tx == "" {
-		t.Fatalf("after the reorg: status %s, tx %s (first %s); want posted again with a new transaction", status, tx, first.Tx.Hex())
+	if !reposted || status != "active" || tx == first.Tx.Hex() || tx == "" {
+		t.Fatalf("after the reorg: status %s, tx %s (first %s), reposted %v; want active again with a new transaction", status, tx, first.Tx.Hex(), reposted)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count() FROM chain_events FINAL WHERE removed = 0 AND tx_hash = ?", first.Tx.Hex()).Scan(&live); err != nil || live != 0 {
+		t.Fatalf("the dropped transaction's events are still indexed (%d, %v)", live, err)
 	}
 	if root, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackRoot(), d.UnpackRoot); err != nil || common.Hash(root) != first.Root {
 		t.Fatalf("root on chain %x (%v), want %s", root, err, first.Root.Hex())
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if err := svc.Confirm(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e.step(t)
 		if status, final := state(); status == "final" {
 			if final != tx {
 				t.Fatalf("final with tx %s, want the re-post %s", final, tx)

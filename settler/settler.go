@@ -1,78 +1,89 @@
 // Package settler turns closed epochs into money: it splits each epoch's
 // emission over owners by score, adds the parts to cumulative totals, builds
 // the OpenZeppelin-compatible Merkle tree, stores leaves, proofs and tree in
-// ClickHouse, posts the root to the RewardsDistributor and serves proofs.
+// ClickHouse, proposes the root to the RewardsDistributor, and follows the
+// contract's events (proposed, active, revoked, final) so that nothing is
+// built on a root the guardian revoked. The proof API (api.go) serves proofs
+// for the root claims are checked against now.
 package settler
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"os"
-	"sort"
-	"sync"
 	"time"
 
-	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/kafka"
-	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
-	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
-	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
-// Config of the settler.
+// Config of the settler and the proof API.
 type Config struct {
-	Group            string        `yaml:"group" help:"consumer group of the settler"`
 	RPC              string        `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
 	Distributor      string        `yaml:"distributor" help:"RewardsDistributor contract address"`
+	FromBlock        uint64        `yaml:"fromBlock" help:"block the distributor was deployed in: its events are indexed from there"`
+	LogRange         uint64        `yaml:"logRange" help:"blocks per eth_getLogs request when indexing the distributor's events (hosted endpoints limit it)"`
 	PosterKey        string        `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
 	PosterKeystore   string        `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
 	PosterPassword   string        `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
-	EmissionPerEpoch string        `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal)"`
-	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API"`
-	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often to look for a pending root whose timelock has passed, to activate it"`
+	Guardian         string        `yaml:"guardian" help:"the guardian address the distributor must have (empty: not checked)"`
+	EmissionPerEpoch string        `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal); must equal the distributor's emissionPerEpoch"`
+	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API (fieldmint api)"`
+	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often the settler follows the chain: indexes the distributor's events, computes closed epochs, proposes the newest root, activates a due one"`
 	StuckAfter       time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
-	Confirmations    uint64        `yaml:"confirmations" help:"blocks (the root's included) after which a posted root is final; a reorg before that makes the settler post it again"`
+	MaxFeePerGas     string        `yaml:"maxFeePerGas" help:"ceiling of the fee per gas, in wei (decimal), that raising a stuck transaction's fees never passes"`
+	Confirmations    uint64        `yaml:"confirmations" help:"blocks (the activation's included) after which an active root is final"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Group: "fieldmint-settler", RPC: "http://127.0.0.1:8545", EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081", ActivationCheck: 10 * time.Second, StuckAfter: 2 * time.Minute, Confirmations: 12}
+	return Config{RPC: "http://127.0.0.1:8545", LogRange: 2000, EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081",
+		ActivationCheck: 2 * time.Second, StuckAfter: 2 * time.Minute, MaxFeePerGas: "500000000000", Confirmations: 12}
+}
+
+// ValidateAPI checks what the proof API needs: no key.
+func (c Config) ValidateAPI() error {
+	if !common.IsHexAddress(c.Distributor) {
+		return errors.New("settle: distributor must be a contract address")
+	}
+	if c.RPC == "" {
+		return errors.New("settle: rpc must be a JSON-RPC endpoint: the proof API reads the active root from the chain")
+	}
+	return nil
 }
 
 // Validate checks the configuration without echoing secrets.
 func (c Config) Validate() error {
+	if err := c.ValidateAPI(); err != nil {
+		return err
+	}
 	if e, ok := new(big.Int).SetString(c.EmissionPerEpoch, 10); !ok || e.Sign() <= 0 {
 		return errors.New("settle: emissionPerEpoch must be a positive decimal integer")
 	}
-	if !common.IsHexAddress(c.Distributor) {
-		return errors.New("settle: distributor must be a contract address")
+	if f, ok := new(big.Int).SetString(c.MaxFeePerGas, 10); !ok || f.Sign() <= 0 {
+		return errors.New("settle: maxFeePerGas must be a positive decimal integer of wei, e.g. 500000000000 (500 gwei)")
+	}
+	if c.Guardian != "" && !common.IsHexAddress(c.Guardian) {
+		return errors.New("settle: guardian must be an address or empty")
 	}
 	if c.Confirmations == 0 {
 		return errors.New("settle: confirmations must be at least 1")
 	}
+	if c.LogRange == 0 {
+		return errors.New("settle: logRange must be at least 1 block")
+	}
 	if c.ActivationCheck <= 0 || c.StuckAfter <= 0 {
-		return errors.New("settle: activationCheck and stuckAfter must be positive durations, e.g. 10s and 2m")
+		return errors.New("settle: activationCheck and stuckAfter must be positive durations, e.g. 2s and 2m")
 	}
 	switch {
 	case c.PosterKey != "" && c.PosterKeystore != "":
@@ -109,70 +120,50 @@ func (c Config) Key() (*ecdsa.PrivateKey, error) {
 	return k.PrivateKey, nil
 }
 
-// Settled summarizes one settled epoch.
+// ErrContractMismatch means the configuration disagrees with the deployed
+// distributor; the settler refuses to run.
+var ErrContractMismatch = errors.New("settle: the configuration disagrees with the distributor")
+
+// Settled tells of an epoch's settlement entering a state.
 type Settled struct {
-	Epoch     uint64
-	Accepted  uint64
-	Rejected  map[string]uint64 // by reason
-	Emission  *big.Int
-	Accounts  int
-	Root      common.Hash
-	Tx        common.Hash
-	Block     uint64
-	Recovered bool // the root was already on chain (a crash after posting)
+	Epoch    uint64
+	State    State
+	Reason   string // why, for revoked and parked
+	Accepted uint64
+	Rejected map[string]uint64 // by reason; with Computed only
+	Emission *big.Int
+	Accounts int
+	Root     common.Hash
+	Tx       common.Hash
+	Block    uint64
 }
 
-// Service is the settler.
+// Service is the settler: the one process that holds the poster key.
 type Service struct {
 	cfg      Config
-	kc       kafka.Config
 	conn     driver.Conn
 	client   chain.Backend
 	key      *ecdsa.PrivateKey
+	d        *distributor.RewardsDistributor
 	dist     *bind.BoundContract
-	distABI  *distributor.RewardsDistributor
 	emission *big.Int
+	maxFee   *big.Int
 	chainID  *big.Int
-	log      *slog.Logger
-	// OnSettled, if set, is called after each epoch is settled.
+	// firstEpoch and timelock are the distributor's, read at start.
+	firstEpoch uint64
+	timelock   uint64
+	st         *store
+	idx        *Indexer
+	log        *slog.Logger
+	// OnSettled, if set, is called whenever an epoch's settlement enters a state.
 	OnSettled func(Settled)
-	// offline: no chain; cumulative totals build on computed epochs.
-	offline bool
-	// chainMu serializes what reads the distributor's state and then sends
-	// a transaction with the poster key (settling, activating): one at a
-	// time, each sees the other's result and takes its own nonce.
-	chainMu sync.Mutex
+	held      uint64 // version of the hold last reported, so it is logged once
 	// closeClient closes the RPC client New dialled.
 	closeClient func()
 }
 
-// Recompute computes an epoch's rewards and tree from ClickHouse alone and
-// stores them (reward_leaves, and settlements as "computed"), building on the
-// cumulative totals of the previous computed epoch. It never touches a
-// chain: it is what a replay into a fresh database does. ok is false when
-// the epoch has no scores.
-func Recompute(ctx context.Context, conn driver.Conn, emission *big.Int, epoch uint64, log *slog.Logger) (root common.Hash, ok bool, err error) {
-	s := &Service{conn: conn, emission: emission, log: log, offline: true}
-	tree, leaves, err := s.compute(ctx, epoch)
-	if err != nil || tree == nil {
-		return common.Hash{}, false, err
-	}
-	dump, _ := json.Marshal(tree)
-	total := new(big.Int)
-	for _, l := range leaves {
-		total.Add(total, l.cumulative)
-	}
-	if err := s.store(ctx, epoch, tree, leaves); err != nil {
-		return common.Hash{}, false, err
-	}
-	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "computed", common.Hash{}, 0, string(dump)); err != nil {
-		return common.Hash{}, false, err
-	}
-	return tree.Root(), true, nil
-}
-
 // New creates the settler. conn is a migrated ClickHouse connection.
-func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Service, error) {
+func New(ctx context.Context, cfg Config, conn driver.Conn, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -180,7 +171,7 @@ func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log
 	if err != nil {
 		return nil, fmt.Errorf("settle: dial %s: %w", cfg.RPC, err)
 	}
-	s, err := NewWithBackend(ctx, cfg, kc, conn, client, log)
+	s, err := NewWithBackend(ctx, cfg, conn, client, log)
 	if err != nil {
 		client.Close()
 		return nil, err
@@ -190,8 +181,10 @@ func New(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, log
 }
 
 // NewWithBackend creates the settler on a chain backend of the caller's
-// (tests use go-ethereum's simulated one); cfg.RPC is not dialled.
-func NewWithBackend(ctx context.Context, cfg Config, kc kafka.Config, conn driver.Conn, client chain.Backend, log *slog.Logger) (*Service, error) {
+// (tests use go-ethereum's simulated one); cfg.RPC is not dialled. It reads
+// the distributor's settings and refuses (ErrContractMismatch) a
+// configuration that disagrees with them.
+func NewWithBackend(ctx context.Context, cfg Config, conn driver.Conn, client chain.Backend, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -204,449 +197,137 @@ func NewWithBackend(ctx context.Context, cfg Config, kc kafka.Config, conn drive
 		return nil, fmt.Errorf("settle: chain id from %s: %w", cfg.RPC, err)
 	}
 	emission, _ := new(big.Int).SetString(cfg.EmissionPerEpoch, 10)
+	maxFee, _ := new(big.Int).SetString(cfg.MaxFeePerGas, 10)
 	d := distributor.NewRewardsDistributor()
-	return &Service{cfg: cfg, kc: kc, conn: conn, client: client, key: key, emission: emission, chainID: id, log: log,
-		distABI: d, dist: d.Instance(client, common.HexToAddress(cfg.Distributor))}, nil
+	addr := common.HexToAddress(cfg.Distributor)
+	st := &store{conn: conn}
+	s := &Service{cfg: cfg, conn: conn, client: client, key: key, emission: emission, maxFee: maxFee, chainID: id, log: log,
+		d: d, dist: d.Instance(client, addr), st: st, idx: newIndexer(st, client, addr, cfg.FromBlock, cfg.LogRange, log)}
+	if err := s.checkContract(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// Run settles every epoch-closed record until ctx ends.
-func (s *Service) Run(ctx context.Context) error {
-	cl, err := kgo.NewClient(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
-		kgo.ConsumeTopics(s.kc.Topics().Epochs),
-		kgo.DisableAutoCommit(), // an epoch's offset is committed once it is settled
-		kgo.BlockRebalanceOnPoll(),
-	)...)
+// checkContract reads the distributor's immutable settings and compares them
+// with the configuration.
+func (s *Service) checkContract(ctx context.Context) error {
+	code, err := s.client.CodeAt(ctx, s.distributor(), nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("settle: read the distributor's code: %w", err)
 	}
-	defer cl.Close()
-	// Runs before Close: a client that still blocks rebalances cannot leave its group.
-	defer cl.AllowRebalance()
-	activated := make(chan struct{})
-	go func() { defer close(activated); s.activateDue(ctx) }()
-	defer func() { <-activated }()
-	for {
-		fetches := cl.PollFetches(ctx)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			return nil
-		}
-		fetches.EachError(func(t string, p int32, err error) { s.log.Warn("settle fetch", "topic", t, "err", err) })
-		fetches.EachRecord(func(rec *kgo.Record) {
-			ec := &pb.EpochClosed{}
-			if err := proto.Unmarshal(rec.Value, ec); err != nil {
-				s.log.Error("settle: undecodable epoch-closed record, skipped", "offset", rec.Offset, "err", err)
-				return
-			}
-			// Epochs settle in order (cumulative totals build on the previous
-			// one), so a failure is retried here, never skipped.
-			for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, 30*time.Second) {
-				err := s.Settle(ctx, ec)
-				if err == nil || ctx.Err() != nil {
-					return
-				}
-				s.log.Error("settle: epoch failed, retrying", "epoch", ec.Epoch, "in", wait, "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(wait):
-				}
-			}
-		})
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("settle: commit offsets", "err", err)
-		}
-		cl.AllowRebalance()
+	if len(code) == 0 {
+		return fmt.Errorf("%w: no contract at %s on chain %s (wrong address or chain, or a chain that was reset)", ErrContractMismatch, s.cfg.Distributor, s.chainID)
 	}
-}
-
-// Settle settles one closed epoch. It is idempotent: an epoch already posted
-// is skipped, and a root found on chain without a record here is adopted after
-// checking it equals the recomputed one.
-func (s *Service) Settle(ctx context.Context, ec *pb.EpochClosed) error {
-	epoch := ec.Epoch
-	var status string
-	err := s.conn.QueryRow(ctx, "SELECT status FROM settlements FINAL WHERE epoch = ?", epoch).Scan(&status)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("settle: read state of epoch %d: %w", epoch, err)
-	}
-	if status == "posted" || status == "final" {
-		s.log.Info("settle: epoch already posted", "epoch", epoch, "status", status)
-		return nil
-	}
-	tree, leaves, err := s.compute(ctx, epoch)
-	if err != nil {
-		return err
-	}
-	if tree == nil {
-		s.log.Info("settle: epoch has no scores, nothing to pay", "epoch", epoch)
-		return nil
-	}
-	dump, _ := json.Marshal(tree)
-	total := new(big.Int)
-	for _, l := range leaves {
-		total.Add(total, l.cumulative)
-	}
-	if err := s.store(ctx, epoch, tree, leaves); err != nil {
-		return err
-	}
-	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "computed", common.Hash{}, 0, string(dump)); err != nil {
-		return err
-	}
-	out := Settled{Epoch: epoch, Emission: s.emission, Accounts: len(leaves), Root: tree.Root()}
 	call := &bind.CallOpts{Context: ctx}
-	s.chainMu.Lock()
-	defer s.chainMu.Unlock()
-	latest, latestRoot, err := s.chainLatest(call)
+	emission, err := bind.Call(s.dist, call, s.d.PackEmissionPerEpoch(), s.d.UnpackEmissionPerEpoch)
 	if err != nil {
-		return fmt.Errorf("settle: read distributor state: %w", err)
+		return fmt.Errorf("settle: read emissionPerEpoch: %w", err)
 	}
-	switch {
-	case latest > epoch:
-		return fmt.Errorf("settle: distributor is at epoch %d, past %d: refusing to post an older root", latest, epoch)
-	case latest == epoch:
-		if latestRoot != tree.Root() {
-			return fmt.Errorf("settle: epoch %d on chain has root %s, recomputed %s", epoch, latestRoot.Hex(), tree.Root().Hex())
-		}
-		out.Recovered = true
-	default:
-		// A root still in its timelock makes this revert; the epoch is then
-		// retried with backoff until the pending root can be activated. So is
-		// ErrNonceTaken: the retry reads the chain again first.
-		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackProposeRoot(epoch, tree.Root(), total), s.cfg.StuckAfter)
-		if err != nil {
-			return fmt.Errorf("settle: propose root of epoch %d: %w", epoch, err)
-		}
-		out.Tx, out.Block = receipt.TxHash, receipt.BlockNumber.Uint64()
-	}
-	if err := s.record(ctx, epoch, tree.Root(), total, len(leaves), "posted", out.Tx, out.Block, string(dump)); err != nil {
-		return err
-	}
-	out.Accepted, out.Rejected, err = s.counts(ctx, ec)
+	poster, err := bind.Call(s.dist, call, s.d.PackPoster(), s.d.UnpackPoster)
 	if err != nil {
-		return err
+		return fmt.Errorf("settle: read poster: %w", err)
 	}
-	s.log.Info("settle: root posted", "epoch", epoch, "root", out.Root.Hex(), "tx", out.Tx.Hex(), "accounts", out.Accounts)
-	if s.OnSettled != nil {
-		s.OnSettled(out)
+	guardian, err := bind.Call(s.dist, call, s.d.PackGuardian(), s.d.UnpackGuardian)
+	if err != nil {
+		return fmt.Errorf("settle: read guardian: %w", err)
 	}
+	if s.firstEpoch, err = bind.Call(s.dist, call, s.d.PackFirstEpoch(), s.d.UnpackFirstEpoch); err != nil {
+		return fmt.Errorf("settle: read firstEpoch: %w", err)
+	}
+	if s.timelock, err = bind.Call(s.dist, call, s.d.PackTimelock(), s.d.UnpackTimelock); err != nil {
+		return fmt.Errorf("settle: read timelock: %w", err)
+	}
+	var diffs []error
+	if emission.Cmp(s.emission) != 0 {
+		diffs = append(diffs, fmt.Errorf("settle.emissionPerEpoch is %s, the distributor's emissionPerEpoch %s", s.emission, emission))
+	}
+	if me := chain.Address(s.key); poster != me {
+		diffs = append(diffs, fmt.Errorf("the poster key is %s's, the distributor's poster %s", me.Hex(), poster.Hex()))
+	}
+	if s.cfg.Guardian != "" && guardian != common.HexToAddress(s.cfg.Guardian) {
+		diffs = append(diffs, fmt.Errorf("settle.guardian is %s, the distributor's guardian %s", s.cfg.Guardian, guardian.Hex()))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%w: %w", ErrContractMismatch, errors.Join(diffs...))
+	}
+	s.log.Info("settle: distributor checked", "address", s.cfg.Distributor, "firstEpoch", s.firstEpoch, "timelock", s.timelock, "guardian", guardian.Hex())
 	return nil
 }
 
-// activateDue activates the pending root once its timelock has passed, so
-// the last root of a quiet period does not wait for the next proposal (which
-// would activate it too). Anyone may do this; the settler does it with its
-// key. It checks every few seconds until ctx ends.
-func (s *Service) activateDue(ctx context.Context) {
+// Run follows the chain and settles closed epochs until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
 	tick := time.NewTicker(s.cfg.ActivationCheck)
 	defer tick.Stop()
 	for {
+		if err := s.Step(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("settle: step failed; will retry", "err", err)
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-tick.C:
-		}
-		if epoch, err := s.ActivateDue(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("settle: activating the pending root failed; will retry", "err", err)
-		} else if epoch != 0 {
-			s.log.Info("settle: pending root activated", "epoch", epoch)
-		}
-		if err := s.Confirm(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("settle: confirming posted roots failed; will retry", "err", err)
 		}
 	}
 }
 
-// Confirm follows every posted root until it is final: once its transaction
-// has cfg.Confirmations blocks (its own included) on the canonical chain, the
-// settlement is recorded "final". If a reorg dropped the transaction and the
-// distributor does not know the epoch any more, the root is proposed again
-// and recorded "posted" with the new transaction.
-func (s *Service) Confirm(ctx context.Context) error {
-	type posted struct {
-		epoch    uint64
-		root, tx string
-		total    big.Int
-		accounts uint32
-		tree     string
+// Step does one round: index the distributor's events, bring every
+// settlement's state in line with them, and, unless a revoked or parked
+// epoch holds settlement, compute the closed epochs and propose or activate
+// a root.
+func (s *Service) Step(ctx context.Context) error {
+	if err := s.follow(ctx); err != nil {
+		return err
 	}
-	rows, err := s.conn.Query(ctx, `SELECT epoch, root, tx_hash, total, accounts, tree FROM settlements_latest WHERE status = 'posted' ORDER BY epoch`)
+	if held, err := s.holding(ctx); err != nil || held {
+		return err
+	}
+	if err := s.computeClosed(ctx); err != nil {
+		return err
+	}
+	sent, err := s.post(ctx)
+	if err != nil || !sent {
+		return err
+	}
+	return s.follow(ctx) // what was sent shows in the states at once
+}
+
+// follow indexes the chain and reconciles the states with it.
+func (s *Service) follow(ctx context.Context) error {
+	head, err := s.idx.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	var todo []posted
-	for rows.Next() {
-		var p posted
-		if err := rows.Scan(&p.epoch, &p.root, &p.tx, &p.total, &p.accounts, &p.tree); err != nil {
-			rows.Close()
-			return err
-		}
-		todo = append(todo, p)
-	}
-	rows.Close()
-	s.chainMu.Lock()
-	defer s.chainMu.Unlock()
-	for _, p := range todo {
-		if p.tx == "" {
-			continue // found on chain after a crash: no transaction of ours to follow
-		}
-		receipt, err := s.client.TransactionReceipt(ctx, common.HexToHash(p.tx))
-		if err != nil && !errors.Is(err, ethereum.NotFound) {
-			return err
-		}
-		switch {
-		case err == nil && receipt.Status == types.ReceiptStatusSuccessful:
-			head, err := s.client.HeaderByNumber(ctx, nil) // after the receipt: never behind its block
-			if err != nil {
-				return err
-			}
-			if depth := head.Number.Uint64() - receipt.BlockNumber.Uint64() + 1; depth >= s.cfg.Confirmations {
-				if err := s.record(ctx, p.epoch, common.HexToHash(p.root), &p.total, int(p.accounts), "final", receipt.TxHash, receipt.BlockNumber.Uint64(), p.tree); err != nil {
-					return err
-				}
-				s.log.Info("settle: root final", "epoch", p.epoch, "block", receipt.BlockNumber, "confirmations", depth)
-			}
-		default: // dropped by a reorg, or (after one) mined and reverted
-			latest, latestRoot, err := s.chainLatest(&bind.CallOpts{Context: ctx})
-			if err != nil {
-				return err
-			}
-			if latest >= p.epoch {
-				if latest == p.epoch && latestRoot != common.HexToHash(p.root) {
-					return fmt.Errorf("settle: epoch %d on chain has root %s, posted %s", p.epoch, latestRoot.Hex(), p.root)
-				}
-				continue // on chain by another transaction; nothing to re-post
-			}
-			s.log.Warn("settle: a reorg dropped the root's transaction; posting it again", "epoch", p.epoch, "tx", p.tx)
-			receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackProposeRoot(p.epoch, common.HexToHash(p.root), &p.total), s.cfg.StuckAfter)
-			if err != nil {
-				return fmt.Errorf("settle: re-post epoch %d: %w", p.epoch, err)
-			}
-			if err := s.record(ctx, p.epoch, common.HexToHash(p.root), &p.total, int(p.accounts), "posted", receipt.TxHash, receipt.BlockNumber.Uint64(), p.tree); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.reconcile(ctx, head)
 }
 
-// ActivateDue sends activateRoot if a pending root's timelock has passed by
-// the latest block, and returns its epoch (0: nothing was due).
-func (s *Service) ActivateDue(ctx context.Context) (uint64, error) {
-	s.chainMu.Lock()
-	defer s.chainMu.Unlock()
-	call := &bind.CallOpts{Context: ctx}
-	pending, err := bind.Call(s.dist, call, s.distABI.PackPendingRoot(), s.distABI.UnpackPendingRoot)
-	if err != nil || pending == ([32]byte{}) {
-		return 0, err
+// holding reports (and logs, once each) a revoked or parked epoch that stops
+// settlement until an operator resumes.
+func (s *Service) holding(ctx context.Context) (bool, error) {
+	h, ok, err := s.st.hold(ctx)
+	if err != nil || !ok {
+		heldGauge.Record(ctx, 0)
+		return false, err
 	}
-	at, err := bind.Call(s.dist, call, s.distABI.PackPendingActivatesAt(), s.distABI.UnpackPendingActivatesAt)
-	if err != nil {
-		return 0, err
+	heldGauge.Record(ctx, 1)
+	if h.version != s.held {
+		s.held = h.version
+		s.log.Error("settle: settlement stopped until an operator resumes it (see the settler's README: fieldmint settle --resume-from N)",
+			"epoch", h.epoch, "status", h.state, "reason", h.reason)
 	}
-	head, err := s.client.HeaderByNumber(ctx, nil)
-	if err != nil || head.Time < at {
-		return 0, err
-	}
-	epoch, err := bind.Call(s.dist, call, s.distABI.PackPendingEpoch(), s.distABI.UnpackPendingEpoch)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.distABI.PackActivateRoot(), s.cfg.StuckAfter); err != nil {
-		return 0, fmt.Errorf("activate root of epoch %d: %w", epoch, err)
-	}
-	return epoch, nil
+	return true, nil
 }
 
 func (s *Service) distributor() common.Address { return common.HexToAddress(s.cfg.Distributor) }
 
-// chainLatest is the newest epoch the distributor knows, pending or active,
-// and its root.
-func (s *Service) chainLatest(call *bind.CallOpts) (uint64, common.Hash, error) {
-	pending, err := bind.Call(s.dist, call, s.distABI.PackPendingRoot(), s.distABI.UnpackPendingRoot)
-	if err != nil {
-		return 0, common.Hash{}, err
-	}
-	if pending != ([32]byte{}) {
-		e, err := bind.Call(s.dist, call, s.distABI.PackPendingEpoch(), s.distABI.UnpackPendingEpoch)
-		return e, common.Hash(pending), err
-	}
-	e, err := bind.Call(s.dist, call, s.distABI.PackEpoch(), s.distABI.UnpackEpoch)
-	if err != nil {
-		return 0, common.Hash{}, err
-	}
-	root, err := bind.Call(s.dist, call, s.distABI.PackRoot(), s.distABI.UnpackRoot)
-	return e, common.Hash(root), err
+func (s *Service) sendOptions() chain.SendOptions {
+	return chain.SendOptions{StuckAfter: s.cfg.StuckAfter, MaxFeePerGas: s.maxFee}
 }
 
-type leaf struct {
-	account    common.Address
-	score      uint64
-	amount     *big.Int
-	cumulative *big.Int
-	proof      []string
-}
-
-// compute derives the epoch's leaves from ClickHouse alone: the scores of the
-// epoch and the cumulative totals of the last posted epoch before it. Scores
-// are summed from the readings themselves, not from the epoch_scores rollup:
-// the rollup is written by a materialized view, which a ClickHouse crash can
-// leave behind its source table; the readings are what exactly-once protects.
-func (s *Service) compute(ctx context.Context, epoch uint64) (*merkle.Tree, []leaf, error) {
-	scores, err := epochScores(ctx, s.conn, epoch, s.log)
-	if err != nil {
-		return nil, nil, err
+func (s *Service) emit(st settlement, state State, reason string, tx common.Hash, block uint64) {
+	if s.OnSettled != nil {
+		s.OnSettled(Settled{Epoch: st.epoch, State: state, Reason: reason, Emission: st.emission, Accounts: int(st.accounts), Root: st.root, Tx: tx, Block: block})
 	}
-	shares, err := Split(s.emission, scores)
-	if err != nil || len(shares) == 0 {
-		return nil, nil, err
-	}
-	base := uint8(2) // the last posted epoch
-	if s.offline {
-		base = 1 // the last computed one
-	}
-	prev, err := s.conn.Query(ctx, `SELECT account, cumulative FROM reward_leaves FINAL
-		WHERE epoch = (SELECT max(epoch) FROM settlements FINAL WHERE stage >= ? AND epoch < ?)`, base, epoch)
-	if err != nil {
-		return nil, nil, err
-	}
-	cumulative := map[common.Address]*big.Int{}
-	for prev.Next() {
-		var account string
-		var cum big.Int
-		if err := prev.Scan(&account, &cum); err != nil {
-			prev.Close()
-			return nil, nil, err
-		}
-		cumulative[common.HexToAddress(account)] = new(big.Int).Set(&cum)
-	}
-	prev.Close()
-	return accumulate(cumulative, shares)
-}
-
-// epochScores sums each owner's score in the epoch from the readings.
-// Owners that are not addresses cannot be paid and are left out.
-func epochScores(ctx context.Context, conn driver.Conn, epoch uint64, log *slog.Logger) ([]Score, error) {
-	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var scores []Score
-	for rows.Next() {
-		var owner string
-		var score uint64
-		if err := rows.Scan(&owner, &score); err != nil {
-			return nil, err
-		}
-		if !common.IsHexAddress(owner) {
-			log.Warn("settle: score of a non-address owner ignored", "owner", owner)
-			continue
-		}
-		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
-	}
-	return scores, rows.Err()
-}
-
-// accumulate adds an epoch's shares to the cumulative totals before it
-// (which it does not change) and builds the epoch's tree: one leaf per
-// account ever paid, in address order, each with its proof.
-func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tree, []leaf, error) {
-	byAccount := make(map[common.Address]*leaf, len(before)+len(shares))
-	for a, cum := range before {
-		byAccount[a] = &leaf{account: a, amount: new(big.Int), cumulative: new(big.Int).Set(cum)}
-	}
-	for _, sh := range shares {
-		l := byAccount[sh.Account]
-		if l == nil {
-			l = &leaf{account: sh.Account, amount: new(big.Int), cumulative: new(big.Int)}
-			byAccount[sh.Account] = l
-		}
-		l.score, l.amount = sh.Score, sh.Amount
-		l.cumulative.Add(l.cumulative, sh.Amount)
-	}
-	leaves := make([]leaf, 0, len(byAccount))
-	for _, l := range byAccount {
-		leaves = append(leaves, *l)
-	}
-	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].account[:], leaves[j].account[:]) < 0 })
-	rewards := make([]merkle.Reward, len(leaves))
-	for i, l := range leaves {
-		rewards[i] = merkle.Reward{Account: l.account, Amount: l.cumulative}
-	}
-	tree, err := merkle.OfRewards(rewards)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range leaves {
-		for _, p := range tree.Proof(i) {
-			leaves[i].proof = append(leaves[i].proof, p.Hex())
-		}
-	}
-	return tree, leaves, nil
-}
-
-func (s *Service) store(ctx context.Context, epoch uint64, tree *merkle.Tree, leaves []leaf) error {
-	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("leaves-%d-%s", epoch, tree.Root().Hex())}))
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO reward_leaves")
-	if err != nil {
-		return err
-	}
-	for _, l := range leaves {
-		if err := batch.Append(epoch, l.account.Hex(), l.score, l.amount, l.cumulative, l.proof); err != nil {
-			batch.Abort()
-			return err
-		}
-	}
-	return batch.Send()
-}
-
-func (s *Service) record(ctx context.Context, epoch uint64, root common.Hash, total *big.Int, accounts int, status string, tx common.Hash, block uint64, tree string) error {
-	txHex := ""
-	if tx != (common.Hash{}) {
-		txHex = tx.Hex()
-	}
-	stage := map[string]uint8{"computed": 1, "posted": 2, "final": 3}[status]
-	err := s.conn.Exec(ctx, "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now64(3))",
-		epoch, root.Hex(), total, s.emission, uint32(accounts), status, stage, txHex, block, tree)
-	if err == nil {
-		settlementsCounter.Add(ctx, 1, metric.WithAttributes(attribute.String("status", status)))
-	}
-	return err
-}
-
-// settlementsCounter counts settlement steps recorded, by status (computed,
-// posted, final); exported by internal/telemetry.
-var settlementsCounter, _ = telemetry.Meter().Int64Counter("fieldmint.settler.settlements",
-	metric.WithDescription("epoch settlement steps recorded, by status (computed, posted, final)"))
-
-// counts returns the epoch's valid readings and, by reason, the readings
-// rejected while it was open (by ingest time: a rejected reading's event time
-// may be the very thing that is wrong).
-func (s *Service) counts(ctx context.Context, ec *pb.EpochClosed) (uint64, map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, `SELECT status, reason, count() FROM readings
-		WHERE (status = 'valid' AND epoch = ?) OR (status = 'rejected' AND received_at >= ? AND received_at < ?)
-		GROUP BY status, reason`, ec.Epoch, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC())
-	if err != nil {
-		return 0, nil, err
-	}
-	defer rows.Close()
-	var accepted uint64
-	rejected := map[string]uint64{}
-	for rows.Next() {
-		var status, reason string
-		var n uint64
-		if err := rows.Scan(&status, &reason, &n); err != nil {
-			return 0, nil, err
-		}
-		if status == "valid" {
-			accepted += n
-		} else {
-			rejected[reason] += n
-		}
-	}
-	return accepted, rejected, rows.Err()
 }
 
 // Close releases the RPC client.

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -25,10 +24,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/devchain"
-	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
-	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
-	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -38,10 +34,13 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	svc    *Service
-	conn   driver.Conn
-	poster common.Address
-	dc     *devchain.Chain
+	svc       *Service
+	conn      driver.Conn
+	poster    common.Address
+	posterKey *ecdsa.PrivateKey
+	guardian  *ecdsa.PrivateKey // the deployer
+	contracts chain.Contracts
+	dc        *devchain.Chain
 }
 
 func newEnv(t *testing.T) *env { return newEnvWithTimelock(t, 0) }
@@ -88,11 +87,11 @@ func deploySettler(t *testing.T, client chain.Backend, deployer, poster *ecdsa.P
 	cfg.Distributor, cfg.EmissionPerEpoch = c.Distributor.Hex(), "1000"
 	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
 	edit(&cfg)
-	svc, err := NewWithBackend(ctx, cfg, kafka.Config{Brokers: []string{"127.0.0.1:1"}, Partitions: 1}, conn, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := NewWithBackend(ctx, cfg, conn, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, conn: conn, poster: chain.Address(poster)}, c
+	return &env{svc: svc, conn: conn, poster: chain.Address(poster), posterKey: poster, guardian: deployer, contracts: c}, c
 }
 
 func (e *env) scores(t *testing.T, epoch uint64, s map[string]uint64) {
@@ -114,13 +113,64 @@ func (e *env) nonce(t *testing.T) uint64 {
 	return n
 }
 
-func (e *env) settle(t *testing.T, epoch uint64) Settled {
-	var got Settled
-	e.svc.OnSettled = func(s Settled) { got = s }
-	if err := e.svc.Settle(context.Background(), &pb.EpochClosed{Epoch: epoch, StartMs: 0, EndMs: 1}); err != nil {
+// closeEpoch records epoch closed, as the aggregator does.
+func (e *env) closeEpoch(t *testing.T, epoch uint64) {
+	if err := e.conn.Exec(context.Background(), "INSERT INTO epochs VALUES (?, now64(3), now64(3), now64(3))", epoch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step runs one settler step and returns what it reported.
+func (e *env) step(t *testing.T) []Settled {
+	t.Helper()
+	var got []Settled
+	e.svc.OnSettled = func(s Settled) { got = append(got, s) }
+	if err := e.svc.Step(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// settle closes epoch and steps until its root is proposed (or active, with
+// no timelock), returning that report.
+func (e *env) settle(t *testing.T, epoch uint64) Settled {
+	t.Helper()
+	e.closeEpoch(t, epoch)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, s := range e.step(t) {
+			if s.Epoch == epoch && (s.State == Proposed || s.State == Active) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("epoch %d never proposed; state %s", epoch, e.state(t, epoch))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// state returns epoch's settlement state.
+func (e *env) state(t *testing.T, epoch uint64) State {
+	t.Helper()
+	st, ok, err := e.svc.st.settlement(context.Background(), epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return ""
+	}
+	return st.state
+}
+
+// chain reads the distributor's roots.
+func (e *env) chain(t *testing.T) onChain {
+	t.Helper()
+	c, err := readOnChain(context.Background(), e.svc.client, e.svc.d, e.svc.dist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 const (
@@ -143,23 +193,18 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 	if second.Root != want.Root() {
 		t.Fatalf("epoch 11 root %s, want %s (alice 750, bob 250+1000)", second.Root.Hex(), want.Root().Hex())
 	}
-	// Settling again posts nothing.
+	// Stepping again, and closing the epoch again, posts nothing.
 	before := e.nonce(t)
-	e.svc.OnSettled = func(Settled) { t.Error("an already posted epoch was settled again") }
-	if err := e.svc.Settle(context.Background(), &pb.EpochClosed{Epoch: 11}); err != nil {
-		t.Fatal(err)
+	e.closeEpoch(t, 11)
+	for i := 0; i < 3; i++ {
+		for _, s := range e.step(t) {
+			if s.State == Computed || s.State == Proposed {
+				t.Errorf("an already posted epoch was settled again: %+v", s)
+			}
+		}
 	}
 	if e.nonce(t) != before {
 		t.Fatal("a second transaction was sent for a posted epoch")
-	}
-	// A crash after the root reached the chain but before it was recorded:
-	// the settler finds it on chain, checks it, and posts nothing.
-	if err := e.conn.Exec(context.Background(), "ALTER TABLE settlements DELETE WHERE epoch = 11 AND status = 'posted' SETTINGS mutations_sync = 2"); err != nil {
-		t.Fatal(err)
-	}
-	rec := e.settle(t, 11)
-	if !rec.Recovered || rec.Root != want.Root() || e.nonce(t) != before {
-		t.Fatalf("recovery: %+v, nonce %d -> %d", rec, before, e.nonce(t))
 	}
 
 	api := httptest.NewServer(e.svc.NewAPI().Handler())
@@ -201,7 +246,7 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 		t.Errorf("alice before any claim: claimed %v, claimable %v; want 0 and 750", body["claimed"], body["claimable"])
 	}
 	code, body = get("/v1/epochs/11")
-	if code != 200 || body["root"] != want.Root().Hex() || body["total"] != "2000" || body["accounts"].(float64) != 2 || body["status"] != "posted" {
+	if code != 200 || body["root"] != want.Root().Hex() || body["total"] != "2000" || body["accounts"].(float64) != 2 || (body["status"] != "active" && body["status"] != "final") {
 		t.Errorf("epoch 11: %d %v", code, body)
 	}
 	if code, body := get("/v1/epochs/10"); code != 200 || body["tx"] != first.Tx.Hex() || body["block"].(float64) != float64(first.Block) {
@@ -260,60 +305,5 @@ func TestPosterKeystore(t *testing.T) {
 	cfg.PosterKey = keyHex
 	if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), keyHex) {
 		t.Fatalf("posterKey and posterKeystore together: %v", err)
-	}
-}
-
-// TestTimelockedRootIsActivatedBySettler: with a timelock, a posted root is
-// pending; the next epoch cannot be proposed over it (the settler retries
-// such an epoch), and once the timelock passes the settler activates it.
-func TestTimelockedRootIsActivatedBySettler(t *testing.T) {
-	e := newEnvWithTimelock(t, 5)
-	ctx := context.Background()
-	e.scores(t, 10, map[string]uint64{alice: 1})
-	first := e.settle(t, 10)
-	d := distributor.NewRewardsDistributor()
-	client, _ := e.dc.Client(ctx)
-	defer client.Close()
-	inst := d.Instance(client, common.HexToAddress(e.svc.cfg.Distributor))
-	active := func() common.Hash {
-		r, err := bind.Call(inst, nil, d.PackRoot(), d.UnpackRoot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	if active() != (common.Hash{}) {
-		t.Fatal("a timelocked root is active at once")
-	}
-	e.scores(t, 11, map[string]uint64{bob: 1})
-	if err := e.svc.Settle(ctx, &pb.EpochClosed{Epoch: 11, EndMs: 1}); err == nil {
-		t.Fatal("epoch 11 was proposed over epoch 10's root in its timelock")
-	}
-	if n, err := e.svc.ActivateDue(ctx); n != 0 || err != nil {
-		t.Fatalf("activated epoch %d (%v) before the timelock passed", n, err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, err := e.svc.ActivateDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the settler never activated the pending root")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if active() != first.Root {
-		t.Fatalf("active root %s, want epoch 10's %s", active().Hex(), first.Root.Hex())
-	}
-	if n, err := e.svc.ActivateDue(ctx); n != 0 || err != nil {
-		t.Errorf("nothing should be due after activation: epoch %d, %v", n, err)
-	}
-	// Now epoch 11 goes through.
-	if err := e.svc.Settle(ctx, &pb.EpochClosed{Epoch: 11, EndMs: 1}); err != nil {
-		t.Fatalf("epoch 11 after epoch 10 activated: %v", err)
 	}
 }

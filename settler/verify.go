@@ -42,8 +42,10 @@ type ChainRoots func(ctx context.Context, epoch uint64) (root common.Hash, found
 //
 // No stored total is trusted: every settled epoch up to this one is
 // recomputed from its readings, in order, with the emission its settlement
-// recorded, building the cumulative totals as the settler did (on the last
-// posted epoch; on the last computed one in a replayed database).
+// recorded, building the cumulative totals as the settler did: on every
+// epoch before it that was neither revoked nor parked. The chain is asked
+// only for epochs whose root was proposed (superseded and computed epochs
+// never reach it on their own).
 func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain ChainRoots, log *slog.Logger) (*Verification, error) {
 	type settled struct {
 		epoch        uint64
@@ -65,7 +67,11 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 		}
 		all = append(all, s)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("verify: read settlements: %w", err)
+	}
 	if len(all) == 0 || all[len(all)-1].epoch != epoch {
 		return nil, fmt.Errorf("verify: epoch %d has no settlement in ClickHouse (see settlements_latest)", epoch)
 	}
@@ -77,8 +83,8 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 	var tree *merkle.Tree
 	var leaves []leaf
 	for _, s := range all {
-		if onChain(target.status) && !onChain(s.status) && s.epoch != epoch {
-			continue // the settler builds posted roots on posted epochs only
+		if !State(s.status).chainOfRecord() && s.epoch != epoch {
+			continue // the settler never builds on a revoked or parked epoch
 		}
 		v.Chain = append(v.Chain, s.epoch)
 		scores, err := epochScores(ctx, conn, s.epoch, log)
@@ -128,7 +134,7 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 	if err := compareLeaves(ctx, conn, epoch, leaves, differ); err != nil {
 		return nil, err
 	}
-	if chain != nil {
+	if chain != nil && wentOnChain(State(target.status)) {
 		root, found, err := chain(ctx, epoch)
 		if err != nil {
 			return nil, err
@@ -212,5 +218,5 @@ func RootsFromLogs(client chain.Backend, addr common.Address) ChainRoots {
 	}
 }
 
-// onChain reports whether a settlement status means the root was posted.
-func onChain(status string) bool { return status == "posted" || status == "final" }
+// wentOnChain reports whether a settlement in state s had its root proposed.
+func wentOnChain(s State) bool { return s == Proposed || s == Active || s == Final || s == Revoked }

@@ -32,8 +32,9 @@ import (
 
 type command struct {
 	summary  string
-	sections []string // configuration sections; nil: the command parses its own flags
-	args     string   // positional arguments it takes after the options, for usage; empty: none
+	sections []string            // configuration sections; nil: the command parses its own flags
+	args     string              // positional arguments it takes after the options, for usage; empty: none
+	flags    func(*flag.FlagSet) // registers the command's own flags beside the configuration's; nil: none
 	defaults func() dev.Config
 	run      func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error
 }
@@ -42,7 +43,8 @@ var roleSections = map[string][]string{
 	"ingest":       {"log", "telemetry", "kafka", "ingest"},
 	"validate":     {"log", "telemetry", "kafka", "validate"},
 	"aggregate":    {"log", "telemetry", "kafka", "clickhouse", "aggregate"},
-	"settle":       {"log", "telemetry", "kafka", "clickhouse", "settle"},
+	"settle":       {"log", "telemetry", "clickhouse", "settle"},
+	"api":          {"log", "telemetry", "clickhouse", "settle"},
 	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "clickhouse", "settle"},
@@ -50,6 +52,7 @@ var roleSections = map[string][]string{
 }
 
 func commands() map[string]command {
+	var resumeFrom uint64
 	withLog := func(fn func(context.Context, dev.Config, *slog.Logger) error) func(context.Context, dev.Config, *flag.FlagSet, []string, io.Writer) error {
 		return func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, _ io.Writer) error {
 			log, err := cfg.Log.Logger()
@@ -73,8 +76,15 @@ func commands() map[string]command {
 		"ingest":    {summary: "serve POST /v1/readings and /v1/devices, writing to Kafka", sections: roleSections["ingest"], defaults: dev.Defaults, run: withLog(dev.RunIngest)},
 		"validate":  {summary: "run a validator instance (consumer group member, transactional)", sections: roleSections["validate"], defaults: dev.Defaults, run: withLog(dev.RunValidate)},
 		"aggregate": {summary: "write decided readings to ClickHouse and close epochs", sections: roleSections["aggregate"], defaults: dev.Defaults, run: withLog(dev.RunAggregate)},
-		"settle": {summary: "settle closed epochs on chain and serve the proof API", sections: roleSections["settle"], defaults: dev.Defaults,
-			run: withLog(func(ctx context.Context, c dev.Config, l *slog.Logger) error { return dev.RunSettle(ctx, c, l, nil) })},
+		"settle": {summary: "settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)", sections: roleSections["settle"], defaults: dev.Defaults,
+			flags: func(fs *flag.FlagSet) {
+				fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
+			},
+			run: withLog(func(ctx context.Context, c dev.Config, l *slog.Logger) error {
+				return dev.RunSettle(ctx, c, resumeFrom, l, nil)
+			})},
+		"api": {summary: "serve the proof API and the claim page for the distributor's active root (read-only, no key; run any number)", sections: roleSections["api"], defaults: dev.Defaults,
+			run: withLog(dev.RunAPI)},
 		"dev": {summary: "run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", sections: roleSections["dev"], defaults: dev.DevDefaults,
 			run: withLogOut(dev.Run)},
 		"replay": {summary: "rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", sections: roleSections["replay"], defaults: dev.Defaults,
@@ -159,6 +169,9 @@ func run(args []string, out, errOut io.Writer) error {
 		for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			positional, rest = append(positional, rest[0]), rest[1:]
 		}
+	}
+	if cmd.flags != nil {
+		cmd.flags(fs)
 	}
 	if err := config.Load(fs, &cfg, cmd.sections, rest); err != nil {
 		return err

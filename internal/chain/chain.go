@@ -77,6 +77,8 @@ func Send(ctx context.Context, client Backend, c *bind.BoundContract, opts *bind
 type Contracts struct {
 	Token       common.Address `json:"token"`
 	Distributor common.Address `json:"distributor"`
+	// Block is the distributor's deployment block: its events start there.
+	Block uint64 `json:"block"`
 }
 
 // Settings are what a distributor is deployed with, fixed for its lifetime.
@@ -120,13 +122,17 @@ func Deploy(ctx context.Context, client Backend, deployer *ecdsa.PrivateKey, s S
 	if err != nil {
 		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
 	}
+	receipt, err := bind.WaitMined(ctx, client, tx.Hash())
+	if err != nil {
+		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
+	}
 	if _, err := bind.WaitDeployed(ctx, client, tx.Hash()); err != nil {
 		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
 	}
 	if addr != distAddr {
 		return Contracts{}, fmt.Errorf("distributor deployed at %s, expected %s: was the deployer used concurrently?", addr, distAddr)
 	}
-	return Contracts{Token: tokAddr, Distributor: addr}, nil
+	return Contracts{Token: tokAddr, Distributor: addr, Block: receipt.BlockNumber.Uint64()}, nil
 }
 
 // TokenBalance returns account's balance of the reward token.

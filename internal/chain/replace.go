@@ -11,13 +11,31 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // ErrNonceTaken means another transaction of the sender was mined with the
 // nonce this one used (one sent before a crash, say): the caller should read
 // the chain again before deciding whether anything is left to send.
 var ErrNonceTaken = errors.New("chain: another transaction of the sender was mined with this nonce")
+
+// SendOptions tune SendReplacing.
+type SendOptions struct {
+	// StuckAfter is how long a version may wait unmined before it is sent
+	// again with fees raised by a quarter.
+	StuckAfter time.Duration
+	// MaxFeePerGas caps the fee cap (wei per gas) of every version, and so
+	// what one transaction may cost: raises stop there, and a network whose
+	// base fee is above it gets a transaction that waits until the fee
+	// falls. nil: no ceiling.
+	MaxFeePerGas *big.Int
+}
+
+// ErrFeeCeiling is wrapped into an error of SendReplacing when the fee
+// ceiling is below what the network asks right now, so nothing is sent.
+var ErrFeeCeiling = errors.New("chain: the fee ceiling is below the base fee")
 
 // SendReplacing sends data to contract `to` from key and waits until it is
 // mined, without ever leaving two transactions queued for one purpose:
@@ -26,10 +44,11 @@ var ErrNonceTaken = errors.New("chain: another transaction of the sender was min
 //     transaction of ours still waiting in the pool (sent before a crash) is
 //     replaced rather than followed by a second one; it then starts at twice
 //     the suggested fees, to outbid what it replaces;
-//   - every stuckAfter without a receipt it sends the same transaction again
-//     with fees raised by a quarter (nodes want at least a tenth more);
+//   - every o.StuckAfter without a receipt it sends the same transaction
+//     again with fees raised by a quarter (nodes want at least a tenth
+//     more), never above o.MaxFeePerGas: at the ceiling it keeps waiting;
 //   - it returns the receipt of whichever of its versions was mined.
-func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, to common.Address, data []byte, stuckAfter time.Duration) (*types.Receipt, error) {
+func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, to common.Address, data []byte, o SendOptions) (*types.Receipt, error) {
 	from := Address(key)
 	chainID, err := client.ChainID(ctx)
 	if err != nil {
@@ -59,28 +78,37 @@ func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, t
 	if pending > nonce {
 		tip, feeCap = scale(tip, 2, 1), scale(feeCap, 2, 1)
 	}
+	ceiling := o.MaxFeePerGas
+	if ceiling != nil {
+		if ceiling.Cmp(head.BaseFee) < 0 {
+			return nil, fmt.Errorf("%w: base fee %s wei, ceiling %s wei", ErrFeeCeiling, head.BaseFee, ceiling)
+		}
+		tip, feeCap = capFees(tip, feeCap, ceiling)
+	}
 	signer := types.LatestSignerForChainID(chainID)
 	var sent []common.Hash
-	for {
-		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-			Gas: gas + gas/5, To: &to, Data: data})
-		if err != nil {
-			return nil, err
-		}
-		switch err := client.SendTransaction(ctx, tx); {
-		case err == nil:
-			sent = append(sent, tx.Hash())
-		case strings.Contains(err.Error(), "underpriced"):
-			// Something of ours with this nonce pays more: outbid it next round.
-		case strings.Contains(err.Error(), "nonce too low"):
-			if r := minedOf(ctx, client, sent); r != nil {
-				return r, nil
+	for resend := true; ; {
+		if resend {
+			tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
+				Gas: gas + gas/5, To: &to, Data: data})
+			if err != nil {
+				return nil, err
 			}
-			return nil, ErrNonceTaken
-		default:
-			return nil, fmt.Errorf("send: %w", err)
+			switch err := client.SendTransaction(ctx, tx); {
+			case err == nil:
+				sent = append(sent, tx.Hash())
+			case strings.Contains(err.Error(), "underpriced"):
+				// Something of ours with this nonce pays more: outbid it next round.
+			case strings.Contains(err.Error(), "nonce too low"):
+				if r := minedOf(ctx, client, sent); r != nil {
+					return r, nil
+				}
+				return nil, ErrNonceTaken
+			default:
+				return nil, fmt.Errorf("send: %w", err)
+			}
 		}
-		deadline := time.Now().Add(stuckAfter)
+		deadline := time.Now().Add(o.StuckAfter)
 		for time.Now().Before(deadline) {
 			mined, err := client.NonceAt(ctx, from, nil)
 			if r := minedOf(ctx, client, sent); r != nil {
@@ -98,8 +126,25 @@ func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, t
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
+		if resend = ceiling == nil || feeCap.Cmp(ceiling) < 0; !resend {
+			continue // at the ceiling: the version sent stays, and we keep waiting
+		}
 		tip, feeCap = scale(tip, 5, 4), scale(feeCap, 5, 4)
+		if ceiling != nil {
+			tip, feeCap = capFees(tip, feeCap, ceiling)
+		}
 	}
+}
+
+// capFees lowers the fee cap to ceiling, and the tip to the fee cap.
+func capFees(tip, feeCap, ceiling *big.Int) (*big.Int, *big.Int) {
+	if feeCap.Cmp(ceiling) > 0 {
+		feeCap = new(big.Int).Set(ceiling)
+	}
+	if tip.Cmp(feeCap) > 0 {
+		tip = new(big.Int).Set(feeCap)
+	}
+	return tip, feeCap
 }
 
 // minedOf returns the receipt of whichever of hashes was mined, or nil.
@@ -119,4 +164,21 @@ func scale(v *big.Int, num, den int64) *big.Int {
 		out.Add(v, big.NewInt(1))
 	}
 	return out
+}
+
+// RevertData returns the revert data an error of a call or gas estimate
+// carries (JSON-RPC error data), if any.
+func RevertData(err error) ([]byte, bool) {
+	var de rpc.DataError
+	if !errors.As(err, &de) {
+		return nil, false
+	}
+	switch d := de.ErrorData().(type) {
+	case string:
+		b, err := hexutil.Decode(d)
+		return b, err == nil && len(b) >= 4
+	case []byte:
+		return d, len(d) >= 4
+	}
+	return nil, false
 }

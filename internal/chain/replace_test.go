@@ -3,6 +3,7 @@ package chain_test
 import (
 	"context"
 	"errors"
+	"math/big"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestSendReplacing(t *testing.T) {
 	send := func(ctx context.Context, stuckAfter time.Duration) chan result {
 		out := make(chan result, 1)
 		go func() {
-			r, err := chain.SendReplacing(ctx, client, key, to, nil, stuckAfter)
+			r, err := chain.SendReplacing(ctx, client, key, to, nil, chain.SendOptions{StuckAfter: stuckAfter})
 			out <- result{r, err}
 		}()
 		return out
@@ -88,5 +89,66 @@ func TestSendReplacing(t *testing.T) {
 	mine() // a second transaction, had one been queued, would be mined now
 	if n, _ := client.NonceAt(ctx, from, nil); n != 2 {
 		t.Errorf("%d transactions mined in all, want 2: the restart queued a second one", n)
+	}
+}
+
+// TestFeeCeiling: a transaction stuck for several rounds has its fees raised
+// up to the ceiling and no further, and is still mined once mining resumes;
+// a ceiling below the base fee sends nothing.
+func TestFeeCeiling(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, client := testenv.Anvil(t, "--no-mining")
+	key, _ := crypto.GenerateKey()
+	from := chain.Address(key)
+	testenv.Fund(t, client, from)
+	to := common.HexToAddress("0x00000000000000000000000000000000000000f1")
+	head, err := client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := client.SuggestGasTipCap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip) // the first version's fee cap
+	ceiling := new(big.Int).Div(new(big.Int).Mul(first, big.NewInt(3)), big.NewInt(2))
+	res := make(chan error, 1)
+	var got *types.Receipt
+	go func() {
+		r, err := chain.SendReplacing(ctx, client, key, to, nil, chain.SendOptions{StuckAfter: 250 * time.Millisecond, MaxFeePerGas: ceiling})
+		got = r
+		res <- err
+	}()
+	// 1.25^2 < 1.5 < 1.25^3: uncapped, eight rounds would reach 1.25^8 = 6x.
+	time.Sleep(2500 * time.Millisecond)
+	if err := client.Client().CallContext(ctx, nil, "evm_mine"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	tx, _, err := client.TransactionByHash(ctx, got.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.GasFeeCap().Cmp(ceiling) != 0 {
+		t.Errorf("mined fee cap %s, want exactly the ceiling %s (first version %s)", tx.GasFeeCap(), ceiling, first)
+	}
+	if tx.GasTipCap().Cmp(tx.GasFeeCap()) > 0 {
+		t.Errorf("tip %s above the fee cap %s", tx.GasTipCap(), tx.GasFeeCap())
+	}
+
+	// A ceiling below the base fee: refused before anything is sent.
+	if head, err = client.HeaderByNumber(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	low := new(big.Int).Sub(head.BaseFee, big.NewInt(1))
+	if _, err := chain.SendReplacing(ctx, client, key, to, nil, chain.SendOptions{StuckAfter: time.Second, MaxFeePerGas: low}); !errors.Is(err, chain.ErrFeeCeiling) {
+		t.Fatalf("ceiling below the base fee: %v, want ErrFeeCeiling", err)
+	}
+	if p, _ := client.PendingNonceAt(ctx, from); p != 1 {
+		t.Errorf("pending nonce %d after the refusal, want 1: something was sent", p)
 	}
 }

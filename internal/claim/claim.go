@@ -41,8 +41,9 @@ type Result struct {
 	Token      common.Address
 }
 
-// ErrNothingToClaim means everything granted has been claimed already.
-var ErrNothingToClaim = fmt.Errorf("nothing to claim: everything the latest root grants is already claimed")
+// ErrNothingToClaim means everything the active root grants has been
+// claimed already (a pending root may grant more later: see the error).
+var ErrNothingToClaim = fmt.Errorf("nothing to claim: everything the active root grants is already claimed")
 
 // FetchProof gets the latest proof of account from the API.
 func FetchProof(ctx context.Context, api string, account common.Address) (*settler.RewardProof, error) {
@@ -68,9 +69,9 @@ func FetchProof(ctx context.Context, api string, account common.Address) (*settl
 // ErrRootMoved means the chain's root kept differing from the API's.
 var ErrRootMoved = fmt.Errorf("the proof API and the chain disagree on the current root; is the API behind the chain?")
 
-// Run claims. The proof must be for the root active on chain: a proof of an
-// older root would revert, so when a new root was posted after the API
-// answered, Run asks again (a few times) before sending anything.
+// Run claims. The API serves the proof against the root active on chain;
+// when a pending root was activated between the API's answer and the
+// chain's, Run asks again (a few times) before sending anything.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Account == (common.Address{}) {
 		o.Account = chain.Address(o.Key)
@@ -128,6 +129,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("reading claimed amount: %w", err)
 	}
 	if cum.Cmp(claimed) <= 0 {
+		if p.Pending != nil && p.Pending.Claimable != "0" {
+			return nil, fmt.Errorf("%w; %s more from %s, when epoch %d's root activates", ErrNothingToClaim, p.Pending.More, p.Pending.ActivatesAt, p.Pending.Epoch)
+		}
 		return nil, ErrNothingToClaim
 	}
 	opts, err := chain.Transactor(ctx, client, o.Key)

@@ -163,7 +163,11 @@ func MigrateTo(ctx context.Context, conn driver.Conn, cluster string, last int) 
 		}
 		applied[int(v)] = true
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return err
+	}
 	for _, m := range all {
 		if applied[m.Version] || m.Version > last {
 			continue

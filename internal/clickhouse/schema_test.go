@@ -119,6 +119,9 @@ func readHourly(t *testing.T, conn driver.Conn) map[string]string {
 		}
 		out[h+"|"+d+"|"+o] = fmt.Sprintf("%d %d %d %d %d %d", valid, rejected, score, sum, mn, mx)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -224,6 +227,9 @@ func TestCellsAreH3(t *testing.T) {
 			t.Errorf("cell resolution %d, want 7", res)
 		}
 		centres = append(centres, [2]float64{lat, lon})
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if len(centres) != 2 {
 		t.Fatalf("%d cells, want 2 (Zurich and Bern)", len(centres))

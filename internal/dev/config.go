@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest"
@@ -56,6 +57,7 @@ type Options struct {
 	Owners       int           `yaml:"owners" help:"simulated owners the devices belong to"`
 	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
 	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
+	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
 }
 
 // Defaults returns the configuration of a single machine deployment.
@@ -71,7 +73,7 @@ func Defaults() Config {
 		Settle:     settler.DefaultConfig(),
 		Simulate:   simulate.DefaultConfig(),
 		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
-			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second},
+			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Timelock: 20 * time.Second},
 	}
 }
 
@@ -166,9 +168,33 @@ func RunSimulate(ctx context.Context, c Config, out io.Writer, log *slog.Logger)
 	return err
 }
 
-// RunSettle runs the settler and its proof API until ctx ends.
-func RunSettle(ctx context.Context, c Config, log *slog.Logger, onSettled func(settler.Settled)) error {
-	if err := prepareKafka(ctx, c.Kafka); err != nil {
+// RunSettle runs the settler until ctx ends: the one process with the
+// poster key. resumeFrom, when not 0, first recomputes epochs from there on
+// (the operator's answer to a revoked or parked epoch).
+func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logger, onSettled func(settler.Settled)) error {
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	s, err := settler.New(ctx, c.Settle, conn, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	s.OnSettled = onSettled
+	if resumeFrom != 0 {
+		if err := s.Resume(ctx, resumeFrom); err != nil {
+			return err
+		}
+	}
+	return s.Run(ctx)
+}
+
+// RunAPI serves the proof API and the claim page until ctx ends. It holds
+// no key; run as many as the traffic needs.
+func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
+	if err := c.Settle.ValidateAPI(); err != nil {
 		return err
 	}
 	conn, err := clickhouse.Open(ctx, c.ClickHouse)
@@ -176,14 +202,15 @@ func RunSettle(ctx context.Context, c Config, log *slog.Logger, onSettled func(s
 		return err
 	}
 	defer conn.Close()
-	s, err := settler.New(ctx, c.Settle, c.Kafka, conn, log)
+	client, err := ethclient.DialContext(ctx, c.Settle.RPC)
+	if err != nil {
+		return fmt.Errorf("api: dial %s: %w", c.Settle.RPC, err)
+	}
+	defer client.Close()
+	api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	s.OnSettled = onSettled
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.NewAPI().Serve(ctx, c.Settle.APIListen) })
-	g.Go(func() error { return s.Run(ctx) })
-	return g.Wait()
+	log.Info("api: serving proofs", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
+	return api.Serve(ctx, c.Settle.APIListen)
 }

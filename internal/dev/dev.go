@@ -34,14 +34,18 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	c := s.Config
 	var f *fleet.Fleet
 	if cfg.Dev.Devices > 0 {
-		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev"}, log); err != nil {
+		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev",
+			SeqBase: uint64(time.Now().UnixMilli())}, log); err != nil {
 			return err
 		}
 	}
 	var refusedBefore uint64
 	onSettled := func(st settler.Settled) {
+		if st.State == settler.Superseded || st.State == settler.Final {
+			return // one line as computed, one as proposed, one as active is enough to follow
+		}
 		line := FormatSettled(st, time.Since(started))
-		if f != nil {
+		if f != nil && st.State == settler.Computed {
 			refused := f.Stats.Refused.Load()
 			line += fmt.Sprintf("; ingest refused %d since the last line", refused-refusedBefore)
 			refusedBefore = refused
@@ -52,7 +56,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	g.Go(func() error { return RunIngest(gctx, c, log) })
 	g.Go(func() error { return RunValidate(gctx, c, log) })
 	g.Go(func() error { return RunAggregate(gctx, c, log) })
-	g.Go(func() error { return RunSettle(gctx, c, log, onSettled) })
+	g.Go(func() error { return RunSettle(gctx, c, 0, log, onSettled) })
+	g.Go(func() error { return RunAPI(gctx, c, log) })
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
 		return g.Wait()
@@ -113,8 +118,17 @@ func waitHTTP(ctx context.Context, url string) error {
 	}
 }
 
-// FormatSettled renders one settled epoch as a line.
+// FormatSettled renders an epoch's settlement entering a state as a line:
+// the epoch's counts and root when computed, the transaction after.
 func FormatSettled(s settler.Settled, since time.Duration) string {
+	at := fmt.Sprintf("[%s] epoch %d", since.Round(time.Second), s.Epoch)
+	switch s.State {
+	case settler.Computed:
+	case settler.Revoked, settler.Parked, settler.Superseded:
+		return fmt.Sprintf("%s: %s (%s)", at, s.State, s.Reason)
+	default:
+		return fmt.Sprintf("%s: %s, tx %s (block %d)", at, s.State, short(s.Tx.Hex()), s.Block)
+	}
 	var rej []string
 	var total uint64
 	reasons := make([]string, 0, len(s.Rejected))
@@ -126,12 +140,8 @@ func FormatSettled(s settler.Settled, since time.Duration) string {
 		rej = append(rej, fmt.Sprintf("%s %d", r, s.Rejected[r]))
 		total += s.Rejected[r]
 	}
-	tx := "already on chain"
-	if !s.Recovered {
-		tx = fmt.Sprintf("tx %s (block %d)", short(s.Tx.Hex()), s.Block)
-	}
-	return fmt.Sprintf("[%s] epoch %d: accepted %d, rejected %d (%s); %s FMNT to %d owners; root %s, %s",
-		since.Round(time.Second), s.Epoch, s.Accepted, total, strings.Join(rej, ", "), FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()), tx)
+	return fmt.Sprintf("%s: accepted %d, rejected %d (%s); %s FMNT to %d owners; root %s computed",
+		at, s.Accepted, total, strings.Join(rej, ", "), FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()))
 }
 
 func short(h string) string {

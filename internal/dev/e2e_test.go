@@ -82,7 +82,8 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 	for _, run := range []func(context.Context, Config, *slog.Logger) error{RunIngest, RunValidate, RunAggregate} {
 		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c, log) })
 	}
-	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, log, onSettled) })
+	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, 0, log, onSettled) })
+	testenv.Go(t, func(ctx context.Context) error { return RunAPI(ctx, c, log) })
 	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)
 	}
@@ -160,22 +161,28 @@ func TestEndToEnd(t *testing.T) {
 	// Readings in the present from b move the watermark past E's end: E
 	// closes. They are out of range, so rejected: they earn nothing, and no
 	// later epoch gets a root while the owners claim.
-	var got settler.Settled
-	for seq := uint64(100); ; seq++ {
+	var got, active settler.Settled
+	for seq := uint64(100); active.Epoch == 0; seq++ {
 		if err := send(b.reading(t, seq, time.Now().UnixMilli(), 99_000)); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case got = <-settled:
+		case s := <-settled:
+			switch {
+			case s.Epoch != epoch:
+				t.Fatalf("settled epoch %d (%s), want %d", s.Epoch, s.State, epoch)
+			case s.State == settler.Computed:
+				got = s
+			case s.State == settler.Active:
+				active = s
+			}
 		case <-time.After(500 * time.Millisecond):
-			continue
 		case <-ctx.Done():
 			t.Fatal("epoch never settled")
 		}
-		break
 	}
-	if got.Epoch != epoch {
-		t.Fatalf("settled epoch %d, want %d", got.Epoch, epoch)
+	if got.Epoch != epoch || active.Root != got.Root {
+		t.Fatalf("computed %+v, active %+v: want epoch %d computed, then its root active", got, active, epoch)
 	}
 	if got.Accepted != 5 {
 		t.Errorf("epoch accepted %d readings, want 5", got.Accepted)

@@ -32,7 +32,7 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 	}
 	defer conn.Close()
 	var posted uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM settlements WHERE stage >= 2").Scan(&posted); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM settlement_states WHERE state != 'computed'").Scan(&posted); err != nil {
 		return err
 	}
 	if posted > 0 {
@@ -67,7 +67,11 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 		}
 		epochs = append(epochs, e)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return err
+	}
 	for _, e := range epochs {
 		root, ok, err := settler.Recompute(ctx, conn, emission, e, log)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -22,6 +23,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/devchain"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
 
 // DevKey derives a well-known development key. These keys are public by
@@ -50,6 +52,12 @@ type Stack struct {
 	Owners    []Owner
 	ownerKeys []*ecdsa.PrivateKey
 	admin     *Owner
+	guardian  *Owner
+	timelock  uint64
+}
+
+func devOwner(k *ecdsa.PrivateKey) *Owner {
+	return &Owner{Address: chain.Address(k).Hex(), PrivateKey: "0x" + hex.EncodeToString(crypto.FromECDSA(k))}
 }
 
 // Info is what dev.json holds.
@@ -66,6 +74,10 @@ type Info struct {
 	// Admin may denylist devices (the dev key made one of ingest.admins when
 	// none is configured).
 	Admin *Owner `json:"admin,omitempty"`
+	// Guardian may revoke a pending root (revokePendingRoot()) and pause
+	// claims; Timelock is how long a proposed root waits, in seconds.
+	Guardian *Owner `json:"guardian"`
+	Timelock uint64 `json:"timelock"`
 }
 
 // StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
@@ -87,8 +99,10 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	}()
 	var err error
 	// Kafka: kfake, persisted in the data directory.
+	// SyncWrites: a batch is on disk before the broker acknowledges it, so a
+	// reading answered 2xx survives a power cut, not only a killed process.
 	if s.Kafka, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(o.KafkaPort), kfake.DataDir(filepath.Join(o.DataDir, "kafka")),
-		kfake.AllowAutoTopicCreation()); err != nil {
+		kfake.SyncWrites(), kfake.AllowAutoTopicCreation()); err != nil {
 		return nil, fmt.Errorf("dev: kafka on port %d: %w", o.KafkaPort, err)
 	}
 	cfg.Kafka.Brokers = s.Kafka.ListenAddrs()
@@ -102,9 +116,9 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	log.Info("dev: clickhouse up", "tcp", s.CH.TCPAddr, "http", s.CH.HTTPAddr)
 
 	// The chain, with the deployer, the poster and the owners funded.
-	deployer, poster := DevKey("deployer"), DevKey("poster")
+	deployer, poster, guardian := DevKey("deployer"), DevKey("poster"), DevKey("guardian")
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil) // 10,000 ETH each
-	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}
+	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth, chain.Address(guardian): eth}
 	for i := 0; i < max(o.Owners, 1); i++ {
 		k := DevKey("owner/" + strconv.Itoa(i))
 		s.ownerKeys = append(s.ownerKeys, k)
@@ -119,16 +133,22 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 		return nil, errors.New("dev: settle.emissionPerEpoch must be a positive decimal integer")
 	}
 	// The schedule starts with the epoch before this one: readings of the
-	// epoch that just ended may still be paid. The deployer is the guardian,
-	// and roots activate at once (timelock 0).
-	settings := chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer), EmissionPerEpoch: emission,
-		FirstEpoch: cfg.Aggregate.Epoch(time.Now().UnixMilli()) - 1}
+	// epoch that just ended may still be paid. Roots wait dev.timelock.
+	if o.Timelock < 0 || o.Timelock%time.Second != 0 {
+		return nil, fmt.Errorf("dev: timelock must be whole seconds, e.g. 20s or 0s; got %s", o.Timelock)
+	}
+	settings := chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(guardian), EmissionPerEpoch: emission,
+		FirstEpoch: cfg.Aggregate.Epoch(time.Now().UnixMilli()) - 1, Timelock: uint64(o.Timelock / time.Second)}
 	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, settings); err != nil {
+		return nil, err
+	}
+	if err := s.readSettings(ctx, settings.Timelock, log, deployer, guardian); err != nil {
 		return nil, err
 	}
 	log.Info("dev: chain up", "rpc", s.Chain.URL, "distributor", s.Contracts.Distributor)
 	cfg.Settle.RPC = s.Chain.URL
 	cfg.Settle.Distributor = s.Contracts.Distributor.Hex()
+	cfg.Settle.FromBlock = s.Contracts.Block
 	cfg.Settle.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
 	if len(cfg.Ingest.Admins) == 0 {
 		k := DevKey("admin")
@@ -162,6 +182,36 @@ func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.Private
 	return c, os.WriteFile(path, raw, 0o644)
 }
 
+// readSettings reads the deployed distributor's guardian and timelock: a
+// data directory from an earlier start keeps the contracts it deployed,
+// whatever dev.timelock now says.
+func (s *Stack) readSettings(ctx context.Context, wantTimelock uint64, log *slog.Logger, keys ...*ecdsa.PrivateKey) error {
+	client, err := s.Chain.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	d := distributor.NewRewardsDistributor()
+	inst := d.Instance(client, s.Contracts.Distributor)
+	g, err := bind.Call(inst, &bind.CallOpts{Context: ctx}, d.PackGuardian(), d.UnpackGuardian)
+	if err != nil {
+		return fmt.Errorf("dev: read the distributor's guardian: %w", err)
+	}
+	if s.timelock, err = bind.Call(inst, &bind.CallOpts{Context: ctx}, d.PackTimelock(), d.UnpackTimelock); err != nil {
+		return fmt.Errorf("dev: read the distributor's timelock: %w", err)
+	}
+	if s.timelock != wantTimelock {
+		log.Warn("dev: the contracts in the data directory were deployed with another timelock; delete the directory to deploy anew",
+			"deployed", time.Duration(s.timelock)*time.Second, "asked", time.Duration(wantTimelock)*time.Second)
+	}
+	for _, k := range keys {
+		if chain.Address(k) == g {
+			s.guardian = devOwner(k)
+		}
+	}
+	return nil
+}
+
 // Info describes the running stack for people and scripts.
 func (s *Stack) Info() Info {
 	return Info{
@@ -175,6 +225,8 @@ func (s *Stack) Info() Info {
 		KafkaBrokers:   s.Config.Kafka.Brokers,
 		Owners:         s.Owners,
 		Admin:          s.admin,
+		Guardian:       s.guardian,
+		Timelock:       s.timelock,
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package devchain runs a single-node Ethereum development chain in process:
 // go-ethereum's full node with the simulated beacon (what ethclient/simulated
 // and `geth --dev` use), serving JSON-RPC over HTTP, persisted in a data
-// directory so that a restart resumes the chain. A block is sealed as soon as
+// directory so that a restart resumes the chain, after a clean close or a
+// kill -9 alike. A block is sealed as soon as
 // a transaction arrives, and an empty one every few seconds so that block
 // time keeps moving.
 package devchain
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
@@ -95,6 +97,12 @@ func Start(o Options) (*Chain, error) {
 	ethConf.Genesis = genesis
 	ethConf.SyncMode = ethconfig.FullSync
 	ethConf.TxPool.NoLocals = true
+	// Durable across a kill -9: the hash scheme in archive mode writes each
+	// block's state to the database as the block is sealed. The default
+	// (path scheme) keeps recent state in memory until a clean close, so a
+	// killed dev chain came back at genesis without its contracts.
+	ethConf.StateScheme = rawdb.HashScheme
+	ethConf.NoPruning = true
 
 	stack, err := node.New(&nodeConf)
 	if err != nil {

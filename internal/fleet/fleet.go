@@ -56,6 +56,12 @@ type Config struct {
 	Seed         string         // keys, places and roles derive from it: the same seed gives the same fleet
 	Concurrency  int            // parallel HTTP requests; 0: 16
 	Strategies   []Strategy     // cheats to hand out, round-robin; nil: Cheats
+	// SeqBase is where every device's sequence numbers start (the first
+	// reading has SeqBase+1). A fleet restarted on the same registry must
+	// start above what it sent before, or every reading is a replay: the dev
+	// stack passes the start time in milliseconds, which grows faster than
+	// any device sends (at most ten readings per 2 s interval).
+	SeqBase uint64
 	// Center of the area the devices stand in, about 33 by 17 km; nil:
 	// near Lisbon, inside one region (one 1-degree square).
 	Center *pb.Location
@@ -148,6 +154,7 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 			key:      key,
 			wrongKey: seedKey(cfg.Seed, i, "wrong"),
 			rng:      rng,
+			seq:      cfg.SeqBase,
 			Strategy: Honest,
 			drift:    time.Duration(rng.IntN(4000)-2000) * time.Millisecond,
 			// Within about 17 km north-south and 8 km east-west of the centre.

@@ -167,13 +167,13 @@ func strategyCounts(roles map[fleet.Strategy]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// waitSettled waits until an epoch at or after last has a posted root
-// (epochs are settled in order).
+// waitSettled waits until an epoch at or after last is settled: its root
+// proposed, or carried by a later one (epochs are settled in order).
 func waitSettled(ctx context.Context, conn driver.Conn, last uint64, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM settlements_latest WHERE epoch >= ? AND status IN ('posted', 'final')", last).Scan(&n); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT count() FROM settlements_latest WHERE epoch >= ? AND status IN ('superseded', 'proposed', 'active', 'final')", last).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -210,7 +210,7 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 		score, cfScore    map[string]uint64
 	}
 	epochs := map[uint64]*epochInfo{}
-	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('posted', 'final') ORDER BY epoch", first, last)
+	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 		rep.Epochs = append(rep.Epochs, e)
 		emission.Add(emission, em)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return nil, err
+	}
 	rep.Emission = emission.String()
 
 	byDevice := map[string]*fleet.Device{}

@@ -1,0 +1,202 @@
+package settler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sort"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/fieldmint/fieldmint/settler/merkle"
+)
+
+type leaf struct {
+	account    common.Address
+	score      uint64
+	amount     *big.Int
+	cumulative *big.Int
+	proof      []string
+}
+
+// computed is one epoch's rewards: leaves in address order and their tree.
+type computed struct {
+	epoch  uint64
+	base   uint64 // the epoch whose cumulative totals it builds on (0: none)
+	tree   *merkle.Tree
+	leaves []leaf
+	total  *big.Int
+}
+
+// computeEpoch derives the epoch's leaves from ClickHouse alone: the epoch's
+// scores split over emission, added to the cumulative totals of the newest
+// epoch before it in the chain of record (neither revoked nor parked). It
+// returns nil when the epoch has no scores.
+func computeEpoch(ctx context.Context, conn driver.Conn, emission *big.Int, epoch uint64, log *slog.Logger) (*computed, error) {
+	scores, err := epochScores(ctx, conn, epoch, log)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := Split(emission, scores)
+	if err != nil || len(shares) == 0 {
+		return nil, err
+	}
+	var base uint64
+	if err := conn.QueryRow(ctx, `SELECT max(epoch) FROM settlements_latest
+		WHERE epoch < ? AND status NOT IN ('revoked', 'parked')`, epoch).Scan(&base); err != nil {
+		return nil, fmt.Errorf("settle: find the epoch %d builds on: %w", epoch, err)
+	}
+	cumulative, err := cumulativeOf(ctx, conn, base)
+	if err != nil {
+		return nil, err
+	}
+	tree, leaves, err := accumulate(cumulative, shares)
+	if err != nil {
+		return nil, err
+	}
+	c := &computed{epoch: epoch, base: base, tree: tree, leaves: leaves, total: new(big.Int)}
+	for _, l := range leaves {
+		c.total.Add(c.total, l.cumulative)
+	}
+	return c, nil
+}
+
+// cumulativeOf reads the cumulative totals of epoch's stored leaves (none for
+// epoch 0). A read cut short would drop accounts from the next root, so
+// rows.Err is checked.
+func cumulativeOf(ctx context.Context, conn driver.Conn, epoch uint64) (map[common.Address]*big.Int, error) {
+	out := map[common.Address]*big.Int{}
+	if epoch == 0 {
+		return out, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT account, cumulative FROM reward_leaves FINAL WHERE epoch = ?`, epoch)
+	if err != nil {
+		return nil, fmt.Errorf("settle: read cumulative totals of epoch %d: %w", epoch, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var account string
+		var cum big.Int
+		if err := rows.Scan(&account, &cum); err != nil {
+			return nil, err
+		}
+		out[common.HexToAddress(account)] = new(big.Int).Set(&cum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("settle: read cumulative totals of epoch %d: %w", epoch, err)
+	}
+	return out, nil
+}
+
+// epochScores sums each owner's score in the epoch from the readings.
+// Owners that are not addresses cannot be paid and are left out.
+func epochScores(ctx context.Context, conn driver.Conn, epoch uint64, log *slog.Logger) ([]Score, error) {
+	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var scores []Score
+	for rows.Next() {
+		var owner string
+		var score uint64
+		if err := rows.Scan(&owner, &score); err != nil {
+			return nil, err
+		}
+		if !common.IsHexAddress(owner) {
+			log.Warn("settle: score of a non-address owner ignored", "owner", owner)
+			continue
+		}
+		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
+	}
+	return scores, rows.Err()
+}
+
+// accumulate adds an epoch's shares to the cumulative totals before it
+// (which it does not change) and builds the epoch's tree: one leaf per
+// account ever paid, in address order, each with its proof.
+func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tree, []leaf, error) {
+	byAccount := make(map[common.Address]*leaf, len(before)+len(shares))
+	for a, cum := range before {
+		byAccount[a] = &leaf{account: a, amount: new(big.Int), cumulative: new(big.Int).Set(cum)}
+	}
+	for _, sh := range shares {
+		l := byAccount[sh.Account]
+		if l == nil {
+			l = &leaf{account: sh.Account, amount: new(big.Int), cumulative: new(big.Int)}
+			byAccount[sh.Account] = l
+		}
+		l.score, l.amount = sh.Score, sh.Amount
+		l.cumulative.Add(l.cumulative, sh.Amount)
+	}
+	leaves := make([]leaf, 0, len(byAccount))
+	for _, l := range byAccount {
+		leaves = append(leaves, *l)
+	}
+	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].account[:], leaves[j].account[:]) < 0 })
+	rewards := make([]merkle.Reward, len(leaves))
+	for i, l := range leaves {
+		rewards[i] = merkle.Reward{Account: l.account, Amount: l.cumulative}
+	}
+	tree, err := merkle.OfRewards(rewards)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range leaves {
+		for _, p := range tree.Proof(i) {
+			leaves[i].proof = append(leaves[i].proof, p.Hex())
+		}
+	}
+	return tree, leaves, nil
+}
+
+// storeComputed writes c's leaves and tree and records the epoch computed.
+// generation tells a recomputation apart from the first computation, so that
+// ClickHouse's insert deduplication never drops the leaves of an epoch
+// recomputed to the same root after its old leaves were deleted.
+func storeComputed(ctx context.Context, st *store, c *computed, emission *big.Int, generation uint64) error {
+	root := c.tree.Root()
+	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("leaves-%d-%s-%d", c.epoch, root.Hex(), generation)}))
+	batch, err := st.conn.PrepareBatch(ictx, "INSERT INTO reward_leaves")
+	if err != nil {
+		return err
+	}
+	for _, l := range c.leaves {
+		if err := batch.Append(c.epoch, l.account.Hex(), l.score, l.amount, l.cumulative, l.proof); err != nil {
+			batch.Abort()
+			return err
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("settle: store leaves of epoch %d: %w", c.epoch, err)
+	}
+	dump, err := json.Marshal(c.tree)
+	if err != nil {
+		return err
+	}
+	if err := st.conn.Exec(ctx, "INSERT INTO settlement_trees VALUES (?, ?, ?)", c.epoch, root.Hex(), string(dump)); err != nil {
+		return fmt.Errorf("settle: store tree of epoch %d: %w", c.epoch, err)
+	}
+	s := settlement{epoch: c.epoch, root: root, total: c.total, emission: emission, accounts: uint32(len(c.leaves))}
+	return st.setState(ctx, s, Computed, "", common.Hash{}, 0)
+}
+
+// Recompute computes an epoch's rewards and tree from ClickHouse alone and
+// stores them (reward_leaves, and the settlement as computed), building on
+// the previous computed epoch. It never touches a chain: it is what a replay
+// into a fresh database does. ok is false when the epoch has no scores.
+func Recompute(ctx context.Context, conn driver.Conn, emission *big.Int, epoch uint64, log *slog.Logger) (root common.Hash, ok bool, err error) {
+	c, err := computeEpoch(ctx, conn, emission, epoch, log)
+	if err != nil || c == nil {
+		return common.Hash{}, false, err
+	}
+	if err := storeComputed(ctx, &store{conn: conn}, c, emission, 0); err != nil {
+		return common.Hash{}, false, err
+	}
+	return c.tree.Root(), true, nil
+}

@@ -1,0 +1,327 @@
+package settler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+)
+
+// heldGauge is 1 while a revoked or parked epoch stops settlement.
+var heldGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.settler.held",
+	metric.WithDescription("1 while a revoked or parked epoch stops settlement until an operator resumes it, else 0"))
+
+// chainState derives the state of (epoch, root) from the epoch's root events
+// in chain order: the last event for that root decides. other is set when
+// another root of the same epoch is proposed or active on chain.
+func chainState(evs []rootEvent, root common.Hash, head, confirmations uint64) (state State, tx common.Hash, block uint64, other *common.Hash) {
+	otherState := map[common.Hash]string{}
+	for _, e := range evs {
+		if e.root != root {
+			otherState[e.root] = e.event
+			continue
+		}
+		switch e.event {
+		case EventRootProposed:
+			state, tx, block = Proposed, e.tx, e.block
+		case EventRootActivated:
+			state, tx, block = Active, e.tx, e.block
+			if head >= e.block && head-e.block+1 >= confirmations {
+				state = Final
+			}
+		case EventRootRevoked:
+			state, tx, block = Revoked, e.tx, e.block
+		}
+	}
+	for r, last := range otherState {
+		if last != EventRootRevoked {
+			return state, tx, block, &r
+		}
+	}
+	return state, tx, block, nil
+}
+
+// reconcile brings every open settlement's state in line with the indexed
+// events; it is the one place that writes a state after computed.
+func (s *Service) reconcile(ctx context.Context, head uint64) error {
+	var lastFinal uint64
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settlements_latest WHERE status = 'final'").Scan(&lastFinal); err != nil {
+		return fmt.Errorf("settle: read final epochs: %w", err)
+	}
+	sets, err := s.st.settlements(ctx, lastFinal)
+	if err != nil {
+		return err
+	}
+	events, err := s.idx.rootEvents(ctx, lastFinal)
+	if err != nil {
+		return err
+	}
+	resumeEpoch, resumeBlock, err := s.st.lastResume(ctx)
+	if err != nil {
+		return err
+	}
+	byEpoch := map[uint64][]rootEvent{}
+	for _, e := range events {
+		if e.epoch >= resumeEpoch && e.block <= resumeBlock && resumeBlock > 0 {
+			continue // history of an epoch the operator recomputed after it
+		}
+		byEpoch[e.epoch] = append(byEpoch[e.epoch], e)
+	}
+	// The newest epoch whose root is on chain: computed epochs below it were
+	// included in it.
+	var onChainAbove uint64
+	for _, st := range sets {
+		state, _, _, _ := chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
+		if state == Proposed || state == Active || state == Final {
+			onChainAbove = max(onChainAbove, st.epoch)
+		}
+	}
+	for _, st := range sets {
+		if st.state.holds() {
+			continue // until an operator resumes
+		}
+		state, tx, block, other := chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
+		reason := ""
+		switch {
+		case other != nil:
+			state, tx, block = Parked, common.Hash{}, 0
+			reason = fmt.Sprintf("the chain has root %s for epoch %d, which this settler did not compute (it computed %s): is the poster key used elsewhere?", other.Hex(), st.epoch, st.root.Hex())
+		case state == Revoked:
+			reason = "the guardian revoked the pending root"
+		case state != "":
+		case st.state == Proposed || st.state == Active:
+			state, reason = Computed, "its proposal was undone by a reorg; it will be proposed again"
+		case st.state == Final:
+			state = Parked
+			reason = fmt.Sprintf("epoch %d's root was final but the chain no longer has it: was the chain reset or replaced?", st.epoch)
+		case st.state == Computed && st.epoch < onChainAbove:
+			state = Superseded
+			reason = fmt.Sprintf("included in epoch %d's root", onChainAbove)
+		default:
+			state = st.state
+		}
+		if state == st.state && tx == st.tx {
+			continue
+		}
+		if err := s.st.setState(ctx, st, state, reason, tx, block); err != nil {
+			return err
+		}
+		log := s.log.Info
+		if state.holds() || reason != "" && state == Computed {
+			log = s.log.Error
+		}
+		log("settle: epoch "+string(state), "epoch", st.epoch, "root", st.root.Hex(), "tx", tx.Hex(), "block", block, "reason", reason)
+		s.emit(st, state, reason, tx, block)
+	}
+	return nil
+}
+
+// computeClosed computes, in order, every closed epoch after the newest one
+// settled (or resumed from) that the schedule pays.
+func (s *Service) computeClosed(ctx context.Context) error {
+	var last, resumed uint64
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settlements_latest").Scan(&last); err != nil {
+		return fmt.Errorf("settle: read settled epochs: %w", err)
+	}
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settler_resumes").Scan(&resumed); err != nil {
+		return fmt.Errorf("settle: read resumes: %w", err)
+	}
+	from := max(last+1, resumed, s.firstEpoch)
+	rows, err := s.conn.Query(ctx, "SELECT epoch, start_time, end_time FROM epochs FINAL WHERE epoch >= ? ORDER BY epoch", from)
+	if err != nil {
+		return fmt.Errorf("settle: read closed epochs: %w", err)
+	}
+	type closed struct {
+		epoch      uint64
+		start, end time.Time
+	}
+	var todo []closed
+	for rows.Next() {
+		var c closed
+		if err := rows.Scan(&c.epoch, &c.start, &c.end); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, c)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("settle: read closed epochs: %w", err)
+	}
+	for _, e := range todo {
+		c, err := computeEpoch(ctx, s.conn, s.emission, e.epoch, s.log)
+		if err != nil {
+			return fmt.Errorf("settle: compute epoch %d: %w", e.epoch, err)
+		}
+		if c == nil {
+			s.log.Info("settle: epoch has no scores, nothing to pay", "epoch", e.epoch)
+			continue
+		}
+		if err := storeComputed(ctx, s.st, c, s.emission, 0); err != nil {
+			return err
+		}
+		out := Settled{Epoch: e.epoch, State: Computed, Emission: s.emission, Accounts: len(c.leaves), Root: c.tree.Root()}
+		if out.Accepted, out.Rejected, err = s.counts(ctx, e.epoch, e.start, e.end); err != nil {
+			return err
+		}
+		s.log.Info("settle: epoch computed", "epoch", e.epoch, "root", out.Root.Hex(), "accounts", out.Accounts)
+		if s.OnSettled != nil {
+			s.OnSettled(out)
+		}
+	}
+	return nil
+}
+
+// onChain is the distributor's root state at the latest block.
+type onChain struct {
+	epoch          uint64      // the active root's epoch (0: none yet)
+	root           common.Hash // the active root
+	pendingEpoch   uint64
+	pendingRoot    common.Hash // zero: none
+	pendingTotal   *big.Int
+	activatesAt    uint64 // the pending root's, unix seconds
+	paused         bool
+	block, headSec uint64 // the block read, and its time
+}
+
+// readOnChain reads the distributor's roots at the latest block, all at the
+// same block.
+func readOnChain(ctx context.Context, client chain.Backend, d *distributor.RewardsDistributor, inst *bind.BoundContract) (onChain, error) {
+	var c onChain
+	head, err := client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return c, err
+	}
+	c.block, c.headSec = head.Number.Uint64(), head.Time
+	call := &bind.CallOpts{Context: ctx, BlockNumber: head.Number}
+	var root, pending [32]byte
+	if root, err = bind.Call(inst, call, d.PackRoot(), d.UnpackRoot); err != nil {
+		return c, err
+	}
+	if c.epoch, err = bind.Call(inst, call, d.PackEpoch(), d.UnpackEpoch); err != nil {
+		return c, err
+	}
+	if pending, err = bind.Call(inst, call, d.PackPendingRoot(), d.UnpackPendingRoot); err != nil {
+		return c, err
+	}
+	if c.pendingEpoch, err = bind.Call(inst, call, d.PackPendingEpoch(), d.UnpackPendingEpoch); err != nil {
+		return c, err
+	}
+	if c.pendingTotal, err = bind.Call(inst, call, d.PackPendingTotal(), d.UnpackPendingTotal); err != nil {
+		return c, err
+	}
+	if c.activatesAt, err = bind.Call(inst, call, d.PackPendingActivatesAt(), d.UnpackPendingActivatesAt); err != nil {
+		return c, err
+	}
+	if c.paused, err = bind.Call(inst, call, d.PackPaused(), d.UnpackPaused); err != nil {
+		return c, err
+	}
+	c.root, c.pendingRoot = common.Hash(root), common.Hash(pending)
+	return c, nil
+}
+
+// post proposes the newest computed root the distributor does not have yet
+// (which activates a due pending root in the same transaction), or, with
+// nothing to propose, activates a due pending root. Epochs computed while a
+// root waited are not proposed one by one: the newest root carries their
+// amounts, so a timelock longer than an epoch never builds a backlog.
+func (s *Service) post(ctx context.Context) (sent bool, err error) {
+	c, err := readOnChain(ctx, s.client, s.d, s.dist)
+	if err != nil {
+		return false, fmt.Errorf("settle: read the distributor: %w", err)
+	}
+	pending := c.pendingRoot != (common.Hash{})
+	if pending && c.headSec < c.activatesAt {
+		return false, nil // the pending root blocks proposals until its timelock passes
+	}
+	var target settlement
+	found := false
+	rows, err := s.conn.Query(ctx, "SELECT "+latestColumns+" FROM settlements_latest WHERE status = 'computed' AND epoch > ? ORDER BY epoch DESC LIMIT 1",
+		max(c.epoch, c.pendingEpoch))
+	if err != nil {
+		return false, err
+	}
+	if rows.Next() {
+		target, err = scanSettlement(rows)
+		found = err == nil
+	}
+	if rerr := rows.Err(); err == nil {
+		err = rerr
+	}
+	rows.Close()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case found:
+		data := s.d.PackProposeRoot(target.epoch, target.root, target.total)
+		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), data, s.sendOptions())
+		if err != nil {
+			return false, s.sendFailed(ctx, target, "propose", err)
+		}
+		s.log.Info("settle: root proposed", "epoch", target.epoch, "root", target.root.Hex(), "tx", receipt.TxHash.Hex(), "activatesIn", time.Duration(s.timelock)*time.Second)
+		return true, nil
+	case pending:
+		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.d.PackActivateRoot(), s.sendOptions())
+		if err != nil {
+			if reason, _ := s.revertReason(err); reason == "NoPendingRoot" {
+				return false, nil // someone else activated it
+			}
+			return false, fmt.Errorf("settle: activate the root of epoch %d: %w", c.pendingEpoch, err)
+		}
+		s.log.Info("settle: pending root activated", "epoch", c.pendingEpoch, "tx", receipt.TxHash.Hex())
+		return true, nil
+	}
+	return false, nil
+}
+
+// permanentReverts are the distributor's errors that no retry of the same
+// proposal can overcome.
+var permanentReverts = map[string]bool{"NotPoster": true, "ZeroRoot": true, "EpochBeforeSchedule": true, "OverEmissionCap": true, "BelowClaimed": true}
+
+// revertReason names the distributor error err carries, with its fields.
+func (s *Service) revertReason(err error) (name string, detail string) {
+	data, ok := chain.RevertData(err)
+	if !ok {
+		return "", ""
+	}
+	e, uerr := s.d.UnpackError(data)
+	if uerr != nil {
+		return "", fmt.Sprintf("reverted with data %x", data)
+	}
+	name = fmt.Sprintf("%T", e)
+	if i := len("*distributor.RewardsDistributor"); len(name) > i {
+		name = name[i:]
+	}
+	return name, fmt.Sprintf("%s%+v", name, e)
+}
+
+// sendFailed parks the epoch when the contract refuses it for good, and
+// returns the error otherwise (the next step retries).
+func (s *Service) sendFailed(ctx context.Context, st settlement, what string, err error) error {
+	name, detail := s.revertReason(err)
+	if !permanentReverts[name] {
+		if errors.Is(err, chain.ErrFeeCeiling) {
+			s.log.Warn("settle: fees are above settle.maxFeePerGas; waiting for them to fall", "epoch", st.epoch, "err", err)
+			return nil
+		}
+		return fmt.Errorf("settle: %s root of epoch %d: %w", what, st.epoch, err)
+	}
+	reason := fmt.Sprintf("the distributor refuses the root for good: %s", detail)
+	if err := s.st.setState(ctx, st, Parked, reason, common.Hash{}, 0); err != nil {
+		return err
+	}
+	s.log.Error("settle: epoch parked", "epoch", st.epoch, "reason", reason)
+	s.emit(st, Parked, reason, common.Hash{}, 0)
+	return nil
+}
