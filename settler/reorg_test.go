@@ -3,6 +3,7 @@ package settler
 import (
 	"context"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +136,51 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the re-posted root never became final")
 		}
+	}
+}
+
+// TestChainResetParks: a chain that comes back without a root the settler
+// saw final (a dev chain reset, a wrong endpoint) parks the epoch with the
+// reason instead of re-posting into a contract that is not there.
+func TestChainResetParks(t *testing.T) {
+	ctx := context.Background()
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	sim := simulated.NewBackend(types.GenesisAlloc{chain.Address(deployer): {Balance: eth}, chain.Address(poster): {Balance: eth}})
+	t.Cleanup(func() { sim.Close() })
+	client := sim.Client()
+	genesis, err := client.HeaderByNumber(ctx, big.NewInt(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := mining(sim)
+	defer func() { stop() }()
+	e, _ := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 2 })
+	e.scores(t, 10, map[string]uint64{alice: 1})
+	e.settle(t, 10)
+	for deadline := time.Now().Add(20 * time.Second); e.state(t, 10) != Final; time.Sleep(50 * time.Millisecond) {
+		e.step(t)
+		if time.Now().After(deadline) {
+			t.Fatalf("epoch 10 never final: %s", e.state(t, 10))
+		}
+	}
+	stop()
+	head, _ := client.HeaderByNumber(ctx, nil)
+	if err := sim.Fork(genesis.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	for n := head.Number.Uint64() + 2; n > 0; n-- {
+		sim.Commit()
+	}
+	nonce, _ := client.NonceAt(ctx, chain.Address(poster), nil)
+	e.step(t)
+	st, _, err := e.svc.st.settlement(ctx, 10)
+	if err != nil || st.state != Parked || !strings.Contains(st.reason, "no longer has it") {
+		t.Fatalf("after the reset: %+v (%v), want epoch 10 parked", st, err)
+	}
+	e.step(t)
+	if n, _ := client.NonceAt(ctx, chain.Address(poster), nil); n != nonce {
+		t.Fatal("the settler sent a transaction to a chain that lost its root")
 	}
 }

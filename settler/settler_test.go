@@ -139,7 +139,7 @@ func (e *env) settle(t *testing.T, epoch uint64) Settled {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, s := range e.step(t) {
-			if s.Epoch == epoch && (s.State == Proposed || s.State == Active) {
+			if s.Epoch == epoch && (s.State == Proposed || s.State == Active || s.State == Final) {
 				return s
 			}
 		}

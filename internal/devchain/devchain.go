@@ -26,6 +26,7 @@ import (
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
@@ -52,7 +53,8 @@ type Chain struct {
 	URL    string // JSON-RPC endpoint
 	stack  *node.Node
 	beacon *catalyst.SimulatedBeacon
-	mu     sync.Mutex // serializes sealing
+	db     ethdb.KeyValueSyncer // the chain database, synced after each block
+	mu     sync.Mutex           // serializes sealing
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
@@ -124,7 +126,8 @@ func Start(o Options) (*Chain, error) {
 		stack.Close()
 		return nil, err
 	}
-	c := &Chain{URL: "http://" + net.JoinHostPort(o.Host, strconv.Itoa(o.Port)), stack: stack, beacon: beacon, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Chain{URL: "http://" + net.JoinHostPort(o.Host, strconv.Itoa(o.Port)), stack: stack, beacon: beacon, db: backend.ChainDb(),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	txs := make(chan core.NewTxsEvent, 16)
 	sub := backend.TxPool().SubscribeTransactions(txs, true)
 	go func() {
@@ -147,11 +150,19 @@ func Start(o Options) (*Chain, error) {
 	return c, nil
 }
 
-// Commit seals a block with whatever is pending.
+// Commit seals a block with whatever is pending, and syncs the database's
+// write-ahead log: go-ethereum writes asynchronously and flushes its log
+// only every few hundred kilobytes, so a killed dev chain, whose blocks are
+// tiny, lost every block since the last flush (its contracts and roots
+// among them).
 func (c *Chain) Commit() common.Hash {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.beacon.Commit()
+	h := c.beacon.Commit()
+	if err := c.db.SyncKeyValue(); err != nil {
+		panic(fmt.Sprintf("devchain: sync the chain database: %v", err)) // a dev chain that cannot write its disk cannot go on
+	}
+	return h
 }
 
 // Client dials the chain's JSON-RPC endpoint.

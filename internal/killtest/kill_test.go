@@ -84,14 +84,20 @@ type pipeline struct {
 	baseMs     int64
 	firstEpoch uint64
 	refusals   atomic.Int64 // 429/503 answers the devices were told to retry
+	pace       time.Duration
+}
+
+// build builds the fieldmint binary into the pipeline's directory.
+func (p *pipeline) build() {
+	p.bin = filepath.Join(p.dir, "fieldmint")
+	if out, err := exec.CommandContext(p.ctx, "go", "build", "-o", p.bin, "github.com/fieldmint/fieldmint/cmd/fieldmint").CombinedOutput(); err != nil {
+		p.t.Fatalf("go build: %v\n%s", err, out)
+	}
 }
 
 func newPipeline(t *testing.T, ctx context.Context) *pipeline {
-	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir()}
-	p.bin = filepath.Join(p.dir, "fieldmint")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", p.bin, "github.com/fieldmint/fieldmint/cmd/fieldmint").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace}
+	p.build()
 
 	// The chain is not a pipeline stage: it runs in this process.
 	deployer, _ := crypto.GenerateKey()
@@ -244,7 +250,7 @@ func (p *pipeline) stream(during func(step int)) {
 	for step := 0; step < steps; step++ {
 		during(step)
 		send(step)
-		time.Sleep(stepPace)
+		time.Sleep(p.pace)
 	}
 	send(steps + 2)
 }

@@ -20,6 +20,10 @@ type proc struct {
 	args []string
 	env  []string
 	logf string
+	// group: the process leads a process group of its own (with whatever it
+	// starts, such as the dev stack's ClickHouse server), and kill ends the
+	// whole group, as a pulled plug would.
+	group bool
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -31,7 +35,11 @@ type proc struct {
 }
 
 func startProc(t *testing.T, dir, name, bin string, env []string, args ...string) *proc {
-	p := &proc{name: name, bin: bin, args: args, env: env, logf: filepath.Join(dir, name+".log"), finished: make(chan struct{})}
+	return startProcGroup(t, dir, name, bin, false, env, args...)
+}
+
+func startProcGroup(t *testing.T, dir, name, bin string, group bool, env []string, args ...string) *proc {
+	p := &proc{name: name, bin: bin, args: args, env: env, logf: filepath.Join(dir, name+".log"), group: group, finished: make(chan struct{})}
 	go p.supervise(t)
 	t.Cleanup(p.stop)
 	return p
@@ -53,6 +61,9 @@ func (p *proc) supervise(t *testing.T) {
 		}
 		fmt.Fprintf(log, "=== start %d at %s\n", p.starts+1, time.Now().Format(time.RFC3339Nano))
 		cmd := exec.Command(p.bin, p.args...)
+		if p.group {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		}
 		cmd.Env = append(os.Environ(), p.env...)
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
@@ -79,7 +90,11 @@ func (p *proc) kill() {
 	p.mu.Lock()
 	cmd, exited := p.cmd, p.exited
 	if cmd != nil {
-		cmd.Process.Kill()
+		if p.group {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		} else {
+			cmd.Process.Kill()
+		}
 		p.kills++
 	}
 	p.mu.Unlock()

@@ -1,0 +1,175 @@
+package killtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/settler"
+)
+
+// TestDevStackSurvivesKill9 runs `fieldmint dev` (broker, ClickHouse server,
+// dev chain, every role and a small honest fleet, with a timelock) as its
+// own process group and kills the whole group with SIGKILL several times
+// while readings stream in, restarting it on the same data directory each
+// time. It comes back every time with the same contracts and every root it
+// had on chain; every reading answered 2xx is stored exactly once; the
+// fleet's sequence numbers never go back (no SEQUENCE_REPLAY); nothing is
+// parked; and verify-epoch passes for every settled epoch.
+func TestDevStackSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills the dev stack for about two minutes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace}
+	p.build()
+	kport, tcp, httpPort, rpc, ingest, api := port(t), port(t), port(t), port(t), port(t), port(t)
+	data := filepath.Join(p.dir, "dev")
+	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingest)
+	rpcURL := fmt.Sprintf("http://127.0.0.1:%d", rpc)
+	dev := startProcGroup(t, p.dir, "dev", p.bin, true, nil, "dev", "--dev.dataDir", data,
+		"--dev.kafkaPort", strconv.Itoa(kport), "--dev.clickhouseTCPPort", strconv.Itoa(tcp), "--dev.clickhouseHTTPPort", strconv.Itoa(httpPort),
+		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
+		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--settle.apiListen", fmt.Sprintf("127.0.0.1:%d", api),
+		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
+		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info")
+	p.procs = append(p.procs, dev)
+	p.register()
+	// Readings dated from the next epoch but one: after the schedule's first
+	// epoch (the one before the deployment), never late.
+	p.baseMs = (time.Now().UnixMilli()/epochMs + 2) * epochMs
+	p.firstEpoch = uint64(p.baseMs / epochMs)
+
+	contracts := readContracts(t, data)
+	eclient, err := ethclient.DialContext(ctx, rpcURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eclient.Close()
+	d := distributor.NewRewardsDistributor()
+	// onChain reads the distributor's active epoch, checking the contracts
+	// are still the ones first deployed; it retries while the stack restarts.
+	onChain := func() uint64 {
+		for {
+			if c := readContracts(t, data); c.Distributor != contracts.Distributor || c.Token != contracts.Token {
+				p.fail("after a restart the contracts are %+v, first deployed %+v", c, contracts)
+			}
+			code, err := eclient.CodeAt(ctx, contracts.Distributor, nil)
+			if err == nil && len(code) == 0 {
+				p.fail("the distributor's code is gone after a restart: the chain came back without it")
+			}
+			if err == nil {
+				if e, err := bind.Call(d.Instance(eclient, contracts.Distributor), &bind.CallOpts{Context: ctx}, d.PackEpoch(), d.UnpackEpoch); err == nil {
+					return e
+				}
+			}
+			if ctx.Err() != nil {
+				p.fail("the dev chain never came back")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	var kills int
+	var before uint64
+	p.stream(func(step int) {
+		if step%15 != 14 {
+			return
+		}
+		before = onChain()
+		dev.kill()
+		kills++
+		t.Logf("%s: kill -9 of the dev stack's process group #%d (distributor at epoch %d)", time.Now().Format("15:04:05.000"), kills, before)
+		if after := onChain(); after < before {
+			p.fail("after kill #%d the distributor is at epoch %d, before it %d: a root was lost", kills, after, before)
+		}
+	})
+
+	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", tcp)}, Auth: ch.Auth{Database: "fieldmint"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	count := func(q string, args ...any) (n uint64) {
+		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			p.fail("%s: %v", q, err)
+		}
+		return n
+	}
+	const epochs = steps / 10
+	last := p.firstEpoch + epochs - 1
+	for count("SELECT count() FROM settlements_latest WHERE status IN ('active', 'final') AND epoch >= ?", last) == 0 {
+		if ctx.Err() != nil {
+			p.fail("epoch %d never became active", last)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	total := uint64((steps + 1) * devices)
+	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings WHERE device_id LIKE 'ws-%')"); n != total {
+		p.fail("%d distinct readings of the test's devices in ClickHouse, want %d", n, total)
+	}
+	if n := count("SELECT count() FROM readings WHERE device_id LIKE 'ws-%' AND reason != 'DUPLICATE'"); n != total {
+		p.fail("%d decisions on the test's readings, want one per reading: %d", n, total)
+	}
+	if n := count("SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
+		p.fail("%d Kafka records stored twice", n)
+	}
+	if n := count("SELECT count() FROM readings WHERE reason = 'SEQUENCE_REPLAY'"); n != 0 {
+		p.fail("%d readings judged SEQUENCE_REPLAY: the fleet's sequence numbers went back after a restart", n)
+	}
+	if n := count("SELECT count() FROM settlements_latest WHERE status IN ('parked', 'revoked')"); n != 0 {
+		p.fail("%d epochs parked or revoked", n)
+	}
+	rows, err := conn.Query(ctx, "SELECT epoch FROM settlements_latest WHERE status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settled []uint64
+	for rows.Next() {
+		var e uint64
+		if err := rows.Scan(&e); err != nil {
+			t.Fatal(err)
+		}
+		settled = append(settled, e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	for _, e := range settled {
+		v, err := settler.VerifyEpoch(ctx, conn, e, settler.RootsFromLogs(eclient, contracts.Distributor), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Differences) > 0 {
+			p.fail("verify-epoch %d: %q", e, v.Differences)
+		}
+	}
+	t.Logf("survived %d kills: %d readings stored once each, %d retried deliveries stored as DUPLICATE; %d epochs settled and verified; distributor at epoch %d",
+		kills, total, count("SELECT count() FROM readings WHERE device_id LIKE 'ws-%' AND reason = 'DUPLICATE'"), len(settled), onChain())
+}
+
+func readContracts(t *testing.T, dir string) chain.Contracts {
+	raw, err := os.ReadFile(filepath.Join(dir, "contracts.json"))
+	if err != nil {
+		t.Fatalf("contracts.json: %v", err)
+	}
+	var c chain.Contracts
+	if err := json.Unmarshal(raw, &c); err != nil || c.Distributor == (common.Address{}) {
+		t.Fatalf("contracts.json: %v %+v", err, c)
+	}
+	return c
+}
