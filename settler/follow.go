@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -299,11 +301,13 @@ func (s *Service) revertReason(err error) (name string, detail string) {
 	if uerr != nil {
 		return "", fmt.Sprintf("reverted with data %x", data)
 	}
-	name = fmt.Sprintf("%T", e)
-	if i := len("*distributor.RewardsDistributor"); len(name) > i {
-		name = name[i:]
+	v := reflect.Indirect(reflect.ValueOf(e))
+	name = strings.TrimPrefix(v.Type().Name(), "RewardsDistributor")
+	var fields []string
+	for i := 0; i < v.NumField(); i++ {
+		fields = append(fields, fmt.Sprintf("%s %v", v.Type().Field(i).Name, v.Field(i).Interface()))
 	}
-	return name, fmt.Sprintf("%s%+v", name, e)
+	return name, fmt.Sprintf("%s(%s)", name, strings.Join(fields, ", "))
 }
 
 // sendFailed parks the epoch when the contract refuses it for good, and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -52,21 +53,7 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 		return fmt.Errorf("settle: delete the leaves of epochs from %d: %w", from, err)
 	}
 	generation := s.st.nextVersion()
-	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM epochs WHERE epoch >= ? ORDER BY epoch", max(from, s.firstEpoch))
-	if err != nil {
-		return err
-	}
-	var epochs []uint64
-	for rows.Next() {
-		var e uint64
-		if err := rows.Scan(&e); err != nil {
-			rows.Close()
-			return err
-		}
-		epochs = append(epochs, e)
-	}
-	err = rows.Err()
-	rows.Close()
+	epochs, err := ClosedEpochs(ctx, s.conn, max(from, s.firstEpoch))
 	if err != nil {
 		return err
 	}
@@ -97,6 +84,24 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 	}
 	s.log.Warn("settle: resumed by the operator", "from", from, "recomputed", len(epochs), "buildsOn", c.epoch)
 	return nil
+}
+
+// ClosedEpochs lists the closed epochs from `from` on, oldest first.
+func ClosedEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64, error) {
+	rows, err := conn.Query(ctx, "SELECT DISTINCT epoch FROM epochs WHERE epoch >= ? ORDER BY epoch", from)
+	if err != nil {
+		return nil, fmt.Errorf("read closed epochs: %w", err)
+	}
+	defer rows.Close()
+	var epochs []uint64
+	for rows.Next() {
+		var e uint64
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		epochs = append(epochs, e)
+	}
+	return epochs, rows.Err()
 }
 
 // counts returns the epoch's valid readings and, by reason, the readings

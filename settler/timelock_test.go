@@ -274,6 +274,7 @@ func TestPermanentRevertIsParked(t *testing.T) {
 	if err != nil || !strings.Contains(st.reason, "OverEmissionCap") {
 		t.Fatalf("parked epoch 11: %+v (%v), want the contract's OverEmissionCap as its reason", st, err)
 	}
+	t.Logf("epoch 11 parked: %s", st.reason)
 	e.scores(t, 12, map[string]uint64{alice: 1})
 	e.closeEpoch(t, 12)
 	for i := 0; i < 3; i++ {

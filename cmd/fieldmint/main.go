@@ -53,6 +53,9 @@ var roleSections = map[string][]string{
 
 func commands() map[string]command {
 	var resumeFrom uint64
+	resumeFlag := func(fs *flag.FlagSet) {
+		fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
+	}
 	withLog := func(fn func(context.Context, dev.Config, *slog.Logger) error) func(context.Context, dev.Config, *flag.FlagSet, []string, io.Writer) error {
 		return func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, _ io.Writer) error {
 			log, err := cfg.Log.Logger()
@@ -77,16 +80,18 @@ func commands() map[string]command {
 		"validate":  {summary: "run a validator instance (consumer group member, transactional)", sections: roleSections["validate"], defaults: dev.Defaults, run: withLog(dev.RunValidate)},
 		"aggregate": {summary: "write decided readings to ClickHouse and close epochs", sections: roleSections["aggregate"], defaults: dev.Defaults, run: withLog(dev.RunAggregate)},
 		"settle": {summary: "settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)", sections: roleSections["settle"], defaults: dev.Defaults,
-			flags: func(fs *flag.FlagSet) {
-				fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
-			},
+			flags: resumeFlag,
 			run: withLog(func(ctx context.Context, c dev.Config, l *slog.Logger) error {
 				return dev.RunSettle(ctx, c, resumeFrom, l, nil)
 			})},
 		"api": {summary: "serve the proof API and the claim page for the distributor's active root (read-only, no key; run any number)", sections: roleSections["api"], defaults: dev.Defaults,
 			run: withLog(dev.RunAPI)},
 		"dev": {summary: "run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", sections: roleSections["dev"], defaults: dev.DevDefaults,
-			run: withLogOut(dev.Run)},
+			flags: resumeFlag,
+			run: withLogOut(func(ctx context.Context, c dev.Config, out io.Writer, l *slog.Logger) error {
+				c.Dev.ResumeFrom = resumeFrom
+				return dev.Run(ctx, c, out, l)
+			})},
 		"replay": {summary: "rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", sections: roleSections["replay"], defaults: dev.Defaults,
 			run: withLogOut(dev.RunReplay)},
 		"verify-epoch": {summary: "recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", sections: roleSections["verify-epoch"], defaults: dev.Defaults, args: "EPOCH",

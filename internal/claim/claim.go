@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if cum.Cmp(claimed) <= 0 {
 		if p.Pending != nil && p.Pending.Claimable != "0" {
-			return nil, fmt.Errorf("%w; %s more from %s, when epoch %d's root activates", ErrNothingToClaim, p.Pending.More, p.Pending.ActivatesAt, p.Pending.Epoch)
+			return nil, fmt.Errorf("%w; %s base units more from %s, when epoch %d's root activates", ErrNothingToClaim, p.Pending.More, p.Pending.ActivatesAt, p.Pending.Epoch)
 		}
 		return nil, ErrNothingToClaim
 	}

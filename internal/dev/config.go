@@ -58,6 +58,9 @@ type Options struct {
 	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
 	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
 	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
+	// ResumeFrom is the --resume-from flag: the settler first recomputes
+	// from this epoch on (after a revoked or parked epoch).
+	ResumeFrom uint64 `yaml:"-"`
 }
 
 // Defaults returns the configuration of a single machine deployment.

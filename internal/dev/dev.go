@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	g.Go(func() error { return RunIngest(gctx, c, log) })
 	g.Go(func() error { return RunValidate(gctx, c, log) })
 	g.Go(func() error { return RunAggregate(gctx, c, log) })
-	g.Go(func() error { return RunSettle(gctx, c, 0, log, onSettled) })
+	g.Go(func() error { return RunSettle(gctx, c, cfg.Dev.ResumeFrom, log, onSettled) })
 	g.Go(func() error { return RunAPI(gctx, c, log) })
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {

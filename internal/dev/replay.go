@@ -54,21 +54,7 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 		return err
 	}
 	fmt.Fprintf(out, "replay: %d readings in %s\n", readings, time.Since(start).Round(time.Millisecond))
-	rows, err := conn.Query(ctx, "SELECT DISTINCT epoch FROM epochs ORDER BY epoch")
-	if err != nil {
-		return err
-	}
-	var epochs []uint64
-	for rows.Next() {
-		var e uint64
-		if err := rows.Scan(&e); err != nil {
-			rows.Close()
-			return err
-		}
-		epochs = append(epochs, e)
-	}
-	err = rows.Err()
-	rows.Close()
+	epochs, err := settler.ClosedEpochs(ctx, conn, 0)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,10 @@ ENGINE = ReplacingMergeTree(version)
 ORDER BY (contract, block, block_hash, log_index);
 
 -- How far the event index has read: the hash of each range's last block,
--- which tells a later pass whether a reorg replaced what was read.
+-- which tells a later pass whether a reorg replaced what was read. A row a
+-- pass (every few seconds) adds up, so rows expire after a week: a settler
+-- stopped for longer reads the events again from the deployment block,
+-- which writes nothing twice (same keys, newer versions).
 CREATE TABLE IF NOT EXISTS chain_cursor
 (
     contract   String,
@@ -85,7 +88,8 @@ CREATE TABLE IF NOT EXISTS chain_cursor
     version    UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (contract, block);
+ORDER BY (contract, block)
+TTL toDateTime(intDiv(version, 1000000000)) + INTERVAL 7 DAY;
 
 -- Existing settlements carried over once ("posted" is now "proposed").
 INSERT INTO settlement_states
