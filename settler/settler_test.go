@@ -259,6 +259,22 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 	if code, body := get("/v1/epochs"); code != 200 || len(body["epochs"].([]any)) != 2 {
 		t.Errorf("epochs: %d %v", code, body)
 	}
+
+	// An API whose database does not hold the chain's active root (behind,
+	// or another settler's) says so rather than serve a proof that fails.
+	empty, _ := testenv.ClickHouseConn(t)
+	behind := httptest.NewServer((&API{Conn: empty, Distributor: e.svc.distributor(), ChainID: e.svc.chainID, Client: e.svc.client}).Handler())
+	defer behind.Close()
+	resp, err := http.Get(behind.URL + "/v1/rewards/" + alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refusal map[string]string
+	json.NewDecoder(resp.Body).Decode(&refusal)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || refusal["code"] != CodeRootUnknown {
+		t.Errorf("API on a database without the active root: %d %v, want 503 %s", resp.StatusCode, refusal, CodeRootUnknown)
+	}
 }
 
 func TestConfigValidateNeverEchoesTheKey(t *testing.T) {
