@@ -57,6 +57,7 @@ type Config struct {
 	BatchSize       int           `yaml:"batchSize" help:"most readings per ClickHouse INSERT"`
 	FlushInterval   time.Duration `yaml:"flushInterval" help:"longest wait for a batch to fill"`
 	InsertTimeout   time.Duration `yaml:"insertTimeout" help:"longest time one INSERT may take, retries included; a stopping aggregator waits for it"`
+	ScoringFile     string        `yaml:"scoringFile" help:"YAML file of per-kind scoring (interval, weight, cellResolution; see docs/scoring.md) over the defaults; empty: the defaults"`
 }
 
 // DefaultConfig returns the defaults.
@@ -105,6 +106,7 @@ type Service struct {
 	replayed   map[topicPartition]int64 // next offset to read, control records included
 
 	metrics metrics
+	scoring Scoring
 }
 
 // Replay reads the valid and rejected topics from the start of the log to
@@ -162,7 +164,14 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, metrics: newMetrics()}, nil
+	scoring, err := LoadScoring(cfg.ScoringFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := scoring.Validate(cfg.EpochLength); err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, metrics: newMetrics(), scoring: scoring}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
@@ -407,6 +416,9 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r.eventTime, r.receivedAt = time.UnixMilli(d.eventMs).UTC(), time.UnixMilli(d.receivedMs).UTC()
 	r.epoch = s.cfg.Epoch(d.eventMs)
 	r.lat, r.lon = d.lat, d.lon
+	if !d.hasLocation && d.hasAsserted {
+		r.lat, r.lon = d.alat, d.alon // placed where it is registered (scoring shares by place)
+	}
 	k := topicPartition{rec.Topic, rec.Partition}
 	if r.status == "valid" {
 		deadline := time.UnixMilli(int64(r.epoch+1)*s.cfg.EpochLength.Milliseconds() + s.cfg.AllowedLateness.Milliseconds()).UTC()
@@ -749,6 +761,16 @@ func (s *Service) maybeClose(ctx context.Context) error {
 			if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
 				return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
 			}
+		}
+		// The scores before the epochs row: the settler pays an epoch once
+		// its row is there. A crash in between closes the epoch again and
+		// writes the same scores under the same token.
+		scores, err := ScoreEpoch(ctx, s.conn, s.scoring, s.cfg.EpochLength, e)
+		if err != nil {
+			return err
+		}
+		if err := storeScores(ctx, s.conn, e, scores); err != nil {
+			return err
 		}
 		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
 		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {

@@ -26,11 +26,15 @@ type record struct {
 	kind         pb.ResourceKind
 	measurements map[string]int64
 	lat, lon     int32
+	hasLocation  bool // the reading carries a position
 	owner        string
 	receivedMs   int64
 	score        uint64 // ValidReading
-	reason       string // RejectedReading
-	detail       string // RejectedReading
+	// ValidReading's asserted location (the registry's when decided).
+	hasAsserted bool
+	alat, alon  int32
+	reason      string // RejectedReading
+	detail      string // RejectedReading
 }
 
 var errMalformed = errors.New("malformed protobuf")
@@ -49,6 +53,9 @@ func (r *record) decode(b []byte, rejected bool) error {
 			r.receivedMs = int64(v)
 		case num == 4 && typ == protowire.VarintType && !rejected:
 			r.score = v
+		case num == 6 && typ == protowire.BytesType && !rejected:
+			r.hasAsserted = true
+			return decodeLocation(bs, &r.alat, &r.alon)
 		case num == 4 && typ == protowire.BytesType && rejected:
 			return str(&r.reason, bs)
 		case num == 5 && typ == protowire.BytesType && rejected:
@@ -72,17 +79,34 @@ func (r *record) decodeReading(b []byte) error {
 		case num == 5 && typ == protowire.BytesType:
 			return r.decodeMeasurement(bs)
 		case num == 6 && typ == protowire.BytesType:
-			return walk(bs, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
-				if typ == protowire.VarintType && (num == 1 || num == 2) {
-					x := int32(protowire.DecodeZigZag(v & math.MaxUint32))
-					if num == 1 {
-						r.lat = x
-					} else {
-						r.lon = x
-					}
+			r.hasLocation = true
+			return decodeLocation(bs, &r.lat, &r.lon)
+		case num == 7 && typ == protowire.BytesType:
+			// The witness is not stored, but proto.Unmarshal refuses a
+			// record whose witness is malformed, and so must this decoder.
+			return walk(bs, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
+				if num == 1 && typ == protowire.BytesType {
+					var id string
+					return str(&id, bs)
 				}
 				return nil
 			})
+		}
+		return nil
+	})
+}
+
+// decodeLocation parses a Location (sint32 lat_e7 = 1, lon_e7 = 2) into
+// lat and lon; a repeated Location merges into the values so far.
+func decodeLocation(b []byte, lat, lon *int32) error {
+	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
+		if typ == protowire.VarintType && (num == 1 || num == 2) {
+			x := int32(protowire.DecodeZigZag(v & math.MaxUint32))
+			if num == 1 {
+				*lat = x
+			} else {
+				*lon = x
+			}
 		}
 		return nil
 	})

@@ -25,16 +25,18 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 			return r, false
 		}
 		rd, r.owner, r.receivedMs, r.score = v.Reading, v.Owner, v.ReceivedAtMs, v.Score
+		r.hasAsserted, r.alat, r.alon = v.AssertedLocation != nil, v.GetAssertedLocation().GetLatE7(), v.GetAssertedLocation().GetLonE7()
 	}
 	r.hasReading = rd != nil
 	r.deviceID, r.seq, r.eventMs, r.kind, r.measurements = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind(), rd.GetMeasurements()
-	r.lat, r.lon = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7()
+	r.lat, r.lon, r.hasLocation = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7(), rd.GetLocation() != nil
 	return r, true
 }
 
 func sameRecord(a, b record) bool {
 	return a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
-		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.owner == b.owner && a.receivedMs == b.receivedMs &&
+		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.hasLocation == b.hasLocation && a.owner == b.owner && a.receivedMs == b.receivedMs &&
+		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon &&
 		a.score == b.score && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
 }
 
@@ -44,7 +46,8 @@ func seeds() [][]byte {
 	v, _ := proto.Marshal(&pb.ValidReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 1_795_000_000_456, Score: 3, Signature: []byte{1, 2}})
 	r, _ := proto.Marshal(&pb.RejectedReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 9, Reason: "OUT_OF_RANGE", Detail: "x=1", Signature: []byte{3}})
 	empty, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{}})
-	return [][]byte{v, r, empty, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
+	placed, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "weather-2"}, AssertedLocation: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}})
+	return [][]byte{v, r, empty, placed, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
 }
 
 func TestDecodeMatchesProto(t *testing.T) {
@@ -65,6 +68,10 @@ func TestDecodeMatchesProto(t *testing.T) {
 	var r record
 	if err := r.decode(seeds()[0], false); err != nil || r.score != 3 || r.lat != -473_000_000 || r.measurements["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
 		t.Fatalf("decoded %+v, %v", r, err)
+	}
+	// A reading without a position, placed by the registry's.
+	if err := r.decode(seeds()[3], false); err != nil || r.hasLocation || !r.hasAsserted || r.alat != 387_000_000 || r.alon != -91_000_000 {
+		t.Fatalf("asserted location: %+v, %v", r, err)
 	}
 }
 

@@ -93,28 +93,55 @@ func cumulativeOf(ctx context.Context, conn driver.Conn, epoch uint64) (map[comm
 	return out, nil
 }
 
-// epochScores sums each owner's score in the epoch from the readings.
-// Owners that are not addresses cannot be paid and are left out.
+// epochScores sums each owner's contribution in the epoch from the device
+// scores the aggregator wrote when it closed the epoch (device_scores: the
+// scoring policy is the aggregator's). Owners that are not addresses cannot
+// be paid and are left out.
 func epochScores(ctx context.Context, conn driver.Conn, epoch uint64, log *slog.Logger) ([]Score, error) {
-	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner HAVING sum(score) > 0`, epoch)
+	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner`, epoch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var scores []Score
+	var ds []DeviceScore
 	for rows.Next() {
-		var owner string
-		var score uint64
-		if err := rows.Scan(&owner, &score); err != nil {
+		var d DeviceScore
+		if err := rows.Scan(&d.Owner, &d.Score); err != nil {
 			return nil, err
 		}
-		if !common.IsHexAddress(owner) {
-			log.Warn("settle: score of a non-address owner ignored", "owner", owner)
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return OwnerScores(ds, log), nil
+}
+
+// DeviceScore is a device's score as the settler needs it: its owner's.
+type DeviceScore struct {
+	Owner string
+	Score uint64
+}
+
+// OwnerScores sums device scores per owner, leaving out owners that are not
+// addresses (they cannot be paid) and zero sums, in address order.
+func OwnerScores(ds []DeviceScore, log *slog.Logger) []Score {
+	sums := map[common.Address]uint64{}
+	for _, d := range ds {
+		if !common.IsHexAddress(d.Owner) {
+			log.Warn("settle: score of a non-address owner ignored", "owner", d.Owner)
 			continue
 		}
-		scores = append(scores, Score{Account: common.HexToAddress(owner), Score: score})
+		sums[common.HexToAddress(d.Owner)] += d.Score
 	}
-	return scores, rows.Err()
+	out := make([]Score, 0, len(sums))
+	for a, s := range sums {
+		if s > 0 {
+			out = append(out, Score{Account: a, Score: s})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Account[:], out[j].Account[:]) < 0 })
+	return out
 }
 
 // accumulate adds an epoch's shares to the cumulative totals before it

@@ -94,10 +94,12 @@ func deploySettler(t *testing.T, client chain.Backend, deployer, poster *ecdsa.P
 	return &env{svc: svc, conn: conn, poster: chain.Address(poster), posterKey: poster, guardian: deployer, contracts: c}, c
 }
 
+// scores records each owner's contribution in epoch, as the aggregator's
+// device_scores row of one device per owner.
 func (e *env) scores(t *testing.T, epoch uint64, s map[string]uint64) {
 	for owner, score := range s {
-		if err := e.conn.Exec(context.Background(), `INSERT INTO readings (device_id, epoch, owner, status, score, event_time, received_at, kafka_topic)
-			VALUES ('d', ?, ?, 'valid', ?, now64(3), now64(3), 'test')`, epoch, owner, score); err != nil {
+		if err := e.conn.Exec(context.Background(), `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, score)
+			VALUES (?, ?, ?, 'RESOURCE_KIND_WEATHER', 1, 1, ?, 0, 1, ?)`, epoch, "d-"+owner, owner, score, score); err != nil {
 			t.Fatal(err)
 		}
 	}

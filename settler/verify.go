@@ -47,6 +47,20 @@ type ChainRoots func(ctx context.Context, epoch uint64) (root common.Hash, found
 // only for epochs whose root was proposed (superseded and computed epochs
 // never reach it on their own).
 func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain ChainRoots, log *slog.Logger) (*Verification, error) {
+	return VerifyEpochWith(ctx, conn, epoch, chain, nil, log)
+}
+
+// ScoreSource gives the owners' scores of an epoch. VerifyEpoch reads the
+// stored device_scores; verify-epoch passes one that scores the readings
+// again with the aggregator's policy, so that nothing stored is trusted.
+type ScoreSource func(ctx context.Context, epoch uint64) ([]Score, error)
+
+// VerifyEpochWith is VerifyEpoch with the scores taken from scores (nil:
+// the stored device_scores).
+func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain ChainRoots, scores ScoreSource, log *slog.Logger) (*Verification, error) {
+	if scores == nil {
+		scores = func(ctx context.Context, e uint64) ([]Score, error) { return epochScores(ctx, conn, e, log) }
+	}
 	type settled struct {
 		epoch        uint64
 		root, status string
@@ -87,11 +101,11 @@ func VerifyEpoch(ctx context.Context, conn driver.Conn, epoch uint64, chain Chai
 			continue // the settler never builds on a revoked or parked epoch
 		}
 		v.Chain = append(v.Chain, s.epoch)
-		scores, err := epochScores(ctx, conn, s.epoch, log)
+		owners, err := scores(ctx, s.epoch)
 		if err != nil {
 			return nil, err
 		}
-		shares, err := Split(&s.emis, scores)
+		shares, err := Split(&s.emis, owners)
 		if err != nil {
 			return nil, fmt.Errorf("verify: epoch %d: %w", s.epoch, err)
 		}

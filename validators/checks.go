@@ -77,7 +77,7 @@ type Range struct {
 // KindRules are the checks' thresholds for one resource kind. A zero
 // threshold turns its check off.
 type KindRules struct {
-	Score        uint64           `yaml:"score"`        // points a valid reading earns
+	Score        uint64           `yaml:"score"`        // points recorded on each valid reading (readings.score, the epoch_scores rollup); pay comes from the aggregator's device_scores (docs/scoring.md)
 	Measurements map[string]Range `yaml:"measurements"` // allowed measurements and their ranges
 	// MinInterval: the least event time between a device's consecutive
 	// readings. Event times are bounded by the ingest clock (maxFuture,

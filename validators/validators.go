@@ -209,7 +209,8 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 	var value []byte
 	topic := s.topics.Valid
 	if d.Reason == "" {
-		value, _ = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature})
+		value, _ = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature,
+			AssertedLocation: s.reg.Get(r.DeviceId).GetLocation()})
 	} else {
 		topic = s.topics.Rejected
 		value, _ = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature})

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,16 +40,17 @@ func TestMain(m *testing.M) {
 type device struct {
 	id  string
 	key ed25519.PrivateKey
+	lat int32 // asserted latitude (1e-7 degrees); longitude -9.1
 }
 
-func newDevice(id string) device {
+func newDevice(id string, lat int32) device {
 	_, k, _ := ed25519.GenerateKey(nil)
-	return device{id: id, key: k}
+	return device{id: id, key: k, lat: lat}
 }
 
 func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb.SignedReading {
 	s, err := pb.Sign(&pb.Reading{DeviceId: d.id, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: 387_000_100, LonE7: -91_000_100}}, d.key)
+		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: d.lat + 100, LonE7: -91_000_100}}, d.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,16 +101,26 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 	settled := make(chan settler.Settled, 10)
 	// 5 tokens per epoch, split 3:1:1 below.
-	stack := startPipeline(t, ctx, 3, func(cfg *Config) { cfg.Settle.EmissionPerEpoch = "5000000000000000000" },
+	// Readings a second apart each count (docs/scoring.md): a weather
+	// interval of 1 s.
+	scoring := filepath.Join(t.TempDir(), "scoring.yaml")
+	if err := os.WriteFile(scoring, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stack := startPipeline(t, ctx, 3, func(cfg *Config) {
+		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
+		cfg.Aggregate.ScoringFile = scoring
+	},
 		func(s settler.Settled) { settled <- s })
 	c, info := stack.Config, stack.Info()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	owners, signers := stack.OwnerAddresses(), stack.OwnerSigners()
 	ingestClient := &client.Client{URL: info.IngestURL}
-	a, b, cheat := newDevice("a"), newDevice("b"), newDevice("cheat")
+	// 11 km apart: each in a scoring cell of its own (docs/scoring.md).
+	a, b, cheat := newDevice("a", 387_000_000), newDevice("b", 388_000_000), newDevice("cheat", 389_000_000)
 	for i, d := range []device{a, b, cheat} {
 		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: d.key.Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}}, d.key, signers[i])
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, signers[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +305,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	report.Reset()
 	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); !errors.Is(err, ErrMismatch) ||
-		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": stored root "+got.Root.Hex()) {
+		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": device intruder scores 1000 by its readings, but has no stored score") ||
+		!strings.Contains(report.String(), "  stored root     "+got.Root.Hex()) || strings.Contains(report.String(), "recomputed root "+got.Root.Hex()) {
 		t.Errorf("verify-epoch after tampering: %v\n%s", err, report.String())
 	}
 	t.Logf("verify-epoch after tampering:\n%s", report.String())

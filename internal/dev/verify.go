@@ -11,6 +11,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/settler"
 )
@@ -45,10 +48,30 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		defer client.Close()
 		roots = settler.RootsFromLogs(client, common.HexToAddress(c.Settle.Distributor))
 	}
-	v, err := settler.VerifyEpoch(ctx, conn, epoch, roots, log)
+	// The scores too are recomputed from the readings with the aggregator's
+	// policy, and compared with the stored device_scores rows.
+	scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile)
 	if err != nil {
 		return err
 	}
+	var scoreDiffs []string
+	rescore := func(ctx context.Context, e uint64) ([]settler.Score, error) {
+		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, c.Aggregate.EpochLength, e)
+		if err != nil {
+			return nil, err
+		}
+		diffs, err := compareScores(ctx, conn, e, ds)
+		if err != nil {
+			return nil, err
+		}
+		scoreDiffs = append(scoreDiffs, diffs...)
+		return settler.OwnerScores(ds2scores(ds), log), nil
+	}
+	v, err := settler.VerifyEpochWith(ctx, conn, epoch, roots, rescore, log)
+	if err != nil {
+		return err
+	}
+	v.Differences = append(scoreDiffs, v.Differences...)
 	fmt.Fprintf(out, "epoch %d: recomputed from %d valid readings; %d settled epochs replayed (%d..%d)\n",
 		epoch, v.Readings, len(v.Chain), v.Chain[0], v.Chain[len(v.Chain)-1])
 	fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s\n", v.Root.Hex(), v.Accounts, v.Total)
@@ -65,6 +88,47 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		}
 		return ErrMismatch
 	}
-	fmt.Fprintln(out, "ok: the readings, the stored tree and leaves, and the chain agree")
+	fmt.Fprintln(out, "ok: the readings, the stored device scores, tree and leaves, and the chain agree")
 	return nil
+}
+
+func ds2scores(ds []aggregator.DeviceScore) []settler.DeviceScore {
+	out := make([]settler.DeviceScore, len(ds))
+	for i, d := range ds {
+		out[i] = settler.DeviceScore{Owner: d.Owner, Score: d.Score}
+	}
+	return out
+}
+
+// compareScores compares the stored device_scores of epoch with ds.
+func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []aggregator.DeviceScore) ([]string, error) {
+	rows, err := conn.Query(ctx, `SELECT device_id, owner, kind, readings, uptime, weight, cell, sharing, score FROM device_scores FINAL WHERE epoch = ?`, epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stored := map[string]aggregator.DeviceScore{}
+	for rows.Next() {
+		d := aggregator.DeviceScore{Epoch: epoch}
+		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Weight, &d.Cell, &d.Sharing, &d.Score); err != nil {
+			return nil, err
+		}
+		stored[d.DeviceID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for _, d := range ds {
+		if s, ok := stored[d.DeviceID]; !ok {
+			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s scores %d by its readings, but has no stored score", epoch, d.DeviceID, d.Score))
+		} else if s != d {
+			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s stored %+v, recomputed %+v", epoch, d.DeviceID, s, d))
+		}
+		delete(stored, d.DeviceID)
+	}
+	for id, s := range stored {
+		diffs = append(diffs, fmt.Sprintf("epoch %d: device %s has a stored score (%d) that its readings do not give", epoch, id, s.Score))
+	}
+	return diffs, nil
 }

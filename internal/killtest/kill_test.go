@@ -31,6 +31,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/devchain"
@@ -39,7 +40,6 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/merkle"
-	"github.com/fieldmint/fieldmint/validators"
 )
 
 const (
@@ -259,7 +259,10 @@ func (p *pipeline) stream(during func(step int)) {
 // chain against what the sent readings call for.
 func (p *pipeline) verify() {
 	t, ctx := p.t, p.ctx
-	score := validators.DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].Score
+	// docs/scoring.md: a device earns the weather weight for each distinct
+	// 5 s interval of the 10 s epoch with a valid reading (steps 0-4 and 5-9
+	// of each epoch); each stands in a cell of its own.
+	scoring := aggregator.DefaultScoring()[pb.ResourceKind_RESOURCE_KIND_WEATHER]
 	const epochs = steps / 10
 	wantScores := make([]map[common.Address]uint64, epochs)
 	wantValid, wantOut := 0, 0
@@ -268,11 +271,21 @@ func (p *pipeline) verify() {
 	}
 	for step := 0; step < steps; step++ {
 		for dev := 0; dev < devices; dev++ {
-			if !outOfRange(dev, step) {
-				wantScores[step/10][p.owners[ownerOf(dev)]] += score
-				wantValid++
-			} else {
+			if outOfRange(dev, step) {
 				wantOut++
+				continue
+			}
+			wantValid++
+			// The first valid reading of the device in its interval counts.
+			interval := step % 10 / int(scoring.Interval/time.Second)
+			first := true
+			for prev := step - step%10 + interval*int(scoring.Interval/time.Second); prev < step; prev++ {
+				if !outOfRange(dev, prev) {
+					first = false
+				}
+			}
+			if first {
+				wantScores[step/10][p.owners[ownerOf(dev)]] += scoring.Weight
 			}
 		}
 	}
@@ -358,7 +371,7 @@ func (p *pipeline) verify() {
 	cumulative := map[common.Address]*big.Int{}
 	for i := 0; i < epochs; i++ {
 		e := p.firstEpoch + uint64(i)
-		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM readings WHERE epoch = ? AND status = 'valid' GROUP BY owner", e)
+		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner", e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -496,6 +509,7 @@ func (p *pipeline) replayAndCompare() {
 		"SELECT status, reason, count() FROM %s.readings GROUP BY ALL",
 		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
 		"SELECT DISTINCT epoch FROM %s.epochs",
+		"SELECT epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, score FROM %s.device_scores FINAL",
 		"SELECT epoch, account, amount, cumulative, proof FROM %s.reward_leaves FINAL",
 		"SELECT epoch, root, total, accounts, tree FROM %s.settlements_latest",
 	} {

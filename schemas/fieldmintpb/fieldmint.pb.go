@@ -625,14 +625,18 @@ func (x *RawReading) GetReceivedAtMs() int64 {
 
 // A reading that passed every check (topic "readings.valid").
 type ValidReading struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
-	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
-	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
-	Score         uint64                 `protobuf:"varint,4,opt,name=score,proto3" json:"score,omitempty"`        // contribution points this reading earns
-	Signature     []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Reading      *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
+	Owner        string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	ReceivedAtMs int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
+	Score        uint64                 `protobuf:"varint,4,opt,name=score,proto3" json:"score,omitempty"`        // points recorded per reading (pays nothing: see docs/scoring.md)
+	Signature    []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
+	// The device's location as registered when the validators decided, so
+	// that a reading without a position of its own can be placed (scoring
+	// shares rewards by place) the same way in every replay of the log.
+	AssertedLocation *Location `protobuf:"bytes,6,opt,name=asserted_location,json=assertedLocation,proto3" json:"asserted_location,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ValidReading) Reset() {
@@ -696,6 +700,13 @@ func (x *ValidReading) GetScore() uint64 {
 func (x *ValidReading) GetSignature() []byte {
 	if x != nil {
 		return x.Signature
+	}
+	return nil
+}
+
+func (x *ValidReading) GetAssertedLocation() *Location {
+	if x != nil {
+		return x.AssertedLocation
 	}
 	return nil
 }
@@ -1066,13 +1077,14 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
-	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\"\xaf\x01\n" +
+	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\"\xf4\x01\n" +
 	"\fValidReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x14\n" +
 	"\x05score\x18\x04 \x01(\x04R\x05score\x12\x1c\n" +
-	"\tsignature\x18\x05 \x01(\fR\tsignature\"\xcc\x01\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\x12C\n" +
+	"\x11asserted_location\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\x10assertedLocation\"\xcc\x01\n" +
 	"\x0fRejectedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
@@ -1156,14 +1168,15 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	2,  // 7: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
 	5,  // 8: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
 	3,  // 9: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	3,  // 10: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	7,  // 11: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	1,  // 12: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	2,  // 10: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
+	3,  // 11: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	7,  // 12: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	1,  // 13: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
