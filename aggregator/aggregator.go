@@ -104,6 +104,8 @@ type Service struct {
 	// stop; epochs are closed in ClickHouse only, never announced on Kafka.
 	replayEnds map[topicPartition]int64
 	replayed   map[topicPartition]int64 // next offset to read, control records included
+	// liveCuts: in a replay, the cut each epoch was scored with live.
+	liveCuts map[uint64]map[int32]int64
 
 	metrics metrics
 	scoring Scoring
@@ -145,8 +147,63 @@ func (s *Service) Replay(ctx context.Context) error {
 	if err := s.mirrorDevices(ctx, true); err != nil {
 		return err
 	}
-	s.log.Info("replay: reading the log", "ends", fmt.Sprint(s.replayEnds))
+	if s.liveCuts, err = s.readLiveCuts(ctx); err != nil {
+		return err
+	}
+	s.log.Info("replay: reading the log", "ends", fmt.Sprint(s.replayEnds), "epochCuts", len(s.liveCuts))
 	return s.run(ctx)
+}
+
+// readLiveCuts reads the epoch-closed records of the live pipeline: the cut
+// of the rejected topic each epoch was scored with (the last record of an
+// epoch wins: a close retried after a crash writes a second one).
+func (s *Service) readLiveCuts(ctx context.Context) (map[uint64]map[int32]int64, error) {
+	adm, err := kgo.NewClient(s.kc.Opts()...)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, s.topics.Epochs)
+	adm.Close()
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replay: epoch-closed end offsets: %w", err)
+	}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	cuts := map[uint64]map[int32]int64{}
+	if len(left) == 0 {
+		return cuts, nil
+	}
+	cl, err := kgo.NewClient(append(s.kc.Opts(), kgo.ConsumeTopics(s.topics.Epochs), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	for len(left) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err := fetches.Err(); err != nil {
+			return nil, fmt.Errorf("replay: read epoch-closed records: %w", err)
+		}
+		fetches.EachRecord(func(rec *kgo.Record) {
+			ec := &pb.EpochClosed{}
+			if proto.Unmarshal(rec.Value, ec) == nil {
+				cuts[ec.Epoch] = ec.RejectedOffsets // nil: nothing was stored, an empty cut
+			}
+			if rec.Offset+1 >= left[rec.Partition] {
+				delete(left, rec.Partition)
+			}
+		})
+	}
+	return cuts, nil
 }
 
 // replayDone reports whether the replay has read every partition to its end.
@@ -751,8 +808,13 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		return err
 	}
 	length := s.cfg.EpochLength.Milliseconds()
+	var stored map[int32]int64 // the rejected topic as stored now, read once
 	for _, e := range epochs {
-		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli()}
+		cut, err := s.cutOf(ctx, e, &stored)
+		if err != nil {
+			return err
+		}
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli(), RejectedOffsets: cut}
 		value, _ := proto.Marshal(ec)
 		// The record first: if we crash before the row below, the epoch is
 		// closed again on restart, and the settler ignores the repeat.
@@ -762,10 +824,14 @@ func (s *Service) maybeClose(ctx context.Context) error {
 				return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
 			}
 		}
-		// The scores before the epochs row: the settler pays an epoch once
-		// its row is there. A crash in between closes the epoch again and
-		// writes the same scores under the same token.
-		scores, err := ScoreEpoch(ctx, s.conn, s.scoring, s.cfg.EpochLength, e)
+		// The cut, then the scores, before the epochs row: the settler pays
+		// an epoch once its row is there. A crash in between closes the
+		// epoch again with the cut recorded first, and writes the same
+		// scores under the same token.
+		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
+			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
+		}
+		scores, err := ScoreEpoch(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut)
 		if err != nil {
 			return err
 		}
@@ -786,6 +852,53 @@ func (s *Service) maybeClose(ctx context.Context) error {
 	return nil
 }
 
+// cutOf returns the rejected-topic offsets epoch e's scores count up to: the
+// cut already recorded for e (a close retried after a crash), else the live
+// pipeline's (a replay, from its epoch-closed records), else what is stored
+// now (read once into *stored).
+func (s *Service) cutOf(ctx context.Context, e uint64, stored *map[int32]int64) (map[int32]int64, error) {
+	cut, found, err := RecordedCut(ctx, s.conn, e)
+	if err != nil || found {
+		return cut, err
+	}
+	if c, ok := s.liveCuts[e]; ok {
+		if c == nil {
+			c = map[int32]int64{}
+		}
+		return c, nil
+	}
+	if *stored == nil {
+		prog, err := s.readProgress(ctx)
+		if err != nil {
+			return nil, err
+		}
+		*stored = map[int32]int64{}
+		for k, p := range prog {
+			if k.topic == s.topics.Rejected {
+				(*stored)[k.partition] = p.maxOffset
+			}
+		}
+	}
+	return *stored, nil
+}
+
+// RecordedCut returns the cut recorded for epoch e, if any.
+func RecordedCut(ctx context.Context, conn driver.Conn, e uint64) (map[int32]int64, bool, error) {
+	rows, err := conn.Query(ctx, "SELECT rejected_offsets FROM epoch_cuts FINAL WHERE epoch = ?", e)
+	if err != nil {
+		return nil, false, fmt.Errorf("aggregate: read the cut of epoch %d: %w", e, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, false, rows.Err()
+	}
+	var cut map[int32]int64
+	if err := rows.Scan(&cut); err != nil {
+		return nil, false, err
+	}
+	return cut, true, rows.Err()
+}
+
 // closable returns the highest epoch that the watermarks allow to close: the
 // lowest watermark of the valid topic's partitions, less the allowed
 // lateness, rounded down to an epoch start.
@@ -799,14 +912,14 @@ func (s *Service) maybeClose(ctx context.Context) error {
 // (say, all new readings are rejected), time follows the freshest watermark
 // of either topic.
 func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
-	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid)
+	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid, s.topics.Rejected)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("aggregate: end offsets: %w", err)
 	}
-	starts, err := s.admin.ListStartOffsets(ctx, s.topics.Valid)
+	starts, err := s.admin.ListStartOffsets(ctx, s.topics.Valid, s.topics.Rejected)
 	if err == nil {
 		err = starts.Error()
 	}
@@ -818,21 +931,25 @@ func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
 		return 0, false, err
 	}
 	lagging := map[int32]bool{}
-	unseen := false // a partition with records, none of them in ClickHouse
+	unseen := false         // a valid partition with records, none of them in ClickHouse
+	rejectedBehind := false // rejections decided but not stored: the scores would miss them
 	ends.Each(func(o kadm.ListedOffset) {
 		start := int64(0)
 		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
 			start = st.Offset
 		}
 		p, ok := prog[topicPartition{o.Topic, o.Partition}]
+		behind := (!ok && o.Offset > start) || (ok && o.Offset-(p.maxOffset+1) > 1)
 		switch {
+		case o.Topic == s.topics.Rejected:
+			rejectedBehind = rejectedBehind || behind
 		case !ok && o.Offset > start:
 			unseen = true
-		case ok && o.Offset-(p.maxOffset+1) > 1:
+		case behind:
 			lagging[o.Partition] = true
 		}
 	})
-	if unseen {
+	if unseen || rejectedBehind {
 		return 0, false, nil
 	}
 	var freshest, highest time.Time

@@ -21,15 +21,28 @@ func TestWorkedExample(t *testing.T) {
 	conn, _ := testenv.ClickHouseConn(t)
 	const epochLength = 30 * time.Second
 	const epoch = 1000
-	start := int64(epoch) * epochLength.Milliseconds()
-	insert := func(device, kind, status string, lat, lon int32, offsets ...int64) {
-		for i, off := range offsets {
-			if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, received_at, status, reason, kafka_topic, kafka_offset)
-				VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, now64(3), ?, ?, 't', ?)`,
-				device, uint64(i+1), start+off*1000, uint64(epoch), kind, "owner-"+device, lat, lon, status, map[string]string{"valid": "", "rejected": "OUT_OF_RANGE"}[status], uint64(i)); err != nil {
+	var offset uint64 // each row its own Kafka offset, as in the topics
+	put := func(device, kind, status, reason string, ep uint64, lat, lon int32, kafkaOffset uint64, seconds ...int64) {
+		for i, sec := range seconds {
+			off := kafkaOffset
+			if off == 0 {
+				offset++
+				off = offset
+			}
+			if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, received_at, status, reason, kafka_topic, kafka_partition, kafka_offset)
+				VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, now64(3), ?, ?, ?, 0, ?)`,
+				device, uint64(i+1), int64(ep)*epochLength.Milliseconds()+sec*1000, ep, kind, "owner-"+device, lat, lon, status, reason,
+				map[string]string{"valid": "valid-topic", "rejected": "rejected-topic"}[status], off); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	insert := func(device, kind, status string, lat, lon int32, seconds ...int64) {
+		reason := ""
+		if status == "rejected" {
+			reason = "OUT_OF_RANGE"
+		}
+		put(device, kind, status, reason, epoch, lat, lon, 0, seconds...)
 	}
 	weather, energy := pb.ResourceKind_RESOURCE_KIND_WEATHER.String(), pb.ResourceKind_RESOURCE_KIND_ENERGY.String()
 	every5 := []int64{0, 5, 10, 15, 20, 25}
@@ -44,13 +57,18 @@ func TestWorkedExample(t *testing.T) {
 	}
 	insert("meter-d", energy, "valid", 388_000_100, -91_000_000, every5...)
 	insert("ws-e", weather, "rejected", 386_000_000, -91_000_000, every5...)
+	insert("ws-clone", weather, "valid", 388_000_400, -91_000_000, every5...)
+	put("ws-clone", weather, "rejected", "CLONED_STREAM", epoch, 388_000_400, -91_000_000, 0, 3)
+	insert("ws-probation", weather, "valid", 385_000_000, -91_000_000, every5...)
+	put("ws-probation", weather, "rejected", "STUCK_SENSOR", epoch-1, 385_000_000, -91_000_000, 0, 3)
+	insert("ws-after-cut", weather, "valid", 384_000_000, -91_000_000, every5...)
+	put("ws-after-cut", weather, "rejected", "OUT_OF_RANGE", epoch, 384_000_000, -91_000_000, 5000, 3) // past the cut below
+	insert("ws-retry", weather, "valid", 383_000_000, -91_000_000, every5...)
+	put("ws-retry", weather, "rejected", "DUPLICATE", epoch, 383_000_000, -91_000_000, 0, 3)
 	// A reading of another epoch is not this epoch's.
-	if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, received_at, status, kafka_topic)
-		VALUES ('ws-a', 99, fromUnixTimestamp64Milli(?), ?, ?, 'owner-ws-a', 387000000, -91400000, now64(3), 'valid', 't')`, start+epochLength.Milliseconds(), uint64(epoch+1), weather); err != nil {
-		t.Fatal(err)
-	}
+	put("ws-a", weather, "valid", "", epoch+1, 387_000_000, -91_400_000, 0, 0)
 
-	got, err := ScoreEpoch(ctx, conn, DefaultScoring(), epochLength, epoch)
+	got, err := ScoreEpoch(ctx, conn, DefaultScoring(), epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +76,7 @@ func TestWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (RESOURCE_KIND_[A-Z]+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$`)
+	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (RESOURCE_KIND_[A-Z]+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$`)
 	var want []string
 	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
 		want = append(want, strings.Join(m[1:], " "))
@@ -68,9 +86,9 @@ func TestWorkedExample(t *testing.T) {
 		if d.Owner != "owner-"+d.DeviceID {
 			t.Errorf("%s: owner %s", d.DeviceID, d.Owner)
 		}
-		have = append(have, fmt.Sprintf("%s %s %d %d %d %d", d.DeviceID, d.Kind, d.Readings, d.Uptime, d.Sharing, d.Score))
+		have = append(have, fmt.Sprintf("%s %s %d %d %d %d %d", d.DeviceID, d.Kind, d.Readings, d.Uptime, d.Sharing, d.Frauds, d.Score))
 	}
-	if len(want) != 6 || strings.Join(have, "\n") != strings.Join(want, "\n") {
+	if len(want) != 10 || strings.Join(have, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("scores of the worked example:\n%s\ndocs/scoring.md says:\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
 	}
 	if err := storeScores(ctx, conn, epoch, got); err != nil {
@@ -80,8 +98,8 @@ func TestWorkedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows, total uint64
-	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 6 || total != 22000 {
-		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 6 and 22000", rows, total, err)
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 10 || total != 34000 {
+		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 10 and 34000", rows, total, err)
 	}
 }
 
@@ -100,10 +118,10 @@ func TestScoringFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := s[pb.ResourceKind_RESOURCE_KIND_WEATHER]; w.Interval != time.Minute || w.Weight != 2000 || w.CellResolution != 7 {
+	if w := s.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]; w.Interval != time.Minute || w.Weight != 2000 || w.CellResolution != 7 {
 		t.Fatalf("weather: %+v", w)
 	}
-	if h := s[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]; h != DefaultScoring()[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] {
+	if h := s.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]; h != DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] || s.Probation != 2 {
 		t.Fatalf("hotspot changed: %+v", h)
 	}
 	if err := s.Validate(time.Hour); err != nil {
@@ -117,7 +135,7 @@ func TestScoringFile(t *testing.T) {
 			t.Errorf("accepted %q", bad)
 		}
 	}
-	if err := (Scoring{pb.ResourceKind_RESOURCE_KIND_WEATHER: {Interval: time.Second, Weight: 0, CellResolution: 8}}).Validate(time.Hour); err == nil {
+	if err := (Scoring{Kinds: map[pb.ResourceKind]KindScoring{pb.ResourceKind_RESOURCE_KIND_WEATHER: {Interval: time.Second, Weight: 0, CellResolution: 8}}}).Validate(time.Hour); err == nil {
 		t.Error("weight 0 accepted")
 	}
 }

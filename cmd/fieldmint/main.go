@@ -47,7 +47,7 @@ var roleSections = map[string][]string{
 	"api":          {"log", "telemetry", "clickhouse", "settle"},
 	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
-	"verify-epoch": {"log", "clickhouse", "settle"},
+	"verify-epoch": {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"simulate":     {"log", "clickhouse", "aggregate", "simulate"},
 }
 

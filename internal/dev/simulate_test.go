@@ -83,4 +83,26 @@ func TestSimulateReport(t *testing.T) {
 	if dust.Sign() < 0 || dust.Cmp(big.NewInt(int64(80*len(rep.Epochs)))) > 0 {
 		t.Errorf("rewards %s of emission %s: %s left over", paid, emission, dust)
 	}
+	// What the settler paid (device_scores) adds up the same way, honest
+	// devices are paid, and the strategies with nothing honest in them are
+	// paid nothing: their gain is 0.
+	settled := new(big.Int)
+	for _, r := range rep.Strategies {
+		v, ok := new(big.Int).SetString(r.Paid, 10)
+		if !ok {
+			t.Fatalf("%s: paid %q", r.Strategy, r.Paid)
+		}
+		settled.Add(settled, v)
+	}
+	if left := new(big.Int).Sub(emission, settled); left.Sign() < 0 || left.Cmp(big.NewInt(int64(80*len(rep.Epochs)))) > 0 {
+		t.Errorf("paid %s of emission %s", settled, emission)
+	}
+	if rows["honest"].Paid == "0" || rows["honest"].GainBasisPoints != 10_000 {
+		t.Errorf("honest: paid %s, gain %d bp; want paid and exactly 1x (10,000 bp)", rows["honest"].Paid, rows["honest"].GainBasisPoints)
+	}
+	for _, s := range []string{"clock", "inflate", "forge"} {
+		if r := rows[s]; r.Paid != "0" || r.GainBasisPoints != 0 {
+			t.Errorf("%s: paid %s (gain %d bp), want nothing", s, r.Paid, r.GainBasisPoints)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -56,7 +57,19 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 	}
 	var scoreDiffs []string
 	rescore := func(ctx context.Context, e uint64) ([]settler.Score, error) {
-		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, c.Aggregate.EpochLength, e)
+		cut, found, err := aggregator.RecordedCut(ctx, conn, e)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			scoreDiffs = append(scoreDiffs, fmt.Sprintf("epoch %d: no recorded cut of the rejected topic (epoch_cuts): closed before scores counted fraud", e))
+		}
+		// The epoch's length as it was closed, whatever aggregate.epochLength says now.
+		var start, end time.Time
+		if err := conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL WHERE epoch = ?", e).Scan(&start, &end); err != nil {
+			return nil, fmt.Errorf("verify-epoch: epoch %d is not closed: %w", e, err)
+		}
+		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, end.Sub(start), e, c.Kafka.Topics().Rejected, cut)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +115,7 @@ func ds2scores(ds []aggregator.DeviceScore) []settler.DeviceScore {
 
 // compareScores compares the stored device_scores of epoch with ds.
 func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []aggregator.DeviceScore) ([]string, error) {
-	rows, err := conn.Query(ctx, `SELECT device_id, owner, kind, readings, uptime, weight, cell, sharing, score FROM device_scores FINAL WHERE epoch = ?`, epoch)
+	rows, err := conn.Query(ctx, `SELECT device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score FROM device_scores FINAL WHERE epoch = ?`, epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +123,7 @@ func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []agg
 	stored := map[string]aggregator.DeviceScore{}
 	for rows.Next() {
 		d := aggregator.DeviceScore{Epoch: epoch}
-		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Weight, &d.Cell, &d.Sharing, &d.Score); err != nil {
+		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Weight, &d.Cell, &d.Sharing, &d.Frauds, &d.Score); err != nil {
 			return nil, err
 		}
 		stored[d.DeviceID] = d

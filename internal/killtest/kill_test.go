@@ -118,6 +118,12 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 		t.Fatal(err)
 	}
 
+	// The default policy, without probation: a rejection forfeits its own
+	// epoch only, so the scores below can be told from the readings sent.
+	scoringPath := filepath.Join(p.dir, "scoring.yaml")
+	if err := os.WriteFile(scoringPath, []byte("probation: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	kport, ingestPort, apiPort, chHTTP := port(t), port(t), port(t), port(t)
 	p.chTCP = port(t)
 	cfg := fmt.Sprintf(`log: {level: info}
@@ -125,9 +131,9 @@ kafka: {brokers: ["127.0.0.1:%d"], topicPrefix: "k.", partitions: 3, sessionTime
 clickhouse: {addr: "127.0.0.1:%d", database: killtest}
 ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms}
 validate: {instanceId: v0}
-aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200}
+aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200, scoringFile: %q}
 settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d", activationCheck: 500ms}
-`, kport, p.chTCP, ingestPort, dc.URL, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
+`, kport, p.chTCP, ingestPort, scoringPath, dc.URL, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
 	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -261,31 +267,32 @@ func (p *pipeline) verify() {
 	t, ctx := p.t, p.ctx
 	// docs/scoring.md: a device earns the weather weight for each distinct
 	// 5 s interval of the 10 s epoch with a valid reading (steps 0-4 and 5-9
-	// of each epoch); each stands in a cell of its own.
-	scoring := aggregator.DefaultScoring()[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+	// of each epoch), unless one of its readings of the epoch was rejected
+	// (OUT_OF_RANGE is fraud-class; this test's policy has no probation);
+	// each stands in a cell of its own.
+	scoring := aggregator.DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
 	const epochs = steps / 10
 	wantScores := make([]map[common.Address]uint64, epochs)
 	wantValid, wantOut := 0, 0
 	for e := range wantScores {
 		wantScores[e] = map[common.Address]uint64{}
 	}
-	for step := 0; step < steps; step++ {
-		for dev := 0; dev < devices; dev++ {
-			if outOfRange(dev, step) {
-				wantOut++
-				continue
-			}
-			wantValid++
-			// The first valid reading of the device in its interval counts.
-			interval := step % 10 / int(scoring.Interval/time.Second)
-			first := true
-			for prev := step - step%10 + interval*int(scoring.Interval/time.Second); prev < step; prev++ {
-				if !outOfRange(dev, prev) {
-					first = false
+	perInterval := int(scoring.Interval / time.Second)
+	for dev := 0; dev < devices; dev++ {
+		for e := 0; e < epochs; e++ {
+			forfeited := false
+			intervals := map[int]bool{}
+			for step := e * 10; step < e*10+10; step++ {
+				if outOfRange(dev, step) {
+					forfeited = true
+					wantOut++
+				} else {
+					wantValid++
+					intervals[step%10/perInterval] = true
 				}
 			}
-			if first {
-				wantScores[step/10][p.owners[ownerOf(dev)]] += scoring.Weight
+			if !forfeited {
+				wantScores[e][p.owners[ownerOf(dev)]] += uint64(len(intervals)) * scoring.Weight
 			}
 		}
 	}
@@ -371,7 +378,7 @@ func (p *pipeline) verify() {
 	cumulative := map[common.Address]*big.Int{}
 	for i := 0; i < epochs; i++ {
 		e := p.firstEpoch + uint64(i)
-		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner", e)
+		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0", e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -509,7 +516,8 @@ func (p *pipeline) replayAndCompare() {
 		"SELECT status, reason, count() FROM %s.readings GROUP BY ALL",
 		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
 		"SELECT DISTINCT epoch FROM %s.epochs",
-		"SELECT epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, score FROM %s.device_scores FINAL",
+		"SELECT epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score FROM %s.device_scores FINAL",
+		"SELECT epoch, mapSort(rejected_offsets) FROM %s.epoch_cuts FINAL",
 		"SELECT epoch, account, amount, cumulative, proof FROM %s.reward_leaves FINAL",
 		"SELECT epoch, root, total, accounts, tree FROM %s.settlements_latest",
 	} {

@@ -58,6 +58,15 @@ type Row struct {
 	Rejected         map[string]uint64 `json:"rejected"` // by the validators' reason code (and the aggregator's LATE)
 	Reward           string            `json:"reward"`
 	UndetectedReward string            `json:"undetected_reward"`
+	// Paid is what the settler paid the strategy's devices (their share of
+	// each epoch's emission by device_scores), Fair what as many honest
+	// physical devices of the same kinds were paid in the same run (a
+	// fabrication, which stands for no physical device, against one honest
+	// device), and Gain Paid/Fair in basis points (10,000: a fair reward).
+	Paid            string `json:"paid"`
+	Fair            string `json:"fair"`
+	PhysicalDevices int    `json:"physical_devices"`
+	GainBasisPoints int64  `json:"gain_basis_points"`
 	// RewardBasisPoints is Reward as a share of UndetectedReward, in
 	// hundredths of a percent (integer: 12 means 0.12%).
 	RewardBasisPoints int64 `json:"reward_basis_points"`
@@ -204,11 +213,6 @@ var notFraud = map[string]bool{"LATE": true, "UNDECODABLE": true}
 // Readings count by the epoch they claim: those of first..last, and those
 // dated later that ingest received before cutoffMs (dated into the future).
 func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last uint64, cutoffMs int64) (*Report, error) {
-	type epochInfo struct {
-		emission          *big.Int
-		total, undetected uint64
-		score, cfScore    map[string]uint64
-	}
 	epochs := map[uint64]*epochInfo{}
 	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
 	if err != nil {
@@ -326,6 +330,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 			r.undetected.Add(r.undetected, share(ep.emission, ep.cfScore[id], ep.undetected))
 		}
 	}
+	paid, err := paidByDevice(ctx, conn, epochEmissions(epochs))
+	if err != nil {
+		return nil, err
+	}
+	fairGain(rowsOf, f.Devices, paid)
 	for _, s := range append([]fleet.Strategy{fleet.Honest}, fleet.Cheats...) {
 		r := rowsOf[s]
 		if r == nil {
@@ -355,11 +364,123 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 	return rep, nil
 }
 
+type epochInfo struct {
+	emission          *big.Int
+	total, undetected uint64
+	score, cfScore    map[string]uint64
+}
+
+// paidByDevice is each device's pay over the epochs: its share of each
+// epoch's emission by its device_scores score (what the settler splits).
+func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*big.Int) (map[string]*big.Int, error) {
+	epochs := make([]uint64, 0, len(emission))
+	for e := range emission {
+		epochs = append(epochs, e)
+	}
+	rows, err := conn.Query(ctx, `SELECT epoch, device_id, score, sum(score) OVER (PARTITION BY epoch) FROM device_scores FINAL WHERE has(?, epoch)`, epochs)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: read device_scores: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*big.Int{}
+	for rows.Next() {
+		var e, score, total uint64
+		var id string
+		if err := rows.Scan(&e, &id, &score, &total); err != nil {
+			return nil, err
+		}
+		if total == 0 || score == 0 {
+			continue
+		}
+		x := new(big.Int).Mul(emission[e], new(big.Int).SetUint64(score))
+		x.Quo(x, new(big.Int).SetUint64(total))
+		if out[id] == nil {
+			out[id] = new(big.Int)
+		}
+		out[id].Add(out[id], x)
+	}
+	return out, rows.Err()
+}
+
+func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
+	out := make(map[uint64]*big.Int, len(epochs))
+	for e, info := range epochs {
+		out[e] = info.emission
+	}
+	return out
+}
+
+// physical is how many physical devices a strategy's devices stand for:
+// fabrications (a stream replayed, copied, made up, or signed with another
+// key) stand for none, a Sybil ring of four for one, every other cheat for
+// itself.
+func physical(s fleet.Strategy, devices int) int {
+	switch s {
+	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge:
+		return 0
+	case fleet.Sybil:
+		return (devices + 3) / 4
+	}
+	return devices
+}
+
+// fairGain fills each row's Paid, Fair and Gain: Fair is the mean pay of an
+// honest device of each kind, times the physical devices the strategy
+// stands for (one, for a fabrication).
+func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[string]*big.Int) {
+	honestSum, honestN := map[string]*big.Int{}, map[string]int64{}
+	byStrategy := map[fleet.Strategy][]*fleet.Device{}
+	for _, d := range devices {
+		byStrategy[d.Strategy] = append(byStrategy[d.Strategy], d)
+		if d.Strategy == fleet.Honest {
+			k := d.Kind.String()
+			if honestSum[k] == nil {
+				honestSum[k] = new(big.Int)
+			}
+			if p := paid[d.ID]; p != nil {
+				honestSum[k].Add(honestSum[k], p)
+			}
+			honestN[k]++
+		}
+	}
+	mean := func(kind string) *big.Int {
+		if honestN[kind] == 0 {
+			return new(big.Int)
+		}
+		return new(big.Int).Quo(honestSum[kind], big.NewInt(honestN[kind]))
+	}
+	for s, ds := range byStrategy {
+		r := rows[s]
+		got, fair := new(big.Int), new(big.Int)
+		for _, d := range ds {
+			if p := paid[d.ID]; p != nil {
+				got.Add(got, p)
+			}
+		}
+		r.PhysicalDevices = physical(s, len(ds))
+		if r.PhysicalDevices == 0 {
+			fair.Set(mean(ds[0].Kind.String()))
+		} else {
+			// The strategy's devices' kinds, in proportion to the physical devices.
+			for _, d := range ds {
+				fair.Add(fair, mean(d.Kind.String()))
+			}
+			fair.Mul(fair, big.NewInt(int64(r.PhysicalDevices)))
+			fair.Quo(fair, big.NewInt(int64(len(ds))))
+		}
+		r.Paid, r.Fair = got.String(), fair.String()
+		if fair.Sign() > 0 {
+			bp := new(big.Int).Mul(got, big.NewInt(10_000))
+			r.GainBasisPoints = bp.Quo(bp, fair).Int64()
+		}
+	}
+}
+
 // Print writes the report as a table.
 func (rep *Report) Print(out io.Writer) {
 	fmt.Fprintf(out, "detection report: epochs %v, emission %s base units\n", rep.Epochs, rep.Emission)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "strategy\tdevices\tsent\trefused\tvalid\trejected\treward\tundetected\tshare\ttop reasons\t")
+	fmt.Fprintln(w, "strategy\tdevices\tsent\trefused\tvalid\trejected\tpaid\tfair\tgain\ttop reasons\t")
 	for _, r := range rep.Strategies {
 		var rejected uint64
 		type rc struct {
@@ -381,18 +502,18 @@ func (rep *Report) Print(out io.Writer) {
 			}
 			top = append(top, fmt.Sprintf("%s %d", x.reason, x.n))
 		}
-		pct := fmt.Sprintf("%d.%02d%%", r.RewardBasisPoints/100, r.RewardBasisPoints%100)
-		if r.UndetectedReward == "0" {
-			pct = "-"
+		gain := fmt.Sprintf("%d.%04dx", r.GainBasisPoints/10_000, r.GainBasisPoints%10_000)
+		if r.Fair == "0" || r.Fair == "" {
+			gain = "-"
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.Strategy, r.Devices, r.Sent, r.RefusedAtIngest, r.Valid, rejected,
-			tokens(r.Reward), tokens(r.UndetectedReward), pct, strings.Join(top, ", "))
+			tokens(r.Paid), tokens(r.Fair), gain, strings.Join(top, ", "))
 	}
 	w.Flush()
 	for _, r := range rep.Strategies {
 		if r.Strategy == string(fleet.Honest) {
-			fmt.Fprintf(out, "honest devices: %d readings per million rejected for fraud (goal: at most 1,000); got %s%% of their undetected reward (more than 100%%: what cheaters lost)\n",
-				*r.FalseRejectPPM, basis(r.RewardBasisPoints))
+			fmt.Fprintf(out, "honest devices: %d readings per million rejected for fraud (goal: at most 1,000); paid %s FMNT\n", *r.FalseRejectPPM, tokens(r.Paid))
+			fmt.Fprintln(out, "paid: by device_scores, as the settler pays; fair: what as many honest physical devices of the kinds were paid (a fabrication: one honest device's); gain: paid / fair (goal: at most 1.01x)")
 		}
 	}
 }

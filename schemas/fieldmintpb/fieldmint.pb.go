@@ -799,13 +799,17 @@ func (x *RejectedReading) GetSignature() []byte {
 // Emitted once per epoch when every partition's watermark has passed its end
 // plus the allowed lateness (topic "epochs").
 type EpochClosed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Epoch         uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	StartMs       int64                  `protobuf:"varint,2,opt,name=start_ms,json=startMs,proto3" json:"start_ms,omitempty"`
-	EndMs         int64                  `protobuf:"varint,3,opt,name=end_ms,json=endMs,proto3" json:"end_ms,omitempty"`
-	ClosedAtMs    int64                  `protobuf:"varint,4,opt,name=closed_at_ms,json=closedAtMs,proto3" json:"closed_at_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Epoch      uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	StartMs    int64                  `protobuf:"varint,2,opt,name=start_ms,json=startMs,proto3" json:"start_ms,omitempty"`
+	EndMs      int64                  `protobuf:"varint,3,opt,name=end_ms,json=endMs,proto3" json:"end_ms,omitempty"`
+	ClosedAtMs int64                  `protobuf:"varint,4,opt,name=closed_at_ms,json=closedAtMs,proto3" json:"closed_at_ms,omitempty"`
+	// The rejections the epoch's scores count: those of the rejected topic
+	// up to these offsets, by partition. A replay of the log scores the epoch
+	// with the same cut, whatever it has read by then.
+	RejectedOffsets map[int32]int64 `protobuf:"bytes,5,rep,name=rejected_offsets,json=rejectedOffsets,proto3" json:"rejected_offsets,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *EpochClosed) Reset() {
@@ -864,6 +868,13 @@ func (x *EpochClosed) GetClosedAtMs() int64 {
 		return x.ClosedAtMs
 	}
 	return 0
+}
+
+func (x *EpochClosed) GetRejectedOffsets() map[int32]int64 {
+	if x != nil {
+		return x.RejectedOffsets
+	}
+	return nil
 }
 
 // The body of POST /v1/devices. Two signatures bind a device key to an owner:
@@ -1091,13 +1102,17 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
-	"\tsignature\x18\x06 \x01(\fR\tsignature\"w\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"\x96\x02\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
 	"\x06end_ms\x18\x03 \x01(\x03R\x05endMs\x12 \n" +
 	"\fclosed_at_ms\x18\x04 \x01(\x03R\n" +
-	"closedAtMs\"\xa5\x01\n" +
+	"closedAtMs\x12Y\n" +
+	"\x10rejected_offsets\x18\x05 \x03(\v2..fieldmint.v1.EpochClosed.RejectedOffsetsEntryR\x0frejectedOffsets\x1aB\n" +
+	"\x14RejectedOffsetsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xa5\x01\n" +
 	"\fRegistration\x12,\n" +
 	"\x06device\x18\x01 \x01(\v2\x14.fieldmint.v1.DeviceR\x06device\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\x12 \n" +
@@ -1139,7 +1154,7 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
@@ -1156,6 +1171,7 @@ var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(*Registration)(nil),    // 12: fieldmint.v1.Registration
 	(*DeviceChange)(nil),    // 13: fieldmint.v1.DeviceChange
 	nil,                     // 14: fieldmint.v1.Reading.MeasurementsEntry
+	nil,                     // 15: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
@@ -1170,13 +1186,14 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	3,  // 9: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
 	2,  // 10: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
 	3,  // 11: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	7,  // 12: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	1,  // 13: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	15, // 12: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	7,  // 13: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	1,  // 14: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -1190,7 +1207,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
