@@ -41,9 +41,6 @@ const (
 	Parked State = "parked"
 )
 
-// States lists every state, in lifecycle order.
-var States = []State{Computed, Superseded, Proposed, Active, Final, Revoked, Parked}
-
 // chainOfRecord reports whether an epoch in state s is part of the chain of
 // cumulative totals that later epochs build on.
 func (s State) chainOfRecord() bool { return s != Revoked && s != Parked }

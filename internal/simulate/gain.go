@@ -1,0 +1,120 @@
+package simulate
+
+// What the settler paid each strategy, against what is fair: the gain
+// columns of the detection report.
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/fieldmint/fieldmint/internal/fleet"
+)
+
+// paidByDevice is each device's pay over the epochs: its share of each
+// epoch's emission by its device_scores score (what the settler splits).
+func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*big.Int) (map[string]*big.Int, error) {
+	epochs := make([]uint64, 0, len(emission))
+	for e := range emission {
+		epochs = append(epochs, e)
+	}
+	rows, err := conn.Query(ctx, `SELECT epoch, device_id, score, sum(score) OVER (PARTITION BY epoch) FROM device_scores FINAL WHERE has(?, epoch)`, epochs)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: read device_scores: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*big.Int{}
+	for rows.Next() {
+		var e, score, total uint64
+		var id string
+		if err := rows.Scan(&e, &id, &score, &total); err != nil {
+			return nil, err
+		}
+		if total == 0 || score == 0 {
+			continue
+		}
+		x := new(big.Int).Mul(emission[e], new(big.Int).SetUint64(score))
+		x.Quo(x, new(big.Int).SetUint64(total))
+		if out[id] == nil {
+			out[id] = new(big.Int)
+		}
+		out[id].Add(out[id], x)
+	}
+	return out, rows.Err()
+}
+
+func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
+	out := make(map[uint64]*big.Int, len(epochs))
+	for e, info := range epochs {
+		out[e] = info.emission
+	}
+	return out
+}
+
+// physical is how many physical devices a strategy's devices stand for:
+// fabrications (a stream replayed, copied, made up, or signed with another
+// key) stand for none, a Sybil ring of four for one, every other cheat for
+// itself.
+func physical(s fleet.Strategy, devices int) int {
+	switch s {
+	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge:
+		return 0
+	case fleet.Sybil:
+		return (devices + 3) / 4
+	}
+	return devices
+}
+
+// fairGain fills each row's Paid, Fair and Gain: Fair is the mean pay of an
+// honest device of each kind, times the physical devices the strategy
+// stands for (one, for a fabrication).
+func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[string]*big.Int) {
+	honestSum, honestN := map[string]*big.Int{}, map[string]int64{}
+	byStrategy := map[fleet.Strategy][]*fleet.Device{}
+	for _, d := range devices {
+		byStrategy[d.Strategy] = append(byStrategy[d.Strategy], d)
+		if d.Strategy == fleet.Honest {
+			k := d.Kind.String()
+			if honestSum[k] == nil {
+				honestSum[k] = new(big.Int)
+			}
+			if p := paid[d.ID]; p != nil {
+				honestSum[k].Add(honestSum[k], p)
+			}
+			honestN[k]++
+		}
+	}
+	mean := func(kind string) *big.Int {
+		if honestN[kind] == 0 {
+			return new(big.Int)
+		}
+		return new(big.Int).Quo(honestSum[kind], big.NewInt(honestN[kind]))
+	}
+	for s, ds := range byStrategy {
+		r := rows[s]
+		got, fair := new(big.Int), new(big.Int)
+		for _, d := range ds {
+			if p := paid[d.ID]; p != nil {
+				got.Add(got, p)
+			}
+		}
+		r.PhysicalDevices = physical(s, len(ds))
+		if r.PhysicalDevices == 0 {
+			fair.Set(mean(ds[0].Kind.String()))
+		} else {
+			// The strategy's devices' kinds, in proportion to the physical devices.
+			for _, d := range ds {
+				fair.Add(fair, mean(d.Kind.String()))
+			}
+			fair.Mul(fair, big.NewInt(int64(r.PhysicalDevices)))
+			fair.Quo(fair, big.NewInt(int64(len(ds))))
+		}
+		r.Paid, r.Fair = got.String(), fair.String()
+		if fair.Sign() > 0 {
+			bp := new(big.Int).Mul(got, big.NewInt(10_000))
+			r.GainBasisPoints = bp.Quo(bp, fair).Int64()
+		}
+	}
+}
