@@ -171,9 +171,9 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
 }
 
-// chainState returns the distributor's roots at the latest block, read once
-// per block.
-func (a *API) chainState(ctx context.Context) (onChain, error) {
+// roots returns the distributor's roots at the latest block, read once per
+// block.
+func (a *API) roots(ctx context.Context) (onChain, error) {
 	head, err := a.Client.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return onChain{}, err
@@ -224,10 +224,7 @@ func (a *API) leafOf(ctx context.Context, epoch uint64, root common.Hash, accoun
 	for i, p := range proof {
 		hashes[i] = common.HexToHash(p)
 	}
-	var enc [64]byte
-	copy(enc[12:32], account[:])
-	c.FillBytes(enc[32:])
-	if !merkle.Verify(root, merkle.LeafHash(enc[:]), hashes) {
+	if c.BitLen() > 256 || !merkle.Verify(root, merkle.RewardLeaf(account, &c), hashes) {
 		return nil, nil, false, errRootUnknown
 	}
 	if proof == nil {
@@ -246,7 +243,7 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	}
 	account := common.HexToAddress(raw)
 	ctx := r.Context()
-	st, err := a.chainState(ctx)
+	st, err := a.roots(ctx)
 	if err != nil {
 		apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read the distributor's roots from the chain; retry")
 		return

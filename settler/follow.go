@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"reflect"
 	"strings"
 	"time"
@@ -78,20 +77,28 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 		}
 		byEpoch[e.epoch] = append(byEpoch[e.epoch], e)
 	}
-	// The newest epoch whose root is on chain: computed epochs below it were
-	// included in it.
+	// Each settlement's state by the chain, and the newest epoch whose root
+	// is on chain: computed epochs below it were included in it.
+	type onChainState struct {
+		state State
+		tx    common.Hash
+		block uint64
+		other *common.Hash
+	}
+	derived := make([]onChainState, len(sets))
 	var onChainAbove uint64
-	for _, st := range sets {
-		state, _, _, _ := chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
-		if state == Proposed || state == Active || state == Final {
+	for i, st := range sets {
+		d := &derived[i]
+		d.state, d.tx, d.block, d.other = chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
+		if d.state == Proposed || d.state == Active || d.state == Final {
 			onChainAbove = max(onChainAbove, st.epoch)
 		}
 	}
-	for _, st := range sets {
+	for i, st := range sets {
 		if st.state.holds() {
 			continue // until an operator resumes
 		}
-		state, tx, block, other := chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
+		state, tx, block, other := derived[i].state, derived[i].tx, derived[i].block, derived[i].other
 		reason := ""
 		switch {
 		case other != nil:
@@ -190,8 +197,7 @@ type onChain struct {
 	root           common.Hash // the active root
 	pendingEpoch   uint64
 	pendingRoot    common.Hash // zero: none
-	pendingTotal   *big.Int
-	activatesAt    uint64 // the pending root's, unix seconds
+	activatesAt    uint64      // the pending root's, unix seconds
 	paused         bool
 	block, headSec uint64 // the block read, and its time
 }
@@ -217,9 +223,6 @@ func readOnChain(ctx context.Context, client chain.Backend, d *distributor.Rewar
 		return c, err
 	}
 	if c.pendingEpoch, err = bind.Call(inst, call, d.PackPendingEpoch(), d.UnpackPendingEpoch); err != nil {
-		return c, err
-	}
-	if c.pendingTotal, err = bind.Call(inst, call, d.PackPendingTotal(), d.UnpackPendingTotal); err != nil {
 		return c, err
 	}
 	if c.activatesAt, err = bind.Call(inst, call, d.PackPendingActivatesAt(), d.UnpackPendingActivatesAt); err != nil {

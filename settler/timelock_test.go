@@ -369,13 +369,9 @@ func verifies(t *testing.T, p RewardProof, root common.Hash) bool {
 	if !ok {
 		t.Fatalf("cumulative %q", p.CumulativeAmount)
 	}
-	var enc [64]byte
-	a := common.HexToAddress(p.Account)
-	copy(enc[12:32], a[:])
-	cum.FillBytes(enc[32:])
 	proof := make([]common.Hash, len(p.Proof))
 	for i, h := range p.Proof {
 		proof[i] = common.HexToHash(h)
 	}
-	return merkle.Verify(root, merkle.LeafHash(enc[:]), proof)
+	return merkle.Verify(root, merkle.RewardLeaf(common.HexToAddress(p.Account), cum), proof)
 }

@@ -81,9 +81,7 @@ func OfRewards(rewards []Reward) (*Tree, error) {
 		if r.Amount == nil || r.Amount.Sign() < 0 || r.Amount.BitLen() > 256 {
 			return nil, fmt.Errorf("merkle: reward %d: amount must be a uint256", i)
 		}
-		buf = [64]byte{}
-		copy(buf[12:32], r.Account[:])
-		r.Amount.FillBytes(buf[32:])
+		encodeReward(&buf, r.Account, r.Amount)
 		leaves[i] = h.leaf(buf[:])
 	}
 	// Values become []any only when dumped: two allocations per leaf
@@ -91,6 +89,22 @@ func OfRewards(rewards []Reward) (*Tree, error) {
 	// not change afterwards.
 	rewards = slices.Clone(rewards)
 	return build(func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} }, leaves, RewardEncoding)
+}
+
+// encodeReward writes abi.encode(account, amount) into buf; amount must be
+// a uint256.
+func encodeReward(buf *[64]byte, account common.Address, amount *big.Int) {
+	*buf = [64]byte{}
+	copy(buf[12:32], account[:])
+	amount.FillBytes(buf[32:])
+}
+
+// RewardLeaf is the leaf hash of (account, amount) in a reward tree, as
+// RewardsDistributor.claim computes it; amount must be a uint256.
+func RewardLeaf(account common.Address, amount *big.Int) common.Hash {
+	var buf [64]byte
+	encodeReward(&buf, account, amount)
+	return LeafHash(buf[:])
 }
 
 // LeafHash is the standard leaf hash of ABI-encoded values.
