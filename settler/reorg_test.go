@@ -2,6 +2,7 @@ package settler
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"math/big"
 	"strings"
 	"sync"
@@ -39,6 +40,17 @@ func mining(sim *simulated.Backend) (stop func()) {
 	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
+// simulatedChain starts go-ethereum's simulated chain (closed with the test)
+// with a funded deployer and poster.
+func simulatedChain(t *testing.T) (*simulated.Backend, simulated.Client, *ecdsa.PrivateKey, *ecdsa.PrivateKey) {
+	deployer, _ := crypto.GenerateKey()
+	poster, _ := crypto.GenerateKey()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	sim := simulated.NewBackend(types.GenesisAlloc{chain.Address(deployer): {Balance: eth}, chain.Address(poster): {Balance: eth}})
+	t.Cleanup(func() { sim.Close() })
+	return sim, sim.Client(), deployer, poster
+}
+
 // TestReorgThatDropsTheRootLeadsToARepost posts a root on go-ethereum's
 // simulated chain, forks the chain below it so that the root's transaction
 // is gone (its nonce taken on the new branch), and checks that the event
@@ -47,12 +59,7 @@ func mining(sim *simulated.Backend) (stop func()) {
 // cfg.Confirmations blocks.
 func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	ctx := context.Background()
-	deployer, _ := crypto.GenerateKey()
-	poster, _ := crypto.GenerateKey()
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	sim := simulated.NewBackend(types.GenesisAlloc{chain.Address(deployer): {Balance: eth}, chain.Address(poster): {Balance: eth}})
-	t.Cleanup(func() { sim.Close() })
-	client := sim.Client()
+	sim, client, deployer, poster := simulatedChain(t)
 	stop := mining(sim)
 	defer func() { stop() }()
 	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 20 })
@@ -144,12 +151,7 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 // reason instead of re-posting into a contract that is not there.
 func TestChainResetParks(t *testing.T) {
 	ctx := context.Background()
-	deployer, _ := crypto.GenerateKey()
-	poster, _ := crypto.GenerateKey()
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	sim := simulated.NewBackend(types.GenesisAlloc{chain.Address(deployer): {Balance: eth}, chain.Address(poster): {Balance: eth}})
-	t.Cleanup(func() { sim.Close() })
-	client := sim.Client()
+	sim, client, deployer, poster := simulatedChain(t)
 	genesis, err := client.HeaderByNumber(ctx, big.NewInt(0))
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"math/big"
 	"testing"
@@ -10,10 +11,20 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 )
+
+// anvilSender starts anvil with mining off and returns it with a funded
+// sender's key and address and an address to send to.
+func anvilSender(t *testing.T) (*ethclient.Client, *ecdsa.PrivateKey, common.Address, common.Address) {
+	_, client := testenv.Anvil(t, "--no-mining")
+	key, _ := crypto.GenerateKey()
+	testenv.Fund(t, client, chain.Address(key))
+	return client, key, chain.Address(key), common.HexToAddress("0x00000000000000000000000000000000000000f1")
+}
 
 // TestSendReplacing runs on anvil with mining off, so transactions stay in
 // the pool until the test mines: a stuck transaction is replaced with higher
@@ -23,11 +34,7 @@ func TestSendReplacing(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, client := testenv.Anvil(t, "--no-mining")
-	key, _ := crypto.GenerateKey()
-	from := chain.Address(key)
-	testenv.Fund(t, client, from)
-	to := common.HexToAddress("0x00000000000000000000000000000000000000f1")
+	client, key, from, to := anvilSender(t)
 	mine := func() {
 		if err := client.Client().CallContext(ctx, nil, "evm_mine"); err != nil {
 			t.Fatal(err)
@@ -99,11 +106,7 @@ func TestFeeCeiling(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, client := testenv.Anvil(t, "--no-mining")
-	key, _ := crypto.GenerateKey()
-	from := chain.Address(key)
-	testenv.Fund(t, client, from)
-	to := common.HexToAddress("0x00000000000000000000000000000000000000f1")
+	client, key, from, to := anvilSender(t)
 	head, err := client.HeaderByNumber(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
