@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fieldmint/fieldmint/internal/geo"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -408,7 +409,7 @@ func (c *Checker) history(st *deviceState, r *pb.Reading, values []measurement, 
 		}
 	}
 	if lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7(); rules.MaxSpeedKmh > 0 && (lat != 0 || lon != 0) && (st.lat != 0 || st.lon != 0) {
-		dist := DistanceM(st.lat, st.lon, lat, lon)
+		dist := geo.DistanceM(st.lat, st.lon, lat, lon)
 		dtMs := max(r.EventTimeMs-st.lastEventMs, 1000) // a second at least: clocks tick in seconds
 		// dist/dt > max km/h, in integers: dist[m] * 3600 > max * dt[ms]
 		if dist*3_600 > rules.MaxSpeedKmh*dtMs {
@@ -425,7 +426,7 @@ func drift(r *pb.Reading, dev *pb.Device, rules KindRules) Decision {
 	if rules.MaxDriftM <= 0 || (lat == 0 && lon == 0) || a == nil || (a.LatE7 == 0 && a.LonE7 == 0) {
 		return Decision{}
 	}
-	if d := DistanceM(a.LatE7, a.LonE7, lat, lon); d > rules.MaxDriftM {
+	if d := geo.DistanceM(a.LatE7, a.LonE7, lat, lon); d > rules.MaxDriftM {
 		return reject(ReasonLocationDrift, "reported (%d, %d) is %d m from the asserted (%d, %d), limit %d m", lat, lon, d, a.LatE7, a.LonE7, rules.MaxDriftM)
 	}
 	return Decision{}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fieldmint/fieldmint/internal/geo"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -354,7 +355,7 @@ func (x *cross) witness(r *pb.Reading, dev *pb.Device, lookup func(string) *pb.D
 	if (wLat == 0 && wLon == 0) || (bLat == 0 && bLon == 0) {
 		return Decision{}
 	}
-	d := DistanceM(wLat, wLon, bLat, bLon)
+	d := geo.DistanceM(wLat, wLon, bLat, bLon)
 	if d < rules.WitnessMinDistM {
 		return reject(ReasonWitnessTooClose, "%d m from beaconer %s, least %d m", d, w.BeaconDeviceId, rules.WitnessMinDistM)
 	}

@@ -1,4 +1,6 @@
-package validators
+// Package geo is integer geodesy: distances that decide validity and pay
+// are computed the same on every machine.
+package geo
 
 import (
 	"math"
@@ -63,4 +65,11 @@ func isqrt(n uint64) uint64 {
 		}
 		x = y
 	}
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
