@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -40,6 +41,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fieldmint/fieldmint/internal/geo"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -91,6 +93,7 @@ type Service struct {
 	producer      *kgo.Client // nil in a replay
 	admin         *kadm.Client
 	closedThrough uint64 // every epoch <= this is closed
+	scoredThrough uint64 // every epoch <= this is scored
 	// The watermark of each partition read, as of its last record; touched
 	// only while rebalances are blocked or from the rebalance callbacks.
 	wm map[topicPartition]time.Time
@@ -303,6 +306,9 @@ func (s *Service) readClosed(ctx context.Context) error {
 	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM epochs").Scan(&s.closedThrough); err != nil {
 		return fmt.Errorf("aggregate: read closed epochs: %w", err)
 	}
+	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM scored_epochs").Scan(&s.scoredThrough); err != nil {
+		return fmt.Errorf("aggregate: read scored epochs: %w", err)
+	}
 	return nil
 }
 
@@ -387,6 +393,7 @@ type row struct {
 	topic        string
 	partition    uint32
 	offset       uint64
+	driftM       uint32 // reported position's distance from the asserted location
 }
 
 // toRow decodes a record and decides whether a valid reading is LATE, from
@@ -421,8 +428,11 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r.eventTime, r.receivedAt = time.UnixMilli(d.eventMs).UTC(), time.UnixMilli(d.receivedMs).UTC()
 	r.epoch = s.cfg.Epoch(d.eventMs)
 	r.lat, r.lon = d.lat, d.lon
-	if !d.hasLocation && d.hasAsserted {
+	switch {
+	case !d.hasLocation && d.hasAsserted:
 		r.lat, r.lon = d.alat, d.alon // placed where it is registered (scoring shares by place)
+	case d.hasLocation && d.hasAsserted && !rejected:
+		r.driftM = uint32(min(geo.DistanceM(d.alat, d.alon, d.lat, d.lon), math.MaxUint32)) // location trust reads it
 	}
 	k := topicPartition{rec.Topic, rec.Partition}
 	if r.status == "valid" {
@@ -698,7 +708,7 @@ type columns struct {
 	eventTime, receivedAt                              []time.Time
 	measurements                                       []map[string]int64
 	lat, lon                                           []int32
-	partition                                          []uint32
+	partition, driftM                                  []uint32
 }
 
 func newColumns(n int) *columns {
@@ -707,7 +717,7 @@ func newColumns(n int) *columns {
 		reason: make([]string, 0, n), detail: make([]string, 0, n), topic: make([]string, 0, n),
 		seq: make([]uint64, 0, n), epoch: make([]uint64, 0, n), score: make([]uint64, 0, n), offset: make([]uint64, 0, n),
 		eventTime: make([]time.Time, 0, n), receivedAt: make([]time.Time, 0, n), measurements: make([]map[string]int64, 0, n),
-		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n),
+		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n), driftM: make([]uint32, 0, n),
 	}
 }
 
@@ -717,6 +727,7 @@ func (c *columns) add(r row) {
 	c.lat, c.lon, c.receivedAt = append(c.lat, r.lat), append(c.lon, r.lon), append(c.receivedAt, r.receivedAt)
 	c.status, c.reason, c.detail, c.score = append(c.status, r.status), append(c.reason, r.reason), append(c.detail, r.detail), append(c.score, r.score)
 	c.topic, c.partition, c.offset = append(c.topic, r.topic), append(c.partition, r.partition), append(c.offset, r.offset)
+	c.driftM = append(c.driftM, r.driftM)
 }
 
 func (c *columns) len() int { return len(c.device) }
@@ -724,7 +735,7 @@ func (c *columns) len() int { return len(c.device) }
 // all is the columns in table order.
 func (c *columns) all() []any {
 	return []any{c.device, c.seq, c.eventTime, c.epoch, c.kind, c.owner, c.measurements, c.lat, c.lon, c.receivedAt,
-		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset}
+		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset, c.driftM}
 }
 
 // maybeClose closes every epoch the watermarks allow, in order, if this
@@ -734,10 +745,80 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		return s.readClosed(ctx)
 	}
 	through, ok, err := s.closable(ctx)
-	if err != nil || !ok || through <= s.closedThrough {
+	if err != nil {
 		return err
 	}
+	if !ok { // nothing to close, or rejections not all stored yet
+		return nil
+	}
+	if through <= s.closedThrough {
+		return s.scoreHeld(ctx) // after a restart, what a crash left unscored
+	}
 	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", s.closedThrough, through)
+	if err != nil {
+		return err
+	}
+	var epochs []uint64
+	for rows.Next() {
+		var e uint64
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return err
+		}
+		epochs = append(epochs, e)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	length := s.cfg.EpochLength.Milliseconds()
+	for _, e := range epochs {
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli()}
+		// The record first: if we crash before the row below, the epoch is
+		// closed again on restart, and readers ignore the repeat.
+		if err := s.announce(ctx, ec); err != nil {
+			return err
+		}
+		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
+		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
+			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
+		}
+		s.log.Info("epoch closed", "epoch", e)
+		s.metrics.epochs.Add(ctx, 1)
+	}
+	s.closedThrough = through
+	return s.scoreHeld(ctx)
+}
+
+// announce writes an epoch-closed record (a close, or with Scored, scores).
+func (s *Service) announce(ctx context.Context, ec *pb.EpochClosed) error {
+	if s.producer != nil {
+		value, _ := proto.Marshal(ec)
+		rec := &kgo.Record{Topic: s.topics.Epochs, Key: []byte(strconv.FormatUint(ec.Epoch, 10)), Value: value}
+		if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			return fmt.Errorf("aggregate: write epoch-closed %d: %w", ec.Epoch, err)
+		}
+	}
+	if s.OnEpochClosed != nil {
+		s.OnEpochClosed(ec)
+	}
+	return nil
+}
+
+// scoreHeld scores every epoch with valid readings that has been held long
+// enough: the epoch scoring.Hold epochs after it is closed, so every
+// fraud-class rejection of those epochs is stored too (closing waits for
+// the rejected topic). Each is scored in order: the cut, then the scores,
+// then the scored_epochs row the settler pays by. A crash in between scores
+// the epoch again with the cut recorded first, and writes the same scores
+// under the same token.
+func (s *Service) scoreHeld(ctx context.Context) error {
+	if s.closedThrough < s.scoring.Hold || s.closedThrough-s.scoring.Hold <= s.scoredThrough {
+		return nil
+	}
+	through := s.closedThrough - s.scoring.Hold
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", s.scoredThrough, through)
 	if err != nil {
 		return err
 	}
@@ -762,20 +843,10 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli(), RejectedOffsets: cut}
-		value, _ := proto.Marshal(ec)
-		// The record first: if we crash before the row below, the epoch is
-		// closed again on restart, and the settler ignores the repeat.
-		rec := &kgo.Record{Topic: s.topics.Epochs, Key: []byte(strconv.FormatUint(e, 10)), Value: value}
-		if s.producer != nil {
-			if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
-				return fmt.Errorf("aggregate: write epoch-closed %d: %w", e, err)
-			}
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli(), RejectedOffsets: cut, Scored: true}
+		if err := s.announce(ctx, ec); err != nil {
+			return err
 		}
-		// The cut, then the scores, before the epochs row: the settler pays
-		// an epoch once its row is there. A crash in between closes the
-		// epoch again with the cut recorded first, and writes the same
-		// scores under the same token.
 		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
 			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
 		}
@@ -786,17 +857,13 @@ func (s *Service) maybeClose(ctx context.Context) error {
 		if err := storeScores(ctx, s.conn, e, scores); err != nil {
 			return err
 		}
-		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
-		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
-			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
+		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("scored-%d", e)}))
+		if err := s.conn.Exec(ictx, "INSERT INTO scored_epochs VALUES (?, now64(3))", e); err != nil {
+			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
 		}
-		s.log.Info("epoch closed", "epoch", e)
-		s.metrics.epochs.Add(ctx, 1)
-		if s.OnEpochClosed != nil {
-			s.OnEpochClosed(ec)
-		}
+		s.log.Info("epoch scored", "epoch", e, "devices", len(scores))
 	}
-	s.closedThrough = through
+	s.scoredThrough = through
 	return nil
 }
 

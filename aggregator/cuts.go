@@ -1,7 +1,7 @@
 package aggregator
 
 // The cut of the rejected topic an epoch's scores count (docs/scoring.md):
-// recorded at the live close, reused by a retried close, a replay and
+// recorded when the live pipeline scored it, reused by a retried close, a replay and
 // verify-epoch, so that every computation of the epoch counts the same
 // rejections.
 
@@ -18,7 +18,7 @@ import (
 )
 
 // cutOf returns the rejected-topic offsets epoch e's scores count up to: the
-// cut already recorded for e (a close retried after a crash), else the live
+// cut already recorded for e (scoring retried after a crash), else the live
 // pipeline's (a replay, from its epoch-closed records), else what is stored
 // now (read once into *stored).
 func (s *Service) cutOf(ctx context.Context, e uint64, stored *map[int32]int64) (map[int32]int64, error) {
@@ -65,8 +65,8 @@ func RecordedCut(ctx context.Context, conn driver.Conn, e uint64) (map[int32]int
 }
 
 // readLiveCuts reads the epoch-closed records of the live pipeline: the cut
-// of the rejected topic each epoch was scored with (the last record of an
-// epoch wins: a close retried after a crash writes a second one).
+// of the rejected topic each epoch was scored with (the last scores record
+// of an epoch wins: scoring retried after a crash writes a second one).
 func (s *Service) readLiveCuts(ctx context.Context) (map[uint64]map[int32]int64, error) {
 	adm, err := kgo.NewClient(s.kc.Opts()...)
 	if err != nil {
@@ -105,7 +105,10 @@ func (s *Service) readLiveCuts(ctx context.Context) (map[uint64]map[int32]int64,
 		}
 		fetches.EachRecord(func(rec *kgo.Record) {
 			ec := &pb.EpochClosed{}
-			if proto.Unmarshal(rec.Value, ec) == nil {
+			// Close records carry no cut. (Before scores were held, the
+			// close carried it: a replay of such an epoch counts every
+			// rejection it has stored when it scores.)
+			if proto.Unmarshal(rec.Value, ec) == nil && ec.Scored {
 				cuts[ec.Epoch] = ec.RejectedOffsets // nil: nothing was stored, an empty cut
 			}
 			if rec.Offset+1 >= left[rec.Partition] {

@@ -1,124 +1,20 @@
 package aggregator
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sort"
-	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"gopkg.in/yaml.v3"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
-// KindScoring is how one resource kind's devices are scored; docs/scoring.md
-// gives the formula and the reason for each part.
-type KindScoring struct {
-	// Interval is how often a real device of the kind reports. Uptime counts
-	// the distinct intervals of the epoch with at least one valid reading:
-	// a second reading in the same interval earns nothing.
-	Interval time.Duration `yaml:"interval"`
-	// Weight is the points one interval of uptime earns.
-	Weight uint64 `yaml:"weight"`
-	// CellResolution is the H3 resolution of the cell whose devices of the
-	// kind share one device's reward.
-	CellResolution uint8 `yaml:"cellResolution"`
-}
-
-// Scoring is the scoring policy.
-type Scoring struct {
-	Kinds map[pb.ResourceKind]KindScoring
-	// Benign rejections are no verdict on the device (a retry, the
-	// pipeline's timing, a producer bug); every other reason is fraud-class
-	// and forfeits the epoch.
-	Benign []string
-	// Probation: a fraud-class rejection also forfeits this many epochs
-	// after its own, so the first readings that pass before a pattern is
-	// sure earn nothing, nor do the next epochs'.
-	Probation uint64
-}
-
-// DefaultScoring: devices report every 5 s (the dev fleet's interval; set a
-// network's real interval in aggregate.scoringFile), every kind weighs the
-// same, and devices share a resolution-8 cell (about 0.7 km², 460 m edge):
-// two weather stations or meters that close measure the same thing. A
-// fraud-class rejection forfeits its epoch and the two after it.
-func DefaultScoring() Scoring {
-	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2}
-	for _, k := range []pb.ResourceKind{pb.ResourceKind_RESOURCE_KIND_HOTSPOT, pb.ResourceKind_RESOURCE_KIND_WEATHER,
-		pb.ResourceKind_RESOURCE_KIND_ENERGY, pb.ResourceKind_RESOURCE_KIND_BANDWIDTH} {
-		s.Kinds[k] = KindScoring{Interval: 5 * time.Second, Weight: 1000, CellResolution: 8}
-	}
-	return s
-}
-
-// ErrScoring means a scoring file or policy is unusable.
-var ErrScoring = errors.New("aggregate: bad scoring policy")
-
-// Validate checks every kind against an epoch of the given length.
-func (s Scoring) Validate(epoch time.Duration) error {
-	if s.Probation > 1000 {
-		return fmt.Errorf("%w: probation must be at most 1000 epochs", ErrScoring)
-	}
-	for k, ks := range s.Kinds {
-		switch {
-		case ks.Interval < time.Millisecond || epoch%ks.Interval != 0:
-			return fmt.Errorf("%w: %s: interval %s must be at least 1ms and divide the epoch (%s)", ErrScoring, k, ks.Interval, epoch)
-		case ks.Weight == 0 || ks.Weight > 1_000_000_000:
-			return fmt.Errorf("%w: %s: weight must be 1 to 1e9", ErrScoring, k)
-		case ks.CellResolution > 15:
-			return fmt.Errorf("%w: %s: cellResolution must be 0 to 15 (H3)", ErrScoring, k)
-		}
-	}
-	return nil
-}
-
-// LoadScoring reads a scoring file over the defaults: `kinds: {weather:
-// {interval: 60s, weight: 1000, cellResolution: 8}, ...}`, `benign: [...]`
-// and `probation: N`. Unknown keys and kinds are errors.
-func LoadScoring(path string) (Scoring, error) {
-	s := DefaultScoring()
-	if path == "" {
-		return s, nil
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return Scoring{}, fmt.Errorf("%w: %v", ErrScoring, err)
-	}
-	var file struct {
-		Kinds     map[string]KindScoring `yaml:"kinds"`
-		Benign    *[]string              `yaml:"benign"`
-		Probation *uint64                `yaml:"probation"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&file); err != nil {
-		return Scoring{}, fmt.Errorf("%w: %s: %v", ErrScoring, path, err)
-	}
-	for name, ks := range file.Kinds {
-		v, ok := pb.ResourceKind_value["RESOURCE_KIND_"+strings.ToUpper(name)]
-		if !ok || v == 0 {
-			return Scoring{}, fmt.Errorf("%w: %s: unknown kind %q (hotspot, weather, energy, bandwidth)", ErrScoring, path, name)
-		}
-		s.Kinds[pb.ResourceKind(v)] = ks
-	}
-	if file.Benign != nil {
-		s.Benign = *file.Benign
-	}
-	if file.Probation != nil {
-		s.Probation = *file.Probation
-	}
-	return s, nil
-}
-
 // DeviceScore is one device's contribution in one epoch, with every part of
-// the formula (docs/scoring.md).
+// the formula (docs/scoring.md). Multipliers are in basis points (10,000:
+// one).
 type DeviceScore struct {
 	Epoch    uint64
 	DeviceID string
@@ -126,53 +22,43 @@ type DeviceScore struct {
 	Kind     string
 	Readings uint64 // valid readings
 	Uptime   uint64 // distinct intervals with a valid reading, at most the epoch's intervals
+	Complete uint64 // distinct intervals with a valid reading carrying every measurement of the kind
+	Moving   uint64 // measurements of the kind that moved more than their noise floor in the epoch
+	Quality  uint64 // 0 if none moved, else 10000 * Complete / Uptime
+	DriftM   uint64 // farthest valid reading from the asserted location, metres
+	Trust    uint64 // location trust by DriftM
 	Weight   uint64
 	Cell     uint64 // H3 cell of the device's first valid reading of the epoch
-	Sharing  uint64 // devices of the kind with uptime in the cell and no fraud, this one included
-	Frauds   uint64 // fraud-class rejections in this epoch and the Probation epochs before it
-	Score    uint64 // 0 with frauds, else Uptime * Weight / Sharing, rounded down
+	Sharing  uint64 // paid devices of the kind in the cell, this one included
+	Area     uint64 // H3 cell (crowd resolution) holding Cell
+	Occupied uint64 // cells of the kind in the area with a paid device
+	Crowding uint64 // 10000 * min(1, crowdTarget / Occupied)
+	Frauds   uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
+	Score    uint64 // 0 if not paid, else Uptime*Weight/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+}
+
+// paid: the device earns, and so takes a share of its cell and crowds its
+// area. A detected cheater, a flat sensor or a device far from where it
+// says it is does neither, so it cannot dilute an honest neighbour.
+func (d *DeviceScore) paid() bool {
+	return d.Frauds == 0 && d.Uptime > 0 && d.Quality > 0 && d.Trust > 0
 }
 
 // ScoreEpoch computes every device's score in epoch from its valid readings
 // and its fraud-class rejections in the rejected topic up to cut (offsets by
-// partition: what the live close had stored, recorded with the epoch), so
+// partition: what the live scoring had stored, recorded with the epoch), so
 // that a replay of the log, or verify-epoch, computes the same rows.
 // Integer arithmetic throughout; the H3 cell is found from the reading's
 // fixed-point position (lat_e7 / 1e7, an exactly rounded IEEE division, the
 // same on every run of the same server version) and only groups devices.
 func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64) ([]DeviceScore, error) {
-	var kinds []string
-	var intervals, resolutions []uint64
-	for k, ks := range s.Kinds {
-		kinds = append(kinds, k.String())
-		intervals = append(intervals, uint64(ks.Interval.Milliseconds()))
-		resolutions = append(resolutions, uint64(ks.CellResolution))
-	}
-	start := int64(epoch) * epochLength.Milliseconds()
-	rows, err := conn.Query(ch.Context(ctx, ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"})), `
-		SELECT device_id, any(owner), kind, count(),
-		       uniqExact(intDiv(toUnixTimestamp64Milli(event_time) - ?, transform(kind, ?, ?, toUInt64(0)))),
-		       geoToH3(argMin(lat_e7, (event_time, seq)) / 1e7, argMin(lon_e7, (event_time, seq)) / 1e7, toUInt8(transform(kind, ?, ?, toUInt64(0))))
-		FROM readings
-		WHERE epoch = ? AND status = 'valid' AND has(?, kind)
-		GROUP BY device_id, kind`, start, kinds, intervals, kinds, resolutions, epoch, kinds)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
-	}
-	defer rows.Close()
 	var out []DeviceScore
-	for rows.Next() {
-		d := DeviceScore{Epoch: epoch}
-		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Cell); err != nil {
-			return nil, err
+	for k, ks := range s.Kinds {
+		ds, err := scoreKind(ctx, conn, k, ks, epochLength, epoch)
+		if err != nil {
+			return nil, fmt.Errorf("aggregate: score epoch %d, %s: %w", epoch, k, err)
 		}
-		ks := s.Kinds[pb.ResourceKind(pb.ResourceKind_value[d.Kind])]
-		d.Uptime = min(d.Uptime, uint64(epochLength/ks.Interval))
-		d.Weight = ks.Weight
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
+		out = append(out, ds...)
 	}
 	frauds, err := fraudsOf(ctx, conn, s, epoch, rejectedTopic, cut)
 	if err != nil {
@@ -181,23 +67,95 @@ func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength ti
 	for i := range out {
 		out[i].Frauds = frauds[out[i].DeviceID]
 	}
-	share(out)
+	finish(out, s)
 	return out, nil
 }
 
+// scoreKind reads the parts of the formula that come from one kind's valid
+// readings in the epoch, one row per device, and the multipliers that
+// depend on the device alone. The readings table is ordered by kind first,
+// so each kind's query reads its own range.
+func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks KindScoring, epochLength time.Duration, epoch uint64) ([]DeviceScore, error) {
+	start, interval := int64(epoch)*epochLength.Milliseconds(), ks.Interval.Milliseconds()
+	required := ks.required()
+	rows, err := conn.Query(ch.Context(ctx, ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"})), `
+		SELECT device_id, any(owner), count(),
+		       uniqExact(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?)),
+		       uniqExactIf(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?), hasAll(mapKeys(measurements), ?)),
+		       maxMap(measurements), minMap(measurements), max(drift_m),
+		       geoToH3(argMin(lat_e7, (event_time, seq)) / 1e7, argMin(lon_e7, (event_time, seq)) / 1e7, toUInt8(?)) AS cell,
+		       h3ToParent(cell, toUInt8(?))
+		FROM readings
+		WHERE kind = ? AND epoch = ? AND status = 'valid'
+		GROUP BY device_id`, start, interval, start, interval, required, ks.CellResolution, ks.CrowdResolution, k.String(), epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	intervals := uint64(epochLength / ks.Interval)
+	var out []DeviceScore
+	for rows.Next() {
+		d := DeviceScore{Epoch: epoch, Kind: k.String(), Weight: ks.Weight}
+		var hi, lo map[string]int64
+		var drift uint32
+		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Readings, &d.Uptime, &d.Complete, &hi, &lo, &drift, &d.Cell, &d.Area); err != nil {
+			return nil, err
+		}
+		d.Uptime, d.Complete, d.DriftM = min(d.Uptime, intervals), min(d.Complete, intervals), uint64(drift)
+		for _, m := range required {
+			if hi[m]-lo[m] > ks.Measurements[m] {
+				d.Moving++
+			}
+		}
+		d.Quality = quality(d, len(required))
+		d.Trust = trust(d.DriftM, ks)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// quality is the share of the device's intervals whose reading was complete,
+// and nothing if no measurement moved beyond its noise floor.
+func quality(d DeviceScore, measurements int) uint64 {
+	switch {
+	case d.Uptime == 0:
+		return 0
+	case measurements > 0 && d.Moving == 0:
+		return 0
+	}
+	return 10_000 * d.Complete / d.Uptime
+}
+
+// trust is the location trust of a device whose farthest valid reading was
+// driftM from its asserted location.
+func trust(driftM uint64, ks KindScoring) uint64 {
+	switch {
+	case driftM <= ks.TrustFullM:
+		return 10_000
+	case driftM <= ks.TrustPartialM:
+		return ks.TrustPartialBP
+	}
+	return 0
+}
+
 // fraudsOf counts each device's fraud-class rejections of epochs
-// epoch-Probation..epoch (by the readings' own event time) in the rejected
-// topic up to cut.
+// epoch-Probation .. epoch+Hold (by the readings' own event time) in the
+// rejected topic up to cut. DUPLICATE is benign as a retry: a device with
+// more than DuplicateRatio of them per valid reading in those epochs is
+// replaying, and every DUPLICATE beyond that counts as fraud.
 func fraudsOf(ctx context.Context, conn driver.Conn, s Scoring, epoch uint64, rejectedTopic string, cut map[int32]int64) (map[string]uint64, error) {
 	parts, offsets := make([]int32, 0, len(cut)), make([]int64, 0, len(cut))
 	for p, o := range cut {
 		parts, offsets = append(parts, p), append(offsets, o)
 	}
 	benign := append([]string{""}, s.Benign...)
-	rows, err := conn.Query(ctx, `SELECT device_id, count() FROM readings
-		WHERE status = 'rejected' AND kafka_topic = ? AND reason NOT IN ? AND epoch BETWEEN ? AND ?
-		  AND toInt64(kafka_offset) <= transform(toInt32(kafka_partition), ?, ?, toInt64(-1))
-		GROUP BY device_id`, rejectedTopic, benign, epoch-min(epoch, s.Probation), epoch, parts, offsets)
+	rows, err := conn.Query(ctx, `SELECT device_id,
+		       countIf(counted AND reason NOT IN ?), countIf(counted AND reason = 'DUPLICATE'), countIf(status = 'valid')
+		FROM (SELECT device_id, status, reason,
+		             status = 'rejected' AND kafka_topic = ? AND toInt64(kafka_offset) <= transform(toInt32(kafka_partition), ?, ?, toInt64(-1)) AS counted
+		      FROM readings WHERE epoch BETWEEN ? AND ?)
+		GROUP BY device_id
+		HAVING countIf(counted) > 0`, benign, rejectedTopic, parts, offsets, epoch-min(epoch, s.Probation), epoch+s.Hold)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: frauds of epoch %d: %w", epoch, err)
 	}
@@ -205,34 +163,55 @@ func fraudsOf(ctx context.Context, conn driver.Conn, s Scoring, epoch uint64, re
 	out := map[string]uint64{}
 	for rows.Next() {
 		var id string
-		var n uint64
-		if err := rows.Scan(&id, &n); err != nil {
+		var frauds, dups, valid uint64
+		if err := rows.Scan(&id, &frauds, &dups, &valid); err != nil {
 			return nil, err
 		}
-		out[id] = n
+		if s.DuplicateRatio > 0 && dups > s.DuplicateRatio*valid {
+			frauds += dups - s.DuplicateRatio*valid
+		}
+		if frauds > 0 {
+			out[id] = frauds
+		}
 	}
 	return out, rows.Err()
 }
 
-// share divides each cell's reward: the devices of a kind with uptime in one
-// cell split it, so n devices at one spot earn what one earns. A device with
-// fraud earns nothing and takes no share: a cheater cannot dilute an honest
-// neighbour.
-func share(ds []DeviceScore) {
+// Rescore computes the cell shares, crowding and scores of ds again, as if
+// these were every device of their epoch (the simulator's honest loss: the
+// honest devices' scores had the cheaters not been there).
+func Rescore(ds []DeviceScore, s Scoring) {
+	for i := range ds {
+		ds[i].Score = 0
+	}
+	finish(ds, s)
+}
+
+// finish divides each cell's reward and scales crowded areas. The paid
+// devices of a kind in one cell split it, so n devices at one spot earn
+// what one earns; an area with more occupied cells than the kind's target
+// scales each by target / occupied, so a spot carpeted with cells one
+// device apiece earns what the target's worth of cells earns.
+func finish(ds []DeviceScore, s Scoring) {
 	type cellKey struct {
 		kind string
 		cell uint64
 	}
-	n := map[cellKey]uint64{}
+	sharing, occupied := map[cellKey]uint64{}, map[cellKey]uint64{}
 	for _, d := range ds {
-		if d.Uptime > 0 && d.Frauds == 0 {
-			n[cellKey{d.Kind, d.Cell}]++
+		if d.paid() {
+			if sharing[cellKey{d.Kind, d.Cell}]++; sharing[cellKey{d.Kind, d.Cell}] == 1 {
+				occupied[cellKey{d.Kind, d.Area}]++
+			}
 		}
 	}
 	for i := range ds {
-		ds[i].Sharing = max(n[cellKey{ds[i].Kind, ds[i].Cell}], 1)
-		if ds[i].Frauds == 0 {
-			ds[i].Score = ds[i].Uptime * ds[i].Weight / ds[i].Sharing
+		d := &ds[i]
+		target := s.Kinds[pb.ResourceKind(pb.ResourceKind_value[d.Kind])].CrowdTarget
+		d.Sharing, d.Occupied = max(sharing[cellKey{d.Kind, d.Cell}], 1), max(occupied[cellKey{d.Kind, d.Area}], 1)
+		d.Crowding = 10_000 * min(target, d.Occupied) / d.Occupied
+		if d.paid() {
+			d.Score = d.Uptime * d.Weight / d.Sharing * d.Quality / 10_000 * d.Trust / 10_000 * d.Crowding / 10_000
 		}
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].DeviceID < ds[j].DeviceID })
@@ -242,12 +221,13 @@ func share(ds []DeviceScore) {
 // carries the same rows and the same token.
 func storeScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []DeviceScore) error {
 	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("scores-%d", epoch)}))
-	batch, err := conn.PrepareBatch(ctx, "INSERT INTO device_scores")
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO device_scores (epoch, "+ScoreColumns+")")
 	if err != nil {
 		return err
 	}
 	for _, d := range ds {
-		if err := batch.Append(d.Epoch, d.DeviceID, d.Owner, d.Kind, d.Readings, d.Uptime, d.Weight, d.Cell, d.Sharing, d.Frauds, d.Score); err != nil {
+		if err := batch.Append(d.Epoch, d.DeviceID, d.Owner, d.Kind, d.Readings, d.Uptime, d.Complete, d.Moving, d.Quality,
+			d.DriftM, d.Trust, d.Weight, d.Cell, d.Sharing, d.Area, d.Occupied, d.Crowding, d.Frauds, d.Score); err != nil {
 			batch.Abort()
 			return err
 		}
@@ -256,4 +236,14 @@ func storeScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []Devic
 		return fmt.Errorf("aggregate: store scores of epoch %d: %w", epoch, err)
 	}
 	return nil
+}
+
+// ScoreColumns are device_scores' columns in DeviceScore's order, for
+// readers that compare rows (verify-epoch).
+const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, weight, cell, sharing, area, occupied, crowding, frauds, score`
+
+// ScanInto returns the destinations of ScoreColumns in d.
+func (d *DeviceScore) ScanInto() []any {
+	return []any{&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Complete, &d.Moving, &d.Quality, &d.DriftM, &d.Trust,
+		&d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Score}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,54 +22,106 @@ func TestWorkedExample(t *testing.T) {
 	conn, _ := testenv.ClickHouseConn(t)
 	const epochLength = 30 * time.Second
 	const epoch = 1000
-	var offset uint64 // each row its own Kafka offset, as in the topics
-	put := func(device, kind, status, reason string, ep uint64, lat, lon int32, kafkaOffset uint64, seconds ...int64) {
-		for i, sec := range seconds {
-			off := kafkaOffset
-			if off == 0 {
-				offset++
-				off = offset
-			}
-			if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, received_at, status, reason, kafka_topic, kafka_partition, kafka_offset)
-				VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, now64(3), ?, ?, ?, 0, ?)`,
-				device, uint64(i+1), int64(ep)*epochLength.Milliseconds()+sec*1000, ep, kind, "owner-"+device, lat, lon, status, reason,
-				map[string]string{"valid": "valid-topic", "rejected": "rejected-topic"}[status], off); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	insert := func(device, kind, status string, lat, lon int32, seconds ...int64) {
-		reason := ""
-		if status == "rejected" {
-			reason = "OUT_OF_RANGE"
-		}
-		put(device, kind, status, reason, epoch, lat, lon, 0, seconds...)
-	}
 	weather, energy := pb.ResourceKind_RESOURCE_KIND_WEATHER.String(), pb.ResourceKind_RESOURCE_KIND_ENERGY.String()
+	// A reading of the example: where it was, what it measured, how far
+	// from the asserted location, and for rejections why.
+	type reading struct {
+		device, kind, status, reason string
+		epoch                        uint64
+		sec                          int64
+		lat, lon                     int32
+		measurements                 map[string]int64
+		driftM                       uint32
+		offset                       uint64 // 0: the next one
+	}
+	var offset uint64
+	put := func(r reading) {
+		if r.offset == 0 {
+			offset++
+			r.offset = offset
+		}
+		if r.epoch == 0 {
+			r.epoch = epoch
+		}
+		if r.measurements == nil {
+			r.measurements = map[string]int64{}
+		}
+		if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at,
+				status, reason, kafka_topic, kafka_partition, kafka_offset, drift_m)
+			VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, ?, now64(3), ?, ?, ?, 0, ?, ?)`,
+			r.device, r.offset, int64(r.epoch)*epochLength.Milliseconds()+r.sec*1000, r.epoch, r.kind, "owner-"+r.device, r.measurements,
+			r.lat, r.lon, r.status, r.reason, map[string]string{"valid": "valid-topic", "rejected": "rejected-topic"}[r.status], r.offset, r.driftM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What a live sensor measures: every value moves a little each reading.
+	live := func(kind string, i int64) map[string]int64 {
+		if kind == energy {
+			return map[string]int64{"power_w": 2_000_000 + 5_000*i, "voltage_v": 230_000 + 300*i}
+		}
+		return map[string]int64{"temperature_c": 15_000 + 100*i, "humidity_pct": 60_000 + 300*i, "pressure_hpa": 1_013_000 + 60*i}
+	}
+	// valid puts a device's valid readings at the given seconds.
+	valid := func(device, kind string, lat, lon int32, driftM uint32, seconds ...int64) {
+		for i, sec := range seconds {
+			put(reading{device: device, kind: kind, status: "valid", sec: sec, lat: lat, lon: lon, measurements: live(kind, int64(i)), driftM: driftM})
+		}
+	}
 	every5 := []int64{0, 5, 10, 15, 20, 25}
-	insert("ws-a", weather, "valid", 387_000_000, -91_400_000, 0, 1, 2, 7, 12, 29)
+	valid("ws-a", weather, 387_000_000, -91_400_000, 0, 0, 1, 2, 7, 12, 29)
 	var all []int64
 	for s := int64(0); s < 30; s++ {
 		all = append(all, s)
 	}
-	insert("ws-flood", weather, "valid", 387_500_000, -92_000_000, all...)
+	valid("ws-flood", weather, 387_500_000, -92_000_000, 0, all...)
 	for i := int32(1); i <= 3; i++ {
-		insert(fmt.Sprintf("ws-ring-%d", i), weather, "valid", 388_000_000+i*100, -91_000_000, every5...)
+		valid(fmt.Sprintf("ws-ring-%d", i), weather, 388_000_000+i*100, -91_000_000, 0, every5...)
 	}
-	insert("meter-d", energy, "valid", 388_000_100, -91_000_000, every5...)
-	insert("ws-e", weather, "rejected", 386_000_000, -91_000_000, every5...)
-	insert("ws-clone", weather, "valid", 388_000_400, -91_000_000, every5...)
-	put("ws-clone", weather, "rejected", "CLONED_STREAM", epoch, 388_000_400, -91_000_000, 0, 3)
-	insert("ws-probation", weather, "valid", 385_000_000, -91_000_000, every5...)
-	put("ws-probation", weather, "rejected", "STUCK_SENSOR", epoch-1, 385_000_000, -91_000_000, 0, 3)
-	insert("ws-after-cut", weather, "valid", 384_000_000, -91_000_000, every5...)
-	put("ws-after-cut", weather, "rejected", "OUT_OF_RANGE", epoch, 384_000_000, -91_000_000, 5000, 3) // past the cut below
-	insert("ws-retry", weather, "valid", 383_000_000, -91_000_000, every5...)
-	put("ws-retry", weather, "rejected", "DUPLICATE", epoch, 383_000_000, -91_000_000, 0, 3)
+	valid("meter-d", energy, 388_000_100, -91_000_000, 0, every5...)
+	for _, sec := range every5 {
+		put(reading{device: "ws-e", kind: weather, status: "rejected", reason: "OUT_OF_RANGE", sec: sec, lat: 386_000_000, lon: -91_000_000})
+	}
+	valid("ws-clone", weather, 388_000_400, -91_000_000, 0, every5...)
+	put(reading{device: "ws-clone", kind: weather, status: "rejected", reason: "CLONED_STREAM", sec: 3, lat: 388_000_400, lon: -91_000_000})
+	valid("ws-probation", weather, 385_000_000, -91_000_000, 0, every5...)
+	put(reading{device: "ws-probation", kind: weather, status: "rejected", reason: "STUCK_SENSOR", epoch: epoch - 1, sec: 3, lat: 385_000_000, lon: -91_000_000})
+	valid("ws-held", weather, 384_500_000, -91_000_000, 0, every5...)
+	put(reading{device: "ws-held", kind: weather, status: "rejected", reason: "CLONED_STREAM", epoch: epoch + 2, sec: 3, lat: 384_500_000, lon: -91_000_000})
+	valid("ws-after-cut", weather, 384_000_000, -91_000_000, 0, every5...)
+	put(reading{device: "ws-after-cut", kind: weather, status: "rejected", reason: "OUT_OF_RANGE", sec: 3, lat: 384_000_000, lon: -91_000_000, offset: 5000}) // past the cut below
+	valid("ws-retry", weather, 383_000_000, -91_000_000, 0, every5...)
+	put(reading{device: "ws-retry", kind: weather, status: "rejected", reason: "DUPLICATE", sec: 3, lat: 383_000_000, lon: -91_000_000})
+	valid("ws-replay", weather, 382_500_000, -91_000_000, 0, 0, 5)
+	for sec := int64(6); sec < 16; sec++ { // its two readings, sent again and again
+		put(reading{device: "ws-replay", kind: weather, status: "rejected", reason: "DUPLICATE", sec: sec, lat: 382_500_000, lon: -91_000_000})
+	}
+	for i, sec := range every5 {
+		flat := map[string]int64{"temperature_c": 18_000, "humidity_pct": 60_000, "pressure_hpa": 1_012_000}
+		put(reading{device: "ws-flat", kind: weather, status: "valid", sec: sec, lat: 382_000_000, lon: -91_000_000, measurements: flat})
+		dither := int64(i%2*2-1) * 10 // +-10: under every noise floor
+		put(reading{device: "ws-dither", kind: weather, status: "valid", sec: sec, lat: 381_000_000, lon: -91_000_000,
+			measurements: map[string]int64{"temperature_c": 18_000 + dither, "humidity_pct": 60_000 - dither, "pressure_hpa": 1_012_000 + dither}})
+		partial := live(weather, int64(i))
+		if i%2 == 1 {
+			delete(partial, "pressure_hpa")
+		}
+		put(reading{device: "ws-partial", kind: weather, status: "valid", sec: sec, lat: 380_000_000, lon: -91_000_000, measurements: partial})
+	}
+	valid("ws-drift-350", weather, 379_000_000, -91_000_000, 350, every5...)
+	valid("ws-drift-450", weather, 378_000_000, -91_000_000, 450, every5...)
+	// Three meters in three cells of one crowded area (energy's target is
+	// 2 in this example).
+	for i, lat := range []int32{389_000_000, 389_080_000, 389_160_000} {
+		valid(fmt.Sprintf("meter-x%d", i+1), energy, lat, -92_000_000, 0, every5...)
+	}
 	// A reading of another epoch is not this epoch's.
-	put("ws-a", weather, "valid", "", epoch+1, 387_000_000, -91_400_000, 0, 0)
+	put(reading{device: "ws-a", kind: weather, status: "valid", epoch: epoch + 1, lat: 387_000_000, lon: -91_400_000, measurements: live(weather, 0)})
 
-	got, err := ScoreEpoch(ctx, conn, DefaultScoring(), epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000})
+	policy := DefaultScoring()
+	e := policy.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY]
+	e.CrowdTarget = 2
+	policy.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY] = e
+	got, err := ScoreEpoch(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,20 +129,21 @@ func TestWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (RESOURCE_KIND_[A-Z]+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$`)
+	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (weather|energy) \|((?: \d+ \|){12})$`)
 	var want []string
 	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
-		want = append(want, strings.Join(m[1:], " "))
+		want = append(want, m[1]+" "+m[2]+" "+strings.Join(strings.Fields(strings.ReplaceAll(m[3], "|", "")), " "))
 	}
 	var have []string
 	for _, d := range got {
 		if d.Owner != "owner-"+d.DeviceID {
 			t.Errorf("%s: owner %s", d.DeviceID, d.Owner)
 		}
-		have = append(have, fmt.Sprintf("%s %s %d %d %d %d %d", d.DeviceID, d.Kind, d.Readings, d.Uptime, d.Sharing, d.Frauds, d.Score))
+		have = append(have, fmt.Sprintf("%s %s %d %d %d %d %d %d %d %d %d %d %d %d", d.DeviceID, strings.ToLower(strings.TrimPrefix(d.Kind, "RESOURCE_KIND_")),
+			d.Readings, d.Uptime, d.Complete, d.Moving, d.Quality, d.DriftM, d.Trust, d.Sharing, d.Occupied, d.Crowding, d.Frauds, d.Score))
 	}
-	if len(want) != 10 || strings.Join(have, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("scores of the worked example:\n%s\ndocs/scoring.md says:\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
+	if len(want) != 20 || strings.Join(have, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("scores of the worked example:\n%s\ndocs/scoring.md says (%d rows):\n%s", strings.Join(have, "\n"), len(want), strings.Join(want, "\n"))
 	}
 	if err := storeScores(ctx, conn, epoch, got); err != nil {
 		t.Fatal(err)
@@ -97,9 +151,12 @@ func TestWorkedExample(t *testing.T) {
 	if err := storeScores(ctx, conn, epoch, got); err != nil { // a retry after a crash
 		t.Fatal(err)
 	}
-	var rows, total uint64
-	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 10 || total != 34000 {
-		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 10 and 34000", rows, total, err)
+	var rows, total, sum uint64
+	for _, d := range got {
+		sum += d.Score
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 20 || total != sum {
+		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 20 and %d", rows, total, err, sum)
 	}
 }
 
@@ -121,7 +178,7 @@ func TestScoringFile(t *testing.T) {
 	if w := s.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]; w.Interval != time.Minute || w.Weight != 2000 || w.CellResolution != 7 {
 		t.Fatalf("weather: %+v", w)
 	}
-	if h := s.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]; h != DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] || s.Probation != 2 {
+	if h := s.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]; !reflect.DeepEqual(h, DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]) || s.Probation != 2 {
 		t.Fatalf("hotspot changed: %+v", h)
 	}
 	if err := s.Validate(time.Hour); err != nil {
@@ -135,7 +192,31 @@ func TestScoringFile(t *testing.T) {
 			t.Errorf("accepted %q", bad)
 		}
 	}
-	if err := (Scoring{Kinds: map[pb.ResourceKind]KindScoring{pb.ResourceKind_RESOURCE_KIND_WEATHER: {Interval: time.Second, Weight: 0, CellResolution: 8}}}).Validate(time.Hour); err == nil {
-		t.Error("weight 0 accepted")
+	if w := s.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]; w.Measurements["pressure_hpa"] != 50 || w.TrustFullM != 300 || w.CrowdTarget != 16 {
+		t.Errorf("fields the file left out lost their defaults: %+v", w)
+	}
+	s, err = LoadScoring(write("hold: 5\nkinds:\n  energy: {measurements: {power_w: 10}}\n"))
+	if err != nil || s.Hold != 5 || len(s.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY].Measurements) != 1 {
+		t.Fatalf("hold and measurements from a file: %+v, %v", s, err)
+	}
+	for name, mutate := range map[string]func(*KindScoring){
+		"weight 0":                        func(k *KindScoring) { k.Weight = 0 },
+		"an area finer than the cell":     func(k *KindScoring) { k.CrowdResolution = 9 },
+		"full trust beyond partial trust": func(k *KindScoring) { k.TrustFullM = 500 },
+		"a negative noise floor":          func(k *KindScoring) { k.Measurements = map[string]int64{"temperature_c": -1} },
+		"intervals times weight past 1e14": func(k *KindScoring) {
+			k.Interval, k.Weight = time.Millisecond, 1_000_000_000
+		},
+	} {
+		bad := DefaultScoring()
+		k := bad.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+		mutate(&k)
+		bad.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER] = k
+		if err := bad.Validate(24 * time.Hour); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+	if err := DefaultScoring().Validate(24 * time.Hour); err != nil {
+		t.Errorf("the defaults refused for a day: %v", err)
 	}
 }

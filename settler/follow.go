@@ -134,8 +134,9 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 	return nil
 }
 
-// computeClosed computes, in order, every closed epoch after the newest one
-// settled (or resumed from) that the schedule pays.
+// computeClosed computes, in order, every scored epoch (closed, and its
+// scores released after the hold) after the newest one settled (or resumed
+// from) that the schedule pays.
 func (s *Service) computeClosed(ctx context.Context) error {
 	var last, resumed uint64
 	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settlements_latest").Scan(&last); err != nil {
@@ -145,7 +146,8 @@ func (s *Service) computeClosed(ctx context.Context) error {
 		return fmt.Errorf("settle: read resumes: %w", err)
 	}
 	from := max(last+1, resumed, s.firstEpoch)
-	rows, err := s.conn.Query(ctx, "SELECT epoch, start_time, end_time FROM epochs FINAL WHERE epoch >= ? ORDER BY epoch", from)
+	rows, err := s.conn.Query(ctx, `SELECT epoch, start_time, end_time FROM epochs FINAL
+		WHERE epoch >= ? AND epoch IN (SELECT epoch FROM scored_epochs) ORDER BY epoch`, from)
 	if err != nil {
 		return fmt.Errorf("settle: read closed epochs: %w", err)
 	}

@@ -53,7 +53,7 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 		return fmt.Errorf("settle: delete the leaves of epochs from %d: %w", from, err)
 	}
 	generation := s.st.nextVersion()
-	epochs, err := ClosedEpochs(ctx, s.conn, max(from, s.firstEpoch))
+	epochs, err := ScoredEpochs(ctx, s.conn, max(from, s.firstEpoch))
 	if err != nil {
 		return err
 	}
@@ -86,11 +86,13 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 	return nil
 }
 
-// ClosedEpochs lists the closed epochs from `from` on, oldest first.
-func ClosedEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64, error) {
-	rows, err := conn.Query(ctx, "SELECT DISTINCT epoch FROM epochs WHERE epoch >= ? ORDER BY epoch", from)
+// ScoredEpochs lists the epochs whose device scores are written (the
+// aggregator holds them for scoring.hold epochs after the close), from
+// `from` on, oldest first: the epochs the settler pays.
+func ScoredEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64, error) {
+	rows, err := conn.Query(ctx, "SELECT DISTINCT epoch FROM scored_epochs WHERE epoch >= ? ORDER BY epoch", from)
 	if err != nil {
-		return nil, fmt.Errorf("read closed epochs: %w", err)
+		return nil, fmt.Errorf("read scored epochs: %w", err)
 	}
 	defer rows.Close()
 	var epochs []uint64

@@ -115,9 +115,13 @@ func (e *env) nonce(t *testing.T) uint64 {
 	return n
 }
 
-// closeEpoch records epoch closed, as the aggregator does.
+// closeEpoch records epoch closed and its scores released, as the
+// aggregator does (the hold passed).
 func (e *env) closeEpoch(t *testing.T, epoch uint64) {
 	if err := e.conn.Exec(context.Background(), "INSERT INTO epochs VALUES (?, now64(3), now64(3), now64(3))", epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.conn.Exec(context.Background(), "INSERT INTO scored_epochs VALUES (?, now64(3))", epoch); err != nil {
 		t.Fatal(err)
 	}
 }

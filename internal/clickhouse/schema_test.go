@@ -50,7 +50,9 @@ func fixture(from time.Time, n int) []stored {
 func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
 	t.Helper()
 	ctx := context.Background()
-	batch, err := conn.PrepareBatch(ctx, "INSERT INTO readings")
+	// The columns of the first schema: the upgrade test inserts at version 2.
+	batch, err := conn.PrepareBatch(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7,
+		received_at, status, reason, detail, score, kafka_topic, kafka_partition, kafka_offset)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 		return err
 	}
 	fmt.Fprintf(out, "replay: %d readings in %s\n", readings, time.Since(start).Round(time.Millisecond))
-	epochs, err := settler.ClosedEpochs(ctx, conn, 0)
+	epochs, err := settler.ScoredEpochs(ctx, conn, 0)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 			return nil, err
 		}
 		if !found {
-			scoreDiffs = append(scoreDiffs, fmt.Sprintf("epoch %d: no recorded cut of the rejected topic (epoch_cuts): closed before scores counted fraud", e))
+			scoreDiffs = append(scoreDiffs, fmt.Sprintf("epoch %d: no recorded cut of the rejected topic (epoch_cuts): scored before scores counted fraud", e))
 		}
 		// The epoch's length as it was closed, whatever aggregate.epochLength says now.
 		var start, end time.Time
@@ -115,7 +115,7 @@ func ds2scores(ds []aggregator.DeviceScore) []settler.DeviceScore {
 
 // compareScores compares the stored device_scores of epoch with ds.
 func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []aggregator.DeviceScore) ([]string, error) {
-	rows, err := conn.Query(ctx, `SELECT device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score FROM device_scores FINAL WHERE epoch = ?`, epoch)
+	rows, err := conn.Query(ctx, "SELECT "+aggregator.ScoreColumns+" FROM device_scores FINAL WHERE epoch = ?", epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []agg
 	stored := map[string]aggregator.DeviceScore{}
 	for rows.Next() {
 		d := aggregator.DeviceScore{Epoch: epoch}
-		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Weight, &d.Cell, &d.Sharing, &d.Frauds, &d.Score); err != nil {
+		if err := rows.Scan(d.ScanInto()...); err != nil {
 			return nil, err
 		}
 		stored[d.DeviceID] = d

@@ -1,0 +1,205 @@
+package aggregator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// KindScoring is how one resource kind's devices are scored; docs/scoring.md
+// gives the formula and the reason for each part. In a scoring file, a
+// field left out (or zero) keeps its default.
+type KindScoring struct {
+	// Interval is how often a real device of the kind reports. Uptime counts
+	// the distinct intervals of the epoch with at least one valid reading:
+	// a second reading in the same interval earns nothing.
+	Interval time.Duration `yaml:"interval"`
+	// Weight is the points one interval of uptime earns.
+	Weight uint64 `yaml:"weight"`
+	// CellResolution is the H3 resolution of the cell whose devices of the
+	// kind share one device's reward.
+	CellResolution uint8 `yaml:"cellResolution"`
+	// Measurements a complete reading of the kind carries, each with its
+	// noise floor (thousandths of the unit): a device none of whose
+	// measurements moved more than its floor in the epoch is not measuring
+	// anything (stuck, or made up) and its quality is 0.
+	Measurements map[string]int64 `yaml:"measurements"`
+	// Location trust: full for devices whose farthest valid reading of the
+	// epoch is within TrustFullM of the asserted location, TrustPartialBP
+	// (basis points) within TrustPartialM, nothing beyond.
+	TrustFullM     uint64 `yaml:"trustFullM"`
+	TrustPartialM  uint64 `yaml:"trustPartialM"`
+	TrustPartialBP uint64 `yaml:"trustPartialBP"`
+	// Crowding: the cells of the kind with a paid device inside one H3 cell
+	// of CrowdResolution (the area) are scaled by CrowdTarget / occupied
+	// when more than CrowdTarget are occupied.
+	CrowdResolution uint8  `yaml:"crowdResolution"`
+	CrowdTarget     uint64 `yaml:"crowdTarget"`
+}
+
+// Scoring is the scoring policy.
+type Scoring struct {
+	Kinds map[pb.ResourceKind]KindScoring
+	// Benign rejections are no verdict on the device (a retry, the
+	// pipeline's timing, a producer bug); every other reason is fraud-class
+	// and forfeits the epoch.
+	Benign []string
+	// Probation: a fraud-class rejection also forfeits this many epochs
+	// after its own, so a repeat offender stays unpaid.
+	Probation uint64
+	// Hold: an epoch is scored only when the epoch Hold epochs after it has
+	// closed, and a fraud-class rejection up to then forfeits it too: the
+	// readings that passed before a pattern was sure earn nothing.
+	Hold uint64
+	// DuplicateRatio: a retry after a lost answer sends a reading again
+	// once or twice; a device with more DUPLICATE rejections than this many
+	// per valid reading (in the epochs a fraud would forfeit) is replaying
+	// old readings, and each one beyond counts as fraud. 0: never.
+	DuplicateRatio uint64
+}
+
+// DefaultScoring: devices report every 5 s (the dev fleet's interval; set a
+// network's real interval in aggregate.scoringFile), every kind weighs the
+// same, devices share a resolution-8 cell (about 0.7 km², 460 m edge: two
+// weather stations or meters that close measure the same thing), location
+// trust is Helium's (full to 300 m, a quarter to 400 m), and an area of
+// resolution 6 (about 36 km², 49 cells of resolution 8) is crowded beyond 16
+// occupied cells. A fraud-class rejection forfeits its epoch, the two before
+// it (held until then) and the two after it.
+func DefaultScoring() Scoring {
+	floors := map[pb.ResourceKind]map[string]int64{
+		pb.ResourceKind_RESOURCE_KIND_HOTSPOT:   {"rssi_dbm": 500, "snr_db": 500},
+		pb.ResourceKind_RESOURCE_KIND_WEATHER:   {"temperature_c": 50, "humidity_pct": 200, "pressure_hpa": 50},
+		pb.ResourceKind_RESOURCE_KIND_ENERGY:    {"power_w": 1_000, "voltage_v": 200},
+		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {"throughput_mbps": 500, "latency_ms": 500},
+	}
+	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2, Hold: 2, DuplicateRatio: 4}
+	for k, m := range floors {
+		s.Kinds[k] = KindScoring{Interval: 5 * time.Second, Weight: 1000, CellResolution: 8, Measurements: m,
+			TrustFullM: 300, TrustPartialM: 400, TrustPartialBP: 2500, CrowdResolution: 6, CrowdTarget: 16}
+	}
+	return s
+}
+
+// ErrScoring means a scoring file or policy is unusable.
+var ErrScoring = errors.New("aggregate: bad scoring policy")
+
+// Validate checks every kind against an epoch of the given length.
+func (s Scoring) Validate(epoch time.Duration) error {
+	if s.Probation > 1000 || s.Hold > 1000 {
+		return fmt.Errorf("%w: probation and hold must be at most 1000 epochs", ErrScoring)
+	}
+	for k, ks := range s.Kinds {
+		switch {
+		case ks.Interval < time.Millisecond || epoch%ks.Interval != 0:
+			return fmt.Errorf("%w: %s: interval %s must be at least 1ms and divide the epoch (%s)", ErrScoring, k, ks.Interval, epoch)
+		case ks.Weight == 0 || ks.Weight > 1_000_000_000:
+			return fmt.Errorf("%w: %s: weight must be 1 to 1e9", ErrScoring, k)
+		case uint64(epoch/ks.Interval) > 100_000_000_000_000/ks.Weight:
+			// Intervals times weight stays below 1e14, so that the
+			// multipliers (each at most 10,000) never overflow 64 bits.
+			return fmt.Errorf("%w: %s: intervals per epoch (%d) times weight must be at most 1e14", ErrScoring, k, epoch/ks.Interval)
+		case ks.CellResolution > 15:
+			return fmt.Errorf("%w: %s: cellResolution must be 0 to 15 (H3)", ErrScoring, k)
+		case ks.CrowdResolution > ks.CellResolution:
+			return fmt.Errorf("%w: %s: crowdResolution (%d) must be at most cellResolution (%d): the area holds cells", ErrScoring, k, ks.CrowdResolution, ks.CellResolution)
+		case ks.CrowdTarget == 0:
+			return fmt.Errorf("%w: %s: crowdTarget must be at least 1", ErrScoring, k)
+		case ks.TrustFullM > ks.TrustPartialM:
+			return fmt.Errorf("%w: %s: trustFullM (%d) must be at most trustPartialM (%d)", ErrScoring, k, ks.TrustFullM, ks.TrustPartialM)
+		case ks.TrustPartialBP > 10_000:
+			return fmt.Errorf("%w: %s: trustPartialBP must be 0 to 10000", ErrScoring, k)
+		}
+		for m, floor := range ks.Measurements {
+			if floor < 0 || m == "" {
+				return fmt.Errorf("%w: %s: measurement %q: noise floor must be 0 or more", ErrScoring, k, m)
+			}
+		}
+	}
+	return nil
+}
+
+// LoadScoring reads a scoring file over the defaults: `kinds: {weather:
+// {interval: 60s, weight: 1000, ...}, ...}`, `benign: [...]`, `probation:
+// N`, `hold: N` and `duplicateRatio: N`. Unknown keys and kinds are errors.
+func LoadScoring(path string) (Scoring, error) {
+	s := DefaultScoring()
+	if path == "" {
+		return s, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Scoring{}, fmt.Errorf("%w: %v", ErrScoring, err)
+	}
+	var file struct {
+		Kinds     map[string]KindScoring `yaml:"kinds"`
+		Benign    *[]string              `yaml:"benign"`
+		Probation *uint64                `yaml:"probation"`
+		Hold      *uint64                `yaml:"hold"`
+		DupRatio  *uint64                `yaml:"duplicateRatio"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&file); err != nil {
+		return Scoring{}, fmt.Errorf("%w: %s: %v", ErrScoring, path, err)
+	}
+	for name, ks := range file.Kinds {
+		v, ok := pb.ResourceKind_value["RESOURCE_KIND_"+strings.ToUpper(name)]
+		if !ok || v == 0 {
+			return Scoring{}, fmt.Errorf("%w: %s: unknown kind %q (hotspot, weather, energy, bandwidth)", ErrScoring, path, name)
+		}
+		s.Kinds[pb.ResourceKind(v)] = overDefaults(ks, s.Kinds[pb.ResourceKind(v)])
+	}
+	if file.Benign != nil {
+		s.Benign = *file.Benign
+	}
+	if file.Probation != nil {
+		s.Probation = *file.Probation
+	}
+	if file.Hold != nil {
+		s.Hold = *file.Hold
+	}
+	if file.DupRatio != nil {
+		s.DuplicateRatio = *file.DupRatio
+	}
+	return s, nil
+}
+
+// overDefaults fills the fields a file left zero from def.
+func overDefaults(ks, def KindScoring) KindScoring {
+	or := func(v, d uint64) uint64 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	if ks.Interval == 0 {
+		ks.Interval = def.Interval
+	}
+	if ks.Measurements == nil {
+		ks.Measurements = def.Measurements
+	}
+	ks.Weight, ks.TrustFullM, ks.TrustPartialM = or(ks.Weight, def.Weight), or(ks.TrustFullM, def.TrustFullM), or(ks.TrustPartialM, def.TrustPartialM)
+	ks.TrustPartialBP, ks.CrowdTarget = or(ks.TrustPartialBP, def.TrustPartialBP), or(ks.CrowdTarget, def.CrowdTarget)
+	ks.CellResolution = uint8(or(uint64(ks.CellResolution), uint64(def.CellResolution)))
+	ks.CrowdResolution = uint8(or(uint64(ks.CrowdResolution), uint64(def.CrowdResolution)))
+	return ks
+}
+
+// required is the kind's measurement names, sorted.
+func (ks KindScoring) required() []string {
+	out := make([]string, 0, len(ks.Measurements))
+	for m := range ks.Measurements {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
