@@ -29,6 +29,7 @@ func registration(d *pb.Device, deviceKey ed25519.PrivateKey, ownerKey *ecdsa.Pr
 		panic(err)
 	}
 	reg.IssuedAtMs = issued.UnixMilli()
+	reg.Attestation = attest(d)
 	if ownerKey != nil {
 		reg.OwnerSignature, _ = pb.SignText(pb.RegistrationMessage(network, d, reg.IssuedAtMs), ownerKey)
 	}
@@ -79,8 +80,8 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	off := &pb.Device{DeviceId: "dev-off", PublicKey: offKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
 	denied := &pb.Device{DeviceId: "dev-denied", PublicKey: deniedKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
 	for _, step := range []error{
-		f.sdk.Register(ctx, off, offKey, owner), f.sdk.Deactivate(ctx, "dev-off", owner),
-		f.sdk.Register(ctx, denied, deniedKey, owner), f.sdk.Deny(ctx, "dev-denied", "cloned readings", admin),
+		f.sdk.Register(ctx, off, offKey, attest(off), owner), f.sdk.Deactivate(ctx, "dev-off", owner),
+		f.sdk.Register(ctx, denied, deniedKey, attest(denied), owner), f.sdk.Deny(ctx, "dev-denied", "cloned readings", admin),
 	} {
 		if step != nil {
 			t.Fatal(step)

@@ -25,7 +25,7 @@ func BenchmarkIngest(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.ClientRate, cfg.DeviceRate = 0, 0 // the pipeline's speed, not the limits
 	_, srv := startService(b, cfg, kc)
-	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: srv.URL, Devices: 100, Batch: perBatch, Clients: 16})
+	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: srv.URL, Devices: 100, Batch: perBatch, Clients: 16, Maker: testMaker()})
 	if err != nil {
 		b.Fatal(err)
 	}

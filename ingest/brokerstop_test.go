@@ -56,7 +56,7 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 		_, keys[i], _ = ed25519.GenerateKey(nil)
 		d := &pb.Device{DeviceId: fmt.Sprintf("load-%d", i), PublicKey: keys[i].Public().(ed25519.PublicKey),
 			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
-		if err := (&client.Client{URL: srv.URL}).Register(ctx, d, keys[i], client.OwnerKey(testKey("owner"))); err != nil {
+		if err := (&client.Client{URL: srv.URL}).Register(ctx, d, keys[i], attest(d), client.OwnerKey(testKey("owner"))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -56,8 +56,8 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		(d.Location.LatE7 == 0 && d.Location.LonE7 == 0):
 		fail(w, http.StatusBadRequest, CodeBadLocation, "device.location must be set: lat_e7 within ±90e7, lon_e7 within ±180e7, not 0,0")
 		return
-	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "":
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied and denied_reason are set by the registry, leave them out")
+	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "" || d.MakerId != "":
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied, denied_reason and maker_id are set by the registry, leave them out")
 		return
 	}
 	if !s.freshChange(w, reg.IssuedAtMs) {
@@ -65,6 +65,9 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	if pb.VerifyRegistration(&reg) != nil {
 		fail(w, http.StatusUnauthorized, CodeBadDeviceSignature, "registration must be signed by the device key being registered")
+		return
+	}
+	if !s.attested(w, &reg) {
 		return
 	}
 	owner := common.HexToAddress(d.Owner)
@@ -85,7 +88,7 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dev := &pb.Device{DeviceId: d.DeviceId, PublicKey: d.PublicKey, Kind: d.Kind, Owner: owner.Hex(), Location: d.Location,
-		Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli()}
+		Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli(), MakerId: reg.Attestation.MakerId}
 	status := http.StatusCreated
 	if old := s.reg.Get(d.DeviceId); old != nil {
 		switch {
@@ -95,7 +98,7 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		case old.Denied:
 			fail(w, http.StatusForbidden, CodeDeviceDenylisted, "device %q is denylisted: %s", d.DeviceId, old.DeniedReason)
 			return
-		case reg.IssuedAtMs == old.LastChangeMs && old.Active && proto.Equal(old.Location, d.Location):
+		case reg.IssuedAtMs == old.LastChangeMs && old.Active && proto.Equal(old.Location, d.Location) && old.MakerId == dev.MakerId:
 			writeDevice(w, http.StatusOK, old) // the same registration, retried: nothing to do
 			return
 		case reg.IssuedAtMs <= old.LastChangeMs:

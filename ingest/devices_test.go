@@ -101,7 +101,7 @@ func TestDeviceLifecycle(t *testing.T) {
 	// Bob registers it again, from a new place: active again, moved.
 	moved := f.device("dev-1")
 	moved.Location = &pb.Location{LatE7: 414_000_000, LonE7: 21_700_000}
-	if err := f.sdk.Register(ctx, moved, f.key, bob); err != nil {
+	if err := f.sdk.Register(ctx, moved, f.key, attest(moved), bob); err != nil {
 		t.Fatalf("reactivation: %v", err)
 	}
 	if err := send(); err != nil {
@@ -137,7 +137,7 @@ func TestDeviceLifecycle(t *testing.T) {
 	}
 
 	want := &pb.Device{DeviceId: "dev-1", PublicKey: f.key.Public().(ed25519.PublicKey), Kind: f.kind, Owner: alice.Address().Hex(),
-		Location: moved.Location, Active: true, LastChangeMs: c.IssuedAtMs}
+		Location: moved.Location, Active: true, LastChangeMs: c.IssuedAtMs, MakerId: testMaker().ID}
 	resp, err := http.Get(f.srv.URL + "/v1/devices/dev-1")
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +215,7 @@ func TestOwnerSignatureInterop(t *testing.T) {
 		t.Fatalf("cast signed %x, the SDK %x", castSig, ours)
 	}
 	reg, _ := pb.SignRegistration(d, key2)
-	reg.IssuedAtMs, reg.OwnerSignature = issued, castSig
+	reg.IssuedAtMs, reg.OwnerSignature, reg.Attestation = issued, castSig, attest(d)
 	js, _ := protojson.Marshal(reg)
 	if code, e := f.post(t, "/v1/devices", "application/json", js); code != http.StatusCreated {
 		t.Fatalf("registration signed by cast: %d %+v", code, e)

@@ -200,6 +200,8 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/v1/devices", s.postDevice)
 	mux.HandleFunc("/v1/device-changes", s.postChange)
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
+	mux.HandleFunc("/v1/makers", s.postMaker)
+	mux.HandleFunc("GET /v1/makers/{id}", s.getMaker)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return s.instrument(mux)
 }
@@ -374,6 +376,7 @@ var readingStatus = map[string]int{
 	CodeMalformed: http.StatusBadRequest, CodeKindMismatch: http.StatusBadRequest,
 	CodeUnknownDevice: http.StatusUnauthorized, CodeBadSignature: http.StatusUnauthorized,
 	CodeDeviceInactive: http.StatusForbidden, CodeDeviceDenylisted: http.StatusForbidden,
+	CodeNoAttestation: http.StatusForbidden, CodeMakerRemoved: http.StatusForbidden,
 }
 
 // postReadings judges each reading of a batch on its own (fields, device,
@@ -417,6 +420,10 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 			reject(i, CodeDeviceDenylisted, "device %q is denylisted", rd.DeviceId)
 		case !dev.Active:
 			reject(i, CodeDeviceInactive, "device %q is deactivated", rd.DeviceId)
+		case dev.MakerId == "":
+			reject(i, CodeNoAttestation, "device %q was registered without a maker's attestation: register it again with one", rd.DeviceId)
+		case s.makerRemoved(dev.MakerId):
+			reject(i, CodeMakerRemoved, "device %q: its maker %q was removed from this network", rd.DeviceId, dev.MakerId)
 		case dev.Kind != rd.Kind:
 			reject(i, CodeKindMismatch, "device %q is registered as %s", rd.DeviceId, dev.Kind)
 		default:

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,6 +45,10 @@ func startService(t testing.TB, cfg Config, kc kafka.Config) (*Service, *httptes
 	if err := kafka.EnsureTopics(ctx, kc); err != nil {
 		t.Fatal(err)
 	}
+	// The test admin is always one, to register the test maker.
+	if admin := crypto.PubkeyToAddress(testKey("admin").PublicKey).Hex(); !slices.Contains(cfg.Admins, admin) {
+		cfg.Admins = append(cfg.Admins, admin)
+	}
 	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +59,22 @@ func startService(t testing.TB, cfg Config, kc kafka.Config) (*Service, *httptes
 	}
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
+	m := testMaker()
+	if err := (&client.Client{URL: srv.URL, Network: cfg.Network}).AddMaker(ctx, m.ID, "test maker", m.Key.Public().(ed25519.PublicKey), client.OwnerKey(testKey("admin"))); err != nil {
+		t.Fatal(err)
+	}
 	return svc, srv
 }
+
+// testMaker is the maker the tests' devices are attested by, registered by
+// startService.
+func testMaker() client.Maker {
+	seed := crypto.Keccak256([]byte("fieldmint-ingest-test/maker"))
+	return client.Maker{ID: "test-maker", Key: ed25519.NewKeyFromSeed(seed)}
+}
+
+// attest is testMaker's attestation of d.
+func attest(d *pb.Device) *pb.Attestation { return testMaker().Attest(d.PublicKey, d.Kind) }
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, func(*Config) {}) }
 
@@ -70,7 +89,8 @@ func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
 	_, key, _ := ed25519.GenerateKey(nil)
 	f := &fixture{svc: svc, srv: srv, kc: kc, key: key, kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 		owner: testKey("owner"), admin: testKey("admin"), sdk: &client.Client{URL: srv.URL}}
-	if err := f.sdk.Register(ctx, f.device("dev-1"), key, client.OwnerKey(f.owner)); err != nil {
+	d := f.device("dev-1")
+	if err := f.sdk.Register(ctx, d, key, attest(d), client.OwnerKey(f.owner)); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -191,7 +211,8 @@ func TestAcceptedReadingsReachKafka(t *testing.T) {
 
 func TestRegistrationIsIdempotentAndFollowedByOthers(t *testing.T) {
 	f := newFixture(t)
-	if err := f.sdk.Register(context.Background(), f.device("dev-1"), f.key, client.OwnerKey(f.owner)); err != nil {
+	d := f.device("dev-1")
+	if err := f.sdk.Register(context.Background(), d, f.key, attest(d), client.OwnerKey(f.owner)); err != nil {
 		t.Fatalf("re-registering the same device: %v", err)
 	}
 	// Another instance learns the device from the compacted topic.
@@ -204,8 +225,8 @@ func TestRegistrationIsIdempotentAndFollowedByOthers(t *testing.T) {
 	if err := other.reg.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	d := other.reg.Get("dev-1")
-	if d == nil || d.Owner != crypto.PubkeyToAddress(f.owner.PublicKey).Hex() || !d.Active {
+	d = other.reg.Get("dev-1")
+	if d == nil || d.Owner != crypto.PubkeyToAddress(f.owner.PublicKey).Hex() || !d.Active || d.MakerId != testMaker().ID {
 		t.Fatalf("second instance sees %v", d)
 	}
 }

@@ -32,8 +32,9 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("%d readings of rate-limited requests written to Kafka", n)
 	}
 
-	// A burst of 3: the fixture's registration, then two requests.
-	g := newFixtureWith(t, func(c *Config) { c.ClientRate, c.ClientBurst = 0.1, 3 })
+	// A burst of 4: the fixture's maker and its registration, then two
+	// requests.
+	g := newFixtureWith(t, func(c *Config) { c.ClientRate, c.ClientBurst = 0.1, 4 })
 	codes := []int{}
 	for range 3 {
 		code, _ := g.post(t, "/v1/readings", "application/x-protobuf", []byte("not even protobuf"))

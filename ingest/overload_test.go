@@ -37,8 +37,8 @@ func TestOverloadAnswers429AndWritesNothing(t *testing.T) {
 	cfg.MaxBatch, cfg.MaxInFlight = 100, 150
 	svc, srv := startService(t, cfg, kc)
 	_, key, _ := ed25519.GenerateKey(nil)
-	if err := (&client.Client{URL: srv.URL}).Register(ctx, &pb.Device{DeviceId: "d", PublicKey: key.Public().(ed25519.PublicKey),
-		Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}, key, client.OwnerKey(testKey("owner"))); err != nil {
+	d := &pb.Device{DeviceId: "d", PublicKey: key.Public().(ed25519.PublicKey), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+	if err := (&client.Client{URL: srv.URL}).Register(ctx, d, key, attest(d), client.OwnerKey(testKey("owner"))); err != nil {
 		t.Fatal(err)
 	}
 	body := func(first uint64) []byte {

@@ -31,6 +31,9 @@ const (
 	// ReasonDeviceInactive: the owner deactivated the device before ingest
 	// received the reading.
 	ReasonDeviceInactive = "DEVICE_INACTIVE"
+	// ReasonMakerRemoved: an admin removed the device's maker from the
+	// network before ingest received the reading: its devices are unpaid.
+	ReasonMakerRemoved = "MAKER_REMOVED"
 	// ReasonClockFuture: event time further ahead of the ingest clock than MaxFuture.
 	ReasonClockFuture = "CLOCK_FUTURE"
 	// ReasonClockStale: event time further behind the ingest clock than MaxPast.
@@ -63,7 +66,7 @@ const (
 // Reasons lists the codes in the order the checks run; the first that
 // fails decides.
 var Reasons = []string{
-	ReasonDuplicate, ReasonSequenceReplay, ReasonDeviceDenylisted, ReasonDeviceInactive, ReasonClockFuture, ReasonClockStale,
+	ReasonDuplicate, ReasonSequenceReplay, ReasonDeviceDenylisted, ReasonDeviceInactive, ReasonMakerRemoved, ReasonClockFuture, ReasonClockStale,
 	ReasonUnknownMeasurement, ReasonOutOfRange, ReasonRateExceeded, ReasonStuckSensor, ReasonImplausibleJump,
 	ReasonImpossibleMovement, ReasonLocationDrift, ReasonWitnessSelf, ReasonWitnessUnknownBeacon, ReasonWitnessTooClose,
 	ReasonWitnessTooStrong, ReasonClonedStream, ReasonSybilCluster, ReasonUndecodable,
@@ -182,6 +185,8 @@ type Checker struct {
 	window    time.Duration           // the longest any kind's checks across devices look back
 	// Lookup finds a device's registry record (nil: no registry).
 	Lookup func(id string) *pb.Device
+	// Maker finds a maker's registry record (nil: no registry).
+	Maker func(id string) *pb.Maker
 }
 
 // NewChecker returns a checker with empty history.
@@ -290,6 +295,9 @@ func (c *Checker) check(raw *pb.RawReading, dev *pb.Device, sigHash [32]byte) De
 			return reject(ReasonDeviceInactive, "deactivated at %d, received at %d", dev.LastChangeMs, raw.ReceivedAtMs)
 		}
 	}
+	if m := c.maker(dev); m != nil && !m.Active && m.LastChangeMs <= raw.ReceivedAtMs {
+		return reject(ReasonMakerRemoved, "maker %s removed at %d, received at %d", m.MakerId, m.LastChangeMs, raw.ReceivedAtMs)
+	}
 	skew := time.Duration(r.EventTimeMs-raw.ReceivedAtMs) * time.Millisecond
 	if skew > c.maxFuture {
 		return reject(ReasonClockFuture, "event time %s ahead of ingest, limit %s", skew, c.maxFuture)
@@ -340,6 +348,15 @@ type match struct {
 	hasCell  bool
 	peers    int // established devices of the cell saying the same
 	peerIDs  []string
+}
+
+// maker returns the device's maker, or nil (no lookup, no maker, or one
+// not heard of yet: the registration checked it).
+func (c *Checker) maker(dev *pb.Device) *pb.Maker {
+	if c.Maker == nil || dev.GetMakerId() == "" {
+		return nil
+	}
+	return c.Maker(dev.MakerId)
 }
 
 func (c *Checker) lookup(id string) *pb.Device {

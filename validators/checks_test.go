@@ -63,6 +63,9 @@ func TestEveryCheck(t *testing.T) {
 	denied.Denied, denied.DeniedReason, denied.LastChangeMs = true, "clone ring", t0+10_000
 	inactive := registered()
 	inactive.Active, inactive.LastChangeMs = false, t0+10_000
+	made := registered()
+	made.MakerId = "removed-maker" // an admin removed it at t0 + 10 s
+	makers := map[string]*pb.Maker{"removed-maker": {MakerId: "removed-maker", Active: false, LastChangeMs: t0 + 10_000}}
 	cases := []struct {
 		check   string
 		dev     *pb.Device
@@ -80,6 +83,9 @@ func TestEveryCheck(t *testing.T) {
 		{ReasonDeviceInactive, inactive, nil,
 			rd{seq: 1, t: 10_000},
 			rd{seq: 1, t: 9_000}},
+		{ReasonMakerRemoved, made, nil,
+			rd{seq: 1, t: 10_000},
+			rd{seq: 1, t: 9_999}}, // received before the removal
 		{ReasonClockFuture, registered(), nil,
 			rd{seq: 1, t: 120_002, recv: 1}, // 2 min 1 ms ahead
 			rd{seq: 1, t: 120_001, recv: 1}},
@@ -117,6 +123,7 @@ func TestEveryCheck(t *testing.T) {
 			want := strings.Fields(c.check)[0]
 			for _, honestFirst := range []bool{false, true} {
 				ch := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+				ch.Maker = func(id string) *pb.Maker { return makers[id] }
 				for _, h := range c.history {
 					if d := ch.Check(h.raw(), c.dev); d.Reason != "" {
 						t.Fatalf("history reading %d rejected: %s %s", h.seq, d.Reason, d.Detail)

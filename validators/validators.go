@@ -220,7 +220,7 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 
 func (s *Service) newChecker() *Checker {
 	c := NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
-	c.Lookup = s.reg.Get
+	c.Lookup, c.Maker = s.reg.Get, s.reg.Maker
 	return c
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/dev"
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/loadgen"
@@ -32,6 +37,7 @@ func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string
 	duration := fs.Duration("duration", 20*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and left out of the figures")
 	network := fs.String("network", "fieldmint", "the endpoint's ingest.network (owners sign registrations for it)")
+	makerFile := fs.String("maker-file", "", "with --url: JSON file with the maker registered there that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker")
 	if len(args) == 0 || args[0] != "ingest" {
 		fs.Usage()
 		return errors.New("bench: name what to measure: fieldmint bench ingest [options]")
@@ -39,18 +45,30 @@ func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	target, ingestPID := *url, 0
-	if target == "" {
+	opts := loadgen.Options{URL: *url, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients}
+	ingestPID := 0
+	if opts.URL == "" {
+		// A stack of its own, with an admin and a maker made up for the run.
+		admin, err := crypto.GenerateKey()
+		if err != nil {
+			return err
+		}
+		_, makerKey, _ := ed25519.GenerateKey(nil)
+		opts.Admin, opts.Maker = admin, client.Maker{ID: "bench-maker", Key: makerKey}
 		var stop func()
-		var err error
-		target, ingestPID, stop, err = startBenchStack(ctx, out)
+		opts.URL, ingestPID, stop, err = startBenchStack(ctx, out, chain.Address(admin).Hex())
 		if err != nil {
 			return err
 		}
 		defer stop()
+	} else {
+		var err error
+		if opts.Maker, err = dev.LoadMaker(*makerFile); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(out, "bench ingest: registering %d devices at %s ...\n", *devices, target)
-	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: target, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients})
+	fmt.Fprintf(out, "bench ingest: registering %d devices at %s ...\n", *devices, opts.URL)
+	load, err := loadgen.Prepare(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -84,7 +102,7 @@ func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string
 
 // startBenchStack starts `fieldmint broker` and `fieldmint ingest` (this
 // binary) on free loopback ports, rate limits off.
-func startBenchStack(ctx context.Context, out io.Writer) (string, int, func(), error) {
+func startBenchStack(ctx context.Context, out io.Writer, admin string) (string, int, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", 0, nil, err
@@ -121,7 +139,7 @@ func startBenchStack(ctx context.Context, out io.Writer) (string, int, func(), e
 	}
 	listen := freeport.Addr()
 	ing, err := start("ingest", "--log.level", "warn", "--kafka.brokers", "127.0.0.1:"+strconv.Itoa(kport), "--kafka.topicPrefix", "bench.",
-		"--ingest.listen", listen, "--ingest.clientRate", "0", "--ingest.deviceRate", "0")
+		"--ingest.listen", listen, "--ingest.clientRate", "0", "--ingest.deviceRate", "0", "--ingest.admins", admin)
 	if err != nil {
 		stop()
 		return "", 0, nil, err

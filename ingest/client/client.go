@@ -127,16 +127,18 @@ func (o ownerKey) Address() common.Address { return crypto.PubkeyToAddress(o.key
 func (o ownerKey) SignText(text string) ([]byte, error) { return pb.SignText(text, o.key) }
 
 // Register registers d (its owner field set to owner's address): the device
-// key proves possession, the owner signs the binding. Registering the same
-// device again with a new location moves its asserted location; registering
-// a deactivated device reactivates it.
-func (c *Client) Register(ctx context.Context, d *pb.Device, deviceKey ed25519.PrivateKey, owner Owner) error {
+// key proves possession, the maker's attestation (made at manufacture, see
+// pb.Attest) vouches for the hardware, the owner signs the binding.
+// Registering the same device again with a new location moves its asserted
+// location; registering a deactivated device reactivates it.
+func (c *Client) Register(ctx context.Context, d *pb.Device, deviceKey ed25519.PrivateKey, att *pb.Attestation, owner Owner) error {
 	d = proto.Clone(d).(*pb.Device)
 	d.Owner = owner.Address().Hex()
 	reg, err := pb.SignRegistration(d, deviceKey)
 	if err != nil {
 		return err
 	}
+	reg.Attestation = att
 	reg.IssuedAtMs = c.issuedAt()
 	if reg.OwnerSignature, err = owner.SignText(pb.RegistrationMessage(c.network(), d, reg.IssuedAtMs)); err != nil {
 		return err
@@ -162,6 +164,44 @@ func (c *Client) Deny(ctx context.Context, deviceID, reason string, admin Owner)
 // Allow takes a device off the denylist.
 func (c *Client) Allow(ctx context.Context, deviceID string, admin Owner) error {
 	return c.change(ctx, &pb.DeviceChange{DeviceId: deviceID, Kind: pb.ChangeKind_CHANGE_KIND_ALLOW}, admin)
+}
+
+// Maker is a device maker's identity and signing key, as a factory holds
+// them: it attests each device it builds.
+type Maker struct {
+	ID  string
+	Key ed25519.PrivateKey
+}
+
+// Attest is the maker's attestation of a device key of a kind; nil (which
+// ingest refuses) for a maker without a key.
+func (m Maker) Attest(devicePub ed25519.PublicKey, kind pb.ResourceKind) *pb.Attestation {
+	if len(m.Key) != ed25519.PrivateKeySize {
+		return nil
+	}
+	return pb.Attest(m.ID, m.Key, devicePub, kind)
+}
+
+// AddMaker registers a maker (or replaces its key or name); admin must be
+// one of ingest.admins.
+func (c *Client) AddMaker(ctx context.Context, id, name string, pub ed25519.PublicKey, admin Owner) error {
+	return c.makerChange(ctx, &pb.MakerChange{MakerId: id, Name: name, PublicKey: pub}, admin)
+}
+
+// RemoveMaker removes a maker: its devices' readings are refused from then
+// on, and its attestations register nothing.
+func (c *Client) RemoveMaker(ctx context.Context, id string, admin Owner) error {
+	return c.makerChange(ctx, &pb.MakerChange{MakerId: id, Remove: true}, admin)
+}
+
+func (c *Client) makerChange(ctx context.Context, m *pb.MakerChange, admin Owner) error {
+	m.IssuedAtMs = c.issuedAt()
+	sig, err := admin.SignText(pb.MakerMessage(c.network(), m))
+	if err != nil {
+		return err
+	}
+	m.Signature = sig
+	return c.post(ctx, "/v1/makers", m, nil)
 }
 
 func (c *Client) change(ctx context.Context, ch *pb.DeviceChange, signer Owner) error {

@@ -167,6 +167,12 @@ func RunSimulate(ctx context.Context, c Config, out io.Writer, log *slog.Logger)
 		return err
 	}
 	defer conn.Close()
+	if c.Simulate.Maker, err = LoadMaker(c.Simulate.MakerFile); err != nil {
+		return err
+	}
+	if c.Simulate.Scoring, err = aggregator.LoadScoring(c.Aggregate.ScoringFile); err != nil {
+		return err
+	}
 	_, err = simulate.Run(ctx, c.Simulate, conn, c.Aggregate.EpochLength, out, log)
 	return err
 }

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	c := s.Config
 	var f *fleet.Fleet
 	if cfg.Dev.Devices > 0 {
-		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev",
+		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Maker: DevMaker(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev",
 			SeqBase: uint64(time.Now().UnixMilli())}, log); err != nil {
 			return err
 		}
@@ -61,6 +61,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
 		return g.Wait()
+	}
+	if err := s.AddMaker(gctx); err != nil {
+		if f != nil {
+			return err
+		}
+		log.Warn("dev: no dev maker", "err", err)
 	}
 	raw, _ := json.MarshalIndent(info, "", "  ")
 	infoPath := filepath.Join(cfg.Dev.DataDir, "dev.json")

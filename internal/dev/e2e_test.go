@@ -89,6 +89,9 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)
 	}
+	if err := stack.AddMaker(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return stack
 }
 
@@ -100,11 +103,11 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	settled := make(chan settler.Settled, 10)
-	// 5 tokens per epoch, split 3:1:1 below.
+	// 5 tokens per epoch, split 3:2 below.
 	// Readings a second apart each count (docs/scoring.md): a weather
-	// interval of 1 s.
+	// interval of 1 s; these readings carry only the temperature.
 	scoring := filepath.Join(t.TempDir(), "scoring.yaml")
-	if err := os.WriteFile(scoring, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8}\n"), 0o644); err != nil {
+	if err := os.WriteFile(scoring, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8, measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stack := startPipeline(t, ctx, 3, func(cfg *Config) {
@@ -118,15 +121,17 @@ func TestEndToEnd(t *testing.T) {
 	ingestClient := &client.Client{URL: info.IngestURL}
 	// 11 km apart: each in a scoring cell of its own (docs/scoring.md).
 	a, b, cheat := newDevice("a", 387_000_000), newDevice("b", 388_000_000), newDevice("cheat", 389_000_000)
-	for i, d := range []device{a, b, cheat} {
-		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: d.key.Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, signers[i])
+	ticker := newDevice("ticker", 386_000_000) // moves time on; its readings are all rejected
+	for i, d := range []device{a, b, cheat, ticker} {
+		pub := d.key.Public().(ed25519.PublicKey)
+		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: pub, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+			Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, DevMaker().Attest(pub, pb.ResourceKind_RESOURCE_KIND_WEATHER), signers[i%3])
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	// All readings fall in one past epoch E: a, 3 valid; b, 1; cheat, 1 valid,
+	// All readings fall in one past epoch E: a, 3 valid; b, 2; cheat, 1 valid,
 	// then a replay of its sequence number and a forgery.
 	length := c.Aggregate.EpochLength.Milliseconds()
 	epoch := uint64(time.Now().UnixMilli()/length) - 1
@@ -135,7 +140,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200)); err != nil {
 		t.Fatal(err)
 	}
-	if err := send(b.reading(t, 1, at(1), 19_000)); err != nil {
+	if err := send(b.reading(t, 1, at(1), 19_000), b.reading(t, 2, at(2), 19_100)); err != nil {
 		t.Fatal(err)
 	}
 	if err := send(cheat.reading(t, 7, at(1), 18_000)); err != nil {
@@ -163,19 +168,20 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return n
 	}
-	// Wait until the six accepted readings are decided and stored.
-	for count("SELECT count() FROM readings") < 6 {
+	// Wait until the seven accepted readings are decided and stored.
+	for count("SELECT count() FROM readings") < 7 {
 		if ctx.Err() != nil {
 			t.Fatal("readings never reached ClickHouse")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// Readings in the present from b move the watermark past E's end: E
-	// closes. They are out of range, so rejected: they earn nothing, and no
+	// Readings in the present from the ticker move the watermark past E's
+	// end, and past the two epochs E's scores are held for: E closes, and is
+	// scored. They are out of range, so rejected: they earn nothing, and no
 	// later epoch gets a root while the owners claim.
 	var got, active settler.Settled
 	for seq := uint64(100); active.Epoch == 0; seq++ {
-		if err := send(b.reading(t, seq, time.Now().UnixMilli(), 99_000)); err != nil {
+		if err := send(ticker.reading(t, seq, time.Now().UnixMilli(), 99_000)); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -196,14 +202,14 @@ func TestEndToEnd(t *testing.T) {
 	if got.Epoch != epoch || active.Root != got.Root {
 		t.Fatalf("computed %+v, active %+v: want epoch %d computed, then its root active", got, active, epoch)
 	}
-	if got.Accepted != 5 {
-		t.Errorf("epoch accepted %d readings, want 5", got.Accepted)
+	if got.Accepted != 6 {
+		t.Errorf("epoch accepted %d readings, want 6", got.Accepted)
 	}
 	if n := count("SELECT count() FROM (SELECT device_id, seq, reason FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		t.Errorf("%d readings stored twice", n)
 	}
-	if n := count("SELECT count() FROM readings WHERE seq < 100"); n != 6 {
-		t.Errorf("%d of the 6 accepted readings are in ClickHouse", n)
+	if n := count("SELECT count() FROM readings WHERE seq < 100"); n != 7 {
+		t.Errorf("%d of the 7 accepted readings are in ClickHouse", n)
 	}
 	if n := count("SELECT count() FROM rejections WHERE device_id = 'cheat' AND reason = 'SEQUENCE_REPLAY' AND seq = 7"); n != 1 {
 		t.Errorf("replay rejections: %d, want 1", n)
@@ -212,12 +218,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the forged reading reached ClickHouse")
 	}
 
-	// The expected split, from what was sent: a's 3 intervals to b's 1 of 5
+	// The expected split, from what was sent: a's 3 intervals to b's 2 of 5
 	// tokens; the cheat's replay is fraud-class, so its epoch is forfeited
 	// and its owner gets nothing (docs/scoring.md).
 	token := big.NewInt(1_000_000_000_000_000_000)
-	quarter := new(big.Int).Div(token, big.NewInt(4))
-	want := map[common.Address]*big.Int{owners[0]: new(big.Int).Mul(big.NewInt(15), quarter), owners[1]: new(big.Int).Mul(big.NewInt(5), quarter)}
+	want := map[common.Address]*big.Int{owners[0]: new(big.Int).Mul(big.NewInt(3), token), owners[1]: new(big.Int).Mul(big.NewInt(2), token)}
 	dist, err := chain.TokenBalance(ctx, mustClient(t, ctx, stack), stack.Contracts.Token, stack.Contracts.Distributor)
 	if err != nil {
 		t.Fatal(err)
@@ -235,13 +240,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The aggregators mirror the registry for analysts.
-	for count("SELECT count() FROM devices_current WHERE active") < 3 && ctx.Err() == nil {
+	for count("SELECT count() FROM devices_current WHERE active") < 4 && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for i, d := range []device{a, b, cheat} {
-		if n := count("SELECT count() FROM devices_current WHERE device_id = ? AND owner = ? AND public_key = ?",
-			d.id, owners[i].Hex(), fmt.Sprintf("%x", d.key.Public().(ed25519.PublicKey))); n != 1 {
-			t.Errorf("device %s: %d rows in devices_current, want 1 with its owner and key", d.id, n)
+		if n := count("SELECT count() FROM devices_current WHERE device_id = ? AND owner = ? AND public_key = ? AND maker_id = ?",
+			d.id, owners[i].Hex(), fmt.Sprintf("%x", d.key.Public().(ed25519.PublicKey)), DevMaker().ID); n != 1 {
+			t.Errorf("device %s: %d rows in devices_current, want 1 with its owner, key and maker", d.id, n)
 		}
 	}
 	// An admin denylists the cheat; analysts see it with the reason.
@@ -308,13 +313,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("verify-epoch report:\n%s", report.String())
 	}
 	// ...and, once a reading is slipped into ClickHouse, names the difference.
-	if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, status, score, kafka_topic, kafka_offset)
-		VALUES ('intruder', 1, now64(3), ?, 'RESOURCE_KIND_WEATHER', ?, 'valid', 50, 'forged', 0)`, epoch, owners[2].Hex()); err != nil {
-		t.Fatal(err)
+	// Two readings a second apart whose temperature moves: 2 intervals.
+	for i := int64(1); i <= 2; i++ {
+		if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, status, score, kafka_topic, kafka_offset)
+			VALUES ('intruder', ?, fromUnixTimestamp64Milli(?), ?, 'RESOURCE_KIND_WEATHER', ?, ?, 'valid', 50, 'forged', 0)`,
+			i, at(i), epoch, owners[2].Hex(), map[string]int64{"temperature_c": 20_000 + 500*i}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	report.Reset()
 	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); !errors.Is(err, ErrMismatch) ||
-		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": device intruder scores 1000 by its readings, but has no stored score") ||
+		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": device intruder scores 2000 by its readings, but has no stored score") ||
 		!strings.Contains(report.String(), "  stored root     "+got.Root.Hex()) || strings.Contains(report.String(), "recomputed root "+got.Root.Hex()) {
 		t.Errorf("verify-epoch after tampering: %v\n%s", err, report.String())
 	}

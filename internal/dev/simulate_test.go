@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/simulate"
 )
@@ -30,7 +31,7 @@ func TestSimulateReport(t *testing.T) {
 	}
 	defer conn.Close()
 	sim := simulate.Config{URL: stack.Info().IngestURL, Network: c.Ingest.Network, Devices: 80, Owners: 4, FraudPercent: 50,
-		Interval: 2 * time.Second, Duration: 25 * time.Second, Seed: "test", SettleTimeout: time.Minute}
+		Interval: 2 * time.Second, Duration: 25 * time.Second, Seed: "test", SettleTimeout: time.Minute, Maker: DevMaker(), Scoring: aggregator.DefaultScoring()}
 	var out strings.Builder
 	rep, err := simulate.Run(ctx, sim, conn, c.Aggregate.EpochLength, &out, log)
 	if err != nil {
@@ -50,7 +51,7 @@ func TestSimulateReport(t *testing.T) {
 	}
 	// Each strategy is caught by what it does.
 	for strategy, reason := range map[string]string{
-		"replay": "DUPLICATE", "clock": "CLOCK_FUTURE", "inflate": "OUT_OF_RANGE", "constant": "STUCK_SENSOR", "spoof": "LOCATION_DRIFT",
+		"replay": "DUPLICATE", "clock": "CLOCK_FUTURE", "inflate": "OUT_OF_RANGE", "spoof": "LOCATION_DRIFT",
 		"clone": "CLONED_STREAM", "sybil": "SYBIL_CLUSTER", "witness": "WITNESS_", "flood": "RATE_EXCEEDED",
 	} {
 		r, ok := rows[strategy]
@@ -100,9 +101,15 @@ func TestSimulateReport(t *testing.T) {
 	if rows["honest"].Paid == "0" || rows["honest"].GainBasisPoints != 10_000 {
 		t.Errorf("honest: paid %s, gain %d bp; want paid and exactly 1x (10,000 bp)", rows["honest"].Paid, rows["honest"].GainBasisPoints)
 	}
-	for _, s := range []string{"clock", "inflate", "forge"} {
+	// Nor are the fabrications: a replay (forfeited for its duplicates),
+	// made-up values (quality 0, whether or not STUCK_SENSOR fired yet), a
+	// device without a known maker (never registered).
+	for _, s := range []string{"clock", "inflate", "forge", "replay", "constant", "dither", "counterfeit"} {
 		if r := rows[s]; r.Paid != "0" || r.GainBasisPoints != 0 {
 			t.Errorf("%s: paid %s (gain %d bp), want nothing", s, r.Paid, r.GainBasisPoints)
 		}
+	}
+	if c := rows["counterfeit"]; c.Valid != 0 || c.RefusedAtIngest == 0 {
+		t.Errorf("counterfeit: %d valid, %d refused at ingest", c.Valid, c.RefusedAtIngest)
 	}
 }

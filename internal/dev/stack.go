@@ -78,6 +78,9 @@ type Info struct {
 	// claims; Timelock is how long a proposed root waits, in seconds.
 	Guardian *Owner `json:"guardian"`
 	Timelock uint64 `json:"timelock"`
+	// Maker attests the fleet's devices (registered with ingest by the dev
+	// admin at start).
+	Maker *MakerInfo `json:"maker"`
 }
 
 // StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
@@ -227,6 +230,7 @@ func (s *Stack) Info() Info {
 		Admin:          s.admin,
 		Guardian:       s.guardian,
 		Timelock:       s.timelock,
+		Maker:          makerInfo(DevMaker()),
 	}
 }
 

@@ -42,15 +42,43 @@ const (
 	Witness  Strategy = "witness"  // a hotspot reporting witnesses of beacons it never heard
 	Flood    Strategy = "flood"    // sends ten readings a tick, a tenth of a second apart
 	Forge    Strategy = "forge"    // signs with a key that is not its registered one
+	// Counterfeit is a device made at home: a key attested by a maker key
+	// of its own, which the network does not know.
+	Counterfeit Strategy = "counterfeit"
+
+	// Strategies written from validators/README.md to stay just under each
+	// documented threshold, or to straddle a region border.
+
+	// Dither fabricates a constant with a dither of one unit: never the same
+	// values twice in a row, so STUCK_SENSOR (exact repeats) never fires.
+	Dither Strategy = "dither"
+	// Trickle sends two readings per tick, 1001 ms apart: just over every
+	// kind's minInterval, so RATE_EXCEEDED never fires.
+	Trickle Strategy = "trickle"
+	// Drifter reports from 450 m off its asserted location, under
+	// maxDriftM (500 m): a device moved to a better spot that keeps
+	// claiming the old one.
+	Drifter Strategy = "drifter"
+	// Border is one box with two keys, registered 110 m apart on either side
+	// of a region border (a whole degree of latitude), both reporting the
+	// same weather: SYBIL_CLUSTER and CLONED_STREAM compare devices within
+	// a region only.
+	Border Strategy = "border"
+	// Hopper replays its old readings, moving its asserted location to
+	// another region before each: the validators' history of a device is
+	// kept per partition, and a region is a partition.
+	Hopper Strategy = "hopper"
 )
 
 // Cheats lists the cheating strategies, in the order they are handed out.
-var Cheats = []Strategy{Replay, Clock, Inflate, Constant, Spoof, Clone, Sybil, Witness, Flood, Forge}
+var Cheats = []Strategy{Replay, Clock, Inflate, Constant, Spoof, Clone, Sybil, Witness, Flood, Forge, Counterfeit,
+	Dither, Trickle, Drifter, Border, Hopper}
 
 // Config of a fleet.
 type Config struct {
 	Devices      int            // number of devices
 	Owners       []client.Owner // owners (they sign the registrations), assigned round-robin
+	Maker        client.Maker   // the maker that attests the devices
 	Interval     time.Duration  // time between a device's readings
 	FraudPercent int            // share of devices that cheat, 0-100
 	Seed         string         // keys, places and roles derive from it: the same seed gives the same fleet
@@ -88,6 +116,8 @@ type Device struct {
 	lastSent *pb.Reading         // the last reading sent, for clones and witnesses
 	beacon   uint64              // seq of the beacon sent this tick (hotspots), or 0
 	constant map[string]int64    // what a Constant device reports, always
+	hops     int                 // a Hopper's moves
+	home     *pb.Location        // where a Hopper was first registered
 }
 
 // Stats counts what the fleet sent and how ingest answered.
@@ -111,6 +141,7 @@ type Fleet struct {
 
 	mu     sync.Mutex
 	counts map[string]*Counts
+	ticks  int
 }
 
 func seedKey(seed string, i int, purpose string) ed25519.PrivateKey {
@@ -143,7 +174,7 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 	}
 	cheats := 0
 	var sybilHome *pb.Location
-	sybils := 0
+	sybils, borders := 0, 0
 	for i := 0; i < cfg.Devices; i++ {
 		key := seedKey(cfg.Seed, i, "device")
 		h := sha256.Sum256(key)
@@ -175,8 +206,15 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 			}
 			d.Location = &pb.Location{LatE7: sybilHome.LatE7 + int32(sybils%4)*200, LonE7: sybilHome.LonE7}
 			sybils++
+		case Border:
+			// Pairs: 55 m south and north of the nearest whole degree of
+			// latitude north of the area, a kilometre apart from the next pair.
+			d.Kind = pb.ResourceKind_RESOURCE_KIND_WEATHER
+			border := (center.LatE7/10_000_000 + 1) * 10_000_000
+			d.Location = &pb.Location{LatE7: border - 5_000 + int32(borders%2)*10_000, LonE7: center.LonE7 + int32(borders/2)*120_000}
+			borders++
 		}
-		d.Owner = d.owner.Address()
+		d.Owner, d.home = d.owner.Address(), d.Location
 		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)
 		d.values = d.baseline()
 		d.constant = maps.Clone(d.values)
@@ -203,9 +241,22 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 }
 
 // Register registers every device (idempotent: a restart registers again).
+// A counterfeit's registration is refused, as it should be: that is
+// counted, not an error.
 func (f *Fleet) Register(ctx context.Context, c *client.Client) error {
 	return f.each(ctx, f.Devices, func(d *Device) error {
-		return c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: d.key.Public().(ed25519.PublicKey), Kind: d.Kind, Location: d.Location}, d.key, d.owner)
+		pub := d.key.Public().(ed25519.PublicKey)
+		maker := f.cfg.Maker
+		if d.Strategy == Counterfeit {
+			maker = client.Maker{ID: f.cfg.Maker.ID, Key: d.wrongKey}
+		}
+		err := c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: pub, Kind: d.Kind, Location: d.Location}, d.key, maker.Attest(pub, d.Kind), d.owner)
+		var refused *client.Error
+		if d.Strategy == Counterfeit && errors.As(err, &refused) && !refused.Retryable() {
+			f.count(d, 0, 1)
+			return nil
+		}
+		return err
 	})
 }
 
@@ -312,6 +363,23 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 		}
 	case Constant:
 		r.Measurements = maps.Clone(d.constant) // the same made-up values, every time
+	case Dither:
+		r.Measurements = maps.Clone(d.constant)
+		for k := range r.Measurements {
+			r.Measurements[k] += int64(d.seq%2)*2 - 1 // one unit up, one down
+		}
+	case Trickle:
+		extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + 1001, Kind: d.Kind, Measurements: d.walk(), Location: d.Location})
+	case Drifter:
+		r.Location = &pb.Location{LatE7: d.Location.LatE7 + 40_400 + int32(d.rng.IntN(50)), LonE7: d.Location.LonE7}
+	case Border:
+		// Both keys of the box report its one sensor: the same weather.
+		r.Measurements = map[string]int64{"temperature_c": 17_000 + int64(t.Unix()/5%7)*100, "humidity_pct": 62_000 - int64(t.Unix()/5%5)*300,
+			"pressure_hpa": 1_011_000 + int64(t.Unix()/5%3)*100}
+	case Hopper:
+		if len(d.history) >= 3 {
+			return []*pb.SignedReading{d.history[d.rng.IntN(len(d.history))]}, nil // replayed from the new region
+		}
 	case Spoof:
 		r.Location = &pb.Location{LatE7: d.Location.LatE7 + 450_000 + int32(d.rng.IntN(100_000)), LonE7: d.Location.LonE7}
 	case Sybil:
@@ -442,6 +510,11 @@ func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.
 	default:
 		return
 	}
+	f.count(d, accepted, rejected)
+}
+
+// count records what ingest accepted and refused of a device's requests.
+func (f *Fleet) count(d *Device, accepted, rejected uint64) {
 	f.Stats.Sent.Add(accepted)
 	f.Stats.Refused.Add(rejected)
 	f.mu.Lock()
@@ -467,8 +540,12 @@ func (f *Fleet) Counts() map[string]Counts {
 }
 
 // Tick sends one round: every device's readings, then the clones' copies
-// and the hotspots' witness reports.
+// and the hotspots' witness reports. Every third round, hoppers with
+// readings to replay first move their asserted location to another region.
 func (f *Fleet) Tick(ctx context.Context, c *client.Client, now time.Time) {
+	if f.ticks++; f.ticks%3 == 0 {
+		f.each(ctx, f.Devices, func(d *Device) error { return f.hop(ctx, c, d) })
+	}
 	f.each(ctx, f.Devices, func(d *Device) error {
 		rs, err := d.readings(now)
 		if err != nil {
@@ -491,6 +568,22 @@ func (f *Fleet) Tick(ctx context.Context, c *client.Client, now time.Time) {
 		f.send(ctx, c, d, rs)
 		return nil
 	})
+}
+
+// hop moves a Hopper's asserted location a degree and a tenth north of
+// home, or back: another region, so another partition of the validators.
+func (f *Fleet) hop(ctx context.Context, c *client.Client, d *Device) error {
+	if d.Strategy != Hopper || len(d.history) < 3 {
+		return nil
+	}
+	d.hops++
+	d.Location = &pb.Location{LatE7: d.home.LatE7 + int32(d.hops%2)*11_000_000, LonE7: d.home.LonE7}
+	pub := d.key.Public().(ed25519.PublicKey)
+	err := c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: pub, Kind: d.Kind, Location: d.Location}, d.key, f.cfg.Maker.Attest(pub, d.Kind), d.owner)
+	if err != nil && ctx.Err() == nil {
+		f.log.Warn("fleet: hopper re-registration refused", "device", d.ID, "err", err)
+	}
+	return nil
 }
 
 // Run sends readings every interval until ctx ends.

@@ -41,6 +41,7 @@ func (c Config) Validate() error {
 // Topics are the topic names of one deployment.
 type Topics struct {
 	Devices  string // compacted device registry
+	Makers   string // compacted registry of makers
 	Raw      string // readings accepted by ingest
 	Valid    string // readings that passed validation
 	Rejected string // readings refused by validation
@@ -50,7 +51,7 @@ type Topics struct {
 // Topics returns the prefixed topic names.
 func (c Config) Topics() Topics {
 	p := c.TopicPrefix
-	return Topics{Devices: p + "devices", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
+	return Topics{Devices: p + "devices", Makers: p + "makers", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
 }
 
 // Opts returns the options every client starts from. Records are keyed by
@@ -89,7 +90,7 @@ func EnsureTopics(ctx context.Context, c Config) error {
 		repl = -1
 	}
 	compact := "compact"
-	if err := create(ctx, adm, 1, repl, map[string]*string{"cleanup.policy": &compact}, t.Devices); err != nil {
+	if err := create(ctx, adm, 1, repl, map[string]*string{"cleanup.policy": &compact}, t.Devices, t.Makers); err != nil {
 		return err
 	}
 	if err := create(ctx, adm, c.Partitions, repl, nil, t.Raw, t.Valid, t.Rejected); err != nil {

@@ -2,12 +2,15 @@ package killtest
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler"
@@ -46,8 +50,12 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
 		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--settle.apiListen", fmt.Sprintf("127.0.0.1:%d", api),
 		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
-		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info")
+		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info",
+		"--aggregate.scoringFile", p.scoringFile())
 	p.procs = append(p.procs, dev)
+	// The dev stack registers its maker with its own admin, and shows it in
+	// dev.json, as a factory's tooling would read it.
+	p.maker = devMaker(p, filepath.Join(data, "dev.json"))
 	p.register()
 	// Readings dated from the next epoch but one: after the schedule's first
 	// epoch (the one before the deployment), never late.
@@ -172,4 +180,27 @@ func readContracts(t *testing.T, dir string) chain.Contracts {
 		t.Fatalf("contracts.json: %v %+v", err, c)
 	}
 	return c
+}
+
+// devMaker waits for the dev stack's dev.json and returns its maker.
+func devMaker(p *pipeline, path string) client.Maker {
+	for {
+		var info struct {
+			Maker struct {
+				ID         string `json:"id"`
+				PrivateKey string `json:"privateKey"`
+			} `json:"maker"`
+		}
+		if raw, err := os.ReadFile(path); err == nil && json.Unmarshal(raw, &info) == nil {
+			seed, err := hex.DecodeString(strings.TrimPrefix(info.Maker.PrivateKey, "0x"))
+			if err != nil || len(seed) != ed25519.SeedSize {
+				p.fail("dev.json's maker.privateKey %q is not a 0x-prefixed 32-byte seed", info.Maker.PrivateKey)
+			}
+			return client.Maker{ID: info.Maker.ID, Key: ed25519.NewKeyFromSeed(seed)}
+		}
+		if p.ctx.Err() != nil {
+			p.fail("the dev stack never wrote %s", path)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

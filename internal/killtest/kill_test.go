@@ -8,6 +8,7 @@ package killtest
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -77,6 +78,8 @@ type pipeline struct {
 	chTCP      int
 	eclient    *ethclient.Client
 	poster     common.Address
+	admin      *ecdsa.PrivateKey // registers maker, when set
+	maker      client.Maker      // attests the devices
 	contracts  chain.Contracts
 	sdk        *client.Client
 	owners     []common.Address
@@ -102,6 +105,9 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	// The chain is not a pipeline stage: it runs in this process.
 	deployer, _ := crypto.GenerateKey()
 	poster, _ := crypto.GenerateKey()
+	p.admin, _ = crypto.GenerateKey() // adds the maker
+	_, makerKey, _ := ed25519.GenerateKey(nil)
+	p.maker = client.Maker{ID: "factory", Key: makerKey}
 	p.poster = chain.Address(poster)
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
 	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, p.poster: eth}})
@@ -118,22 +124,17 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 		t.Fatal(err)
 	}
 
-	// The default policy, without probation: a rejection forfeits its own
-	// epoch only, so the scores below can be told from the readings sent.
-	scoringPath := filepath.Join(p.dir, "scoring.yaml")
-	if err := os.WriteFile(scoringPath, []byte("probation: 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	scoringPath := p.scoringFile()
 	kport, ingestPort, apiPort, chHTTP := port(t), port(t), port(t), port(t)
 	p.chTCP = port(t)
 	cfg := fmt.Sprintf(`log: {level: info}
 kafka: {brokers: ["127.0.0.1:%d"], topicPrefix: "k.", partitions: 3, sessionTimeout: 6s}
 clickhouse: {addr: "127.0.0.1:%d", database: killtest}
-ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms}
+ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms, admins: [%q]}
 validate: {instanceId: v0}
 aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200, scoringFile: %q}
 settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d", activationCheck: 500ms}
-`, kport, p.chTCP, ingestPort, scoringPath, dc.URL, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
+`, kport, p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, dc.URL, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
 	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -193,6 +194,11 @@ func (p *pipeline) register() {
 				p.refusals.Add(1)
 			}
 		}}
+	if p.admin != nil {
+		if err := p.sdk.AddMaker(p.ctx, p.maker.ID, "the factory", p.maker.Key.Public().(ed25519.PublicKey), client.OwnerKey(p.admin)); err != nil {
+			p.fail("add the maker: %v", err)
+		}
+	}
 	p.owners = make([]common.Address, 3)
 	signers := make([]client.Owner, 3)
 	for i := range p.owners {
@@ -207,7 +213,7 @@ func (p *pipeline) register() {
 			// readings spread over the partitions and no two devices share
 			// a cell.
 			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 300_000_000 + int32(i)*10_000_000, LonE7: -91_000_000}}
-		if err := p.sdk.Register(p.ctx, d, p.keys[i], signers[ownerOf(i)]); err != nil {
+		if err := p.sdk.Register(p.ctx, d, p.keys[i], p.maker.Attest(d.PublicKey, d.Kind), signers[ownerOf(i)]); err != nil {
 			p.fail("register %s: %v", d.DeviceId, err)
 		}
 	}
@@ -221,6 +227,19 @@ func (p *pipeline) register() {
 	}
 	p.baseMs = (base.UnixMilli()/epochMs + 1) * epochMs
 	p.firstEpoch = uint64(p.baseMs / epochMs)
+}
+
+// scoringFile writes the tests' scoring policy: the default, without
+// probation or hold, so that a rejection forfeits its own epoch only and the
+// scores can be told from the readings sent (every device has a reading out
+// of range every 13 s: with the default five-epoch window no one would ever
+// be paid). The readings carry the temperature only.
+func (p *pipeline) scoringFile() string {
+	path := filepath.Join(p.dir, "scoring.yaml")
+	if err := os.WriteFile(path, []byte("probation: 0\nhold: 0\nkinds:\n  weather: {measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
 }
 
 func (p *pipeline) reading(dev, step int) *pb.SignedReading {

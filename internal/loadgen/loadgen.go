@@ -32,6 +32,11 @@ type Options struct {
 	Devices int    // simulated devices, registered first
 	Batch   int    // readings per request, from 10 devices each
 	Clients int    // concurrent HTTP clients
+	// Maker attests the devices. With Admin (one of the endpoint's
+	// ingest.admins) the maker is registered first; without, it must be
+	// registered already.
+	Maker client.Maker
+	Admin *ecdsa.PrivateKey
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -52,6 +57,12 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	owner, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
+	}
+	if o.Admin != nil {
+		c := &client.Client{URL: o.URL, Network: o.Network}
+		if err := c.AddMaker(ctx, o.Maker.ID, "loadgen maker", o.Maker.Key.Public().(ed25519.PublicKey), client.OwnerKey(o.Admin)); err != nil {
+			return nil, fmt.Errorf("loadgen: register the maker: %w", err)
+		}
 	}
 	keys, err := register(ctx, o, owner)
 	if err != nil {
@@ -90,7 +101,8 @@ func register(ctx context.Context, o Options, owner *ecdsa.PrivateKey) ([]ed2551
 		_, keys[i], _ = ed25519.GenerateKey(nil)
 		d := &pb.Device{DeviceId: deviceID(i), PublicKey: keys[i].Public().(ed25519.PublicKey),
 			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}}
-		g.Go(func() error { return c.Register(ctx, d, keys[i], client.OwnerKey(owner)) })
+		att := o.Maker.Attest(d.PublicKey, d.Kind)
+		g.Go(func() error { return c.Register(ctx, d, keys[i], att, client.OwnerKey(owner)) })
 	}
 	return keys, g.Wait()
 }

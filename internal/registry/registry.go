@@ -1,5 +1,5 @@
 // Package registry keeps the device registry in memory: every service reads
-// the compacted devices topic from the start and follows it.
+// the compacted devices and makers topics from the start and follows them.
 package registry
 
 import (
@@ -22,6 +22,7 @@ type Registry struct {
 	devices map[string]*pb.Device
 	keys    map[string]*pb.Key // device id -> its key, expanded for verification
 	byKey   map[string]string  // public key -> device id: one key, one device
+	makers  map[string]*pb.Maker
 	cl      *kgo.Client
 	cfg     kafka.Config
 	log     *slog.Logger
@@ -30,14 +31,37 @@ type Registry struct {
 // New creates a registry reading cfg's devices topic.
 func New(cfg kafka.Config, log *slog.Logger) (*Registry, error) {
 	opts := append(cfg.Opts(),
-		kgo.ConsumeTopics(cfg.Topics().Devices),
+		kgo.ConsumeTopics(cfg.Topics().Devices, cfg.Topics().Makers),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{devices: map[string]*pb.Device{}, keys: map[string]*pb.Key{}, byKey: map[string]string{}, cl: cl, cfg: cfg, log: log}, nil
+	return &Registry{devices: map[string]*pb.Device{}, keys: map[string]*pb.Key{}, byKey: map[string]string{}, makers: map[string]*pb.Maker{},
+		cl: cl, cfg: cfg, log: log}, nil
+}
+
+// Maker returns the maker, or nil.
+func (r *Registry) Maker(id string) *pb.Maker {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.makers[id]
+}
+
+// PutMaker records a maker this process itself wrote to the topic.
+func (r *Registry) PutMaker(m *pb.Maker) {
+	r.mu.Lock()
+	r.putMaker(m)
+	r.mu.Unlock()
+}
+
+// putMaker applies m unless a newer signed change of the maker is known.
+func (r *Registry) putMaker(m *pb.Maker) {
+	if old := r.makers[m.MakerId]; old != nil && m.LastChangeMs < old.LastChangeMs {
+		return
+	}
+	r.makers[m.MakerId] = m
 }
 
 // Get returns the device, or nil.
@@ -102,14 +126,21 @@ func (r *Registry) put(d *pb.Device) {
 
 // Sync reads the topic up to its current end. Call it once before serving.
 func (r *Registry) Sync(ctx context.Context) error {
-	ends, err := kadm.NewClient(r.cl).ListEndOffsets(ctx, r.cfg.Topics().Devices)
+	ends, err := kadm.NewClient(r.cl).ListEndOffsets(ctx, r.cfg.Topics().Devices, r.cfg.Topics().Makers)
+	if err == nil {
+		err = ends.Error()
+	}
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	want := map[int32]int64{}
+	type partition struct {
+		topic string
+		p     int32
+	}
+	want := map[partition]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
 		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
+			want[partition{o.Topic, o.Partition}] = o.Offset
 		}
 	})
 	for len(want) > 0 {
@@ -119,8 +150,8 @@ func (r *Registry) Sync(ctx context.Context) error {
 		}
 		r.apply(fs)
 		fs.EachRecord(func(rec *kgo.Record) {
-			if end, ok := want[rec.Partition]; ok && rec.Offset+1 >= end {
-				delete(want, rec.Partition)
+			if end, ok := want[partition{rec.Topic, rec.Partition}]; ok && rec.Offset+1 >= end {
+				delete(want, partition{rec.Topic, rec.Partition})
 			}
 		})
 	}
@@ -148,6 +179,15 @@ func (r *Registry) apply(fs kgo.Fetches) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fs.EachRecord(func(rec *kgo.Record) {
+		if rec.Topic == r.cfg.Topics().Makers {
+			m := &pb.Maker{}
+			if rec.Value == nil || proto.Unmarshal(rec.Value, m) != nil || m.MakerId != string(rec.Key) {
+				r.log.Warn("registry: undecodable maker record", "key", string(rec.Key))
+				return
+			}
+			r.putMaker(m)
+			return
+		}
 		if rec.Value == nil {
 			if old := r.devices[string(rec.Key)]; old != nil {
 				delete(r.byKey, string(old.PublicKey))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/fleet"
 )
 
@@ -54,15 +55,17 @@ func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
 }
 
 // physical is how many physical devices a strategy's devices stand for:
-// fabrications (a stream replayed, copied, made up, or signed with another
-// key) stand for none, a Sybil ring of four for one, every other cheat for
-// itself.
+// fabrications (a stream replayed, copied, made up, made at home, or signed
+// with another key) stand for none, a Sybil ring of four for one, a border
+// pair for one, every other cheat for itself.
 func physical(s fleet.Strategy, devices int) int {
 	switch s {
-	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge:
+	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge, fleet.Counterfeit, fleet.Dither, fleet.Hopper:
 		return 0
 	case fleet.Sybil:
 		return (devices + 3) / 4
+	case fleet.Border:
+		return (devices + 1) / 2
 	}
 	return devices
 }
@@ -116,5 +119,56 @@ func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[st
 			bp := new(big.Int).Mul(got, big.NewInt(10_000))
 			r.GainBasisPoints = bp.Quo(bp, fair).Int64()
 		}
+		if s != fleet.Honest {
+			r.GoalBasisPoints = 10_100
+			if r.PhysicalDevices == 0 {
+				r.GoalBasisPoints = 100
+			}
+			r.Met = r.GainBasisPoints <= r.GoalBasisPoints
+		}
 	}
+}
+
+// honestLoss is what the cheaters cost the honest devices, in basis points
+// of their scores: the honest devices' device_scores in the run's epochs,
+// against the same devices scored again without the cheaters (who then
+// neither share their cells nor crowd their areas). A cheater who dilutes
+// an honest neighbour shows here; pay splits a fixed emission, so the
+// scores, not the pay, are what a cheater can take from a neighbour.
+func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices []*fleet.Device, s aggregator.Scoring) (int64, error) {
+	honest := map[string]bool{}
+	for _, d := range devices {
+		honest[d.ID] = d.Strategy == fleet.Honest
+	}
+	rows, err := conn.Query(ctx, "SELECT epoch, "+aggregator.ScoreColumns+" FROM device_scores FINAL WHERE has(?, epoch)", epochs)
+	if err != nil {
+		return 0, fmt.Errorf("simulate: read device_scores: %w", err)
+	}
+	defer rows.Close()
+	byEpoch := map[uint64][]aggregator.DeviceScore{}
+	var with uint64
+	for rows.Next() {
+		var d aggregator.DeviceScore
+		if err := rows.Scan(append([]any{&d.Epoch}, d.ScanInto()...)...); err != nil {
+			return 0, err
+		}
+		if honest[d.DeviceID] {
+			with += d.Score
+			byEpoch[d.Epoch] = append(byEpoch[d.Epoch], d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var without uint64
+	for _, ds := range byEpoch {
+		aggregator.Rescore(ds, s)
+		for _, d := range ds {
+			without += d.Score
+		}
+	}
+	if without == 0 {
+		return 0, nil
+	}
+	return int64((without - min(with, without)) * 10_000 / without), nil
 }

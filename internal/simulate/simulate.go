@@ -23,6 +23,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/fleet"
 )
@@ -39,6 +40,11 @@ type Config struct {
 	Seed          string        `yaml:"seed" help:"keys, places and roles derive from it: the same seed, the same fleet"`
 	Report        string        `yaml:"report" help:"write the detection report here (JSON) after the run; empty: print it only"`
 	SettleTimeout time.Duration `yaml:"settleTimeout" help:"how long to wait after the run for its epochs to be settled"`
+	MakerFile     string        `yaml:"makerFile" help:"JSON file with the maker that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker"`
+	Maker         client.Maker  `yaml:"-"`
+	// Scoring is the aggregator's policy (aggregate.scoringFile), to score
+	// the honest devices again without the cheaters.
+	Scoring aggregator.Scoring `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults.
@@ -73,14 +79,23 @@ type Row struct {
 	// FalseRejectPPM (honest devices only): readings the validators rejected
 	// for fraud, per million decided.
 	FalseRejectPPM *int64 `json:"false_reject_ppm,omitempty"`
+	// GoalBasisPoints is the most gain the strategy may have: 10,100 (1.01x)
+	// for devices that stand for physical ones, 100 (1% of an honest
+	// device's pay) for fabrications; Met says whether it held.
+	GoalBasisPoints int64 `json:"goal_basis_points"`
+	Met             bool  `json:"met"`
 
 	reward, undetected *big.Int
 }
 
 // Report is the detection report.
 type Report struct {
-	Epochs     []uint64          `json:"epochs"` // settled epochs the run covered
-	Emission   string            `json:"emission"`
+	Epochs   []uint64 `json:"epochs"` // settled epochs the run covered
+	Emission string   `json:"emission"`
+	// HonestLossBasisPoints: the honest devices' scores in the run against
+	// their scores without the cheaters, in basis points lost (goal: at
+	// most 10, 0.1%).
+	HonestLossBasisPoints int64 `json:"honest_loss_basis_points"`
 	Strategies []Row             `json:"strategies"`
 	Devices    map[string]string `json:"devices"` // ground truth: device -> strategy
 }
@@ -105,7 +120,10 @@ func Run(ctx context.Context, cfg Config, conn driver.Conn, epochLength time.Dur
 	if cfg.Devices <= 0 || cfg.Owners <= 0 || cfg.Duration <= 0 || cfg.URL == "" {
 		return nil, errors.New("simulate: url, devices, owners and duration are required")
 	}
-	f, err := fleet.New(fleet.Config{Devices: cfg.Devices, Owners: ownerKeys(cfg.Seed, cfg.Owners), Interval: cfg.Interval,
+	if cfg.Maker.Key == nil {
+		return nil, errors.New("simulate: a maker registered with the network must attest the devices (simulate.makerFile)")
+	}
+	f, err := fleet.New(fleet.Config{Devices: cfg.Devices, Owners: ownerKeys(cfg.Seed, cfg.Owners), Maker: cfg.Maker, Interval: cfg.Interval,
 		FraudPercent: cfg.FraudPercent, Seed: cfg.Seed}, log)
 	if err != nil {
 		return nil, err
@@ -152,7 +170,7 @@ wait:
 	}
 	stopFleet()
 	<-fleetDone
-	rep, err := Build(ctx, conn, f, first, last, int64(last+1)*ms)
+	rep, err := Build(ctx, conn, f, cfg.Scoring, first, last, int64(last+1)*ms)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +230,7 @@ var notFraud = map[string]bool{"LATE": true, "UNDECODABLE": true}
 //
 // Readings count by the epoch they claim: those of first..last, and those
 // dated later that ingest received before cutoffMs (dated into the future).
-func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last uint64, cutoffMs int64) (*Report, error) {
+func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggregator.Scoring, first, last uint64, cutoffMs int64) (*Report, error) {
 	epochs := map[uint64]*epochInfo{}
 	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
 	if err != nil {
@@ -335,6 +353,9 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, first, last ui
 		return nil, err
 	}
 	fairGain(rowsOf, f.Devices, paid)
+	if rep.HonestLossBasisPoints, err = honestLoss(ctx, conn, rep.Epochs, f.Devices, scoring); err != nil {
+		return nil, err
+	}
 	for _, s := range append([]fleet.Strategy{fleet.Honest}, fleet.Cheats...) {
 		r := rowsOf[s]
 		if r == nil {
@@ -374,7 +395,7 @@ type epochInfo struct {
 func (rep *Report) Print(out io.Writer) {
 	fmt.Fprintf(out, "detection report: epochs %v, emission %s base units\n", rep.Epochs, rep.Emission)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "strategy\tdevices\tsent\trefused\tvalid\trejected\tpaid\tfair\tgain\ttop reasons\t")
+	fmt.Fprintln(w, "strategy\tdevices\tsent\trefused\tvalid\trejected\tpaid\tfair\tgain\tgoal\ttop reasons\t")
 	for _, r := range rep.Strategies {
 		var rejected uint64
 		type rc struct {
@@ -400,14 +421,19 @@ func (rep *Report) Print(out io.Writer) {
 		if r.Fair == "0" || r.Fair == "" {
 			gain = "-"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.Strategy, r.Devices, r.Sent, r.RefusedAtIngest, r.Valid, rejected,
-			tokens(r.Paid), tokens(r.Fair), gain, strings.Join(top, ", "))
+		goal := ""
+		if r.GoalBasisPoints > 0 {
+			goal = fmt.Sprintf("<=%d.%02dx ", r.GoalBasisPoints/10_000, r.GoalBasisPoints%10_000/100) + map[bool]string{true: "met", false: "MISSED"}[r.Met]
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Strategy, r.Devices, r.Sent, r.RefusedAtIngest, r.Valid, rejected,
+			tokens(r.Paid), tokens(r.Fair), gain, goal, strings.Join(top, ", "))
 	}
 	w.Flush()
 	for _, r := range rep.Strategies {
 		if r.Strategy == string(fleet.Honest) {
 			fmt.Fprintf(out, "honest devices: %d readings per million rejected for fraud (goal: at most 1,000); paid %s FMNT\n", *r.FalseRejectPPM, tokens(r.Paid))
-			fmt.Fprintln(out, "paid: by device_scores, as the settler pays; fair: what as many honest physical devices of the kinds were paid (a fabrication: one honest device's); gain: paid / fair (goal: at most 1.01x)")
+			fmt.Fprintf(out, "honest loss: %s%% of the honest devices' scores, against the same devices scored without the cheaters (goal: at most 0.10%%)\n", basis(rep.HonestLossBasisPoints))
+			fmt.Fprintln(out, "paid: by device_scores, as the settler pays; fair: what as many honest physical devices of the kinds were paid (a fabrication: one honest device's); gain: paid / fair (goal: at most 1.01x, a fabrication at most 0.01x)")
 		}
 	}
 }

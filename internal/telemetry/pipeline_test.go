@@ -122,6 +122,8 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 	cfg.Kafka.Brokers, cfg.Kafka.TopicPrefix, cfg.Kafka.Partitions = testenv.Kafka(t), "tel.", 1
 	cfg.ClickHouse = chCfg
 	cfg.Ingest.Listen = freeport.Addr()
+	admin, _ := crypto.GenerateKey()
+	cfg.Ingest.Admins = []string{crypto.PubkeyToAddress(admin.PublicKey).Hex()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, run := range []func(context.Context, dev.Config, *slog.Logger) error{dev.RunIngest, dev.RunValidate, dev.RunAggregate} {
 		testenv.Go(t, func(ctx context.Context) error { return run(ctx, cfg, log) })
@@ -135,9 +137,14 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
+	_, makerKey, _ := ed25519.GenerateKey(nil)
+	maker := client.Maker{ID: "m", Key: makerKey}
+	if err := sdk.AddMaker(ctx, maker.ID, "a maker", makerKey.Public().(ed25519.PublicKey), client.OwnerKey(admin)); err != nil {
+		t.Fatal(err)
+	}
 	ownerKey, _ := crypto.GenerateKey()
 	d := &pb.Device{DeviceId: "ws-1", PublicKey: key.Public().(ed25519.PublicKey), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}}
-	if err := sdk.Register(ctx, d, key, client.OwnerKey(ownerKey)); err != nil {
+	if err := sdk.Register(ctx, d, key, maker.Attest(d.PublicKey, d.Kind), client.OwnerKey(ownerKey)); err != nil {
 		t.Fatal(err)
 	}
 	dv := client.NewDevice("ws-1", pb.ResourceKind_RESOURCE_KIND_WEATHER, key)

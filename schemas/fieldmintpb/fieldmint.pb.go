@@ -458,6 +458,7 @@ type Device struct {
 	LastChangeMs  int64  `protobuf:"varint,8,opt,name=last_change_ms,json=lastChangeMs,proto3" json:"last_change_ms,omitempty"`
 	Denied        bool   `protobuf:"varint,9,opt,name=denied,proto3" json:"denied,omitempty"`                                 // on the admin denylist: its readings are refused
 	DeniedReason  string `protobuf:"bytes,10,opt,name=denied_reason,json=deniedReason,proto3" json:"denied_reason,omitempty"` // the admin's reason, for analysts
+	MakerId       string `protobuf:"bytes,11,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`                // the maker that attested the device's key and kind
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -562,6 +563,236 @@ func (x *Device) GetDeniedReason() string {
 	return ""
 }
 
+func (x *Device) GetMakerId() string {
+	if x != nil {
+		return x.MakerId
+	}
+	return ""
+}
+
+// A maker registered with the network (topic "makers", compacted, keyed by
+// maker id): it vouches for the devices it builds by signing each one's
+// public key and kind at manufacture (Attestation). Added and removed by an
+// admin (MakerChange); a removed maker's devices are refused and unpaid.
+type Maker struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MakerId       string                 `protobuf:"bytes,1,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`
+	PublicKey     []byte                 `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`             // ed25519, 32 bytes
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`                                        // for people
+	Active        bool                   `protobuf:"varint,4,opt,name=active,proto3" json:"active,omitempty"`                                   // false once an admin removed it
+	LastChangeMs  int64                  `protobuf:"varint,5,opt,name=last_change_ms,json=lastChangeMs,proto3" json:"last_change_ms,omitempty"` // issued_at_ms of the last change applied
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Maker) Reset() {
+	*x = Maker{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Maker) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Maker) ProtoMessage() {}
+
+func (x *Maker) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Maker.ProtoReflect.Descriptor instead.
+func (*Maker) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Maker) GetMakerId() string {
+	if x != nil {
+		return x.MakerId
+	}
+	return ""
+}
+
+func (x *Maker) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *Maker) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Maker) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *Maker) GetLastChangeMs() int64 {
+	if x != nil {
+		return x.LastChangeMs
+	}
+	return 0
+}
+
+// The body of POST /v1/makers: an admin adds a maker (or adds it back, or
+// replaces its key), or removes it, signed (EIP-191 personal_sign of
+// MakerMessage) by one of the network's admins.
+type MakerChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MakerId       string                 `protobuf:"bytes,1,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`
+	PublicKey     []byte                 `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"` // adding: the maker's ed25519 key
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`                            // adding: one line of printable text
+	Remove        bool                   `protobuf:"varint,4,opt,name=remove,proto3" json:"remove,omitempty"`
+	IssuedAtMs    int64                  `protobuf:"varint,5,opt,name=issued_at_ms,json=issuedAtMs,proto3" json:"issued_at_ms,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MakerChange) Reset() {
+	*x = MakerChange{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MakerChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MakerChange) ProtoMessage() {}
+
+func (x *MakerChange) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MakerChange.ProtoReflect.Descriptor instead.
+func (*MakerChange) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MakerChange) GetMakerId() string {
+	if x != nil {
+		return x.MakerId
+	}
+	return ""
+}
+
+func (x *MakerChange) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *MakerChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MakerChange) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+func (x *MakerChange) GetIssuedAtMs() int64 {
+	if x != nil {
+		return x.IssuedAtMs
+	}
+	return 0
+}
+
+func (x *MakerChange) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// A maker's word that a device key of a kind is hardware it built: an
+// ed25519 signature by the maker's key over AttestationBytes(public_key,
+// kind), "fieldmint/attest/v1\n" followed by the 32-byte public key and
+// the kind as a 4-byte big-endian number.
+type Attestation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MakerId       string                 `protobuf:"bytes,1,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"` // 64 bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attestation) Reset() {
+	*x = Attestation{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attestation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attestation) ProtoMessage() {}
+
+func (x *Attestation) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
+func (*Attestation) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Attestation) GetMakerId() string {
+	if x != nil {
+		return x.MakerId
+	}
+	return ""
+}
+
+func (x *Attestation) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // A reading accepted by ingest (topic "readings.raw").
 type RawReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -574,7 +805,7 @@ type RawReading struct {
 
 func (x *RawReading) Reset() {
 	*x = RawReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +817,7 @@ func (x *RawReading) String() string {
 func (*RawReading) ProtoMessage() {}
 
 func (x *RawReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +830,7 @@ func (x *RawReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RawReading.ProtoReflect.Descriptor instead.
 func (*RawReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RawReading) GetSigned() *SignedReading {
@@ -641,7 +872,7 @@ type ValidReading struct {
 
 func (x *ValidReading) Reset() {
 	*x = ValidReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +884,7 @@ func (x *ValidReading) String() string {
 func (*ValidReading) ProtoMessage() {}
 
 func (x *ValidReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +897,7 @@ func (x *ValidReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidReading.ProtoReflect.Descriptor instead.
 func (*ValidReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidReading) GetReading() *Reading {
@@ -726,7 +957,7 @@ type RejectedReading struct {
 
 func (x *RejectedReading) Reset() {
 	*x = RejectedReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +969,7 @@ func (x *RejectedReading) String() string {
 func (*RejectedReading) ProtoMessage() {}
 
 func (x *RejectedReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +982,7 @@ func (x *RejectedReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedReading.ProtoReflect.Descriptor instead.
 func (*RejectedReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RejectedReading) GetReading() *Reading {
@@ -797,24 +1028,29 @@ func (x *RejectedReading) GetSignature() []byte {
 }
 
 // Emitted once per epoch when every partition's watermark has passed its end
-// plus the allowed lateness (topic "epochs").
+// plus the allowed lateness, and once more when its scores are written
+// (topic "epochs").
 type EpochClosed struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Epoch      uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	StartMs    int64                  `protobuf:"varint,2,opt,name=start_ms,json=startMs,proto3" json:"start_ms,omitempty"`
 	EndMs      int64                  `protobuf:"varint,3,opt,name=end_ms,json=endMs,proto3" json:"end_ms,omitempty"`
 	ClosedAtMs int64                  `protobuf:"varint,4,opt,name=closed_at_ms,json=closedAtMs,proto3" json:"closed_at_ms,omitempty"`
-	// The rejections the epoch's scores count: those of the rejected topic
-	// up to these offsets, by partition. A replay of the log scores the epoch
-	// with the same cut, whatever it has read by then.
+	// With scored: the rejections the epoch's scores count, those of the
+	// rejected topic up to these offsets, by partition. A replay of the log
+	// scores the epoch with the same cut, whatever it has read by then.
 	RejectedOffsets map[int32]int64 `protobuf:"bytes,5,rep,name=rejected_offsets,json=rejectedOffsets,proto3" json:"rejected_offsets,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// This record announces the epoch's scores rather than its close. Scores
+	// are held until the epoch `hold` epochs later has closed, so that a fraud
+	// detected then forfeits this epoch too (docs/scoring.md).
+	Scored        bool `protobuf:"varint,6,opt,name=scored,proto3" json:"scored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EpochClosed) Reset() {
 	*x = EpochClosed{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +1062,7 @@ func (x *EpochClosed) String() string {
 func (*EpochClosed) ProtoMessage() {}
 
 func (x *EpochClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1075,7 @@ func (x *EpochClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochClosed.ProtoReflect.Descriptor instead.
 func (*EpochClosed) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EpochClosed) GetEpoch() uint64 {
@@ -877,6 +1113,13 @@ func (x *EpochClosed) GetRejectedOffsets() map[int32]int64 {
 	return nil
 }
 
+func (x *EpochClosed) GetScored() bool {
+	if x != nil {
+		return x.Scored
+	}
+	return false
+}
+
 // The body of POST /v1/devices. Two signatures bind a device key to an owner:
 //   - signature: the device proves it holds its key by signing
 //     RegistrationBytes(device): "fieldmint/register/v1\n" followed by the
@@ -894,13 +1137,16 @@ type Registration struct {
 	Signature      []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
 	IssuedAtMs     int64                  `protobuf:"varint,3,opt,name=issued_at_ms,json=issuedAtMs,proto3" json:"issued_at_ms,omitempty"`
 	OwnerSignature []byte                 `protobuf:"bytes,4,opt,name=owner_signature,json=ownerSignature,proto3" json:"owner_signature,omitempty"` // 65 bytes r || s || v, v 27/28 (or 0/1)
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The maker's attestation of the device's key and kind: required, from
+	// an active maker.
+	Attestation   *Attestation `protobuf:"bytes,5,opt,name=attestation,proto3" json:"attestation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Registration) Reset() {
 	*x = Registration{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -912,7 +1158,7 @@ func (x *Registration) String() string {
 func (*Registration) ProtoMessage() {}
 
 func (x *Registration) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -925,7 +1171,7 @@ func (x *Registration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registration.ProtoReflect.Descriptor instead.
 func (*Registration) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Registration) GetDevice() *Device {
@@ -956,6 +1202,13 @@ func (x *Registration) GetOwnerSignature() []byte {
 	return nil
 }
 
+func (x *Registration) GetAttestation() *Attestation {
+	if x != nil {
+		return x.Attestation
+	}
+	return nil
+}
+
 // The body of POST /v1/device-changes: a change to a registered device,
 // signed (EIP-191 personal_sign of ChangeMessage) by its owner for TRANSFER
 // and DEACTIVATE, by an admin for DENY and ALLOW.
@@ -973,7 +1226,7 @@ type DeviceChange struct {
 
 func (x *DeviceChange) Reset() {
 	*x = DeviceChange{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1238,7 @@ func (x *DeviceChange) String() string {
 func (*DeviceChange) ProtoMessage() {}
 
 func (x *DeviceChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1251,7 @@ func (x *DeviceChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChange.ProtoReflect.Descriptor instead.
 func (*DeviceChange) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{11}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeviceChange) GetDeviceId() string {
@@ -1070,7 +1323,7 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"G\n" +
 	"\fReadingBatch\x127\n" +
-	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\xe3\x02\n" +
+	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\xfe\x02\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -1083,7 +1336,27 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x0elast_change_ms\x18\b \x01(\x03R\flastChangeMs\x12\x16\n" +
 	"\x06denied\x18\t \x01(\bR\x06denied\x12#\n" +
 	"\rdenied_reason\x18\n" +
-	" \x01(\tR\fdeniedReason\"}\n" +
+	" \x01(\tR\fdeniedReason\x12\x19\n" +
+	"\bmaker_id\x18\v \x01(\tR\amakerId\"\x93\x01\n" +
+	"\x05Maker\x12\x19\n" +
+	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\x12$\n" +
+	"\x0elast_change_ms\x18\x05 \x01(\x03R\flastChangeMs\"\xb3\x01\n" +
+	"\vMakerChange\x12\x19\n" +
+	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06remove\x18\x04 \x01(\bR\x06remove\x12 \n" +
+	"\fissued_at_ms\x18\x05 \x01(\x03R\n" +
+	"issuedAtMs\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"F\n" +
+	"\vAttestation\x12\x19\n" +
+	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"}\n" +
 	"\n" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
@@ -1102,23 +1375,25 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
-	"\tsignature\x18\x06 \x01(\fR\tsignature\"\x96\x02\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\"\xae\x02\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
 	"\x06end_ms\x18\x03 \x01(\x03R\x05endMs\x12 \n" +
 	"\fclosed_at_ms\x18\x04 \x01(\x03R\n" +
 	"closedAtMs\x12Y\n" +
-	"\x10rejected_offsets\x18\x05 \x03(\v2..fieldmint.v1.EpochClosed.RejectedOffsetsEntryR\x0frejectedOffsets\x1aB\n" +
+	"\x10rejected_offsets\x18\x05 \x03(\v2..fieldmint.v1.EpochClosed.RejectedOffsetsEntryR\x0frejectedOffsets\x12\x16\n" +
+	"\x06scored\x18\x06 \x01(\bR\x06scored\x1aB\n" +
 	"\x14RejectedOffsetsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xa5\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xe2\x01\n" +
 	"\fRegistration\x12,\n" +
 	"\x06device\x18\x01 \x01(\v2\x14.fieldmint.v1.DeviceR\x06device\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\x12 \n" +
 	"\fissued_at_ms\x18\x03 \x01(\x03R\n" +
 	"issuedAtMs\x12'\n" +
-	"\x0fowner_signature\x18\x04 \x01(\fR\x0eownerSignature\"\xce\x01\n" +
+	"\x0fowner_signature\x18\x04 \x01(\fR\x0eownerSignature\x12;\n" +
+	"\vattestation\x18\x05 \x01(\v2\x19.fieldmint.v1.AttestationR\vattestation\"\xce\x01\n" +
 	"\fDeviceChange\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.fieldmint.v1.ChangeKindR\x04kind\x12\x1b\n" +
@@ -1154,7 +1429,7 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
@@ -1164,18 +1439,21 @@ var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(*SignedReading)(nil),   // 5: fieldmint.v1.SignedReading
 	(*ReadingBatch)(nil),    // 6: fieldmint.v1.ReadingBatch
 	(*Device)(nil),          // 7: fieldmint.v1.Device
-	(*RawReading)(nil),      // 8: fieldmint.v1.RawReading
-	(*ValidReading)(nil),    // 9: fieldmint.v1.ValidReading
-	(*RejectedReading)(nil), // 10: fieldmint.v1.RejectedReading
-	(*EpochClosed)(nil),     // 11: fieldmint.v1.EpochClosed
-	(*Registration)(nil),    // 12: fieldmint.v1.Registration
-	(*DeviceChange)(nil),    // 13: fieldmint.v1.DeviceChange
-	nil,                     // 14: fieldmint.v1.Reading.MeasurementsEntry
-	nil,                     // 15: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	(*Maker)(nil),           // 8: fieldmint.v1.Maker
+	(*MakerChange)(nil),     // 9: fieldmint.v1.MakerChange
+	(*Attestation)(nil),     // 10: fieldmint.v1.Attestation
+	(*RawReading)(nil),      // 11: fieldmint.v1.RawReading
+	(*ValidReading)(nil),    // 12: fieldmint.v1.ValidReading
+	(*RejectedReading)(nil), // 13: fieldmint.v1.RejectedReading
+	(*EpochClosed)(nil),     // 14: fieldmint.v1.EpochClosed
+	(*Registration)(nil),    // 15: fieldmint.v1.Registration
+	(*DeviceChange)(nil),    // 16: fieldmint.v1.DeviceChange
+	nil,                     // 17: fieldmint.v1.Reading.MeasurementsEntry
+	nil,                     // 18: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	14, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	17, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
 	2,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
 	4,  // 3: fieldmint.v1.Reading.witness:type_name -> fieldmint.v1.Witness
 	3,  // 4: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
@@ -1186,14 +1464,15 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	3,  // 9: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
 	2,  // 10: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
 	3,  // 11: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	15, // 12: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	18, // 12: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
 	7,  // 13: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	1,  // 14: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	10, // 14: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
+	1,  // 15: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -1207,7 +1486,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -64,3 +64,39 @@ func TestRegistrationVector(t *testing.T) {
 		t.Errorf("cast signs %s, the document says %x", got, ownerSig)
 	}
 }
+
+// TestAttestationVector holds the attestation example of
+// docs/wire-format.md to the hand-assembled bytes (domain, key, kind), to
+// AttestationBytes, Attest and VerifyAttestation, and to Node.js's Ed25519.
+func TestAttestationVector(t *testing.T) {
+	_, field := wireFormatDoc(t)
+	seed, makerPub, msg, sig := field("maker seed"), field("maker public key"), field("attestation bytes"), field("attestation")
+	devicePub, _ := hex.DecodeString(field("public key"))
+	hand := hex.EncodeToString([]byte("fieldmint/attest/v1\n")) + hex.EncodeToString(devicePub) + "00000002"
+	if msg != hand {
+		t.Errorf("documented attestation bytes differ from domain || key || kind:\n%s\n%s", msg, hand)
+	}
+	if got := hex.EncodeToString(AttestationBytes(devicePub, ResourceKind_RESOURCE_KIND_WEATHER)); got != msg {
+		t.Errorf("AttestationBytes gives %s", got)
+	}
+	seedBytes, _ := hex.DecodeString(seed)
+	key := ed25519.NewKeyFromSeed(seedBytes)
+	a := Attest("acme", key, devicePub, ResourceKind_RESOURCE_KIND_WEATHER)
+	if hex.EncodeToString(a.Signature) != sig || hex.EncodeToString(key.Public().(ed25519.PublicKey)) != makerPub {
+		t.Errorf("Attest gives %x under %x", a.Signature, key.Public())
+	}
+	pubBytes, _ := hex.DecodeString(makerPub)
+	if VerifyAttestation(a, pubBytes, devicePub, ResourceKind_RESOURCE_KIND_WEATHER) != nil {
+		t.Error("the documented attestation does not verify")
+	}
+	if VerifyAttestation(a, pubBytes, devicePub, ResourceKind_RESOURCE_KIND_ENERGY) == nil {
+		t.Error("the attestation verifies for another kind")
+	}
+	out, err := exec.Command(nodeBin(t), "-e", nodeSign, seed, msg).Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	if lines := strings.Fields(string(out)); len(lines) != 2 || lines[0] != makerPub || lines[1] != sig {
+		t.Errorf("Node.js derives public key and signature\n%s\nthe document says\n%s\n%s", out, makerPub, sig)
+	}
+}

@@ -32,6 +32,23 @@ func wireFormatDoc(t *testing.T) (string, func(name string) string) {
 	}
 }
 
+// nodeSign is a Node.js script that prints the public key of the Ed25519
+// seed argv[1] and its signature of the bytes argv[2] (both hex). The seed
+// is wrapped in PKCS#8 (RFC 8410), so Node can load it.
+const nodeSign = `const c = require("crypto");
+const k = c.createPrivateKey({key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(process.argv[1], "hex")]), format: "der", type: "pkcs8"});
+console.log(c.createPublicKey(k).export({format: "der", type: "spki"}).subarray(-32).toString("hex"));
+console.log(c.sign(null, Buffer.from(process.argv[2], "hex"), k).toString("hex"));`
+
+func nodeBin(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: run `make deps`")
+	}
+	return node
+}
+
 // TestWireFormatVector holds the test vector published in
 // docs/wire-format.md to three independent sources: the canonical bytes to
 // the hand-assembled encoding, the public key and signature to Node.js's
@@ -49,16 +66,7 @@ func TestWireFormatVector(t *testing.T) {
 		t.Errorf("documented canonical bytes differ from CanonicalBytes")
 	}
 
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed: run `make deps`")
-	}
-	// PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410), so Node can load it.
-	script := `const c = require("crypto");
-const k = c.createPrivateKey({key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(process.argv[1], "hex")]), format: "der", type: "pkcs8"});
-console.log(c.createPublicKey(k).export({format: "der", type: "spki"}).subarray(-32).toString("hex"));
-console.log(c.sign(null, Buffer.from(process.argv[2], "hex"), k).toString("hex"));`
-	out, err := exec.Command(node, "-e", script, seed, canonical).Output()
+	out, err := exec.Command(nodeBin(t), "-e", nodeSign, seed, canonical).Output()
 	if err != nil {
 		t.Fatalf("node: %v", err)
 	}
