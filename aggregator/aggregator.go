@@ -394,6 +394,8 @@ type row struct {
 	partition    uint32
 	offset       uint64
 	driftM       uint32 // reported position's distance from the asserted location
+	witnessOf    string // a hotspot's witness: the beacon's device and sequence number
+	witnessSeq   uint64
 }
 
 // toRow decodes a record and decides whether a valid reading is LATE, from
@@ -425,6 +427,7 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 		r.status, r.score = "valid", d.score
 	}
 	r.deviceID, r.seq, r.kind, r.measurements = d.deviceID, d.seq, kindName(d.kind), d.measurements
+	r.witnessOf, r.witnessSeq = d.witnessOf, d.witnessSeq
 	r.eventTime, r.receivedAt = time.UnixMilli(d.eventMs).UTC(), time.UnixMilli(d.receivedMs).UTC()
 	r.epoch = s.cfg.Epoch(d.eventMs)
 	r.lat, r.lon = d.lat, d.lon
@@ -709,6 +712,8 @@ type columns struct {
 	measurements                                       []map[string]int64
 	lat, lon                                           []int32
 	partition, driftM                                  []uint32
+	witnessOf                                          []string
+	witnessSeq                                         []uint64
 }
 
 func newColumns(n int) *columns {
@@ -718,6 +723,7 @@ func newColumns(n int) *columns {
 		seq: make([]uint64, 0, n), epoch: make([]uint64, 0, n), score: make([]uint64, 0, n), offset: make([]uint64, 0, n),
 		eventTime: make([]time.Time, 0, n), receivedAt: make([]time.Time, 0, n), measurements: make([]map[string]int64, 0, n),
 		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n), driftM: make([]uint32, 0, n),
+		witnessOf: make([]string, 0, n), witnessSeq: make([]uint64, 0, n),
 	}
 }
 
@@ -727,7 +733,7 @@ func (c *columns) add(r row) {
 	c.lat, c.lon, c.receivedAt = append(c.lat, r.lat), append(c.lon, r.lon), append(c.receivedAt, r.receivedAt)
 	c.status, c.reason, c.detail, c.score = append(c.status, r.status), append(c.reason, r.reason), append(c.detail, r.detail), append(c.score, r.score)
 	c.topic, c.partition, c.offset = append(c.topic, r.topic), append(c.partition, r.partition), append(c.offset, r.offset)
-	c.driftM = append(c.driftM, r.driftM)
+	c.driftM, c.witnessOf, c.witnessSeq = append(c.driftM, r.driftM), append(c.witnessOf, r.witnessOf), append(c.witnessSeq, r.witnessSeq)
 }
 
 func (c *columns) len() int { return len(c.device) }
@@ -735,7 +741,7 @@ func (c *columns) len() int { return len(c.device) }
 // all is the columns in table order.
 func (c *columns) all() []any {
 	return []any{c.device, c.seq, c.eventTime, c.epoch, c.kind, c.owner, c.measurements, c.lat, c.lon, c.receivedAt,
-		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset, c.driftM}
+		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset, c.driftM, c.witnessOf, c.witnessSeq}
 }
 
 // maybeClose closes every epoch the watermarks allow, in order, if this

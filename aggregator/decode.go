@@ -27,6 +27,8 @@ type record struct {
 	measurements map[string]int64
 	lat, lon     int32
 	hasLocation  bool // the reading carries a position
+	witnessOf    string
+	witnessSeq   uint64
 	owner        string
 	receivedMs   int64
 	score        uint64 // ValidReading
@@ -82,12 +84,13 @@ func (r *record) decodeReading(b []byte) error {
 			r.hasLocation = true
 			return decodeLocation(bs, &r.lat, &r.lon)
 		case num == 7 && typ == protowire.BytesType:
-			// The witness is not stored, but proto.Unmarshal refuses a
-			// record whose witness is malformed, and so must this decoder.
-			return walk(bs, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
-				if num == 1 && typ == protowire.BytesType {
-					var id string
-					return str(&id, bs)
+			// A hotspot's witness of a beacon: scoring pays coverage by it.
+			return walk(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+				switch {
+				case num == 1 && typ == protowire.BytesType:
+					return str(&r.witnessOf, bs)
+				case num == 2 && typ == protowire.VarintType:
+					r.witnessSeq = v
 				}
 				return nil
 			})

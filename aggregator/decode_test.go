@@ -30,13 +30,14 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 	r.hasReading = rd != nil
 	r.deviceID, r.seq, r.eventMs, r.kind, r.measurements = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind(), rd.GetMeasurements()
 	r.lat, r.lon, r.hasLocation = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7(), rd.GetLocation() != nil
+	r.witnessOf, r.witnessSeq = rd.GetWitness().GetBeaconDeviceId(), rd.GetWitness().GetBeaconSeq()
 	return r, true
 }
 
 func sameRecord(a, b record) bool {
 	return a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
 		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.hasLocation == b.hasLocation && a.owner == b.owner && a.receivedMs == b.receivedMs &&
-		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon &&
+		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon && a.witnessOf == b.witnessOf && a.witnessSeq == b.witnessSeq &&
 		a.score == b.score && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
 }
 
@@ -46,8 +47,10 @@ func seeds() [][]byte {
 	v, _ := proto.Marshal(&pb.ValidReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 1_795_000_000_456, Score: 3, Signature: []byte{1, 2}})
 	r, _ := proto.Marshal(&pb.RejectedReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 9, Reason: "OUT_OF_RANGE", Detail: "x=1", Signature: []byte{3}})
 	empty, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{}})
+	heard, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "hotspot-1", Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT,
+		Witness: &pb.Witness{BeaconDeviceId: "hotspot-2", BeaconSeq: 77}}})
 	placed, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "weather-2"}, AssertedLocation: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}})
-	return [][]byte{v, r, empty, placed, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
+	return [][]byte{v, r, empty, placed, heard, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
 }
 
 func TestDecodeMatchesProto(t *testing.T) {

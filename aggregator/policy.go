@@ -43,6 +43,23 @@ type KindScoring struct {
 	// when more than CrowdTarget are occupied.
 	CrowdResolution uint8  `yaml:"crowdResolution"`
 	CrowdTarget     uint64 `yaml:"crowdTarget"`
+	// Counter, for kinds paid by what they deliver (energy, data served):
+	// the measurement that counts it, one of Measurements. Its increases
+	// over the epoch are paid, capped by RatedPerHour, the most one device
+	// of the kind can deliver in an hour (thousandths of the counter's
+	// unit), for each interval of uptime. Empty: paid by uptime alone.
+	Counter      string `yaml:"counter"`
+	RatedPerHour uint64 `yaml:"ratedPerHour"`
+	// WitnessesPerBeacon, for coverage kinds (hotspots): a device is paid
+	// for the beacons it validly witnessed, one per beaconer and interval,
+	// and each beacon pays its first WitnessesPerBeacon witnesses only
+	// (Helium's 14). 0: paid by uptime.
+	WitnessesPerBeacon uint64 `yaml:"witnessesPerBeacon"`
+}
+
+// capacity is the most a device of a counter kind delivers in one interval.
+func (ks KindScoring) capacity() uint64 {
+	return ks.RatedPerHour * uint64(ks.Interval.Milliseconds()) / 3_600_000
 }
 
 // Scoring is the scoring policy.
@@ -78,14 +95,22 @@ func DefaultScoring() Scoring {
 	floors := map[pb.ResourceKind]map[string]int64{
 		pb.ResourceKind_RESOURCE_KIND_HOTSPOT:   {"rssi_dbm": 500, "snr_db": 500},
 		pb.ResourceKind_RESOURCE_KIND_WEATHER:   {"temperature_c": 50, "humidity_pct": 200, "pressure_hpa": 50},
-		pb.ResourceKind_RESOURCE_KIND_ENERGY:    {"power_w": 1_000, "voltage_v": 200},
-		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {"throughput_mbps": 500, "latency_ms": 500},
+		pb.ResourceKind_RESOURCE_KIND_ENERGY:    {"power_w": 1_000, "voltage_v": 200, "energy_wh": 100},
+		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {"throughput_mbps": 500, "latency_ms": 500, "served_gb": 10},
 	}
 	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2, Hold: 2, DuplicateRatio: 4}
 	for k, m := range floors {
 		s.Kinds[k] = KindScoring{Interval: 5 * time.Second, Weight: 1000, CellResolution: 8, Measurements: m,
 			TrustFullM: 300, TrustPartialM: 400, TrustPartialBP: 2500, CrowdResolution: 6, CrowdTarget: 16}
 	}
+	// A 10 kW meter; a 1 Gbit/s link (450 GB an hour, in MB).
+	e, b := s.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY], s.Kinds[pb.ResourceKind_RESOURCE_KIND_BANDWIDTH]
+	e.Counter, e.RatedPerHour = "energy_wh", 10_000_000
+	b.Counter, b.RatedPerHour = "served_gb", 450_000
+	s.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY], s.Kinds[pb.ResourceKind_RESOURCE_KIND_BANDWIDTH] = e, b
+	h := s.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]
+	h.WitnessesPerBeacon = 14
+	s.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] = h
 	return s
 }
 
@@ -117,6 +142,12 @@ func (s Scoring) Validate(epoch time.Duration) error {
 			return fmt.Errorf("%w: %s: trustFullM (%d) must be at most trustPartialM (%d)", ErrScoring, k, ks.TrustFullM, ks.TrustPartialM)
 		case ks.TrustPartialBP > 10_000:
 			return fmt.Errorf("%w: %s: trustPartialBP must be 0 to 10000", ErrScoring, k)
+		case ks.Counter != "" && !hasKey(ks.Measurements, ks.Counter):
+			return fmt.Errorf("%w: %s: counter %q must be one of the kind's measurements", ErrScoring, k, ks.Counter)
+		case ks.Counter != "" && ks.WitnessesPerBeacon > 0:
+			return fmt.Errorf("%w: %s: a kind is paid by a counter or by witnesses, not both", ErrScoring, k)
+		case ks.Counter != "" && (ks.capacity() == 0 || ks.RatedPerHour > 1<<40):
+			return fmt.Errorf("%w: %s: ratedPerHour must be 1 to 2^40 and at least one unit per interval (%s)", ErrScoring, k, ks.Interval)
 		}
 		for m, floor := range ks.Measurements {
 			if floor < 0 || m == "" {
@@ -191,8 +222,14 @@ func overDefaults(ks, def KindScoring) KindScoring {
 	ks.TrustPartialBP, ks.CrowdTarget = or(ks.TrustPartialBP, def.TrustPartialBP), or(ks.CrowdTarget, def.CrowdTarget)
 	ks.CellResolution = uint8(or(uint64(ks.CellResolution), uint64(def.CellResolution)))
 	ks.CrowdResolution = uint8(or(uint64(ks.CrowdResolution), uint64(def.CrowdResolution)))
+	if ks.Counter == "" {
+		ks.Counter = def.Counter
+	}
+	ks.RatedPerHour, ks.WitnessesPerBeacon = or(ks.RatedPerHour, def.RatedPerHour), or(ks.WitnessesPerBeacon, def.WitnessesPerBeacon)
 	return ks
 }
+
+func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }
 
 // required is the kind's measurement names, sorted.
 func (ks KindScoring) required() []string {

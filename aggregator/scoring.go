@@ -3,6 +3,7 @@ package aggregator
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"sort"
 	"time"
 
@@ -27,14 +28,41 @@ type DeviceScore struct {
 	Quality  uint64 // 0 if none moved, else 10000 * Complete / Uptime
 	DriftM   uint64 // farthest valid reading from the asserted location, metres
 	Trust    uint64 // location trust by DriftM
-	Weight   uint64
+	// Witnessed is a coverage kind's rewarded witnesses: distinct beaconers
+	// heard per interval, counting only the beacons whose first
+	// witnessesPerBeacon witnesses it was among.
+	Witnessed uint64
+	// Delivered is what a counter kind's counter rose by over the epoch's
+	// valid readings (the sum of its increases, in event-time order).
+	Delivered uint64
+	Weight    uint64
 	Cell     uint64 // H3 cell of the device's first valid reading of the epoch
 	Sharing  uint64 // paid devices of the kind in the cell, this one included
 	Area     uint64 // H3 cell (crowd resolution) holding Cell
 	Occupied uint64 // cells of the kind in the area with a paid device
 	Crowding uint64 // 10000 * min(1, crowdTarget / Occupied)
 	Frauds   uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
-	Score    uint64 // 0 if not paid, else Uptime*Weight/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+	Score    uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+	capacity uint64 // a counter kind's capacity per interval, or 0
+	coverage bool   // a coverage kind: paid by Witnessed
+}
+
+// base is the points before sharing and multipliers: Uptime*Weight, or
+// for a counter kind what it delivered, capped at its capacity for each
+// interval of uptime, in intervals' worth of Weight.
+func (d *DeviceScore) base() uint64 {
+	if d.coverage {
+		return d.Witnessed * d.Weight
+	}
+	if d.capacity == 0 {
+		return d.Uptime * d.Weight
+	}
+	work := min(d.Delivered, d.capacity*d.Uptime)
+	// work*Weight/capacity is at most Uptime*Weight (1e14): the 128-bit
+	// quotient fits in 64 bits.
+	hi, lo := bits.Mul64(work, d.Weight)
+	q, _ := bits.Div64(hi, lo, d.capacity)
+	return q
 }
 
 // paid: the device earns, and so takes a share of its cell and crowds its
@@ -83,11 +111,13 @@ func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Kind
 		       uniqExact(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?)),
 		       uniqExactIf(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?), hasAll(mapKeys(measurements), ?)),
 		       maxMap(measurements), minMap(measurements), max(drift_m),
+		       arraySum(arrayMap(x -> greatest(x, 0), arrayDifference(arrayMap(r -> r.3,
+		           arraySort(groupArrayIf((event_time, seq, measurements[?]), mapContains(measurements, ?))))))),
 		       geoToH3(argMin(lat_e7, (event_time, seq)) / 1e7, argMin(lon_e7, (event_time, seq)) / 1e7, toUInt8(?)) AS cell,
 		       h3ToParent(cell, toUInt8(?))
 		FROM readings
 		WHERE kind = ? AND epoch = ? AND status = 'valid'
-		GROUP BY device_id`, start, interval, start, interval, required, ks.CellResolution, ks.CrowdResolution, k.String(), epoch)
+		GROUP BY device_id`, start, interval, start, interval, required, ks.Counter, ks.Counter, ks.CellResolution, ks.CrowdResolution, k.String(), epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +128,11 @@ func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Kind
 		d := DeviceScore{Epoch: epoch, Kind: k.String(), Weight: ks.Weight}
 		var hi, lo map[string]int64
 		var drift uint32
-		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Readings, &d.Uptime, &d.Complete, &hi, &lo, &drift, &d.Cell, &d.Area); err != nil {
+		var delivered int64
+		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Readings, &d.Uptime, &d.Complete, &hi, &lo, &drift, &delivered, &d.Cell, &d.Area); err != nil {
 			return nil, err
 		}
+		d.Delivered = uint64(max(delivered, 0))
 		d.Uptime, d.Complete, d.DriftM = min(d.Uptime, intervals), min(d.Complete, intervals), uint64(drift)
 		for _, m := range required {
 			if hi[m]-lo[m] > ks.Measurements[m] {
@@ -110,6 +142,50 @@ func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Kind
 		d.Quality = quality(d, len(required))
 		d.Trust = trust(d.DriftM, ks)
 		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil || ks.WitnessesPerBeacon == 0 {
+		return out, err
+	}
+	witnessed, err := witnessesOf(ctx, conn, k, ks, start, epoch)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Witnessed = min(witnessed[out[i].DeviceID], intervals)
+	}
+	return out, nil
+}
+
+// witnessesOf counts each device's rewarded witnesses in the epoch: its
+// valid witness reports of beacons it heard among their first
+// witnessesPerBeacon witnesses (by the report's event time, then device
+// id), one per beaconer and interval. A beacon must be a valid beacon
+// reading of this epoch or the one before: the validators cannot see a
+// beacon of another region, this query sees every region.
+func witnessesOf(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks KindScoring, start int64, epoch uint64) (map[string]uint64, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT device_id, uniqExact(witness_of, intDiv(toUnixTimestamp64Milli(heard) - ?, ?))
+		FROM (SELECT device_id, witness_of, min(event_time) AS heard,
+		             row_number() OVER (PARTITION BY witness_of, witness_seq ORDER BY min(event_time), device_id) AS rank
+		      FROM readings
+		      WHERE kind = ? AND epoch = ? AND status = 'valid' AND witness_of != ''
+		        AND (witness_of, witness_seq) IN (SELECT device_id, seq FROM readings
+		            WHERE kind = ? AND epoch BETWEEN ? AND ? AND status = 'valid' AND mapContains(measurements, 'beacon_tx_dbm'))
+		      GROUP BY device_id, witness_of, witness_seq)
+		WHERE rank <= ?
+		GROUP BY device_id`, start, ks.Interval.Milliseconds(), k.String(), epoch, k.String(), epoch-min(epoch, 1), epoch, ks.WitnessesPerBeacon)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var id string
+		var n uint64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
 	}
 	return out, rows.Err()
 }
@@ -207,11 +283,16 @@ func finish(ds []DeviceScore, s Scoring) {
 	}
 	for i := range ds {
 		d := &ds[i]
-		target := s.Kinds[pb.ResourceKind(pb.ResourceKind_value[d.Kind])].CrowdTarget
+		ks := s.Kinds[pb.ResourceKind(pb.ResourceKind_value[d.Kind])]
+		target := ks.CrowdTarget
+		if d.capacity = 0; ks.Counter != "" {
+			d.capacity = ks.capacity()
+		}
+		d.coverage = ks.WitnessesPerBeacon > 0
 		d.Sharing, d.Occupied = max(sharing[cellKey{d.Kind, d.Cell}], 1), max(occupied[cellKey{d.Kind, d.Area}], 1)
 		d.Crowding = 10_000 * min(target, d.Occupied) / d.Occupied
 		if d.paid() {
-			d.Score = d.Uptime * d.Weight / d.Sharing * d.Quality / 10_000 * d.Trust / 10_000 * d.Crowding / 10_000
+			d.Score = d.base() / d.Sharing * d.Quality / 10_000 * d.Trust / 10_000 * d.Crowding / 10_000
 		}
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].DeviceID < ds[j].DeviceID })
@@ -227,7 +308,7 @@ func storeScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []Devic
 	}
 	for _, d := range ds {
 		if err := batch.Append(d.Epoch, d.DeviceID, d.Owner, d.Kind, d.Readings, d.Uptime, d.Complete, d.Moving, d.Quality,
-			d.DriftM, d.Trust, d.Weight, d.Cell, d.Sharing, d.Area, d.Occupied, d.Crowding, d.Frauds, d.Score); err != nil {
+			d.DriftM, d.Trust, d.Witnessed, d.Delivered, d.Weight, d.Cell, d.Sharing, d.Area, d.Occupied, d.Crowding, d.Frauds, d.Score); err != nil {
 			batch.Abort()
 			return err
 		}
@@ -240,10 +321,10 @@ func storeScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []Devic
 
 // ScoreColumns are device_scores' columns in DeviceScore's order, for
 // readers that compare rows (verify-epoch).
-const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, weight, cell, sharing, area, occupied, crowding, frauds, score`
+const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered, weight, cell, sharing, area, occupied, crowding, frauds, score`
 
 // ScanInto returns the destinations of ScoreColumns in d.
 func (d *DeviceScore) ScanInto() []any {
 	return []any{&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Complete, &d.Moving, &d.Quality, &d.DriftM, &d.Trust,
-		&d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Score}
+		&d.Witnessed, &d.Delivered, &d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Score}
 }

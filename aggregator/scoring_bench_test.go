@@ -33,8 +33,8 @@ func BenchmarkScoreEpoch1M(b *testing.B) {
 		       concat('0x', leftPad(hex(d % 5000), 40, '0')),
 		       [map('rssi_dbm', -85000 + r * 700, 'snr_db', 8000 - r * 600),
 		        map('temperature_c', 16000 + r * 100, 'humidity_pct', 65000 - r * 300, 'pressure_hpa', 1013000 + r * 60),
-		        map('power_w', 2500000 + r * 5000, 'voltage_v', 230000 + r * 300),
-		        map('throughput_mbps', 250000 + r * 1000, 'latency_ms', 35000 - r * 700)][d % 4 + 1],
+		        map('power_w', 2500000 + r * 5000, 'voltage_v', 230000 + r * 300, 'energy_wh', 1000000 + r * 5000),
+		        map('throughput_mbps', 250000 + r * 1000, 'latency_ms', 35000 - r * 700, 'served_gb', 1000 + r * 300)][d % 4 + 1],
 		       toInt32(370000000 + (cityHash64(d) % 40000000)), toInt32(-90000000 + (cityHash64(d, 1) % 40000000)),
 		       now64(3), 'valid', 'valid', toUInt32(d % 8), number
 		FROM (SELECT number, intDiv(number, ?) AS r, number % ? AS d FROM numbers(?))`,

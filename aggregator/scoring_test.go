@@ -57,7 +57,7 @@ func TestWorkedExample(t *testing.T) {
 	// What a live sensor measures: every value moves a little each reading.
 	live := func(kind string, i int64) map[string]int64 {
 		if kind == energy {
-			return map[string]int64{"power_w": 2_000_000 + 5_000*i, "voltage_v": 230_000 + 300*i}
+			return map[string]int64{"power_w": 2_000_000 + 5_000*i, "voltage_v": 230_000 + 300*i, "energy_wh": 1_000_000 + 5_000*i}
 		}
 		return map[string]int64{"temperature_c": 15_000 + 100*i, "humidity_pct": 60_000 + 300*i, "pressure_hpa": 1_013_000 + 60*i}
 	}
@@ -114,6 +114,50 @@ func TestWorkedExample(t *testing.T) {
 	for i, lat := range []int32{389_000_000, 389_080_000, 389_160_000} {
 		valid(fmt.Sprintf("meter-x%d", i+1), energy, lat, -92_000_000, 0, every5...)
 	}
+	// A meter whose counter claims 50 Wh every 5 s, 36 kW: more than the
+	// kind's rating (10 kW) can deliver.
+	for i, sec := range every5 {
+		over := live(energy, int64(i))
+		over["energy_wh"] = 1_000_000 + 50_000*int64(i)
+		put(reading{device: "meter-over", kind: energy, status: "valid", sec: sec, lat: 376_000_000, lon: -91_000_000, measurements: over})
+	}
+	// Hotspots paid for the beacons they heard (hotspot's witnessesPerBeacon
+	// is 2 in this example): each report carries the signal it heard.
+	hotspot := pb.ResourceKind_RESOURCE_KIND_HOTSPOT.String()
+	heard := func(device string, lat int32, reports ...struct {
+		sec    int64
+		beacon string
+		seq    uint64
+	}) {
+		for i, w := range reports {
+			if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at,
+					status, kafka_topic, kafka_partition, kafka_offset, witness_of, witness_seq)
+				VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, -91000000, now64(3), 'valid', 'valid-topic', 0, ?, ?, ?)`,
+				device, uint64(i+1), int64(epoch)*epochLength.Milliseconds()+w.sec*1000, uint64(epoch), hotspot, "owner-"+device,
+				map[string]int64{"rssi_dbm": -90_000 + 1_000*int64(i), "snr_db": 5_000 + 1_000*int64(i)}, lat, 9000+offset, w.beacon, w.seq); err != nil {
+				t.Fatal(err)
+			}
+			offset++
+		}
+	}
+	type w = struct {
+		sec    int64
+		beacon string
+		seq    uint64
+	}
+	// The beacons, sent in the epoch before (hs-q's was never sent).
+	for i, b := range []w{{20, "hs-x", 1}, {22, "hs-x", 2}, {23, "hs-y", 1}, {24, "hs-z", 1}, {25, "hs-z", 2}} {
+		if err := conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at,
+				status, kafka_topic, kafka_partition, kafka_offset)
+			VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, '', ?, ?, -91000000, now64(3), 'valid', 'valid-topic', 0, ?)`,
+			b.beacon, b.seq, int64(epoch-1)*epochLength.Milliseconds()+b.sec*1000, uint64(epoch-1), hotspot,
+			map[string]int64{"rssi_dbm": -90_000, "snr_db": 5_000, "beacon_tx_dbm": 27_000}, 374_000_000+int32(i)*1_000_000, 8000+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heard("hs-a", 375_000_000, w{1, "hs-x", 1}, w{6, "hs-x", 2}, w{11, "hs-y", 1}, w{16, "hs-q", 1})
+	heard("hs-b", 377_000_000, w{2, "hs-x", 1}, w{12, "hs-y", 1})
+	heard("hs-c", 379_000_000, w{3, "hs-x", 1}, w{7, "hs-x", 2}, w{8, "hs-z", 1}, w{9, "hs-z", 2})
 	// A reading of another epoch is not this epoch's.
 	put(reading{device: "ws-a", kind: weather, status: "valid", epoch: epoch + 1, lat: 387_000_000, lon: -91_400_000, measurements: live(weather, 0)})
 
@@ -121,6 +165,9 @@ func TestWorkedExample(t *testing.T) {
 	e := policy.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY]
 	e.CrowdTarget = 2
 	policy.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY] = e
+	h := policy.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]
+	h.WitnessesPerBeacon = 2
+	policy.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] = h
 	got, err := ScoreEpoch(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +176,7 @@ func TestWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (weather|energy) \|((?: \d+ \|){12})$`)
+	row := regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (weather|energy|hotspot) \|((?: \d+ \|){14})$`)
 	var want []string
 	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
 		want = append(want, m[1]+" "+m[2]+" "+strings.Join(strings.Fields(strings.ReplaceAll(m[3], "|", "")), " "))
@@ -139,10 +186,10 @@ func TestWorkedExample(t *testing.T) {
 		if d.Owner != "owner-"+d.DeviceID {
 			t.Errorf("%s: owner %s", d.DeviceID, d.Owner)
 		}
-		have = append(have, fmt.Sprintf("%s %s %d %d %d %d %d %d %d %d %d %d %d %d", d.DeviceID, strings.ToLower(strings.TrimPrefix(d.Kind, "RESOURCE_KIND_")),
-			d.Readings, d.Uptime, d.Complete, d.Moving, d.Quality, d.DriftM, d.Trust, d.Sharing, d.Occupied, d.Crowding, d.Frauds, d.Score))
+		have = append(have, fmt.Sprintf("%s %s %d %d %d %d %d %d %d %d %d %d %d %d %d %d", d.DeviceID, strings.ToLower(strings.TrimPrefix(d.Kind, "RESOURCE_KIND_")),
+			d.Readings, d.Uptime, d.Complete, d.Moving, d.Quality, d.DriftM, d.Trust, d.Witnessed, d.Delivered, d.Sharing, d.Occupied, d.Crowding, d.Frauds, d.Score))
 	}
-	if len(want) != 20 || strings.Join(have, "\n") != strings.Join(want, "\n") {
+	if len(want) != 24 || strings.Join(have, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("scores of the worked example:\n%s\ndocs/scoring.md says (%d rows):\n%s", strings.Join(have, "\n"), len(want), strings.Join(want, "\n"))
 	}
 	if err := storeScores(ctx, conn, epoch, got); err != nil {
@@ -155,8 +202,8 @@ func TestWorkedExample(t *testing.T) {
 	for _, d := range got {
 		sum += d.Score
 	}
-	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 20 || total != sum {
-		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 20 and %d", rows, total, err, sum)
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(score) FROM device_scores WHERE epoch = ?", uint64(epoch)).Scan(&rows, &total); err != nil || rows != 24 || total != sum {
+		t.Fatalf("device_scores after a retried insert: %d rows, total %d (%v); want 24 and %d", rows, total, err, sum)
 	}
 }
 

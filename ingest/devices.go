@@ -28,6 +28,7 @@ const (
 	CodeChangeReplayed     = "CHANGE_REPLAYED"       // issued_at_ms not newer than the device's last signed change
 	CodeDeviceExists       = "DEVICE_EXISTS"         // the id is registered with another key or kind, or to another owner
 	CodeKeyInUse           = "KEY_IN_USE"            // the public key already belongs to another device id
+	CodeMovedTooSoon       = "MOVED_TOO_SOON"        // a second move of the asserted location within ingest.minMoveInterval
 )
 
 // postDevice registers a device (201), re-registers it (200: a newer
@@ -56,8 +57,8 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		(d.Location.LatE7 == 0 && d.Location.LonE7 == 0):
 		fail(w, http.StatusBadRequest, CodeBadLocation, "device.location must be set: lat_e7 within ±90e7, lon_e7 within ±180e7, not 0,0")
 		return
-	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "" || d.MakerId != "":
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied, denied_reason and maker_id are set by the registry, leave them out")
+	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "" || d.MakerId != "" || d.MovedAtMs != 0:
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied, denied_reason, maker_id and moved_at_ms are set by the registry, leave them out")
 		return
 	}
 	if !s.freshChange(w, reg.IssuedAtMs) {
@@ -105,7 +106,17 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the device's last signed change (%d)", reg.IssuedAtMs, old.LastChangeMs)
 			return
 		}
-		dev.RegisteredAtMs, status = old.RegisteredAtMs, http.StatusOK
+		dev.RegisteredAtMs, dev.MovedAtMs, status = old.RegisteredAtMs, old.MovedAtMs, http.StatusOK
+		if !proto.Equal(old.Location, d.Location) {
+			// A move: the first is free (a location set wrong at
+			// registration), the next wait ingest.minMoveInterval.
+			if since := time.Duration(reg.IssuedAtMs-old.MovedAtMs) * time.Millisecond; old.MovedAtMs != 0 && since < s.cfg.MinMoveInterval {
+				fail(w, http.StatusConflict, CodeMovedTooSoon, "device %q moved %s ago; it may move again %s after that (ingest.minMoveInterval)",
+					d.DeviceId, since.Round(time.Second), s.cfg.MinMoveInterval)
+				return
+			}
+			dev.MovedAtMs = reg.IssuedAtMs
+		}
 	}
 	if !s.storeDevice(w, r, dev) {
 		return

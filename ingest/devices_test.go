@@ -107,6 +107,14 @@ func TestDeviceLifecycle(t *testing.T) {
 	if err := send(); err != nil {
 		t.Fatalf("reading after reactivation: %v", err)
 	}
+	movedAt := f.svc.reg.Get("dev-1").MovedAtMs
+	// A second move so soon is refused: a device hopping between regions
+	// would restart the validators' history of it in each.
+	hop := proto.Clone(moved).(*pb.Device)
+	hop.Location = &pb.Location{LatE7: 424_000_000, LonE7: 21_700_000}
+	if err := f.sdk.Register(ctx, hop, f.key, attest(hop), bob); !refusedWith(err, CodeMovedTooSoon) || movedAt == 0 {
+		t.Fatalf("a second move within ingest.minMoveInterval: %v (moved at %d), want %s", err, movedAt, CodeMovedTooSoon)
+	}
 	if err := f.sdk.Deny(ctx, "dev-1", "cloned readings", admin); err != nil {
 		t.Fatalf("denylisting: %v", err)
 	}
@@ -137,7 +145,7 @@ func TestDeviceLifecycle(t *testing.T) {
 	}
 
 	want := &pb.Device{DeviceId: "dev-1", PublicKey: f.key.Public().(ed25519.PublicKey), Kind: f.kind, Owner: alice.Address().Hex(),
-		Location: moved.Location, Active: true, LastChangeMs: c.IssuedAtMs, MakerId: testMaker().ID}
+		Location: moved.Location, Active: true, LastChangeMs: c.IssuedAtMs, MakerId: testMaker().ID, MovedAtMs: movedAt}
 	resp, err := http.Get(f.srv.URL + "/v1/devices/dev-1")
 	if err != nil {
 		t.Fatal(err)

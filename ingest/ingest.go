@@ -70,13 +70,14 @@ type Config struct {
 	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices, comma-separated"`
 	ChangeMaxAge    time.Duration `yaml:"changeMaxAge" help:"how long a signed registration or device change stays valid after its issued_at_ms"`
 	ChangeMaxFuture time.Duration `yaml:"changeMaxFuture" help:"how far a signed registration or change may be dated ahead of the ingest clock (clock skew)"`
+	MinMoveInterval time.Duration `yaml:"minMoveInterval" help:"least time between two moves of a device's asserted location (its first move after registering is free): a device that hops regions would restart the validators' history in each"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
 		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000,
-		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute}
+		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute, MinMoveInterval: 24 * time.Hour}
 }
 
 // Validate checks the configuration.
@@ -90,7 +91,7 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("ingest: give both tlsCert and tlsKey, or neither")
 	}
-	if c.Network == "" || !oneLine(c.Network) || c.ChangeMaxAge <= 0 || c.ChangeMaxFuture < 0 {
+	if c.Network == "" || !oneLine(c.Network) || c.ChangeMaxAge <= 0 || c.ChangeMaxFuture < 0 || c.MinMoveInterval < 0 {
 		return errors.New("ingest: network (one line of text) and a positive changeMaxAge are required")
 	}
 	for _, a := range c.Admins {

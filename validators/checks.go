@@ -126,12 +126,12 @@ func DefaultRules() map[pb.ResourceKind]KindRules {
 			CrossRules: cross(map[string]int64{"temperature_c": 100, "humidity_pct": 1000, "pressure_hpa": 100},
 				map[string]int64{"temperature_c": 500, "humidity_pct": 3000, "pressure_hpa": 500}, 1)},
 		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Score: 1, Measurements: map[string]Range{
-			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000},
+			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000}, "energy_wh": {0, 1 << 62},
 		}, MinInterval: time.Second, StuckAfter: 30, MaxJump: map[string]int64{"voltage_v": 60_000},
 			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"power_w": 10_000, "voltage_v": 1000}, map[string]int64{"power_w": 10_000, "voltage_v": 2000}, 1)},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Score: 1, Measurements: map[string]Range{
-			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000},
+			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000}, "served_gb": {0, 1 << 62},
 		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"throughput_mbps": 1000, "latency_ms": 1000}, map[string]int64{"throughput_mbps": 5000, "latency_ms": 2000}, 1)},
 	}

@@ -336,12 +336,15 @@ func (x *cross) witness(r *pb.Reading, dev *pb.Device, lookup func(string) *pb.D
 		sent = false // an old beacon heard again is no evidence of coverage now
 	}
 	if !sent {
-		// A beaconer of another region may be decided by another validator:
-		// no verdict on what is not visible here.
-		if beaconer != nil && dev != nil && region(beaconer.Location) != region(dev.Location) {
-			return Decision{}
+		// A beaconer of another region is decided by another validator:
+		// whether it beaconed is not visible here (scoring checks it at
+		// epoch close, over every region), but where it stands is, so the
+		// distance and the strength are checked all the same, against the
+		// strongest transmitter allowed.
+		if beaconer == nil || dev == nil || region(beaconer.Location) == region(dev.Location) {
+			return reject(ReasonWitnessUnknownBeacon, "no beacon %d of %s within %s", w.BeaconSeq, w.BeaconDeviceId, rules.WitnessWindow)
 		}
-		return reject(ReasonWitnessUnknownBeacon, "no beacon %d of %s within %s", w.BeaconSeq, w.BeaconDeviceId, rules.WitnessWindow)
+		b = beacon{}
 	}
 	// Distances between asserted locations: where the owners said they are.
 	wLat, wLon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7()

@@ -140,11 +140,28 @@ func TestWitnessChecks(t *testing.T) {
 			}
 		})
 	}
-	// A beaconer registered in another region may be judged by another
-	// validator: no verdict on a beacon not visible here.
-	f.add("abroad", hotspot, homeLat+20_000_000, homeLon, 4)
-	if got := decide(f.checker(), f, heard("km", 1, -80_000, "abroad", 1)); got[0] != "" {
-		t.Fatalf("a witness of another region's beacon: %q", got)
+	// Across a region border (39° N) the beacon is another validator's: it
+	// is not visible here (scoring checks it at epoch close), but distance
+	// and strength are checked from the registry, against the strongest
+	// transmitter allowed (27 dBm).
+	f.add("south", hotspot, 389_955_000, homeLon, 5) // 500 m south of the border
+	f.add("north", hotspot, 390_045_000, homeLon, 6) // 500 m north: 1000 m from south
+	f.add("hug", hotspot, 389_995_000, homeLon+1, 8)
+	f.add("ahead", hotspot, 390_000_500, homeLon, 9) // 61 m from hug, across the border
+	for _, c := range []struct {
+		name string
+		r    xr
+		want string
+	}{
+		{"across the border at 1 km, plausible", heard("south", 1, -56_000, "north", 1), ""},
+		{"across the border at 1 km, too strong", heard("south", 1, -54_000, "north", 1), ReasonWitnessTooStrong},
+		{"across the border, too close", heard("hug", 1, -80_000, "ahead", 1), ReasonWitnessTooClose},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := decide(f.checker(), f, c.r); got[0] != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 

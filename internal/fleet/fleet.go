@@ -117,6 +117,7 @@ type Device struct {
 	beacon   uint64              // seq of the beacon sent this tick (hotspots), or 0
 	constant map[string]int64    // what a Constant device reports, always
 	hops     int                 // a Hopper's moves
+	countMs  int64               // when the counters last moved
 	home     *pb.Location        // where a Hopper was first registered
 }
 
@@ -296,15 +297,15 @@ func (d *Device) baseline() map[string]int64 {
 	case pb.ResourceKind_RESOURCE_KIND_WEATHER:
 		return map[string]int64{"temperature_c": n(16_000, 4_000), "humidity_pct": n(65_000, 15_000), "pressure_hpa": n(1_013_000, 8_000)}
 	case pb.ResourceKind_RESOURCE_KIND_ENERGY:
-		return map[string]int64{"power_w": n(2_500_000, 1_500_000), "voltage_v": n(230_000, 5_000)}
+		return map[string]int64{"power_w": n(2_500_000, 1_500_000), "voltage_v": n(230_000, 5_000), "energy_wh": d.rng.Int64N(1 << 40)}
 	default:
-		return map[string]int64{"throughput_mbps": n(250_000, 200_000), "latency_ms": n(35_000, 25_000)}
+		return map[string]int64{"throughput_mbps": n(250_000, 200_000), "latency_ms": n(35_000, 25_000), "served_gb": d.rng.Int64N(1 << 40)}
 	}
 }
 
 // walk moves an honest device's measurements a step, within their ranges:
 // sensors have noise, and the world changes gradually.
-func (d *Device) walk() map[string]int64 {
+func (d *Device) walk() {
 	step := func(name string, spread, lo, hi int64) {
 		v := d.values[name] + d.rng.Int64N(2*spread+1) - spread
 		d.values[name] = min(max(v, lo), hi)
@@ -325,11 +326,30 @@ func (d *Device) walk() map[string]int64 {
 		step("throughput_mbps", 30_000, 1_000, 1_000_000)
 		step("latency_ms", 5_000, 1_000, 500_000)
 	}
-	out := make(map[string]int64, len(d.values))
-	for k, v := range d.values {
-		out[k] = v
+}
+
+// count moves an energy meter's or a bandwidth node's counter on to atMs:
+// what the power, or the throughput, delivered since the last reading.
+func (d *Device) count(atMs int64) {
+	elapsed := max(atMs-d.countMs, 0)
+	if d.countMs == 0 {
+		elapsed = 0
 	}
-	return out
+	d.countMs = atMs
+	switch d.Kind {
+	case pb.ResourceKind_RESOURCE_KIND_ENERGY: // mW x ms / 3,600,000 = mWh
+		d.values["energy_wh"] += d.values["power_w"] * elapsed / 3_600_000
+	case pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: // thousandths of Mbit/s x ms / 8e6 = MB (thousandths of a GB)
+		d.values["served_gb"] += d.values["throughput_mbps"] * elapsed / 8_000_000
+	}
+}
+
+// measure is the device's measurements at atMs: a step of the walk, and
+// the counters moved on.
+func (d *Device) measure(atMs int64) map[string]int64 {
+	d.walk()
+	d.count(atMs)
+	return maps.Clone(d.values)
 }
 
 // readings are what the device sends at time t (nil during an outage), in
@@ -347,7 +367,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 		d.drift += time.Duration(d.rng.IntN(41)-20) * time.Millisecond // a clock that wanders
 	}
 	at := t.Add(d.drift)
-	r := &pb.Reading{DeviceId: d.ID, EventTimeMs: at.UnixMilli(), Kind: d.Kind, Measurements: d.walk(), Location: d.Location}
+	r := &pb.Reading{DeviceId: d.ID, EventTimeMs: at.UnixMilli(), Kind: d.Kind, Measurements: d.measure(at.UnixMilli()), Location: d.Location}
 	key := d.key
 	var extra []*pb.Reading
 	switch d.Strategy {
@@ -369,7 +389,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 			r.Measurements[k] += int64(d.seq%2)*2 - 1 // one unit up, one down
 		}
 	case Trickle:
-		extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + 1001, Kind: d.Kind, Measurements: d.walk(), Location: d.Location})
+		extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + 1001, Kind: d.Kind, Measurements: d.measure(r.EventTimeMs + 1001), Location: d.Location})
 	case Drifter:
 		r.Location = &pb.Location{LatE7: d.Location.LatE7 + 40_400 + int32(d.rng.IntN(50)), LonE7: d.Location.LonE7}
 	case Border:
@@ -387,7 +407,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 		r.Measurements = map[string]int64{"temperature_c": 18_000 + int64(t.Unix()/60%10)*100, "humidity_pct": 60_000, "pressure_hpa": 1_012_000}
 	case Flood:
 		for i := 1; i < 10; i++ {
-			extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + int64(i)*100, Kind: d.Kind, Measurements: d.walk(), Location: d.Location})
+			extra = append(extra, &pb.Reading{DeviceId: d.ID, EventTimeMs: r.EventTimeMs + int64(i)*100, Kind: d.Kind, Measurements: d.measure(r.EventTimeMs + int64(i)*100), Location: d.Location})
 		}
 	case Forge:
 		key = d.wrongKey
@@ -580,8 +600,9 @@ func (f *Fleet) hop(ctx context.Context, c *client.Client, d *Device) error {
 	d.Location = &pb.Location{LatE7: d.home.LatE7 + int32(d.hops%2)*11_000_000, LonE7: d.home.LonE7}
 	pub := d.key.Public().(ed25519.PublicKey)
 	err := c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: pub, Kind: d.Kind, Location: d.Location}, d.key, f.cfg.Maker.Attest(pub, d.Kind), d.owner)
-	if err != nil && ctx.Err() == nil {
-		f.log.Warn("fleet: hopper re-registration refused", "device", d.ID, "err", err)
+	var refused *client.Error
+	if errors.As(err, &refused) && !refused.Retryable() {
+		f.count(d, 0, 1) // MOVED_TOO_SOON, as it should be
 	}
 	return nil
 }

@@ -455,10 +455,13 @@ type Device struct {
 	// issued_at_ms of the last signed change applied to this record
 	// (registration, transfer, deactivation, denylisting): a signed change
 	// not newer than it is a replay and is refused.
-	LastChangeMs  int64  `protobuf:"varint,8,opt,name=last_change_ms,json=lastChangeMs,proto3" json:"last_change_ms,omitempty"`
-	Denied        bool   `protobuf:"varint,9,opt,name=denied,proto3" json:"denied,omitempty"`                                 // on the admin denylist: its readings are refused
-	DeniedReason  string `protobuf:"bytes,10,opt,name=denied_reason,json=deniedReason,proto3" json:"denied_reason,omitempty"` // the admin's reason, for analysts
-	MakerId       string `protobuf:"bytes,11,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`                // the maker that attested the device's key and kind
+	LastChangeMs int64  `protobuf:"varint,8,opt,name=last_change_ms,json=lastChangeMs,proto3" json:"last_change_ms,omitempty"`
+	Denied       bool   `protobuf:"varint,9,opt,name=denied,proto3" json:"denied,omitempty"`                                 // on the admin denylist: its readings are refused
+	DeniedReason string `protobuf:"bytes,10,opt,name=denied_reason,json=deniedReason,proto3" json:"denied_reason,omitempty"` // the admin's reason, for analysts
+	MakerId      string `protobuf:"bytes,11,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`                // the maker that attested the device's key and kind
+	// issued_at_ms of the registration that last moved the asserted location
+	// (0: never moved since the first): moves are limited (ingest.minMoveInterval).
+	MovedAtMs     int64 `protobuf:"varint,12,opt,name=moved_at_ms,json=movedAtMs,proto3" json:"moved_at_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -568,6 +571,13 @@ func (x *Device) GetMakerId() string {
 		return x.MakerId
 	}
 	return ""
+}
+
+func (x *Device) GetMovedAtMs() int64 {
+	if x != nil {
+		return x.MovedAtMs
+	}
+	return 0
 }
 
 // A maker registered with the network (topic "makers", compacted, keyed by
@@ -1323,7 +1333,7 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"G\n" +
 	"\fReadingBatch\x127\n" +
-	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\xfe\x02\n" +
+	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\x9e\x03\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -1337,7 +1347,8 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x06denied\x18\t \x01(\bR\x06denied\x12#\n" +
 	"\rdenied_reason\x18\n" +
 	" \x01(\tR\fdeniedReason\x12\x19\n" +
-	"\bmaker_id\x18\v \x01(\tR\amakerId\"\x93\x01\n" +
+	"\bmaker_id\x18\v \x01(\tR\amakerId\x12\x1e\n" +
+	"\vmoved_at_ms\x18\f \x01(\x03R\tmovedAtMs\"\x93\x01\n" +
 	"\x05Maker\x12\x19\n" +
 	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1d\n" +
 	"\n" +
