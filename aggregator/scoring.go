@@ -36,15 +36,15 @@ type DeviceScore struct {
 	// valid readings (the sum of its increases, in event-time order).
 	Delivered uint64
 	Weight    uint64
-	Cell     uint64 // H3 cell of the device's first valid reading of the epoch
-	Sharing  uint64 // paid devices of the kind in the cell, this one included
-	Area     uint64 // H3 cell (crowd resolution) holding Cell
-	Occupied uint64 // cells of the kind in the area with a paid device
-	Crowding uint64 // 10000 * min(1, crowdTarget / Occupied)
-	Frauds   uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
-	Score    uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
-	capacity uint64 // a counter kind's capacity per interval, or 0
-	coverage bool   // a coverage kind: paid by Witnessed
+	Cell      uint64 // H3 cell of the device's first valid reading of the epoch
+	Sharing   uint64 // paid devices of the kind in the cell, this one included
+	Area      uint64 // H3 cell (crowd resolution) holding Cell
+	Occupied  uint64 // cells of the kind in the area with a paid device
+	Crowding  uint64 // 10000 * min(1, crowdTarget / Occupied)
+	Frauds    uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
+	Score     uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+	capacity  uint64 // a counter kind's capacity per interval, or 0
+	coverage  bool   // a coverage kind: paid by Witnessed
 }
 
 // base is the points before sharing and multipliers: Uptime*Weight, or

@@ -95,9 +95,9 @@ type Report struct {
 	// HonestLossBasisPoints: the honest devices' scores in the run against
 	// their scores without the cheaters, in basis points lost (goal: at
 	// most 10, 0.1%).
-	HonestLossBasisPoints int64 `json:"honest_loss_basis_points"`
-	Strategies []Row             `json:"strategies"`
-	Devices    map[string]string `json:"devices"` // ground truth: device -> strategy
+	HonestLossBasisPoints int64             `json:"honest_loss_basis_points"`
+	Strategies            []Row             `json:"strategies"`
+	Devices               map[string]string `json:"devices"` // ground truth: device -> strategy
 }
 
 // ownerKeys derives the owners' keys from the seed.
