@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,12 @@ func TestSimulateReport(t *testing.T) {
 	}
 	if c := rows["counterfeit"]; c.Valid != 0 || c.RefusedAtIngest == 0 {
 		t.Errorf("counterfeit: %d valid, %d refused at ingest", c.Valid, c.RefusedAtIngest)
+	}
+	// verify-epoch scores the last epoch's devices of every kind (counters,
+	// witnesses) again and finds the stored rows, tree and root.
+	var verified strings.Builder
+	last := rep.Epochs[len(rep.Epochs)-1]
+	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
+		t.Errorf("verify-epoch %d: %v\n%s", last, err, verified.String())
 	}
 }

@@ -135,7 +135,7 @@ func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []agg
 	for _, d := range ds {
 		if s, ok := stored[d.DeviceID]; !ok {
 			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s scores %d by its readings, but has no stored score", epoch, d.DeviceID, d.Score))
-		} else if s != d {
+		} else if !s.Same(d) {
 			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s stored %+v, recomputed %+v", epoch, d.DeviceID, s, d))
 		}
 		delete(stored, d.DeviceID)

@@ -129,16 +129,38 @@ func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[st
 	}
 }
 
-// honestLoss is what the cheaters cost the honest devices, in basis points
+// honestLoss is what the cheating cost the honest devices, in basis points
 // of their scores: the honest devices' device_scores in the run's epochs,
-// against the same devices scored again without the cheaters (who then
-// neither share their cells nor crowd their areas). A cheater who dilutes
-// an honest neighbour shows here; pay splits a fixed emission, so the
-// scores, not the pay, are what a cheater can take from a neighbour.
-func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices []*fleet.Device, s aggregator.Scoring) (int64, error) {
-	honest := map[string]bool{}
+// against the same devices scored again among the devices that would be
+// there without the cheating, each physical device a cheat stands for once
+// (one key of a Sybil ring or a border pair, a trickler or drifter as it was
+// scored) and no fabrication. A paid fabrication, or a second key sharing
+// an honest neighbour's cell or crowding its area, shows here; a physical
+// device sharing its neighbour's cell, cheat or not, is fair and does not.
+// Pay splits a fixed emission, so the scores, not the pay, are what a
+// cheater can take from a neighbour.
+//
+// With keepPhysical false the baseline has the honest devices alone: what
+// every cheater's device cost them, fair sharing with physical ones
+// included.
+func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices []*fleet.Device, s aggregator.Scoring, keepPhysical bool) (int64, error) {
+	honest, kept := map[string]bool{}, map[string]bool{}
+	seen := map[fleet.Strategy]int{}
 	for _, d := range devices {
 		honest[d.ID] = d.Strategy == fleet.Honest
+		n := seen[d.Strategy]
+		seen[d.Strategy]++
+		switch {
+		case d.Strategy == fleet.Honest:
+			kept[d.ID] = true
+		case !keepPhysical, physical(d.Strategy, 1) == 0: // a fabrication
+		case d.Strategy == fleet.Sybil:
+			kept[d.ID] = n%4 == 0
+		case d.Strategy == fleet.Border:
+			kept[d.ID] = n%2 == 0
+		default:
+			kept[d.ID] = true
+		}
 	}
 	rows, err := conn.Query(ctx, "SELECT epoch, "+aggregator.ScoreColumns+" FROM device_scores FINAL WHERE has(?, epoch)", epochs)
 	if err != nil {
@@ -154,6 +176,8 @@ func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices 
 		}
 		if honest[d.DeviceID] {
 			with += d.Score
+		}
+		if kept[d.DeviceID] {
 			byEpoch[d.Epoch] = append(byEpoch[d.Epoch], d)
 		}
 	}
@@ -164,7 +188,9 @@ func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices 
 	for _, ds := range byEpoch {
 		aggregator.Rescore(ds, s)
 		for _, d := range ds {
-			without += d.Score
+			if honest[d.DeviceID] {
+				without += d.Score
+			}
 		}
 	}
 	if without == 0 {

@@ -93,11 +93,15 @@ type Report struct {
 	Epochs   []uint64 `json:"epochs"` // settled epochs the run covered
 	Emission string   `json:"emission"`
 	// HonestLossBasisPoints: the honest devices' scores in the run against
-	// their scores without the cheaters, in basis points lost (goal: at
-	// most 10, 0.1%).
-	HonestLossBasisPoints int64             `json:"honest_loss_basis_points"`
-	Strategies            []Row             `json:"strategies"`
-	Devices               map[string]string `json:"devices"` // ground truth: device -> strategy
+	// their scores without the cheating (each physical device a cheat
+	// stands for there once, no fabrication), in basis points lost (goal:
+	// at most 10, 0.1%). HonestShareBasisPoints: the same against the
+	// honest devices alone, which also counts fair sharing with the
+	// cheaters' physical devices.
+	HonestLossBasisPoints  int64             `json:"honest_loss_basis_points"`
+	HonestShareBasisPoints int64             `json:"honest_share_lost_basis_points"`
+	Strategies             []Row             `json:"strategies"`
+	Devices                map[string]string `json:"devices"` // ground truth: device -> strategy
 }
 
 // ownerKeys derives the owners' keys from the seed.
@@ -353,7 +357,13 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 		return nil, err
 	}
 	fairGain(rowsOf, f.Devices, paid)
-	if rep.HonestLossBasisPoints, err = honestLoss(ctx, conn, rep.Epochs, f.Devices, scoring); err != nil {
+	if rep.HonestLossBasisPoints, err = honestLoss(ctx, conn, rep.Epochs, f.Devices, scoring, true); err != nil {
+		return nil, err
+	}
+	if rep.HonestShareBasisPoints, err = honestLoss(ctx, conn, rep.Epochs, f.Devices, scoring, false); err != nil {
+		return nil, err
+	}
+	if rep.HonestShareBasisPoints, err = honestLoss(ctx, conn, rep.Epochs, f.Devices, scoring, false); err != nil {
 		return nil, err
 	}
 	for _, s := range append([]fleet.Strategy{fleet.Honest}, fleet.Cheats...) {
@@ -432,7 +442,8 @@ func (rep *Report) Print(out io.Writer) {
 	for _, r := range rep.Strategies {
 		if r.Strategy == string(fleet.Honest) {
 			fmt.Fprintf(out, "honest devices: %d readings per million rejected for fraud (goal: at most 1,000); paid %s FMNT\n", *r.FalseRejectPPM, tokens(r.Paid))
-			fmt.Fprintf(out, "honest loss: %s%% of the honest devices' scores, against the same devices scored without the cheaters (goal: at most 0.10%%)\n", basis(rep.HonestLossBasisPoints))
+			fmt.Fprintf(out, "honest loss: %s%% of the honest devices' scores, against the same devices scored without the cheating (goal: at most 0.10%%); %s%% against the honest devices alone\n",
+				basis(rep.HonestLossBasisPoints), basis(rep.HonestShareBasisPoints))
 			fmt.Fprintln(out, "paid: by device_scores, as the settler pays; fair: what as many honest physical devices of the kinds were paid (a fabrication: one honest device's); gain: paid / fair (goal: at most 1.01x, a fabrication at most 0.01x)")
 		}
 	}

@@ -1,0 +1,219 @@
+package aggregator
+
+// Closing epochs, and scoring them once their hold has passed: the one
+// instance holding partition 0 of the valid topic does both.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// maybeClose closes every epoch the watermarks allow, in order, if this
+// instance is the closer; the others only learn what was closed.
+func (s *Service) maybeClose(ctx context.Context) error {
+	if !s.closer {
+		return s.readClosed(ctx)
+	}
+	through, ok, err := s.closable(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok { // nothing to close, or rejections not all stored yet
+		return nil
+	}
+	if through <= s.closedThrough {
+		return s.scoreHeld(ctx) // after a restart, what a crash left unscored
+	}
+	epochs, err := s.validEpochs(ctx, s.closedThrough, through)
+	if err != nil {
+		return err
+	}
+	length := s.cfg.EpochLength.Milliseconds()
+	for _, e := range epochs {
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli()}
+		// The record first: if we crash before the row below, the epoch is
+		// closed again on restart, and readers ignore the repeat.
+		if err := s.announce(ctx, ec); err != nil {
+			return err
+		}
+		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
+		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
+			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
+		}
+		s.log.Info("epoch closed", "epoch", e)
+		s.metrics.epochs.Add(ctx, 1)
+	}
+	s.closedThrough = through
+	return s.scoreHeld(ctx)
+}
+
+// validEpochs lists the epochs after `after` and up to `through` with
+// valid readings, oldest first.
+func (s *Service) validEpochs(ctx context.Context, after, through uint64) ([]uint64, error) {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", after, through)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var epochs []uint64
+	for rows.Next() {
+		var e uint64
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		epochs = append(epochs, e)
+	}
+	return epochs, rows.Err()
+}
+
+// announce writes an epoch-closed record (a close, or with Scored, scores).
+func (s *Service) announce(ctx context.Context, ec *pb.EpochClosed) error {
+	if s.producer != nil {
+		value, _ := proto.Marshal(ec)
+		rec := &kgo.Record{Topic: s.topics.Epochs, Key: []byte(strconv.FormatUint(ec.Epoch, 10)), Value: value}
+		if err := s.producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			return fmt.Errorf("aggregate: write epoch-closed %d: %w", ec.Epoch, err)
+		}
+	}
+	if s.OnEpochClosed != nil {
+		s.OnEpochClosed(ec)
+	}
+	return nil
+}
+
+// scoreHeld scores every epoch with valid readings that has been held long
+// enough: the epoch scoring.Hold epochs after it is closed, so every
+// fraud-class rejection of those epochs is stored too (closing waits for
+// the rejected topic). Each is scored in order: the cut, then the scores,
+// then the scored_epochs row the settler pays by. A crash in between scores
+// the epoch again with the cut recorded first, and writes the same scores
+// under the same token.
+func (s *Service) scoreHeld(ctx context.Context) error {
+	if s.closedThrough < s.scoring.Hold || s.closedThrough-s.scoring.Hold <= s.scoredThrough {
+		return nil
+	}
+	through := s.closedThrough - s.scoring.Hold
+	epochs, err := s.validEpochs(ctx, s.scoredThrough, through)
+	if err != nil {
+		return err
+	}
+	length := s.cfg.EpochLength.Milliseconds()
+	var stored map[int32]int64 // the rejected topic as stored now, read once
+	for _, e := range epochs {
+		cut, err := s.cutOf(ctx, e, &stored)
+		if err != nil {
+			return err
+		}
+		ec := &pb.EpochClosed{Epoch: e, StartMs: int64(e) * length, EndMs: int64(e+1) * length, ClosedAtMs: time.Now().UnixMilli(), RejectedOffsets: cut, Scored: true}
+		if err := s.announce(ctx, ec); err != nil {
+			return err
+		}
+		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
+			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
+		}
+		scores, err := ScoreEpoch(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut)
+		if err != nil {
+			return err
+		}
+		if err := storeScores(ctx, s.conn, e, scores); err != nil {
+			return err
+		}
+		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("scored-%d", e)}))
+		if err := s.conn.Exec(ictx, "INSERT INTO scored_epochs VALUES (?, now64(3))", e); err != nil {
+			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
+		}
+		s.log.Info("epoch scored", "epoch", e, "devices", len(scores))
+	}
+	s.scoredThrough = through
+	return nil
+}
+
+// closable returns the highest epoch that the watermarks allow to close: the
+// lowest watermark of the valid topic's partitions, less the allowed
+// lateness, rounded down to an epoch start.
+//
+// A partition with records in Kafka that ClickHouse does not hold yet (more
+// than a transaction marker past the last one stored) holds epochs open
+// whatever its timestamps: that is how a backlog, or a replay, closes epochs
+// exactly where the live pipeline did. A caught-up valid partition whose
+// newest record is idleTimeout older than the freshest record of either topic
+// is idle and does not hold epochs open; when every valid partition is idle
+// (say, all new readings are rejected), time follows the freshest watermark
+// of either topic.
+func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
+	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid, s.topics.Rejected)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("aggregate: end offsets: %w", err)
+	}
+	starts, err := s.admin.ListStartOffsets(ctx, s.topics.Valid, s.topics.Rejected)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("aggregate: start offsets: %w", err)
+	}
+	prog, err := s.readProgress(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	lagging := map[int32]bool{}
+	unseen := false         // a valid partition with records, none of them in ClickHouse
+	rejectedBehind := false // rejections decided but not stored: the scores would miss them
+	ends.Each(func(o kadm.ListedOffset) {
+		start := int64(0)
+		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
+			start = st.Offset
+		}
+		p, ok := prog[topicPartition{o.Topic, o.Partition}]
+		behind := (!ok && o.Offset > start) || (ok && o.Offset-(p.maxOffset+1) > 1)
+		switch {
+		case o.Topic == s.topics.Rejected:
+			rejectedBehind = rejectedBehind || behind
+		case !ok && o.Offset > start:
+			unseen = true
+		case behind:
+			lagging[o.Partition] = true
+		}
+	})
+	if unseen || rejectedBehind {
+		return 0, false, nil
+	}
+	var freshest, highest time.Time
+	for _, p := range prog {
+		if p.updated.After(freshest) {
+			freshest = p.updated
+		}
+		if p.watermark.After(highest) {
+			highest = p.watermark
+		}
+	}
+	var low time.Time
+	for k, p := range prog {
+		if k.topic != s.topics.Valid || (!lagging[k.partition] && freshest.Sub(p.updated) > s.cfg.IdleTimeout) {
+			continue
+		}
+		if low.IsZero() || p.watermark.Before(low) {
+			low = p.watermark
+		}
+	}
+	if low.IsZero() {
+		low = highest
+	}
+	closedBefore := low.Add(-s.cfg.AllowedLateness).UnixMilli() / s.cfg.EpochLength.Milliseconds()
+	if closedBefore < 1 {
+		return 0, false, nil
+	}
+	return uint64(closedBefore - 1), true, nil
+}
