@@ -67,7 +67,7 @@ type Config struct {
 	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
 	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
-	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices, comma-separated"`
+	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices and add and remove makers, comma-separated"`
 	ChangeMaxAge    time.Duration `yaml:"changeMaxAge" help:"how long a signed registration or device change stays valid after its issued_at_ms"`
 	ChangeMaxFuture time.Duration `yaml:"changeMaxFuture" help:"how far a signed registration or change may be dated ahead of the ingest clock (clock skew)"`
 	MinMoveInterval time.Duration `yaml:"minMoveInterval" help:"least time between two moves of a device's asserted location (its first move after registering is free): a device that hops regions would restart the validators' history in each"`
