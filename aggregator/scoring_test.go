@@ -267,3 +267,57 @@ func TestScoringFile(t *testing.T) {
 		t.Errorf("the defaults refused for a day: %v", err)
 	}
 }
+
+// TestBoundaries: each multiplier at its threshold and one past it, the
+// honest case and the tripping one side by side.
+func TestBoundaries(t *testing.T) {
+	s := DefaultScoring()
+	weather := s.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+	for _, c := range []struct {
+		driftM, want uint64
+	}{{0, 10_000}, {300, 10_000}, {301, 2_500}, {400, 2_500}, {401, 0}} {
+		if got := trust(c.driftM, weather); got != c.want {
+			t.Errorf("trust at %d m: %d, want %d", c.driftM, got, c.want)
+		}
+	}
+	// A counter kind: what the rating allows is paid in full, a unit more
+	// earns nothing more.
+	energy := s.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY]
+	capacity := energy.capacity() // 10 kW for 5 s: 13,888 mWh
+	if capacity != 13_888 {
+		t.Fatalf("energy capacity per interval %d, want 13888", capacity)
+	}
+	meter := func(delivered uint64) uint64 {
+		d := DeviceScore{Kind: pb.ResourceKind_RESOURCE_KIND_ENERGY.String(), Uptime: 6, Complete: 6, Quality: 10_000, Trust: 10_000,
+			Weight: energy.Weight, Delivered: delivered, DeviceID: "m"}
+		ds := []DeviceScore{d}
+		finish(ds, s)
+		return ds[0].Score
+	}
+	if full, over := meter(6*capacity), meter(6*capacity+1); full != 6_000 || over != full {
+		t.Errorf("a meter at its rating scores %d, one unit over %d; want 6000 both", full, over)
+	}
+	if half := meter(3 * capacity); half != 3_000 {
+		t.Errorf("a meter at half its rating scores %d, want 3000", half)
+	}
+	// Crowding: crowdTarget occupied cells in an area pay in full, one more
+	// scales every cell down.
+	area := func(cells int) uint64 {
+		var ds []DeviceScore
+		for i := range cells {
+			ds = append(ds, DeviceScore{DeviceID: fmt.Sprintf("w%02d", i), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER.String(), Uptime: 6,
+				Complete: 6, Quality: 10_000, Trust: 10_000, Weight: weather.Weight, Cell: uint64(i), Area: 1})
+		}
+		finish(ds, s)
+		return ds[0].Score
+	}
+	// 10000 * 16 / 17 = 9411 basis points; 6000 * 9411 / 10000 = 5646.
+	if at, past := area(int(weather.CrowdTarget)), area(int(weather.CrowdTarget)+1); at != 6_000 || past != 5_646 {
+		t.Errorf("an area of %d cells pays %d a cell, of %d cells %d; want 6000 and 5646", weather.CrowdTarget, at, weather.CrowdTarget+1, past)
+	}
+	// Quality: no measurement past its noise floor is no quality at all;
+	// one is enough.
+	if q0, q1 := quality(DeviceScore{Uptime: 6, Complete: 6}, 3), quality(DeviceScore{Uptime: 6, Complete: 6, Moving: 1}, 3); q0 != 0 || q1 != 10_000 {
+		t.Errorf("quality with no moving measurement %d, with one %d; want 0 and 10000", q0, q1)
+	}
+}
