@@ -19,8 +19,10 @@ type sub struct {
 type root struct {
 	Kafka sub `yaml:"kafka"`
 	Other struct {
-		N    int  `yaml:"n" help:"a number"`
-		Flag bool `yaml:"flag" help:"a switch"`
+		N    int   `yaml:"n" help:"a number"`
+		Flag bool  `yaml:"flag" help:"a switch"`
+		Repl int16 `yaml:"repl" help:"a small number (kafka.replication is an int16)"`
+		Res  uint8 `yaml:"res" help:"a byte"`
 	} `yaml:"other"`
 }
 
@@ -30,10 +32,11 @@ func TestPrecedenceFileEnvFlag(t *testing.T) {
 	os.WriteFile(file, []byte("kafka:\n  brokers: [a:1, b:2]\n  timeout: 3s\nother:\n  n: 4\n"), 0o644)
 	t.Setenv("FIELDMINT_KAFKA_TIMEOUT", "5s")
 	t.Setenv("FIELDMINT_OTHER_N", "6")
+	t.Setenv("FIELDMINT_OTHER_REPL", "3")
 	cfg := root{}
 	cfg.Other.N = 1
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	if err := Load(fs, &cfg, nil, []string{"--config", file, "--other.n=7", "--other.flag"}); err != nil {
+	if err := Load(fs, &cfg, nil, []string{"--config", file, "--other.n=7", "--other.flag", "--other.res=9"}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(cfg.Kafka.Brokers, ",") != "a:1,b:2" {
@@ -44,6 +47,9 @@ func TestPrecedenceFileEnvFlag(t *testing.T) {
 	}
 	if cfg.Other.N != 7 || !cfg.Other.Flag {
 		t.Errorf("flags must override env: %+v", cfg.Other)
+	}
+	if cfg.Other.Repl != 3 || cfg.Other.Res != 9 {
+		t.Errorf("int16 from env, uint8 from a flag: %+v", cfg.Other)
 	}
 }
 
