@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -59,20 +60,7 @@ func (s *Service) maybeClose(ctx context.Context) error {
 // validEpochs lists the epochs after `after` and up to `through` with
 // valid readings, oldest first.
 func (s *Service) validEpochs(ctx context.Context, after, through uint64) ([]uint64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", after, through)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var epochs []uint64
-	for rows.Next() {
-		var e uint64
-		if err := rows.Scan(&e); err != nil {
-			return nil, err
-		}
-		epochs = append(epochs, e)
-	}
-	return epochs, rows.Err()
+	return clickhouse.Uint64s(ctx, s.conn, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", after, through)
 }
 
 // announce writes an epoch-closed record (a close, or with Scored, scores).

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 )
 
 // ErrResume means a resume was refused; the message says what to do first.
@@ -90,20 +92,11 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 // aggregator holds them for scoring.hold epochs after the close), from
 // `from` on, oldest first: the epochs the settler pays.
 func ScoredEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64, error) {
-	rows, err := conn.Query(ctx, "SELECT DISTINCT epoch FROM scored_epochs WHERE epoch >= ? ORDER BY epoch", from)
+	epochs, err := clickhouse.Uint64s(ctx, conn, "SELECT DISTINCT epoch FROM scored_epochs WHERE epoch >= ? ORDER BY epoch", from)
 	if err != nil {
 		return nil, fmt.Errorf("read scored epochs: %w", err)
 	}
-	defer rows.Close()
-	var epochs []uint64
-	for rows.Next() {
-		var e uint64
-		if err := rows.Scan(&e); err != nil {
-			return nil, err
-		}
-		epochs = append(epochs, e)
-	}
-	return epochs, rows.Err()
+	return epochs, nil
 }
 
 // counts returns the epoch's valid readings and, by reason, the readings

@@ -219,3 +219,22 @@ func SetReadingsTTL(ctx context.Context, conn driver.Conn, cluster string, ttl t
 	}
 	return nil
 }
+
+// Uint64s runs a query of one UInt64 column and returns its values in the
+// order the query gives them.
+func Uint64s(ctx context.Context, conn driver.Conn, query string, args ...any) ([]uint64, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var v uint64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
