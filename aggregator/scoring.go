@@ -113,22 +113,23 @@ func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength ti
 func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks KindScoring, epochLength time.Duration, epoch uint64) ([]DeviceScore, error) {
 	start, interval := int64(epoch)*epochLength.Milliseconds(), ks.Interval.Milliseconds()
 	required := ks.required()
-	// Each required measurement's spread over the epoch, one aggregate each
-	// (maxMap over the whole map was the query's slowest part).
-	spreads := "[toInt64(0)"
-	var spreadArgs []any
+	// How many required measurements spread past their noise floor over
+	// the epoch, counted by the server: one number per device rather than
+	// an array (reading rows into Go is most of this query's time).
+	moving := "toUInt64(0"
+	var movingArgs []any
 	for _, m := range required {
-		spreads += ", maxIf(measurements[?], mapContains(measurements, ?)) - minIf(measurements[?], mapContains(measurements, ?))"
-		spreadArgs = append(spreadArgs, m, m, m, m)
+		moving += " + (maxIf(measurements[?], mapContains(measurements, ?)) - minIf(measurements[?], mapContains(measurements, ?)) > ?)"
+		movingArgs = append(movingArgs, m, m, m, m, ks.Measurements[m])
 	}
-	spreads += "]"
-	args := append([]any{start, interval, start, interval, required}, spreadArgs...)
+	moving += ")"
+	args := append([]any{start, interval, start, interval, required}, movingArgs...)
 	args = append(args, ks.Counter, ks.Counter, ks.CellResolution, ks.CrowdResolution, k.String(), epoch)
 	rows, err := conn.Query(ch.Context(ctx, ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"})), `
 		SELECT device_id, any(owner), count(),
 		       uniqExact(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?)),
 		       uniqExactIf(intDiv(toUnixTimestamp64Milli(event_time) - ?, ?), hasAll(mapKeys(measurements), ?)),
-		       `+spreads+`, max(drift_m),
+		       `+moving+`, max(drift_m),
 		       arraySum(arrayMap(x -> greatest(x, 0), arrayDifference(arrayMap(r -> r.3,
 		           arraySort(groupArrayIf((event_time, seq, measurements[?]), mapContains(measurements, ?))))))),
 		       geoToH3(argMin(lat_e7, (event_time, seq)) / 1e7, argMin(lon_e7, (event_time, seq)) / 1e7, toUInt8(?)) AS cell,
@@ -144,19 +145,13 @@ func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Kind
 	var out []DeviceScore
 	for rows.Next() {
 		d := DeviceScore{Epoch: epoch, Kind: k.String(), Weight: ks.Weight}
-		var spread []int64
 		var drift uint32
 		var delivered int64
-		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Readings, &d.Uptime, &d.Complete, &spread, &drift, &delivered, &d.Cell, &d.Area); err != nil {
+		if err := rows.Scan(&d.DeviceID, &d.Owner, &d.Readings, &d.Uptime, &d.Complete, &d.Moving, &drift, &delivered, &d.Cell, &d.Area); err != nil {
 			return nil, err
 		}
 		d.Delivered = uint64(max(delivered, 0))
 		d.Uptime, d.Complete, d.DriftM = min(d.Uptime, intervals), min(d.Complete, intervals), uint64(drift)
-		for i, m := range required {
-			if spread[i+1] > ks.Measurements[m] {
-				d.Moving++
-			}
-		}
 		d.Quality = quality(d, len(required))
 		d.Trust = trust(d.DriftM, ks)
 		out = append(out, d)
