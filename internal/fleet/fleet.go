@@ -25,55 +25,6 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
-// Strategy is what a simulated device does.
-type Strategy string
-
-// The strategies. Honest devices measure; each other strategy is one way of
-// cheating, named for the report.
-const (
-	Honest   Strategy = "honest"
-	Replay   Strategy = "replay"   // after three readings, only re-sends those
-	Clock    Strategy = "clock"    // dates its readings ten minutes ahead, to be paid in a later epoch too
-	Inflate  Strategy = "inflate"  // reports values beyond what the kind can measure, or sudden jumps
-	Constant Strategy = "constant" // fabricates data: the same values every time
-	Spoof    Strategy = "spoof"    // reports from 5 km away from where it was registered, hopping about
-	Clone    Strategy = "clone"    // copies an honest device's readings as its own
-	Sybil    Strategy = "sybil"    // one of four devices in one spot, all sending the same data
-	Witness  Strategy = "witness"  // a hotspot reporting witnesses of beacons it never heard
-	Flood    Strategy = "flood"    // sends ten readings a tick, a tenth of a second apart
-	Forge    Strategy = "forge"    // signs with a key that is not its registered one
-	// Counterfeit is a device made at home: a key attested by a maker key
-	// of its own, which the network does not know.
-	Counterfeit Strategy = "counterfeit"
-
-	// Strategies written from validators/README.md to stay just under each
-	// documented threshold, or to straddle a region border.
-
-	// Dither fabricates a constant with a dither of one unit: never the same
-	// values twice in a row, so STUCK_SENSOR (exact repeats) never fires.
-	Dither Strategy = "dither"
-	// Trickle sends two readings per tick, 1001 ms apart: just over every
-	// kind's minInterval, so RATE_EXCEEDED never fires.
-	Trickle Strategy = "trickle"
-	// Drifter reports from 450 m off its asserted location, under
-	// maxDriftM (500 m): a device moved to a better spot that keeps
-	// claiming the old one.
-	Drifter Strategy = "drifter"
-	// Border is one box with two keys, registered 110 m apart on either side
-	// of a region border (a whole degree of latitude), both reporting the
-	// same weather: SYBIL_CLUSTER and CLONED_STREAM compare devices within
-	// a region only.
-	Border Strategy = "border"
-	// Hopper replays its old readings, moving its asserted location to
-	// another region before each: the validators' history of a device is
-	// kept per partition, and a region is a partition.
-	Hopper Strategy = "hopper"
-)
-
-// Cheats lists the cheating strategies, in the order they are handed out.
-var Cheats = []Strategy{Replay, Clock, Inflate, Constant, Spoof, Clone, Sybil, Witness, Flood, Forge, Counterfeit,
-	Dither, Trickle, Drifter, Border, Hopper}
-
 // Config of a fleet.
 type Config struct {
 	Devices      int            // number of devices
@@ -286,70 +237,6 @@ func (f *Fleet) each(ctx context.Context, devices []*Device, fn func(*Device) er
 	}
 	wg.Wait()
 	return first
-}
-
-// baseline is where a device's measurements start.
-func (d *Device) baseline() map[string]int64 {
-	n := func(center, spread int64) int64 { return center + d.rng.Int64N(2*spread+1) - spread }
-	switch d.Kind {
-	case pb.ResourceKind_RESOURCE_KIND_HOTSPOT:
-		return map[string]int64{"rssi_dbm": n(-85_000, 15_000), "snr_db": n(8_000, 6_000), "beacons": n(30, 10)}
-	case pb.ResourceKind_RESOURCE_KIND_WEATHER:
-		return map[string]int64{"temperature_c": n(16_000, 4_000), "humidity_pct": n(65_000, 15_000), "pressure_hpa": n(1_013_000, 8_000)}
-	case pb.ResourceKind_RESOURCE_KIND_ENERGY:
-		return map[string]int64{"power_w": n(2_500_000, 1_500_000), "voltage_v": n(230_000, 5_000), "energy_wh": d.rng.Int64N(1 << 40)}
-	default:
-		return map[string]int64{"throughput_mbps": n(250_000, 200_000), "latency_ms": n(35_000, 25_000), "served_gb": d.rng.Int64N(1 << 40)}
-	}
-}
-
-// walk moves an honest device's measurements a step, within their ranges:
-// sensors have noise, and the world changes gradually.
-func (d *Device) walk() {
-	step := func(name string, spread, lo, hi int64) {
-		v := d.values[name] + d.rng.Int64N(2*spread+1) - spread
-		d.values[name] = min(max(v, lo), hi)
-	}
-	switch d.Kind {
-	case pb.ResourceKind_RESOURCE_KIND_HOTSPOT:
-		step("rssi_dbm", 3_000, -130_000, -40_000)
-		step("snr_db", 1_500, -20_000, 30_000)
-		step("beacons", 3, 0, 200)
-	case pb.ResourceKind_RESOURCE_KIND_WEATHER:
-		step("temperature_c", 300, -30_000, 45_000)
-		step("humidity_pct", 1_500, 5_000, 100_000)
-		step("pressure_hpa", 300, 950_000, 1_050_000)
-	case pb.ResourceKind_RESOURCE_KIND_ENERGY:
-		step("power_w", 200_000, 0, 10_000_000)
-		step("voltage_v", 1_500, 210_000, 250_000)
-	default:
-		step("throughput_mbps", 30_000, 1_000, 1_000_000)
-		step("latency_ms", 5_000, 1_000, 500_000)
-	}
-}
-
-// count moves an energy meter's or a bandwidth node's counter on to atMs:
-// what the power, or the throughput, delivered since the last reading.
-func (d *Device) count(atMs int64) {
-	elapsed := max(atMs-d.countMs, 0)
-	if d.countMs == 0 {
-		elapsed = 0
-	}
-	d.countMs = atMs
-	switch d.Kind {
-	case pb.ResourceKind_RESOURCE_KIND_ENERGY: // mW x ms / 3,600,000 = mWh
-		d.values["energy_wh"] += d.values["power_w"] * elapsed / 3_600_000
-	case pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: // thousandths of Mbit/s x ms / 8e6 = MB (thousandths of a GB)
-		d.values["served_gb"] += d.values["throughput_mbps"] * elapsed / 8_000_000
-	}
-}
-
-// measure is the device's measurements at atMs: a step of the walk, and
-// the counters moved on.
-func (d *Device) measure(atMs int64) map[string]int64 {
-	d.walk()
-	d.count(atMs)
-	return maps.Clone(d.values)
 }
 
 // readings are what the device sends at time t (nil during an outage), in
