@@ -21,6 +21,9 @@ import (
 // the chain again before deciding whether anything is left to send.
 var ErrNonceTaken = errors.New("chain: another transaction of the sender was mined with this nonce")
 
+// receiptGrace is how long a receipt may lag its nonce.
+const receiptGrace = 2 * time.Second
+
 // SendOptions tune SendReplacing.
 type SendOptions struct {
 	// StuckAfter is how long a version may wait unmined before it is sent
@@ -109,6 +112,7 @@ func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, t
 			}
 		}
 		deadline := time.Now().Add(o.StuckAfter)
+		var movedAt time.Time // when the nonce was first seen used
 		for time.Now().Before(deadline) {
 			mined, err := client.NonceAt(ctx, from, nil)
 			if r := minedOf(ctx, client, sent); r != nil {
@@ -118,7 +122,15 @@ func SendReplacing(ctx context.Context, client Backend, key *ecdsa.PrivateKey, t
 				return r, nil
 			}
 			if err == nil && mined > nonce {
-				return nil, ErrNonceTaken // checked after the nonce: none of ours was mined
+				// Checked after the nonce: none of ours was mined, or a node
+				// shows the nonce used before it serves the receipt (anvil
+				// under load, nodes behind a load balancer). Ours gets
+				// receiptGrace to appear before the nonce is called taken.
+				if movedAt.IsZero() {
+					movedAt = time.Now()
+				} else if time.Since(movedAt) >= receiptGrace {
+					return nil, ErrNonceTaken
+				}
 			}
 			select {
 			case <-ctx.Done():

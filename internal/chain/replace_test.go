@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -153,5 +154,42 @@ func TestFeeCeiling(t *testing.T) {
 	}
 	if p, _ := client.PendingNonceAt(ctx, from); p != 1 {
 		t.Errorf("pending nonce %d after the refusal, want 1: something was sent", p)
+	}
+}
+
+// laggingReceipts is a real chain whose node answers "not found" for the
+// first receipts asked after the transaction was mined, as anvil under load
+// or an RPC behind a load balancer may: a fault the real node does not
+// produce on demand.
+type laggingReceipts struct {
+	*ethclient.Client
+	misses int
+}
+
+func (l *laggingReceipts) TransactionReceipt(ctx context.Context, h common.Hash) (*types.Receipt, error) {
+	if l.misses > 0 {
+		l.misses--
+		return nil, ethereum.NotFound
+	}
+	return l.Client.TransactionReceipt(ctx, h)
+}
+
+// TestReceiptLaggingTheNonce: a transaction mined at once, whose receipt
+// the node serves only after the nonce shows it used, is the sender's own,
+// not a nonce taken by another.
+func TestReceiptLaggingTheNonce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, client := testenv.Anvil(t) // mines each transaction at once
+	key, _ := crypto.GenerateKey()
+	testenv.Fund(t, client, chain.Address(key))
+	lagging := &laggingReceipts{Client: client, misses: 4}
+	r, err := chain.SendReplacing(ctx, lagging, key, common.HexToAddress("0x00000000000000000000000000000000000000f1"), nil, chain.SendOptions{StuckAfter: 10 * time.Second})
+	if err != nil || r == nil || r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("send with receipts lagging: %v %v, want the mined transaction's receipt", r, err)
+	}
+	if lagging.misses != 0 {
+		t.Fatalf("the node was asked for receipts %d times fewer than it withheld", lagging.misses)
 	}
 }
