@@ -61,9 +61,9 @@ func (p *proc) supervise(t *testing.T) {
 		}
 		fmt.Fprintf(log, "=== start %d at %s\n", p.starts+1, time.Now().Format(time.RFC3339Nano))
 		cmd := exec.Command(p.bin, p.args...)
-		if p.group {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		}
+		// Killed with the test process, should it die before its cleanup
+		// (a run interrupted by hand left whole stacks running).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: p.group, Pdeathsig: syscall.SIGKILL}
 		cmd.Env = append(os.Environ(), p.env...)
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
