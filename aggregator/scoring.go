@@ -10,6 +10,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -176,7 +177,7 @@ func scoreKind(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Kind
 // reading of this epoch or the one before: the validators cannot see a
 // beacon of another region, this query sees every region.
 func witnessesOf(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks KindScoring, start int64, epoch uint64) (map[string]uint64, error) {
-	rows, err := conn.Query(ctx, `
+	return clickhouse.Counts(ctx, conn, `
 		SELECT device_id, uniqExact(witness_of, intDiv(toUnixTimestamp64Milli(heard) - ?, ?))
 		FROM (SELECT device_id, witness_of, min(event_time) AS heard,
 		             row_number() OVER (PARTITION BY witness_of, witness_seq ORDER BY min(event_time), device_id) AS rank
@@ -187,20 +188,6 @@ func witnessesOf(ctx context.Context, conn driver.Conn, k pb.ResourceKind, ks Ki
 		      GROUP BY device_id, witness_of, witness_seq)
 		WHERE rank <= ?
 		GROUP BY device_id`, start, ks.Interval.Milliseconds(), k.String(), epoch, k.String(), epoch-min(epoch, 1), epoch, ks.WitnessesPerBeacon)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]uint64{}
-	for rows.Next() {
-		var id string
-		var n uint64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
 }
 
 // quality is the share of the device's intervals whose reading was complete,
@@ -271,23 +258,10 @@ func fraudsOf(ctx context.Context, conn driver.Conn, s Scoring, epoch uint64, re
 	for id := range dups {
 		ids = append(ids, id)
 	}
-	valid, err := conn.Query(ctx, `SELECT device_id, count() FROM readings
+	counts, err := clickhouse.Counts(ctx, conn, `SELECT device_id, count() FROM readings
 		WHERE epoch BETWEEN ? AND ? AND status = 'valid' AND device_id IN ? GROUP BY device_id`, epoch-min(epoch, s.Probation), epoch+s.Hold, ids)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: frauds of epoch %d: %w", epoch, err)
-	}
-	defer valid.Close()
-	counts := map[string]uint64{}
-	for valid.Next() {
-		var id string
-		var n uint64
-		if err := valid.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		counts[id] = n
-	}
-	if err := valid.Err(); err != nil {
-		return nil, err
 	}
 	for id, dup := range dups {
 		if limit := s.DuplicateRatio * counts[id]; dup > limit {

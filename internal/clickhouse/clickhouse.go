@@ -238,3 +238,23 @@ func Uint64s(ctx context.Context, conn driver.Conn, query string, args ...any) (
 	}
 	return out, rows.Err()
 }
+
+// Counts runs a query of a String and a UInt64 column (a key and its count)
+// and returns them as a map.
+func Counts(ctx context.Context, conn driver.Conn, query string, args ...any) (map[string]uint64, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var k string
+		var n uint64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
