@@ -108,18 +108,15 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
 			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
 		}
-		scores, err := ScoreEpoch(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut)
+		devices, err := storeScores(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut)
 		if err != nil {
-			return err
-		}
-		if err := storeScores(ctx, s.conn, e, scores); err != nil {
 			return err
 		}
 		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("scored-%d", e)}))
 		if err := s.conn.Exec(ictx, "INSERT INTO scored_epochs VALUES (?, now64(3))", e); err != nil {
 			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
 		}
-		s.log.Info("epoch scored", "epoch", e, "devices", len(scores))
+		s.log.Info("epoch scored", "epoch", e, "devices", devices)
 	}
 	s.scoredThrough = through
 	return nil
