@@ -128,7 +128,10 @@ func storeScores(ctx context.Context, conn driver.Conn, s Scoring, epochLength t
 	if err := conn.Exec(ictx, "INSERT INTO device_scores (epoch, "+ScoreColumns+")\n"+q.String(), q.args...); err != nil {
 		return 0, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
 	}
-	n, err := clickhouse.Uint64s(ctx, conn, "SELECT count() FROM device_scores FINAL WHERE epoch = ?", epoch)
+	// The count is the log's: without FINAL (a million rows merged by key
+	// would take a second), so a retry whose blocks were cut differently
+	// may count some devices twice here, never in what readers sum.
+	n, err := clickhouse.Uint64s(ctx, conn, "SELECT count() FROM device_scores WHERE epoch = ?", epoch)
 	if err != nil {
 		return 0, fmt.Errorf("aggregate: count the scores of epoch %d: %w", epoch, err)
 	}
