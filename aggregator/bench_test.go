@@ -70,7 +70,7 @@ func BenchmarkAggregate(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("bench%d", i), Username: "default"})
+		conn, err := clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("bench%d", i), Username: "default"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-const cookbookPath = "../../docs/analysts.md"
+const cookbookPath = "../docs/analysts.md"
 
 var regenURL = flag.String("cookbook.url", "", "ClickHouse HTTP URL (with ?database=) to rewrite docs/analysts.md's outputs from")
 
@@ -79,7 +79,7 @@ func checkCookbook(t *testing.T, ctx context.Context, conn driver.Conn) {
 }
 
 // TestCookbookRegenerate rewrites the cookbook's outputs from a running stack
-// (make dev): go test ./internal/dev -run TestCookbookRegenerate -args
+// (make dev): go test ./devstack -run TestCookbookRegenerate -args
 // -cookbook.url='http://127.0.0.1:8123/?database=fieldmint'
 func TestCookbookRegenerate(t *testing.T) {
 	if *regenURL == "" {

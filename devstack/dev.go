@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,8 +16,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
-	"github.com/fieldmint/fieldmint/internal/fleet"
+	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/claim"
+	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
 // Run is `fieldmint dev`: the whole pipeline in one process on the embedded
@@ -53,11 +54,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		fmt.Fprintln(out, line)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return RunIngest(gctx, c, log) })
-	g.Go(func() error { return RunValidate(gctx, c, log) })
-	g.Go(func() error { return RunAggregate(gctx, c, log) })
-	g.Go(func() error { return RunSettle(gctx, c, cfg.Dev.ResumeFrom, log, onSettled) })
-	g.Go(func() error { return RunAPI(gctx, c, log) })
+	g.Go(func() error { return roles.RunIngest(gctx, c.Config, log) })
+	g.Go(func() error { return roles.RunValidate(gctx, c.Config, log) })
+	g.Go(func() error { return roles.RunAggregate(gctx, c.Config, log) })
+	g.Go(func() error { return roles.RunSettle(gctx, c.Config, cfg.Dev.ResumeFrom, log, onSettled) })
+	g.Go(func() error { return roles.RunAPI(gctx, c.Config, log) })
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
 		return g.Wait()
@@ -147,7 +148,7 @@ func FormatSettled(s settler.Settled, since time.Duration) string {
 		total += s.Rejected[r]
 	}
 	return fmt.Sprintf("%s: accepted %d, rejected %d (%s); %s FMNT to %d owners; root %s computed",
-		at, s.Accepted, total, strings.Join(rej, ", "), FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()))
+		at, s.Accepted, total, strings.Join(rej, ", "), claim.FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()))
 }
 
 func short(h string) string {
@@ -155,22 +156,4 @@ func short(h string) string {
 		return h
 	}
 	return h[:8] + "…" + h[len(h)-4:]
-}
-
-// FormatUnits renders an integer amount of base units with decimals, exactly.
-func FormatUnits(v *big.Int, decimals int) string {
-	if v == nil {
-		return "0"
-	}
-	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(decimals)), nil)
-	q, r := new(big.Int).QuoRem(new(big.Int).Abs(v), unit, new(big.Int))
-	s := q.String()
-	if r.Sign() != 0 {
-		frac := fmt.Sprintf("%0*s", decimals, r.String())
-		s += "." + strings.TrimRight(frac, "0")
-	}
-	if v.Sign() < 0 {
-		s = "-" + s
-	}
-	return s
 }

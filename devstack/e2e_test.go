@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"
@@ -23,12 +23,13 @@ import (
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
-	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/roles"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/claim"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -81,11 +82,11 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 	}
 	t.Cleanup(stack.Close)
 	c := stack.Config
-	for _, run := range []func(context.Context, Config, *slog.Logger) error{RunIngest, RunValidate, RunAggregate} {
-		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c, log) })
+	for _, run := range []func(context.Context, roles.Config, *slog.Logger) error{roles.RunIngest, roles.RunValidate, roles.RunAggregate} {
+		testenv.Go(t, func(ctx context.Context) error { return run(ctx, c.Config, log) })
 	}
-	testenv.Go(t, func(ctx context.Context) error { return RunSettle(ctx, c, 0, log, onSettled) })
-	testenv.Go(t, func(ctx context.Context) error { return RunAPI(ctx, c, log) })
+	testenv.Go(t, func(ctx context.Context) error { return roles.RunSettle(ctx, c.Config, 0, log, onSettled) })
+	testenv.Go(t, func(ctx context.Context) error { return roles.RunAPI(ctx, c.Config, log) })
 	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestEndToEnd(t *testing.T) {
 	// verify-epoch recomputes the epoch from the readings and finds the
 	// stored tree and the root on chain equal to it...
 	var report strings.Builder
-	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); err != nil {
+	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(epoch, 10)}, &report, log); err != nil {
 		t.Fatalf("verify-epoch: %v\n%s", err, report.String())
 	}
 	t.Logf("verify-epoch:\n%s", report.String())
@@ -322,7 +323,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	report.Reset()
-	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(epoch, 10)}, &report, log); !errors.Is(err, ErrMismatch) ||
+	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(epoch, 10)}, &report, log); !errors.Is(err, roles.ErrMismatch) ||
 		!strings.Contains(report.String(), "first difference: epoch "+strconv.FormatUint(epoch, 10)+": device intruder scores 2000 by its readings, but has no stored score") ||
 		!strings.Contains(report.String(), "  stored root     "+got.Root.Hex()) || strings.Contains(report.String(), "recomputed root "+got.Root.Hex()) {
 		t.Errorf("verify-epoch after tampering: %v\n%s", err, report.String())

@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"

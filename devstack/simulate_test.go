@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
-	"github.com/fieldmint/fieldmint/internal/simulate"
+	"github.com/fieldmint/fieldmint/roles"
+	"github.com/fieldmint/fieldmint/simulate"
 )
 
 // TestSimulateReport runs `fieldmint simulate` against the whole pipeline
@@ -119,7 +120,7 @@ func TestSimulateReport(t *testing.T) {
 	// witnesses) again and finds the stored rows, tree and root.
 	var verified strings.Builder
 	last := rep.Epochs[len(rep.Epochs)-1]
-	if err := RunVerifyEpoch(ctx, c, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
+	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
 		t.Errorf("verify-epoch %d: %v\n%s", last, err, verified.String())
 	}
 }

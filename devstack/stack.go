@@ -1,4 +1,4 @@
-package dev
+package devstack
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
@@ -117,6 +118,12 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	}
 	cfg.ClickHouse.Addr = s.CH.TCPAddr
 	log.Info("dev: clickhouse up", "tcp", s.CH.TCPAddr, "http", s.CH.HTTPAddr)
+	// What `fieldmint migrate` does before a deployment's roles start.
+	conn, err := clickhouse.OpenMigrated(ctx, cfg.ClickHouse)
+	if err != nil {
+		return nil, fmt.Errorf("dev: migrate clickhouse: %w", err)
+	}
+	conn.Close()
 
 	// The chain, with the deployer, the poster and the owners funded.
 	deployer, poster, guardian := DevKey("deployer"), DevKey("poster"), DevKey("guardian")

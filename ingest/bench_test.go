@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
-	"github.com/fieldmint/fieldmint/internal/loadgen"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
 
 // BenchmarkIngest posts pre-signed batches of 100 readings (10 devices each)

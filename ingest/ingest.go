@@ -5,27 +5,18 @@
 package ingest
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
@@ -178,11 +169,19 @@ func (s *Service) Run(ctx context.Context) error {
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	s.log.Info("ingest listening", "addr", ln.Addr().String(), "devices", s.reg.Len(), "tls", s.cfg.TLSCert != "")
+	// Shutdown, in order: stop accepting, answer every request in flight
+	// (each has its records acknowledged by Kafka, or is answered 503),
+	// then flush and close the producer (Run's defers). Serve returns as
+	// soon as Shutdown starts, so Run waits for drained.
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		srv.Shutdown(shutdown)
+		if err := srv.Shutdown(shutdown); err != nil {
+			s.log.Warn("ingest: requests still in flight at shutdown's deadline", "err", err)
+		}
 	}()
 	serve := func() error { return srv.Serve(ln) }
 	if s.cfg.TLSCert != "" {
@@ -191,6 +190,13 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-drained
+	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.producer.Flush(flush); err != nil {
+		s.log.Warn("ingest: flushing the producer at shutdown", "err", err)
+	}
+	s.log.Info("ingest stopped: every request answered")
 	return nil
 }
 
@@ -205,151 +211,6 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/makers/{id}", s.getMaker)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return s.instrument(mux)
-}
-
-// Error is the JSON body of every refused request.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	switch b := v.(type) {
-	case Error:
-		setCode(w, b.Code)
-	case BatchResult:
-		setCode(w, b.Code)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func fail(w http.ResponseWriter, status int, code, format string, args ...any) {
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, status, Error{Code: code, Message: fmt.Sprintf(format, args...)})
-}
-
-// decode reads the body as protobuf or JSON into m. It writes the error
-// response itself and reports whether decoding succeeded.
-func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message) bool {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		fail(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST")
-		return false
-	}
-	// Before the body is even read: a flooding client costs next to nothing.
-	if wait := s.clients.take(map[string]int{clientKey(r): 1}); wait > 0 {
-		rateLimited(w, wait, "more than %g requests per second from %s", s.cfg.ClientRate, clientKey(r))
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		mt = ""
-	}
-	var unmarshal func([]byte, proto.Message) error
-	switch mt {
-	case "application/x-protobuf", "application/protobuf", "application/octet-stream":
-		unmarshal = proto.Unmarshal
-	case "application/json":
-		unmarshal = protojson.Unmarshal
-	case "application/x-ndjson":
-		if _, ok := m.(*pb.ReadingBatch); !ok {
-			fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")
-			return false
-		}
-		unmarshal = unmarshalNDJSON
-	default:
-		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/x-protobuf, application/json or application/x-ndjson, got %q", r.Header.Get("Content-Type"))
-		return false
-	}
-	// The limit holds for the bytes on the wire and, separately, for what
-	// they decompress to: a small compressed body cannot expand without bound.
-	wire := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	var in io.Reader = wire
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(wire)
-		if err != nil {
-			fail(w, http.StatusBadRequest, CodeMalformed, "gzip body: %v", err)
-			return false
-		}
-		defer zr.Close()
-		in = zr
-	case "zstd":
-		zr, err := zstd.NewReader(wire, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(s.cfg.MaxBodyBytes)))
-		if err != nil {
-			fail(w, http.StatusBadRequest, CodeMalformed, "zstd body: %v", err)
-			return false
-		}
-		defer zr.Close()
-		in = zr
-	default:
-		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedEncoding, "Content-Encoding must be gzip, zstd or none, got %q", enc)
-		return false
-	}
-	body, err := io.ReadAll(io.LimitReader(in, s.cfg.MaxBodyBytes+1))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "body exceeds %d bytes", s.cfg.MaxBodyBytes)
-		} else {
-			fail(w, http.StatusBadRequest, CodeMalformed, "reading body: %v", err)
-		}
-		return false
-	}
-	if int64(len(body)) > s.cfg.MaxBodyBytes {
-		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "body decompresses to more than %d bytes", s.cfg.MaxBodyBytes)
-		return false
-	}
-	if err := unmarshal(body, m); err != nil {
-		fail(w, http.StatusBadRequest, CodeMalformed, "%s body does not decode: %v", mt, err)
-		return false
-	}
-	return true
-}
-
-// unmarshalNDJSON reads one protobuf-JSON SignedReading per line into a
-// ReadingBatch; blank lines are skipped.
-func unmarshalNDJSON(body []byte, m proto.Message) error {
-	batch := m.(*pb.ReadingBatch)
-	for i, line := range bytes.Split(body, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		sr := &pb.SignedReading{}
-		if err := protojson.Unmarshal(line, sr); err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
-		}
-		batch.Readings = append(batch.Readings, sr)
-	}
-	return nil
-}
-
-var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-
-// checkReading validates the fields every reading must have.
-func checkReading(rd *pb.Reading) error {
-	switch {
-	case rd == nil:
-		return errors.New("reading missing")
-	case !deviceIDPattern.MatchString(rd.DeviceId):
-		return errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
-	case rd.Seq == 0:
-		return errors.New("seq must be positive")
-	case rd.EventTimeMs <= 0:
-		return errors.New("event_time_ms must be positive")
-	case pb.ResourceKind_name[int32(rd.Kind)] == "" || rd.Kind == pb.ResourceKind_RESOURCE_KIND_UNSPECIFIED:
-		return errors.New("kind must be a known resource kind")
-	case len(rd.Measurements) == 0:
-		return errors.New("at least one measurement is required")
-	case rd.Witness != nil && (rd.Kind != pb.ResourceKind_RESOURCE_KIND_HOTSPOT || !deviceIDPattern.MatchString(rd.Witness.BeaconDeviceId) || rd.Witness.BeaconSeq == 0):
-		return errors.New("witness is for hotspots and needs the beacon's device_id and a positive beacon_seq")
-	}
-	return nil
 }
 
 // ReadingResult is the outcome of one reading of a batch.

@@ -13,34 +13,26 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	ch "github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
-	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/internal/freeport"
-	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
-	"github.com/fieldmint/fieldmint/settler"
-	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
 const (
@@ -144,6 +136,20 @@ settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiLis
 
 	p.start("broker", "broker", "--data-dir", filepath.Join(p.dir, "kafka"), "--port", strconv.Itoa(kport))
 	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(p.chTCP), "--http-port", strconv.Itoa(chHTTP))
+	// As a deployment does: the schema first (the roles refuse another),
+	// once the server answers.
+	for deadline := time.Now().Add(time.Minute); ; {
+		cmd := exec.CommandContext(ctx, p.bin, "migrate")
+		cmd.Env = append(os.Environ(), p.env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.fail("fieldmint migrate: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	return p
 }
 
@@ -278,274 +284,6 @@ func (p *pipeline) stream(during func(step int)) {
 		time.Sleep(p.pace)
 	}
 	send(steps + 2)
-}
-
-// verify waits for every epoch to be posted, then checks ClickHouse and the
-// chain against what the sent readings call for.
-func (p *pipeline) verify() {
-	t, ctx := p.t, p.ctx
-	// docs/scoring.md: a device earns the weather weight for each distinct
-	// 5 s interval of the 10 s epoch with a valid reading (steps 0-4 and 5-9
-	// of each epoch), unless one of its readings of the epoch was rejected
-	// (OUT_OF_RANGE is fraud-class; this test's policy has no probation);
-	// each stands in a cell of its own.
-	scoring := aggregator.DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
-	const epochs = steps / 10
-	wantScores := make([]map[common.Address]uint64, epochs)
-	wantValid, wantOut := 0, 0
-	for e := range wantScores {
-		wantScores[e] = map[common.Address]uint64{}
-	}
-	perInterval := int(scoring.Interval / time.Second)
-	for dev := 0; dev < devices; dev++ {
-		for e := 0; e < epochs; e++ {
-			forfeited := false
-			intervals := map[int]bool{}
-			for step := e * 10; step < e*10+10; step++ {
-				if outOfRange(dev, step) {
-					forfeited = true
-					wantOut++
-				} else {
-					wantValid++
-					intervals[step%10/perInterval] = true
-				}
-			}
-			if !forfeited {
-				wantScores[e][p.owners[ownerOf(dev)]] += uint64(len(intervals)) * scoring.Weight
-			}
-		}
-	}
-	for dev := 0; dev < devices; dev++ {
-		if outOfRange(dev, steps+2) {
-			wantOut++
-		}
-	}
-
-	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	count := func(q string, args ...any) (n uint64) {
-		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			p.fail("%s: %v", q, err)
-		}
-		return n
-	}
-	// Every epoch settled (its root on chain, or carried by a later root
-	// that is), the last one's root on chain.
-	for count("SELECT count() FROM settlements_latest WHERE status IN ('superseded', 'proposed', 'active', 'final') AND epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs) < epochs ||
-		count("SELECT count() FROM settlements_latest WHERE status IN ('active', 'final') AND epoch = ?", p.firstEpoch+epochs-1) == 0 {
-		if ctx.Err() != nil {
-			p.fail("epochs %d..%d never all settled", p.firstEpoch, p.firstEpoch+epochs-1)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-
-	// Exactly once: one decision per reading (a reading sent twice because
-	// its answer was lost is stored once more as DUPLICATE, and only so).
-	total := uint64((steps + 1) * devices)
-	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings)"); n != total {
-		p.fail("%d distinct readings in ClickHouse, want %d", n, total)
-	}
-	if n := count("SELECT count() FROM readings WHERE reason != 'DUPLICATE'"); n != total {
-		var twice []string
-		rows, err := conn.Query(ctx, `SELECT device_id, seq, groupArray(concat(reason, ' @', toString(kafka_partition), '/', toString(kafka_offset), ' ', detail))
-			FROM readings WHERE reason != 'DUPLICATE' GROUP BY device_id, seq HAVING count() > 1 LIMIT 5`)
-		if err == nil {
-			for rows.Next() {
-				var d string
-				var seq uint64
-				var decisions []string
-				rows.Scan(&d, &seq, &decisions)
-				twice = append(twice, fmt.Sprintf("%s/%d: %q", d, seq, decisions))
-			}
-			if err := rows.Err(); err != nil {
-				twice = append(twice, "(read cut short: "+err.Error()+")")
-			}
-			rows.Close()
-		}
-		p.fail("%d decisions in ClickHouse, want one per reading: %d; decided twice: %s", n, total, strings.Join(twice, "; "))
-	}
-	if n := count("SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
-		p.fail("%d Kafka records stored twice", n)
-	}
-	if n := count("SELECT count() FROM readings WHERE status = 'valid' AND seq <= ?", steps); n != uint64(wantValid) {
-		var reasons []string
-		rows, err := conn.Query(ctx, "SELECT reason, count() FROM readings GROUP BY reason ORDER BY reason")
-		if err == nil {
-			for rows.Next() {
-				var r string
-				var c uint64
-				rows.Scan(&r, &c)
-				reasons = append(reasons, fmt.Sprintf("%q: %d", r, c))
-			}
-			if err := rows.Err(); err != nil {
-				reasons = append(reasons, "(read cut short: "+err.Error()+")")
-			}
-			rows.Close()
-		}
-		p.fail("%d valid readings, want %d (by reason: %s)", n, wantValid, strings.Join(reasons, ", "))
-	}
-	if n := count("SELECT count() FROM readings WHERE reason = 'OUT_OF_RANGE'"); n != uint64(wantOut) {
-		p.fail("%d OUT_OF_RANGE rejections, want %d", n, wantOut)
-	}
-	t.Logf("%d readings stored once each; %d retried deliveries stored as DUPLICATE; %d batches answered 429/503 with Retry-After and retried",
-		total, count("SELECT count() FROM readings WHERE reason = 'DUPLICATE'"), p.refusals.Load())
-
-	// Per-epoch scores and roots: those the sent readings call for.
-	cumulative := map[common.Address]*big.Int{}
-	for i := 0; i < epochs; i++ {
-		e := p.firstEpoch + uint64(i)
-		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0", e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[common.Address]uint64{}
-		for rows.Next() {
-			var o string
-			var s uint64
-			if err := rows.Scan(&o, &s); err != nil {
-				t.Fatal(err)
-			}
-			got[common.HexToAddress(o)] = s
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		var scores []settler.Score
-		for o, s := range wantScores[i] {
-			if got[o] != s {
-				p.fail("epoch %d: owner %s scored %d, want %d", e, o.Hex(), got[o], s)
-			}
-			scores = append(scores, settler.Score{Account: o, Score: s})
-		}
-		if len(got) != len(wantScores[i]) {
-			p.fail("epoch %d: %d owners scored, want %d", e, len(got), len(wantScores[i]))
-		}
-		shares, err := settler.Split(big.NewInt(emission), scores)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sh := range shares {
-			if cumulative[sh.Account] == nil {
-				cumulative[sh.Account] = new(big.Int)
-			}
-			cumulative[sh.Account].Add(cumulative[sh.Account], sh.Amount)
-		}
-		var rewards []merkle.Reward
-		for a, c := range cumulative {
-			rewards = append(rewards, merkle.Reward{Account: a, Amount: new(big.Int).Set(c)})
-		}
-		tree, err := merkle.OfRewards(rewards)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var root string
-		if err := conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", e).Scan(&root); err != nil {
-			t.Fatal(err)
-		}
-		if common.HexToHash(root) != tree.Root() {
-			p.fail("epoch %d: posted root %s, want %s", e, root, tree.Root().Hex())
-		}
-	}
-	// Each epoch closed once, and its root proposed at most once: the chain
-	// holds the last one, and the poster sent one transaction per proposal.
-	if n := count("SELECT count() FROM epochs WHERE epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs); n != epochs {
-		p.fail("%d epoch-closed rows for %d epochs", n, epochs)
-	}
-	d := distributor.NewRewardsDistributor()
-	onChain, err := bind.Call(d.Instance(p.eclient, p.contracts.Distributor), nil, d.PackRoot(), d.UnpackRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lastRoot string
-	if err := conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", p.firstEpoch+epochs-1).Scan(&lastRoot); err != nil {
-		t.Fatal(err)
-	}
-	if common.Hash(onChain) != common.HexToHash(lastRoot) {
-		p.fail("chain root %x, want the last epoch's %s", onChain, lastRoot)
-	}
-	proposals := count("SELECT count() FROM chain_events FINAL WHERE removed = 0 AND event = 'RootProposed'")
-	if n := count("SELECT count(DISTINCT epoch) FROM chain_events FINAL WHERE removed = 0 AND event = 'RootProposed'"); n != proposals || n > epochs || n == 0 {
-		p.fail("%d roots proposed for %d distinct epochs (of %d): an epoch was proposed twice", proposals, n, epochs)
-	}
-	if n, _ := p.eclient.NonceAt(ctx, p.poster, nil); n != proposals {
-		p.fail("the poster sent %d transactions for %d proposals", n, proposals)
-	}
-	// verify-epoch, recomputing all six epochs from the readings, agrees with
-	// the stored trees and every root the distributor logged.
-	for e := p.firstEpoch; e < p.firstEpoch+epochs; e++ {
-		v, err := settler.VerifyEpoch(ctx, conn, e, settler.RootsFromLogs(p.eclient, p.contracts.Distributor), slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A superseded epoch never reached the chain on its own: a later
-		// root carried its amounts.
-		superseded := count("SELECT count() FROM settlements_latest WHERE epoch = ? AND status = 'superseded'", e) == 1
-		if len(v.Differences) > 0 || len(v.Chain) != int(e-p.firstEpoch)+1 || (v.OnChain == nil) != superseded {
-			p.fail("verify-epoch %d: %d epochs recomputed, differences %q", e, len(v.Chain), v.Differences)
-		}
-	}
-}
-
-// replayAndCompare rebuilds a fresh database from the Kafka log with
-// 'fieldmint replay' and checks it holds what the live pipeline wrote:
-// decisions, scores, cumulative rewards and roots.
-func (p *pipeline) replayAndCompare() {
-	cmd := exec.CommandContext(p.ctx, p.bin, "replay", "--clickhouse.database", "replayed")
-	cmd.Env = append(os.Environ(), p.env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		p.fail("replay: %v\n%s", err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "replay:") || strings.HasPrefix(line, "epoch ") {
-			p.t.Log(line)
-		}
-	}
-	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer conn.Close()
-	// dump returns a query's rows as sorted lines.
-	dump := func(q, db string) string {
-		rows, err := conn.Query(p.ctx, "SELECT toString(tuple(*)) FROM ("+fmt.Sprintf(q, db)+")")
-		if err != nil {
-			p.fail("%s: %v", q, err)
-		}
-		defer rows.Close()
-		var lines []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				p.fail("%s: %v", q, err)
-			}
-			lines = append(lines, line)
-		}
-		if err := rows.Err(); err != nil {
-			p.fail("%s: %v", q, err)
-		}
-		sort.Strings(lines)
-		return strings.Join(lines, "\n")
-	}
-	for _, q := range []string{
-		"SELECT status, reason, count() FROM %s.readings GROUP BY ALL",
-		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
-		"SELECT DISTINCT epoch FROM %s.epochs",
-		"SELECT * FROM %s.device_scores FINAL",
-		"SELECT DISTINCT epoch FROM %s.scored_epochs",
-		"SELECT epoch, mapSort(rejected_offsets) FROM %s.epoch_cuts FINAL",
-		"SELECT epoch, account, amount, cumulative, proof FROM %s.reward_leaves FINAL",
-		"SELECT epoch, root, total, accounts, tree FROM %s.settlements_latest",
-	} {
-		live, replayed := dump(q, "killtest"), dump(q, "replayed")
-		if live != replayed || live == "" {
-			p.fail("%s\nlive:\n%s\nreplayed:\n%s", q, live, replayed)
-		}
-	}
 }
 
 func TestKillEveryStageMidStream(t *testing.T) {

@@ -1,17 +1,18 @@
-// Package dev composes the roles: the configuration of every role, a runner
-// per role, and the embedded stack behind `fieldmint dev` (kfake, a
-// ClickHouse server process, a dev chain with the contracts, a simulated
-// fleet) that the end-to-end tests run on too.
-package dev
+// Package roles composes the stages into the roles a deployment runs: the
+// configuration of every role and a runner per role (ingest, validate,
+// aggregate, settle, api), and the tools that read a deployment's state
+// (replay, verify-epoch). It imports the stages and internal plumbing, and
+// never the dev stack or the simulator (TestLayout holds it).
+package roles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -20,7 +21,6 @@ import (
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
-	"github.com/fieldmint/fieldmint/internal/simulate"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/validators"
@@ -36,31 +36,12 @@ type Config struct {
 	Validate   validators.Config `yaml:"validate"`
 	Aggregate  aggregator.Config `yaml:"aggregate"`
 	Settle     settler.Config    `yaml:"settle"`
-	Dev        Options           `yaml:"dev"`
-	Simulate   simulate.Config   `yaml:"simulate"`
 }
 
 // LogConfig sets logging.
 type LogConfig struct {
 	Level  string `yaml:"level" help:"log level: debug, info, warn, error"`
 	Format string `yaml:"format" help:"log format: text or json"`
-}
-
-// Options of the embedded dev stack.
-type Options struct {
-	DataDir      string        `yaml:"dataDir" help:"where the dev stack keeps its state (Kafka log, ClickHouse, chain)"`
-	KafkaPort    int           `yaml:"kafkaPort" help:"port of the embedded Kafka broker"`
-	CHTCPPort    int           `yaml:"clickhouseTCPPort" help:"ClickHouse native protocol port"`
-	CHHTTPPort   int           `yaml:"clickhouseHTTPPort" help:"ClickHouse HTTP port"`
-	RPCPort      int           `yaml:"rpcPort" help:"dev chain JSON-RPC port"`
-	Devices      int           `yaml:"devices" help:"simulated devices (0: no fleet)"`
-	Owners       int           `yaml:"owners" help:"simulated owners the devices belong to"`
-	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
-	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
-	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
-	// ResumeFrom is the --resume-from flag: the settler first recomputes
-	// from this epoch on (after a revoked or parked epoch).
-	ResumeFrom uint64 `yaml:"-"`
 }
 
 // Defaults returns the configuration of a single machine deployment.
@@ -74,23 +55,7 @@ func Defaults() Config {
 		Validate:   validators.DefaultConfig(),
 		Aggregate:  aggregator.DefaultConfig(),
 		Settle:     settler.DefaultConfig(),
-		Simulate:   simulate.DefaultConfig(),
-		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
-			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Timelock: 20 * time.Second},
 	}
-}
-
-// DevDefaults are Defaults with short epochs, so that a newcomer sees roots
-// posted within two minutes.
-func DevDefaults() Config {
-	c := Defaults()
-	c.Log.Level = "warn"
-	c.Aggregate.EpochLength = 30 * time.Second
-	c.Aggregate.AllowedLateness = 5 * time.Second
-	c.Aggregate.IdleTimeout = 30 * time.Second
-	c.Aggregate.FlushInterval = 500 * time.Millisecond
-	c.Telemetry.MetricsListen = "127.0.0.1:9464"
-	return c
 }
 
 // Logger builds the logger the configuration asks for.
@@ -159,24 +124,6 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 	return s.Run(ctx)
 }
 
-// RunSimulate is `fieldmint simulate`: a labelled fleet against the stack at
-// c.Simulate.URL and c.ClickHouse, then the detection report.
-func RunSimulate(ctx context.Context, c Config, out io.Writer, log *slog.Logger) error {
-	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if c.Simulate.Maker, err = LoadMaker(c.Simulate.MakerFile); err != nil {
-		return err
-	}
-	if c.Simulate.Scoring, err = aggregator.LoadScoring(c.Aggregate.ScoringFile); err != nil {
-		return err
-	}
-	_, err = simulate.Run(ctx, c.Simulate, conn, c.Aggregate.EpochLength, out, log)
-	return err
-}
-
 // RunSettle runs the settler until ctx ends: the one process with the
 // poster key. resumeFrom, when not 0, first recomputes epochs from there on
 // (the operator's answer to a revoked or parked epoch).
@@ -222,4 +169,69 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	log.Info("api: serving proofs", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
 	return api.Serve(ctx, c.Settle.APIListen)
+}
+
+// Roles returns c: commands handle every configuration that embeds the
+// roles' (the dev stack's) alike.
+func (c *Config) Roles() *Config { return c }
+
+// Check validates the named sections as the roles do when they start,
+// without connecting to anything: what `--check-config` runs.
+func (c Config) Check(sections []string) error {
+	var errs []error
+	for _, s := range sections {
+		var err error
+		switch s {
+		case "log":
+			_, err = c.Log.Logger()
+		case "telemetry":
+			err = c.Telemetry.Validate()
+		case "kafka":
+			err = c.Kafka.Validate()
+		case "clickhouse":
+			err = c.ClickHouse.Validate()
+		case "ingest":
+			err = c.Ingest.Validate()
+		case "validate":
+			err = c.Validate.Validate()
+		case "aggregate":
+			if err = c.Aggregate.Validate(); err == nil {
+				_, err = aggregator.LoadScoring(c.Aggregate.ScoringFile)
+			}
+		case "settle":
+			err = c.Settle.Validate()
+		case "api":
+			err = c.Settle.ValidateAPI()
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RunMigrate is `fieldmint migrate`: the schema migrations this build has,
+// applied under the migration lock (a second migrator waits, then finds
+// nothing to do), and the readings TTL set. Roles refuse to start on
+// another schema.
+func RunMigrate(ctx context.Context, c Config, out io.Writer, log *slog.Logger) error {
+	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	applied, err := clickhouse.Migrate(ctx, conn, c.ClickHouse)
+	for _, name := range applied {
+		fmt.Fprintf(out, "applied %s\n", name)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(out, "%s is up to date\n", c.ClickHouse.Database)
+	} else {
+		fmt.Fprintf(out, "%s migrated: %d migration(s) applied\n", c.ClickHouse.Database, len(applied))
+	}
+	log.Info("migrate: done", "database", c.ClickHouse.Database, "applied", len(applied))
+	return nil
 }

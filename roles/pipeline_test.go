@@ -1,4 +1,4 @@
-package telemetry_test
+package roles_test
 
 import (
 	"context"
@@ -26,10 +26,10 @@ import (
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chserver"
-	"github.com/fieldmint/fieldmint/internal/dev"
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/roles"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/validators"
 )
@@ -118,14 +118,16 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 	})
 
 	conn, chCfg := testenv.ClickHouseConn(t)
-	cfg := dev.DevDefaults()
+	cfg := roles.Defaults()
+	cfg.Aggregate.EpochLength, cfg.Aggregate.AllowedLateness, cfg.Aggregate.IdleTimeout = 30*time.Second, 5*time.Second, 30*time.Second
+	cfg.Aggregate.FlushInterval = 500 * time.Millisecond
 	cfg.Kafka.Brokers, cfg.Kafka.TopicPrefix, cfg.Kafka.Partitions = testenv.Kafka(t), "tel.", 1
 	cfg.ClickHouse = chCfg
 	cfg.Ingest.Listen = freeport.Addr()
 	admin, _ := crypto.GenerateKey()
 	cfg.Ingest.Admins = []string{crypto.PubkeyToAddress(admin.PublicKey).Hex()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, run := range []func(context.Context, dev.Config, *slog.Logger) error{dev.RunIngest, dev.RunValidate, dev.RunAggregate} {
+	for _, run := range []func(context.Context, roles.Config, *slog.Logger) error{roles.RunIngest, roles.RunValidate, roles.RunAggregate} {
 		testenv.Go(t, func(ctx context.Context) error { return run(ctx, cfg, log) })
 	}
 	sdk := &client.Client{URL: "http://" + cfg.Ingest.Listen, Network: cfg.Ingest.Network}

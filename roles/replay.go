@@ -1,4 +1,4 @@
-package dev
+package roles
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 	if !ok || emission.Sign() <= 0 {
 		return errors.New("replay: settle.emissionPerEpoch must be a positive decimal integer (the live settler's)")
 	}
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	conn, err := clickhouse.OpenMigrated(ctx, c.ClickHouse)
 	if err != nil {
 		return err
 	}

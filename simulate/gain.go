@@ -11,7 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/fieldmint/fieldmint/aggregator"
-	"github.com/fieldmint/fieldmint/internal/fleet"
+	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
 // paidByDevice is each device's pay over the epochs: its share of each

@@ -25,7 +25,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
-	"github.com/fieldmint/fieldmint/internal/fleet"
+	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
 // Config of a simulation.

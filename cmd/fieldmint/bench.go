@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -18,18 +20,18 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/fieldmint/fieldmint/devstack"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/dev"
 	"github.com/fieldmint/fieldmint/internal/freeport"
-	"github.com/fieldmint/fieldmint/internal/loadgen"
+	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
 
 // runBench is `fieldmint bench ingest`: signed batches from many simulated
 // devices over loopback HTTP into ingest and the broker, each started here
 // in a process of its own (or an endpoint given by --url), printing the
 // accepted readings per second, latency and ingest's CPU and peak memory.
-func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	url := fs.String("url", "", "ingest endpoint to load (its devices get registered); empty: start a broker and ingest here, in processes of their own")
 	devices := fs.Int("devices", 1000, "simulated devices")
 	batch := fs.Int("batch", 100, "readings per request (from 10 devices each)")
@@ -63,7 +65,7 @@ func runBench(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string
 		defer stop()
 	} else {
 		var err error
-		if opts.Maker, err = dev.LoadMaker(*makerFile); err != nil {
+		if opts.Maker, err = devstack.LoadMaker(*makerFile); err != nil {
 			return err
 		}
 	}

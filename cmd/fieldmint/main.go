@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,26 +20,24 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/chserver"
-	"github.com/fieldmint/fieldmint/internal/claim"
 	"github.com/fieldmint/fieldmint/internal/config"
-	"github.com/fieldmint/fieldmint/internal/dev"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
+	"github.com/fieldmint/fieldmint/roles"
+	"github.com/fieldmint/fieldmint/settler/claim"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
 type command struct {
-	summary  string
-	sections []string            // configuration sections; nil: the command parses its own flags
-	args     string              // positional arguments it takes after the options, for usage; empty: none
-	flags    func(*flag.FlagSet) // registers the command's own flags beside the configuration's; nil: none
-	defaults func() dev.Config
-	run      func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error
+	summary string
+	args    string // positional arguments it takes after the options, for usage; empty: none
+	// run parses the command's options from args on fs, then runs it.
+	run func(ctx context.Context, name string, fs *flag.FlagSet, args []string, out io.Writer) error
 }
 
+// The configuration sections each command reads; api validates the settle
+// section as the proof API needs it (no key).
 var roleSections = map[string][]string{
 	"ingest":       {"log", "telemetry", "kafka", "ingest"},
 	"validate":     {"log", "telemetry", "kafka", "validate"},
@@ -48,7 +47,83 @@ var roleSections = map[string][]string{
 	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "kafka", "clickhouse", "aggregate", "settle"},
+	"migrate":      {"log", "clickhouse"},
 	"simulate":     {"log", "clickhouse", "aggregate", "simulate"},
+}
+
+// devCommands are the commands of the dev stack and the simulator
+// (devcommands.go); a production build (-tags nodev) has none.
+var devCommands = map[string]command{}
+
+// serveChild runs a ClickHouse server when this process is one the dev
+// stack started (chserver.ServeIfChild); a production build starts none.
+var serveChild = func() {}
+
+// configured is a command whose options are the named sections of a
+// configuration C (the roles', or the dev stack's that embeds it), read from
+// a file, the environment and flags; --check-config validates them and
+// exits. flags, when not nil, adds the command's own flags.
+func configured[C any, P interface {
+	*C
+	Roles() *roles.Config
+}](summary, args string, defaults func() C, flags func(*flag.FlagSet), run func(context.Context, C, []string, io.Writer, *slog.Logger) error) command {
+	return command{summary: summary, args: args, run: func(ctx context.Context, name string, fs *flag.FlagSet, rest []string, out io.Writer) error {
+		sections := roleSections[name]
+		cfg := defaults()
+		var positional []string
+		if args != "" {
+			// Positional arguments may come first (fieldmint verify-epoch 7 --flag):
+			// the flag package stops at the first one, so set them aside.
+			for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+				positional, rest = append(positional, rest[0]), rest[1:]
+			}
+		}
+		check := fs.Bool("check-config", false, "validate the configuration (file, environment, flags), print ok or what to fix, and exit")
+		if flags != nil {
+			flags(fs)
+		}
+		if err := config.Load(fs, &cfg, sections, rest); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 && args == "" {
+			return fmt.Errorf("unexpected arguments %q", fs.Args())
+		}
+		base := P(&cfg).Roles()
+		if *check {
+			checked := sections
+			if name == "api" {
+				checked = append(slices.DeleteFunc(slices.Clone(sections), func(s string) bool { return s == "settle" }), "api")
+			}
+			if err := base.Check(checked); err != nil {
+				return fmt.Errorf("%s: configuration: %w", name, err)
+			}
+			fmt.Fprintf(out, "%s: configuration ok\n", name)
+			return nil
+		}
+		log, err := base.Log.Logger()
+		if err != nil {
+			return err
+		}
+		if slices.Contains(sections, "telemetry") {
+			stopTelemetry, err := telemetry.Start(ctx, base.Telemetry, "fieldmint-"+name)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				stopTelemetry(flush)
+			}()
+		}
+		return run(ctx, cfg, append(positional, fs.Args()...), out, log)
+	}}
+}
+
+// tool is a command that parses its own flags.
+func tool(summary string, run func(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error) command {
+	return command{summary: summary, run: func(ctx context.Context, _ string, fs *flag.FlagSet, args []string, out io.Writer) error {
+		return run(ctx, fs, args, out)
+	}}
 }
 
 func commands() map[string]command {
@@ -56,60 +131,34 @@ func commands() map[string]command {
 	resumeFlag := func(fs *flag.FlagSet) {
 		fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
 	}
-	withLog := func(fn func(context.Context, dev.Config, *slog.Logger) error) func(context.Context, dev.Config, *flag.FlagSet, []string, io.Writer) error {
-		return func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, _ io.Writer) error {
-			log, err := cfg.Log.Logger()
-			if err != nil {
-				return err
-			}
-			return fn(ctx, cfg, log)
+	role := func(run func(context.Context, roles.Config, *slog.Logger) error) func(context.Context, roles.Config, []string, io.Writer, *slog.Logger) error {
+		return func(ctx context.Context, c roles.Config, _ []string, _ io.Writer, log *slog.Logger) error {
+			return run(ctx, c, log)
 		}
 	}
-	// withLogOut is withLog for commands that also print to out.
-	withLogOut := func(fn func(context.Context, dev.Config, io.Writer, *slog.Logger) error) func(context.Context, dev.Config, *flag.FlagSet, []string, io.Writer) error {
-		return func(ctx context.Context, cfg dev.Config, _ *flag.FlagSet, _ []string, out io.Writer) error {
-			log, err := cfg.Log.Logger()
-			if err != nil {
-				return err
-			}
-			return fn(ctx, cfg, out, log)
-		}
+	cmds := map[string]command{
+		"ingest":    configured("serve POST /v1/readings and /v1/devices, writing to Kafka", "", roles.Defaults, nil, role(roles.RunIngest)),
+		"validate":  configured("run a validator instance (consumer group member, transactional)", "", roles.Defaults, nil, role(roles.RunValidate)),
+		"aggregate": configured("write decided readings to ClickHouse and close epochs", "", roles.Defaults, nil, role(roles.RunAggregate)),
+		"settle": configured("settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)", "", roles.Defaults, resumeFlag,
+			role(func(ctx context.Context, c roles.Config, l *slog.Logger) error {
+				return roles.RunSettle(ctx, c, resumeFrom, l, nil)
+			})),
+		"api": configured("serve the proof API and the claim page for the distributor's active root (read-only, no key; run any number)", "", roles.Defaults, nil, role(roles.RunAPI)),
+		"replay": configured("rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", "", roles.Defaults, nil,
+			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
+				return roles.RunReplay(ctx, c, out, l)
+			}),
+		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, nil, roles.RunVerifyEpoch),
+		"migrate": configured("apply the ClickHouse schema migrations and the readings TTL, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, nil,
+			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
+				return roles.RunMigrate(ctx, c, out, l)
+			}),
+		"tree":  tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
+		"claim": tool("claim an owner's rewards with the proof from the proof API", runClaim),
 	}
-	return map[string]command{
-		"ingest":    {summary: "serve POST /v1/readings and /v1/devices, writing to Kafka", sections: roleSections["ingest"], defaults: dev.Defaults, run: withLog(dev.RunIngest)},
-		"validate":  {summary: "run a validator instance (consumer group member, transactional)", sections: roleSections["validate"], defaults: dev.Defaults, run: withLog(dev.RunValidate)},
-		"aggregate": {summary: "write decided readings to ClickHouse and close epochs", sections: roleSections["aggregate"], defaults: dev.Defaults, run: withLog(dev.RunAggregate)},
-		"settle": {summary: "settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)", sections: roleSections["settle"], defaults: dev.Defaults,
-			flags: resumeFlag,
-			run: withLog(func(ctx context.Context, c dev.Config, l *slog.Logger) error {
-				return dev.RunSettle(ctx, c, resumeFrom, l, nil)
-			})},
-		"api": {summary: "serve the proof API and the claim page for the distributor's active root (read-only, no key; run any number)", sections: roleSections["api"], defaults: dev.Defaults,
-			run: withLog(dev.RunAPI)},
-		"dev": {summary: "run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", sections: roleSections["dev"], defaults: dev.DevDefaults,
-			flags: resumeFlag,
-			run: withLogOut(func(ctx context.Context, c dev.Config, out io.Writer, l *slog.Logger) error {
-				c.Dev.ResumeFrom = resumeFrom
-				return dev.Run(ctx, c, out, l)
-			})},
-		"replay": {summary: "rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", sections: roleSections["replay"], defaults: dev.Defaults,
-			run: withLogOut(dev.RunReplay)},
-		"verify-epoch": {summary: "recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", sections: roleSections["verify-epoch"], defaults: dev.Defaults, args: "EPOCH",
-			run: func(ctx context.Context, cfg dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
-				log, err := cfg.Log.Logger()
-				if err != nil {
-					return err
-				}
-				return dev.RunVerifyEpoch(ctx, cfg, args, out, log)
-			}},
-		"simulate": {summary: "send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", sections: roleSections["simulate"], defaults: dev.Defaults,
-			run: withLogOut(dev.RunSimulate)},
-		"tree":       {summary: "build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", run: runTree},
-		"claim":      {summary: "claim an owner's rewards with the proof from the proof API", run: runClaim},
-		"clickhouse": {summary: "run a ClickHouse server (chDB) in the foreground", run: runClickHouse},
-		"broker":     {summary: "run a Kafka-protocol broker (kfake) persisted in a directory, in the foreground", run: runBroker},
-		"bench":      {summary: "measure a stage under load: bench ingest (readings/s, latency, ingest's CPU and peak RSS)", run: runBench},
-	}
+	maps.Copy(cmds, devCommands)
+	return cmds
 }
 
 func usage(w io.Writer) {
@@ -127,7 +176,7 @@ func usage(w io.Writer) {
 }
 
 func main() {
-	chserver.ServeIfChild()
+	serveChild()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -163,42 +212,10 @@ func run(args []string, out, errOut io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cmd.sections == nil {
-		return cmd.run(ctx, dev.Config{}, fs, args[1:], out)
-	}
-	cfg := cmd.defaults()
-	rest, positional := args[1:], []string(nil)
-	if cmd.args != "" {
-		// Positional arguments may come first (fieldmint verify-epoch 7 --flag):
-		// the flag package stops at the first one, so set them aside.
-		for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			positional, rest = append(positional, rest[0]), rest[1:]
-		}
-	}
-	if cmd.flags != nil {
-		cmd.flags(fs)
-	}
-	if err := config.Load(fs, &cfg, cmd.sections, rest); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 && cmd.args == "" {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if slices.Contains(cmd.sections, "telemetry") {
-		stopTelemetry, err := telemetry.Start(ctx, cfg.Telemetry, "fieldmint-"+name)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			stopTelemetry(flush)
-		}()
-	}
-	return cmd.run(ctx, cfg, fs, append(positional, fs.Args()...), out)
+	return cmd.run(ctx, name, fs, args[1:], out)
 }
 
-func runTree(_ context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+func runTree(_ context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	in := fs.String("in", "-", "CSV of address,amount lines (amounts in base units); - for standard input")
 	dst := fs.String("out", "", "where to write the standard-v1 dump (JSON); empty: not written")
 	if err := fs.Parse(args); err != nil {
@@ -236,7 +253,7 @@ func runTree(_ context.Context, _ dev.Config, fs *flag.FlagSet, args []string, o
 	return nil
 }
 
-func runClaim(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
+func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	api := fs.String("api", envOr("FIELDMINT_CLAIM_API", "http://127.0.0.1:8081"), "proof API base URL (env FIELDMINT_CLAIM_API)")
 	rpc := fs.String("rpc", envOr("FIELDMINT_CLAIM_RPC", "http://127.0.0.1:8545"), "Ethereum JSON-RPC endpoint (env FIELDMINT_CLAIM_RPC)")
 	keyFile := fs.String("key-file", "", "file holding the hex private key that sends the claim (else env FIELDMINT_CLAIM_KEY)")
@@ -271,51 +288,8 @@ func runClaim(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string
 		return err
 	}
 	fmt.Fprintf(out, "claimed %s FMNT for %s (cumulative %s through epoch %d)\ntx %s in block %d\nbalance %s FMNT (%s base units)\n",
-		dev.FormatUnits(res.Paid, 18), res.Account.Hex(), dev.FormatUnits(res.Cumulative, 18), res.Epoch, res.Tx.Hex(), res.Block,
-		dev.FormatUnits(res.Balance, 18), res.Balance)
-	return nil
-}
-
-func runClickHouse(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
-	path := fs.String("path", ".fieldmint/clickhouse", "data directory")
-	tcp := fs.Int("tcp-port", 9000, "native protocol port")
-	httpPort := fs.Int("http-port", 8123, "HTTP port")
-	lib := fs.String("library", chserver.DefaultLibrary(), "path to libchdb.so (env FIELDMINT_CHDB_LIB)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := chserver.Start(ctx, chserver.Options{Library: *lib, Path: *path, TCPPort: *tcp, HTTPPort: *httpPort})
-	if err != nil {
-		return err
-	}
-	defer s.Stop()
-	fmt.Fprintf(out, "clickhouse: native %s, http http://%s, data %s (Ctrl-C stops)\n", s.TCPAddr, s.HTTPAddr, *path)
-	select {
-	case <-ctx.Done():
-	case <-s.Done():
-		return errors.New("clickhouse server exited")
-	}
-	return nil
-}
-
-func runBroker(ctx context.Context, _ dev.Config, fs *flag.FlagSet, args []string, out io.Writer) error {
-	dir := fs.String("data-dir", ".fieldmint/kafka", "data directory: topics, records, groups and transactions survive a restart, or a kill")
-	port := fs.Int("port", 9092, "port to listen on (127.0.0.1)")
-	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.Ports(*port), kfake.DataDir(*dir), kfake.AllowAutoTopicCreation()}
-	if *sync {
-		opts = append(opts, kfake.SyncWrites())
-	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		return fmt.Errorf("broker on port %d, data %s: %w", *port, *dir, err)
-	}
-	defer c.Close()
-	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
-	<-ctx.Done()
+		claim.FormatUnits(res.Paid, 18), res.Account.Hex(), claim.FormatUnits(res.Cumulative, 18), res.Epoch, res.Tx.Hex(), res.Block,
+		claim.FormatUnits(res.Balance, 18), res.Balance)
 	return nil
 }
 

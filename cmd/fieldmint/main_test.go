@@ -10,8 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fieldmint/fieldmint/devstack"
 	"github.com/fieldmint/fieldmint/internal/config"
-	"github.com/fieldmint/fieldmint/internal/dev"
 )
 
 func TestReadRewards(t *testing.T) {
@@ -92,12 +92,36 @@ func TestDeployConfigLoads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	os.WriteFile(path, []byte(cfgYAML), 0o644)
 	for role, sections := range roleSections {
-		cfg := dev.Defaults()
+		cfg := devstack.Defaults()
 		if err := config.Load(flag.NewFlagSet(role, flag.ContinueOnError), &cfg, sections, []string{"--config", path}); err != nil {
 			t.Errorf("%s: %v", role, err)
 		}
 		if cfg.Kafka.Partitions != 12 || cfg.Kafka.Replication != 3 {
 			t.Errorf("%s: kafka settings not read: %+v", role, cfg.Kafka)
 		}
+	}
+}
+
+// TestCheckConfig: --check-config validates what the role would, from the
+// environment too, and says what to fix.
+func TestCheckConfig(t *testing.T) {
+	var out, errOut bytes.Buffer
+	t.Setenv("FIELDMINT_KAFKA_REPLICATION", "3")
+	if err := run([]string{"validate", "--check-config"}, &out, &errOut); err != nil || out.String() != "validate: configuration ok\n" {
+		t.Fatalf("validate --check-config with FIELDMINT_KAFKA_REPLICATION=3: %v %q", err, out.String())
+	}
+	t.Setenv("FIELDMINT_KAFKA_REPLICATION", "-2")
+	if err := run([]string{"validate", "--check-config"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "replication") {
+		t.Fatalf("replication -2 accepted: %v", err)
+	}
+	t.Setenv("FIELDMINT_KAFKA_REPLICATION", "")
+	os.Unsetenv("FIELDMINT_KAFKA_REPLICATION")
+	// The proof API needs a distributor but no key; the settler needs both.
+	out.Reset()
+	if err := run([]string{"api", "--check-config", "--settle.distributor", "0x1111111111111111111111111111111111111111"}, &out, &errOut); err != nil {
+		t.Fatalf("api --check-config: %v", err)
+	}
+	if err := run([]string{"api", "--check-config"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "distributor") {
+		t.Fatalf("api without a distributor: %v", err)
 	}
 }

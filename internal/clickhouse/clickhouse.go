@@ -1,5 +1,5 @@
 // Package clickhouse opens connections to ClickHouse and applies the schema
-// migrations from schemas/migrations.
+// migrations from schemas/migrations (`fieldmint migrate`, under a lock).
 package clickhouse
 
 import (
@@ -58,18 +58,15 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Open connects, creates the database if needed, applies pending migrations
-// and sets the readings TTL.
+// Open connects to c's database (created if missing) and checks that its
+// schema is this build's (CheckSchema): a role never migrates, it refuses
+// to start and says to run `fieldmint migrate`.
 func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	conn, err := Dial(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, conn, c.Cluster); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if err := SetReadingsTTL(ctx, conn, c.Cluster, c.ReadingsTTL); err != nil {
+	if err := CheckSchema(ctx, conn); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -127,65 +124,6 @@ func Statements(m migrations.Migration, cluster string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// Migrate applies every migration not yet recorded in schema_migrations,
-// up to the last one.
-func Migrate(ctx context.Context, conn driver.Conn, cluster string) error {
-	return MigrateTo(ctx, conn, cluster, int(^uint(0)>>1))
-}
-
-// MigrateTo applies the migrations not yet recorded, up to version last.
-func MigrateTo(ctx context.Context, conn driver.Conn, cluster string, last int) error {
-	all, err := migrations.All()
-	if err != nil {
-		return err
-	}
-	bookkeeping, err := migrations.ForClusterOrNot(`CREATE TABLE IF NOT EXISTS schema_migrations
-		(version UInt32, name String, applied_at DateTime64(3, 'UTC'))
-		ENGINE = ReplacingMergeTree ORDER BY version`, cluster)
-	if err != nil {
-		return err
-	}
-	if err := conn.Exec(ctx, bookkeeping); err != nil {
-		return fmt.Errorf("clickhouse: schema_migrations: %w", err)
-	}
-	applied := map[int]bool{}
-	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[int(v)] = true
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	for _, m := range all {
-		if applied[m.Version] || m.Version > last {
-			continue
-		}
-		stmts, err := Statements(m, cluster)
-		if err != nil {
-			return err
-		}
-		for i, stmt := range stmts {
-			if err := conn.Exec(ctx, stmt); err != nil {
-				return fmt.Errorf("clickhouse: migration %s statement %d: %w", m.Name, i+1, err)
-			}
-		}
-		if err := conn.Exec(ctx, "INSERT INTO schema_migrations VALUES (?, ?, now64(3))", uint32(m.Version), m.Name); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // SetReadingsTTL makes raw readings expire ttl after ingest received them (0:

@@ -2,10 +2,12 @@ package clickhouse_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,7 +164,7 @@ func TestUpgradeFromPreviousSchema(t *testing.T) {
 	before := fixture(from, 40)
 	insert(t, conn, before, 0)
 
-	up, err := clickhouse.Open(ctx, cfg) // what a new aggregator does at start
+	up, err := clickhouse.OpenMigrated(ctx, cfg) // what fieldmint migrate does
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +329,7 @@ func TestReadingsTTL(t *testing.T) {
 	insert(t, conn, fresh, 10)
 
 	cfg.ReadingsTTL = 7 * 24 * time.Hour
-	c2, err := clickhouse.Open(ctx, cfg)
+	c2, err := clickhouse.OpenMigrated(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +351,7 @@ func TestReadingsTTL(t *testing.T) {
 		t.Errorf("after expiry: %d raw readings (want the 5 fresh ones), rollup counts %d (want all 15)", raw, rolled)
 	}
 	cfg.ReadingsTTL = 0
-	c3, err := clickhouse.Open(ctx, cfg)
+	c3, err := clickhouse.OpenMigrated(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +360,69 @@ func TestReadingsTTL(t *testing.T) {
 		t.Fatalf("TTL not removed: %s", e)
 	}
 	cfg.ReadingsTTL = 1500 * time.Millisecond
-	if _, err := clickhouse.Open(ctx, cfg); err == nil {
+	if _, err := clickhouse.OpenMigrated(ctx, cfg); err == nil {
 		t.Error("a TTL of 1.5 s was accepted")
 	}
+}
+
+// TestTwoMigratorsAtOnce: two `fieldmint migrate` started together on a
+// database at version 2 holding readings leave one schema, every migration
+// recorded once and the rollups' backfills counted once (each backfill runs
+// under the lock); a role refuses to start on the old schema and starts on
+// the new one.
+func TestTwoMigratorsAtOnce(t *testing.T) {
+	srv := testenv.ClickHouse(t)
+	ctx := context.Background()
+	cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: "racing", Username: "default"}
+	conn, err := clickhouse.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := clickhouse.MigrateTo(ctx, conn, "", 2); err != nil {
+		t.Fatal(err)
+	}
+	before := fixture(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), 40)
+	insert(t, conn, before, 0)
+	if _, err := clickhouse.Open(ctx, cfg); !errors.Is(err, clickhouse.ErrSchema) || !strings.Contains(err.Error(), "fieldmint migrate") {
+		t.Fatalf("a role started on schema version 2: %v", err)
+	}
+	var wg sync.WaitGroup
+	applied := make([][]string, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := clickhouse.Dial(ctx, cfg)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer c.Close()
+			applied[i], errs[i] = clickhouse.Migrate(ctx, c, cfg)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := migrations.All()
+	if n := len(applied[0]) + len(applied[1]); n != len(all)-2 || (len(applied[0]) != 0 && len(applied[1]) != 0) {
+		t.Errorf("the two migrators applied %d and %d migrations; want one of them all %d, the other none", len(applied[0]), len(applied[1]), len(all)-2)
+	}
+	var rows uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM schema_migrations").Scan(&rows); err != nil || int(rows) != len(all) {
+		t.Errorf("schema_migrations holds %d rows (%v), want %d", rows, err, len(all))
+	}
+	sameMaps(t, "device_hourly after two migrators", readHourly(t, conn), hourly(before))
+	var locks uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = 'racing' AND name = 'schema_migration_lock'").Scan(&locks); err != nil || locks != 0 {
+		t.Errorf("the migration lock was left behind (%d, %v)", locks, err)
+	}
+	role, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("a role on the migrated schema: %v", err)
+	}
+	role.Close()
 }

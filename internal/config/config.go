@@ -5,7 +5,9 @@
 // Every exported field with a `yaml` tag is an option. Its flag is the dotted
 // YAML path (--kafka.brokers) and its variable the same path upper-cased with
 // '_' (FIELDMINT_KAFKA_BROKERS); its `help` tag is the flag's usage. Fields
-// tagged `secret:"true"` never show their value. Unknown YAML keys are errors.
+// tagged `secret:"true"` never show their value and are refused as flags (a
+// command line shows in ps): environment or file only. Unknown YAML keys are
+// errors.
 //
 // Hand-written rather than a config library: the whole contract is the ~150
 // lines below, and it keeps file, environment and flags in one naming scheme.
@@ -66,10 +68,27 @@ func Load(fs *flag.FlagSet, cfg any, sections []string, args []string) error {
 			}
 		}
 		usage := f.Tag.Get("help") + " (env " + env + ")"
-		fs.Var(&value{v: v, secret: f.Tag.Get("secret") == "true"}, name, usage)
+		secret := f.Tag.Get("secret") == "true"
+		if secret {
+			usage += "; a secret: environment or file only"
+		}
+		fs.Var(&value{v: v, secret: secret, env: env}, name, usage)
 	})
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	// A secret on the command line shows in ps and shell history: refused,
+	// before the flag package could echo its value in an error.
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); strings.HasPrefix(a, "-") && f != nil {
+			if x, ok := f.Value.(*value); ok && x.secret {
+				return fmt.Errorf("--%s is a secret: set %s or put it in the config file, not on the command line", name, x.env)
+			}
+		}
 	}
 	return fs.Parse(args)
 }
@@ -78,7 +97,13 @@ func walk(v reflect.Value, prefix string, sections []string, fn func(string, ref
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && opts == "inline" {
+			// An embedded configuration (yaml ",inline"): its sections are
+			// this one's.
+			walk(v.Field(i), prefix, sections, fn)
+			continue
+		}
 		if !f.IsExported() || tag == "" || tag == "-" {
 			continue
 		}
@@ -111,6 +136,7 @@ func contains(xs []string, x string) bool {
 type value struct {
 	v      reflect.Value
 	secret bool
+	env    string
 }
 
 func (x *value) String() string {

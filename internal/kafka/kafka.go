@@ -35,6 +35,9 @@ func (c Config) Validate() error {
 	if c.Partitions < 1 {
 		return errors.New("kafka: partitions must be at least 1")
 	}
+	if c.Replication < -1 {
+		return errors.New("kafka: replication must be a replica count, or -1 or 0 for the broker's default")
+	}
 	return nil
 }
 

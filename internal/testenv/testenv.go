@@ -46,7 +46,7 @@ func ClickHouseConn(t testing.TB) (driver.Conn, clickhouse.Config) {
 	t.Helper()
 	s := ClickHouse(t)
 	cfg := clickhouse.Config{Addr: s.TCPAddr, Database: "fieldmint", Username: "default"}
-	conn, err := clickhouse.Open(context.Background(), cfg)
+	conn, err := clickhouse.OpenMigrated(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

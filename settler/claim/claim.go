@@ -1,6 +1,6 @@
 // Package claim fetches an owner's proof from the proof API and sends the
 // claim transaction to the RewardsDistributor.
-package client
+package claim
 
 import (
 	"context"

@@ -387,16 +387,6 @@ func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedRe
 	return out, nil
 }
 
-// distanceM is the great-circle distance, for the simulation only (the
-// validators compute theirs in integers).
-func distanceM(a, b *pb.Location) float64 {
-	const r = 6_371_000
-	la1, la2 := float64(a.LatE7)/1e7*math.Pi/180, float64(b.LatE7)/1e7*math.Pi/180
-	dla, dlo := la2-la1, float64(b.LonE7-a.LonE7)/1e7*math.Pi/180
-	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
-	return 2 * r * math.Asin(math.Sqrt(h))
-}
-
 // send posts a device's readings and counts the answers.
 func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.SignedReading) {
 	if len(rs) == 0 {

@@ -5,6 +5,7 @@ package fleet
 
 import (
 	"maps"
+	"math"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -71,4 +72,14 @@ func (d *Device) measure(atMs int64) map[string]int64 {
 	d.walk()
 	d.count(atMs)
 	return maps.Clone(d.values)
+}
+
+// distanceM is the great-circle distance, for the simulation only (the
+// validators compute theirs in integers).
+func distanceM(a, b *pb.Location) float64 {
+	const r = 6_371_000
+	la1, la2 := float64(a.LatE7)/1e7*math.Pi/180, float64(b.LatE7)/1e7*math.Pi/180
+	dla, dlo := la2-la1, float64(b.LonE7-a.LonE7)/1e7*math.Pi/180
+	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
+	return 2 * r * math.Asin(math.Sqrt(h))
 }

@@ -1,0 +1,85 @@
+//go:build !nodev
+
+// The commands of the dev stack and the simulator, and the embedded servers
+// behind them (kfake, chDB, a dev chain). A production build leaves them
+// out: go build -tags nodev ./cmd/fieldmint.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/fieldmint/fieldmint/devstack"
+	"github.com/fieldmint/fieldmint/internal/chserver"
+)
+
+func init() {
+	serveChild = chserver.ServeIfChild
+	var resumeFrom uint64
+	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults,
+		func(fs *flag.FlagSet) {
+			fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
+		},
+		func(ctx context.Context, c devstack.Config, _ []string, out io.Writer, log *slog.Logger) error {
+			c.Dev.ResumeFrom = resumeFrom
+			return devstack.Run(ctx, c, out, log)
+		})
+	devCommands["simulate"] = configured("send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", "", devstack.Defaults, nil,
+		func(ctx context.Context, c devstack.Config, _ []string, out io.Writer, log *slog.Logger) error {
+			return devstack.RunSimulate(ctx, c, out, log)
+		})
+	devCommands["clickhouse"] = tool("run a ClickHouse server (chDB) in the foreground", runClickHouse)
+	devCommands["broker"] = tool("run a Kafka-protocol broker (kfake) persisted in a directory, in the foreground", runBroker)
+	devCommands["bench"] = tool("measure a stage under load: bench ingest (readings/s, latency, ingest's CPU and peak RSS)", runBench)
+}
+
+func runClickHouse(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	path := fs.String("path", ".fieldmint/clickhouse", "data directory")
+	tcp := fs.Int("tcp-port", 9000, "native protocol port")
+	httpPort := fs.Int("http-port", 8123, "HTTP port")
+	lib := fs.String("library", chserver.DefaultLibrary(), "path to libchdb.so (env FIELDMINT_CHDB_LIB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := chserver.Start(ctx, chserver.Options{Library: *lib, Path: *path, TCPPort: *tcp, HTTPPort: *httpPort})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	fmt.Fprintf(out, "clickhouse: native %s, http http://%s, data %s (Ctrl-C stops)\n", s.TCPAddr, s.HTTPAddr, *path)
+	select {
+	case <-ctx.Done():
+	case <-s.Done():
+		return errors.New("clickhouse server exited")
+	}
+	return nil
+}
+
+func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	dir := fs.String("data-dir", ".fieldmint/kafka", "data directory: topics, records, groups and transactions survive a restart, or a kill")
+	port := fs.Int("port", 9092, "port to listen on (127.0.0.1)")
+	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.Ports(*port), kfake.DataDir(*dir), kfake.AllowAutoTopicCreation()}
+	if *sync {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return fmt.Errorf("broker on port %d, data %s: %w", *port, *dir, err)
+	}
+	defer c.Close()
+	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,150 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// TestShutdownUnderLoad stops ingest (Run's context cancelled, as SIGTERM
+// does) while clients post readings as fast as it answers. Every request is
+// answered 2xx and its readings are in Kafka, or answered 503 and retried,
+// or refused a connection (ingest had stopped listening); none gets an
+// error from a producer closed under it.
+func TestShutdownUnderLoad(t *testing.T) {
+	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "down.", Partitions: 2}
+	cfg := testConfig()
+	cfg.DeviceRate, cfg.ClientRate = 0, 0
+	// The registrations go through a first ingest; the one stopped under
+	// load is a second, started by Run on a port of its own.
+	_, reg := startService(t, cfg, kc)
+	ctx := context.Background()
+	const clients = 32
+	keys := make([]ed25519.PrivateKey, clients)
+	for i := range keys {
+		_, keys[i], _ = ed25519.GenerateKey(nil)
+		d := &pb.Device{DeviceId: fmt.Sprintf("down-%d", i), PublicKey: keys[i].Public().(ed25519.PublicKey),
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+		if err := (&client.Client{URL: reg.URL}).Register(ctx, d, keys[i], attest(d), client.OwnerKey(testKey("owner"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Listen = freeport.Addr()
+	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(rctx) }()
+	url := "http://" + cfg.Listen + "/v1/readings"
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if resp, err := http.Get("http://" + cfg.Listen + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ingest did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	var mu sync.Mutex
+	accepted := map[string]bool{}
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("down-%d", i)
+			for seq := uint64(1); ; seq++ {
+				batch := &pb.ReadingBatch{}
+				for j := range uint64(cfg.MaxBatch) {
+					s, _ := pb.Sign(&pb.Reading{DeviceId: id, Seq: seq*100 + j, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+						Measurements: map[string]int64{"temperature_c": int64(j)}}, keys[i])
+					batch.Readings = append(batch.Readings, s)
+				}
+				body, _ := proto.Marshal(batch)
+				resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
+				mu.Lock()
+				switch {
+				case err != nil:
+					counts["refused"]++ // ingest stopped listening: the client retries elsewhere
+					mu.Unlock()
+					return
+				case resp.StatusCode == http.StatusOK:
+					counts["2xx"]++
+					for _, r := range batch.Readings {
+						accepted[fmt.Sprintf("%s/%d", id, r.Reading.Seq)] = true
+					}
+				case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+					counts["503"]++
+				default:
+					raw, _ := io.ReadAll(resp.Body)
+					counts["other"]++
+					t.Errorf("answered %d %s during shutdown", resp.StatusCode, raw)
+				}
+				mu.Unlock()
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	wg.Wait()
+	t.Logf("answers: %v", counts)
+	if counts["2xx"] == 0 || counts["refused"] != clients {
+		t.Fatalf("answers %v: want some 2xx, then every client refused a connection", counts)
+	}
+
+	// Every reading answered 2xx is in the raw topic.
+	cl, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(kc.Topics().Raw), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	want := endOffsets(t, kc, kc.Topics().Raw)
+	seen := map[string]bool{}
+	var read int64
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for read < want && fctx.Err() == nil {
+		cl.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
+			read++
+			raw := &pb.RawReading{}
+			if err := proto.Unmarshal(r.Value, raw); err != nil {
+				t.Fatal(err)
+			}
+			seen[fmt.Sprintf("%s/%d", raw.Signed.Reading.DeviceId, raw.Signed.Reading.Seq)] = true
+		})
+	}
+	missing := 0
+	for k := range accepted {
+		if !seen[k] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d readings answered 2xx are not in Kafka", missing, len(accepted))
+	}
+}
