@@ -4,23 +4,36 @@ SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: deps build dev test generate bench fuzz lint
+.PHONY: deps build build-prod dev test generate bench fuzz lint
 
 deps:
 	@scripts/deps.sh
 
+# bin/fieldmint has every command; bin/fieldmint-prod is the production
+# build (-tags nodev: no dev stack, no simulator), what deploy/Dockerfile builds.
 build:
 	$(GO) build -o bin/fieldmint ./cmd/fieldmint
+
+build-prod:
+	$(GO) build -tags nodev -o bin/fieldmint-prod ./cmd/fieldmint
 
 dev: deps build
 	./bin/fieldmint dev
 
+# The unit tests (no server, no chain, no broker), which also run under the
+# race detector; each of their packages checks for leaked goroutines (goleak).
+UNIT := ./cmd/fieldmint ./ingest/client ./internal/config ./internal/geo ./internal/kafka \
+	./schemas/migrations ./settler/merkle ./simulate/fleet ./tools/rowserr
+
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags nodev ./cmd/fieldmint
+	$(GO) tool staticcheck ./...
 	$(GO) run ./tools/rowserr/cmd/rowserrcheck ./...
 
 test: deps lint
+	$(GO) test -count=1 -race $(UNIT)
 	$(GO) test -count=1 -timeout 15m ./...
 
 # Regenerates protobuf code, compiled contracts and their bindings; the tests

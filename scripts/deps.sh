@@ -22,6 +22,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 apt_packages=()
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium) # the claim page's browser test
+command -v gcc >/dev/null 2>&1 || apt_packages+=(gcc) # the race detector (cgo) in make test
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "deps: installing ${apt_packages[*]} (Debian packages)"
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null

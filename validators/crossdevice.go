@@ -170,12 +170,6 @@ func roundTo(v, step int64) int64 {
 	return q
 }
 
-func sameRounded(a, b []measurement, grid map[string]int64) bool {
-	return slices.EqualFunc(a, b, func(x, y measurement) bool {
-		return x.name == y.name && roundTo(x.value, grid[x.name]) == roundTo(y.value, grid[y.name])
-	})
-}
-
 // cloneMatch returns another device that accepted a reading with the same
 // rounded values within the window, or "".
 // The device of the current streak, prefer, is chosen when it matches.

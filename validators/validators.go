@@ -99,9 +99,9 @@ func (s *Service) Run(ctx context.Context) error {
 	sess, err := kgo.NewGroupTransactSession(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.TransactionalID("fieldmint-validator-"+s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.topics.Raw),
-		// Only committed raw records, and never skip past an open transaction's offsets.
+		// Only committed raw records; group offsets are always fetched stable
+		// (franz-go requires it), so none skips past an open transaction.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		// Output partition = input partition, so partition p of the valid
 		// topic is exactly the history of the devices of raw partition p.
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
