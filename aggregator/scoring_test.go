@@ -219,6 +219,9 @@ func TestWorkedExample(t *testing.T) {
 		}
 		stored = append(stored, d)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if len(stored) != len(got) {
 		t.Fatalf("device_scores holds %d rows after a retried close, want %d", len(stored), len(got))
 	}
