@@ -5,6 +5,7 @@
 package aggregator
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -150,24 +152,23 @@ func dedupToken(ranges map[topicPartition][2]int64) string {
 func (s *Service) write(ctx context.Context, b block) error {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.InsertTimeout)
 	defer cancel()
-	var err error
-	for attempt := 0; ; attempt++ {
-		if err = s.writeIntent(ictx, b); err == nil {
-			if err = s.insertOnce(ictx, b.rows, b.token); err == nil {
-				return nil
-			}
+	attempt, last := 0, error(nil)
+	_, err := backoff.Retry(ictx, func() (struct{}, error) {
+		attempt++
+		if last = s.writeIntent(ictx, b); last == nil {
+			last = s.insertOnce(ictx, b.rows, b.token)
 		}
-		if attempt == 4 {
-			break
-		}
-		s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", b.rows.len(), "attempt", attempt+1, "err", err)
-		select {
-		case <-ictx.Done():
-			return fmt.Errorf("aggregate: insert %d rows: %w", b.rows.len(), err)
-		case <-time.After(time.Duration(200<<attempt) * time.Millisecond):
-		}
+		return struct{}{}, last
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: 5 * time.Second}),
+		backoff.WithMaxTries(5), backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, _ time.Duration) {
+			s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", b.rows.len(), "attempt", attempt, "err", err)
+		}))
+	if err == nil {
+		return nil
 	}
-	return fmt.Errorf("aggregate: insert %d rows: %w", b.rows.len(), err)
+	// Out of time, the insert's own error says more than the deadline.
+	return fmt.Errorf("aggregate: insert %d rows: %w", b.rows.len(), cmp.Or(last, err))
 }
 
 func (s *Service) writeIntent(ctx context.Context, b block) error {

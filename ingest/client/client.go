@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/protobuf/proto"
@@ -236,35 +237,45 @@ func (c *Client) post(ctx context.Context, path string, m proto.Message, out any
 	if retries == 0 {
 		retries = 3
 	}
-	backoff := 200 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, path, body, out)
-		if err == nil {
-			return nil
-		}
-		e, refused := err.(*Error)
-		if (refused && !e.Retryable()) || attempt >= retries {
-			return err
-		}
-		wait := c.MaxBackoff
-		if wait <= 0 {
-			wait = 5 * time.Second
-		}
-		if attempt < 16 {
-			wait = min(wait, backoff<<attempt)
-		}
-		if refused && e.retryAfter > 0 {
-			wait = e.retryAfter
-		}
-		if c.OnRetry != nil {
-			c.OnRetry(err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	maxWait := c.MaxBackoff
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
 	}
+	// Exponential from 200 ms with jitter, capped at MaxBackoff, unless the
+	// server said when to come back (Retry-After).
+	wait := &serverHinted{ExponentialBackOff: backoff.ExponentialBackOff{
+		InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: maxWait}}
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		err := c.once(ctx, path, body, out)
+		if e, refused := err.(*Error); refused {
+			if !e.Retryable() {
+				return struct{}{}, backoff.Permanent(err)
+			}
+			wait.hint = e.retryAfter
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(wait), backoff.WithMaxTries(uint(retries)+1), backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, _ time.Duration) {
+			if c.OnRetry != nil {
+				c.OnRetry(err)
+			}
+		}))
+	return err
+}
+
+// serverHinted is an exponential backoff whose next wait is the server's
+// Retry-After when the last answer carried one.
+type serverHinted struct {
+	backoff.ExponentialBackOff
+	hint time.Duration
+}
+
+func (b *serverHinted) NextBackOff() time.Duration {
+	next := b.ExponentialBackOff.NextBackOff()
+	if b.hint > 0 {
+		next, b.hint = b.hint, 0
+	}
+	return next
 }
 
 func (c *Client) once(ctx context.Context, path string, body []byte, out any) error {
