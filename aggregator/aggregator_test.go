@@ -94,17 +94,12 @@ func (e *env) count(t *testing.T, q string, args ...any) uint64 {
 
 func (e *env) waitCount(t *testing.T, want uint64, q string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n := e.count(t, q, args...)
-		if n == want {
-			return
+	testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+		if n := e.count(t, q, args...); n != want {
+			return fmt.Errorf("%s = %d, want %d", q, n, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %d, want %d", q, n, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -117,19 +118,15 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 		}()
 	}
 	okAfter := func(n int) {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		testenv.Eventually(t, 20*time.Second, 10*time.Millisecond, func() error {
 			mu.Lock()
 			ok := got.ok
 			mu.Unlock()
-			if ok >= n {
-				return
+			if ok < n {
+				return fmt.Errorf("only %d requests accepted, waited for %d", ok, n)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d requests accepted, waited for %d", ok, n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	okAfter(50)
 	broker.Load().Close() // the broker goes away mid-load

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -70,15 +72,13 @@ func TestOverloadAnswers429AndWritesNothing(t *testing.T) {
 	})
 	first := make(chan int, 1)
 	go func() { resp, _ := post(body(1)); first <- resp.StatusCode }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if !svc.inflight.TryAcquire(51) { // 100 of 150 taken: the first batch waits for the broker
-			break
+			return nil
 		}
 		svc.inflight.Release(51)
-		if time.Now().After(deadline) {
-			t.Fatal("the first batch never reached the broker")
-		}
-	}
+		return errors.New("the first batch never reached the broker")
+	})
 	resp, e := post(body(101))
 	if resp.StatusCode != http.StatusTooManyRequests || e.Code != CodeOverloaded || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("second batch: %d %+v Retry-After %q; want 429 OVERLOADED with Retry-After", resp.StatusCode, e, resp.Header.Get("Retry-After"))

@@ -54,16 +54,13 @@ func TestShutdownUnderLoad(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(rctx) }()
 	url := "http://" + cfg.Listen + "/v1/readings"
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		if resp, err := http.Get("http://" + cfg.Listen + "/healthz"); err == nil {
+	testenv.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		resp, err := http.Get("http://" + cfg.Listen + "/healthz")
+		if err == nil {
 			resp.Body.Close()
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("ingest did not come up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
 
 	var mu sync.Mutex
 	accepted := map[string]bool{}

@@ -166,20 +166,13 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 		t.Fatalf("send: %+v %v", res, err)
 	}
 
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
 		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&n); err != nil {
-			t.Fatal(err)
+		if err := conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&n); err != nil || n != 3 {
+			return fmt.Errorf("%d readings in ClickHouse (%v), want 3", n, err)
 		}
-		if n == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d readings in ClickHouse, want 3", n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 
 	// Prometheus sees the outcomes with their reason codes.
 	want := map[string]float64{

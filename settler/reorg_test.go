@@ -3,6 +3,7 @@ package settler
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"math/big"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 )
 
@@ -132,17 +134,15 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	if root, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackRoot(), d.UnpackRoot); err != nil || common.Hash(root) != first.Root {
 		t.Fatalf("root on chain %x (%v), want %s", root, err, first.Root.Hex())
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
 		e.step(t)
-		if status, final := state(); status == "final" {
-			if final != tx {
-				t.Fatalf("final with tx %s, want the re-post %s", final, tx)
-			}
-			break
+		if status, _ := state(); status != "final" {
+			return errors.New("the re-posted root never became final")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the re-posted root never became final")
-		}
+		return nil
+	})
+	if _, final := state(); final != tx {
+		t.Fatalf("final with tx %s, want the re-post %s", final, tx)
 	}
 }
 
@@ -161,12 +161,7 @@ func TestChainResetParks(t *testing.T) {
 	e, _ := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 2 })
 	e.scores(t, 10, map[string]uint64{alice: 1})
 	e.settle(t, 10)
-	for deadline := time.Now().Add(20 * time.Second); e.state(t, 10) != Final; time.Sleep(50 * time.Millisecond) {
-		e.step(t)
-		if time.Now().After(deadline) {
-			t.Fatalf("epoch 10 never final: %s", e.state(t, 10))
-		}
-	}
+	e.stepUntil(t, 10, Final)
 	stop()
 	head, _ := client.HeaderByNumber(ctx, nil)
 	if err := sim.Fork(genesis.Hash()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -142,18 +143,17 @@ func (e *env) step(t *testing.T) []Settled {
 func (e *env) settle(t *testing.T, epoch uint64) Settled {
 	t.Helper()
 	e.closeEpoch(t, epoch)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var got Settled
+	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
 		for _, s := range e.step(t) {
 			if s.Epoch == epoch && (s.State == Proposed || s.State == Active || s.State == Final) {
-				return s
+				got = s
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("epoch %d never proposed; state %s", epoch, e.state(t, epoch))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return fmt.Errorf("epoch %d never proposed; state %s", epoch, e.state(t, epoch))
+	})
+	return got
 }
 
 // state returns epoch's settlement state.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -38,13 +40,13 @@ func rewardsRoot(t *testing.T, amounts map[string]int64) common.Hash {
 // stepUntil steps the settler until epoch reaches state.
 func (e *env) stepUntil(t *testing.T, epoch uint64, state State) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for e.step(t); e.state(t, epoch) != state; e.step(t) {
-		if time.Now().After(deadline) {
-			t.Fatalf("epoch %d is %s, never %s", epoch, e.state(t, epoch), state)
+	testenv.Eventually(t, 40*time.Second, 200*time.Millisecond, func() error {
+		e.step(t)
+		if got := e.state(t, epoch); got != state {
+			return fmt.Errorf("epoch %d is %s, never %s", epoch, got, state)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // send sends data to the distributor from key and waits for success.

@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"crypto/ecdsa"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
@@ -174,18 +176,16 @@ func TestDistributorTimelockAndRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
 		h, err := f.client.HeaderByNumber(f.ctx, nil)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if h.Time >= at {
-			break
+		if h.Time < at {
+			return fmt.Errorf("no block after the timelock (latest %d, activates at %d)", h.Time, at)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no block after the timelock (latest %d, activates at %d)", h.Time, at)
-		}
-	}
+		return nil
+	})
 	if err := f.send(t, f.other, f.d.PackActivateRoot()); err != nil { // anyone may
 		t.Fatalf("activation after the timelock: %v", err)
 	}

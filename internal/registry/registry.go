@@ -162,7 +162,8 @@ func (r *Registry) Sync(ctx context.Context) error {
 func (r *Registry) Run(ctx context.Context) error {
 	for {
 		fs := r.cl.PollFetches(ctx)
-		if ctx.Err() != nil {
+		// Closed (Close while ctx lives): every poll would return at once.
+		if ctx.Err() != nil || fs.IsClientClosed() {
 			return nil
 		}
 		r.apply(fs)
