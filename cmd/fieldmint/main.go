@@ -154,8 +154,9 @@ func commands() map[string]command {
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunMigrate(ctx, c, out, l)
 			}),
-		"tree":  tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
-		"claim": tool("claim an owner's rewards with the proof from the proof API", runClaim),
+		"tree":             tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
+		"claim":            tool("claim an owner's rewards with the proof from the proof API", runClaim),
+		"deploy-contracts": tool("deploy the token (or take an existing ERC-20) and the distributor, wait for confirmations, check the code on chain; prints JSON or, with --env, the FIELDMINT_* lines", runDeployContracts),
 	}
 	maps.Copy(cmds, devCommands)
 	return cmds
@@ -170,7 +171,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-17s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery role reads a YAML file (--config), FIELDMINT_* environment variables and flags, in that order.\nRun 'fieldmint <command> --help' for its options.")
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+)
+
+// TestDeployContracts runs `fieldmint deploy-contracts` against anvil
+// mining a block a second, as a real chain does: the JSON it prints names
+// contracts with the settings asked for and the pool in the distributor;
+// --env prints what the settler reads; --token pays in an existing ERC-20;
+// a missing key or flag is refused with what to fix, the key never shown;
+// and code that is not this build's contract fails the check.
+func TestDeployContracts(t *testing.T) {
+	url, client := testenv.Anvil(t, "--block-time", "1")
+	key, _ := crypto.GenerateKey()
+	keyHex := hex.EncodeToString(crypto.FromECDSA(key))
+	testenv.Fund(t, client, chain.Address(key))
+	guardian := common.HexToAddress("0x00000000000000000000000000000000000000a1")
+	base := []string{"deploy-contracts", "--rpc", url, "--guardian", guardian.Hex(), "--timelock", "24h", "--emission-per-epoch", "1000", "--first-epoch", "7"}
+	deploy := func(extra ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(append(append([]string{}, base...), extra...), &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+
+	// No key: refused with what to set.
+	if _, _, err := deploy(); err == nil || !strings.Contains(err.Error(), "FIELDMINT_DEPLOY_KEY") {
+		t.Fatalf("without a key: %v", err)
+	}
+	t.Setenv("FIELDMINT_DEPLOY_KEY", keyHex)
+	if err := run([]string{"deploy-contracts", "--rpc", url}, new(bytes.Buffer), new(bytes.Buffer)); err == nil ||
+		!strings.Contains(err.Error(), "--guardian, --timelock, --emission-per-epoch, --first-epoch required") {
+		t.Fatalf("missing flags: %v", err)
+	}
+
+	out, _, err := deploy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(out), &fields); err != nil || len(fields) != 4 {
+		t.Fatalf("stdout is not one JSON object of four keys: %q (%v)", out, err)
+	}
+	var d struct {
+		ChainID     uint64 `json:"chainId"`
+		Token       string `json:"token"`
+		Distributor string `json:"distributor"`
+		DeployBlock uint64 `json:"deployBlock"`
+	}
+	json.Unmarshal([]byte(out), &d)
+	if d.ChainID != 31337 || !common.IsHexAddress(d.Token) || !common.IsHexAddress(d.Distributor) || d.DeployBlock == 0 {
+		t.Fatalf("deployment %+v", d)
+	}
+	dist := distributor.NewRewardsDistributor()
+	inst := dist.Instance(client, common.HexToAddress(d.Distributor))
+	call := func(data []byte, unpack func([]byte) (any, error)) any {
+		v, err := bind.Call(inst, nil, data, unpack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	addr := func(f func([]byte) (common.Address, error)) func([]byte) (any, error) {
+		return func(b []byte) (any, error) { return f(b) }
+	}
+	u64 := func(f func([]byte) (uint64, error)) func([]byte) (any, error) {
+		return func(b []byte) (any, error) { return f(b) }
+	}
+	if p := call(dist.PackPoster(), addr(dist.UnpackPoster)); p != chain.Address(key) {
+		t.Errorf("poster %v, want the deployer", p)
+	}
+	if g := call(dist.PackGuardian(), addr(dist.UnpackGuardian)); g != guardian {
+		t.Errorf("guardian %v", g)
+	}
+	if tl := call(dist.PackTimelock(), u64(dist.UnpackTimelock)); tl != uint64(86400) {
+		t.Errorf("timelock %v s, want 86400", tl)
+	}
+	if fe := call(dist.PackFirstEpoch(), u64(dist.UnpackFirstEpoch)); fe != uint64(7) {
+		t.Errorf("first epoch %v", fe)
+	}
+	bal, err := chain.TokenBalance(t.Context(), client, common.HexToAddress(d.Token), common.HexToAddress(d.Distributor))
+	if err != nil || bal.Cmp(big.NewInt(1000*100_000)) != 0 {
+		t.Errorf("the distributor holds %v (%v), want 100,000 epochs' emission", bal, err)
+	}
+	head, _ := client.BlockNumber(t.Context())
+	if head < d.DeployBlock+1 {
+		t.Errorf("printed at block %d, before the second confirmation of block %d", head, d.DeployBlock)
+	}
+
+	// --env, and an existing token, with another poster.
+	poster := common.HexToAddress("0x00000000000000000000000000000000000000b2")
+	envOut, progress, err := deploy("--env", "--token", d.Token, "--poster", poster.Hex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(envOut+progress, keyHex) || strings.Contains(envOut+progress, keyHex[:16]) {
+		t.Fatal("the deployer key was printed")
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(envOut), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(k, "FIELDMINT_") {
+			t.Fatalf("--env line %q", line)
+		}
+		env[k] = v
+	}
+	second := common.HexToAddress(env["FIELDMINT_SETTLE_DISTRIBUTOR"])
+	if second == (common.Address{}) || env["FIELDMINT_SETTLE_RPC"] != url || env["FIELDMINT_SETTLE_EMISSIONPEREPOCH"] != "1000" || env["FIELDMINT_SETTLE_FROMBLOCK"] == "" {
+		t.Fatalf("--env printed %v", env)
+	}
+	inst = dist.Instance(client, second)
+	if tok := call(dist.PackToken(), addr(dist.UnpackToken)); tok != common.HexToAddress(d.Token) {
+		t.Errorf("the second distributor pays in %v, want the existing token %s", tok, d.Token)
+	}
+	if p := call(dist.PackPoster(), addr(dist.UnpackPoster)); p != poster {
+		t.Errorf("poster %v, want --poster", p)
+	}
+	// The settler reads those lines as they are.
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var cfgOut bytes.Buffer
+	if err := run([]string{"api", "--check-config"}, &cfgOut, new(bytes.Buffer)); err != nil {
+		t.Fatalf("the proof API with deploy-contracts --env: %v", err)
+	}
+
+	// The check: the first distributor is not what these settings deploy.
+	c := chain.Contracts{Token: common.HexToAddress(d.Token), Distributor: common.HexToAddress(d.Distributor)}
+	s := chain.Settings{Poster: chain.Address(key), Guardian: guardian, Timelock: 3600, EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 7}
+	if err := chain.CheckDeployed(t.Context(), client, c, s, big.NewInt(1000*100_000)); err == nil || !strings.Contains(err.Error(), "not this build's contract") {
+		t.Fatalf("a distributor with another timelock passed the check: %v", err)
+	}
+	s.Timelock = 86400
+	if err := chain.CheckDeployed(t.Context(), client, c, s, big.NewInt(1000*100_000)); err != nil {
+		t.Fatalf("the check refuses the right contract: %v", err)
+	}
+}

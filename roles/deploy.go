@@ -1,0 +1,105 @@
+package roles
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+)
+
+// DeployOptions are what `fieldmint deploy-contracts` deploys.
+type DeployOptions struct {
+	RPC      string
+	Key      *ecdsa.PrivateKey // the deployer; pays the gas
+	Guardian common.Address    // may revoke a pending root and pause claims
+	Poster   common.Address    // the settler's key; zero: the deployer
+	// Token is an existing ERC-20 the distributor pays in; zero: deploy the
+	// fieldmint token, minting Pool to the distributor.
+	Token         common.Address
+	Pool          *big.Int
+	Timelock      time.Duration // whole seconds
+	Emission      *big.Int      // base units per epoch
+	FirstEpoch    uint64
+	Confirmations uint64 // blocks (the deployment's included) to wait for
+}
+
+// Deployment is what deploy-contracts prints: what the roles need.
+type Deployment struct {
+	ChainID     uint64 `json:"chainId"`
+	Token       string `json:"token"`
+	Distributor string `json:"distributor"`
+	DeployBlock uint64 `json:"deployBlock"`
+}
+
+// Env returns the FIELDMINT_* lines the settler and the proof API read for
+// this deployment.
+func (d Deployment) Env(o DeployOptions) string {
+	return fmt.Sprintf("FIELDMINT_SETTLE_RPC=%s\nFIELDMINT_SETTLE_DISTRIBUTOR=%s\nFIELDMINT_SETTLE_FROMBLOCK=%d\nFIELDMINT_SETTLE_EMISSIONPEREPOCH=%s\nFIELDMINT_SETTLE_GUARDIAN=%s\n",
+		o.RPC, d.Distributor, d.DeployBlock, o.Emission, o.Guardian.Hex())
+}
+
+// DeployContracts deploys the token (unless o.Token names one) and the
+// distributor, waits for o.Confirmations, and checks that the code on chain
+// is this build's contracts with these settings. Progress goes to progress.
+func DeployContracts(ctx context.Context, o DeployOptions, progress io.Writer) (Deployment, error) {
+	switch {
+	case o.Key == nil:
+		return Deployment{}, errors.New("deploy-contracts: no deployer key")
+	case o.Guardian == (common.Address{}):
+		return Deployment{}, errors.New("deploy-contracts: --guardian is required (the address that may revoke a pending root)")
+	case o.Emission == nil || o.Emission.Sign() <= 0:
+		return Deployment{}, errors.New("deploy-contracts: --emission-per-epoch must be a positive integer of base units")
+	case o.Timelock < 0 || o.Timelock%time.Second != 0:
+		return Deployment{}, fmt.Errorf("deploy-contracts: --timelock must be whole seconds, got %s", o.Timelock)
+	case o.Token == (common.Address{}) && (o.Pool == nil || o.Pool.Sign() <= 0):
+		return Deployment{}, errors.New("deploy-contracts: --pool must be a positive integer of base units (the tokens minted to the distributor)")
+	}
+	poster := o.Poster
+	if poster == (common.Address{}) {
+		poster = chain.Address(o.Key)
+	}
+	client, err := ethclient.DialContext(ctx, o.RPC)
+	if err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: dial %s: %w", o.RPC, err)
+	}
+	defer client.Close()
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: %s: chain id: %w", o.RPC, err)
+	}
+	s := chain.Settings{Poster: poster, Guardian: o.Guardian, Timelock: uint64(o.Timelock / time.Second), EmissionPerEpoch: o.Emission, FirstEpoch: o.FirstEpoch}
+	fmt.Fprintf(progress, "deploy-contracts: chain %s, deployer %s, poster %s, guardian %s, timelock %s\n", id, chain.Address(o.Key).Hex(), poster.Hex(), o.Guardian.Hex(), o.Timelock)
+	var c chain.Contracts
+	pool := o.Pool
+	if o.Token != (common.Address{}) {
+		pool = nil
+		fmt.Fprintf(progress, "deploy-contracts: deploying the distributor, paying in the ERC-20 at %s ...\n", o.Token.Hex())
+		c, err = chain.DeployDistributor(ctx, client, o.Key, o.Token, s)
+	} else {
+		fmt.Fprintf(progress, "deploy-contracts: deploying the token (minting %s base units to the distributor) and the distributor ...\n", pool)
+		c, err = chain.Deploy(ctx, client, o.Key, s, pool)
+	}
+	if err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: %w", err)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: distributor %s in block %d; waiting for %d confirmations ...\n", c.Distributor.Hex(), c.Block, o.Confirmations)
+	if err := chain.WaitConfirmed(ctx, client, c.Block, o.Confirmations); err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: %w", err)
+	}
+	if err := chain.CheckDeployed(ctx, client, c, s, pool); err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: %w", err)
+	}
+	fmt.Fprintln(progress, "deploy-contracts: the code on chain is this build's contracts")
+	if o.Token != (common.Address{}) {
+		fmt.Fprintf(progress, "deploy-contracts: the distributor holds none of %s yet: transfer the pool to %s before the first claim\n", o.Token.Hex(), c.Distributor.Hex())
+	}
+	return Deployment{ChainID: id.Uint64(), Token: c.Token.Hex(), Distributor: c.Distributor.Hex(), DeployBlock: c.Block}, nil
+}
