@@ -93,13 +93,20 @@ func EnsureTopics(ctx context.Context, c Config) error {
 		repl = -1
 	}
 	compact := "compact"
-	if err := create(ctx, adm, 1, repl, map[string]*string{"cleanup.policy": &compact}, t.Devices, t.Makers); err != nil {
+	registry, data := map[string]*string{"cleanup.policy": &compact}, map[string]*string{}
+	// acks=all is only as strong as the replicas that must have a record:
+	// with three or more, a 2xx needs two in sync (a broker may die, not two).
+	if repl >= 3 {
+		two := "2"
+		registry["min.insync.replicas"], data["min.insync.replicas"] = &two, &two
+	}
+	if err := create(ctx, adm, 1, repl, registry, t.Devices, t.Makers); err != nil {
 		return err
 	}
-	if err := create(ctx, adm, c.Partitions, repl, nil, t.Raw, t.Valid, t.Rejected); err != nil {
+	if err := create(ctx, adm, c.Partitions, repl, data, t.Raw, t.Valid, t.Rejected); err != nil {
 		return err
 	}
-	return create(ctx, adm, 1, repl, nil, t.Epochs)
+	return create(ctx, adm, 1, repl, data, t.Epochs)
 }
 
 func create(ctx context.Context, adm *kadm.Client, partitions int32, repl int16, configs map[string]*string, topics ...string) error {
