@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -54,6 +55,7 @@ type Config struct {
 	ClientBurst    int           `yaml:"clientBurst" help:"requests one client address may make at once"`
 	DeviceRate     float64       `yaml:"deviceRate" help:"readings per second one device may send, on average (0: no limit)"`
 	DeviceBurst    int           `yaml:"deviceBurst" help:"readings one device may send at once (a gateway's backlog after an outage)"`
+	TrustedProxies []string      `yaml:"trustedProxies" help:"load balancers in front of ingest (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client the rate limit keys on; empty: the connection's address"`
 	TLSCert        string        `yaml:"tlsCert" help:"PEM certificate file: serve HTTPS (HTTP/2 and HTTP/1.1) instead of plain HTTP"`
 	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
@@ -90,6 +92,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("ingest: admin %q is not a 0x-prefixed 20-byte hex address", a)
 		}
 	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		return err
+	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
 	}
@@ -107,6 +112,7 @@ type Service struct {
 	// inflight bounds the readings waiting for Kafka: memory stays bounded
 	// and a slow or absent broker turns into 429s, not a growing queue.
 	inflight *semaphore.Weighted
+	proxies  []netip.Prefix // ingest.trustedProxies
 	// clients and devices are the rate limits (nil: none).
 	clients, devices *limiters
 	// changes serializes registrations and device changes: each reads the
@@ -121,6 +127,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	proxies, _ := parseProxies(cfg.TrustedProxies) // checked by Validate
 	// kgo's defaults are what a 2xx promises: acks=all and an idempotent
 	// producer (no duplicates from internal retries).
 	producer, err := kgo.NewClient(append(kc.Opts(),
@@ -144,7 +151,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
-		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst)}, nil
+		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies}, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.
