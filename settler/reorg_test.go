@@ -64,7 +64,9 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	sim, client, deployer, poster := simulatedChain(t)
 	stop := mining(sim)
 	defer func() { stop() }()
-	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 20 })
+	// 200 confirmations: 4 s of blocks at 20 ms, longer than a settler step
+	// takes on a loaded machine (20 were mined before the test looked once).
+	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 200 })
 	conn := e.conn
 	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
 	first := e.settle(t, 10)
