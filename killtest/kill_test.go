@@ -8,6 +8,7 @@ package killtest
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -32,6 +33,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -67,6 +69,7 @@ type pipeline struct {
 	env        []string
 	procs      []*proc
 	url        string
+	api        string // the proof API
 	chTCP      int
 	eclient    *ethclient.Client
 	poster     common.Address
@@ -75,6 +78,7 @@ type pipeline struct {
 	contracts  chain.Contracts
 	sdk        *client.Client
 	owners     []common.Address
+	ownerKeys  []*ecdsa.PrivateKey
 	keys       []ed25519.PrivateKey
 	baseMs     int64
 	firstEpoch uint64
@@ -90,30 +94,78 @@ func (p *pipeline) build() {
 	}
 }
 
-func newPipeline(t *testing.T, ctx context.Context) *pipeline {
+func newPipeline(t *testing.T, ctx context.Context) *pipeline { return newPipelineOn(t, ctx, nil) }
+
+// production is how TestProductionTopology deploys: the chain an external
+// node (anvil, a block a second), the contracts deployed by `fieldmint
+// deploy-contracts`, roots behind a timelock.
+type production struct {
+	rpc      string
+	timelock time.Duration
+}
+
+// newPipelineOn starts the broker and ClickHouse processes and the chain
+// with the contracts: in this process (a dev chain, deployed by chain.Deploy)
+// or, with prod, on an external node by the deploy-contracts command.
+func newPipelineOn(t *testing.T, ctx context.Context, prod *production) *pipeline {
 	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace}
 	p.build()
 
-	// The chain is not a pipeline stage: it runs in this process.
 	deployer, _ := crypto.GenerateKey()
 	poster, _ := crypto.GenerateKey()
 	p.admin, _ = crypto.GenerateKey() // adds the maker
 	_, makerKey, _ := ed25519.GenerateKey(nil)
 	p.maker = client.Maker{ID: "factory", Key: makerKey}
 	p.poster = chain.Address(poster)
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, p.poster: eth}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
-	if p.eclient, err = dc.Client(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.eclient.Close)
-	if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, chain.Settings{Poster: p.poster, Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(emission), FirstEpoch: uint64(time.Now().Add(-25*time.Minute).UnixMilli() / epochMs)}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
-		t.Fatal(err)
+	firstEpoch := uint64(time.Now().Add(-25*time.Minute).UnixMilli() / epochMs)
+	rpc := ""
+	if prod == nil {
+		// The chain is not a pipeline stage: it runs in this process.
+		eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+		dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, p.poster: eth}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { dc.Close() })
+		if p.eclient, err = dc.Client(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.eclient.Close)
+		if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, chain.Settings{Poster: p.poster, Guardian: chain.Address(deployer),
+			EmissionPerEpoch: big.NewInt(emission), FirstEpoch: firstEpoch}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
+			t.Fatal(err)
+		}
+		rpc = dc.URL
+	} else {
+		rpc = prod.rpc
+		var err error
+		if p.eclient, err = ethclient.DialContext(ctx, rpc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.eclient.Close)
+		for _, k := range []*ecdsa.PrivateKey{deployer, poster} {
+			testenv.Fund(t, p.eclient, chain.Address(k))
+		}
+		// As an operator types it.
+		cmd := exec.CommandContext(ctx, p.bin, "deploy-contracts", "--rpc", rpc, "--guardian", chain.Address(deployer).Hex(),
+			"--timelock", prod.timelock.String(), "--emission-per-epoch", strconv.Itoa(emission), "--first-epoch", strconv.FormatUint(firstEpoch, 10),
+			"--poster", p.poster.Hex(), "--pool", "1000000000000000000000000")
+		cmd.Env = append(os.Environ(), "FIELDMINT_DEPLOY_KEY="+hex.EncodeToString(crypto.FromECDSA(deployer)))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("fieldmint deploy-contracts: %v\n%s", err, stderr.String())
+		}
+		var d struct {
+			Token, Distributor string
+			DeployBlock        uint64
+		}
+		if err := json.Unmarshal(out, &d); err != nil {
+			t.Fatalf("deploy-contracts printed %q: %v", out, err)
+		}
+		p.contracts = chain.Contracts{Token: common.HexToAddress(d.Token), Distributor: common.HexToAddress(d.Distributor), Block: d.DeployBlock}
+		t.Logf("deploy-contracts:\n%s%s", stderr.String(), out)
 	}
 
 	scoringPath := p.scoringFile()
@@ -126,13 +178,14 @@ ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms, admins: [%q]}
 validate: {instanceId: v0}
 aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200, scoringFile: %q}
 settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d", activationCheck: 500ms}
-`, kport, p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, dc.URL, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
+`, kport, p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, rpc, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
 	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p.env = []string{"FIELDMINT_CONFIG=" + cfgPath, "FIELDMINT_SETTLE_POSTERKEY=" + hex.EncodeToString(crypto.FromECDSA(poster))}
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingestPort)
+	p.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 
 	p.start("broker", "broker", "--data-dir", filepath.Join(p.dir, "kafka"), "--port", strconv.Itoa(kport))
 	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(p.chTCP), "--http-port", strconv.Itoa(chHTTP))
@@ -205,11 +258,11 @@ func (p *pipeline) register() {
 			p.fail("add the maker: %v", err)
 		}
 	}
-	p.owners = make([]common.Address, 3)
+	p.owners, p.ownerKeys = make([]common.Address, 3), make([]*ecdsa.PrivateKey, 3)
 	signers := make([]client.Owner, 3)
 	for i := range p.owners {
 		k, _ := crypto.GenerateKey()
-		p.owners[i], signers[i] = chain.Address(k), client.OwnerKey(k)
+		p.owners[i], p.ownerKeys[i], signers[i] = chain.Address(k), k, client.OwnerKey(k)
 	}
 	p.keys = make([]ed25519.PrivateKey, devices)
 	for i := range p.keys {

@@ -1,0 +1,108 @@
+package killtest
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/settler/claim"
+)
+
+// TestProductionTopology runs a deployment as an operator would on one
+// machine: `fieldmint broker` and `fieldmint clickhouse`, anvil as the
+// external chain (a block a second), the contracts deployed by `fieldmint
+// deploy-contracts` with a timelock, `fieldmint migrate`, then every role as
+// its own process: two ingest, two validators, two aggregators, one
+// settler, two proof API replicas. Devices register through one ingest and
+// stream through the other; each role is killed once on the way (and
+// supervised back). At the end every reading answered 2xx is stored once,
+// every epoch's scores and root are the ones the readings call for, the
+// last root is active on chain, and an owner claims with Foundry's cast,
+// using the calldata the second API replica serves.
+func TestProductionTopology(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a deployment for about a minute")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rpc, _ := testenv.Anvil(t, "--block-time", "1")
+	started := time.Now()
+	p := newPipelineOn(t, ctx, &production{rpc: rpc, timelock: 3 * time.Second})
+	ingest2, api2 := port(t), port(t)
+	roles := []*proc{
+		p.start("ingest-1", "ingest"),
+		p.startEnv("ingest-2", []string{fmt.Sprintf("FIELDMINT_INGEST_LISTEN=127.0.0.1:%d", ingest2)}, "ingest"),
+		p.startEnv("validate-1", []string{"FIELDMINT_VALIDATE_INSTANCEID=v1"}, "validate"),
+		p.startEnv("validate-2", []string{"FIELDMINT_VALIDATE_INSTANCEID=v2"}, "validate"),
+		p.start("aggregate-1", "aggregate"),
+		p.start("aggregate-2", "aggregate"),
+		p.start("settle", "settle"),
+		p.start("api-1", "api"),
+		p.startEnv("api-2", []string{fmt.Sprintf("FIELDMINT_SETTLE_APILISTEN=127.0.0.1:%d", api2)}, "api"),
+	}
+	// Registrations through the second ingest; readings through the first,
+	// once it has the devices from the registry topic.
+	streamURL := p.url
+	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingest2)
+	p.register()
+	p.url, p.sdk.URL = streamURL, streamURL
+	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
+		for i := range p.keys {
+			resp, err := http.Get(fmt.Sprintf("%s/v1/devices/ws-%02d", streamURL, i))
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("ingest-1 does not know ws-%02d yet (%d)", i, resp.StatusCode)
+			}
+		}
+		return nil
+	})
+	// Each role killed once, one every few steps, and supervised back.
+	restarts := 0
+	p.stream(func(step int) {
+		if step%5 == 2 && step/5 < len(roles) {
+			r := roles[step/5]
+			r.kill()
+			restarts++
+			t.Logf("step %d: kill -9 %s", step, r.name)
+		}
+	})
+	p.verify()
+	t.Logf("first active root and every check after %s; %d roles restarted once each", time.Since(started).Round(time.Second), restarts)
+	if restarts != len(roles) {
+		t.Fatalf("%d roles restarted, want all %d", restarts, len(roles))
+	}
+
+	// An owner claims what the second API replica says, with cast.
+	owner, key := p.owners[0], p.ownerKeys[0]
+	testenv.Fund(t, p.eclient, owner)
+	proof, err := claim.FetchProof(ctx, fmt.Sprintf("http://127.0.0.1:%d", api2), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := new(big.Int).SetString(proof.Claimable, 10)
+	if !ok || want.Sign() <= 0 || proof.ClaimCalldata == "" {
+		t.Fatalf("nothing to claim for %s: %+v", owner.Hex(), proof)
+	}
+	cast := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), "send", "--rpc-url", rpc, "--private-key", "0x"+hex.EncodeToString(crypto.FromECDSA(key)),
+		proof.Distributor, proof.ClaimCalldata)
+	if out, err := cast.CombinedOutput(); err != nil {
+		t.Fatalf("cast send: %v\n%s", err, out)
+	}
+	got, err := chain.TokenBalance(ctx, p.eclient, p.contracts.Token, owner)
+	if err != nil || got.Cmp(want) != 0 {
+		t.Fatalf("after the claim %s holds %v tokens (%v), want %s", owner.Hex(), got, err, want)
+	}
+	t.Logf("%s claimed %s base units with cast", owner.Hex(), want)
+}
