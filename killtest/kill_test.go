@@ -8,10 +8,10 @@ package killtest
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
