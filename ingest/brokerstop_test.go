@@ -150,25 +150,10 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	}
 
 	// Every reading answered 2xx is in the raw topic.
-	cl, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(kc.Topics().Raw), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	want := endOffsets(t, kc, kc.Topics().Raw)
-	seen := map[string]int{}
-	var read int64
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for read < want && rctx.Err() == nil {
-		cl.PollFetches(rctx).EachRecord(func(r *kgo.Record) {
-			read++
-			raw := &pb.RawReading{}
-			if err := proto.Unmarshal(r.Value, raw); err != nil {
-				t.Fatal(err)
-			}
-			seen[fmt.Sprintf("%s/%d", raw.Signed.Reading.DeviceId, raw.Signed.Reading.Seq)]++
-		})
+	seen := rawReadings(t, kc)
+	read := 0
+	for _, n := range seen {
+		read += n
 	}
 	missing, doubled := 0, 0
 	for k := range accepted {
@@ -188,4 +173,31 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	if missing > 0 {
 		t.Fatalf("%d readings answered 2xx are not in Kafka", missing)
 	}
+}
+
+// rawReadings reads the whole raw topic and counts its readings by
+// "device/seq".
+func rawReadings(t *testing.T, kc kafka.Config) map[string]int {
+	t.Helper()
+	cl, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(kc.Topics().Raw), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	want := endOffsets(t, kc, kc.Topics().Raw)
+	seen := map[string]int{}
+	var read int64
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for read < want && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			read++
+			raw := &pb.RawReading{}
+			if err := proto.Unmarshal(r.Value, raw); err != nil {
+				t.Fatal(err)
+			}
+			seen[fmt.Sprintf("%s/%d", raw.Signed.Reading.DeviceId, raw.Signed.Reading.Seq)]++
+		})
+	}
+	return seen
 }

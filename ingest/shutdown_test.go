@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
@@ -115,29 +114,10 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 
 	// Every reading answered 2xx is in the raw topic.
-	cl, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(kc.Topics().Raw), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	want := endOffsets(t, kc, kc.Topics().Raw)
-	seen := map[string]bool{}
-	var read int64
-	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for read < want && fctx.Err() == nil {
-		cl.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
-			read++
-			raw := &pb.RawReading{}
-			if err := proto.Unmarshal(r.Value, raw); err != nil {
-				t.Fatal(err)
-			}
-			seen[fmt.Sprintf("%s/%d", raw.Signed.Reading.DeviceId, raw.Signed.Reading.Seq)] = true
-		})
-	}
+	seen := rawReadings(t, kc)
 	missing := 0
 	for k := range accepted {
-		if !seen[k] {
+		if seen[k] == 0 {
 			missing++
 		}
 	}

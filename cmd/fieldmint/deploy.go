@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/roles"
 )
 
@@ -51,20 +49,9 @@ func runDeployContracts(ctx context.Context, fs *flag.FlagSet, args []string, ou
 	if len(missing) > 0 {
 		return fmt.Errorf("deploy-contracts: %s required (fieldmint deploy-contracts --help)", strings.Join(missing, ", "))
 	}
-	keyHex := os.Getenv("FIELDMINT_DEPLOY_KEY")
-	if *keyFile != "" {
-		raw, err := os.ReadFile(*keyFile)
-		if err != nil {
-			return fmt.Errorf("deploy-contracts: --key-file: %w", err)
-		}
-		keyHex = string(raw)
-	}
-	if keyHex == "" {
-		return errors.New("deploy-contracts: no deployer key: set FIELDMINT_DEPLOY_KEY or pass --key-file (the key pays the gas; it is never printed)")
-	}
-	key, err := chain.ParseKey(keyHex)
+	key, err := readKey("deploy-contracts", "FIELDMINT_DEPLOY_KEY", *keyFile)
 	if err != nil {
-		return fmt.Errorf("deploy-contracts: the deployer key: %w", err)
+		return err
 	}
 	o := roles.DeployOptions{RPC: *rpc, Key: key, Timelock: *timelock, FirstEpoch: *firstEpoch, Confirmations: max(*confirmations, 1)}
 	for _, a := range []struct {

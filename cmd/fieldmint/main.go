@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -262,20 +263,9 @@ func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	keyHex := os.Getenv("FIELDMINT_CLAIM_KEY")
-	if *keyFile != "" {
-		raw, err := os.ReadFile(*keyFile)
-		if err != nil {
-			return err
-		}
-		keyHex = string(raw)
-	}
-	if keyHex == "" {
-		return errors.New("claim: no key: set FIELDMINT_CLAIM_KEY or pass --key-file (the key pays gas; it is never printed)")
-	}
-	key, err := chain.ParseKey(keyHex)
+	key, err := readKey("claim", "FIELDMINT_CLAIM_KEY", *keyFile)
 	if err != nil {
-		return fmt.Errorf("claim: %w", err)
+		return err
 	}
 	o := claim.Options{API: strings.TrimRight(*api, "/"), RPC: *rpc, Key: key}
 	if *account != "" {
@@ -292,6 +282,28 @@ func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		claim.FormatUnits(res.Paid, 18), res.Account.Hex(), claim.FormatUnits(res.Cumulative, 18), res.Epoch, res.Tx.Hex(), res.Block,
 		claim.FormatUnits(res.Balance, 18), res.Balance)
 	return nil
+}
+
+// readKey reads a private key from the file keyFile, else from the
+// environment variable env: never from a flag's value, which ps shows. The
+// key pays gas and is never printed, not even in errors.
+func readKey(cmd, env, keyFile string) (*ecdsa.PrivateKey, error) {
+	keyHex := os.Getenv(env)
+	if keyFile != "" {
+		raw, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: --key-file: %w", cmd, err)
+		}
+		keyHex = string(raw)
+	}
+	if keyHex == "" {
+		return nil, fmt.Errorf("%s: no key: set %s or pass --key-file (the key pays the gas; it is never printed)", cmd, env)
+	}
+	key, err := chain.ParseKey(keyHex)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the key: %w", cmd, err)
+	}
+	return key, nil
 }
 
 func envOr(name, def string) string {
