@@ -263,6 +263,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if err := s.Step(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("settle: step failed; will retry", "err", err)
 		}
+		if _, err := s.recordGauges(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("settle: recording the gauges", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

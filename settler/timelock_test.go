@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http/httptest"
 	"strings"
@@ -105,6 +106,16 @@ func TestClaimDuringTimelock(t *testing.T) {
 	e.step(t)
 	if e.state(t, 12) != Computed || e.state(t, 13) != Computed {
 		t.Fatalf("epochs 12, 13: %s, %s; want computed while 11 waits", e.state(t, 12), e.state(t, 13))
+	}
+	// What an operator's gauges say now: 13 scored and computed, 11
+	// pending for a few seconds, 10 active, the poster able to pay.
+	g, err := e.svc.recordGauges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]uint64{"scored": 13, "computed": 13, "proposed": 11, "active": 10}; !maps.Equal(g.epochs, want) ||
+		g.pendingAge <= 0 || g.pendingAge > time.Minute || g.posterBalance.Sign() <= 0 {
+		t.Fatalf("gauges: epochs %v (want %v), pending root age %s, poster balance %s", g.epochs, want, g.pendingAge, g.posterBalance)
 	}
 
 	// Claim while 11 is pending: the proof is for epoch 10's active root.
