@@ -50,17 +50,8 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	cfg.ProduceTimeout = time.Second
 	cfg.DeviceRate, cfg.ClientRate = 0, 0 // limits off: the broker is the bottleneck
 	_, srv := startService(t, cfg, kc)
-	ctx := context.Background()
 	const clients = 8
-	keys := make([]ed25519.PrivateKey, clients)
-	for i := range keys {
-		_, keys[i], _ = ed25519.GenerateKey(nil)
-		d := &pb.Device{DeviceId: fmt.Sprintf("load-%d", i), PublicKey: keys[i].Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
-		if err := (&client.Client{URL: srv.URL}).Register(ctx, d, keys[i], attest(d), client.OwnerKey(testKey("owner"))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keys := registerWeather(t, srv.URL, "load", clients)
 
 	type answer struct{ ok, retry, other int }
 	var mu sync.Mutex
@@ -200,4 +191,20 @@ func rawReadings(t *testing.T, kc kafka.Config) map[string]int {
 		})
 	}
 	return seen
+}
+
+// registerWeather registers n weather stations prefix-0 .. prefix-(n-1)
+// through the ingest at url and returns their keys.
+func registerWeather(t *testing.T, url, prefix string, n int) []ed25519.PrivateKey {
+	t.Helper()
+	keys := make([]ed25519.PrivateKey, n)
+	for i := range keys {
+		_, keys[i], _ = ed25519.GenerateKey(nil)
+		d := &pb.Device{DeviceId: fmt.Sprintf("%s-%d", prefix, i), PublicKey: keys[i].Public().(ed25519.PublicKey),
+			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+		if err := (&client.Client{URL: url}).Register(context.Background(), d, keys[i], attest(d), client.OwnerKey(testKey("owner"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
 }

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
@@ -35,15 +33,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	_, reg := startService(t, cfg, kc)
 	ctx := context.Background()
 	const clients = 32
-	keys := make([]ed25519.PrivateKey, clients)
-	for i := range keys {
-		_, keys[i], _ = ed25519.GenerateKey(nil)
-		d := &pb.Device{DeviceId: fmt.Sprintf("down-%d", i), PublicKey: keys[i].Public().(ed25519.PublicKey),
-			Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &pb.Location{LatE7: 1, LonE7: 1}}
-		if err := (&client.Client{URL: reg.URL}).Register(ctx, d, keys[i], attest(d), client.OwnerKey(testKey("owner"))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keys := registerWeather(t, reg.URL, "down", clients)
 	cfg.Listen = freeport.Addr()
 	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

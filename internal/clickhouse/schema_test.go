@@ -141,22 +141,30 @@ func sameMaps(t *testing.T, what string, got, want map[string]string) {
 	}
 }
 
+// atVersion2 starts a server with database db at schema version 2 (before
+// the rollups), where the upgrade tests begin.
+func atVersion2(t *testing.T, db string) (driver.Conn, clickhouse.Config) {
+	t.Helper()
+	srv := testenv.ClickHouse(t)
+	cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: db, Username: "default"}
+	conn, err := clickhouse.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := clickhouse.MigrateTo(context.Background(), conn, "", 2); err != nil {
+		t.Fatal(err)
+	}
+	return conn, cfg
+}
+
 // TestUpgradeFromPreviousSchema stores readings under schema version 2 (no
 // rollups), upgrades, and checks the rollups hold what was stored before the
 // upgrade and what is stored after, counted once, also when the upgrade's
 // statements run a second time (an upgrade interrupted half way).
 func TestUpgradeFromPreviousSchema(t *testing.T) {
-	srv := testenv.ClickHouse(t)
 	ctx := context.Background()
-	cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: "upgrade", Username: "default"}
-	conn, err := clickhouse.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := clickhouse.MigrateTo(ctx, conn, "", 2); err != nil {
-		t.Fatal(err)
-	}
+	conn, cfg := atVersion2(t, "upgrade")
 	if err := conn.Exec(ctx, "SELECT * FROM device_hourly LIMIT 0"); err == nil {
 		t.Fatal("device_hourly exists at version 2; the test no longer starts from the previous schema")
 	}
@@ -371,17 +379,8 @@ func TestReadingsTTL(t *testing.T) {
 // under the lock); a role refuses to start on the old schema and starts on
 // the new one.
 func TestTwoMigratorsAtOnce(t *testing.T) {
-	srv := testenv.ClickHouse(t)
 	ctx := context.Background()
-	cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: "racing", Username: "default"}
-	conn, err := clickhouse.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := clickhouse.MigrateTo(ctx, conn, "", 2); err != nil {
-		t.Fatal(err)
-	}
+	conn, cfg := atVersion2(t, "racing")
 	before := fixture(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), 40)
 	insert(t, conn, before, 0)
 	if _, err := clickhouse.Open(ctx, cfg); !errors.Is(err, clickhouse.ErrSchema) || !strings.Contains(err.Error(), "fieldmint migrate") {
