@@ -16,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/schemas/bindings/token"
 )
 
@@ -110,30 +109,21 @@ func Deploy(ctx context.Context, client Backend, deployer *ecdsa.PrivateKey, s S
 		return Contracts{}, err
 	}
 	distAddr := crypto.CreateAddress(opts.From, nonce+1)
-	tokAddr, tx, err := bind.DeployContract(opts, common.FromHex(token.RewardTokenMetaData.Bin), client,
-		token.NewRewardToken().PackConstructor("fieldmint Reward", "FMNT", distAddr, pool))
+	tokAddr, tx, err := bind.DeployContract(opts, common.FromHex(token.RewardTokenMetaData.Bin), client, tokenArgs(distAddr, pool))
 	if err != nil {
 		return Contracts{}, fmt.Errorf("deploy token: %w", err)
 	}
 	if _, err := bind.WaitDeployed(ctx, client, tx.Hash()); err != nil {
 		return Contracts{}, fmt.Errorf("deploy token: %w", err)
 	}
-	addr, tx, err := bind.DeployContract(opts, common.FromHex(distributor.RewardsDistributorMetaData.Bin), client,
-		distributor.NewRewardsDistributor().PackConstructor(tokAddr, s.Poster, s.Guardian, s.Timelock, s.EmissionPerEpoch, s.FirstEpoch))
+	c, err := DeployDistributor(ctx, client, deployer, tokAddr, s)
 	if err != nil {
-		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
+		return Contracts{}, err
 	}
-	receipt, err := bind.WaitMined(ctx, client, tx.Hash())
-	if err != nil {
-		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
+	if c.Distributor != distAddr {
+		return Contracts{}, fmt.Errorf("distributor deployed at %s, expected %s: was the deployer used concurrently?", c.Distributor, distAddr)
 	}
-	if _, err := bind.WaitDeployed(ctx, client, tx.Hash()); err != nil {
-		return Contracts{}, fmt.Errorf("deploy distributor: %w", err)
-	}
-	if addr != distAddr {
-		return Contracts{}, fmt.Errorf("distributor deployed at %s, expected %s: was the deployer used concurrently?", addr, distAddr)
-	}
-	return Contracts{Token: tokAddr, Distributor: addr, Block: receipt.BlockNumber.Uint64()}, nil
+	return c, nil
 }
 
 // TokenBalance returns account's balance of the reward token.

@@ -41,6 +41,12 @@ func DeployDistributor(ctx context.Context, client Backend, deployer *ecdsa.Priv
 	return Contracts{Token: tok, Distributor: addr, Block: receipt.BlockNumber.Uint64()}, nil
 }
 
+// tokenArgs are the fieldmint token's constructor arguments: the pool
+// minted to the distributor at dist.
+func tokenArgs(dist common.Address, pool *big.Int) []byte {
+	return token.NewRewardToken().PackConstructor("fieldmint Reward", "FMNT", dist, pool)
+}
+
 func distributorArgs(tok common.Address, s Settings) []byte {
 	return distributor.NewRewardsDistributor().PackConstructor(tok, s.Poster, s.Guardian, s.Timelock, s.EmissionPerEpoch, s.FirstEpoch)
 }
@@ -87,7 +93,7 @@ func CheckDeployed(ctx context.Context, client Backend, c Contracts, s Settings,
 		return err
 	}
 	if pool != nil {
-		return check("token", c.Token, append(common.FromHex(token.RewardTokenMetaData.Bin), token.NewRewardToken().PackConstructor("fieldmint Reward", "FMNT", c.Distributor, pool)...))
+		return check("token", c.Token, append(common.FromHex(token.RewardTokenMetaData.Bin), tokenArgs(c.Distributor, pool)...))
 	}
 	t := token.NewRewardToken()
 	if _, err := bind.Call(t.Instance(client, c.Token), &bind.CallOpts{Context: ctx}, t.PackTotalSupply(), t.UnpackTotalSupply); err != nil {
