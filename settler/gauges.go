@@ -2,6 +2,8 @@ package settler
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"math/big"
 	"time"
 
@@ -61,31 +63,21 @@ func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
 	for _, state := range []string{"scored", "computed", "proposed", "active", "final"} {
 		epochGauge.Record(ctx, int64(g.epochs[state]), metric.WithAttributes(attribute.String("state", state)))
 	}
-	var proposedAt []time.Time
-	pr, err := s.conn.Query(ctx, `SELECT block_time FROM chain_events FINAL
+	var proposedAt time.Time
+	err = s.conn.QueryRow(ctx, `SELECT block_time FROM chain_events FINAL
 		WHERE removed = 0 AND event = 'RootProposed' AND (epoch, root) IN (SELECT epoch, root FROM settlements_latest WHERE status = 'proposed')
-		ORDER BY block DESC LIMIT 1`)
-	if err != nil {
+		ORDER BY block DESC LIMIT 1`).Scan(&proposedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // none pending
+	case err != nil:
 		return g, err
-	}
-	defer pr.Close()
-	for pr.Next() {
-		var at time.Time
-		if err := pr.Scan(&at); err != nil {
-			return g, err
-		}
-		proposedAt = append(proposedAt, at)
-	}
-	if err := pr.Err(); err != nil {
-		return g, err
-	}
-	if len(proposedAt) > 0 {
+	default:
 		// In the chain's time, as the timelock counts.
 		head, err := s.client.HeaderByNumber(ctx, nil)
 		if err != nil {
 			return g, err
 		}
-		g.pendingAge = max(time.Unix(int64(head.Time), 0).Sub(proposedAt[0]), 0)
+		g.pendingAge = max(time.Unix(int64(head.Time), 0).Sub(proposedAt), 0)
 	}
 	pendingAgeGauge.Record(ctx, g.pendingAge.Seconds())
 	if g.posterBalance, err = s.client.BalanceAt(ctx, chain.Address(s.key), nil); err != nil {
