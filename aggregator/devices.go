@@ -28,7 +28,10 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 	if err != nil {
 		return err
 	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
+	// Registry changes are written in transactions: read only committed
+	// ones, up to the committed end, keeping the markers so that the last
+	// offset read reaches that end.
+	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
@@ -70,7 +73,8 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 	if untilEnd && len(want) == 0 {
 		return nil
 	}
-	cl, err := kgo.NewClient(append(s.kc.Opts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))...)
+	cl, err := kgo.NewClient(append(s.kc.Opts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())...)
 	if err != nil {
 		return err
 	}
@@ -85,7 +89,9 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 		})
 		var recs []*kgo.Record
 		fs.EachRecord(func(r *kgo.Record) {
-			recs = append(recs, r)
+			if !r.Attrs.IsControl() {
+				recs = append(recs, r)
+			}
 			if end, ok := want[r.Partition]; ok && r.Offset+1 >= end {
 				delete(want, r.Partition)
 			}

@@ -63,6 +63,30 @@ func endOffsets(t testing.TB, kc kafka.Config, topic string) int64 {
 	return n
 }
 
+// committedRecords counts the committed data records of topic: registry
+// changes are written in transactions, whose markers take offsets too.
+func committedRecords(t testing.TB, kc kafka.Config, topic string) int64 {
+	t.Helper()
+	end := endOffsets(t, kc, topic)
+	cl, err := kgo.NewClient(append(kc.Opts(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var n, next int64
+	for next < end {
+		fs := cl.PollFetches(context.Background())
+		fs.EachRecord(func(r *kgo.Record) {
+			next = max(next, r.Offset+1)
+			if !r.Attrs.IsControl() {
+				n++
+			}
+		})
+	}
+	return n
+}
+
 // TestBadRequestsChangeNothing sends bad requests of every kind: each gets
 // its status and reason code with a message, and none writes anything to
 // Kafka (neither a reading nor a registry record) or changes the registry.

@@ -2,12 +2,17 @@ package ingest
 
 import (
 	"context"
+	"crypto/ed25519"
+	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	fmpb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
 
@@ -50,4 +55,36 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRegister registers devices from 16 concurrent clients through two
+// replicas, each change fenced across replicas (see change). One op is one
+// registration.
+func BenchmarkRegister(b *testing.B) {
+	kc := kafka.Config{Brokers: testenv.Kafka(b), TopicPrefix: "b.", Partitions: 2}
+	cfg := DefaultConfig()
+	cfg.ClientRate, cfg.DeviceRate = 0, 0
+	_, a := startService(b, cfg, kc)
+	_, c := startService(b, cfg, kc)
+	owner := testKey("owner")
+	b.ResetTimer()
+	start := time.Now()
+	var n atomic.Int64
+	b.SetParallelism(8) // 16 clients on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		sdk := &client.Client{URL: a.URL}
+		if n.Add(1)%2 == 0 {
+			sdk.URL = c.URL
+		}
+		for pb.Next() {
+			_, key, _ := ed25519.GenerateKey(nil)
+			d := &fmpb.Device{DeviceId: fmt.Sprintf("reg-%d", n.Add(1)), PublicKey: key.Public().(ed25519.PublicKey),
+				Kind: fmpb.ResourceKind_RESOURCE_KIND_WEATHER, Location: &fmpb.Location{LatE7: 387_223_000, LonE7: -91_393_000}}
+			if err := sdk.Register(context.Background(), d, key, attest(d), client.OwnerKey(owner)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "registrations/s")
 }

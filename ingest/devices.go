@@ -82,47 +82,47 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.changes.Lock() // read, decide and write one device change at a time
-	defer s.changes.Unlock()
-	if id := s.reg.ByKey(d.PublicKey); id != "" && id != d.DeviceId {
-		fail(w, http.StatusConflict, CodeKeyInUse, "this public key is registered to device %q; every device needs its own key", id)
-		return
-	}
-	dev := &pb.Device{DeviceId: d.DeviceId, PublicKey: d.PublicKey, Kind: d.Kind, Owner: owner.Hex(), Location: d.Location,
-		Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli(), MakerId: reg.Attestation.MakerId}
-	status := http.StatusCreated
-	if old := s.reg.Get(d.DeviceId); old != nil {
-		switch {
-		case string(old.PublicKey) != string(d.PublicKey) || old.Kind != d.Kind || old.Owner != dev.Owner:
-			fail(w, http.StatusConflict, CodeDeviceExists, "device %q is registered with another key, kind or owner (an owner change is a transfer)", d.DeviceId)
-			return
-		case old.Denied:
-			fail(w, http.StatusForbidden, CodeDeviceDenylisted, "device %q is denylisted: %s", d.DeviceId, old.DeniedReason)
-			return
-		case reg.IssuedAtMs == old.LastChangeMs && old.Active && proto.Equal(old.Location, d.Location) && old.MakerId == dev.MakerId:
-			writeDevice(w, http.StatusOK, old) // the same registration, retried: nothing to do
-			return
-		case reg.IssuedAtMs <= old.LastChangeMs:
-			fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the device's last signed change (%d)", reg.IssuedAtMs, old.LastChangeMs)
-			return
+	s.change(w, r, func() (*kgo.Record, func()) {
+		if id := s.reg.ByKey(d.PublicKey); id != "" && id != d.DeviceId {
+			fail(w, http.StatusConflict, CodeKeyInUse, "this public key is registered to device %q; every device needs its own key", id)
+			return nil, nil
 		}
-		dev.RegisteredAtMs, dev.MovedAtMs, status = old.RegisteredAtMs, old.MovedAtMs, http.StatusOK
-		if !proto.Equal(old.Location, d.Location) {
-			// A move: the first is free (a location set wrong at
-			// registration), the next wait ingest.minMoveInterval.
-			if since := time.Duration(reg.IssuedAtMs-old.MovedAtMs) * time.Millisecond; old.MovedAtMs != 0 && since < s.cfg.MinMoveInterval {
-				fail(w, http.StatusConflict, CodeMovedTooSoon, "device %q moved %s ago; it may move again %s after that (ingest.minMoveInterval)",
-					d.DeviceId, since.Round(time.Second), s.cfg.MinMoveInterval)
-				return
+		dev := &pb.Device{DeviceId: d.DeviceId, PublicKey: d.PublicKey, Kind: d.Kind, Owner: owner.Hex(), Location: d.Location,
+			Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli(), MakerId: reg.Attestation.MakerId}
+		status := http.StatusCreated
+		if old := s.reg.Get(d.DeviceId); old != nil {
+			switch {
+			case string(old.PublicKey) != string(d.PublicKey) || old.Kind != d.Kind || old.Owner != dev.Owner:
+				fail(w, http.StatusConflict, CodeDeviceExists, "device %q is registered with another key, kind or owner (an owner change is a transfer)", d.DeviceId)
+				return nil, nil
+			case old.Denied:
+				fail(w, http.StatusForbidden, CodeDeviceDenylisted, "device %q is denylisted: %s", d.DeviceId, old.DeniedReason)
+				return nil, nil
+			case reg.IssuedAtMs == old.LastChangeMs && old.Active && proto.Equal(old.Location, d.Location) && old.MakerId == dev.MakerId:
+				writeDevice(w, http.StatusOK, old) // the same registration, retried: nothing to do
+				return nil, nil
+			case reg.IssuedAtMs <= old.LastChangeMs:
+				fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the device's last signed change (%d)", reg.IssuedAtMs, old.LastChangeMs)
+				return nil, nil
 			}
-			dev.MovedAtMs = reg.IssuedAtMs
+			dev.RegisteredAtMs, dev.MovedAtMs, status = old.RegisteredAtMs, old.MovedAtMs, http.StatusOK
+			if !proto.Equal(old.Location, d.Location) {
+				// A move: the first is free (a location set wrong at
+				// registration), the next wait ingest.minMoveInterval.
+				if since := time.Duration(reg.IssuedAtMs-old.MovedAtMs) * time.Millisecond; old.MovedAtMs != 0 && since < s.cfg.MinMoveInterval {
+					fail(w, http.StatusConflict, CodeMovedTooSoon, "device %q moved %s ago; it may move again %s after that (ingest.minMoveInterval)",
+						d.DeviceId, since.Round(time.Second), s.cfg.MinMoveInterval)
+					return nil, nil
+				}
+				dev.MovedAtMs = reg.IssuedAtMs
+			}
 		}
-	}
-	if !s.storeDevice(w, r, dev) {
-		return
-	}
-	s.log.Info("device registered", "device", dev.DeviceId, "kind", dev.Kind.String(), "owner", dev.Owner)
-	writeDevice(w, status, dev)
+		return s.deviceRecord(dev), func() {
+			s.reg.Put(dev)
+			s.log.Info("device registered", "device", dev.DeviceId, "kind", dev.Kind.String(), "owner", dev.Owner)
+			writeDevice(w, status, dev)
+		}
+	})
 }
 
 // postChange applies an owner's transfer or deactivation, or an admin's
@@ -170,57 +170,57 @@ func (s *Service) postChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.changes.Lock()
-	defer s.changes.Unlock()
-	old := s.reg.Get(c.DeviceId)
-	if old == nil {
-		fail(w, http.StatusNotFound, CodeUnknownDevice, "device %q is not registered", c.DeviceId)
-		return
-	}
-	dev := proto.Clone(old).(*pb.Device)
-	dev.LastChangeMs = c.IssuedAtMs
-	switch c.Kind {
-	case pb.ChangeKind_CHANGE_KIND_TRANSFER:
-		dev.Owner = common.HexToAddress(c.NewOwner).Hex()
-	case pb.ChangeKind_CHANGE_KIND_DEACTIVATE:
-		dev.Active = false
-	case pb.ChangeKind_CHANGE_KIND_DENY:
-		dev.Denied, dev.DeniedReason = true, c.Reason
-	case pb.ChangeKind_CHANGE_KIND_ALLOW:
-		dev.Denied, dev.DeniedReason = false, ""
-	}
-	if c.IssuedAtMs == old.LastChangeMs && proto.Equal(dev, old) {
-		// The same change, retried (a transfer's signer is no longer the owner
-		// by then): it is already applied.
-		writeDevice(w, http.StatusOK, old)
-		return
-	}
-	if !byAdmin && signer.Hex() != old.Owner {
-		fail(w, http.StatusForbidden, CodeNotOwner, "the signature is by %s, not by the device's owner", signer.Hex())
-		return
-	}
-	if c.IssuedAtMs <= old.LastChangeMs {
-		fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the device's last signed change (%d)", c.IssuedAtMs, old.LastChangeMs)
-		return
-	}
-	if c.Kind == pb.ChangeKind_CHANGE_KIND_TRANSFER {
-		switch {
-		case old.Denied:
-			fail(w, http.StatusForbidden, CodeDeviceDenylisted, "device %q is denylisted and cannot change hands: %s", c.DeviceId, old.DeniedReason)
-			return
-		case !old.Active:
-			fail(w, http.StatusForbidden, CodeDeviceInactive, "device %q is deactivated; register it again before a transfer", c.DeviceId)
-			return
-		case dev.Owner == old.Owner:
-			fail(w, http.StatusBadRequest, CodeBadOwner, "new_owner is already the device's owner")
-			return
+	s.change(w, r, func() (*kgo.Record, func()) {
+		old := s.reg.Get(c.DeviceId)
+		if old == nil {
+			fail(w, http.StatusNotFound, CodeUnknownDevice, "device %q is not registered", c.DeviceId)
+			return nil, nil
 		}
-	}
-	if !s.storeDevice(w, r, dev) {
-		return
-	}
-	s.log.Info("device changed", "device", dev.DeviceId, "change", c.Kind.String(), "by", signer.Hex())
-	writeDevice(w, http.StatusOK, dev)
+		dev := proto.Clone(old).(*pb.Device)
+		dev.LastChangeMs = c.IssuedAtMs
+		switch c.Kind {
+		case pb.ChangeKind_CHANGE_KIND_TRANSFER:
+			dev.Owner = common.HexToAddress(c.NewOwner).Hex()
+		case pb.ChangeKind_CHANGE_KIND_DEACTIVATE:
+			dev.Active = false
+		case pb.ChangeKind_CHANGE_KIND_DENY:
+			dev.Denied, dev.DeniedReason = true, c.Reason
+		case pb.ChangeKind_CHANGE_KIND_ALLOW:
+			dev.Denied, dev.DeniedReason = false, ""
+		}
+		if c.IssuedAtMs == old.LastChangeMs && proto.Equal(dev, old) {
+			// The same change, retried (a transfer's signer is no longer the owner
+			// by then): it is already applied.
+			writeDevice(w, http.StatusOK, old)
+			return nil, nil
+		}
+		if !byAdmin && signer.Hex() != old.Owner {
+			fail(w, http.StatusForbidden, CodeNotOwner, "the signature is by %s, not by the device's owner", signer.Hex())
+			return nil, nil
+		}
+		if c.IssuedAtMs <= old.LastChangeMs {
+			fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the device's last signed change (%d)", c.IssuedAtMs, old.LastChangeMs)
+			return nil, nil
+		}
+		if c.Kind == pb.ChangeKind_CHANGE_KIND_TRANSFER {
+			switch {
+			case old.Denied:
+				fail(w, http.StatusForbidden, CodeDeviceDenylisted, "device %q is denylisted and cannot change hands: %s", c.DeviceId, old.DeniedReason)
+				return nil, nil
+			case !old.Active:
+				fail(w, http.StatusForbidden, CodeDeviceInactive, "device %q is deactivated; register it again before a transfer", c.DeviceId)
+				return nil, nil
+			case dev.Owner == old.Owner:
+				fail(w, http.StatusBadRequest, CodeBadOwner, "new_owner is already the device's owner")
+				return nil, nil
+			}
+		}
+		return s.deviceRecord(dev), func() {
+			s.reg.Put(dev)
+			s.log.Info("device changed", "device", dev.DeviceId, "change", c.Kind.String(), "by", signer.Hex())
+			writeDevice(w, http.StatusOK, dev)
+		}
+	})
 }
 
 // getDevice answers GET /v1/devices/{id} with the registry's record.
@@ -250,21 +250,10 @@ func (s *Service) freshChange(w http.ResponseWriter, issuedAtMs int64) bool {
 	return false
 }
 
-// storeDevice writes dev to the compacted devices topic and, once Kafka
-// acknowledged it, to this instance's registry.
-func (s *Service) storeDevice(w http.ResponseWriter, r *http.Request, dev *pb.Device) bool {
-	value, err := proto.Marshal(dev)
-	if err != nil {
-		fail(w, http.StatusBadRequest, CodeMalformed, "%v", err)
-		return false
-	}
-	rec := &kgo.Record{Topic: s.topics.Devices, Key: []byte(dev.DeviceId), Value: value}
-	if err := s.produce(r, []*kgo.Record{rec}, func() {}); err != nil {
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "device change not confirmed by Kafka, retry: %v", err)
-		return false
-	}
-	s.reg.Put(dev)
-	return true
+// deviceRecord is dev's record in the compacted devices topic.
+func (s *Service) deviceRecord(dev *pb.Device) *kgo.Record {
+	value, _ := proto.Marshal(dev) // cannot fail: a Device has no required fields or maps of messages
+	return &kgo.Record{Topic: s.topics.Devices, Key: []byte(dev.DeviceId), Value: value}
 }
 
 func writeDevice(w http.ResponseWriter, status int, d *pb.Device) {

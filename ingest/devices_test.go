@@ -134,13 +134,13 @@ func TestDeviceLifecycle(t *testing.T) {
 	// A change sent twice (a retry) is answered the same and written once.
 	c := &pb.DeviceChange{DeviceId: "dev-1", Kind: pb.ChangeKind_CHANGE_KIND_TRANSFER, NewOwner: alice.Address().Hex()}
 	body := change(c, testKey("bob"), f.svc.cfg.Network, f.svc.now().Add(time.Second))
-	before := endOffsets(t, f.kc, f.kc.Topics().Devices)
+	before := committedRecords(t, f.kc, f.kc.Topics().Devices)
 	for i := range 2 {
 		if code, e := f.post(t, "/v1/device-changes", "application/x-protobuf", body); code != 200 {
 			t.Fatalf("transfer back, attempt %d: %d %+v", i+1, code, e)
 		}
 	}
-	if n := endOffsets(t, f.kc, f.kc.Topics().Devices) - before; n != 1 {
+	if n := committedRecords(t, f.kc, f.kc.Topics().Devices) - before; n != 1 {
 		t.Fatalf("a retried change wrote %d records, want 1", n)
 	}
 

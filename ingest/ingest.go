@@ -115,11 +115,12 @@ type Service struct {
 	proxies  []netip.Prefix // ingest.trustedProxies
 	// clients and devices are the rate limits (nil: none).
 	clients, devices *limiters
-	// changes serializes registrations and device changes: each reads the
-	// registry, decides and writes before the next reads.
-	changes sync.Mutex
-	admins  map[common.Address]bool
-	metrics metrics
+	// changes serializes this replica's registry changes (see change).
+	changes   sync.Mutex
+	registrar *kgo.Client // holds the registry's transactional id; under changes
+	kc        kafka.Config
+	admins    map[common.Address]bool
+	metrics   metrics
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -149,7 +150,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	for _, a := range cfg.Admins {
 		admins[common.HexToAddress(a)] = true
 	}
-	return &Service{cfg: cfg, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(),
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies}, nil
 }
@@ -158,6 +159,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 func (s *Service) Run(ctx context.Context) error {
 	defer s.producer.Close()
 	defer s.reg.Close()
+	defer s.closeRegistrar()
 	if err := s.reg.Sync(ctx); err != nil {
 		return err
 	}

@@ -53,10 +53,13 @@ func startService(t testing.TB, cfg Config, kc kafka.Config) (*Service, *httptes
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { svc.producer.Close(); svc.reg.Close() })
+	t.Cleanup(func() { svc.producer.Close(); svc.reg.Close(); svc.closeRegistrar() })
 	if err := svc.reg.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	follow, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	go svc.reg.Run(follow)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
 	m := testMaker()

@@ -81,37 +81,35 @@ func (s *Service) postMaker(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, CodeNotAdmin, "%s is not an admin of this registry (ingest.admins)", signer.Hex())
 		return
 	}
-	s.changes.Lock()
-	defer s.changes.Unlock()
-	old := s.reg.Maker(c.MakerId)
-	m := &pb.Maker{MakerId: c.MakerId, PublicKey: c.PublicKey, Name: c.Name, Active: !c.Remove, LastChangeMs: c.IssuedAtMs}
-	if c.Remove && old != nil {
-		m.PublicKey, m.Name = old.PublicKey, old.Name
-	}
-	switch {
-	case old == nil && c.Remove:
-		fail(w, http.StatusNotFound, CodeUnknownMaker, "maker %q is not registered", c.MakerId)
-		return
-	case old != nil && proto.Equal(old, m):
-		writeMaker(w, http.StatusOK, old) // the same change, retried
-		return
-	case old != nil && c.IssuedAtMs <= old.LastChangeMs:
-		fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the maker's last signed change (%d)", c.IssuedAtMs, old.LastChangeMs)
-		return
-	}
-	value, _ := proto.Marshal(m)
-	rec := &kgo.Record{Topic: s.topics.Makers, Key: []byte(m.MakerId), Value: value}
-	if err := s.produce(r, []*kgo.Record{rec}, func() {}); err != nil {
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "maker change not confirmed by Kafka, retry: %v", err)
-		return
-	}
-	s.reg.PutMaker(m)
-	s.log.Info("maker changed", "maker", m.MakerId, "active", m.Active, "by", signer.Hex())
-	status := http.StatusOK
-	if old == nil {
-		status = http.StatusCreated
-	}
-	writeMaker(w, status, m)
+	s.change(w, r, func() (*kgo.Record, func()) {
+		old := s.reg.Maker(c.MakerId)
+		m := &pb.Maker{MakerId: c.MakerId, PublicKey: c.PublicKey, Name: c.Name, Active: !c.Remove, LastChangeMs: c.IssuedAtMs}
+		if c.Remove && old != nil {
+			m.PublicKey, m.Name = old.PublicKey, old.Name
+		}
+		switch {
+		case old == nil && c.Remove:
+			fail(w, http.StatusNotFound, CodeUnknownMaker, "maker %q is not registered", c.MakerId)
+			return nil, nil
+		case old != nil && proto.Equal(old, m):
+			writeMaker(w, http.StatusOK, old) // the same change, retried
+			return nil, nil
+		case old != nil && c.IssuedAtMs <= old.LastChangeMs:
+			fail(w, http.StatusConflict, CodeChangeReplayed, "issued_at_ms %d is not after the maker's last signed change (%d)", c.IssuedAtMs, old.LastChangeMs)
+			return nil, nil
+		}
+		value, _ := proto.Marshal(m)
+		rec := &kgo.Record{Topic: s.topics.Makers, Key: []byte(m.MakerId), Value: value}
+		return rec, func() {
+			s.reg.PutMaker(m)
+			s.log.Info("maker changed", "maker", m.MakerId, "active", m.Active, "by", signer.Hex())
+			status := http.StatusOK
+			if old == nil {
+				status = http.StatusCreated
+			}
+			writeMaker(w, status, m)
+		}
+	})
 }
 
 // getMaker answers GET /v1/makers/{id}.

@@ -23,6 +23,10 @@ type Registry struct {
 	keys    map[string]*pb.Key // device id -> its key, expanded for verification
 	byKey   map[string]string  // public key -> device id: one key, one device
 	makers  map[string]*pb.Maker
+	// pos is the next offset to apply of each partition (control records
+	// included); moved is closed and replaced whenever pos moves.
+	pos     map[topicPartition]int64
+	moved   chan struct{}
 	cl      *kgo.Client
 	cfg     kafka.Config
 	log     *slog.Logger
@@ -33,13 +37,18 @@ func New(cfg kafka.Config, log *slog.Logger) (*Registry, error) {
 	opts := append(cfg.Opts(),
 		kgo.ConsumeTopics(cfg.Topics().Devices, cfg.Topics().Makers),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Ingest writes registry changes in transactions (see ingest's
+		// registrar): an aborted change is never applied, and the commit
+		// markers are kept so that pos reaches the committed end.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &Registry{devices: map[string]*pb.Device{}, keys: map[string]*pb.Key{}, byKey: map[string]string{}, makers: map[string]*pb.Maker{},
-		cl: cl, cfg: cfg, log: log}, nil
+		pos: map[topicPartition]int64{}, moved: make(chan struct{}), cl: cl, cfg: cfg, log: log}, nil
 }
 
 // Maker returns the maker, or nil.
@@ -124,38 +133,87 @@ func (r *Registry) put(d *pb.Device) {
 	}
 }
 
-// Sync reads the topic up to its current end. Call it once before serving.
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// Sync reads the registry topics up to their committed end. Call it once
+// before serving, before Run.
 func (r *Registry) Sync(ctx context.Context) error {
-	ends, err := kadm.NewClient(r.cl).ListEndOffsets(ctx, r.cfg.Topics().Devices, r.cfg.Topics().Makers)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := r.ends(ctx)
 	if err != nil {
-		return fmt.Errorf("registry: %w", err)
+		return err
 	}
-	type partition struct {
-		topic string
-		p     int32
-	}
-	want := map[partition]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[partition{o.Topic, o.Partition}] = o.Offset
-		}
-	})
-	for len(want) > 0 {
+	for !r.reached(ends) {
 		fs := r.cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r.apply(fs)
-		fs.EachRecord(func(rec *kgo.Record) {
-			if end, ok := want[partition{rec.Topic, rec.Partition}]; ok && rec.Offset+1 >= end {
-				delete(want, partition{rec.Topic, rec.Partition})
-			}
-		})
 	}
 	return nil
+}
+
+// CaughtUp waits until Run has applied every change committed before the
+// call: what a writer must see before it decides a change.
+func (r *Registry) CaughtUp(ctx context.Context) error {
+	ends, err := r.ends(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		r.mu.RLock()
+		done, moved := r.reachedLocked(ends), r.moved
+		r.mu.RUnlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return fmt.Errorf("registry: catching up: %w", ctx.Err())
+		}
+	}
+}
+
+// ends lists the committed (last stable) end of each registry partition.
+func (r *Registry) ends(ctx context.Context) (map[topicPartition]int64, error) {
+	adm, topics := kadm.NewClient(r.cl), []string{r.cfg.Topics().Devices, r.cfg.Topics().Makers}
+	listed, err := adm.ListCommittedOffsets(ctx, topics...)
+	if err == nil {
+		err = listed.Error()
+	}
+	var starts kadm.ListedOffsets
+	if err == nil {
+		starts, err = adm.ListStartOffsets(ctx, topics...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	ends := map[topicPartition]int64{}
+	listed.Each(func(o kadm.ListedOffset) {
+		// A partition whose records were all deleted has nothing to read.
+		if start, ok := starts.Lookup(o.Topic, o.Partition); !ok || start.Offset < o.Offset {
+			ends[topicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	return ends, nil
+}
+
+func (r *Registry) reached(ends map[topicPartition]int64) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.reachedLocked(ends)
+}
+
+func (r *Registry) reachedLocked(ends map[topicPartition]int64) bool {
+	for tp, end := range ends {
+		if r.pos[tp] < end {
+			return false
+		}
+	}
+	return true
 }
 
 // Run follows the topic until ctx ends.
@@ -179,7 +237,15 @@ func (r *Registry) apply(fs kgo.Fetches) {
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !fs.Empty() {
+		close(r.moved)
+		r.moved = make(chan struct{})
+	}
 	fs.EachRecord(func(rec *kgo.Record) {
+		r.pos[topicPartition{rec.Topic, rec.Partition}] = rec.Offset + 1
+		if rec.Attrs.IsControl() {
+			return // a transaction's commit or abort marker
+		}
 		if rec.Topic == r.cfg.Topics().Makers {
 			m := &pb.Maker{}
 			if rec.Value == nil || proto.Unmarshal(rec.Value, m) != nil || m.MakerId != string(rec.Key) {
