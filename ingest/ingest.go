@@ -22,6 +22,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/registry"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -218,7 +219,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
 	mux.HandleFunc("/v1/makers", s.postMaker)
 	mux.HandleFunc("GET /v1/makers/{id}", s.getMaker)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	telemetry.HealthHandlers(mux) // /healthz and /readyz
 	return s.instrument(mux)
 }
 

@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
@@ -83,6 +85,19 @@ func prepareKafka(ctx context.Context, k kafka.Config) error {
 	return kafka.EnsureTopics(ctx, k)
 }
 
+// lagInterval is how often the consumer roles measure their group's lag.
+const lagInterval = 15 * time.Second
+
+// ready registers a role's readiness check (served at /readyz) until ctx
+// ends.
+func ready(ctx context.Context, name string, c telemetry.Check) {
+	context.AfterFunc(ctx, telemetry.AddCheck(name, c))
+}
+
+// pingClickHouse is the readiness check of a role that reads or writes
+// ClickHouse.
+func pingClickHouse(conn driver.Conn) telemetry.Check { return conn.Ping }
+
 // RunIngest runs the ingest role until ctx ends.
 func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
 	if err := prepareKafka(ctx, c.Kafka); err != nil {
@@ -90,6 +105,9 @@ func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	s, err := ingest.New(c.Ingest, c.Kafka, log)
 	if err != nil {
+		return err
+	}
+	if err := kafka.Watch(ctx, c.Kafka, "ingest", "", 0); err != nil {
 		return err
 	}
 	return s.Run(ctx)
@@ -102,6 +120,9 @@ func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	s, err := validators.New(c.Validate, c.Kafka, log)
 	if err != nil {
+		return err
+	}
+	if err := kafka.Watch(ctx, c.Kafka, "validate", c.Validate.Group, lagInterval); err != nil {
 		return err
 	}
 	return s.Run(ctx)
@@ -121,6 +142,10 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := kafka.Watch(ctx, c.Kafka, "aggregate", c.Aggregate.Group, lagInterval); err != nil {
+		return err
+	}
+	ready(ctx, "aggregate/clickhouse", pingClickHouse(conn))
 	return s.Run(ctx)
 }
 
@@ -139,6 +164,8 @@ func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logge
 	}
 	defer s.Close()
 	s.OnSettled = onSettled
+	ready(ctx, "settle/clickhouse", pingClickHouse(conn))
+	ready(ctx, "settle/rpc", s.RPCReachable)
 	if resumeFrom != 0 {
 		if err := s.Resume(ctx, resumeFrom); err != nil {
 			return err
@@ -167,6 +194,8 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ready(ctx, "api/clickhouse", pingClickHouse(conn))
+	ready(ctx, "api/rpc", func(ctx context.Context) error { _, err := client.BlockNumber(ctx); return err })
 	log.Info("api: serving proofs", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
 	return api.Serve(ctx, c.Settle.APIListen)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
@@ -138,7 +139,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/epochs/{epoch}", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}/tree", a.tree)
 	mux.HandleFunc("GET /claim", a.claimPage)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	telemetry.HealthHandlers(mux) // /healthz and /readyz
 	return mux
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
@@ -25,6 +26,14 @@ var (
 		metric.WithDescription("seconds since the root now pending on chain was proposed (0: none pending); longer than the timelock plus a few blocks means activation is stuck"))
 	posterBalanceGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.poster_balance_eth",
 		metric.WithDescription("the poster's balance, for its gas (shown only: nothing is decided by it)"))
+	closedAgeGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.closed_epoch_age", metric.WithUnit("s"),
+		metric.WithDescription("seconds since the end of the newest epoch the aggregator closed; more than two epoch lengths means epochs are not closing"))
+	epochLengthGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.epoch_length", metric.WithUnit("s"),
+		metric.WithDescription("length of the newest closed epoch, for alerts that count in epochs"))
+	rewardedGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.rewarded_tokens",
+		metric.WithDescription("tokens the active root lets owners claim in all, in whole tokens (shown only)"))
+	claimedGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.claimed_tokens",
+		metric.WithDescription("tokens owners have claimed in all, in whole tokens (shown only)"))
 )
 
 // gauges are the figures recordGauges last recorded, for tests.
@@ -32,6 +41,16 @@ type gauges struct {
 	epochs        map[string]uint64
 	pendingAge    time.Duration
 	posterBalance *big.Int
+	closedAge     time.Duration // since the newest closed epoch's end (0: none)
+	rewarded      *big.Int      // the distributor's total and totalClaimed, base units
+	claimed       *big.Int
+}
+
+// whole converts base units of an 18-decimal token (or wei) to a float of
+// whole ones, for display only.
+func whole(units *big.Int) float64 {
+	f, _ := new(big.Float).Quo(new(big.Float).SetInt(units), big.NewFloat(1e18)).Float64()
+	return f
 }
 
 // recordGauges records the operator's gauges and returns them.
@@ -83,7 +102,33 @@ func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
 	if g.posterBalance, err = s.client.BalanceAt(ctx, chain.Address(s.key), nil); err != nil {
 		return g, err
 	}
-	eth, _ := new(big.Float).Quo(new(big.Float).SetInt(g.posterBalance), big.NewFloat(1e18)).Float64()
-	posterBalanceGauge.Record(ctx, eth)
+	posterBalanceGauge.Record(ctx, whole(g.posterBalance))
+	var start, end time.Time
+	err = s.conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL ORDER BY epoch DESC LIMIT 1").Scan(&start, &end)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // none closed yet
+	case err != nil:
+		return g, err
+	default:
+		g.closedAge = time.Since(end)
+		closedAgeGauge.Record(ctx, g.closedAge.Seconds())
+		epochLengthGauge.Record(ctx, end.Sub(start).Seconds())
+	}
+	call := &bind.CallOpts{Context: ctx}
+	if g.rewarded, err = bind.Call(s.dist, call, s.d.PackTotal(), s.d.UnpackTotal); err != nil {
+		return g, err
+	}
+	if g.claimed, err = bind.Call(s.dist, call, s.d.PackTotalClaimed(), s.d.UnpackTotalClaimed); err != nil {
+		return g, err
+	}
+	rewardedGauge.Record(ctx, whole(g.rewarded))
+	claimedGauge.Record(ctx, whole(g.claimed))
 	return g, nil
+}
+
+// RPCReachable is the settler's readiness check on the chain: its RPC
+// endpoint answers with the chain's head.
+func (s *Service) RPCReachable(ctx context.Context) error {
+	_, err := s.client.HeaderByNumber(ctx, nil)
+	return err
 }

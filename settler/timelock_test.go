@@ -141,6 +141,10 @@ func TestClaimDuringTimelock(t *testing.T) {
 	if p := getProof(t, api, alice); p.Claimed != "750" || p.Claimable != "0" || p.Pending.Claimable != "1000" {
 		t.Fatalf("after the claim: %+v pending %+v", p, p.Pending)
 	}
+	// Epoch 10's active root rewards alice 750 and bob 250.
+	if g, err := e.svc.recordGauges(ctx); err != nil || g.claimed.Int64() != 750 || g.rewarded.Int64() != 1000 || g.closedAge <= 0 {
+		t.Fatalf("gauges after the claim: %v; claimed %s (want 750), rewarded %s (want 1000), closed epoch age %s", err, g.claimed, g.rewarded, g.closedAge)
+	}
 
 	// Once 11's timelock is over, 13 is proposed (activating 11), and 12 is
 	// superseded: one proposal, not two.

@@ -13,6 +13,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/fieldmint/fieldmint/internal/config"
 	"github.com/fieldmint/fieldmint/schemas/migrations"
 )
 
@@ -22,6 +23,9 @@ type Config struct {
 	Database string `yaml:"database" help:"database holding fieldmint's tables (created if missing)"`
 	Username string `yaml:"username" help:"ClickHouse user"`
 	Password string `yaml:"password" help:"ClickHouse password (prefer the environment variable)" secret:"true"`
+	// ClickHouse Cloud and most managed servers serve the native protocol
+	// over TLS only (port 9440).
+	TLS config.TLS `yaml:"tls"`
 	// Cluster, when set, makes every table Replicated and every DDL statement
 	// ON CLUSTER (see migrations.ForCluster).
 	Cluster string `yaml:"cluster" help:"ClickHouse cluster name for ON CLUSTER DDL and replicated tables (empty: one server)"`
@@ -46,6 +50,9 @@ func (c Config) Validate() error {
 	}
 	if !ident.MatchString(c.Database) {
 		return ErrBadDatabase
+	}
+	if _, err := c.TLS.Config(); err != nil {
+		return fmt.Errorf("clickhouse.%w", err)
 	}
 	if c.ReadingsTTL < 0 || c.ReadingsTTL%time.Second != 0 {
 		return errors.New("clickhouse: readingsTTL must be 0 (keep forever) or a positive whole number of seconds, e.g. 2160h")
@@ -95,9 +102,14 @@ func Dial(ctx context.Context, c Config) (driver.Conn, error) {
 }
 
 func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
+	tlsCfg, err := c.TLS.Config()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse.%w", err)
+	}
 	conn, err := ch.Open(&ch.Options{
 		Addr:        []string{c.Addr},
 		Auth:        ch.Auth{Database: db, Username: c.Username, Password: c.Password},
+		TLS:         tlsCfg,
 		DialTimeout: 5 * time.Second,
 	})
 	if err != nil {

@@ -6,12 +6,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/fieldmint/fieldmint/internal/config"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 )
 
@@ -25,6 +30,36 @@ type Config struct {
 	// partitions until this passes; the broker bounds it (6 s to 30 min by
 	// default).
 	SessionTimeout time.Duration `yaml:"sessionTimeout" help:"how long a consumer-group member may go silent before its partitions move to others"`
+	ReadyMaxLag    int64         `yaml:"readyMaxLag" help:"records a validator's or aggregator's consumer group may lag before /readyz reports it not ready (0: lag never does)"`
+	// Managed Kafka (MSK, Confluent Cloud, Aiven, Strimzi with listeners
+	// secured) wants TLS, and SASL over it.
+	TLS  config.TLS `yaml:"tls"`
+	SASL SASL       `yaml:"sasl"`
+}
+
+// SASL authenticates the client to the brokers.
+type SASL struct {
+	Mechanism string `yaml:"mechanism" help:"SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)"`
+	User      string `yaml:"user" help:"SASL user name"`
+	Password  string `yaml:"password" help:"SASL password (prefer the environment variable)" secret:"true"`
+}
+
+// mechanism returns the SASL mechanism, or nil when SASL is off.
+func (s SASL) mechanism() (sasl.Mechanism, error) {
+	switch s.Mechanism {
+	case "":
+		if s.User != "" || s.Password != "" {
+			return nil, errors.New("kafka.sasl: user or password set without a mechanism: set kafka.sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
+		}
+		return nil, nil
+	case "PLAIN":
+		return plain.Auth{User: s.User, Pass: s.Password}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("kafka.sasl.mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
 }
 
 // Validate checks the configuration.
@@ -37,6 +72,18 @@ func (c Config) Validate() error {
 	}
 	if c.Replication < -1 {
 		return errors.New("kafka: replication must be a replica count, or -1 or 0 for the broker's default")
+	}
+	if c.ReadyMaxLag < 0 {
+		return errors.New("kafka: readyMaxLag must be 0 (off) or a record count")
+	}
+	if _, err := c.TLS.Config(); err != nil {
+		return fmt.Errorf("kafka.%w", err)
+	}
+	if _, err := c.SASL.mechanism(); err != nil {
+		return err
+	}
+	if c.SASL.Mechanism == "PLAIN" && !c.TLS.Enabled {
+		return errors.New("kafka.sasl: PLAIN sends the password as it is: enable kafka.tls")
 	}
 	return nil
 }
@@ -64,8 +111,26 @@ func (c Config) Topics() Topics {
 // rejected topics from raw partition p. The
 // telemetry hooks count broker traffic and, when tracing, carry each
 // record's trace context in its headers.
+//
+// Validate reports a TLS or SASL setting that cannot work; should one reach
+// Opts anyway, every dial fails with its error.
 func (c Config) Opts() []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.WithHooks(telemetry.KafkaHooks()...)}
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.WithHooks(telemetry.KafkaHooks()...)}
+	tlsCfg, err := c.TLS.Config()
+	if err != nil {
+		return append(opts, kgo.Dialer(func(context.Context, string, string) (net.Conn, error) { return nil, fmt.Errorf("kafka.%w", err) }))
+	}
+	if tlsCfg != nil {
+		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
+	}
+	mech, err := c.SASL.mechanism()
+	if err != nil {
+		return append(opts, kgo.Dialer(func(context.Context, string, string) (net.Conn, error) { return nil, err }))
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+	}
+	return opts
 }
 
 // GroupOpts returns the options of a consumer group member.

@@ -75,7 +75,8 @@ func Tracer() trace.Tracer { return otel.Tracer("github.com/fieldmint/fieldmint"
 // Meter is fieldmint's meter.
 func Meter() metric.Meter { return otel.Meter("github.com/fieldmint/fieldmint") }
 
-// Start installs the providers cfg asks for and serves /metrics. The
+// Start installs the providers cfg asks for and serves /metrics, /healthz
+// and /readyz (HealthHandlers) on cfg.MetricsListen. The
 // returned function flushes and stops them.
 func Start(ctx context.Context, cfg Config, service string) (func(context.Context) error, error) {
 	if err := cfg.Validate(); err != nil {
@@ -104,6 +105,7 @@ func Start(ctx context.Context, cfg Config, service string) (func(context.Contex
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		HealthHandlers(mux)
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		stops = append(stops, srv.Shutdown)
