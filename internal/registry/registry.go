@@ -25,11 +25,11 @@ type Registry struct {
 	makers  map[string]*pb.Maker
 	// pos is the next offset to apply of each partition (control records
 	// included); moved is closed and replaced whenever pos moves.
-	pos     map[topicPartition]int64
-	moved   chan struct{}
-	cl      *kgo.Client
-	cfg     kafka.Config
-	log     *slog.Logger
+	pos   map[topicPartition]int64
+	moved chan struct{}
+	cl    *kgo.Client
+	cfg   kafka.Config
+	log   *slog.Logger
 }
 
 // New creates a registry reading cfg's devices topic.
