@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/big"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/roles"
 )
@@ -20,26 +23,27 @@ import (
 // existing ERC-20) and the distributor, deployed, confirmed and checked;
 // stdout is one JSON object (or, with --env, the FIELDMINT_* lines the
 // roles read), progress goes to stderr.
-func runDeployContracts(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
-	rpc := fs.String("rpc", "", "Ethereum JSON-RPC endpoint (required)")
-	guardian := fs.String("guardian", "", "address that may revoke a pending root and pause claims (required)")
-	timelock := fs.Duration("timelock", 0, "how long a proposed root waits before it can be activated, whole seconds, e.g. 24h (required; 0 makes roots active at once)")
-	emission := fs.String("emission-per-epoch", "", "tokens emitted per epoch, in base units (decimal, required; the settler's settle.emissionPerEpoch)")
-	firstEpoch := fs.Uint64("first-epoch", 0, "the first epoch that emits (epoch = event time / aggregate.epochLength; required)")
-	tok := fs.String("token", "", "pay in this existing ERC-20 instead of deploying the fieldmint token (transfer the pool to the distributor afterwards)")
-	poster := fs.String("poster", "", "address allowed to post roots (the settler's key); empty: the deployer")
-	pool := fs.String("pool", "", "base units the new token mints to the distributor; empty: 100,000 epochs' emission")
-	confirmations := fs.Uint64("confirmations", 2, "blocks (the deployment's included) to wait for before checking and printing")
-	keyFile := fs.String("key-file", "", "file holding the deployer's hex private key (else env FIELDMINT_DEPLOY_KEY; never a flag value)")
-	env := fs.Bool("env", false, "print the FIELDMINT_*=value lines the settler and the proof API read, instead of JSON")
-	if err := fs.Parse(args); err != nil {
+func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string, out io.Writer) error {
+	rpc := flags.String("rpc", "", "Ethereum JSON-RPC endpoint (required)")
+	guardian := flags.String("guardian", "", "address that may revoke a pending root and pause claims (required)")
+	timelock := flags.Duration("timelock", 0, "how long a proposed root waits before it can be activated, whole seconds, e.g. 24h (required; 0 makes roots active at once)")
+	emission := flags.String("emission-per-epoch", "", "tokens emitted per epoch, in base units (decimal, required; the settler's settle.emissionPerEpoch)")
+	firstEpoch := flags.Uint64("first-epoch", 0, "the first epoch that emits (epoch = event time / aggregate.epochLength; required)")
+	tok := flags.String("token", "", "pay in this existing ERC-20 instead of deploying the fieldmint token (transfer the pool to the distributor afterwards)")
+	poster := flags.String("poster", "", "address allowed to post roots (the settler's key); empty: the deployer")
+	pool := flags.String("pool", "", "base units the new token mints to the distributor; empty: 100,000 epochs' emission")
+	confirmations := flags.Uint64("confirmations", 2, "blocks (the deployment's included) to wait for before checking and printing")
+	keyFile := flags.String("key-file", "", "file holding the deployer's hex private key (else env FIELDMINT_DEPLOY_KEY; never a flag value)")
+	env := flags.Bool("env", false, "print the FIELDMINT_*=value lines the settler and the proof API read, instead of JSON")
+	outFile := flags.String("out", "", "write the output to this file instead of stdout (roles read --env output with FIELDMINT_ENV_FILE); if it exists, an earlier run deployed: check that its distributor has code on chain and deploy nothing")
+	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("deploy-contracts: unexpected arguments %q", fs.Args())
+	if flags.NArg() > 0 {
+		return fmt.Errorf("deploy-contracts: unexpected arguments %q", flags.Args())
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var missing []string
 	for _, name := range []string{"rpc", "guardian", "timelock", "emission-per-epoch", "first-epoch"} {
 		if !set[name] {
@@ -48,6 +52,14 @@ func runDeployContracts(ctx context.Context, fs *flag.FlagSet, args []string, ou
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("deploy-contracts: %s required (fieldmint deploy-contracts --help)", strings.Join(missing, ", "))
+	}
+	progress := flags.Output() // stderr; the test's buffer
+	if *outFile != "" {
+		if recorded, err := os.ReadFile(*outFile); err == nil {
+			return checkRecorded(ctx, *rpc, *outFile, recorded, progress)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("deploy-contracts: --out: %w", err)
+		}
 	}
 	key, err := readKey("deploy-contracts", "FIELDMINT_DEPLOY_KEY", *keyFile)
 	if err != nil {
@@ -77,13 +89,62 @@ func runDeployContracts(ctx context.Context, fs *flag.FlagSet, args []string, ou
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	d, err := roles.DeployContracts(ctx, o, os.Stderr)
+	d, err := roles.DeployContracts(ctx, o, progress)
 	if err != nil {
 		return err
 	}
+	var result []byte
 	if *env {
-		_, err = io.WriteString(out, d.Env(o))
+		result = []byte(d.Env(o))
+	} else if result, err = json.Marshal(d); err != nil {
 		return err
 	}
-	return json.NewEncoder(out).Encode(d)
+	if !*env {
+		result = append(result, '\n')
+	}
+	if *outFile == "" {
+		_, err = out.Write(result)
+		return err
+	}
+	// Written whole or not at all: a half file would read as a deployment.
+	tmp := *outFile + ".tmp"
+	if err := os.WriteFile(tmp, result, 0o644); err != nil {
+		return fmt.Errorf("deploy-contracts: --out: %w", err)
+	}
+	if err := os.Rename(tmp, *outFile); err != nil {
+		return fmt.Errorf("deploy-contracts: --out: %w", err)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: wrote %s\n", *outFile)
+	return nil
+}
+
+// checkRecorded handles --out naming a file an earlier run wrote: the
+// distributor it records must have code on chain (a dev chain reset since
+// loses it), and nothing is deployed again.
+func checkRecorded(ctx context.Context, rpc, path string, recorded []byte, progress io.Writer) error {
+	var d roles.Deployment
+	if json.Unmarshal(recorded, &d) != nil {
+		for _, line := range strings.Split(string(recorded), "\n") {
+			if v, ok := strings.CutPrefix(line, "FIELDMINT_SETTLE_DISTRIBUTOR="); ok {
+				d.Distributor = strings.TrimSpace(v)
+			}
+		}
+	}
+	if !common.IsHexAddress(d.Distributor) {
+		return fmt.Errorf("deploy-contracts: %s exists but names no distributor: delete it to deploy anew", path)
+	}
+	client, err := ethclient.DialContext(ctx, rpc)
+	if err != nil {
+		return fmt.Errorf("deploy-contracts: dial %s: %w", rpc, err)
+	}
+	defer client.Close()
+	code, err := client.CodeAt(ctx, common.HexToAddress(d.Distributor), nil)
+	if err != nil {
+		return fmt.Errorf("deploy-contracts: %w", err)
+	}
+	if len(code) == 0 {
+		return fmt.Errorf("deploy-contracts: %s records distributor %s, which has no code on chain (a new or reset chain?): delete the file to deploy anew", path, d.Distributor)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: %s exists and its distributor %s is on chain; nothing deployed\n", path, d.Distributor)
+	return nil
 }

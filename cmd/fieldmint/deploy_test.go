@@ -5,6 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -146,5 +150,50 @@ func TestDeployContracts(t *testing.T) {
 	s.Timelock = 86400
 	if err := chain.CheckDeployed(t.Context(), client, c, s, big.NewInt(1000*100_000)); err != nil {
 		t.Fatalf("the check refuses the right contract: %v", err)
+	}
+
+	// --out: the file the roles read with FIELDMINT_ENV_FILE (compose's
+	// step); a second run finds it and deploys nothing.
+	for k := range env {
+		os.Unsetenv(k) // t.Setenv above restores them at the end
+	}
+	outFile := filepath.Join(t.TempDir(), "contracts.env")
+	if stdout, _, err := deploy("--env", "--out", outFile); err != nil || stdout != "" {
+		t.Fatalf("--out: %v, stdout %q (want nothing)", err, stdout)
+	}
+	written, _ := os.ReadFile(outFile)
+	t.Setenv("FIELDMINT_ENV_FILE", outFile)
+	if err := run([]string{"api", "--check-config"}, new(bytes.Buffer), new(bytes.Buffer)); err != nil {
+		t.Fatalf("the proof API with FIELDMINT_ENV_FILE: %v", err)
+	}
+	nonce, _ := client.NonceAt(t.Context(), chain.Address(key), nil)
+	_, progress, err = deploy("--env", "--out", outFile)
+	again, _ := os.ReadFile(outFile)
+	after, _ := client.NonceAt(t.Context(), chain.Address(key), nil)
+	if err != nil || after != nonce || string(again) != string(written) || !strings.Contains(progress, "nothing deployed") {
+		t.Fatalf("second run with --out: %v, %d transactions sent, file changed %v, progress %q", err, after-nonce, string(again) != string(written), progress)
+	}
+}
+
+// TestProbe: `fieldmint probe` passes on 2xx and fails on anything else,
+// with what the server said.
+func TestProbe(t *testing.T) {
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(status)
+		w.Write([]byte(`{"ready":false,"checks":[{"name":"validate/kafka","result":"connection refused"}]}`))
+	}))
+	defer srv.Close()
+	if err := run([]string{"probe", srv.URL + "/readyz"}, new(bytes.Buffer), new(bytes.Buffer)); err != nil {
+		t.Fatalf("200: %v", err)
+	}
+	status = http.StatusServiceUnavailable
+	err := run([]string{"probe", srv.URL + "/readyz"}, new(bytes.Buffer), new(bytes.Buffer))
+	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "validate/kafka") {
+		t.Fatalf("503: %v", err)
+	}
+	srv.Close()
+	if err := run([]string{"probe", srv.URL + "/readyz"}, new(bytes.Buffer), new(bytes.Buffer)); err == nil {
+		t.Fatal("a server that is gone passed")
 	}
 }

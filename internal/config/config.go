@@ -1,6 +1,6 @@
 // Package config fills a configuration struct from, in increasing order of
 // precedence: the defaults already in it, a YAML file, FIELDMINT_* environment
-// variables and command-line flags.
+// variables (and FIELDMINT_ENV_FILE's lines) and command-line flags.
 //
 // Every exported field with a `yaml` tag is an option. Its flag is the dotted
 // YAML path (--kafka.brokers) and its variable the same path upper-cased with
@@ -59,10 +59,21 @@ func Load(fs *flag.FlagSet, cfg any, sections []string, args []string) error {
 		}
 	}
 	fs.String("config", path, "YAML configuration file (env "+EnvPrefix+"CONFIG); environment variables and flags override it")
+	fromFile, err := readEnvFile(os.Getenv(EnvPrefix + "ENV_FILE"))
+	if err != nil {
+		return err
+	}
+	lookup := func(env string) (string, bool) {
+		if s, ok := os.LookupEnv(env); ok {
+			return s, true
+		}
+		s, ok := fromFile[env]
+		return s, ok
+	}
 	var errs []error
 	walk(reflect.ValueOf(cfg).Elem(), "", sections, func(name string, v reflect.Value, f reflect.StructField) {
 		env := EnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
-		if s, ok := os.LookupEnv(env); ok {
+		if s, ok := lookup(env); ok {
 			if err := set(v, s); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))
 			}
@@ -91,6 +102,35 @@ func Load(fs *flag.FlagSet, cfg any, sections []string, args []string) error {
 		}
 	}
 	return fs.Parse(args)
+}
+
+// readEnvFile reads FIELDMINT_ENV_FILE: FIELDMINT_*=value lines (blank
+// lines and # comments allowed), as `fieldmint deploy-contracts --env` writes
+// them, taken as if they were in the environment; a variable that is in the
+// environment wins. It lets an image without a shell read a file another
+// step wrote (compose's contract deployment, a mounted Secret). Hand-written:
+// the format is one split per line, with no quoting to interpret.
+func readEnvFile(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%sENV_FILE: %w", EnvPrefix, err)
+	}
+	vars := map[string]string{}
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(k, EnvPrefix) {
+			return nil, fmt.Errorf("%sENV_FILE %s line %d: want %sNAME=value", EnvPrefix, path, i+1, EnvPrefix)
+		}
+		vars[k] = v
+	}
+	return vars, nil
 }
 
 func walk(v reflect.Value, prefix string, sections []string, fn func(string, reflect.Value, reflect.StructField)) {

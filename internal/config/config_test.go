@@ -85,3 +85,28 @@ func TestSectionsAndSecretHelp(t *testing.T) {
 		t.Errorf("help does not name the env variable:\n%s", out.String())
 	}
 }
+
+// TestEnvFile: FIELDMINT_ENV_FILE's lines count as environment variables,
+// over the config file and under the real environment and flags; a line
+// that is not FIELDMINT_NAME=value is refused with its number.
+func TestEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	file, envFile := filepath.Join(dir, "c.yaml"), filepath.Join(dir, "contracts.env")
+	os.WriteFile(file, []byte("other:\n  n: 4\n  repl: 1\n"), 0o644)
+	os.WriteFile(envFile, []byte("# written by deploy-contracts\nFIELDMINT_OTHER_N=5\n\nFIELDMINT_OTHER_REPL=2\nFIELDMINT_KAFKA_BROKERS=x:1,y:2\n"), 0o644)
+	t.Setenv("FIELDMINT_ENV_FILE", envFile)
+	t.Setenv("FIELDMINT_OTHER_REPL", "3")
+	cfg := root{}
+	if err := Load(flag.NewFlagSet("x", flag.ContinueOnError), &cfg, nil, []string{"--config", file, "--kafka.brokers=z:3"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Other.N != 5 || cfg.Other.Repl != 3 || strings.Join(cfg.Kafka.Brokers, ",") != "z:3" {
+		t.Errorf("n %d (want 5: the env file over the config file), repl %d (want 3: the environment over the env file), brokers %v (want z:3: the flag)",
+			cfg.Other.N, cfg.Other.Repl, cfg.Kafka.Brokers)
+	}
+	os.WriteFile(envFile, []byte("FIELDMINT_OTHER_N=5\nPATH=/bin\n"), 0o644)
+	err := Load(flag.NewFlagSet("x", flag.ContinueOnError), &root{}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a line that is not FIELDMINT_NAME=value: %v", err)
+	}
+}
