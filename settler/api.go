@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
@@ -150,7 +151,9 @@ func (a *API) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	// otelhttp: request counts and latency by route and status, for the
+	// dashboards and the 5xx alert.
+	srv := &http.Server{Handler: otelhttp.NewHandler(a.Handler(), "api"), ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -26,6 +26,8 @@ var (
 		metric.WithDescription("seconds since the root now pending on chain was proposed (0: none pending); longer than the timelock plus a few blocks means activation is stuck"))
 	posterBalanceGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.poster_balance_eth",
 		metric.WithDescription("the poster's balance, for its gas (shown only: nothing is decided by it)"))
+	timelockGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.settler.timelock", metric.WithUnit("s"),
+		metric.WithDescription("the distributor's timelock: how long a proposed root waits before it can activate"))
 	closedAgeGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.closed_epoch_age", metric.WithUnit("s"),
 		metric.WithDescription("seconds since the end of the newest epoch the aggregator closed; more than two epoch lengths means epochs are not closing"))
 	epochLengthGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.epoch_length", metric.WithUnit("s"),
@@ -99,6 +101,7 @@ func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
 		g.pendingAge = max(time.Unix(int64(head.Time), 0).Sub(proposedAt), 0)
 	}
 	pendingAgeGauge.Record(ctx, g.pendingAge.Seconds())
+	timelockGauge.Record(ctx, int64(s.timelock))
 	if g.posterBalance, err = s.client.BalanceAt(ctx, chain.Address(s.key), nil); err != nil {
 		return g, err
 	}
