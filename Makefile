@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: deps build build-prod dev test generate bench fuzz lint
+.PHONY: deps build build-prod dev test generate bench fuzz lint deploy-check
 
 deps:
 	@scripts/deps.sh
@@ -32,7 +32,14 @@ lint:
 	$(GO) tool staticcheck ./...
 	$(GO) run ./tools/rowserr/cmd/rowserrcheck ./...
 
-test: deps lint
+# deploy/, checked offline in a Go module of its own (Helm, the Kubernetes
+# types, compose-go and Prometheus stay out of fieldmint's dependencies): the
+# chart rendered and every object decoded strictly, the compose file loaded
+# with compose-go, the alert rules unit-tested with promtool.
+deploy-check:
+	cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+test: deps lint deploy-check
 	$(GO) test -count=1 -race $(UNIT)
 	$(GO) test -count=1 -timeout 15m ./...
 

@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
+	"os"
 	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,16 +43,23 @@ func TestProductionTopology(t *testing.T) {
 	started := time.Now()
 	p := newPipelineOn(t, ctx, &production{rpc: rpc, timelock: 3 * time.Second})
 	ingest2, api2 := port(t), port(t)
+	// Each role serves its metrics on a port of its own, as in a cluster.
+	var metricsURLs []string
+	withMetrics := func(env ...string) []string {
+		addr := fmt.Sprintf("127.0.0.1:%d", port(t))
+		metricsURLs = append(metricsURLs, "http://"+addr+"/metrics")
+		return append(env, "FIELDMINT_TELEMETRY_METRICSLISTEN="+addr)
+	}
 	roles := []*proc{
-		p.start("ingest-1", "ingest"),
-		p.startEnv("ingest-2", []string{fmt.Sprintf("FIELDMINT_INGEST_LISTEN=127.0.0.1:%d", ingest2)}, "ingest"),
-		p.startEnv("validate-1", []string{"FIELDMINT_VALIDATE_INSTANCEID=v1"}, "validate"),
-		p.startEnv("validate-2", []string{"FIELDMINT_VALIDATE_INSTANCEID=v2"}, "validate"),
-		p.start("aggregate-1", "aggregate"),
-		p.start("aggregate-2", "aggregate"),
-		p.start("settle", "settle"),
-		p.start("api-1", "api"),
-		p.startEnv("api-2", []string{fmt.Sprintf("FIELDMINT_SETTLE_APILISTEN=127.0.0.1:%d", api2)}, "api"),
+		p.startEnv("ingest-1", withMetrics(), "ingest"),
+		p.startEnv("ingest-2", withMetrics(fmt.Sprintf("FIELDMINT_INGEST_LISTEN=127.0.0.1:%d", ingest2)), "ingest"),
+		p.startEnv("validate-1", withMetrics("FIELDMINT_VALIDATE_INSTANCEID=v1"), "validate"),
+		p.startEnv("validate-2", withMetrics("FIELDMINT_VALIDATE_INSTANCEID=v2"), "validate"),
+		p.startEnv("aggregate-1", withMetrics(), "aggregate"),
+		p.startEnv("aggregate-2", withMetrics(), "aggregate"),
+		p.startEnv("settle", withMetrics(), "settle"),
+		p.startEnv("api-1", withMetrics(), "api"),
+		p.startEnv("api-2", withMetrics(fmt.Sprintf("FIELDMINT_SETTLE_APILISTEN=127.0.0.1:%d", api2)), "api"),
 	}
 	// Registrations through the second ingest; readings through the first,
 	// once it has the devices from the registry topic.
@@ -105,4 +117,65 @@ func TestProductionTopology(t *testing.T) {
 		t.Fatalf("after the claim %s holds %v tokens (%v), want %s", owner.Hex(), got, err, want)
 	}
 	t.Logf("%s claimed %s base units with cast", owner.Hex(), want)
+
+	// Every metric the dashboard and the alert rules name is exposed by a
+	// running role.
+	named := namedMetrics(t, "../deploy/helm/fieldmint/files/alerts.yaml", "../deploy/helm/fieldmint/files/dashboards/fieldmint.json")
+	testenv.Eventually(t, time.Minute, time.Second, func() error {
+		exposed := map[string]bool{}
+		for _, u := range metricsURLs {
+			resp, err := http.Get(u)
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(body), "\n") {
+				if name, _, ok := strings.Cut(line, "{"); ok && !strings.HasPrefix(line, "#") {
+					exposed[name] = true
+				} else if name, _, ok := strings.Cut(line, " "); ok && !strings.HasPrefix(line, "#") {
+					exposed[name] = true
+				}
+			}
+		}
+		var missing []string
+		for _, name := range named {
+			if !exposed[name] {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("named by the dashboard or the alerts but exposed by no role: %v", missing)
+		}
+		return nil
+	})
+	t.Logf("the %d metrics the dashboard and the alerts name are all exposed", len(named))
+}
+
+// namedMetrics returns the metric names the given dashboard and rule files
+// use in their queries: fieldmint's and otelhttp's.
+func namedMetrics(t *testing.T, files ...string) []string {
+	re := regexp.MustCompile(`\b(?:fieldmint|http_server)_[a-z0-9_]+`)
+	seen := map[string]bool{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllString(string(raw), -1) {
+			seen[m] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) < 15 {
+		t.Fatalf("found only %d metric names in %v", len(names), files)
+	}
+	return names
 }

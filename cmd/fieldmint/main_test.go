@@ -65,30 +65,25 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
-// The configuration shipped in the Kubernetes manifest must load: unknown
-// keys are errors, so a renamed option breaks this test, not a deployment.
+// The configuration the Helm chart ships (values.yaml's config, which the
+// chart writes into the roles' config file) must load: unknown keys are
+// errors, so a renamed option breaks this test, not a deployment.
 func TestDeployConfigLoads(t *testing.T) {
-	raw, err := os.ReadFile("../../deploy/k8s/fieldmint.yaml")
+	raw, err := os.ReadFile("../../deploy/helm/fieldmint/values.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	var cfgYAML string
-	for {
-		var doc struct {
-			Kind string
-			Data map[string]string
-		}
-		if dec.Decode(&doc) != nil {
-			break
-		}
-		if doc.Kind == "ConfigMap" {
-			cfgYAML = doc.Data["config.yaml"]
-		}
+	var values struct {
+		Config map[string]any `yaml:"config"`
 	}
-	if cfgYAML == "" {
-		t.Fatal("no config.yaml in the ConfigMap")
+	if err := yaml.Unmarshal(raw, &values); err != nil || len(values.Config) == 0 {
+		t.Fatalf("no config in values.yaml: %v", err)
 	}
+	out, err := yaml.Marshal(values.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgYAML := string(out)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	os.WriteFile(path, []byte(cfgYAML), 0o644)
 	for role, sections := range roleSections {
@@ -96,7 +91,7 @@ func TestDeployConfigLoads(t *testing.T) {
 		if err := config.Load(flag.NewFlagSet(role, flag.ContinueOnError), &cfg, sections, []string{"--config", path}); err != nil {
 			t.Errorf("%s: %v", role, err)
 		}
-		if cfg.Kafka.Partitions != 12 || cfg.Kafka.Replication != 3 {
+		if cfg.Kafka.Partitions != 12 || cfg.Kafka.Replication != 3 || !cfg.Kafka.TLS.Enabled || cfg.Kafka.SASL.Mechanism != "SCRAM-SHA-512" {
 			t.Errorf("%s: kafka settings not read: %+v", role, cfg.Kafka)
 		}
 	}
