@@ -254,8 +254,13 @@ func (p *pipeline) register() {
 			}
 		}}
 	if p.admin != nil {
-		if err := p.sdk.AddMaker(p.ctx, p.maker.ID, "the factory", p.maker.Key.Public().(ed25519.PublicKey), client.OwnerKey(p.admin)); err != nil {
-			p.fail("add the maker: %v", err)
+		// As an operator does: fieldmint add-maker, the admin's key in the
+		// environment.
+		cmd := exec.CommandContext(p.ctx, p.bin, "add-maker", "--url", p.url, "--id", p.maker.ID, "--name", "the factory",
+			"--public-key", hex.EncodeToString(p.maker.Key.Public().(ed25519.PublicKey)))
+		cmd.Env = append(os.Environ(), "FIELDMINT_ADMIN_KEY="+hex.EncodeToString(crypto.FromECDSA(p.admin)))
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "registered by admin "+chain.Address(p.admin).Hex()) {
+			p.fail("fieldmint add-maker: %v\n%s", err, out)
 		}
 	}
 	p.owners, p.ownerKeys = make([]common.Address, 3), make([]*ecdsa.PrivateKey, 3)

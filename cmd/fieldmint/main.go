@@ -157,6 +157,7 @@ func commands() map[string]command {
 			}),
 		"tree":             tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
 		"claim":            tool("claim an owner's rewards with the proof from the proof API", runClaim),
+		"add-maker":        tool("register a maker (its ed25519 key attests its devices), signed by an admin's key", runAddMaker),
 		"probe":            tool("GET a URL and succeed on 2xx: the health check of images without a shell (fieldmint probe http://127.0.0.1:9464/readyz)", runProbe),
 		"deploy-contracts": tool("deploy the token (or take an existing ERC-20) and the distributor, wait for confirmations, check the code on chain; prints JSON or, with --env, the FIELDMINT_* lines", runDeployContracts),
 	}
@@ -298,7 +299,7 @@ func readKey(cmd, env, keyFile string) (*ecdsa.PrivateKey, error) {
 		keyHex = string(raw)
 	}
 	if keyHex == "" {
-		return nil, fmt.Errorf("%s: no key: set %s or pass --key-file (the key pays the gas; it is never printed)", cmd, env)
+		return nil, fmt.Errorf("%s: no key: set %s or pass --key-file (it is never printed)", cmd, env)
 	}
 	key, err := chain.ParseKey(keyHex)
 	if err != nil {
