@@ -37,7 +37,7 @@ func TestProductionTopology(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a deployment for about a minute")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	rpc, _ := testenv.Anvil(t, "--block-time", "1")
 	started := time.Now()

@@ -29,7 +29,7 @@ type Config struct {
 	// A member that dies without leaving (kill -9, a lost node) holds its
 	// partitions until this passes; the broker bounds it (6 s to 30 min by
 	// default).
-	SessionTimeout time.Duration `yaml:"sessionTimeout" help:"how long a consumer-group member may go silent before its partitions move to others"`
+	SessionTimeout time.Duration `yaml:"sessionTimeout" help:"how long a consumer-group member may go silent before its partitions move to others; a rebalance waits at most twice this for a member that died during it"`
 	ReadyMaxLag    int64         `yaml:"readyMaxLag" help:"records a validator's or aggregator's consumer group may lag before /readyz reports it not ready (0: lag never does)"`
 	// Managed Kafka (MSK, Confluent Cloud, Aiven, Strimzi with listeners
 	// secured) wants TLS, and SASL over it.
@@ -137,7 +137,12 @@ func (c Config) Opts() []kgo.Opt {
 func (c Config) GroupOpts(group string) []kgo.Opt {
 	opts := []kgo.Opt{kgo.ConsumerGroup(group)}
 	if c.SessionTimeout > 0 {
-		opts = append(opts, kgo.SessionTimeout(c.SessionTimeout), kgo.HeartbeatInterval(max(c.SessionTimeout/6, 100*time.Millisecond)))
+		// A member that dies during a rebalance holds the group until the
+		// rebalance timeout (60 s by default), however short its session:
+		// bound it by the session timeout too. Members must finish what they
+		// do on revocation (a validator's transaction) within it.
+		opts = append(opts, kgo.SessionTimeout(c.SessionTimeout), kgo.HeartbeatInterval(max(c.SessionTimeout/6, 100*time.Millisecond)),
+			kgo.RebalanceTimeout(2*c.SessionTimeout))
 	}
 	return opts
 }
