@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +26,6 @@ import (
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler/claim"
-	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
 type command struct {
@@ -217,44 +215,6 @@ func run(args []string, out, errOut io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cmd.run(ctx, name, fs, args[1:], out)
-}
-
-func runTree(_ context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
-	in := fs.String("in", "-", "CSV of address,amount lines (amounts in base units); - for standard input")
-	dst := fs.String("out", "", "where to write the standard-v1 dump (JSON); empty: not written")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	var r io.Reader = os.Stdin
-	if *in != "-" {
-		f, err := os.Open(*in)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	rewards, err := readRewards(r)
-	if err != nil {
-		return fmt.Errorf("tree: %s: %w", *in, err)
-	}
-	start := time.Now()
-	tree, err := merkle.OfRewards(rewards)
-	if err != nil {
-		return err
-	}
-	built := time.Since(start)
-	if *dst != "" {
-		raw, _ := json.Marshal(tree)
-		if err := os.WriteFile(*dst, raw, 0o644); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(out, "root %s\nleaves %d (built in %s)\n", tree.Root().Hex(), tree.Len(), built.Round(time.Millisecond))
-	if *dst != "" {
-		fmt.Fprintf(out, "dump %s\n", *dst)
-	}
-	return nil
 }
 
 func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {

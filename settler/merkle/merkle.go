@@ -11,11 +11,12 @@ package merkle
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -74,16 +75,20 @@ var RewardEncoding = []string{"address", "uint256"}
 // address and a uint256 is two 32-byte words) rather than through the generic
 // ABI packer, which is most of the cost for large trees.
 func OfRewards(rewards []Reward) (*Tree, error) {
-	leaves := make([]common.Hash, len(rewards))
-	var buf [64]byte
-	h := newHasher()
 	for i, r := range rewards {
 		if r.Amount == nil || r.Amount.Sign() < 0 || r.Amount.BitLen() > 256 {
 			return nil, fmt.Errorf("merkle: reward %d: amount must be a uint256", i)
 		}
-		encodeReward(&buf, r.Account, r.Amount)
-		leaves[i] = h.leaf(buf[:])
 	}
+	leaves := make([]common.Hash, len(rewards))
+	parallel(len(rewards), func(from, to int) {
+		var buf [64]byte
+		h := newHasher()
+		for i := from; i < to; i++ {
+			encodeReward(&buf, rewards[i].Account, rewards[i].Amount)
+			leaves[i] = h.leaf(buf[:])
+		}
+	})
 	// Values become []any only when dumped: two allocations per leaf
 	// otherwise. The tree keeps its own copy of the slice; the amounts must
 	// not change afterwards.
@@ -173,11 +178,52 @@ func build(raw func(int) []any, leaves []common.Hash, encoding []string) (*Tree,
 		t.nodes[idx] = l.hash
 		t.index[l.orig] = idx
 	}
-	h := newHasher()
-	for i := n - 2; i >= 0; i-- {
-		t.nodes[i] = h.pair(t.nodes[2*i+1], t.nodes[2*i+2])
+	// Inner nodes a level at a time, deepest first: a level's nodes depend
+	// only on the level below, so each level is hashed on every CPU.
+	for first := levelStart(n - 2); ; first = (first - 1) / 2 {
+		last := min(2*first, n-2)
+		parallel(last-first+1, func(from, to int) {
+			h := newHasher()
+			for i := first + from; i < first+to; i++ {
+				t.nodes[i] = h.pair(t.nodes[2*i+1], t.nodes[2*i+2])
+			}
+		})
+		if first == 0 {
+			break
+		}
 	}
 	return t, nil
+}
+
+// levelStart returns the index of the first node of i's level in the flat
+// array (2^d - 1 for the level d holding i).
+func levelStart(i int) int {
+	if i < 0 {
+		return 0
+	}
+	start := 0
+	for 2*start+1 <= i {
+		start = 2*start + 1
+	}
+	return start
+}
+
+// parallelMin is the smallest share of work worth a goroutine.
+const parallelMin = 4096
+
+// parallel runs f over [0, n) split in contiguous ranges, one per CPU, and
+// returns when all are done; small n run in the caller.
+func parallel(n int, f func(from, to int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { f(w*n/workers, (w+1)*n/workers) })
+	}
+	wg.Wait()
 }
 
 // Root returns the tree's root.
@@ -248,5 +294,9 @@ func (t *Tree) Dump() Dump {
 	return d
 }
 
-// MarshalJSON writes the standard-v1 dump.
-func (t *Tree) MarshalJSON() ([]byte, error) { return json.Marshal(t.Dump()) }
+// MarshalJSON writes the standard-v1 dump (WriteDump).
+func (t *Tree) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := t.WriteDump(&b)
+	return b.Bytes(), err
+}

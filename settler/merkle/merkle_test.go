@@ -1,7 +1,9 @@
 package merkle
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"math/big"
 	"testing"
 
@@ -93,4 +95,69 @@ func BenchmarkOfRewards(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "leaves/s")
 		})
 	}
+}
+
+// TestParallelBuildMatchesSequential: the trees built on every CPU (leaves
+// and each level in parallel) hold, node for node, what hashing one node
+// after the other from the sorted leaves gives, at sizes around the levels'
+// and the workers' edges.
+func TestParallelBuildMatchesSequential(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4, 4097, 8193, 50_001} {
+		tree, err := OfRewards(randomRewards(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]common.Hash, len(tree.nodes))
+		copy(want[n-1:], tree.nodes[n-1:]) // the sorted leaves
+		h := newHasher()
+		for i := n - 2; i >= 0; i-- {
+			want[i] = h.pair(want[2*i+1], want[2*i+2])
+		}
+		for i := range want {
+			if tree.nodes[i] != want[i] {
+				t.Fatalf("%d leaves: node %d differs from the sequential build", n, i)
+			}
+		}
+		for i := 0; i < n; i += max(1, n/50) {
+			r := tree.raw(i)
+			if !Verify(tree.Root(), RewardLeaf(r[0].(common.Address), r[1].(*big.Int)), tree.Proof(i)) {
+				t.Fatalf("%d leaves: proof %d does not verify", n, i)
+			}
+		}
+	}
+}
+
+// TestWriteDumpMatchesEncodingJSON: the streamed dump is byte for byte
+// encoding/json's rendering of Dump(), for reward trees spanning several
+// chunks and for the generic values (strings) that go through json.Marshal.
+func TestWriteDumpMatchesEncodingJSON(t *testing.T) {
+	strs, err := Of([][]any{{"a"}, {"b\"<&>"}, {"c"}}, []string{"string"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tree := range []*Tree{strs, mustRewards(t, 1), mustRewards(t, 3*dumpChunk+17)} {
+		want, err := json.Marshal(tree.Dump())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := tree.WriteDump(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			i := 0
+			for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
+				i++
+			}
+			t.Fatalf("%d values: the streamed dump differs at byte %d: %.60q, want %.60q", tree.Len(), i, got.Bytes()[i:], want[i:])
+		}
+	}
+}
+
+func mustRewards(t *testing.T, n int) *Tree {
+	tree, err := OfRewards(randomRewards(t, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
 }
