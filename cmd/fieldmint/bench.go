@@ -5,10 +5,12 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,6 +41,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	duration := fs.Duration("duration", 20*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and left out of the figures")
 	network := fs.String("network", "fieldmint", "the endpoint's ingest.network (owners sign registrations for it)")
+	asJSON := fs.Bool("json", false, "print one JSON object (readingsPerSec, perIngestCPUSecond, peakRSSBytes, ...) instead of text; progress goes to stderr")
 	makerFile := fs.String("maker-file", "", "with --url: JSON file with the maker registered there that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker")
 	if len(args) == 0 || args[0] != "ingest" {
 		fs.Usage()
@@ -46,6 +49,10 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	result := out
+	if *asJSON {
+		out = fs.Output() // progress; stdout is the JSON object alone
 	}
 	opts := loadgen.Options{URL: *url, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients}
 	ingestPID := 0
@@ -93,13 +100,41 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
+	fig := benchFigures{ReadingsPerSec: res.PerSecond(), Readings: res.Readings, Requests: res.Requests, Refused: res.Refused, Batch: *batch, Clients: *clients,
+		LatencyP50Ms: float64(res.P50.Microseconds()) / 1000, LatencyP99Ms: float64(res.P99.Microseconds()) / 1000, Seconds: res.Elapsed.Seconds()}
+	if ingestPID != 0 {
+		cpu := procCPU(ingestPID) - cpu0
+		fig.IngestCPUSeconds, fig.PeakRSSBytes = cpu.Seconds(), procPeakRSS(ingestPID)
+		if cpu > 0 {
+			fig.PerIngestCPUSecond = float64(res.Readings) / cpu.Seconds()
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(result).Encode(fig)
+	}
 	fmt.Fprintf(out, "accepted   %d readings in %d requests (%d refused with 429/503)\nthroughput %.0f readings/s\nlatency    p50 %s, p99 %s\n",
 		res.Readings, res.Requests, res.Refused, res.PerSecond(), res.P50.Round(100*time.Microsecond), res.P99.Round(100*time.Microsecond))
 	if ingestPID != 0 {
-		cpu := procCPU(ingestPID) - cpu0
-		fmt.Fprintf(out, "ingest     %.2f CPU-seconds: %.0f readings per CPU-second; peak RSS %s\n", cpu.Seconds(), float64(res.Readings)/cpu.Seconds(), procPeakRSS(ingestPID))
+		fmt.Fprintf(out, "ingest     %.2f CPU-seconds: %.0f readings per CPU-second; peak RSS %d MB\n", fig.IngestCPUSeconds, fig.PerIngestCPUSecond, fig.PeakRSSBytes>>20)
 	}
 	return nil
+}
+
+// benchFigures is `fieldmint bench ingest --json`'s object. The ingest
+// figures are 0 against --url (its process is not ours to measure).
+type benchFigures struct {
+	ReadingsPerSec     float64 `json:"readingsPerSec"`     // accepted, over the measured window
+	PerIngestCPUSecond float64 `json:"perIngestCPUSecond"` // accepted readings per CPU-second of the ingest process
+	PeakRSSBytes       int64   `json:"peakRSSBytes"`       // the ingest process's peak resident set (VmHWM)
+	IngestCPUSeconds   float64 `json:"ingestCPUSeconds"`
+	LatencyP50Ms       float64 `json:"latencyP50Ms"`
+	LatencyP99Ms       float64 `json:"latencyP99Ms"`
+	Readings           int64   `json:"readings"`
+	Requests           int64   `json:"requests"`
+	Refused            int64   `json:"refused"` // requests answered 429/503
+	Batch              int     `json:"batch"`
+	Clients            int     `json:"clients"`
+	Seconds            float64 `json:"seconds"`
 }
 
 // startBenchStack starts `fieldmint broker` and `fieldmint ingest` (this
@@ -138,6 +173,17 @@ func startBenchStack(ctx context.Context, out io.Writer, admin string) (string, 
 	if _, err := start("broker", "--data-dir", filepath.Join(dir, "kafka"), "--port", strconv.Itoa(kport)); err != nil {
 		stop()
 		return "", 0, nil, err
+	}
+	// Ingest gives up at once if the broker does not answer yet.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(kport), time.Second); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stop()
+			return "", 0, nil, errors.New("bench: the broker did not listen within 30 s")
+		}
 	}
 	listen := freeport.Addr()
 	ing, err := start("ingest", "--log.level", "warn", "--kafka.brokers", "127.0.0.1:"+strconv.Itoa(kport), "--kafka.topicPrefix", "bench.",
@@ -179,17 +225,18 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
-// procPeakRSS is a process's peak resident set (VmHWM), from /proc.
-func procPeakRSS(pid int) string {
+// procPeakRSS is a process's peak resident set (VmHWM) in bytes, from /proc
+// (0: unknown).
+func procPeakRSS(pid int) int64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "unknown"
+		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return fmt.Sprintf("%d MB", kb/1024)
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
 		}
 	}
-	return "unknown"
+	return 0
 }
