@@ -14,7 +14,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
@@ -113,11 +113,12 @@ func render(t *testing.T, overrides map[string]any) map[string][]any {
 	return objects
 }
 
-func typed[T runtime.Object](objects map[string][]any, kind string) map[string]T {
+// typed returns the objects of one kind by name.
+func typed[T metav1.Object](objects map[string][]any, kind string) map[string]T {
 	out := map[string]T{}
 	for _, o := range objects[kind] {
 		t := o.(T)
-		out[reflect.ValueOf(t).Elem().FieldByName("ObjectMeta").FieldByName("Name").String()] = t
+		out[t.GetName()] = t
 	}
 	return out
 }
