@@ -137,7 +137,8 @@ func TestEndToEnd(t *testing.T) {
 	length := c.Aggregate.EpochLength.Milliseconds()
 	epoch := uint64(time.Now().UnixMilli()/length) - 1
 	at := func(k int64) int64 { return int64(epoch)*length + 1000*k } // a second apart, as the validators require
-	send := func(rs ...*pb.SignedReading) error { _, err := ingestClient.Send(ctx, rs); return err }
+	// Wire format v1, as old firmware sends it, through the whole pipeline.
+	send := func(rs ...*pb.SignedReading) error { _, err := ingestClient.SendV1(ctx, rs); return err }
 	if err := send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200)); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
 
-// BenchmarkIngest posts pre-signed batches of 100 readings (10 devices each)
+// BenchmarkIngest posts pre-signed batches of 100 readings (10 devices each),
+// in wire format v1 and v2,
 // from 16 concurrent clients over loopback HTTP; every 200 means the batch
 // was verified and acknowledged by the broker (kfake, in this process). One
 // op is one batch. It reports readings/s, readings per CPU-second of the
@@ -24,13 +25,19 @@ import (
 // `fieldmint bench ingest` runs the same load with ingest and the broker in
 // processes of their own, and reports ingest's own CPU and memory.
 func BenchmarkIngest(b *testing.B) {
+	for _, wire := range []string{"v1", "v2"} {
+		b.Run(wire, func(b *testing.B) { benchIngest(b, wire == "v1") })
+	}
+}
+
+func benchIngest(b *testing.B, v1 bool) {
 	const perBatch = 100
 	ctx := context.Background()
-	kc := kafka.Config{Brokers: testenv.Kafka(b), TopicPrefix: "b.", Partitions: 4}
+	kc := kafka.Config{Brokers: testenv.Kafka(b), TopicPrefix: fmt.Sprintf("b%v.", v1), Partitions: 4}
 	cfg := DefaultConfig()
 	cfg.ClientRate, cfg.DeviceRate = 0, 0 // the pipeline's speed, not the limits
 	_, srv := startService(b, cfg, kc)
-	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: srv.URL, Devices: 100, Batch: perBatch, Clients: 16, Maker: testMaker()})
+	load, err := loadgen.Prepare(ctx, loadgen.Options{URL: srv.URL, Devices: 100, Batch: perBatch, Clients: 16, Maker: testMaker(), V1: v1})
 	if err != nil {
 		b.Fatal(err)
 	}

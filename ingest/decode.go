@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -74,7 +75,9 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 	case "application/json":
 		unmarshal = protojson.Unmarshal
 	case "application/x-ndjson":
-		if _, ok := m.(*pb.ReadingBatch); !ok {
+		switch m.(type) {
+		case *pb.ReadingBatch, *pb.ReadingBatchV2:
+		default:
 			fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")
 			return false
 		}
@@ -130,20 +133,81 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 	return true
 }
 
-// unmarshalNDJSON reads one protobuf-JSON SignedReading per line into a
-// ReadingBatch; blank lines are skipped.
+// unmarshalNDJSON reads one protobuf-JSON signed reading per line into a
+// ReadingBatch or ReadingBatchV2; blank lines are skipped.
 func unmarshalNDJSON(body []byte, m proto.Message) error {
-	batch := m.(*pb.ReadingBatch)
 	for i, line := range bytes.Split(body, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		sr := &pb.SignedReading{}
-		if err := protojson.Unmarshal(line, sr); err != nil {
+		var err error
+		switch batch := m.(type) {
+		case *pb.ReadingBatch:
+			sr := &pb.SignedReading{}
+			err = protojson.Unmarshal(line, sr)
+			batch.Readings = append(batch.Readings, sr)
+		case *pb.ReadingBatchV2:
+			sr := &pb.SignedReadingV2{}
+			err = protojson.Unmarshal(line, sr)
+			batch.Readings = append(batch.Readings, sr)
+		}
+		if err != nil {
 			return fmt.Errorf("line %d: %w", i+1, err)
 		}
-		batch.Readings = append(batch.Readings, sr)
 	}
+	return nil
+}
+
+// deviceIDOf reads the device id (field 1) from an encoded Reading without
+// decoding the rest, so that the device's key can be found and the bytes
+// verified before they are decoded. As protobuf decoding does, the last
+// occurrence of the field wins; decodeReading checks the two agree anyway.
+// Written with protowire because the protobuf runtime has no partial decode.
+func deviceIDOf(b []byte) (string, error) {
+	if len(b) == 0 {
+		return "", errors.New("reading missing")
+	}
+	var id []byte
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(m))
+			}
+			id, b = v, b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(m))
+		}
+		b = b[m:]
+	}
+	if !deviceIDPattern.Match(id) {
+		return "", errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+	}
+	return string(id), nil
+}
+
+// decodeReading decodes a v2 item's verified bytes into its reading and
+// checks the fields, as a v1 reading's are checked.
+func decodeReading(it *item) error {
+	rd := &pb.Reading{}
+	if err := proto.Unmarshal(it.v2.GetReading(), rd); err != nil {
+		return fmt.Errorf("reading bytes do not decode: %v", err)
+	}
+	if rd.DeviceId != it.id {
+		return fmt.Errorf("reading bytes name device %q, then %q", it.id, rd.DeviceId)
+	}
+	if err := checkReading(rd); err != nil {
+		return err
+	}
+	it.reading = rd
 	return nil
 }
 

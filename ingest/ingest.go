@@ -214,6 +214,7 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/readings", s.postReadings)
+	mux.HandleFunc("/v2/readings", s.postReadingsV2)
 	mux.HandleFunc("/v1/devices", s.postDevice)
 	mux.HandleFunc("/v1/device-changes", s.postChange)
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
@@ -251,75 +252,120 @@ var readingStatus = map[string]int{
 	CodeNoAttestation: http.StatusForbidden, CodeMakerRemoved: http.StatusForbidden,
 }
 
-// postReadings judges each reading of a batch on its own (fields, device,
-// signature): the good ones are written to Kafka and answered "accepted"
-// only after Kafka acknowledged them; the others are answered "rejected"
-// with a reason and never written. Problems of the whole request (body,
-// size, rate, broker) refuse every reading with one code.
+// postReadings is POST /v1/readings: wire format v1, whose signatures cover
+// each reading's canonical re-encoding (docs/wire-format.md).
 func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	var batch pb.ReadingBatch
 	if !s.decode(w, r, &batch) {
 		return
 	}
-	if len(batch.Readings) == 0 {
+	items := make([]item, len(batch.Readings))
+	for i, sr := range batch.Readings {
+		items[i] = item{v1: sr, reading: sr.GetReading(), id: sr.GetReading().GetDeviceId()}
+	}
+	s.judge(w, r, items)
+}
+
+// postReadingsV2 is POST /v2/readings: wire format v2, whose signatures
+// cover each reading's bytes as sent. Only the device id is read before the
+// signature is verified; the rest is decoded once it is.
+func (s *Service) postReadingsV2(w http.ResponseWriter, r *http.Request) {
+	var batch pb.ReadingBatchV2
+	if !s.decode(w, r, &batch) {
+		return
+	}
+	items := make([]item, len(batch.Readings))
+	for i, sr := range batch.Readings {
+		items[i] = item{v2: sr}
+		items[i].id, items[i].err = deviceIDOf(sr.GetReading())
+	}
+	s.judge(w, r, items)
+}
+
+// item is one reading of a batch on its way through the checks: v1 or v2.
+type item struct {
+	v1      *pb.SignedReading
+	v2      *pb.SignedReadingV2
+	id      string      // device id
+	err     error       // v2: the bytes hold no device id
+	reading *pb.Reading // v1: as sent; v2: decoded once the signature verified
+	dev     *pb.Device
+	key     *pb.Key
+}
+
+// signed returns what the item's signature covers, and the signature.
+func (it *item) signed() ([]byte, []byte) {
+	if it.v2 != nil {
+		return pb.SignedBytesV2(it.v2.GetReading()), it.v2.GetSignature()
+	}
+	msg, _ := pb.CanonicalBytes(it.reading)
+	return msg, it.v1.GetSignature()
+}
+
+// judge judges each reading of a batch on its own (fields, device,
+// signature): the good ones are written to Kafka and answered "accepted"
+// only after Kafka acknowledged them; the others are answered "rejected"
+// with a reason and never written. Problems of the whole request (body,
+// size, rate, broker) refuse every reading with one code.
+func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
+	if len(items) == 0 {
 		fail(w, http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
 		return
 	}
-	if len(batch.Readings) > s.cfg.MaxBatch {
-		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(batch.Readings), s.cfg.MaxBatch)
+	if len(items) > s.cfg.MaxBatch {
+		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch)
 		return
 	}
-	res := BatchResult{Results: make([]ReadingResult, len(batch.Readings))}
+	res := BatchResult{Results: make([]ReadingResult, len(items))}
 	reject := func(i int, code, format string, args ...any) {
 		res.Results[i] = ReadingResult{Status: "rejected", Code: code, Message: fmt.Sprintf(format, args...)}
 		res.Rejected++
 	}
 	// Readings that pass the registry checks go on to signature verification.
-	cand := make([]int, 0, len(batch.Readings))
-	devices := make([]*pb.Device, len(batch.Readings))
-	keys := make([]*pb.Key, len(batch.Readings))
-	for i, sr := range batch.Readings {
-		rd := sr.GetReading()
-		if err := checkReading(rd); err != nil {
-			reject(i, CodeMalformed, "%v", err)
+	cand := make([]int, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.v1 != nil {
+			it.err = checkReading(it.reading)
+		}
+		if it.err != nil {
+			reject(i, CodeMalformed, "%v", it.err)
 			continue
 		}
-		dev, key := s.reg.Lookup(rd.DeviceId)
-		switch {
-		case dev == nil:
-			reject(i, CodeUnknownDevice, "device %q is not registered", rd.DeviceId)
-		case dev.Denied:
-			reject(i, CodeDeviceDenylisted, "device %q is denylisted", rd.DeviceId)
-		case !dev.Active:
-			reject(i, CodeDeviceInactive, "device %q is deactivated", rd.DeviceId)
-		case dev.MakerId == "":
-			reject(i, CodeNoAttestation, "device %q was registered without a maker's attestation: register it again with one", rd.DeviceId)
-		case s.makerRemoved(dev.MakerId):
-			reject(i, CodeMakerRemoved, "device %q: its maker %q was removed from this network", rd.DeviceId, dev.MakerId)
-		case dev.Kind != rd.Kind:
-			reject(i, CodeKindMismatch, "device %q is registered as %s", rd.DeviceId, dev.Kind)
-		default:
-			devices[i], keys[i] = dev, key
-			cand = append(cand, i)
+		if code, msg := s.admit(it); code != "" {
+			reject(i, code, "%s", msg)
+			continue
 		}
+		cand = append(cand, i)
 	}
 	// All signatures at once; only a failing batch is checked one by one,
 	// to name the bad readings, and the good ones still go through.
-	signed := make([]*pb.SignedReading, len(cand))
-	candKeys := make([]*pb.Key, len(cand))
+	msgs, sigs, keys := make([][]byte, len(cand)), make([][]byte, len(cand)), make([]*pb.Key, len(cand))
 	for j, i := range cand {
-		signed[j], candKeys[j] = batch.Readings[i], keys[i]
+		msgs[j], sigs[j] = items[i].signed()
+		keys[j] = items[i].key
 	}
-	good := cand
-	if all, valid := pb.VerifyBatch(signed, candKeys); !all {
-		good = nil
-		for j, i := range cand {
-			if valid[j] {
-				good = append(good, i)
-			} else {
-				reject(i, CodeBadSignature, "signature does not verify under device %q's key", devices[i].DeviceId)
+	all, valid := pb.VerifyBatch(msgs, sigs, keys)
+	good := cand[:0]
+	for j, i := range cand {
+		it := &items[i]
+		switch {
+		case !all && !valid[j]:
+			reject(i, CodeBadSignature, "signature does not verify under device %q's key", it.id)
+			continue
+		case it.v2 != nil:
+			// Signed by the device: now decoded, and held to the checks a v1
+			// reading met before its signature was looked at.
+			if err := decodeReading(it); err != nil {
+				reject(i, CodeMalformed, "%v", err)
+				continue
+			}
+			if code, msg := s.admit(it); code != "" {
+				reject(i, code, "%s", msg)
+				continue
 			}
 		}
+		good = append(good, i)
 	}
 	if len(good) == 0 {
 		first := 0
@@ -333,7 +379,7 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	}
 	perDevice := map[string]int{}
 	for _, i := range good {
-		perDevice[devices[i].DeviceId]++
+		perDevice[items[i].id]++
 	}
 	if wait := s.devices.take(perDevice); wait > 0 {
 		rateLimited(w, wait, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
@@ -342,15 +388,16 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	received := s.now().UnixMilli()
 	records := make([]*kgo.Record, len(good))
 	for j, i := range good {
-		dev := devices[i]
-		value, err := proto.Marshal(&pb.RawReading{Signed: batch.Readings[i], Owner: dev.Owner, ReceivedAtMs: received})
+		it := &items[i]
+		// A v2 reading goes to Kafka as it came, bytes and all: nothing is
+		// re-encoded, and its signature stays verifiable downstream.
+		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received})
 		if err != nil {
 			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
 			return
 		}
-		// The request's context carries its trace into the record's headers.
-		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(dev.DeviceId), Value: value}
-		if loc := dev.GetLocation(); loc != nil {
+		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(it.id), Value: value}
+		if loc := it.dev.GetLocation(); loc != nil {
 			records[j].Headers = []kgo.RecordHeader{{Key: kafka.RegionHeader, Value: []byte(kafka.Region(loc.LatE7, loc.LonE7))}}
 		}
 	}
@@ -372,6 +419,32 @@ func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
 	res.Accepted = len(good)
 	s.metrics.countResults(r.Context(), &res)
 	writeJSON(w, http.StatusOK, res)
+}
+
+// admit holds an item's device to the registry: known, allowed, attested,
+// and (once the reading is decoded) of the kind the reading claims. It sets
+// the item's device and key, and returns a reason code and message when the
+// reading must be refused.
+func (s *Service) admit(it *item) (string, string) {
+	if it.dev == nil {
+		it.dev, it.key = s.reg.Lookup(it.id)
+	}
+	dev := it.dev
+	switch {
+	case dev == nil:
+		return CodeUnknownDevice, fmt.Sprintf("device %q is not registered", it.id)
+	case dev.Denied:
+		return CodeDeviceDenylisted, fmt.Sprintf("device %q is denylisted", it.id)
+	case !dev.Active:
+		return CodeDeviceInactive, fmt.Sprintf("device %q is deactivated", it.id)
+	case dev.MakerId == "":
+		return CodeNoAttestation, fmt.Sprintf("device %q was registered without a maker's attestation: register it again with one", it.id)
+	case s.makerRemoved(dev.MakerId):
+		return CodeMakerRemoved, fmt.Sprintf("device %q: its maker %q was removed from this network", it.id, dev.MakerId)
+	case it.reading != nil && dev.Kind != it.reading.Kind:
+		return CodeKindMismatch, fmt.Sprintf("device %q is registered as %s", it.id, dev.Kind)
+	}
+	return "", ""
 }
 
 // errNotConfirmed: Kafka neither acknowledged nor refused in time.

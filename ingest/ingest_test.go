@@ -143,6 +143,16 @@ func (f *fixture) reading(seq uint64) *pb.SignedReading {
 	return s
 }
 
+// readingV2 is reading(seq) in wire format v2.
+func (f *fixture) readingV2(seq uint64) *pb.SignedReadingV2 {
+	r := &pb.Reading{DeviceId: "dev-1", Seq: seq, EventTimeMs: time.Now().UnixMilli(), Kind: f.kind, Measurements: map[string]int64{"temperature_c": 21500}}
+	s, err := pb.SignV2(r, f.key)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // send makes a request (contentType and encoding "" to leave the header
 // out) and decodes its JSON answer, failing the test if it is not JSON.
 func (f *fixture) send(t testing.TB, method, path, contentType, encoding string, body []byte) (int, BatchResult) {
@@ -237,7 +247,7 @@ func TestRegistrationIsIdempotentAndFollowedByOthers(t *testing.T) {
 // FuzzReadingsHandler: no input may crash the handler, and every refusal
 // carries a code.
 // FuzzReadingsHandler feeds arbitrary bodies to POST /v1/readings as
-// protobuf, JSON and NDJSON, plain or declared gzip or zstd (so the
+// protobuf, JSON and NDJSON, in wire format v1 or v2, plain or declared gzip or zstd (so the
 // decompressors are fuzzed too): no input may crash the handler, and every
 // answer but 200 carries a reason code.
 func FuzzReadingsHandler(f *testing.F) {
@@ -251,11 +261,16 @@ func FuzzReadingsHandler(f *testing.F) {
 	f.Add(js, uint8(1))
 	line, _ := protojson.Marshal(fx.reading(3))
 	f.Add(append(line, '\n'), uint8(2))
+	// Wire format v2 (mode 9 and up).
+	f.Add(marshal(&pb.ReadingBatchV2{Readings: []*pb.SignedReadingV2{fx.readingV2(4)}}), uint8(9))
+	js2, _ := protojson.Marshal(&pb.ReadingBatchV2{Readings: []*pb.SignedReadingV2{fx.readingV2(5)}})
+	f.Add(js2, uint8(10))
 	h := fx.svc.Handler()
 	types := []string{"application/x-protobuf", "application/json", "application/x-ndjson"}
 	encodings := []string{"", "gzip", "zstd"}
+	paths := []string{"/v1/readings", "/v2/readings"}
 	f.Fuzz(func(t *testing.T, body []byte, mode uint8) {
-		req := httptest.NewRequest("POST", "/v1/readings", bytes.NewReader(body))
+		req := httptest.NewRequest("POST", paths[int(mode/9)%2], bytes.NewReader(body))
 		req.Header.Set("Content-Type", types[int(mode)%3])
 		if enc := encodings[int(mode/3)%3]; enc != "" {
 			req.Header.Set("Content-Encoding", enc)
@@ -268,6 +283,26 @@ func FuzzReadingsHandler(f *testing.F) {
 		var e Error
 		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code == "" {
 			t.Fatalf("status %d without a reason code: %q", rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// FuzzDeviceIDOf holds the v2 path's partial decode to protobuf's: whenever
+// the bytes decode as a Reading with a valid device id, deviceIDOf finds that
+// id, and it never finds another.
+func FuzzDeviceIDOf(f *testing.F) {
+	f.Add(marshal(&pb.Reading{DeviceId: "d1", Seq: 3}))
+	f.Add(append(marshal(&pb.Reading{DeviceId: "d1"}), marshal(&pb.Reading{DeviceId: "d2", Seq: 1})...))
+	f.Add([]byte{0x0a, 0x02, 'd'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := deviceIDOf(b)
+		var r pb.Reading
+		perr := proto.Unmarshal(b, &r)
+		if perr == nil && deviceIDPattern.MatchString(r.DeviceId) && (err != nil || id != r.DeviceId) {
+			t.Fatalf("protobuf reads device %q, deviceIDOf %q (%v)", r.DeviceId, id, err)
+		}
+		if err == nil && perr == nil && id != r.DeviceId {
+			t.Fatalf("deviceIDOf %q, protobuf %q", id, r.DeviceId)
 		}
 	})
 }

@@ -306,12 +306,12 @@ func (p *pipeline) scoringFile() string {
 	return path
 }
 
-func (p *pipeline) reading(dev, step int) *pb.SignedReading {
+func (p *pipeline) reading(dev, step int) *pb.SignedReadingV2 {
 	temp := int64(15_000 + dev*1000 + step%5*100) // each station its own weather, changing as a live sensor's does
 	if outOfRange(dev, step) {
 		temp = 99_000
 	}
-	sr, err := pb.Sign(&pb.Reading{DeviceId: fmt.Sprintf("ws-%02d", dev), Seq: uint64(step + 1), EventTimeMs: p.baseMs + int64(step)*1000 + int64(dev),
+	sr, err := pb.SignV2(&pb.Reading{DeviceId: fmt.Sprintf("ws-%02d", dev), Seq: uint64(step + 1), EventTimeMs: p.baseMs + int64(step)*1000 + int64(dev),
 		Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": temp}}, p.keys[dev])
 	if err != nil {
 		p.t.Fatal(err)
@@ -327,7 +327,7 @@ func (p *pipeline) reading(dev, step int) *pb.SignedReading {
 func (p *pipeline) stream(during func(step int)) {
 	send := func(step int) {
 		for b := 0; b < devices; b += perBatch {
-			var batch []*pb.SignedReading
+			var batch []*pb.SignedReadingV2
 			for dev := b; dev < b+perBatch; dev++ {
 				batch = append(batch, p.reading(dev, step))
 			}

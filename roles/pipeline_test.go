@@ -151,7 +151,7 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 	}
 	dv := client.NewDevice("ws-1", pb.ResourceKind_RESOURCE_KIND_WEATHER, key)
 	now := time.Now()
-	var batch []*pb.SignedReading
+	var batch []*pb.SignedReadingV2
 	for _, at := range []time.Time{now, now.Add(time.Second), now.Add(time.Hour)} {
 		s, err := dv.Reading(at, map[string]int64{"temperature_c": 21_500})
 		if err != nil {

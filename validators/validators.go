@@ -199,7 +199,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) {
 	raw := &pb.RawReading{}
 	var d Decision
-	if err := proto.Unmarshal(rec.Value, raw); err != nil || raw.GetSigned().GetReading() == nil {
+	if err := unmarshalRaw(rec.Value, raw); err != nil || raw.GetSigned().GetReading() == nil {
 		d = Decision{Reason: ReasonUndecodable, Detail: fmt.Sprintf("raw record at offset %d does not decode", rec.Offset)}
 		raw = &pb.RawReading{Signed: &pb.SignedReading{Reading: &pb.Reading{DeviceId: string(rec.Key)}}, ReceivedAtMs: rec.Timestamp.UnixMilli()}
 	} else {
@@ -210,12 +210,30 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 	topic := s.topics.Valid
 	if d.Reason == "" {
 		value, _ = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature,
-			AssertedLocation: s.reg.Get(r.DeviceId).GetLocation()})
+			AssertedLocation: s.reg.Get(r.DeviceId).GetLocation(), ReadingBytes: raw.GetSignedV2().GetReading()})
 	} else {
 		topic = s.topics.Rejected
-		value, _ = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature})
+		value, _ = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature,
+			ReadingBytes: raw.GetSignedV2().GetReading()})
 	}
 	return value, topic, decided{reading: r, d: d}
+}
+
+// unmarshalRaw decodes a raw record. A v2 reading (bytes as the device sent
+// them, verified by ingest) is decoded into Signed, so that the checks see
+// one shape; its bytes stay in SignedV2 for the audit trail.
+func unmarshalRaw(b []byte, raw *pb.RawReading) error {
+	if err := proto.Unmarshal(b, raw); err != nil {
+		return err
+	}
+	if v2 := raw.GetSignedV2(); v2 != nil {
+		r := &pb.Reading{}
+		if err := proto.Unmarshal(v2.GetReading(), r); err != nil {
+			return err
+		}
+		raw.Signed = &pb.SignedReading{Reading: r, Signature: v2.GetSignature()}
+	}
+	return nil
 }
 
 func (s *Service) newChecker() *Checker {

@@ -1,6 +1,7 @@
 package validators
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"io"
@@ -169,5 +170,49 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 	}
 	if v, r := h.count(t, h.kc.Topics().Valid), h.count(t, h.kc.Topics().Rejected); v != 12 || r != 5 {
 		t.Fatalf("valid %d rejected %d, want 12 and 5: every reading decided exactly once", v, r)
+	}
+}
+
+// TestV2BytesKeptForAudit: a raw record in wire format v2 is decoded for the
+// checks, and the decision carries the bytes as the device sent them, which
+// the device's signature covers; bytes that do not decode are UNDECODABLE.
+func TestV2BytesKeptForAudit(t *testing.T) {
+	h := newHarness(t)
+	svc, err := New(DefaultConfig(), h.kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := pb.SignV2(&pb.Reading{DeviceId: "d", Seq: 1, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+		Measurements: map[string]int64{"temperature_c": 20_000}}, h.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// decide returns what the validator writes, as a RejectedReading (a
+	// ValidReading's reading, signature and bytes moved to its fields).
+	decide := func(raw *pb.RawReading) (*pb.RejectedReading, Decision) {
+		v, _ := proto.Marshal(raw)
+		value, topic, d := svc.decide(svc.newChecker(), &kgo.Record{Key: []byte("d"), Value: v, Timestamp: time.Now()})
+		out := &pb.RejectedReading{}
+		if topic == h.kc.Topics().Valid {
+			valid := &pb.ValidReading{}
+			if err := proto.Unmarshal(value, valid); err != nil {
+				t.Fatal(err)
+			}
+			out = &pb.RejectedReading{Reading: valid.Reading, Signature: valid.Signature, ReadingBytes: valid.ReadingBytes}
+		} else if err := proto.Unmarshal(value, out); err != nil {
+			t.Fatal(err)
+		}
+		return out, d.d
+	}
+	out, d := decide(&pb.RawReading{SignedV2: s, Owner: "0x1", ReceivedAtMs: time.Now().UnixMilli()})
+	if d.Reason != "" || out.GetReading().GetSeq() != 1 || out.GetReading().GetDeviceId() != "d" {
+		t.Fatalf("v2 reading decided as %+v: %v", d, out)
+	}
+	if !bytes.Equal(out.ReadingBytes, s.Reading) || !bytes.Equal(out.Signature, s.Signature) ||
+		pb.VerifyV2(&pb.SignedReadingV2{Reading: out.ReadingBytes, Signature: out.Signature}, h.key.Public().(ed25519.PublicKey)) != nil {
+		t.Fatalf("the decision does not carry the signed bytes: %v", out)
+	}
+	if _, d := decide(&pb.RawReading{SignedV2: &pb.SignedReadingV2{Reading: []byte{0x0a, 0xff}}}); d.Reason != ReasonUndecodable {
+		t.Fatalf("undecodable v2 bytes decided as %+v", d)
 	}
 }

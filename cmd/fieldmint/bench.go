@@ -42,6 +42,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and left out of the figures")
 	network := fs.String("network", "fieldmint", "the endpoint's ingest.network (owners sign registrations for it)")
 	asJSON := fs.Bool("json", false, "print one JSON object (readingsPerSec, perIngestCPUSecond, peakRSSBytes, ...) instead of text; progress goes to stderr")
+	wire := fs.String("wire", "v2", "wire format of the readings: v2 (the SDK's) or v1 (old firmware's)")
 	makerFile := fs.String("maker-file", "", "with --url: JSON file with the maker registered there that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker")
 	if len(args) == 0 || args[0] != "ingest" {
 		fs.Usage()
@@ -54,7 +55,10 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	if *asJSON {
 		out = fs.Output() // progress; stdout is the JSON object alone
 	}
-	opts := loadgen.Options{URL: *url, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients}
+	if *wire != "v1" && *wire != "v2" {
+		return fmt.Errorf("bench: --wire must be v1 or v2, got %q", *wire)
+	}
+	opts := loadgen.Options{URL: *url, Network: *network, Devices: *devices, Batch: *batch, Clients: *clients, V1: *wire == "v1"}
 	ingestPID := 0
 	if opts.URL == "" {
 		// A stack of its own, with an admin and a maker made up for the run.

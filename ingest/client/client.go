@@ -219,7 +219,22 @@ func (c *Client) change(ctx context.Context, ch *pb.DeviceChange, signer Owner) 
 // reading was accepted, and Kafka has every accepted one; the Result names
 // the rejected ones (a rejected reading is never worth sending again). When
 // none is accepted the error is an *Error with each reading's reason.
-func (c *Client) Send(ctx context.Context, readings []*pb.SignedReading) (*Result, error) {
+//
+// The readings are in wire format v2 (Device.Reading makes them): the
+// signature covers the bytes as sent, which the server verifies before it
+// decodes them (docs/wire-format.md).
+func (c *Client) Send(ctx context.Context, readings []*pb.SignedReadingV2) (*Result, error) {
+	var res Result
+	if err := c.post(ctx, "/v2/readings", &pb.ReadingBatchV2{Readings: readings}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SendV1 is Send for readings in wire format v1 (Device.ReadingV1, or
+// pb.Sign), which older firmware makes: the server re-encodes each reading
+// canonically to verify it.
+func (c *Client) SendV1(ctx context.Context, readings []*pb.SignedReading) (*Result, error) {
 	var res Result
 	if err := c.post(ctx, "/v1/readings", &pb.ReadingBatch{Readings: readings}, &res); err != nil {
 		return nil, err

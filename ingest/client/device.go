@@ -47,11 +47,22 @@ func (d *Device) SetSeq(seq uint64) {
 }
 
 // Reading signs a reading of measurements (thousandths of their units) taken
-// at t, with the next sequence number.
-func (d *Device) Reading(t time.Time, measurements map[string]int64) (*pb.SignedReading, error) {
+// at t, with the next sequence number, in wire format v2 (Client.Send).
+func (d *Device) Reading(t time.Time, measurements map[string]int64) (*pb.SignedReadingV2, error) {
+	return pb.SignV2(d.next(t, measurements), d.key)
+}
+
+// ReadingV1 is Reading in wire format v1 (Client.SendV1), for endpoints
+// that predate v2.
+func (d *Device) ReadingV1(t time.Time, measurements map[string]int64) (*pb.SignedReading, error) {
+	return pb.Sign(d.next(t, measurements), d.key)
+}
+
+// next is the reading taken at t, with the next sequence number.
+func (d *Device) next(t time.Time, measurements map[string]int64) *pb.Reading {
 	d.mu.Lock()
 	d.seq++
 	seq := d.seq
 	d.mu.Unlock()
-	return pb.Sign(&pb.Reading{DeviceId: d.ID, Seq: seq, EventTimeMs: t.UnixMilli(), Kind: d.Kind, Measurements: measurements, Location: d.Location}, d.key)
+	return &pb.Reading{DeviceId: d.ID, Seq: seq, EventTimeMs: t.UnixMilli(), Kind: d.Kind, Measurements: measurements, Location: d.Location}
 }

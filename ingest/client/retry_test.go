@@ -53,7 +53,7 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 			retried = append(retried, e.Code)
 		}
 	}}
-	res, err := c.Send(context.Background(), []*pb.SignedReading{{Reading: &pb.Reading{DeviceId: "d"}}})
+	res, err := c.Send(context.Background(), []*pb.SignedReadingV2{{Reading: []byte("\x0a\x01d")}})
 	if err != nil || res.Accepted != 1 {
 		t.Fatalf("send: %+v %v", res, err)
 	}
@@ -66,7 +66,7 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 		}
 	}
 	// A refusal that retrying cannot fix is returned at once.
-	_, err = c.Send(context.Background(), []*pb.SignedReading{{Reading: &pb.Reading{DeviceId: "d"}}})
+	_, err = c.Send(context.Background(), []*pb.SignedReadingV2{{Reading: []byte("\x0a\x01d")}})
 	var e *Error
 	if !errors.As(err, &e) || e.Code != "MALFORMED" || e.Retryable() || len(at) != 4 {
 		t.Fatalf("a 400: %v after %d requests", err, len(at))

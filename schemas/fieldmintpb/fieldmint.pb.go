@@ -345,6 +345,8 @@ func (x *Witness) GetBeaconSeq() uint64 {
 	return 0
 }
 
+// Wire format v1 (old firmware): the server re-encodes the reading
+// canonically and verifies the signature over that (docs/wire-format.md).
 type SignedReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
@@ -442,6 +444,106 @@ func (x *ReadingBatch) GetReadings() []*SignedReading {
 	return nil
 }
 
+// Wire format v2: the reading's encoding exactly as the device made it, and
+// its signature over "fieldmint/reading/v2\n" || reading. The server
+// verifies these bytes before it decodes them; nothing is re-encoded.
+type SignedReadingV2 struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reading       []byte                 `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`     // an encoded Reading, any valid protobuf encoding
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"` // ed25519, 64 bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedReadingV2) Reset() {
+	*x = SignedReadingV2{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedReadingV2) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedReadingV2) ProtoMessage() {}
+
+func (x *SignedReadingV2) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedReadingV2.ProtoReflect.Descriptor instead.
+func (*SignedReadingV2) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SignedReadingV2) GetReading() []byte {
+	if x != nil {
+		return x.Reading
+	}
+	return nil
+}
+
+func (x *SignedReadingV2) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// The body of POST /v2/readings.
+type ReadingBatchV2 struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Readings      []*SignedReadingV2     `protobuf:"bytes,1,rep,name=readings,proto3" json:"readings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadingBatchV2) Reset() {
+	*x = ReadingBatchV2{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadingBatchV2) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadingBatchV2) ProtoMessage() {}
+
+func (x *ReadingBatchV2) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadingBatchV2.ProtoReflect.Descriptor instead.
+func (*ReadingBatchV2) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReadingBatchV2) GetReadings() []*SignedReadingV2 {
+	if x != nil {
+		return x.Readings
+	}
+	return nil
+}
+
 // A device in the registry (topic "devices", compacted, keyed by device id).
 type Device struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -468,7 +570,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +582,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[5]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +595,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{5}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Device) GetDeviceId() string {
@@ -597,7 +699,7 @@ type Maker struct {
 
 func (x *Maker) Reset() {
 	*x = Maker{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +711,7 @@ func (x *Maker) String() string {
 func (*Maker) ProtoMessage() {}
 
 func (x *Maker) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[6]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +724,7 @@ func (x *Maker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Maker.ProtoReflect.Descriptor instead.
 func (*Maker) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{6}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Maker) GetMakerId() string {
@@ -677,7 +779,7 @@ type MakerChange struct {
 
 func (x *MakerChange) Reset() {
 	*x = MakerChange{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +791,7 @@ func (x *MakerChange) String() string {
 func (*MakerChange) ProtoMessage() {}
 
 func (x *MakerChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[7]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +804,7 @@ func (x *MakerChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakerChange.ProtoReflect.Descriptor instead.
 func (*MakerChange) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{7}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MakerChange) GetMakerId() string {
@@ -761,7 +863,7 @@ type Attestation struct {
 
 func (x *Attestation) Reset() {
 	*x = Attestation{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +875,7 @@ func (x *Attestation) String() string {
 func (*Attestation) ProtoMessage() {}
 
 func (x *Attestation) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[8]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +888,7 @@ func (x *Attestation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
 func (*Attestation) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{8}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Attestation) GetMakerId() string {
@@ -806,16 +908,17 @@ func (x *Attestation) GetSignature() []byte {
 // A reading accepted by ingest (topic "readings.raw").
 type RawReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Signed        *SignedReading         `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`
+	Signed        *SignedReading         `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`                                    // wire format v1; empty for v2
 	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`                                      // owner at the time ingest accepted it
 	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"` // ingest clock
+	SignedV2      *SignedReadingV2       `protobuf:"bytes,4,opt,name=signed_v2,json=signedV2,proto3" json:"signed_v2,omitempty"`                // wire format v2, as the device sent it; empty for v1
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RawReading) Reset() {
 	*x = RawReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +930,7 @@ func (x *RawReading) String() string {
 func (*RawReading) ProtoMessage() {}
 
 func (x *RawReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[9]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +943,7 @@ func (x *RawReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RawReading.ProtoReflect.Descriptor instead.
 func (*RawReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{9}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RawReading) GetSigned() *SignedReading {
@@ -864,6 +967,13 @@ func (x *RawReading) GetReceivedAtMs() int64 {
 	return 0
 }
 
+func (x *RawReading) GetSignedV2() *SignedReadingV2 {
+	if x != nil {
+		return x.SignedV2
+	}
+	return nil
+}
+
 // A reading that passed every check (topic "readings.valid").
 type ValidReading struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -876,13 +986,17 @@ type ValidReading struct {
 	// that a reading without a position of its own can be placed (scoring
 	// shares rewards by place) the same way in every replay of the log.
 	AssertedLocation *Location `protobuf:"bytes,6,opt,name=asserted_location,json=assertedLocation,proto3" json:"asserted_location,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Wire format v2: the bytes the signature covers after the domain (the
+	// reading as the device encoded it); empty for v1, whose signature covers
+	// the reading's canonical encoding.
+	ReadingBytes  []byte `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ValidReading) Reset() {
 	*x = ValidReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1008,7 @@ func (x *ValidReading) String() string {
 func (*ValidReading) ProtoMessage() {}
 
 func (x *ValidReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[10]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1021,7 @@ func (x *ValidReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidReading.ProtoReflect.Descriptor instead.
 func (*ValidReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{10}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ValidReading) GetReading() *Reading {
@@ -952,22 +1066,30 @@ func (x *ValidReading) GetAssertedLocation() *Location {
 	return nil
 }
 
+func (x *ValidReading) GetReadingBytes() []byte {
+	if x != nil {
+		return x.ReadingBytes
+	}
+	return nil
+}
+
 // A reading refused by a check (topic "readings.rejected").
 type RejectedReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
 	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
 	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
-	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`       // a code from the validators' catalog
-	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`       // the evidence, for analysts
-	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`                                 // a code from the validators' catalog
+	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`                                 // the evidence, for analysts
+	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`                           // the device's signature, for audits
+	ReadingBytes  []byte                 `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"` // wire format v2: as in ValidReading
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RejectedReading) Reset() {
 	*x = RejectedReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1101,7 @@ func (x *RejectedReading) String() string {
 func (*RejectedReading) ProtoMessage() {}
 
 func (x *RejectedReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[11]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1114,7 @@ func (x *RejectedReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedReading.ProtoReflect.Descriptor instead.
 func (*RejectedReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{11}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RejectedReading) GetReading() *Reading {
@@ -1037,6 +1159,13 @@ func (x *RejectedReading) GetSignature() []byte {
 	return nil
 }
 
+func (x *RejectedReading) GetReadingBytes() []byte {
+	if x != nil {
+		return x.ReadingBytes
+	}
+	return nil
+}
+
 // Emitted once per epoch when every partition's watermark has passed its end
 // plus the allowed lateness, and once more when its scores are written
 // (topic "epochs").
@@ -1060,7 +1189,7 @@ type EpochClosed struct {
 
 func (x *EpochClosed) Reset() {
 	*x = EpochClosed{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1201,7 @@ func (x *EpochClosed) String() string {
 func (*EpochClosed) ProtoMessage() {}
 
 func (x *EpochClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1214,7 @@ func (x *EpochClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochClosed.ProtoReflect.Descriptor instead.
 func (*EpochClosed) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{12}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EpochClosed) GetEpoch() uint64 {
@@ -1156,7 +1285,7 @@ type Registration struct {
 
 func (x *Registration) Reset() {
 	*x = Registration{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1297,7 @@ func (x *Registration) String() string {
 func (*Registration) ProtoMessage() {}
 
 func (x *Registration) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1310,7 @@ func (x *Registration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registration.ProtoReflect.Descriptor instead.
 func (*Registration) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{13}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Registration) GetDevice() *Device {
@@ -1236,7 +1365,7 @@ type DeviceChange struct {
 
 func (x *DeviceChange) Reset() {
 	*x = DeviceChange{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1377,7 @@ func (x *DeviceChange) String() string {
 func (*DeviceChange) ProtoMessage() {}
 
 func (x *DeviceChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1390,7 @@ func (x *DeviceChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChange.ProtoReflect.Descriptor instead.
 func (*DeviceChange) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{14}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeviceChange) GetDeviceId() string {
@@ -1333,7 +1462,12 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"G\n" +
 	"\fReadingBatch\x127\n" +
-	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"\x9e\x03\n" +
+	"\breadings\x18\x01 \x03(\v2\x1b.fieldmint.v1.SignedReadingR\breadings\"I\n" +
+	"\x0fSignedReadingV2\x12\x18\n" +
+	"\areading\x18\x01 \x01(\fR\areading\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"K\n" +
+	"\x0eReadingBatchV2\x129\n" +
+	"\breadings\x18\x01 \x03(\v2\x1d.fieldmint.v1.SignedReadingV2R\breadings\"\x9e\x03\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -1367,26 +1501,29 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\"F\n" +
 	"\vAttestation\x12\x19\n" +
 	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"}\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb9\x01\n" +
 	"\n" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
-	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\"\xf4\x01\n" +
+	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12:\n" +
+	"\tsigned_v2\x18\x04 \x01(\v2\x1d.fieldmint.v1.SignedReadingV2R\bsignedV2\"\x99\x02\n" +
 	"\fValidReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x14\n" +
 	"\x05score\x18\x04 \x01(\x04R\x05score\x12\x1c\n" +
 	"\tsignature\x18\x05 \x01(\fR\tsignature\x12C\n" +
-	"\x11asserted_location\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\x10assertedLocation\"\xcc\x01\n" +
+	"\x11asserted_location\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\x10assertedLocation\x12#\n" +
+	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\"\xf1\x01\n" +
 	"\x0fRejectedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
-	"\tsignature\x18\x06 \x01(\fR\tsignature\"\xae\x02\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\x12#\n" +
+	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\"\xae\x02\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
@@ -1440,7 +1577,7 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
@@ -1449,41 +1586,45 @@ var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(*Witness)(nil),         // 4: fieldmint.v1.Witness
 	(*SignedReading)(nil),   // 5: fieldmint.v1.SignedReading
 	(*ReadingBatch)(nil),    // 6: fieldmint.v1.ReadingBatch
-	(*Device)(nil),          // 7: fieldmint.v1.Device
-	(*Maker)(nil),           // 8: fieldmint.v1.Maker
-	(*MakerChange)(nil),     // 9: fieldmint.v1.MakerChange
-	(*Attestation)(nil),     // 10: fieldmint.v1.Attestation
-	(*RawReading)(nil),      // 11: fieldmint.v1.RawReading
-	(*ValidReading)(nil),    // 12: fieldmint.v1.ValidReading
-	(*RejectedReading)(nil), // 13: fieldmint.v1.RejectedReading
-	(*EpochClosed)(nil),     // 14: fieldmint.v1.EpochClosed
-	(*Registration)(nil),    // 15: fieldmint.v1.Registration
-	(*DeviceChange)(nil),    // 16: fieldmint.v1.DeviceChange
-	nil,                     // 17: fieldmint.v1.Reading.MeasurementsEntry
-	nil,                     // 18: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	(*SignedReadingV2)(nil), // 7: fieldmint.v1.SignedReadingV2
+	(*ReadingBatchV2)(nil),  // 8: fieldmint.v1.ReadingBatchV2
+	(*Device)(nil),          // 9: fieldmint.v1.Device
+	(*Maker)(nil),           // 10: fieldmint.v1.Maker
+	(*MakerChange)(nil),     // 11: fieldmint.v1.MakerChange
+	(*Attestation)(nil),     // 12: fieldmint.v1.Attestation
+	(*RawReading)(nil),      // 13: fieldmint.v1.RawReading
+	(*ValidReading)(nil),    // 14: fieldmint.v1.ValidReading
+	(*RejectedReading)(nil), // 15: fieldmint.v1.RejectedReading
+	(*EpochClosed)(nil),     // 16: fieldmint.v1.EpochClosed
+	(*Registration)(nil),    // 17: fieldmint.v1.Registration
+	(*DeviceChange)(nil),    // 18: fieldmint.v1.DeviceChange
+	nil,                     // 19: fieldmint.v1.Reading.MeasurementsEntry
+	nil,                     // 20: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	17, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	19, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
 	2,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
 	4,  // 3: fieldmint.v1.Reading.witness:type_name -> fieldmint.v1.Witness
 	3,  // 4: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
 	5,  // 5: fieldmint.v1.ReadingBatch.readings:type_name -> fieldmint.v1.SignedReading
-	0,  // 6: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
-	2,  // 7: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
-	5,  // 8: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
-	3,  // 9: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	2,  // 10: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
-	3,  // 11: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	18, // 12: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
-	7,  // 13: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	10, // 14: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
-	1,  // 15: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	7,  // 6: fieldmint.v1.ReadingBatchV2.readings:type_name -> fieldmint.v1.SignedReadingV2
+	0,  // 7: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
+	2,  // 8: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
+	5,  // 9: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
+	7,  // 10: fieldmint.v1.RawReading.signed_v2:type_name -> fieldmint.v1.SignedReadingV2
+	3,  // 11: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
+	2,  // 12: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
+	3,  // 13: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	20, // 14: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	9,  // 15: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	12, // 16: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
+	1,  // 17: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -1497,7 +1638,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

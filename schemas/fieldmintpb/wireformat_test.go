@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // wireFormatDoc reads docs/wire-format.md and returns it with a lookup of
@@ -81,12 +82,8 @@ func TestWireFormatVector(t *testing.T) {
 		t.Errorf("Sign gives %x (%v), the document %s", s.GetSignature(), err, sig)
 	}
 
-	jsonExample := regexp.MustCompile("(?s)```json\n(.*?)\n```").FindStringSubmatch(doc)
-	if jsonExample == nil {
-		t.Fatal("docs/wire-format.md has no JSON example")
-	}
 	var batch ReadingBatch
-	if err := protojson.Unmarshal([]byte(jsonExample[1]), &batch); err != nil || len(batch.Readings) != 1 {
+	if err := protojson.Unmarshal(jsonExample(t, doc, `{"readings":[{"reading":{`), &batch); err != nil || len(batch.Readings) != 1 {
 		t.Fatalf("the JSON example does not decode as a ReadingBatch: %v", err)
 	}
 	pubBytes, _ := hex.DecodeString(pub)
@@ -95,5 +92,73 @@ func TestWireFormatVector(t *testing.T) {
 	}
 	if !bytes.Equal(batch.Readings[0].Signature, s.GetSignature()) {
 		t.Errorf("the JSON example's signature is not the vector's")
+	}
+}
+
+// jsonExample returns the document's JSON example that starts with prefix.
+func jsonExample(t *testing.T, doc, prefix string) []byte {
+	t.Helper()
+	for _, m := range regexp.MustCompile("(?s)```json\n(.*?)\n```").FindAllStringSubmatch(doc, -1) {
+		if strings.HasPrefix(m[1], prefix) {
+			return []byte(m[1])
+		}
+	}
+	t.Fatalf("docs/wire-format.md has no JSON example starting %s", prefix)
+	return nil
+}
+
+// TestWireFormatVectorV2 holds the v2 test vector of docs/wire-format.md to
+// Go's encoder and SignV2, to Node.js's Ed25519 (which signs the documented
+// signed bytes with the v1 vector's seed), and the JSON example to the
+// server's verification, which never re-encodes.
+func TestWireFormatVectorV2(t *testing.T) {
+	doc, field := wireFormatDoc(t)
+	seed, pub := field("seed"), field("public key")
+	reading, signed, sig := field("v2 reading bytes"), field("v2 signed bytes"), field("v2 signature")
+
+	if want := hex.EncodeToString([]byte(SigningDomainV2)) + reading; signed != want {
+		t.Errorf("documented signed bytes are not the v2 domain followed by the reading bytes")
+	}
+	canonical, _ := CanonicalBytes(vectorReading())
+	if reading != hex.EncodeToString(canonical[len(SigningDomain):]) {
+		t.Errorf("documented v2 reading bytes are not the reading in field-number order")
+	}
+	var decoded Reading
+	raw, _ := hex.DecodeString(reading)
+	if err := proto.Unmarshal(raw, &decoded); err != nil || !proto.Equal(&decoded, vectorReading()) {
+		t.Errorf("documented v2 reading bytes decode to %v (%v), not the vector's reading", &decoded, err)
+	}
+
+	out, err := exec.Command(nodeBin(t), "-e", nodeSign, seed, signed).Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	if lines := strings.Fields(string(out)); len(lines) != 2 || lines[0] != pub || lines[1] != sig {
+		t.Errorf("Node.js derives public key and signature\n%s\nthe document says\n%s\n%s", out, pub, sig)
+	}
+	seedBytes, _ := hex.DecodeString(seed)
+	s, err := SignV2(vectorReading(), ed25519.NewKeyFromSeed(seedBytes))
+	if err != nil || hex.EncodeToString(s.Reading) != reading || hex.EncodeToString(s.Signature) != sig {
+		t.Errorf("SignV2 gives %x / %x (%v), the document %s / %s", s.GetReading(), s.GetSignature(), err, reading, sig)
+	}
+
+	var batch ReadingBatchV2
+	if err := protojson.Unmarshal(jsonExample(t, doc, `{"readings":[{"reading":"`), &batch); err != nil || len(batch.Readings) != 1 {
+		t.Fatalf("the v2 JSON example does not decode as a ReadingBatchV2: %v", err)
+	}
+	pubBytes, _ := hex.DecodeString(pub)
+	if err := VerifyV2(batch.Readings[0], ed25519.PublicKey(pubBytes)); err != nil {
+		t.Errorf("the v2 JSON example's signature does not verify: %v", err)
+	}
+	if hex.EncodeToString(batch.Readings[0].Reading) != reading || hex.EncodeToString(batch.Readings[0].Signature) != sig {
+		t.Errorf("the v2 JSON example is not the vector")
+	}
+	// The domains keep the formats apart: neither signature verifies as the other.
+	if Verify(&SignedReading{Reading: vectorReading(), Signature: s.Signature}, ed25519.PublicKey(pubBytes)) == nil {
+		t.Errorf("a v2 signature verifies as v1")
+	}
+	v1sig, _ := hex.DecodeString(field("signature"))
+	if VerifyV2(&SignedReadingV2{Reading: raw, Signature: v1sig}, ed25519.PublicKey(pubBytes)) == nil {
+		t.Errorf("a v1 signature verifies as v2")
 	}
 }

@@ -59,17 +59,17 @@ type Device struct {
 	wrongKey ed25519.PrivateKey
 	rng      *rand.Rand
 	seq      uint64
-	values   map[string]int64    // the random walk of an honest device's measurements
-	drift    time.Duration       // the device clock's offset, wandering by milliseconds
-	outage   int                 // ticks left without sending
-	history  []*pb.SignedReading // recent sent readings, for the replayer
-	target   *Device             // whom a clone copies
-	lastSent *pb.Reading         // the last reading sent, for clones and witnesses
-	beacon   uint64              // seq of the beacon sent this tick (hotspots), or 0
-	constant map[string]int64    // what a Constant device reports, always
-	hops     int                 // a Hopper's moves
-	countMs  int64               // when the counters last moved
-	home     *pb.Location        // where a Hopper was first registered
+	values   map[string]int64      // the random walk of an honest device's measurements
+	drift    time.Duration         // the device clock's offset, wandering by milliseconds
+	outage   int                   // ticks left without sending
+	history  []*pb.SignedReadingV2 // recent sent readings, for the replayer
+	target   *Device               // whom a clone copies
+	lastSent *pb.Reading           // the last reading sent, for clones and witnesses
+	beacon   uint64                // seq of the beacon sent this tick (hotspots), or 0
+	constant map[string]int64      // what a Constant device reports, always
+	hops     int                   // a Hopper's moves
+	countMs  int64                 // when the counters last moved
+	home     *pb.Location          // where a Hopper was first registered
 }
 
 // Stats counts what the fleet sent and how ingest answered.
@@ -241,7 +241,7 @@ func (f *Fleet) each(ctx context.Context, devices []*Device, fn func(*Device) er
 
 // readings are what the device sends at time t (nil during an outage), in
 // the first phase of a tick.
-func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
+func (d *Device) readings(t time.Time) ([]*pb.SignedReadingV2, error) {
 	d.beacon = 0
 	if d.Strategy == Honest {
 		if d.outage > 0 { // honest devices go offline now and then
@@ -260,7 +260,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 	switch d.Strategy {
 	case Replay:
 		if len(d.history) >= 3 {
-			return []*pb.SignedReading{d.history[d.rng.IntN(len(d.history))]}, nil // an older reading, again
+			return []*pb.SignedReadingV2{d.history[d.rng.IntN(len(d.history))]}, nil // an older reading, again
 		}
 	case Clock:
 		r.EventTimeMs += (10 * time.Minute).Milliseconds()
@@ -285,7 +285,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 			"pressure_hpa": 1_011_000 + int64(t.Unix()/5%3)*100}
 	case Hopper:
 		if len(d.history) >= 3 {
-			return []*pb.SignedReading{d.history[d.rng.IntN(len(d.history))]}, nil // replayed from the new region
+			return []*pb.SignedReadingV2{d.history[d.rng.IntN(len(d.history))]}, nil // replayed from the new region
 		}
 	case Spoof:
 		r.Location = &pb.Location{LatE7: d.Location.LatE7 + 450_000 + int32(d.rng.IntN(100_000)), LonE7: d.Location.LonE7}
@@ -304,11 +304,11 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 	if d.Kind == pb.ResourceKind_RESOURCE_KIND_HOTSPOT && d.Strategy == Honest && d.rng.IntN(3) == 0 {
 		r.Measurements["beacon_tx_dbm"] = 27_000 // this reading is also a beacon
 	}
-	var out []*pb.SignedReading
+	var out []*pb.SignedReadingV2
 	for _, x := range append([]*pb.Reading{r}, extra...) {
 		d.seq++
 		x.Seq = d.seq
-		s, err := pb.Sign(x, key)
+		s, err := pb.SignV2(x, key)
 		if err != nil {
 			return nil, err
 		}
@@ -328,7 +328,7 @@ func (d *Device) readings(t time.Time) ([]*pb.SignedReading, error) {
 // later are what the device sends in the second phase of a tick, after
 // every first-phase reading was sent: clones copy what their target sent,
 // and hotspots report the beacons they heard.
-func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedReading, error) {
+func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedReadingV2, error) {
 	var rs []*pb.Reading
 	at := t.Add(d.drift + f.cfg.Interval/2).UnixMilli() // between two regular readings
 	switch {
@@ -374,11 +374,11 @@ func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedRe
 		rs = append(rs, &pb.Reading{DeviceId: d.ID, EventTimeMs: at, Kind: d.Kind, Location: d.Location,
 			Measurements: map[string]int64{"rssi_dbm": rssi, "snr_db": 2_000 + d.rng.Int64N(8_000)}, Witness: &pb.Witness{BeaconDeviceId: best.ID, BeaconSeq: best.beacon}})
 	}
-	var out []*pb.SignedReading
+	var out []*pb.SignedReadingV2
 	for _, r := range rs {
 		d.seq++
 		r.Seq = d.seq
-		s, err := pb.Sign(r, d.key)
+		s, err := pb.SignV2(r, d.key)
 		if err != nil {
 			return nil, err
 		}
@@ -388,7 +388,7 @@ func (f *Fleet) later(d *Device, t time.Time, beacons []*Device) ([]*pb.SignedRe
 }
 
 // send posts a device's readings and counts the answers.
-func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.SignedReading) {
+func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.SignedReadingV2) {
 	if len(rs) == 0 {
 		return
 	}

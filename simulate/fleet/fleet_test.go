@@ -71,7 +71,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sent[d] = append(sent[d], rs...)
+			sent[d] = append(sent[d], decodeAll(t, rs)...)
 			if d.beacon != 0 {
 				beacons = append(beacons, d)
 			}
@@ -81,7 +81,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sent[d] = append(sent[d], rs...)
+			sent[d] = append(sent[d], decodeAll(t, rs)...)
 		}
 	}
 	witnesses := 0
@@ -94,7 +94,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 		last := rs[len(rs)-1]
 		switch d.Strategy {
 		case Forge:
-			if pb.Verify(last, pub) == nil {
+			if verifyV2(last, pub) == nil {
 				t.Errorf("%s: a forger's reading verifies under its registered key", d.ID)
 			}
 			continue
@@ -145,7 +145,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 				}
 			}
 		}
-		if err := pb.Verify(last, pub); err != nil {
+		if err := verifyV2(last, pub); err != nil {
 			t.Errorf("%s (%s): %v", d.ID, d.Strategy, err)
 		}
 	}
@@ -164,4 +164,28 @@ func equalMeasurements(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// decodeAll turns v2 signed readings into v1's shape (the reading decoded,
+// the same signature), for the checks to read; verifyV2 verifies them as
+// the v2 readings they were.
+func decodeAll(t *testing.T, rs []*pb.SignedReadingV2) []*pb.SignedReading {
+	t.Helper()
+	out := make([]*pb.SignedReading, len(rs))
+	for i, s := range rs {
+		r := &pb.Reading{}
+		if err := proto.Unmarshal(s.Reading, r); err != nil {
+			t.Fatal(err)
+		}
+		out[i] = &pb.SignedReading{Reading: r, Signature: s.Signature}
+	}
+	return out
+}
+
+func verifyV2(s *pb.SignedReading, pub ed25519.PublicKey) error {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(s.Reading)
+	if err != nil {
+		return err
+	}
+	return pb.VerifyV2(&pb.SignedReadingV2{Reading: b, Signature: s.Signature}, pub)
 }

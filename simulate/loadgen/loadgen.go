@@ -37,6 +37,9 @@ type Options struct {
 	// registered already.
 	Maker client.Maker
 	Admin *ecdsa.PrivateKey
+	// V1 sends wire format v1 (POST /v1/readings), as old firmware does;
+	// false: v2, the SDK's default.
+	V1 bool
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -71,22 +74,43 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	l := &Load{opts: o, bodies: make([][]byte, 64), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}}
 	now := time.Now().UnixMilli()
 	for j := range l.bodies {
-		var batch pb.ReadingBatch
+		var v1 pb.ReadingBatch
+		var v2 pb.ReadingBatchV2
 		for k := range o.Batch {
 			dev := (j*10 + k%10) % o.Devices
 			r := &pb.Reading{DeviceId: deviceID(dev), Seq: uint64(j*o.Batch + k + 1), EventTimeMs: now + int64(k),
 				Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": int64(20_000 + k), "humidity_pct": 50_000}}
-			s, err := pb.Sign(r, keys[dev])
+			if o.V1 {
+				s, err := pb.Sign(r, keys[dev])
+				if err != nil {
+					return nil, err
+				}
+				v1.Readings = append(v1.Readings, s)
+				continue
+			}
+			s, err := pb.SignV2(r, keys[dev])
 			if err != nil {
 				return nil, err
 			}
-			batch.Readings = append(batch.Readings, s)
+			v2.Readings = append(v2.Readings, s)
 		}
-		if l.bodies[j], err = proto.Marshal(&batch); err != nil {
+		var body proto.Message = &v2
+		if o.V1 {
+			body = &v1
+		}
+		if l.bodies[j], err = proto.Marshal(body); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// path is the endpoint of the load's wire format.
+func (l *Load) path() string {
+	if l.opts.V1 {
+		return "/v1/readings"
+	}
+	return "/v2/readings"
 }
 
 func deviceID(i int) string { return fmt.Sprintf("bench-%05d", i) }
@@ -159,7 +183,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 					return nil
 				}
 				t0 := time.Now()
-				req, _ := http.NewRequestWithContext(gctx, http.MethodPost, l.opts.URL+"/v1/readings", bytes.NewReader(l.bodies[i%int64(len(l.bodies))]))
+				req, _ := http.NewRequestWithContext(gctx, http.MethodPost, l.opts.URL+l.path(), bytes.NewReader(l.bodies[i%int64(len(l.bodies))]))
 				req.Header.Set("Content-Type", "application/x-protobuf")
 				resp, err := l.http.Do(req)
 				if err != nil {
