@@ -182,7 +182,7 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 		`fieldmint_validator_readings_total{kind="RESOURCE_KIND_WEATHER",outcome="rejected",reason="` + validators.ReasonClockFuture + `"}`: 1,
 		`fieldmint_aggregator_rows_total{source="valid"}`:                                                                                   2,
 		`fieldmint_aggregator_rows_total{source="rejected"}`:                                                                                1,
-		`fieldmint_ingest_requests_total{code="OK",route="/v1/readings"}`:                                                                   1,
+		`fieldmint_ingest_requests_total{code="OK",route="/v2/readings"}`:                                                                   1,
 		`fieldmint_ingest_requests_total{code="OK",route="/v1/devices"}`:                                                                    1,
 	}
 	// The aggregator counts a block after its INSERT: poll a little.
@@ -225,7 +225,7 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 	}
 	var request *tracepb.Span
 	for _, s := range coll.spans {
-		if s.Name == "POST /v1/readings" {
+		if s.Name == "POST /v2/readings" {
 			request = s
 		}
 	}

@@ -29,11 +29,39 @@ import (
 	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
 
-// runBench is `fieldmint bench ingest`: signed batches from many simulated
-// devices over loopback HTTP into ingest and the broker, each started here
-// in a process of its own (or an endpoint given by --url), printing the
-// accepted readings per second, latency and ingest's CPU and peak memory.
+// runBench is `fieldmint bench ingest|pipeline|api`.
 func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	benches := map[string]func(context.Context, *flag.FlagSet, []string, io.Writer) error{
+		"ingest": benchIngest, "pipeline": benchPipeline, "api": benchAPI,
+	}
+	if len(args) > 0 {
+		if run, ok := benches[args[0]]; ok {
+			fs.Init("bench "+args[0], flag.ContinueOnError)
+			return run(ctx, fs, args[1:], out)
+		}
+	}
+	fmt.Fprint(fs.Output(), `usage: fieldmint bench ingest|pipeline|api [options]   (fieldmint bench NAME --help for its options)
+
+  ingest     signed batches over loopback HTTP into ingest and a broker: accepted readings/s,
+             latency, ingest's CPU-seconds and peak RSS
+  pipeline   fresh signed readings from a fleet through ingest, validators and the aggregator
+             into ClickHouse, each role in its own process: sustained readings/s stored,
+             end-to-end latency, lost readings, CPU and RSS per role
+  api        proofs served by the proof API for a settled epoch of many accounts: proofs/s and
+             latency
+`)
+	if len(args) == 0 {
+		return errors.New("bench: name what to measure: fieldmint bench ingest|pipeline|api [options]")
+	}
+	return fmt.Errorf("bench: %q is not a bench: ingest, pipeline or api", args[0])
+}
+
+// benchIngest is `fieldmint bench ingest`: signed batches from many
+// simulated devices over loopback HTTP into ingest and the broker, each
+// started here in a process of its own (or an endpoint given by --url),
+// printing the accepted readings per second, latency and ingest's CPU and
+// peak memory.
+func benchIngest(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	url := fs.String("url", "", "ingest endpoint to load (its devices get registered); empty: start a broker and ingest here, in processes of their own")
 	devices := fs.Int("devices", 1000, "simulated devices")
 	batch := fs.Int("batch", 100, "readings per request (from 10 devices each)")
@@ -44,11 +72,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	asJSON := fs.Bool("json", false, "print one JSON object (readingsPerSec, perIngestCPUSecond, peakRSSBytes, ...) instead of text; progress goes to stderr")
 	wire := fs.String("wire", "v2", "wire format of the readings: v2 (the SDK's) or v1 (old firmware's)")
 	makerFile := fs.String("maker-file", "", "with --url: JSON file with the maker registered there that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker")
-	if len(args) == 0 || args[0] != "ingest" {
-		fs.Usage()
-		return errors.New("bench: name what to measure: fieldmint bench ingest [options]")
-	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	result := out
@@ -144,73 +168,114 @@ type benchFigures struct {
 // startBenchStack starts `fieldmint broker` and `fieldmint ingest` (this
 // binary) on free loopback ports, rate limits off.
 func startBenchStack(ctx context.Context, out io.Writer, admin string) (string, int, func(), error) {
-	self, err := os.Executable()
+	st, err := newBenchProcs(out)
 	if err != nil {
 		return "", 0, nil, err
+	}
+	brokers, err := st.broker(ctx, false)
+	if err != nil {
+		st.stop()
+		return "", 0, nil, err
+	}
+	url, ing, err := st.ingest(ctx, brokers, admin)
+	if err != nil {
+		st.stop()
+		return "", 0, nil, err
+	}
+	return url, ing.Process.Pid, st.stop, nil
+}
+
+// benchProcs are the processes a bench starts, each this binary running a
+// role, stopped (SIGTERM, then waited for) in reverse order by stop.
+type benchProcs struct {
+	out   io.Writer
+	self  string
+	dir   string
+	procs []*exec.Cmd
+	names []string
+}
+
+func newBenchProcs(out io.Writer) (*benchProcs, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "fieldmint-bench-")
 	if err != nil {
-		return "", 0, nil, err
+		return nil, err
 	}
-	var procs []*exec.Cmd
-	stop := func() {
-		for i := len(procs) - 1; i >= 0; i-- {
-			procs[i].Process.Signal(syscall.SIGTERM)
-			procs[i].Wait()
-		}
-		os.RemoveAll(dir)
+	return &benchProcs{out: out, self: self, dir: dir}, nil
+}
+
+// start starts this binary with args, its own metrics port, and its
+// stderr on ours.
+func (b *benchProcs) start(name string, args ...string) (*exec.Cmd, error) {
+	cmd := exec.Command(b.self, args...)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
 	}
-	start := func(args ...string) (*exec.Cmd, error) {
-		cmd := exec.Command(self, args...)
-		cmd.Stderr = os.Stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			return nil, err
-		}
-		procs = append(procs, cmd)
-		return cmd, nil
+	b.procs, b.names = append(b.procs, cmd), append(b.names, name)
+	return cmd, nil
+}
+
+func (b *benchProcs) stop() {
+	for i := len(b.procs) - 1; i >= 0; i-- {
+		b.procs[i].Process.Signal(syscall.SIGTERM)
+		b.procs[i].Wait()
 	}
+	os.RemoveAll(b.dir)
+}
+
+// broker starts `fieldmint broker` and returns its address once it listens
+// (the roles give up at once if it does not answer yet).
+func (b *benchProcs) broker(ctx context.Context, syncWrites bool) (string, error) {
 	kport, err := freeport.Port("127.0.0.1")
 	if err != nil {
-		return "", 0, stop, err
+		return "", err
 	}
-	if _, err := start("broker", "--data-dir", filepath.Join(dir, "kafka"), "--port", strconv.Itoa(kport)); err != nil {
-		stop()
-		return "", 0, nil, err
+	args := []string{"broker", "--data-dir", filepath.Join(b.dir, "kafka"), "--port", strconv.Itoa(kport)}
+	if syncWrites {
+		args = append(args, "--sync-writes")
 	}
-	// Ingest gives up at once if the broker does not answer yet.
+	if _, err := b.start("broker", args...); err != nil {
+		return "", err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(kport)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(kport), time.Second); err == nil {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			break
+			return addr, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			stop()
-			return "", 0, nil, errors.New("bench: the broker did not listen within 30 s")
+			return "", errors.New("bench: the broker did not listen within 30 s")
 		}
 	}
+}
+
+// ingest starts `fieldmint ingest` with rate limits off and returns its URL
+// once it answers.
+func (b *benchProcs) ingest(ctx context.Context, brokers, admin string, extra ...string) (string, *exec.Cmd, error) {
 	listen := freeport.Addr()
-	ing, err := start("ingest", "--log.level", "warn", "--kafka.brokers", "127.0.0.1:"+strconv.Itoa(kport), "--kafka.topicPrefix", "bench.",
-		"--ingest.listen", listen, "--ingest.clientRate", "0", "--ingest.deviceRate", "0", "--ingest.admins", admin)
+	ing, err := b.start("ingest", append([]string{"ingest", "--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench.",
+		"--ingest.listen", listen, "--ingest.clientRate", "0", "--ingest.deviceRate", "0", "--ingest.admins", admin}, extra...)...)
 	if err != nil {
-		stop()
-		return "", 0, nil, err
+		return "", nil, err
 	}
 	url := "http://" + listen
-	fmt.Fprintf(out, "bench ingest: broker (pid %d) and ingest (pid %d) starting ...\n", procs[0].Process.Pid, ing.Process.Pid)
+	fmt.Fprintf(b.out, "bench: broker (pid %d) and ingest (pid %d) starting ...\n", b.procs[0].Process.Pid, ing.Process.Pid)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if resp, err := http.Get(url + "/healthz"); err == nil {
 			resp.Body.Close()
-			break
+			return url, ing, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			stop()
-			return "", 0, nil, errors.New("bench: ingest did not come up within 30 s")
+			return "", nil, errors.New("bench: ingest did not come up within 30 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return url, ing.Process.Pid, stop, nil
 }
 
 // procCPU is a process's user plus system CPU time, from /proc.
@@ -231,13 +296,16 @@ func procCPU(pid int) time.Duration {
 
 // procPeakRSS is a process's peak resident set (VmHWM) in bytes, from /proc
 // (0: unknown).
-func procPeakRSS(pid int) int64 {
+func procPeakRSS(pid int) int64 { return procStatusKB(pid, "VmHWM:") }
+
+// procStatusKB reads a "kB" line of /proc/PID/status, in bytes (0: unknown).
+func procStatusKB(pid int, field string) int64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,9 @@ type Options struct {
 	// V1 sends wire format v1 (POST /v1/readings), as old firmware does;
 	// false: v2, the SDK's default.
 	V1 bool
+	// Rate paces the requests to this many readings a second (0: as fast
+	// as the endpoint answers).
+	Rate float64
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -47,7 +51,30 @@ type Load struct {
 	opts   Options
 	bodies [][]byte
 	http   *http.Client
+	// once: each body is sent once (retried until accepted), and the run
+	// ends when all were; readings[i] is how many of body i ingest accepts.
+	once     bool
+	readings []int
+	sizes    []int // readings in each body
 }
+
+func newHTTP(clients int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+}
+
+// Readings is how many readings the load's bodies hold that ingest accepts
+// (a fleet load; 0 for one that repeats its bodies).
+func (l *Load) Readings() int64 {
+	var n int64
+	for _, r := range l.readings {
+		n += int64(r)
+	}
+	return n
+}
+
+type atomic64 struct{ atomic.Int64 }
+
+func (a *atomic64) add(n int) int { return int(a.Add(int64(n))) }
 
 // Prepare registers the devices (owned by a fresh key) and signs 64 request
 // bodies, which the load sends over and over: ingest verifies each one in
@@ -71,7 +98,7 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Load{opts: o, bodies: make([][]byte, 64), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}}
+	l := &Load{opts: o, bodies: make([][]byte, 64), http: newHTTP(o.Clients)}
 	now := time.Now().UnixMilli()
 	for j := range l.bodies {
 		var v1 pb.ReadingBatch
@@ -137,21 +164,36 @@ type Result struct {
 	Refused            int64 // requests answered 429/503 (told to retry)
 	Elapsed            time.Duration
 	P50, P99           time.Duration // latency of accepted requests
+	Acks               []Ack         // each accepted request, in the order answered
+	Sent               int64         // readings in the accepted requests, accepted or not
+}
+
+// Ack is one accepted request: when it was answered (since the run
+// started) and how many of its readings ingest accepted.
+type Ack struct {
+	At       time.Duration
+	Readings int
 }
 
 // PerSecond is the accepted readings per second.
 func (r Result) PerSecond() float64 { return float64(r.Readings) / r.Elapsed.Seconds() }
 
 // Run sends until ctx ends or, when requests > 0, that many requests were
-// answered. Every second, progress (if set) is told the readings accepted
-// so far. Any answer but 200, 429 or 503 stops the run with an error.
+// answered; a fleet load also ends when every body was accepted, and sends
+// a refused body again. Every second, progress (if set) is told the
+// readings accepted so far. Any answer but 200, 429 or 503 stops the run
+// with an error.
 func (l *Load) Run(ctx context.Context, requests int64, progress func(readings int64)) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if l.once && (requests == 0 || requests > int64(len(l.bodies))) {
+		requests = int64(len(l.bodies))
+	}
 	var (
-		next, readings, refused atomic.Int64
-		mu                      sync.Mutex
-		latencies               []time.Duration
+		next, readings, refused, sent atomic.Int64
+		mu                            sync.Mutex
+		latencies                     []time.Duration
+		acks                          []Ack
 	)
 	if progress != nil {
 		go func() {
@@ -182,37 +224,82 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				if requests > 0 && i >= requests {
 					return nil
 				}
-				t0 := time.Now()
-				req, _ := http.NewRequestWithContext(gctx, http.MethodPost, l.opts.URL+l.path(), bytes.NewReader(l.bodies[i%int64(len(l.bodies))]))
-				req.Header.Set("Content-Type", "application/x-protobuf")
-				resp, err := l.http.Do(req)
-				if err != nil {
-					if gctx.Err() != nil {
+				if l.opts.Rate > 0 {
+					due := start.Add(time.Duration(float64(i*int64(l.opts.Batch)) / l.opts.Rate * float64(time.Second)))
+					select {
+					case <-gctx.Done():
 						return nil
+					case <-time.After(time.Until(due)):
 					}
-					return err
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				switch resp.StatusCode {
-				case http.StatusOK:
-					mine = append(mine, time.Since(t0))
-					readings.Add(int64(l.opts.Batch))
-				case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-					refused.Add(1)
-				default:
-					return fmt.Errorf("loadgen: ingest answered %d", resp.StatusCode)
+				for {
+					t0 := time.Now()
+					status, accepted, err := l.post(gctx, l.bodies[i%int64(len(l.bodies))])
+					if err != nil {
+						if gctx.Err() != nil {
+							return nil
+						}
+						return err
+					}
+					switch status {
+					case http.StatusOK:
+						now := time.Now()
+						mine = append(mine, now.Sub(t0))
+						size := l.opts.Batch
+						if l.once {
+							size = l.sizes[i]
+						} else {
+							accepted = size
+						}
+						readings.Add(int64(accepted))
+						sent.Add(int64(size))
+						mu.Lock()
+						acks = append(acks, Ack{At: now.Sub(start), Readings: accepted})
+						mu.Unlock()
+					case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+						refused.Add(1)
+						if l.once && gctx.Err() == nil {
+							time.Sleep(50 * time.Millisecond)
+							continue // this body's readings are not sent yet
+						}
+					default:
+						return fmt.Errorf("loadgen: ingest answered %d", status)
+					}
+					break
 				}
 			}
 			return nil
 		})
 	}
 	err := g.Wait()
-	res := Result{Readings: readings.Load(), Refused: refused.Load(), Elapsed: time.Since(start)}
+	res := Result{Readings: readings.Load(), Refused: refused.Load(), Elapsed: time.Since(start), Acks: acks, Sent: sent.Load()}
 	slices.Sort(latencies)
 	res.Requests = int64(len(latencies))
 	if n := len(latencies); n > 0 {
 		res.P50, res.P99 = latencies[n/2], latencies[n*99/100]
 	}
 	return res, err
+}
+
+// post sends one body and returns the status and, for a fleet load, how
+// many readings ingest accepted.
+func (l *Load) post(ctx context.Context, body []byte) (int, int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.opts.URL+l.path(), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	resp, err := l.http.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	if !l.once || resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, 0, nil
+	}
+	var answer struct {
+		Accepted int `json:"accepted"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		return 0, 0, fmt.Errorf("loadgen: ingest's answer: %w", err)
+	}
+	return resp.StatusCode, answer.Accepted, nil
 }
