@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -84,6 +86,7 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	sample := fs.Duration("sample", 5*time.Second, "how often to print progress and sample each role's RSS")
 	maxRate := fs.Float64("max-rate", 60_000, "without --rate or --count: readings per second of --duration to prepare (more than the pipeline can take)")
 	asJSON := fs.Bool("json", false, "print one JSON object (readingsPerSec, latencyP50Ms, latencyP99Ms, lost, roles, ...) instead of text; progress goes to stderr")
+	profiles := fs.String("profile", "", "directory to save a CPU profile of ingest, each validator and the aggregator in (ROLE.pprof, 10 s from the 5th second; go tool pprof FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,21 +147,26 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	if err != nil {
 		return err
 	}
-	metrics := func() string { return "--telemetry.metricsListen=" + freeport.Addr() }
-	url, ing, err := procs.ingest(ctx, brokers, chain.Address(admin).Hex(), metrics())
+	metricsAddrs := map[string]string{}
+	metrics := func(role string) []string {
+		metricsAddrs[role] = freeport.Addr()
+		return []string{"--telemetry.metricsListen=" + metricsAddrs[role], "--telemetry.pprof=" + strconv.FormatBool(*profiles != "")}
+	}
+	url, ing, err := procs.ingest(ctx, brokers, chain.Address(admin).Hex(), metrics("ingest")...)
 	if err != nil {
 		return err
 	}
 	procFigs := map[string]*roleFigures{"ingest": {PID: ing.Process.Pid}, "broker": {PID: procs.procs[0].Process.Pid}, "clickhouse": {PID: ch.PID()}}
 	common := []string{"--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench."}
 	for i := range *validators {
-		v, err := procs.start("validate", append([]string{"validate", metrics(), "--validate.instanceId", "bench-v" + strconv.Itoa(i)}, common...)...)
+		name := "validate-" + strconv.Itoa(i+1)
+		v, err := procs.start("validate", append(append([]string{"validate", "--validate.instanceId", "bench-v" + strconv.Itoa(i)}, metrics(name)...), common...)...)
 		if err != nil {
 			return err
 		}
-		procFigs["validate-"+strconv.Itoa(i+1)] = &roleFigures{PID: v.Process.Pid}
+		procFigs[name] = &roleFigures{PID: v.Process.Pid}
 	}
-	agg, err := procs.start("aggregate", append([]string{"aggregate", metrics(), "--clickhouse.addr", ch.TCPAddr}, common...)...)
+	agg, err := procs.start("aggregate", append(append([]string{"aggregate", "--clickhouse.addr", ch.TCPAddr}, metrics("aggregate")...), common...)...)
 	if err != nil {
 		return err
 	}
@@ -205,7 +213,7 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(pollEvery)
 		defer tick.Stop()
 		lastSample := time.Duration(0)
 		for {
@@ -236,6 +244,21 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 		}
 	}()
 
+	var profiled sync.WaitGroup
+	if *profiles != "" {
+		if err := os.MkdirAll(*profiles, 0o755); err != nil {
+			return err
+		}
+		for role, addr := range metricsAddrs {
+			profiled.Go(func() {
+				time.Sleep(5 * time.Second)
+				if err := saveProfile(ctx, "http://"+addr+"/debug/pprof/profile?seconds=10", filepath.Join(*profiles, role+".pprof")); err != nil {
+					fmt.Fprintf(out, "bench pipeline: profile of %s: %v\n", role, err)
+				}
+			})
+		}
+	}
+	defer profiled.Wait()
 	runCtx := ctx
 	if sendFor > 0 {
 		var cancel context.CancelFunc
@@ -324,6 +347,31 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	return nil
 }
 
+// saveProfile saves what url serves to path.
+func saveProfile(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // procRSS is a process's resident set (VmRSS) in bytes, from /proc (0: unknown).
 func procRSS(pid int) int64 { return procStatusKB(pid, "VmRSS:") }
 
@@ -374,3 +422,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// pollEvery is how often the bench counts ClickHouse's rows: the latency
+// figures' resolution. Each count is a query, which costs ClickHouse CPU
+// the roles are charged nothing for.
+var pollEvery = 100 * time.Millisecond

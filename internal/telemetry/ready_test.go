@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/fieldmint/fieldmint/internal/freeport"
 )
 
 // TestReadyz: /readyz answers 200 while every check passes and 503 naming
@@ -49,5 +53,31 @@ func TestReadyz(t *testing.T) {
 	removeKafka()
 	if code, _ := get("/readyz"); code != 200 {
 		t.Fatalf("after removing the failing check: %d", code)
+	}
+}
+
+// TestPprof: the runtime's profiles are served on the metrics address only
+// when telemetry.pprof asks for them, and asking without that address is a
+// configuration error.
+func TestPprof(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		addr := freeport.Addr()
+		stop, err := Start(context.Background(), Config{MetricsListen: addr, Pprof: on, TraceSampling: 0.01}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		stop(context.Background())
+		if served := resp.StatusCode == 200 && strings.Contains(string(body), "heap profile"); served != on {
+			t.Fatalf("pprof %v: /debug/pprof/heap answered %d %.60q", on, resp.StatusCode, body)
+		}
+	}
+	if err := (Config{Pprof: true}).Validate(); err == nil || !strings.Contains(err.Error(), "metricsListen") {
+		t.Fatalf("pprof without metricsListen: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,7 @@ type Config struct {
 	MetricsListen   string        `yaml:"metricsListen" help:"address serving Prometheus metrics at /metrics; empty: not served"`
 	TraceSampling   float64       `yaml:"traceSampling" help:"share of requests without a traceparent header that start a trace, 0-1 (a device's own sampled traceparent is always followed); needs otlpEndpoint"`
 	MetricsInterval time.Duration `yaml:"metricsInterval" help:"how often metrics are pushed over OTLP"`
+	Pprof           bool          `yaml:"pprof" help:"also serve Go's runtime profiles at /debug/pprof/ on metricsListen (CPU, heap, goroutines: go tool pprof URL); keep that address private"`
 }
 
 // DefaultConfig returns the defaults: nothing exported, metrics not served,
@@ -54,6 +56,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.TraceSampling < 0 || c.TraceSampling > 1 {
 		return fmt.Errorf("telemetry: traceSampling %g must be within 0-1", c.TraceSampling)
+	}
+	if c.Pprof && c.MetricsListen == "" {
+		return errors.New("telemetry: pprof is served on metricsListen: set it too")
 	}
 	if c.OTLPEndpoint != "" && c.MetricsInterval <= 0 {
 		return errors.New("telemetry: metricsInterval must be positive")
@@ -106,6 +111,12 @@ func Start(ctx context.Context, cfg Config, service string) (func(context.Contex
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		HealthHandlers(mux)
+		if cfg.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		stops = append(stops, srv.Shutdown)
