@@ -17,10 +17,10 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest"
+	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
@@ -185,7 +185,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer conn.Close()
-	client, err := ethclient.DialContext(ctx, c.Settle.RPC)
+	client, err := chain.Dial(ctx, c.Settle.RPC)
 	if err != nil {
 		return fmt.Errorf("api: dial %s: %w", c.Settle.RPC, err)
 	}

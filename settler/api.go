@@ -25,7 +25,6 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
-	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
 // API error codes.
@@ -59,6 +58,9 @@ type API struct {
 	d     *distributor.RewardsDistributor
 	mu    sync.Mutex
 	state onChain // the distributor's roots at state.block
+
+	imu     sync.Mutex
+	indexes map[common.Hash]*indexEntry // by root (apiindex.go)
 }
 
 // claimPage is the page served at /claim.
@@ -200,44 +202,20 @@ func (a *API) roots(ctx context.Context) (onChain, error) {
 	return st, nil
 }
 
-// leafOf returns account's leaf in epoch, checked against root: ok is false
-// when the account has none; ErrRootUnknown when the stored proof does not
-// prove against root.
+// leafOf returns account's leaf in epoch, from root's index (built from
+// ClickHouse once per root): ok is false when the account has none;
+// errRootUnknown when ClickHouse's leaves of epoch do not make root.
 func (a *API) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (cum *big.Int, proof []string, ok bool, err error) {
 	if root == (common.Hash{}) {
 		return nil, nil, false, nil
 	}
-	var c big.Int
-	err = a.Conn.QueryRow(ctx, "SELECT cumulative, proof FROM reward_leaves FINAL WHERE epoch = ? AND account = ?", epoch, account.Hex()).Scan(&c, &proof)
-	if errors.Is(err, sql.ErrNoRows) {
-		var n uint64
-		// No leaf: fine if ClickHouse knows this root (the account is not
-		// paid), unknown otherwise.
-		if err := a.Conn.QueryRow(ctx, "SELECT count() FROM settlement_trees WHERE epoch = ? AND root = ?", epoch, root.Hex()).Scan(&n); err != nil {
-			return nil, nil, false, err
-		}
-		if n == 0 {
-			return nil, nil, false, errRootUnknown
-		}
-		return nil, nil, false, nil
-	}
+	idx, err := a.index(ctx, epoch, root)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	hashes := make([]common.Hash, len(proof))
-	for i, p := range proof {
-		hashes[i] = common.HexToHash(p)
-	}
-	if c.BitLen() > 256 || !merkle.Verify(root, merkle.RewardLeaf(account, &c), hashes) {
-		return nil, nil, false, errRootUnknown
-	}
-	if proof == nil {
-		proof = []string{}
-	}
-	return &c, proof, true, nil
+	cum, proof, ok = idx.leaf(account)
+	return cum, proof, ok, nil
 }
-
-var errRootUnknown = errors.New("root unknown")
 
 func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("address")

@@ -21,7 +21,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
@@ -167,7 +166,7 @@ func New(ctx context.Context, cfg Config, conn driver.Conn, log *slog.Logger) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	client, err := ethclient.DialContext(ctx, cfg.RPC)
+	client, err := chain.Dial(ctx, cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("settle: dial %s: %w", cfg.RPC, err)
 	}

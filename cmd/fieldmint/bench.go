@@ -207,10 +207,15 @@ func newBenchProcs(out io.Writer) (*benchProcs, error) {
 	return &benchProcs{out: out, self: self, dir: dir}, nil
 }
 
-// start starts this binary with args, its own metrics port, and its
-// stderr on ours.
+// start starts this binary with args, its stderr on ours.
 func (b *benchProcs) start(name string, args ...string) (*exec.Cmd, error) {
+	return b.startEnv(name, nil, args...)
+}
+
+// startEnv is start with env added to our environment.
+func (b *benchProcs) startEnv(name string, env []string, args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command(b.self, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
