@@ -79,6 +79,14 @@ func PrepareFleet(ctx context.Context, o Options, readings int, progress func(si
 	if o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || readings < 1 {
 		return nil, errors.New("loadgen: need at least 10 devices, 1 reading per batch, 1 client and 1 reading")
 	}
+	// A device's next reading is Devices readings after its last one, in
+	// other requests: far enough that the requests in flight at once never
+	// hold two of a device's readings, which could arrive out of order
+	// (the validators would call the later one a replay).
+	if o.Devices < 4*o.Batch*o.Clients {
+		return nil, fmt.Errorf("loadgen: %d devices is too few for %d clients sending %d readings a request: a device's readings could overtake each other; use at least %d devices",
+			o.Devices, o.Clients, o.Batch, 4*o.Batch*o.Clients)
+	}
 	perDevice := (readings + o.Devices - 1) / o.Devices
 	if span := time.Duration(perDevice) * time.Second; span > MaxEventSpan {
 		return nil, fmt.Errorf("loadgen: %d readings from %d devices is %d a device, %s of event time at one a second; the validators take at most %s: use at least %d devices",
