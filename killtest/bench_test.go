@@ -39,10 +39,10 @@ func TestBenchCommands(t *testing.T) {
 	t.Run("pipeline", func(t *testing.T) {
 		var f struct {
 			ReadingsPerSec, AckedPerSec, LatencyP50Ms, LatencyP99Ms, StoredPerPipelineCPUSecond, HTTPP99Ms, Seconds, Rate float64
-			Acked, Stored, Lost, Doubled, Valid, Rejected, RefusedAtIngest                                                 int64
-			RejectedBy                                                                                                     map[string]int64
-			Devices, Batch                                                                                                 int
-			Roles                                                                                                          map[string]struct {
+			Acked, Stored, Lost, Doubled, Valid, Rejected, RefusedAtIngest                                                int64
+			RejectedBy                                                                                                    map[string]int64
+			Devices, Batch                                                                                                int
+			Roles                                                                                                         map[string]struct {
 				CPUSeconds   float64
 				PeakRSSBytes int64
 				RSSCurve     []struct {
@@ -73,9 +73,9 @@ func TestBenchCommands(t *testing.T) {
 	t.Run("api", func(t *testing.T) {
 		var f struct {
 			ProofsPerSec, LatencyP50Ms, LatencyP99Ms, Seconds, ComputedSeconds, ProposedSeconds, ActiveSeconds float64
-			APICPUSeconds, ClickHouseCPUSeconds                                                             float64
-			Proofs, Errors, APIPeakRSSBytes                                                                 int64
-			Accounts, Devices, Clients                                                                      int
+			APICPUSeconds, ClickHouseCPUSeconds                                                                float64
+			Proofs, Errors, APIPeakRSSBytes                                                                    int64
+			Accounts, Devices, Clients                                                                         int
 		}
 		bench(&f, "api", "--accounts", "2000", "--devices", "5000", "--duration", "2s", "--warmup", "1s", "--clients", "4", "--json")
 		if f.Proofs == 0 || f.Errors != 0 || f.ProofsPerSec <= 0 || f.LatencyP99Ms < f.LatencyP50Ms || f.LatencyP50Ms <= 0 {
@@ -88,8 +88,8 @@ func TestBenchCommands(t *testing.T) {
 	t.Run("ingest", func(t *testing.T) {
 		var f struct {
 			ReadingsPerSec, PerIngestCPUSecond, IngestCPUSeconds, LatencyP50Ms, LatencyP99Ms, Seconds float64
-			PeakRSSBytes, Readings, Requests, Refused                                                int64
-			Batch, Clients                                                                           int
+			PeakRSSBytes, Readings, Requests, Refused                                                 int64
+			Batch, Clients                                                                            int
 		}
 		bench(&f, "ingest", "--duration", "2s", "--warmup", "1s", "--devices", "100", "--clients", "4", "--json")
 		if f.Readings == 0 || f.ReadingsPerSec <= 0 || f.PerIngestCPUSecond <= 0 || f.PeakRSSBytes < 1<<20 || f.Batch != 100 {

@@ -253,12 +253,12 @@ func (x *cross) addBeacon(k beaconKey, b beacon) {
 }
 
 // commit keeps the transaction's changes and forgets what is too old to
-// matter: clone entries and beacons older than twice the window before the
-// newest event time seen.
-func (x *cross) commit(newestMs int64, window time.Duration) {
+// matter: clone entries older than twice cloneWindow, and beacons older
+// than twice beaconWindow, before the newest event time seen.
+func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) {
 	x.undo = x.undo[:0]
 	n := 0
-	for n < len(x.cloneQ) && x.cloneQ[n].eventMs < newestMs-2*window.Milliseconds() {
+	for n < len(x.cloneQ) && x.cloneQ[n].eventMs < newestMs-2*cloneWindow.Milliseconds() {
 		ref := x.cloneQ[n]
 		l := x.clones[ref.key]
 		if i := slices.Index(l, cloneEntry{ref.device, ref.eventMs}); i >= 0 {
@@ -275,7 +275,7 @@ func (x *cross) commit(newestMs int64, window time.Duration) {
 	n = 0
 	for n < len(x.beaconQ) {
 		b, ok := x.beacons[x.beaconQ[n]]
-		if ok && b.eventMs >= newestMs-2*window.Milliseconds() {
+		if ok && b.eventMs >= newestMs-2*beaconWindow.Milliseconds() {
 			break
 		}
 		delete(x.beacons, x.beaconQ[n])

@@ -194,3 +194,30 @@ func TestCrossStateAbort(t *testing.T) {
 		t.Fatalf("after an abort: %q %s", d.Reason, d.Detail)
 	}
 }
+
+// TestCrossStateBounded: what the checks across devices remember stays
+// within twice the clone window of event time, whatever the longest
+// window of another kind (a hotspot's witness window is 10 minutes): 50
+// weather stations reading every second for 20 minutes leave at most the
+// last minute's readings in memory.
+func TestCrossStateBounded(t *testing.T) {
+	c := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	const devices, seconds = 50, 1200
+	for s := range seconds {
+		for d := range devices {
+			id := fmt.Sprintf("ws-%02d", d)
+			r := &pb.Reading{DeviceId: id, Seq: uint64(s + 1), EventTimeMs: t0 + int64(s)*1000, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+				Measurements: map[string]int64{"temperature_c": int64(d)*1000 + int64(s%7)*100, "humidity_pct": int64(d) * 1500}}
+			dev := &pb.Device{DeviceId: id, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Active: true, Location: &pb.Location{LatE7: homeLat + int32(d)*100_000, LonE7: homeLon}}
+			raw := &pb.RawReading{Signed: &pb.SignedReading{Reading: r, Signature: []byte(fmt.Sprint(id, s))}, ReceivedAtMs: r.EventTimeMs}
+			if dec := c.Check(raw, dev); dec.Reason != "" {
+				t.Fatalf("second %d, %s: %+v", s, id, dec)
+			}
+		}
+		c.Commit()
+	}
+	window := DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].CloneWindow
+	if limit := devices * int(2*window/time.Second+1); len(c.x.cloneQ) > limit {
+		t.Fatalf("%d clone entries remembered after %d s of readings, at most %d expected (2 x %s of %d devices)", len(c.x.cloneQ), seconds, limit, window, devices)
+	}
+}
