@@ -216,3 +216,53 @@ func TestV2BytesKeptForAudit(t *testing.T) {
 		t.Fatalf("undecodable v2 bytes decided as %+v", d)
 	}
 }
+
+// TestRebuildReadsTheWindow: a validator taking over a partition reads the
+// decided topics from HistoryWindow before their newest record (by ingest's
+// time of receipt, which decided records carry), not from their start, and
+// what it reads is enough to catch a replay of a recent reading.
+func TestRebuildReadsTheWindow(t *testing.T) {
+	h := newHarness(t)
+	svc, err := New(DefaultConfig(), h.kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := svc.HistoryWindow()
+	if want := time.Hour + 2*time.Minute + 20*time.Minute + 10*time.Minute; window != want {
+		t.Fatalf("history window %s, want maxPast + maxFuture + twice the witness window + 10 min = %s", window, want)
+	}
+	now := time.Now()
+	part := int32(-1) // the key's partition
+	produce := func(seq uint64, at time.Time) {
+		v, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "d", Seq: seq, EventTimeMs: at.UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+			Measurements: map[string]int64{"temperature_c": int64(20_000 + seq)}}, Signature: []byte{byte(seq)}, ReceivedAtMs: at.UnixMilli()})
+		rec, err := h.prod.ProduceSync(context.Background(), &kgo.Record{Topic: h.kc.Topics().Valid, Key: []byte("d"), Value: v, Timestamp: at}).First()
+		if err != nil {
+			t.Fatal(err)
+		}
+		part = rec.Partition
+	}
+	// 300 readings a day old, then 20 within the window.
+	for i := range 300 {
+		produce(uint64(i+1), now.Add(-24*time.Hour+time.Duration(i)*time.Second))
+	}
+	for i := range 20 {
+		produce(uint64(1000+i), now.Add(-window/2+time.Duration(i)*time.Second))
+	}
+	checkers, n, err := svc.rebuild(context.Background(), []int32{part})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 20 {
+		t.Fatalf("the rebuild read %d valid readings, want the 20 within the window", n)
+	}
+	// The newest reading, sent again, is known.
+	replay := (rd{seq: 1019, sig: byte(1019 & 0xff)}).raw()
+	replay.Signed.Reading.DeviceId = "d"
+	replay.Signed.Reading.EventTimeMs = now.Add(-window/2 + 19*time.Second).UnixMilli()
+	replay.Signed.Reading.Measurements = map[string]int64{"temperature_c": 21_019}
+	replay.ReceivedAtMs = now.UnixMilli()
+	if d := checkers[part].Check(replay, registered()); d.Reason != ReasonDuplicate && d.Reason != ReasonSequenceReplay {
+		t.Fatalf("a replay of the newest reading decided %+v", d)
+	}
+}
