@@ -21,7 +21,6 @@ type leaf struct {
 	score      uint64
 	amount     *big.Int
 	cumulative *big.Int
-	proof      []string
 }
 
 // computed is one epoch's rewards: leaves in address order and their tree.
@@ -146,7 +145,8 @@ func OwnerScores(ds []DeviceScore, log *slog.Logger) []Score {
 
 // accumulate adds an epoch's shares to the cumulative totals before it
 // (which it does not change) and builds the epoch's tree: one leaf per
-// account ever paid, in address order, each with its proof.
+// account ever paid, in address order (proofs are cut from the tree when
+// asked for: the proof API's index, the tree dump).
 func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tree, []leaf, error) {
 	byAccount := make(map[common.Address]*leaf, len(before)+len(shares))
 	for a, cum := range before {
@@ -174,11 +174,6 @@ func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tre
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range leaves {
-		for _, p := range tree.Proof(i) {
-			leaves[i].proof = append(leaves[i].proof, p.Hex())
-		}
-	}
 	return tree, leaves, nil
 }
 
@@ -194,7 +189,7 @@ func storeComputed(ctx context.Context, st *store, c *computed, emission *big.In
 		return err
 	}
 	for _, l := range c.leaves {
-		if err := batch.Append(c.epoch, l.account.Hex(), l.score, l.amount, l.cumulative, l.proof); err != nil {
+		if err := batch.Append(c.epoch, l.account.Hex(), l.score, l.amount, l.cumulative); err != nil {
 			batch.Abort()
 			return err
 		}

@@ -1,6 +1,6 @@
 // Package settler turns closed epochs into money: it splits each epoch's
 // emission over owners by score, adds the parts to cumulative totals, builds
-// the OpenZeppelin-compatible Merkle tree, stores leaves, proofs and tree in
+// the OpenZeppelin-compatible Merkle tree, stores leaves and tree in
 // ClickHouse, proposes the root to the RewardsDistributor, and follows the
 // contract's events (proposed, active, revoked, final) so that nothing is
 // built on a root the guardian revoked. The proof API (api.go) serves proofs

@@ -280,7 +280,7 @@ func TestPermanentRevertIsParked(t *testing.T) {
 	ctx := context.Background()
 	e.scores(t, 10, map[string]uint64{alice: 1})
 	e.settle(t, 10)
-	if err := e.conn.Exec(ctx, "INSERT INTO reward_leaves VALUES (10, ?, 0, 0, 1000000, [])", common.HexToAddress("0xc0").Hex()); err != nil {
+	if err := e.conn.Exec(ctx, "INSERT INTO reward_leaves VALUES (10, ?, 0, 0, 1000000)", common.HexToAddress("0xc0").Hex()); err != nil {
 		t.Fatal(err)
 	}
 	e.scores(t, 11, map[string]uint64{alice: 1})
