@@ -5,15 +5,20 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/roles"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/simulate"
+	"github.com/fieldmint/fieldmint/simulate/fleet"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // TestSimulateReport runs `fieldmint simulate` against the whole pipeline
@@ -122,5 +127,67 @@ func TestSimulateReport(t *testing.T) {
 	last := rep.Epochs[len(rep.Epochs)-1]
 	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
 		t.Errorf("verify-epoch %d: %v\n%s", last, err, verified.String())
+	}
+}
+
+// TestFleetRegistersAgainAfterAHop: the dev fleet registers its devices at
+// every start; a hopper that moved in the last run is registered where it
+// moved to, and registering it at home again (a second move, refused
+// MOVED_TOO_SOON) must not stop the start, as it did `fieldmint dev` on its
+// third start in a data directory.
+func TestFleetRegistersAgainAfterAHop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack := startPipeline(t, ctx, 2, nil, nil)
+	newFleet := func() *fleet.Fleet {
+		f, err := fleet.New(fleet.Config{Devices: 40, Owners: stack.OwnerSigners(), Maker: DevMaker(), Interval: 2 * time.Second, FraudPercent: 50, Seed: "hop"},
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	c := &client.Client{URL: stack.Info().IngestURL, Network: stack.Config.Ingest.Network}
+	f := newFleet()
+	hoppers := 0
+	for _, d := range f.Devices {
+		if d.Strategy == fleet.Hopper {
+			hoppers++
+		}
+	}
+	if hoppers == 0 {
+		t.Fatal("no hopper in the fleet")
+	}
+	if err := f.Register(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 7 { // hoppers hop every third tick, once they have sent three readings
+		f.Tick(ctx, c, now.Add(time.Duration(i)*2*time.Second))
+	}
+	moved := 0
+	for _, d := range f.Devices {
+		if d.Strategy != fleet.Hopper {
+			continue
+		}
+		resp, err := http.Get(c.URL + "/v1/devices/" + d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var dev pb.Device
+		if err := protojson.Unmarshal(body, &dev); err != nil {
+			t.Fatalf("GET /v1/devices/%s: %v: %s", d.ID, err, body)
+		}
+		if dev.GetMovedAtMs() != 0 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no hopper moved")
+	}
+	if err := newFleet().Register(ctx, c); err != nil {
+		t.Fatalf("registering the fleet again after %d hoppers moved: %v", moved, err)
 	}
 }

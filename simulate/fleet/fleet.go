@@ -21,6 +21,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -204,8 +205,15 @@ func (f *Fleet) Register(ctx context.Context, c *client.Client) error {
 		}
 		err := c.Register(ctx, &pb.Device{DeviceId: d.ID, PublicKey: pub, Kind: d.Kind, Location: d.Location}, d.key, maker.Attest(pub, d.Kind), d.owner)
 		var refused *client.Error
-		if d.Strategy == Counterfeit && errors.As(err, &refused) && !refused.Retryable() {
+		switch {
+		case d.Strategy == Counterfeit && errors.As(err, &refused) && !refused.Retryable():
 			f.count(d, 0, 1)
+			return nil
+		case errors.As(err, &refused) && refused.Code == ingest.CodeMovedTooSoon:
+			// A hopper that moved in a previous run is registered where it
+			// moved to: registering it at home again is a second move within
+			// ingest.minMoveInterval, refused, and the device goes on from
+			// where the registry has it.
 			return nil
 		}
 		return err
