@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -186,13 +187,18 @@ func startBenchStack(ctx context.Context, out io.Writer, admin string) (string, 
 }
 
 // benchProcs are the processes a bench starts, each this binary running a
-// role, stopped (SIGTERM, then waited for) in reverse order by stop.
+// role, stopped (SIGTERM, then waited for) in reverse order by stop. One
+// that exits before stop is reported on died: a bench must not measure a
+// pipeline with a role missing.
 type benchProcs struct {
-	out   io.Writer
-	self  string
-	dir   string
-	procs []*exec.Cmd
-	names []string
+	out      io.Writer
+	self     string
+	dir      string
+	procs    []*exec.Cmd
+	names    []string
+	exited   []chan struct{}
+	stopping atomic.Bool
+	died     chan string // the name and exit of a process that stopped by itself
 }
 
 func newBenchProcs(out io.Writer) (*benchProcs, error) {
@@ -204,7 +210,7 @@ func newBenchProcs(out io.Writer) (*benchProcs, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &benchProcs{out: out, self: self, dir: dir}, nil
+	return &benchProcs{out: out, self: self, dir: dir, died: make(chan string, 16)}, nil
 }
 
 // start starts this binary with args, its stderr on ours.
@@ -221,14 +227,51 @@ func (b *benchProcs) startEnv(name string, env []string, args ...string) (*exec.
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b.procs, b.names = append(b.procs, cmd), append(b.names, name)
+	exited := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		close(exited)
+		if !b.stopping.Load() {
+			b.died <- fmt.Sprintf("%s (pid %d) exited: %v", name, cmd.Process.Pid, err)
+		}
+	}()
+	b.procs, b.names, b.exited = append(b.procs, cmd), append(b.names, name), append(b.exited, exited)
 	return cmd, nil
 }
 
+// alive returns an error naming a process that exited by itself, if one did.
+func (b *benchProcs) alive() error {
+	select {
+	case d := <-b.died:
+		b.died <- d // for the next caller
+		return fmt.Errorf("bench: %s; its stderr is above", d)
+	default:
+		return nil
+	}
+}
+
+// waitHealthy waits until the /healthz at addr answers, failing when a
+// process exits or 30 s pass.
+func (b *benchProcs) waitHealthy(ctx context.Context, name, addr string) error {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := b.alive(); err != nil {
+			return err
+		}
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("bench: %s did not answer on %s within 30 s", name, addr)
+		}
+	}
+}
+
 func (b *benchProcs) stop() {
+	b.stopping.Store(true)
 	for i := len(b.procs) - 1; i >= 0; i-- {
 		b.procs[i].Process.Signal(syscall.SIGTERM)
-		b.procs[i].Wait()
+		<-b.exited[i]
 	}
 	os.RemoveAll(b.dir)
 }
@@ -268,19 +311,11 @@ func (b *benchProcs) ingest(ctx context.Context, brokers, admin string, extra ..
 	if err != nil {
 		return "", nil, err
 	}
-	url := "http://" + listen
 	fmt.Fprintf(b.out, "bench: broker (pid %d) and ingest (pid %d) starting ...\n", b.procs[0].Process.Pid, ing.Process.Pid)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			return url, ing, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return "", nil, errors.New("bench: ingest did not come up within 30 s")
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := b.waitHealthy(ctx, "ingest", listen); err != nil {
+		return "", nil, err
 	}
+	return "http://" + listen, ing, nil
 }
 
 // procCPU is a process's user plus system CPU time, from /proc.

@@ -160,6 +160,9 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		if ctx.Err() != nil || time.Since(settleStart) > 10*time.Minute {
 			return errors.New("bench api: the settler did not activate the epoch's root within 10 minutes")
 		}
+		if err := procs.alive(); err != nil {
+			return err
+		}
 		var status string
 		if err := conn.QueryRow(ctx, "SELECT status FROM settlements_latest WHERE epoch = ?", epoch).Scan(&status); err != nil {
 			continue
@@ -190,14 +193,8 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		return err
 	}
 	url := "http://" + listen
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return errors.New("bench api: the API did not come up within 30 s")
-		}
+	if err := procs.waitHealthy(ctx, "api", listen); err != nil {
+		return err
 	}
 	var root common.Hash
 	var rootHex string
@@ -265,6 +262,9 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	began := time.Now()
 	lat, errs, err := load(*duration)
 	if err != nil {
+		return err
+	}
+	if err := procs.alive(); err != nil {
 		return err
 	}
 	elapsed := time.Since(began)

@@ -171,6 +171,11 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 		return err
 	}
 	procFigs["aggregate"] = &roleFigures{PID: agg.Process.Pid}
+	for role, addr := range metricsAddrs {
+		if err := procs.waitHealthy(ctx, role, addr); err != nil {
+			return err
+		}
+	}
 
 	// The fleet: registered, then every reading signed before the clock starts.
 	_, makerKey, _ := ed25519.GenerateKey(nil)
@@ -265,7 +270,19 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 		runCtx, cancel = context.WithTimeout(ctx, sendFor)
 		defer cancel()
 	}
+	// A role that dies ends the run: its figures would be a broken pipeline's.
+	runCtx, stopRun := context.WithCancel(runCtx)
+	defer stopRun()
+	go func() {
+		for runCtx.Err() == nil && procs.alive() == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		stopRun()
+	}()
 	res, err := load.Run(runCtx, 0, nil)
+	if err := procs.alive(); err != nil {
+		return err
+	}
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
@@ -284,6 +301,9 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 		storedN = int64(n - stored0)
 		if storedN >= res.Readings || time.Now().After(drainDeadline) || ctx.Err() != nil {
 			break
+		}
+		if err := procs.alive(); err != nil {
+			return err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
