@@ -151,7 +151,7 @@ func BenchmarkRebuild(b *testing.B) {
 				at := first.Add(time.Duration(i) * time.Millisecond)
 				dev := i % 10_000
 				v, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: fmt.Sprintf("ws-%05d", dev), Seq: uint64(i/10_000 + 1), EventTimeMs: at.UnixMilli(),
-					Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": 10_000 + noise(dev, i, 10_000)}},
+					Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": 10_000 + noise(dev, i, 10_000), "humidity_pct": 40_000 + noise(dev, i+1, 40_000), "pressure_hpa": 1_000_000 + noise(dev, i+2, 20_000)}},
 					Owner: "0x0000000000000000000000000000000000000001", ReceivedAtMs: at.UnixMilli(), Signature: make([]byte, 64)})
 				prod.Produce(context.Background(), &kgo.Record{Topic: kc.Topics().Valid, Value: v, Timestamp: at}, func(_ *kgo.Record, err error) {
 					if err != nil {
