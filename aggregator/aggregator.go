@@ -186,12 +186,22 @@ func (s *Service) run(ctx context.Context) error {
 	// Runs before Close: a client that still blocks rebalances cannot leave its group.
 	defer cl.AllowRebalance()
 	for {
-		fetches := cl.PollRecords(ctx, s.cfg.BatchSize)
+		// A poll gives up after a few flush intervals without records, so
+		// that the instance closing epochs looks again when its own
+		// partitions went quiet but others' data (stored by other
+		// instances) may have made an epoch closable: at the end of a
+		// stream it waited for data that never came, and the last epoch
+		// stayed open until idleTimeout.
+		pctx, cancel := context.WithTimeout(ctx, 3*s.cfg.FlushInterval)
+		fetches := cl.PollRecords(pctx, s.cfg.BatchSize)
+		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				s.log.Warn("aggregate fetch", "topic", t, "partition", p, "err", err)
+			}
 		})
 		recs := fetches.Records()
 		data := recs[:0:0]
