@@ -140,12 +140,9 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		settleMetrics := freeport.Addr()
 		settleEnv = append(settleEnv, "FIELDMINT_TELEMETRY_METRICSLISTEN="+settleMetrics, "FIELDMINT_TELEMETRY_PPROF=true")
 		go func() {
-			for range 100 { // until it listens
-				if resp, err := http.Get("http://" + settleMetrics + "/healthz"); err == nil {
-					resp.Body.Close()
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
+			if err := procs.waitHealthy(ctx, "settle", settleMetrics); err != nil {
+				settleProfiled <- err
+				return
 			}
 			settleProfiled <- saveProfile(ctx, "http://"+settleMetrics+"/debug/pprof/profile?seconds=20", *profile+".settle")
 		}()

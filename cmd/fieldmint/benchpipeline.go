@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -238,7 +239,7 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 			if el-lastSample >= *sample {
 				lastSample = el
 				line := fmt.Sprintf("  [%4.0fs] stored %9d", el.Seconds(), n-stored0)
-				for _, name := range sortedKeys(procFigs) {
+				for _, name := range slices.Sorted(maps.Keys(procFigs)) {
 					r := procFigs[name]
 					rss := procRSS(r.PID)
 					r.RSSCurve = append(r.RSSCurve, rssPoint{int(el.Seconds()), rss})
@@ -360,7 +361,7 @@ func benchPipeline(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 		fig.Acked, fig.Stored, fig.Valid, fig.Rejected, fig.Lost, fig.Doubled, fig.Refused)
 	fmt.Fprintf(out, "rejected   by reason: %v\n", fig.Reasons)
 	fmt.Fprintf(out, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator\n", fig.StoredPerCPU)
-	for _, name := range sortedKeys(procFigs) {
+	for _, name := range slices.Sorted(maps.Keys(procFigs)) {
 		r := procFigs[name]
 		fmt.Fprintf(out, "%-11s %6.1f CPU-seconds, peak RSS %4d MB\n", name, r.CPUSeconds, r.PeakRSSBytes>>20)
 	}
@@ -432,15 +433,6 @@ func rateText(rate float64) string {
 		return ", as fast as acknowledged"
 	}
 	return fmt.Sprintf(", %.0f a second", rate)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // pollEvery is how often the bench counts ClickHouse's rows: the latency
