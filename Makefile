@@ -49,6 +49,7 @@ generate: deps
 	cd schemas && $(GO) run ./internal/genproto
 	cd schemas/contracts && node build.js
 	cd schemas && $(GO) run ./internal/genbind
+	scripts/vendor-explorer.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./settler/merkle/ ./aggregator/ ./schemas/fieldmintpb/

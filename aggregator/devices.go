@@ -112,7 +112,7 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
 	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "devices-" + dedupToken(offsetRanges(recs))}))
 	batch, err := s.conn.PrepareBatch(ictx, `INSERT INTO devices (device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at,
-		active, denied, denied_reason, last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset)`)
+		active, denied, denied_reason, denied_by, last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset)`)
 	if err != nil {
 		return fmt.Errorf("devices mirror: %w", err)
 	}
@@ -127,7 +127,7 @@ func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
 		}
 		if err := batch.Append(d.DeviceId, fmt.Sprintf("%x", d.PublicKey), d.Kind.String(), d.Owner,
 			d.GetLocation().GetLatE7(), d.GetLocation().GetLonE7(), time.UnixMilli(d.RegisteredAtMs).UTC(),
-			d.Active, d.Denied, d.DeniedReason, time.UnixMilli(d.LastChangeMs).UTC(), d.MakerId, time.UnixMilli(d.MovedAtMs).UTC(), deleted, uint32(r.Partition), uint64(r.Offset)); err != nil {
+			d.Active, d.Denied, d.DeniedReason, d.DeniedBy, time.UnixMilli(d.LastChangeMs).UTC(), d.MakerId, time.UnixMilli(d.MovedAtMs).UTC(), deleted, uint32(r.Partition), uint64(r.Offset)); err != nil {
 			batch.Abort()
 			return fmt.Errorf("devices mirror: %w", err)
 		}

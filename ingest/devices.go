@@ -57,8 +57,8 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 		(d.Location.LatE7 == 0 && d.Location.LonE7 == 0):
 		fail(w, http.StatusBadRequest, CodeBadLocation, "device.location must be set: lat_e7 within ±90e7, lon_e7 within ±180e7, not 0,0")
 		return
-	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "" || d.MakerId != "" || d.MovedAtMs != 0:
-		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied, denied_reason, maker_id and moved_at_ms are set by the registry, leave them out")
+	case d.RegisteredAtMs != 0 || d.Active || d.LastChangeMs != 0 || d.Denied || d.DeniedReason != "" || d.MakerId != "" || d.MovedAtMs != 0 || d.DeniedBy != "":
+		fail(w, http.StatusBadRequest, CodeMalformed, "device.registered_at_ms, active, last_change_ms, denied, denied_reason, denied_by, maker_id and moved_at_ms are set by the registry, leave them out")
 		return
 	}
 	if !s.freshChange(w, reg.IssuedAtMs) {
@@ -184,9 +184,9 @@ func (s *Service) postChange(w http.ResponseWriter, r *http.Request) {
 		case pb.ChangeKind_CHANGE_KIND_DEACTIVATE:
 			dev.Active = false
 		case pb.ChangeKind_CHANGE_KIND_DENY:
-			dev.Denied, dev.DeniedReason = true, c.Reason
+			dev.Denied, dev.DeniedReason, dev.DeniedBy = true, c.Reason, signer.Hex()
 		case pb.ChangeKind_CHANGE_KIND_ALLOW:
-			dev.Denied, dev.DeniedReason = false, ""
+			dev.Denied, dev.DeniedReason, dev.DeniedBy = false, "", ""
 		}
 		if c.IssuedAtMs == old.LastChangeMs && proto.Equal(dev, old) {
 			// The same change, retried (a transfer's signer is no longer the owner

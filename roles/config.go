@@ -196,7 +196,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	ready(ctx, "api/clickhouse", pingClickHouse(conn))
 	ready(ctx, "api/rpc", func(ctx context.Context) error { _, err := client.BlockNumber(ctx); return err })
-	log.Info("api: serving proofs", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
+	log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
 	return api.Serve(ctx, c.Settle.APIListen)
 }
 

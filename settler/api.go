@@ -61,6 +61,8 @@ type API struct {
 
 	imu     sync.Mutex
 	indexes map[common.Hash]*indexEntry // by root (apiindex.go)
+
+	cache explorerCache // epoch-scoped explorer answers (explorer.go)
 }
 
 // claimPage is the page served at /claim.
@@ -142,6 +144,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/epochs/{epoch}", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}/tree", a.tree)
 	mux.HandleFunc("GET /claim", a.claimPage)
+	a.explorerRoutes(mux)
 	telemetry.HealthHandlers(mux) // /healthz and /readyz
 	return mux
 }
@@ -223,33 +226,44 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, CodeBadAddress, "address must be 0x followed by 40 hex digits")
 		return
 	}
-	account := common.HexToAddress(raw)
-	ctx := r.Context()
+	out, fail := a.rewardProof(r.Context(), common.HexToAddress(raw))
+	if fail != nil {
+		apiError(w, fail.status, fail.code, fail.msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// failure is an API error to answer with.
+type failure struct {
+	status    int
+	code, msg string
+}
+
+// rewardProof is account's proof against the active root, what it claimed,
+// and its grant in the pending root, read from the chain at its head.
+func (a *API) rewardProof(ctx context.Context, account common.Address) (*RewardProof, *failure) {
 	st, err := a.roots(ctx)
 	if err != nil {
-		apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read the distributor's roots from the chain; retry")
-		return
+		return nil, &failure{http.StatusBadGateway, CodeChainUnavailable, "could not read the distributor's roots from the chain; retry"}
 	}
 	cum, proof, granted, err := a.leafOf(ctx, st.epoch, st.root, account)
 	pcum, _, pgranted, perr := a.leafOf(ctx, st.pendingEpoch, st.pendingRoot, account)
 	switch {
 	case errors.Is(err, errRootUnknown):
-		apiError(w, http.StatusServiceUnavailable, CodeRootUnknown, fmt.Sprintf("the distributor's active root %s (epoch %d) is not in this API's database; retry later", st.root.Hex(), st.epoch))
-		return
+		return nil, &failure{http.StatusServiceUnavailable, CodeRootUnknown, fmt.Sprintf("the distributor's active root %s (epoch %d) is not in this API's database; retry later", st.root.Hex(), st.epoch)}
 	case err != nil || perr != nil && !errors.Is(perr, errRootUnknown):
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-		return
+		return nil, &failure{http.StatusInternalServerError, CodeInternal, "query failed"}
 	case !granted && !pgranted:
-		apiError(w, http.StatusNotFound, CodeNotFound, "no rewards for "+account.Hex()+" in the active or the pending root")
-		return
+		return nil, &failure{http.StatusNotFound, CodeNotFound, "no rewards for " + account.Hex() + " in the active or the pending root"}
 	}
 	d := distributor.NewRewardsDistributor()
 	claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(st.block)}, d.PackClaimed(account), d.UnpackClaimed)
 	if err != nil {
-		apiError(w, http.StatusBadGateway, CodeChainUnavailable, "could not read the claimed amount from the chain; retry")
-		return
+		return nil, &failure{http.StatusBadGateway, CodeChainUnavailable, "could not read the claimed amount from the chain; retry"}
 	}
-	out := RewardProof{Account: account.Hex(), Epoch: st.epoch, Root: st.root.Hex(), CumulativeAmount: "0", Proof: []string{},
+	out := &RewardProof{Account: account.Hex(), Epoch: st.epoch, Root: st.root.Hex(), CumulativeAmount: "0", Proof: []string{},
 		Distributor: a.Distributor.Hex(), ChainID: a.ChainID.String(), Claimed: claimed.String(), Claimable: "0", Block: st.block, Paused: st.paused}
 	if granted {
 		out.CumulativeAmount, out.Proof = cum.String(), proof
@@ -268,8 +282,7 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 			Claimable: positive(new(big.Int).Sub(pcum, claimed)).String(), More: positive(new(big.Int).Sub(pcum, bigMax(cum, claimed))).String(),
 			ActivatesAt: at.Format(time.RFC3339), ActivatesAtUnix: st.activatesAt}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	return out, nil
 }
 
 func bigMax(a, b *big.Int) *big.Int {
@@ -313,7 +326,7 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	query := `SELECT epoch, root, total, emission, accounts, status, reason, tx_hash, block, updated_at FROM settlements_latest `
+	query := settlementColumns
 	args := []any{}
 	if one {
 		query += "WHERE epoch = ?"
@@ -330,14 +343,11 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 	defer rows.Close()
 	out := []EpochSummary{}
 	for rows.Next() {
-		var e EpochSummary
-		var total, emission big.Int
-		var updated time.Time
-		if err := rows.Scan(&e.Epoch, &e.Root, &total, &emission, &e.Accounts, &e.Status, &e.Reason, &e.Tx, &e.Block, &updated); err != nil {
+		e, err := scanSummary(rows)
+		if err != nil {
 			apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 			return
 		}
-		e.Total, e.Emission, e.UpdatedAt = total.String(), emission.String(), updated.UTC().Format(time.RFC3339Nano)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -379,4 +389,18 @@ func (a *API) tree(w http.ResponseWriter, r *http.Request) {
 // NewAPI returns a proof API on the settler's ClickHouse and chain client.
 func (s *Service) NewAPI() *API {
 	return &API{Conn: s.conn, Distributor: s.distributor(), ChainID: s.chainID, Client: s.client}
+}
+
+// settlementColumns selects what scanSummary reads.
+const settlementColumns = `SELECT epoch, root, total, emission, accounts, status, reason, tx_hash, block, updated_at FROM settlements_latest `
+
+func scanSummary(rows driver.Rows) (EpochSummary, error) {
+	var e EpochSummary
+	var total, emission big.Int
+	var updated time.Time
+	if err := rows.Scan(&e.Epoch, &e.Root, &total, &emission, &e.Accounts, &e.Status, &e.Reason, &e.Tx, &e.Block, &updated); err != nil {
+		return e, err
+	}
+	e.Total, e.Emission, e.UpdatedAt = total.String(), emission.String(), updated.UTC().Format(time.RFC3339Nano)
+	return e, nil
 }

@@ -143,7 +143,7 @@ func commands() map[string]command {
 			role(func(ctx context.Context, c roles.Config, l *slog.Logger) error {
 				return roles.RunSettle(ctx, c, resumeFrom, l, nil)
 			})),
-		"api": configured("serve the proof API and the claim page for the distributor's active root (read-only, no key; run any number)", "", roles.Defaults, nil, role(roles.RunAPI)),
+		"api": configured("serve the proof API, the claim page and the explorer (/explorer): proofs for the distributor's active root, devices, owners and epochs (read-only, no key; run any number)", "", roles.Defaults, nil, role(roles.RunAPI)),
 		"replay": configured("rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", "", roles.Defaults, nil,
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunReplay(ctx, c, out, l)

@@ -563,7 +563,10 @@ type Device struct {
 	MakerId      string `protobuf:"bytes,11,opt,name=maker_id,json=makerId,proto3" json:"maker_id,omitempty"`                // the maker that attested the device's key and kind
 	// issued_at_ms of the registration that last moved the asserted location
 	// (0: never moved since the first): moves are limited (ingest.minMoveInterval).
-	MovedAtMs     int64 `protobuf:"varint,12,opt,name=moved_at_ms,json=movedAtMs,proto3" json:"moved_at_ms,omitempty"`
+	MovedAtMs int64 `protobuf:"varint,12,opt,name=moved_at_ms,json=movedAtMs,proto3" json:"moved_at_ms,omitempty"`
+	// The admin whose signature denylisted the device (0x address, checksummed);
+	// empty unless denied.
+	DeniedBy      string `protobuf:"bytes,13,opt,name=denied_by,json=deniedBy,proto3" json:"denied_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -680,6 +683,13 @@ func (x *Device) GetMovedAtMs() int64 {
 		return x.MovedAtMs
 	}
 	return 0
+}
+
+func (x *Device) GetDeniedBy() string {
+	if x != nil {
+		return x.DeniedBy
+	}
+	return ""
 }
 
 // A maker registered with the network (topic "makers", compacted, keyed by
@@ -1467,7 +1477,7 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\fR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"K\n" +
 	"\x0eReadingBatchV2\x129\n" +
-	"\breadings\x18\x01 \x03(\v2\x1d.fieldmint.v1.SignedReadingV2R\breadings\"\x9e\x03\n" +
+	"\breadings\x18\x01 \x03(\v2\x1d.fieldmint.v1.SignedReadingV2R\breadings\"\xbb\x03\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -1482,7 +1492,8 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\rdenied_reason\x18\n" +
 	" \x01(\tR\fdeniedReason\x12\x19\n" +
 	"\bmaker_id\x18\v \x01(\tR\amakerId\x12\x1e\n" +
-	"\vmoved_at_ms\x18\f \x01(\x03R\tmovedAtMs\"\x93\x01\n" +
+	"\vmoved_at_ms\x18\f \x01(\x03R\tmovedAtMs\x12\x1b\n" +
+	"\tdenied_by\x18\r \x01(\tR\bdeniedBy\"\x93\x01\n" +
 	"\x05Maker\x12\x19\n" +
 	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1d\n" +
 	"\n" +

@@ -1,0 +1,230 @@
+package settler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// get asks the API for path and decodes its JSON into out (when not nil),
+// returning the status and the X-Cache header.
+func get(t *testing.T, api *API, path string, out any) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	if out != nil && rec.Code == 200 {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("GET %s: %v\n%s", path, err, rec.Body)
+		}
+	}
+	if out != nil && rec.Code != 200 {
+		var e struct{ Code string }
+		json.Unmarshal(rec.Body.Bytes(), &e)
+		return rec.Code, e.Code
+	}
+	return rec.Code, rec.Header().Get("X-Cache")
+}
+
+// h3 is the H3 cell of (lat, lon) at res, as ClickHouse computes it.
+func (e *env) h3(t *testing.T, lat, lon float64, res int) uint64 {
+	var c uint64
+	ctx := ch.Context(context.Background(), ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"}))
+	if err := e.conn.QueryRow(ctx, "SELECT geoToH3(?, ?, ?)", lat, lon, res).Scan(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) exec(t *testing.T, q string, args ...any) {
+	t.Helper()
+	if err := e.conn.Exec(context.Background(), q, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExplorerAnswers: the explorer's JSON says what ClickHouse and the
+// chain hold, under a real timelock (a root pending while another is
+// active), and caches an epoch's answers only until its settlement moves.
+func TestExplorerAnswers(t *testing.T) {
+	e := newEnvWithTimelock(t, 4)
+	api := e.svc.NewAPI()
+	lisbon, porto := e.h3(t, 38.7, -9.1, 8), e.h3(t, 41.15, -8.61, 8)
+	// Epoch 10: alice's weather station scores 2000 and her hotspot 1000;
+	// bob's station, in the same cell as alice's, 1000. 1000 tokens: alice
+	// 750, bob 250.
+	row := `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score,
+		complete, moving, quality, drift_m, trust, witnessed, delivered, area, occupied, crowding) VALUES `
+	e.exec(t, row+`(10, 'ws-a', ?, 'RESOURCE_KIND_WEATHER', 5, 4, 1000, ?, 2, 0, 2000, 4, 3, 10000, 12, 10000, 0, 0, 1, 1, 10000),
+		(10, 'hs-a', ?, 'RESOURCE_KIND_HOTSPOT', 7, 6, 1000, ?, 1, 0, 1000, 6, 1, 10000, 40, 10000, 1, 0, 2, 1, 10000),
+		(10, 'ws-b', ?, 'RESOURCE_KIND_WEATHER', 4, 4, 1000, ?, 2, 0, 1000, 4, 3, 10000, 350, 2500, 0, 0, 1, 1, 10000)`,
+		alice, lisbon, alice, porto, bob, lisbon)
+	// Two of bob's readings were rejected, reported from Lisbon.
+	for seq := 1; seq <= 2; seq++ {
+		e.exec(t, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, status, reason, detail, kafka_topic)
+			VALUES ('ws-b', ?, now64(3), 10, 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, 'rejected', 'OUT_OF_RANGE', 'temperature_c 99000 above 60000', 't')`, seq, bob)
+	}
+	dev := `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset) VALUES `
+	e.exec(t, dev+`('ws-a', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 1),
+		('hs-a', 'RESOURCE_KIND_HOTSPOT', ?, 411500000, -86100000, true, false, '', '', 2),
+		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 3),
+		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, true, 'clone ring', ?, 4)`, alice, alice, bob, bob, alice)
+	e.settle(t, 10)
+	e.stepUntil(t, 10, Active)
+	e.scores(t, 11, map[string]uint64{alice: 1}) // 1000 more for alice, pending under the timelock
+	e.settle(t, 11)
+
+	var d DeviceAnswer
+	if code, _ := get(t, api, "/v1/explorer/devices/ws-a", &d); code != 200 {
+		t.Fatalf("device ws-a: %d", code)
+	}
+	want := ScoreParts{Uptime: 4, Weight: 1000, Complete: 4, Moving: 3, Quality: 10000, DriftM: 12, Trust: 10000, Cell: cellHex(lisbon),
+		Sharing: 2, Area: "1", Occupied: 1, Crowding: 10000, Score: 2000}
+	if len(d.Epochs) != 1 || d.Epochs[0].Parts == nil || *d.Epochs[0].Parts != want || d.Epochs[0].Valid != 5 || d.Device.State != "active" ||
+		d.Device.Owner != alice || d.Formula != "docs/scoring.md" {
+		t.Fatalf("device ws-a: %+v, parts %+v, want %+v", d, d.Epochs[0].Parts, want)
+	}
+	// Alice's leaf pays 750 for a score of 3000; ws-a earned 2000 of it.
+	if ep := d.Epochs[0]; ep.Reward != "500" || ep.OwnerReward != "750" || ep.OwnerScore != 3000 || ep.Settlement != "active" {
+		t.Errorf("ws-a's reward: %+v, want 500 of its owner's 750, active", ep)
+	}
+	var b DeviceAnswer
+	get(t, api, "/v1/explorer/devices/ws-b", &b)
+	if b.Device.State != "denylisted" || b.Device.DeniedReason != "clone ring" || b.Device.DeniedBy != alice {
+		t.Errorf("ws-b should be denylisted for a clone ring by %s: %+v", alice, b.Device)
+	}
+	if len(b.Epochs) != 1 || b.Epochs[0].Rejected["OUT_OF_RANGE"] != 2 || b.Epochs[0].Reward != "250" || len(b.Rejections) != 2 ||
+		b.Rejections[0].Detail != "temperature_c 99000 above 60000" || b.Rejections[0].Reason != "OUT_OF_RANGE" {
+		t.Errorf("ws-b's epochs and evidence: %+v %+v", b.Epochs, b.Rejections)
+	}
+	var rej struct{ Rejections []RejectedReading }
+	if get(t, api, "/v1/explorer/devices/ws-b/rejections?epoch=10&reason=OUT_OF_RANGE&limit=1", &rej); len(rej.Rejections) != 1 || rej.Rejections[0].Seq != 2 {
+		t.Errorf("ws-b's newest OUT_OF_RANGE rejection: %+v", rej)
+	}
+
+	// Alice's page: what the proof API says she may claim, and the pending root.
+	var o OwnerAnswer
+	get(t, api, "/v1/explorer/owners/"+alice, &o)
+	p := getProof(t, api, alice)
+	if o.Claim == nil || o.Claim.Claimable != p.Claimable || p.Claimable != "750" || o.Claim.Pending == nil || o.Claim.Pending.Epoch != 11 ||
+		o.Claim.Pending.More != "1000" || o.Claim.Pending.ActivatesAtUnix == 0 {
+		t.Errorf("alice's claim: %+v (proof API: %+v)", o.Claim, p)
+	}
+	if len(o.Devices) != 2 || o.Devices[0].DeviceID != "hs-a" || o.Devices[1].DeviceID != "ws-a" {
+		t.Errorf("alice's devices: %+v", o.Devices)
+	}
+	if len(o.Epochs) != 2 || o.Epochs[0].Epoch != 11 || o.Epochs[0].Reward != "1000" || o.Epochs[0].Cumulative != "1750" || o.Epochs[0].Settlement != "proposed" ||
+		o.Epochs[1].Epoch != 10 || o.Epochs[1].Reward != "750" || o.Epochs[1].Score != 3000 {
+		t.Errorf("alice's epochs: %+v", o.Epochs)
+	}
+
+	// The map: the Lisbon cell holds ws-a and ws-b, 3000 of 4000, and bob's
+	// two rejections; its parent at resolution 0 holds everything.
+	var m MapAnswer
+	if code, cache := get(t, api, "/v1/explorer/map?epoch=10&res=8", &m); code != 200 || cache != "miss" {
+		t.Fatalf("map: %d %s", code, cache)
+	}
+	cells := map[string]MapCell{}
+	for _, c := range m.Cells {
+		cells[c.Cell] = c
+	}
+	if c := cells[cellHex(lisbon)]; len(m.Cells) != 2 || c.Devices != 2 || c.Paid != 2 || c.Score != 3000 || c.Reward != "750" || c.Rejected != 2 ||
+		c.RejectedDevices != 1 || len(c.Boundary) != 6 || c.Lat < 38.6 || c.Lat > 38.8 || m.Score != 4000 || m.Emission != "1000" || m.Status != "active" {
+		t.Errorf("map at resolution 8: %+v", m)
+	}
+	if _, cache := get(t, api, "/v1/explorer/map?epoch=10&res=8", &m); cache != "hit" {
+		t.Errorf("a scored epoch's map was not cached: %s", cache)
+	}
+	var coarse MapAnswer
+	get(t, api, "/v1/explorer/map?epoch=10&res=0", &coarse)
+	if len(coarse.Cells) != 1 || coarse.Cells[0].Score != 4000 || coarse.Cells[0].Devices != 3 {
+		t.Errorf("map at resolution 0: %+v", coarse.Cells)
+	}
+	var none MapAnswer
+	if get(t, api, "/v1/explorer/map?epoch=10&res=8&bbox=40,-10,42,-8", &none); len(none.Cells) != 1 || none.Cells[0].Cell != cellHex(porto) {
+		t.Errorf("map within a box around Porto: %+v", none.Cells)
+	}
+	var cell CellAnswer
+	get(t, api, "/v1/explorer/cells/"+cellHex(lisbon)+"?epoch=10", &cell)
+	if len(cell.Devices) != 2 || cell.Devices[0].DeviceID != "ws-a" || cell.Devices[0].Score != 2000 || cell.Devices[1].Rejected != 2 {
+		t.Errorf("cell %s: %+v", cellHex(lisbon), cell)
+	}
+
+	var ep EpochAnswer
+	get(t, api, "/v1/explorer/epochs/10", &ep)
+	if ep.Settlement == nil || ep.Settlement.Status != "active" || ep.Devices != 3 || ep.Paid != 3 || ep.Owners != 2 || ep.Valid != 16 ||
+		ep.Rejected != 2 || ep.Score != 4000 || len(ep.Kinds) != 2 || ep.Kinds[0].Kind != "RESOURCE_KIND_HOTSPOT" || ep.Kinds[0].Reward != "250" ||
+		ep.Kinds[1].Reward != "750" || len(ep.Reasons) != 1 || ep.Reasons[0] != (ReasonCount{"OUT_OF_RANGE", 2, 1}) || ep.Tree != "/v1/epochs/10/tree" {
+		t.Errorf("epoch 10: %+v %+v", ep, ep.Settlement)
+	}
+	// Epoch 11 is cached while proposed, and answered afresh once active.
+	var e11 MapAnswer
+	get(t, api, "/v1/explorer/map?epoch=11", &e11)
+	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "hit" || e11.Status != "proposed" {
+		t.Errorf("epoch 11 while proposed: %s %s", cache, e11.Status)
+	}
+	e.stepUntil(t, 11, Active)
+	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "miss" || e11.Status != "active" {
+		t.Errorf("epoch 11 once active: %s %s, want a fresh answer", cache, e11.Status)
+	}
+
+	for path, code := range map[string]string{
+		"/v1/explorer/map?epoch=10&res=9":               CodeBadResolution,
+		"/v1/explorer/map?epoch=x":                      CodeBadEpoch,
+		"/v1/explorer/map?epoch=10&bbox=1,2,3":          CodeBadBBox,
+		"/v1/explorer/map?epoch=10&bbox=50,0,40,1":      CodeBadBBox,
+		"/v1/explorer/cells/zz?epoch=10":                CodeBadCell,
+		"/v1/explorer/cells/123?epoch=10":               CodeBadCell, // hex, not a cell
+		"/v1/explorer/devices/a%20b":                    CodeBadDevice,
+		"/v1/explorer/devices/nobody":                   CodeNotFound,
+		"/v1/explorer/devices/ws-a?limit=0":             CodeBadLimit,
+		"/v1/explorer/devices/ws-a/rejections?epoch=-1": CodeBadEpoch,
+		"/v1/explorer/owners/0x12":                      CodeBadAddress,
+		"/docs/nothing.md":                              CodeNotFound,
+	} {
+		if status, got := get(t, api, path, &struct{}{}); got != code || status < 400 || status >= 500 {
+			t.Errorf("GET %s: %d %s, want %s", path, status, got, code)
+		}
+	}
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/docs/scoring.md", nil))
+	if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("score    = 0 unless paid")) {
+		t.Errorf("/docs/scoring.md: %d", rec.Code)
+	}
+}
+
+func cellHex(cell uint64) string { return strconv.FormatUint(cell, 16) }
+
+// TestExplorerVendorMatchesPackages: the map's data and reader served by the
+// API are the pinned npm packages' files (make generate copies them).
+func TestExplorerVendorMatchesPackages(t *testing.T) {
+	for vendored, pkg := range map[string]string{
+		"countries-50m.json":      "world-atlas/countries-50m.json",
+		"topojson-client.min.js":  "topojson-client/dist/topojson-client.min.js",
+		"LICENSE.world-atlas":     "world-atlas/LICENSE",
+		"LICENSE.topojson-client": "topojson-client/LICENSE",
+	} {
+		want, err := os.ReadFile(filepath.Join("web", "node_modules", pkg))
+		if err != nil {
+			t.Fatalf("%v: run `make deps` (npm install in settler/web)", err)
+		}
+		got, err := explorerFiles.ReadFile("web/vendor/" + vendored)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("web/vendor/%s differs from the npm package's %s: run `make generate`", vendored, pkg)
+		}
+	}
+	var topo struct {
+		Type    string
+		Objects map[string]json.RawMessage
+	}
+	raw, _ := explorerFiles.ReadFile("web/vendor/countries-50m.json")
+	if err := json.Unmarshal(raw, &topo); err != nil || topo.Type != "Topology" || topo.Objects["countries"] == nil {
+		t.Errorf("countries-50m.json is not a TopoJSON topology of countries: %v", err)
+	}
+}

@@ -1,0 +1,509 @@
+package settler
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The explorer's device and owner answers (explorer.go has the rest). They
+// span epochs and the chain's state, so they are not cached; each reads by
+// the tables' keys (device_scores, epoch_rejections and reward_leaves by
+// epoch then device or account, readings by kind then device).
+
+// deviceIDPattern is ingest's rule for device ids.
+var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// DeviceInfo is the registry's record of a device, as devices_current has it.
+type DeviceInfo struct {
+	DeviceID string `json:"deviceId"`
+	Kind     string `json:"kind"`
+	Owner    string `json:"owner"`
+	// Asserted location, 1e-7 degrees.
+	LatE7 int32 `json:"latE7"`
+	LonE7 int32 `json:"lonE7"`
+	// State: active, deactivated (by its owner) or denylisted (by an admin:
+	// DeniedReason and DeniedBy, the admin whose signature the registry checked).
+	State        string `json:"state"`
+	DeniedReason string `json:"deniedReason,omitempty"`
+	DeniedBy     string `json:"deniedBy,omitempty"`
+	MakerID      string `json:"makerId"`
+	RegisteredAt string `json:"registeredAt"`
+	LastChange   string `json:"lastChange"`
+}
+
+// ScoreParts is a device's device_scores row: every part of the formula in
+// docs/scoring.md (multipliers in basis points).
+type ScoreParts struct {
+	Uptime    uint64 `json:"uptime"`
+	Weight    uint64 `json:"weight"`
+	Complete  uint64 `json:"complete"`
+	Moving    uint64 `json:"moving"`
+	Quality   uint64 `json:"quality"`
+	DriftM    uint64 `json:"driftM"`
+	Trust     uint64 `json:"trust"`
+	Witnessed uint64 `json:"witnessed"`
+	Delivered uint64 `json:"delivered"`
+	Cell      string `json:"cell"`
+	Sharing   uint64 `json:"sharing"`
+	Area      string `json:"area"`
+	Occupied  uint64 `json:"occupied"`
+	Crowding  uint64 `json:"crowding"`
+	Frauds    uint64 `json:"frauds"`
+	Score     uint64 `json:"score"`
+}
+
+// DeviceEpoch is one epoch of a device's page.
+type DeviceEpoch struct {
+	Epoch    uint64            `json:"epoch"`
+	Owner    string            `json:"owner"` // who the epoch's score counts for
+	Valid    uint64            `json:"valid"`
+	Rejected map[string]uint64 `json:"rejected"` // rejected readings by reason
+	// Parts is nil while the epoch is not scored (or the device had no
+	// valid reading in it).
+	Parts *ScoreParts `json:"parts"`
+	// Settlement is the epoch's settlement state ("" before it is computed);
+	// Reward the device's part of its owner's reward for the epoch:
+	// ownerReward * score / ownerScore, rounded down (base units).
+	Settlement  string `json:"settlement"`
+	Reward      string `json:"reward"`
+	OwnerReward string `json:"ownerReward"`
+	OwnerScore  uint64 `json:"ownerScore"`
+}
+
+// RejectedReading is a rejected reading with its evidence.
+type RejectedReading struct {
+	Epoch        uint64           `json:"epoch"`
+	Seq          uint64           `json:"seq"`
+	EventTime    string           `json:"eventTime"`
+	ReceivedAt   string           `json:"receivedAt"`
+	Reason       string           `json:"reason"`
+	Detail       string           `json:"detail"` // the values that tripped the rule, and the rule
+	Measurements map[string]int64 `json:"measurements"`
+	LatE7        int32            `json:"latE7"`
+	LonE7        int32            `json:"lonE7"`
+}
+
+// DeviceAnswer is the body of GET /v1/explorer/devices/{id}.
+type DeviceAnswer struct {
+	Device  DeviceInfo    `json:"device"`
+	Formula string        `json:"formula"` // where the formula is written
+	Epochs  []DeviceEpoch `json:"epochs"`  // newest first
+	// The newest rejected readings, with their evidence.
+	Rejections []RejectedReading `json:"rejections"`
+}
+
+func badDevice(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !deviceIDPattern.MatchString(id) {
+		apiError(w, http.StatusBadRequest, CodeBadDevice, "device id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+		return "", true
+	}
+	return id, false
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// exploreDevice serves GET /v1/explorer/devices/{id}?limit=N: the device and
+// its newest N epochs (default 24, at most 1000).
+func (a *API) exploreDevice(w http.ResponseWriter, r *http.Request) {
+	id, bad := badDevice(w, r)
+	if bad {
+		return
+	}
+	limit, ok := limitParam(w, r, 24)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	info, found, err := a.deviceInfo(ctx, id)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	if !found {
+		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
+		return
+	}
+	out := DeviceAnswer{Device: info, Formula: "docs/scoring.md", Epochs: []DeviceEpoch{}}
+	if out.Epochs, err = a.deviceEpochs(ctx, id, limit); err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	if out.Rejections, err = a.rejectedReadings(ctx, info.Kind, id, nil, "", 20); err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	writeJSON(w, out)
+}
+
+func limitParam(w http.ResponseWriter, r *http.Request, def uint64) (uint64, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 || n > 1000 {
+		apiError(w, http.StatusBadRequest, CodeBadLimit, "limit must be an integer from 1 to 1000")
+		return 0, false
+	}
+	return n, true
+}
+
+func (a *API) deviceInfo(ctx context.Context, id string) (DeviceInfo, bool, error) {
+	d := DeviceInfo{DeviceID: id}
+	var active, denied bool
+	var registered, changed time.Time
+	err := a.Conn.QueryRow(ctx, `SELECT kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, maker_id, registered_at, last_change
+		FROM devices_current WHERE device_id = ?`, id).Scan(&d.Kind, &d.Owner, &d.LatE7, &d.LonE7, &active, &denied, &d.DeniedReason, &d.DeniedBy, &d.MakerID, &registered, &changed)
+	if isNoRows(err) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, err
+	}
+	switch {
+	case denied:
+		d.State = "denylisted"
+	case active:
+		d.State = "active"
+	default:
+		d.State = "deactivated"
+	}
+	d.RegisteredAt, d.LastChange = registered.UTC().Format(time.RFC3339Nano), changed.UTC().Format(time.RFC3339Nano)
+	return d, true, nil
+}
+
+// deviceEpochs reads the device's newest limit epochs: those it was scored
+// in or had readings rejected in.
+func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]DeviceEpoch, error) {
+	byEpoch := map[uint64]*DeviceEpoch{}
+	get := func(e uint64) *DeviceEpoch {
+		if byEpoch[e] == nil {
+			byEpoch[e] = &DeviceEpoch{Epoch: e, Rejected: map[string]uint64{}}
+		}
+		return byEpoch[e]
+	}
+	rows, err := a.Conn.Query(ctx, `SELECT epoch, owner, readings, uptime, weight, complete, moving, quality, drift_m, trust, witnessed, delivered,
+		cell, sharing, area, occupied, crowding, frauds, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p ScoreParts
+		var epoch, cell, area, valid uint64
+		var owner string
+		if err := rows.Scan(&epoch, &owner, &valid, &p.Uptime, &p.Weight, &p.Complete, &p.Moving, &p.Quality, &p.DriftM, &p.Trust, &p.Witnessed, &p.Delivered,
+			&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Score); err != nil {
+			return nil, err
+		}
+		p.Cell, p.Area = strconv.FormatUint(cell, 16), strconv.FormatUint(area, 16)
+		e := get(epoch)
+		e.Owner, e.Valid, e.Parts = checksummed(owner), valid, &p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rej, err := a.Conn.Query(ctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
+		AND epoch IN (SELECT DISTINCT epoch FROM epoch_rejections WHERE device_id = ? ORDER BY epoch DESC LIMIT ?) GROUP BY epoch, reason`, id, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rej.Close()
+	for rej.Next() {
+		var epoch, n uint64
+		var reason, owner string
+		if err := rej.Scan(&epoch, &reason, &n, &owner); err != nil {
+			return nil, err
+		}
+		e := get(epoch)
+		e.Rejected[reason] = n
+		if e.Owner == "" {
+			e.Owner = checksummed(owner)
+		}
+	}
+	if err := rej.Err(); err != nil {
+		return nil, err
+	}
+	epochs := slices.Sorted(func(yield func(uint64) bool) {
+		for e := range byEpoch {
+			if !yield(e) {
+				return
+			}
+		}
+	})
+	slices.Reverse(epochs)
+	if uint64(len(epochs)) > limit {
+		epochs = epochs[:limit]
+	}
+	out := make([]DeviceEpoch, len(epochs))
+	for i, e := range epochs {
+		out[i] = *byEpoch[e]
+	}
+	return out, a.deviceRewards(ctx, out)
+}
+
+// deviceRewards fills in each epoch's settlement and the device's part of
+// its owner's reward, from the owners' leaves.
+func (a *API) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
+	if len(epochs) == 0 {
+		return nil
+	}
+	var keys []string
+	nums := make([]uint64, len(epochs))
+	for i, e := range epochs {
+		keys = append(keys, strconv.FormatUint(e.Epoch, 10)+"/"+e.Owner)
+		nums[i] = e.Epoch
+	}
+	status := map[uint64]string{}
+	rows, err := a.Conn.Query(ctx, "SELECT epoch, status FROM settlements_latest WHERE epoch IN ?", nums)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e uint64
+		var s string
+		if err := rows.Scan(&e, &s); err != nil {
+			return err
+		}
+		status[e] = s
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	type leaf struct {
+		score  uint64
+		amount big.Int
+	}
+	leaves := map[string]*leaf{}
+	lrows, err := a.Conn.Query(ctx, `SELECT epoch, account, score, amount FROM reward_leaves FINAL
+		WHERE epoch IN ? AND concat(toString(epoch), '/', account) IN ?`, nums, keys)
+	if err != nil {
+		return err
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var e uint64
+		var account string
+		l := &leaf{}
+		if err := lrows.Scan(&e, &account, &l.score, &l.amount); err != nil {
+			return err
+		}
+		leaves[strconv.FormatUint(e, 10)+"/"+account] = l
+	}
+	if err := lrows.Err(); err != nil {
+		return err
+	}
+	for i := range epochs {
+		e := &epochs[i]
+		e.Settlement = status[e.Epoch]
+		l := leaves[keys[i]]
+		if e.Settlement == "" || e.Parts == nil {
+			continue
+		}
+		e.Reward, e.OwnerReward = "0", "0"
+		if l != nil {
+			e.OwnerReward, e.OwnerScore = l.amount.String(), l.score
+			if r := share(&l.amount, e.Parts.Score, l.score); r != "" {
+				e.Reward = r
+			}
+		}
+	}
+	return nil
+}
+
+// rejectedReadings reads the device's newest rejected readings, of one
+// epoch and one reason if given.
+func (a *API) rejectedReadings(ctx context.Context, kind, id string, epoch *uint64, reason string, limit uint64) ([]RejectedReading, error) {
+	q := `SELECT epoch, seq, event_time, received_at, reason, detail, measurements, lat_e7, lon_e7 FROM readings
+		WHERE kind = ? AND device_id = ? AND status = 'rejected'`
+	args := []any{kind, id}
+	if epoch != nil {
+		q += " AND epoch = ?"
+		args = append(args, *epoch)
+	}
+	if reason != "" {
+		q += " AND reason = ?"
+		args = append(args, reason)
+	}
+	rows, err := a.Conn.Query(ctx, q+" ORDER BY event_time DESC, seq DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []RejectedReading{}
+	for rows.Next() {
+		var x RejectedReading
+		var at, received time.Time
+		if err := rows.Scan(&x.Epoch, &x.Seq, &at, &received, &x.Reason, &x.Detail, &x.Measurements, &x.LatE7, &x.LonE7); err != nil {
+			return nil, err
+		}
+		x.EventTime, x.ReceivedAt = at.UTC().Format(time.RFC3339Nano), received.UTC().Format(time.RFC3339Nano)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// exploreRejections serves GET /v1/explorer/devices/{id}/rejections?epoch=N&reason=R&limit=L
+// (default 100, at most 1000): the device's rejected readings with their
+// evidence, newest first.
+func (a *API) exploreRejections(w http.ResponseWriter, r *http.Request) {
+	id, bad := badDevice(w, r)
+	if bad {
+		return
+	}
+	limit, ok := limitParam(w, r, 100)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	var epoch *uint64
+	if s := q.Get("epoch"); s != "" {
+		e, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, CodeBadEpoch, "epoch must be a non-negative integer")
+			return
+		}
+		epoch = &e
+	}
+	info, found, err := a.deviceInfo(r.Context(), id)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	if !found {
+		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
+		return
+	}
+	out, err := a.rejectedReadings(r.Context(), info.Kind, id, epoch, q.Get("reason"), limit)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		return
+	}
+	writeJSON(w, map[string]any{"deviceId": id, "rejections": out})
+}
+
+// OwnerDevice is a device of an owner's page.
+type OwnerDevice struct {
+	DeviceID string `json:"deviceId"`
+	Kind     string `json:"kind"`
+	State    string `json:"state"`
+}
+
+// OwnerEpoch is an epoch of an owner's page: its leaf.
+type OwnerEpoch struct {
+	Epoch      uint64 `json:"epoch"`
+	Settlement string `json:"settlement"`
+	Score      uint64 `json:"score"`
+	Reward     string `json:"reward"`     // this epoch, base units
+	Cumulative string `json:"cumulative"` // up to and including this epoch
+}
+
+// OwnerAnswer is the body of GET /v1/explorer/owners/{address}.
+type OwnerAnswer struct {
+	Owner   string        `json:"owner"`
+	Devices []OwnerDevice `json:"devices"`
+	Epochs  []OwnerEpoch  `json:"epochs"` // newest first
+	// Claim is GET /v1/rewards/{address}'s answer (claimed, claimable now,
+	// pending with when it activates, and the proof); null when neither the
+	// active nor the pending root grants the owner anything.
+	Claim *RewardProof `json:"claim"`
+}
+
+// exploreOwner serves GET /v1/explorer/owners/{address}?limit=N (epochs,
+// default 24).
+func (a *API) exploreOwner(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("address")
+	if !common.IsHexAddress(raw) || len(raw) != 42 {
+		apiError(w, http.StatusBadRequest, CodeBadAddress, "address must be 0x followed by 40 hex digits")
+		return
+	}
+	limit, ok := limitParam(w, r, 24)
+	if !ok {
+		return
+	}
+	owner := common.HexToAddress(raw).Hex()
+	ctx := r.Context()
+	out := OwnerAnswer{Owner: owner, Devices: []OwnerDevice{}, Epochs: []OwnerEpoch{}}
+	fail := func() { apiError(w, http.StatusInternalServerError, CodeInternal, "query failed") }
+	rows, err := a.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
+		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id`, owner, owner)
+	if err != nil {
+		fail()
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d OwnerDevice
+		var active, denied bool
+		if err := rows.Scan(&d.DeviceID, &d.Kind, &active, &denied); err != nil {
+			fail()
+			return
+		}
+		d.State = map[bool]string{true: "active", false: "deactivated"}[active]
+		if denied {
+			d.State = "denylisted"
+		}
+		out.Devices = append(out.Devices, d)
+	}
+	if rows.Err() != nil {
+		fail()
+		return
+	}
+	leaves, err := a.Conn.Query(ctx, `SELECT l.epoch, s.status, l.score, l.amount, l.cumulative
+		FROM (SELECT epoch, score, amount, cumulative FROM reward_leaves FINAL WHERE account = ? ORDER BY epoch DESC LIMIT ?) AS l
+		LEFT JOIN (SELECT epoch, status FROM settlements_latest) AS s ON s.epoch = l.epoch ORDER BY l.epoch DESC`, owner, limit)
+	if err != nil {
+		fail()
+		return
+	}
+	defer leaves.Close()
+	for leaves.Next() {
+		var e OwnerEpoch
+		var amount, cum big.Int
+		if err := leaves.Scan(&e.Epoch, &e.Settlement, &e.Score, &amount, &cum); err != nil {
+			fail()
+			return
+		}
+		e.Reward, e.Cumulative = amount.String(), cum.String()
+		out.Epochs = append(out.Epochs, e)
+	}
+	if leaves.Err() != nil {
+		fail()
+		return
+	}
+	claim, f := a.rewardProof(ctx, common.HexToAddress(owner))
+	switch {
+	case f == nil:
+		out.Claim = claim
+	case f.code != CodeNotFound:
+		apiError(w, f.status, f.code, f.msg)
+		return
+	}
+	writeJSON(w, out)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// checksummed writes an owner address as the settler's leaves have it
+// (EIP-55); an owner that is no address is left as it is (it is never paid).
+func checksummed(owner string) string {
+	if common.IsHexAddress(owner) {
+		return common.HexToAddress(owner).Hex()
+	}
+	return owner
+}
