@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -34,19 +33,9 @@ window.ethereum = {
 </script>`
 
 // browse loads url in headless Chromium and returns the DOM once the page
-// is idle (or the virtual time budget is spent).
+// is idle.
 func browse(t *testing.T, ctx context.Context, url string) string {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed: run `make deps` (Debian package chromium)")
-	}
-	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=30000", "--dump-dom", url).Output()
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	return string(out)
+	return testenv.Chromium(t, ctx, url, "")
 }
 
 // TestClaimPageClaimsThroughTheWallet: the page served at /claim shows an

@@ -122,7 +122,7 @@ async function devicePage(id) {
       el("div", {}, link("#/device/" + encodeURIComponent(id) + "/rejections?epoch=" + e.epoch + "&reason=" + reason, reason + " × " + n, { "data-reason": reason })));
     const num = (field, v) => el("td", { class: "n", "data-field": field }, v === undefined ? "–" : v);
     return el("tr", { "data-epoch": e.epoch },
-      el("td", {}, epochLink(e.epoch)), num("valid", e.valid), el("td", { "data-field": "rejected" }, rejected.length ? rejected : "–"),
+      el("td", {}, epochLink(e.epoch)), num("valid", e.parts ? e.valid : undefined), el("td", { "data-field": "rejected" }, rejected.length ? rejected : "–"),
       num("uptime", p.uptime), num("weight", p.weight),
       num("quality", p.quality === undefined ? undefined : bp(p.quality)), num("trust", p.trust === undefined ? undefined : bp(p.trust)),
       num("sharing", p.sharing), num("crowding", p.crowding === undefined ? undefined : bp(p.crowding)),
@@ -358,17 +358,19 @@ async function mapPage(params) {
     if (d && d.moved) { load(); return; }
     const hit = cells.find((c) => { ctx.beginPath(); c.boundary.forEach(([lat, lon], i) => { const [x, y] = px(lon, lat); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); }); return ctx.isPointInPath(ev.offsetX, ev.offsetY); })
       || cells.find((c) => c.px && Math.hypot(c.px[0] - ev.offsetX, c.px[1] - ev.offsetY) < 5);
-    if (hit) showCell(hit);
+    if (hit) showCell(hit.cell).catch((e) => cellBox.replaceChildren(el("p", { class: "error" }, e.message)));
   });
-  async function showCell(c) {
-    const d = await api(`/v1/explorer/cells/${c.cell}?epoch=${epoch}`);
-    cellBox.replaceChildren(el("h2", {}, "Cell ", el("span", { class: "mono" }, c.cell)),
-      dl([["Devices scored / paid", c.devices + " / " + c.paid], ["Score", c.score], ["Reward", tokens(c.reward)], ["Rejected readings", c.rejected]]),
+  async function showCell(cell) {
+    const d = await api(`/v1/explorer/cells/${cell}?epoch=${epoch}`);
+    const c = cells.find((x) => x.cell === cell); // drawn at this resolution: its reward too
+    const sum = (f) => d.devices.reduce((s, x) => s + BigInt(x[f]), 0n);
+    cellBox.replaceChildren(el("h2", {}, "Cell ", el("span", { class: "mono", id: "cell-id" }, cell)),
+      dl([["Devices scored / paid", d.devices.filter((x) => x.readings > 0).length + " / " + d.devices.filter((x) => x.score > 0).length],
+        ["Score", sum("score")], ["Reward", c ? tokens(c.reward) : "–"], ["Rejected readings", sum("rejected")]]),
       table(["Device", "Kind", { t: "Score", n: 1 }, { t: "Rejected", n: 1 }], d.devices.map((x) => el("tr", {}, el("td", {}, deviceLink(x.deviceId)),
         el("td", {}, kindName(x.kind)), el("td", { class: "n" }, x.score), el("td", { class: "n" }, x.rejected))), { id: "cell-devices" }),
       d.truncated ? el("p", { class: "muted" }, "The first 1,000 devices.") : "");
   }
-  window.explorerMap = { showCell: (cell) => showCell(cells.find((c) => c.cell === cell)), cells: () => cells };
 
   // Start on the network: the world's occupied cells at resolution 2, then
   // zoom to fit them.
@@ -383,6 +385,7 @@ async function mapPage(params) {
     }
   }
   await load();
+  if (params.cell) await showCell(params.cell);
 }
 
 route();
