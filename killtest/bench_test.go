@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -83,6 +84,30 @@ func TestBenchCommands(t *testing.T) {
 		}
 		if f.ComputedSeconds <= 0 || f.ProposedSeconds < f.ComputedSeconds || f.ActiveSeconds < f.ProposedSeconds || f.APICPUSeconds <= 0 {
 			t.Errorf("settlement and costs: %+v", f)
+		}
+	})
+	t.Run("explorer", func(t *testing.T) {
+		var f struct {
+			Devices, Accounts, Epochs, Rejected int
+			SeedSeconds, WarmSeconds            float64
+			Pages                               []struct {
+				Page                        string
+				Requests                    []string
+				ColdMs, P50Ms, P99Ms, MaxMs float64
+				Loads                       int
+			}
+		}
+		bench(&f, "explorer", "--devices", "3000", "--accounts", "500", "--epochs", "2", "--loads", "5", "--json")
+		var pages []string
+		for _, p := range f.Pages {
+			pages = append(pages, p.Page)
+			if p.Loads != 5 || len(p.Requests) == 0 || p.ColdMs <= 0 || p.P50Ms <= 0 || p.P99Ms < p.P50Ms || p.MaxMs < p.P99Ms {
+				t.Errorf("page %s: %+v", p.Page, p)
+			}
+		}
+		if want := []string{"map", "map cell", "device", "device rejections", "owner", "epoch", "epochs"}; !slices.Equal(pages, want) ||
+			f.Devices != 3000 || f.Epochs != 2 || f.Rejected != 90 {
+			t.Errorf("figures: %+v, pages %v, want %v", f, pages, want)
 		}
 	})
 	t.Run("ingest", func(t *testing.T) {

@@ -159,6 +159,7 @@ func (a *API) Serve(ctx context.Context, addr string) error {
 	// otelhttp: request counts and latency by route and status, for the
 	// dashboards and the 5xx alert.
 	srv := &http.Server{Handler: otelhttp.NewHandler(a.Handler(), "api"), ReadHeaderTimeout: 5 * time.Second}
+	go a.warm(ctx, 5*time.Second)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -146,9 +146,17 @@ func TestExplorerAnswers(t *testing.T) {
 	if len(coarse.Cells) != 1 || coarse.Cells[0].Score != 4000 || coarse.Cells[0].Devices != 3 {
 		t.Errorf("map at resolution 0: %+v", coarse.Cells)
 	}
-	var none MapAnswer
-	if get(t, api, "/v1/explorer/map?epoch=10&res=8&bbox=40,-10,42,-8", &none); len(none.Cells) != 1 || none.Cells[0].Cell != cellHex(porto) {
-		t.Errorf("map within a box around Porto: %+v", none.Cells)
+	// A box around Porto holds its cell, at any resolution (from 5, a
+	// small box is served by the cells near it only).
+	for _, q := range []string{"res=8&bbox=40,-10,42,-8", "res=8&bbox=41.14,-8.62,41.16,-8.60", "res=5&bbox=41,-9,41.3,-8", "res=3&bbox=40,-10,42,-8"} {
+		var porto MapAnswer
+		if get(t, api, "/v1/explorer/map?epoch=10&"+q, &porto); len(porto.Cells) != 1 || porto.Cells[0].Devices != 1 || porto.Cells[0].Score != 1000 {
+			t.Errorf("map %s (Porto): %+v", q, porto.Cells)
+		}
+	}
+	var sea MapAnswer
+	if get(t, api, "/v1/explorer/map?epoch=10&res=8&bbox=40,-20,41,-19", &sea); len(sea.Cells) != 0 {
+		t.Errorf("map of a box at sea: %+v", sea.Cells)
 	}
 	var cell CellAnswer
 	get(t, api, "/v1/explorer/cells/"+cellHex(lisbon)+"?epoch=10", &cell)

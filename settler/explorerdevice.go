@@ -8,9 +8,12 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+
 	"slices"
 	"strconv"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -127,9 +130,15 @@ func (a *API) exploreDevice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	info, found, err := a.deviceInfo(ctx, id)
-	if err != nil {
+	// The registry's record and the device's epochs are read at once, then
+	// the rewards and the evidence (which need the owners and the kind).
+	var info DeviceInfo
+	var found bool
+	var epochs []DeviceEpoch
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() (err error) { info, found, err = a.deviceInfo(ctx, id); return })
+	g.Go(func() (err error) { epochs, err = a.deviceEpochs(ctx, id, limit); return })
+	if err := g.Wait(); err != nil {
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
@@ -137,12 +146,11 @@ func (a *API) exploreDevice(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
 		return
 	}
-	out := DeviceAnswer{Device: info, Formula: "docs/scoring.md", Epochs: []DeviceEpoch{}}
-	if out.Epochs, err = a.deviceEpochs(ctx, id, limit); err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-		return
-	}
-	if out.Rejections, err = a.rejectedReadings(ctx, info.Kind, id, nil, "", 20); err != nil {
+	out := DeviceAnswer{Device: info, Formula: "docs/scoring.md", Epochs: epochs}
+	g, ctx = errgroup.WithContext(r.Context())
+	g.Go(func() error { return a.deviceRewards(ctx, out.Epochs) })
+	g.Go(func() (err error) { out.Rejections, err = a.rejectedReadings(ctx, info.Kind, id, nil, "", 20); return })
+	if err := g.Wait(); err != nil {
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
@@ -196,47 +204,67 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 		}
 		return byEpoch[e]
 	}
-	rows, err := a.Conn.Query(ctx, `SELECT epoch, owner, readings, uptime, weight, complete, moving, quality, drift_m, trust, witnessed, delivered,
-		cell, sharing, area, occupied, crowding, frauds, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
-	if err != nil {
-		return nil, err
+	type scored struct {
+		epoch, valid uint64
+		owner        string
+		parts        ScoreParts
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p ScoreParts
-		var epoch, cell, area, valid uint64
-		var owner string
-		if err := rows.Scan(&epoch, &owner, &valid, &p.Uptime, &p.Weight, &p.Complete, &p.Moving, &p.Quality, &p.DriftM, &p.Trust, &p.Witnessed, &p.Delivered,
-			&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Score); err != nil {
-			return nil, err
+	type rejected struct {
+		epoch, n      uint64
+		reason, owner string
+	}
+	var scores []scored
+	var rejections []rejected
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		rows, err := a.Conn.Query(gctx, `SELECT epoch, owner, readings, uptime, weight, complete, moving, quality, drift_m, trust, witnessed, delivered,
+			cell, sharing, area, occupied, crowding, frauds, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
+		if err != nil {
+			return err
 		}
-		p.Cell, p.Area = strconv.FormatUint(cell, 16), strconv.FormatUint(area, 16)
-		e := get(epoch)
-		e.Owner, e.Valid, e.Parts = checksummed(owner), valid, &p
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rej, err := a.Conn.Query(ctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
-		AND epoch IN (SELECT DISTINCT epoch FROM epoch_rejections WHERE device_id = ? ORDER BY epoch DESC LIMIT ?) GROUP BY epoch, reason`, id, id, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rej.Close()
-	for rej.Next() {
-		var epoch, n uint64
-		var reason, owner string
-		if err := rej.Scan(&epoch, &reason, &n, &owner); err != nil {
-			return nil, err
+		defer rows.Close()
+		for rows.Next() {
+			var x scored
+			p := &x.parts
+			var cell, area uint64
+			if err := rows.Scan(&x.epoch, &x.owner, &x.valid, &p.Uptime, &p.Weight, &p.Complete, &p.Moving, &p.Quality, &p.DriftM, &p.Trust, &p.Witnessed, &p.Delivered,
+				&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Score); err != nil {
+				return err
+			}
+			p.Cell, p.Area = strconv.FormatUint(cell, 16), strconv.FormatUint(area, 16)
+			scores = append(scores, x)
 		}
-		e := get(epoch)
-		e.Rejected[reason] = n
+		return rows.Err()
+	})
+	g.Go(func() error {
+		rows, err := a.Conn.Query(gctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
+			AND epoch IN (SELECT DISTINCT epoch FROM epoch_rejections WHERE device_id = ? ORDER BY epoch DESC LIMIT ?) GROUP BY epoch, reason`, id, id, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var x rejected
+			if err := rows.Scan(&x.epoch, &x.reason, &x.n, &x.owner); err != nil {
+				return err
+			}
+			rejections = append(rejections, x)
+		}
+		return rows.Err()
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, x := range scores {
+		e := get(x.epoch)
+		e.Owner, e.Valid, e.Parts = checksummed(x.owner), x.valid, &x.parts
+	}
+	for _, x := range rejections {
+		e := get(x.epoch)
+		e.Rejected[x.reason] = x.n
 		if e.Owner == "" {
-			e.Owner = checksummed(owner)
+			e.Owner = checksummed(x.owner)
 		}
-	}
-	if err := rej.Err(); err != nil {
-		return nil, err
 	}
 	epochs := slices.Sorted(func(yield func(uint64) bool) {
 		for e := range byEpoch {
@@ -253,7 +281,7 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 	for i, e := range epochs {
 		out[i] = *byEpoch[e]
 	}
-	return out, a.deviceRewards(ctx, out)
+	return out, nil
 }
 
 // deviceRewards fills in each epoch's settlement and the device's part of
@@ -262,61 +290,52 @@ func (a *API) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
 	if len(epochs) == 0 {
 		return nil
 	}
-	var keys []string
 	nums := make([]uint64, len(epochs))
+	var owners []string
 	for i, e := range epochs {
-		keys = append(keys, strconv.FormatUint(e.Epoch, 10)+"/"+e.Owner)
 		nums[i] = e.Epoch
-	}
-	status := map[uint64]string{}
-	rows, err := a.Conn.Query(ctx, "SELECT epoch, status FROM settlements_latest WHERE epoch IN ?", nums)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e uint64
-		var s string
-		if err := rows.Scan(&e, &s); err != nil {
-			return err
+		if !slices.Contains(owners, e.Owner) {
+			owners = append(owners, e.Owner)
 		}
-		status[e] = s
 	}
-	if err := rows.Err(); err != nil {
+	states, err := a.settlementStates(ctx, nums)
+	if err != nil {
 		return err
 	}
 	type leaf struct {
 		score  uint64
 		amount big.Int
 	}
-	leaves := map[string]*leaf{}
-	lrows, err := a.Conn.Query(ctx, `SELECT epoch, account, score, amount FROM reward_leaves FINAL
-		WHERE epoch IN ? AND concat(toString(epoch), '/', account) IN ?`, nums, keys)
+	type key struct {
+		epoch uint64
+		owner string
+	}
+	leaves := map[key]*leaf{}
+	// By the table's key (epoch, account): the pairs wanted are among these.
+	rows, err := a.Conn.Query(ctx, "SELECT epoch, account, score, amount FROM reward_leaves FINAL WHERE epoch IN ? AND account IN ?", nums, owners)
 	if err != nil {
 		return err
 	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var e uint64
-		var account string
+	defer rows.Close()
+	for rows.Next() {
+		var k key
 		l := &leaf{}
-		if err := lrows.Scan(&e, &account, &l.score, &l.amount); err != nil {
+		if err := rows.Scan(&k.epoch, &k.owner, &l.score, &l.amount); err != nil {
 			return err
 		}
-		leaves[strconv.FormatUint(e, 10)+"/"+account] = l
+		leaves[k] = l
 	}
-	if err := lrows.Err(); err != nil {
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	for i := range epochs {
 		e := &epochs[i]
-		e.Settlement = status[e.Epoch]
-		l := leaves[keys[i]]
+		e.Settlement = states[e.Epoch].status
 		if e.Settlement == "" || e.Parts == nil {
 			continue
 		}
 		e.Reward, e.OwnerReward = "0", "0"
-		if l != nil {
+		if l := leaves[key{e.Epoch, e.Owner}]; l != nil {
 			e.OwnerReward, e.OwnerScore = l.amount.String(), l.score
 			if r := share(&l.amount, e.Parts.Score, l.score); r != "" {
 				e.Reward = r
@@ -437,67 +456,83 @@ func (a *API) exploreOwner(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	owner := common.HexToAddress(raw).Hex()
-	ctx := r.Context()
 	out := OwnerAnswer{Owner: owner, Devices: []OwnerDevice{}, Epochs: []OwnerEpoch{}}
-	fail := func() { apiError(w, http.StatusInternalServerError, CodeInternal, "query failed") }
-	rows, err := a.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
-		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id`, owner, owner)
-	if err != nil {
-		fail()
+	var claimFail *failure
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() (err error) { out.Devices, err = a.ownerDevices(ctx, owner); return })
+	g.Go(func() (err error) { out.Epochs, err = a.ownerEpochs(ctx, owner, limit); return })
+	g.Go(func() error { out.Claim, claimFail = a.rewardProof(ctx, common.HexToAddress(owner)); return nil })
+	if err := g.Wait(); err != nil {
+		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var d OwnerDevice
-		var active, denied bool
-		if err := rows.Scan(&d.DeviceID, &d.Kind, &active, &denied); err != nil {
-			fail()
-			return
-		}
-		d.State = map[bool]string{true: "active", false: "deactivated"}[active]
-		if denied {
-			d.State = "denylisted"
-		}
-		out.Devices = append(out.Devices, d)
-	}
-	if rows.Err() != nil {
-		fail()
-		return
-	}
-	leaves, err := a.Conn.Query(ctx, `SELECT l.epoch, s.status, l.score, l.amount, l.cumulative
-		FROM (SELECT epoch, score, amount, cumulative FROM reward_leaves FINAL WHERE account = ? ORDER BY epoch DESC LIMIT ?) AS l
-		LEFT JOIN (SELECT epoch, status FROM settlements_latest) AS s ON s.epoch = l.epoch ORDER BY l.epoch DESC`, owner, limit)
-	if err != nil {
-		fail()
-		return
-	}
-	defer leaves.Close()
-	for leaves.Next() {
-		var e OwnerEpoch
-		var amount, cum big.Int
-		if err := leaves.Scan(&e.Epoch, &e.Settlement, &e.Score, &amount, &cum); err != nil {
-			fail()
-			return
-		}
-		e.Reward, e.Cumulative = amount.String(), cum.String()
-		out.Epochs = append(out.Epochs, e)
-	}
-	if leaves.Err() != nil {
-		fail()
-		return
-	}
-	claim, f := a.rewardProof(ctx, common.HexToAddress(owner))
-	switch {
-	case f == nil:
-		out.Claim = claim
-	case f.code != CodeNotFound:
-		apiError(w, f.status, f.code, f.msg)
+	if claimFail != nil && claimFail.code != CodeNotFound {
+		apiError(w, claimFail.status, claimFail.code, claimFail.msg)
 		return
 	}
 	writeJSON(w, out)
 }
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+// ownerDevices are the devices the registry says owner has now (found
+// through the devices table's by_owner projection).
+func (a *API) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, error) {
+	rows, err := a.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
+		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id`, owner, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []OwnerDevice{}
+	for rows.Next() {
+		var d OwnerDevice
+		var active, denied bool
+		if err := rows.Scan(&d.DeviceID, &d.Kind, &active, &denied); err != nil {
+			return nil, err
+		}
+		switch {
+		case denied:
+			d.State = "denylisted"
+		case active:
+			d.State = "active"
+		default:
+			d.State = "deactivated"
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ownerEpochs are owner's newest limit leaves, with their epochs' states.
+func (a *API) ownerEpochs(ctx context.Context, owner string, limit uint64) ([]OwnerEpoch, error) {
+	rows, err := a.Conn.Query(ctx, `SELECT epoch, score, amount, cumulative FROM reward_leaves FINAL WHERE account = ? ORDER BY epoch DESC LIMIT ?`, owner, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []OwnerEpoch{}
+	var nums []uint64
+	for rows.Next() {
+		var e OwnerEpoch
+		var amount, cum big.Int
+		if err := rows.Scan(&e.Epoch, &e.Score, &amount, &cum); err != nil {
+			return nil, err
+		}
+		e.Reward, e.Cumulative = amount.String(), cum.String()
+		out = append(out, e)
+		nums = append(nums, e.Epoch)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	states, err := a.settlementStates(ctx, nums)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Settlement = states[out[i].Epoch].status
+	}
+	return out, nil
+}
 
 // checksummed writes an owner address as the settler's leaves have it
 // (EIP-55); an owner that is no address is left as it is (it is never paid).
@@ -507,3 +542,5 @@ func checksummed(owner string) string {
 	}
 	return owner
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

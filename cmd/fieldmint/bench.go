@@ -33,7 +33,7 @@ import (
 // runBench is `fieldmint bench ingest|pipeline|api`.
 func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	benches := map[string]func(context.Context, *flag.FlagSet, []string, io.Writer) error{
-		"ingest": benchIngest, "pipeline": benchPipeline, "api": benchAPI,
+		"ingest": benchIngest, "pipeline": benchPipeline, "api": benchAPI, "explorer": benchExplorer,
 	}
 	if len(args) > 0 {
 		if run, ok := benches[args[0]]; ok {
@@ -41,7 +41,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 			return run(ctx, fs, args[1:], out)
 		}
 	}
-	fmt.Fprint(fs.Output(), `usage: fieldmint bench ingest|pipeline|api [options]   (fieldmint bench NAME --help for its options)
+	fmt.Fprint(fs.Output(), `usage: fieldmint bench ingest|pipeline|api|explorer [options]   (fieldmint bench NAME --help for its options)
 
   ingest     signed batches over loopback HTTP into ingest and a broker: accepted readings/s,
              latency, ingest's CPU-seconds and peak RSS
@@ -50,11 +50,13 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
              end-to-end latency, lost readings, CPU and RSS per role
   api        proofs served by the proof API for a settled epoch of many accounts: proofs/s and
              latency
+  explorer   the explorer's pages (their JSON) for a network of many devices and owners over
+             settled epochs: each page's latency, cold and over random devices, owners, cells
 `)
 	if len(args) == 0 {
-		return errors.New("bench: name what to measure: fieldmint bench ingest|pipeline|api [options]")
+		return errors.New("bench: name what to measure: fieldmint bench ingest|pipeline|api|explorer [options]")
 	}
-	return fmt.Errorf("bench: %q is not a bench: ingest, pipeline or api", args[0])
+	return fmt.Errorf("bench: %q is not a bench: ingest, pipeline, api or explorer", args[0])
 }
 
 // benchIngest is `fieldmint bench ingest`: signed batches from many

