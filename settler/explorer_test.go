@@ -2,8 +2,10 @@ package settler
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -200,7 +202,17 @@ func TestExplorerAnswers(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want %s", path, status, got, code)
 		}
 	}
+	// The map's countries, gzipped for a browser that takes it.
+	req := httptest.NewRequest("GET", "/explorer/world.json", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate")
 	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, req)
+	if zr, err := gzip.NewReader(rec.Body); err != nil || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Errorf("world.json: %v %v", err, rec.Header())
+	} else if raw, _ := io.ReadAll(zr); !bytes.HasPrefix(raw, []byte(`{"type":"Topology"`)) {
+		t.Errorf("world.json gunzipped starts %.40q", raw)
+	}
+	rec = httptest.NewRecorder()
 	api.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/docs/scoring.md", nil))
 	if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("score    = 0 unless paid")) {
 		t.Errorf("/docs/scoring.md: %d", rec.Code)
