@@ -74,8 +74,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	if err := os.WriteFile(infoPath, append(raw, '\n'), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n",
-		info.IngestURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","))
+	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  explorer    %s/explorer\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n",
+		info.IngestURL, info.APIURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","))
 	if c.Telemetry.MetricsListen != "" {
 		fmt.Fprintf(out, "  metrics     http://%s/metrics\n", c.Telemetry.MetricsListen)
 	}

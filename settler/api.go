@@ -62,7 +62,8 @@ type API struct {
 	imu     sync.Mutex
 	indexes map[common.Hash]*indexEntry // by root (apiindex.go)
 
-	cache explorerCache // epoch-scoped explorer answers (explorer.go)
+	cache  explorerCache // epoch-scoped explorer answers (explorer.go)
+	totals sync.Map      // a scored epoch's total score, by epoch
 }
 
 // claimPage is the page served at /claim.

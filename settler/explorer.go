@@ -356,10 +356,19 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 		out.Emission = k.emission.String()
 	}
 	// The epoch's total score (what a cell's reward is a part of) is read
-	// beside the cells.
+	// beside the cells, once per scored epoch.
 	total := make(chan error, 1)
 	go func() {
-		total <- a.Conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&out.Score)
+		if v, ok := a.totals.Load(epoch); ok && k.scored {
+			out.Score = v.(uint64)
+			total <- nil
+			return
+		}
+		err := a.Conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&out.Score)
+		if err == nil && k.scored {
+			a.totals.Store(epoch, out.Score)
+		}
+		total <- err
 	}()
 	// Both sources by cell, then joined here: a cell may have scores and no
 	// rejections, or the other way round.

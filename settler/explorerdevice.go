@@ -435,8 +435,10 @@ type OwnerEpoch struct {
 // OwnerAnswer is the body of GET /v1/explorer/owners/{address}.
 type OwnerAnswer struct {
 	Owner   string        `json:"owner"`
-	Devices []OwnerDevice `json:"devices"`
-	Epochs  []OwnerEpoch  `json:"epochs"` // newest first
+	Devices []OwnerDevice `json:"devices"` // by id, at most 1,000
+	// DevicesTruncated: the owner has more than 1,000 devices.
+	DevicesTruncated bool         `json:"devicesTruncated"`
+	Epochs           []OwnerEpoch `json:"epochs"` // newest first
 	// Claim is GET /v1/rewards/{address}'s answer (claimed, claimable now,
 	// pending with when it activates, and the proof); null when neither the
 	// active nor the pending root grants the owner anything.
@@ -466,6 +468,9 @@ func (a *API) exploreOwner(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
+	if len(out.Devices) > ownerDevicesMax {
+		out.Devices, out.DevicesTruncated = out.Devices[:ownerDevicesMax], true
+	}
 	if claimFail != nil && claimFail.code != CodeNotFound {
 		apiError(w, claimFail.status, claimFail.code, claimFail.msg)
 		return
@@ -473,11 +478,15 @@ func (a *API) exploreOwner(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
+// ownerDevicesMax bounds an owner's page; DevicesTruncated says it was cut.
+const ownerDevicesMax = 1000
+
 // ownerDevices are the devices the registry says owner has now (found
-// through the devices table's by_owner projection).
+// through the devices table's by_owner projection), the first
+// ownerDevicesMax+1 by id.
 func (a *API) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, error) {
 	rows, err := a.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
-		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id`, owner, owner)
+		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id LIMIT ?`, owner, owner, ownerDevicesMax+1)
 	if err != nil {
 		return nil, err
 	}

@@ -167,8 +167,9 @@ async function rejectionsPage(id, params) {
 async function ownerPage(addr) {
   const d = await api("/v1/explorer/owners/" + addr);
   const c = d.claim;
+  const active = c && /[1-9a-f]/.test(c.root.slice(2));
   const claim = c ? [
-    ["Earned in all (active root, epoch " + c.epoch + ")", tokens(c.cumulativeAmount), "cumulative"],
+    [active ? "Earned in all (active root, epoch " + c.epoch + ")" : "Earned in all (no root active yet)", tokens(c.cumulativeAmount), "cumulative"],
     ["Claimed", tokens(c.claimed), "claimed"],
     ["Claimable now", tokens(c.claimable), "claimable"],
     ["Pending", c.pending ? tokens(c.pending.more) + " more with epoch " + c.pending.epoch + ", claimable from " + c.pending.activatesAt : "–", "pending"],
@@ -177,13 +178,13 @@ async function ownerPage(addr) {
     el("h1", {}, "Owner ", el("span", { class: "mono", id: "owner-id" }, d.owner)),
     dl(claim, { id: "claim" }),
     c && c.claimable !== "0" ? el("p", {}, link("/claim?address=" + d.owner, "Claim with my wallet", { id: "claim-link", class: "button" })) : "",
-    el("h2", {}, "Devices (" + d.devices.length + ")"),
-    table(["Device", "Kind", "State"], d.devices.map((x) => el("tr", {}, el("td", {}, deviceLink(x.deviceId)), el("td", {}, kindName(x.kind)),
-      el("td", { class: "state-" + x.state }, x.state))), { id: "devices" }),
     el("h2", {}, "Rewards per epoch"),
     table(["Epoch", "Settlement", { t: "Score", n: 1 }, { t: "Reward", n: 1 }, { t: "Cumulative", n: 1 }], d.epochs.map((e) =>
       el("tr", { "data-epoch": e.epoch }, el("td", {}, epochLink(e.epoch)), el("td", {}, e.settlement || "–"), el("td", { class: "n" }, e.score),
-        el("td", { class: "n", "data-base-units": e.reward }, tokens(e.reward)), el("td", { class: "n", "data-base-units": e.cumulative }, tokens(e.cumulative)))), { id: "epochs" }));
+        el("td", { class: "n", "data-base-units": e.reward }, tokens(e.reward)), el("td", { class: "n", "data-base-units": e.cumulative }, tokens(e.cumulative)))), { id: "epochs" }),
+    el("h2", {}, "Devices (" + d.devices.length + (d.devicesTruncated ? " shown; more not listed" : "") + ")"),
+    table(["Device", "Kind", "State"], d.devices.map((x) => el("tr", {}, el("td", {}, deviceLink(x.deviceId)), el("td", {}, kindName(x.kind)),
+      el("td", { class: "state-" + x.state }, x.state))), { id: "devices" }));
 }
 
 // ---- epochs
