@@ -84,13 +84,15 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 	if err != nil {
 		return err
 	}
-	defer procs.stop()
 	st, conn, err := benchChainStack(ctx, procs, out, "bench api")
 	if err != nil {
+		procs.stop()
 		return err
 	}
+	// The roles stop before the stack they use.
 	defer st.Close()
 	defer conn.Close()
+	defer procs.stop()
 	c := st.Config
 
 	// The epoch: every device's score, the devices spread over the

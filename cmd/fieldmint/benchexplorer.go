@@ -73,13 +73,15 @@ func benchExplorer(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	if err != nil {
 		return err
 	}
-	defer procs.stop()
 	st, conn, err := benchChainStack(ctx, procs, out, "bench explorer")
 	if err != nil {
+		procs.stop()
 		return err
 	}
+	// The roles stop before the stack they use.
 	defer st.Close()
 	defer conn.Close()
+	defer procs.stop()
 	c := st.Config
 	fig := explorerFigures{Devices: *devices, Accounts: *accounts, Epochs: *epochs, Rejected: *devices / 100 * 3}
 
