@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,38 +321,21 @@ type MapAnswer struct {
 // the epoch's devices and rejections by H3 cell at resolution R (0-8,
 // default 4), within the bbox if given.
 func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failure) {
-	q := r.URL.Query()
-	res := uint64(4)
-	if s := q.Get("res"); s != "" {
-		var err error
-		if res, err = strconv.ParseUint(s, 10, 8); err != nil || res > 8 {
-			return nil, &failure{http.StatusBadRequest, CodeBadResolution, "res must be an H3 resolution from 0 to 8"}
-		}
+	res, bbox, fail := parseMapQuery(r.URL.Query())
+	if fail != nil {
+		return nil, fail
 	}
 	where, args := "", []any{}
-	var bbox *[4]float64
-	if s := q.Get("bbox"); s != "" {
-		var b [4]float64
-		parts := strings.Split(s, ",")
-		ok := len(parts) == 4
-		for i := 0; ok && i < 4; i++ {
-			var err error
-			b[i], err = strconv.ParseFloat(parts[i], 64)
-			ok = err == nil && b[i] >= -180 && b[i] <= 180
-		}
-		if !ok || b[0] > b[2] || b[1] > b[3] || b[0] < -90 || b[2] > 90 {
-			return nil, &failure{http.StatusBadRequest, CodeBadBBox, "bbox must be south,west,north,east in degrees, south <= north and west <= east"}
-		}
-		bbox = &b
+	if b := bbox; b != nil {
 		where = " AND tupleElement(h3ToGeo(c), 1) BETWEEN ? AND ? AND tupleElement(h3ToGeo(c), 2) BETWEEN ? AND ?"
 		args = []any{b[0], b[2], b[1], b[3]}
 	}
 	ctx := ch.Context(r.Context(), ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"}))
-	near, err := a.cover(ctx, bbox, uint8(res))
+	near, err := a.cover(ctx, bbox, res)
 	if err != nil {
 		return nil, queryFailed
 	}
-	out := MapAnswer{Epoch: epoch, Resolution: uint8(res), Status: k.status, Cells: []MapCell{}}
+	out := MapAnswer{Epoch: epoch, Resolution: res, Status: k.status, Cells: []MapCell{}}
 	if k.emission != nil {
 		out.Emission = k.emission.String()
 	}
@@ -419,6 +403,34 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 		out.Cells, out.Truncated = out.Cells[:mapCellsMax], true
 	}
 	return out, nil
+}
+
+// parseMapQuery reads the map's res (0-8, default 4) and bbox (south,
+// west, north, east in degrees; nil if not given).
+func parseMapQuery(q url.Values) (uint8, *[4]float64, *failure) {
+	res := uint64(4)
+	if s := q.Get("res"); s != "" {
+		var err error
+		if res, err = strconv.ParseUint(s, 10, 8); err != nil || res > 8 {
+			return 0, nil, &failure{http.StatusBadRequest, CodeBadResolution, "res must be an H3 resolution from 0 to 8"}
+		}
+	}
+	s := q.Get("bbox")
+	if s == "" {
+		return uint8(res), nil, nil
+	}
+	var b [4]float64
+	parts := strings.Split(s, ",")
+	ok := len(parts) == 4
+	for i := 0; ok && i < 4; i++ {
+		var err error
+		b[i], err = strconv.ParseFloat(parts[i], 64)
+		ok = err == nil && b[i] >= -180 && b[i] <= 180 // NaN fails too
+	}
+	if !ok || b[0] > b[2] || b[1] > b[3] || b[0] < -90 || b[2] > 90 {
+		return 0, nil, &failure{http.StatusBadRequest, CodeBadBBox, "bbox must be south,west,north,east in degrees, south <= north and west <= east"}
+	}
+	return uint8(res), &b, nil
 }
 
 // cover is a filter of device rows to those near the box, cheap enough to

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -247,4 +248,31 @@ func TestExplorerVendorMatchesPackages(t *testing.T) {
 	if err := json.Unmarshal(raw, &topo); err != nil || topo.Type != "Topology" || topo.Objects["countries"] == nil {
 		t.Errorf("countries-50m.json is not a TopoJSON topology of countries: %v", err)
 	}
+}
+
+// FuzzMapQuery: whatever the query, the map's parameters are refused with a
+// code or within their ranges (what the SQL is built from).
+func FuzzMapQuery(f *testing.F) {
+	for _, q := range []string{"res=8&bbox=40,-10,42,-8", "res=9", "bbox=NaN,0,1,1", "bbox=1,2,3", "res=-1", "bbox=-90,-180,90,180", "res=08&bbox=1e2,0,1,1"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		res, b, fail := parseMapQuery(q)
+		switch {
+		case fail != nil:
+			if fail.status != 400 || (fail.code != CodeBadResolution && fail.code != CodeBadBBox) || b != nil {
+				t.Fatalf("%q: %+v %v", raw, fail, b)
+			}
+		case res > 8:
+			t.Fatalf("%q: resolution %d", raw, res)
+		case b != nil && !(b[0] >= -90 && b[0] <= b[2] && b[2] <= 90 && b[1] >= -180 && b[1] <= b[3] && b[3] <= 180):
+			t.Fatalf("%q: box %v", raw, *b)
+		case b == nil && q.Get("bbox") != "":
+			t.Fatalf("%q: a box given and none read", raw)
+		}
+	})
 }
