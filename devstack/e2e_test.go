@@ -49,6 +49,27 @@ func newDevice(id string, lat int32) device {
 	return device{id: id, key: k, lat: lat}
 }
 
+// register registers d as a weather station at its asserted location,
+// attested by the dev maker and owned by owner.
+func (d device) register(t *testing.T, ctx context.Context, c *client.Client, owner client.Owner) {
+	t.Helper()
+	pub := d.key.Public().(ed25519.PublicKey)
+	if err := c.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: pub, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+		Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, DevMaker().Attest(pub, pb.ResourceKind_RESOURCE_KIND_WEATHER), owner); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// weatherScoring writes a scoring file in which weather readings a second
+// apart each count (an interval of 1 s) and carry only the temperature.
+func weatherScoring(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "scoring.yaml")
+	if err := os.WriteFile(path, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8, measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func (d device) reading(t *testing.T, seq uint64, eventMs int64, temp int64) *pb.SignedReading {
 	s, err := pb.Sign(&pb.Reading{DeviceId: d.id, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 		Measurements: map[string]int64{"temperature_c": temp}, Location: &pb.Location{LatE7: d.lat + 100, LonE7: -91_000_100}}, d.key)
@@ -107,10 +128,7 @@ func TestEndToEnd(t *testing.T) {
 	// 5 tokens per epoch, split 3:2 below.
 	// Readings a second apart each count (docs/scoring.md): a weather
 	// interval of 1 s; these readings carry only the temperature.
-	scoring := filepath.Join(t.TempDir(), "scoring.yaml")
-	if err := os.WriteFile(scoring, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8, measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	scoring := weatherScoring(t)
 	stack := startPipeline(t, ctx, 3, func(cfg *Config) {
 		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
 		cfg.Aggregate.ScoringFile = scoring
@@ -124,12 +142,7 @@ func TestEndToEnd(t *testing.T) {
 	a, b, cheat := newDevice("a", 387_000_000), newDevice("b", 388_000_000), newDevice("cheat", 389_000_000)
 	ticker := newDevice("ticker", 386_000_000) // moves time on; its readings are all rejected
 	for i, d := range []device{a, b, cheat, ticker} {
-		pub := d.key.Public().(ed25519.PublicKey)
-		err := ingestClient.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: pub, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-			Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, DevMaker().Attest(pub, pb.ResourceKind_RESOURCE_KIND_WEATHER), signers[i%3])
-		if err != nil {
-			t.Fatal(err)
-		}
+		d.register(t, ctx, ingestClient, signers[i%3])
 	}
 
 	// All readings fall in one past epoch E: a, 3 valid; b, 2; cheat, 1 valid,

@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -115,10 +114,7 @@ func TestExplorerPages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	settled := make(chan settler.Settled, 20)
-	scoring := filepath.Join(t.TempDir(), "scoring.yaml")
-	if err := os.WriteFile(scoring, []byte("kinds:\n  weather: {interval: 1s, weight: 1000, cellResolution: 8, measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	scoring := weatherScoring(t)
 	stack := startPipeline(t, ctx, 2, func(cfg *Config) {
 		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
 		cfg.Aggregate.ScoringFile = scoring
@@ -131,11 +127,7 @@ func TestExplorerPages(t *testing.T) {
 	a, b, cheat := newDevice("ws-a", 387_000_000), newDevice("ws-b", 388_000_000), newDevice("cheat", 389_000_000)
 	ticker := newDevice("ticker", 386_000_000)
 	for i, d := range []device{a, b, cheat, ticker} {
-		pub := d.key.Public().(ed25519.PublicKey)
-		if err := ingest.Register(ctx, &pb.Device{DeviceId: d.id, PublicKey: pub, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-			Location: &pb.Location{LatE7: d.lat, LonE7: -91_000_000}}, d.key, DevMaker().Attest(pub, pb.ResourceKind_RESOURCE_KIND_WEATHER), signers[i%2]); err != nil {
-			t.Fatal(err)
-		}
+		d.register(t, ctx, ingest, signers[i%2])
 	}
 	// In a past epoch E: ws-a (the owner's) 3 valid readings; ws-b 2 valid
 	// and one out of range; the cheat one valid and a replay.
