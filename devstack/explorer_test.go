@@ -21,6 +21,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/claim"
 )
 
 // dom is a page as Chromium left it.
@@ -280,11 +281,5 @@ func TestExplorerPages(t *testing.T) {
 // tokens writes base units as the pages do (18 decimals, exactly).
 func tokens(base string) string {
 	v, _ := new(big.Int).SetString(base, 10)
-	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
-	q, r := new(big.Int).QuoRem(v, unit, new(big.Int))
-	frac := strings.TrimRight(fmt.Sprintf("%018s", r.String()), "0")
-	if frac != "" {
-		frac = "." + frac
-	}
-	return q.String() + frac + " FMNT"
+	return claim.FormatUnits(v, 18) + " FMNT"
 }

@@ -62,6 +62,9 @@ type API struct {
 	imu     sync.Mutex
 	indexes map[common.Hash]*indexEntry // by root (apiindex.go)
 
+	handlerOnce sync.Once
+	handler     http.Handler
+
 	cache  explorerCache // epoch-scoped explorer answers (explorer.go)
 	totals sync.Map      // a scored epoch's total score, by epoch
 }
@@ -137,8 +140,14 @@ type EpochSummary struct {
 	UpdatedAt string `json:"updatedAt"`
 }
 
-// Handler returns the routes.
+// Handler returns the routes, built once (the explorer's files are
+// compressed then).
 func (a *API) Handler() http.Handler {
+	a.handlerOnce.Do(func() { a.handler = a.routes() })
+	return a.handler
+}
+
+func (a *API) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/rewards/{address}", a.rewards)
 	mux.HandleFunc("GET /v1/epochs", a.epochs)
@@ -233,8 +242,7 @@ func (a *API) rewards(w http.ResponseWriter, r *http.Request) {
 		apiError(w, fail.status, fail.code, fail.msg)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	writeJSON(w, out)
 }
 
 // failure is an API error to answer with.
@@ -320,12 +328,9 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, CodeBadEpoch, "epoch must be a non-negative integer")
 			return
 		}
-	} else if q := r.URL.Query().Get("limit"); q != "" {
-		n, err := strconv.ParseUint(q, 10, 64)
-		if err != nil || n == 0 || n > 1000 {
-			apiError(w, http.StatusBadRequest, CodeBadLimit, "limit must be an integer from 1 to 1000")
-			return
-		}
+	} else if n, ok := limitParam(w, r, limit); !ok {
+		return
+	} else {
 		limit = n
 	}
 	query := settlementColumns
@@ -356,16 +361,15 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
 	if !one {
-		json.NewEncoder(w).Encode(map[string]any{"epochs": out})
+		writeJSON(w, map[string]any{"epochs": out})
 		return
 	}
 	if len(out) == 0 {
 		apiError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no settlement for epoch %d", epoch))
 		return
 	}
-	json.NewEncoder(w).Encode(out[0])
+	writeJSON(w, out[0])
 }
 
 func (a *API) tree(w http.ResponseWriter, r *http.Request) {

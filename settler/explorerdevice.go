@@ -182,16 +182,21 @@ func (a *API) deviceInfo(ctx context.Context, id string) (DeviceInfo, bool, erro
 	if err != nil {
 		return d, false, err
 	}
-	switch {
-	case denied:
-		d.State = "denylisted"
-	case active:
-		d.State = "active"
-	default:
-		d.State = "deactivated"
-	}
+	d.State = deviceState(active, denied)
 	d.RegisteredAt, d.LastChange = registered.UTC().Format(time.RFC3339Nano), changed.UTC().Format(time.RFC3339Nano)
 	return d, true, nil
+}
+
+// deviceState names a device's state as the pages show it.
+func deviceState(active, denied bool) string {
+	switch {
+	case denied:
+		return "denylisted"
+	case active:
+		return "active"
+	default:
+		return "deactivated"
+	}
 }
 
 // deviceEpochs reads the device's newest limit epochs: those it was scored

@@ -93,14 +93,7 @@ func (a *API) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, er
 		if err := rows.Scan(&d.DeviceID, &d.Kind, &active, &denied); err != nil {
 			return nil, err
 		}
-		switch {
-		case denied:
-			d.State = "denylisted"
-		case active:
-			d.State = "active"
-		default:
-			d.State = "deactivated"
-		}
+		d.State = deviceState(active, denied)
 		out = append(out, d)
 	}
 	return out, rows.Err()
