@@ -333,31 +333,14 @@ func (a *API) epochs(w http.ResponseWriter, r *http.Request) {
 	} else {
 		limit = n
 	}
-	query := settlementColumns
-	args := []any{}
+	var out []EpochSummary
+	var err error
 	if one {
-		query += "WHERE epoch = ?"
-		args = append(args, epoch)
+		out, err = a.summaries(r.Context(), "WHERE epoch = ?", epoch)
 	} else {
-		query += "ORDER BY epoch DESC LIMIT ?"
-		args = append(args, limit)
+		out, err = a.summaries(r.Context(), "ORDER BY epoch DESC LIMIT ?", limit)
 	}
-	rows, err := a.Conn.Query(r.Context(), query, args...)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-		return
-	}
-	defer rows.Close()
-	out := []EpochSummary{}
-	for rows.Next() {
-		e, err := scanSummary(rows)
-		if err != nil {
-			apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-			return
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
 		return
 	}
@@ -397,8 +380,25 @@ func (s *Service) NewAPI() *API {
 	return &API{Conn: s.conn, Distributor: s.distributor(), ChainID: s.chainID, Client: s.client}
 }
 
-// settlementColumns selects what scanSummary reads.
-const settlementColumns = `SELECT epoch, root, total, emission, accounts, status, reason, tx_hash, block, updated_at FROM settlements_latest `
+// summaries reads settlements_latest as GET /v1/epochs answers it, rest
+// being the query's WHERE or ORDER BY.
+func (a *API) summaries(ctx context.Context, rest string, args ...any) ([]EpochSummary, error) {
+	rows, err := a.Conn.Query(ctx, `SELECT epoch, root, total, emission, accounts, status, reason, tx_hash, block, updated_at
+		FROM settlements_latest `+rest, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []EpochSummary{}
+	for rows.Next() {
+		e, err := scanSummary(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
 
 func scanSummary(rows driver.Rows) (EpochSummary, error) {
 	var e EpochSummary

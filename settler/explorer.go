@@ -386,18 +386,9 @@ func (a *API) exploreEpoch(r *http.Request, epoch uint64, k epochKey) (any, *fai
 
 // settlementOf is an epoch's row of GET /v1/epochs, nil if it has none.
 func (a *API) settlementOf(ctx context.Context, epoch uint64) (*EpochSummary, error) {
-	rows, err := a.Conn.Query(ctx, settlementColumns+"WHERE epoch = ?", epoch)
-	if err != nil {
+	s, err := a.summaries(ctx, "WHERE epoch = ?", epoch)
+	if err != nil || len(s) == 0 {
 		return nil, err
 	}
-	defer rows.Close()
-	var out *EpochSummary
-	for rows.Next() {
-		e, err := scanSummary(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = &e
-	}
-	return out, rows.Err()
+	return &s[0], nil
 }
