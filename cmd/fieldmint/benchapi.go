@@ -80,19 +80,12 @@ func benchAPI(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		out = fs.Output()
 	}
 
-	procs, err := newBenchProcs(out)
+	bench, err := startChainBench(ctx, out, "bench api")
 	if err != nil {
 		return err
 	}
-	st, conn, err := benchChainStack(ctx, procs, out, "bench api")
-	if err != nil {
-		procs.stop()
-		return err
-	}
-	// The roles stop before the stack they use.
-	defer st.Close()
-	defer conn.Close()
-	defer procs.stop()
+	defer bench.close()
+	procs, st, conn := bench.procs, bench.st, bench.conn
 	c := st.Config
 
 	// The epoch: every device's score, the devices spread over the
@@ -298,28 +291,49 @@ func proves(root common.Hash, account common.Address, p settler.RewardProof) boo
 	return merkle.Verify(root, merkle.RewardLeaf(account, amount), hashes)
 }
 
-// benchChainStack starts the dev stack's ClickHouse, chain and contracts
-// (and its broker) on free ports, with no timelock and no fleet.
-func benchChainStack(ctx context.Context, procs *benchProcs, out io.Writer, name string) (*devstack.Stack, driver.Conn, error) {
+// chainBench is a bench's dev stack (ClickHouse, a chain with the
+// contracts, a broker) on free ports, with no timelock and no fleet, and the
+// role processes the bench starts on it.
+type chainBench struct {
+	procs *benchProcs
+	st    *devstack.Stack
+	conn  driver.Conn
+}
+
+func startChainBench(ctx context.Context, out io.Writer, name string) (*chainBench, error) {
+	procs, err := newBenchProcs(out)
+	if err != nil {
+		return nil, err
+	}
 	cfg := devstack.Defaults()
 	cfg.Dev.DataDir, cfg.Dev.Devices, cfg.Dev.Timelock = procs.dir, 0, 0
 	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
-		var err error
 		if *p, err = freeport.Port("127.0.0.1"); err != nil {
-			return nil, nil, err
+			procs.stop()
+			return nil, err
 		}
 	}
 	fmt.Fprintf(out, "%s: starting ClickHouse, a dev chain and the contracts ...\n", name)
 	st, err := devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		return nil, nil, err
+		procs.stop()
+		return nil, err
 	}
 	conn, err := clickhouse.Open(ctx, st.Config.ClickHouse)
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		procs.stop()
+		return nil, err
 	}
-	return st, conn, nil
+	return &chainBench{procs: procs, st: st, conn: conn}, nil
+}
+
+// close stops the roles before the stack they use (a settler outliving
+// ClickHouse logs refused connections).
+func (b *chainBench) close() {
+	b.procs.stop()
+	b.conn.Close()
+	b.st.Close()
 }
 
 // roleEnv is the environment a settler or API process needs on the stack c.

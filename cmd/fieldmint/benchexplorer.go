@@ -69,19 +69,12 @@ func benchExplorer(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	if *asJSON {
 		out = fs.Output()
 	}
-	procs, err := newBenchProcs(out)
+	bench, err := startChainBench(ctx, out, "bench explorer")
 	if err != nil {
 		return err
 	}
-	st, conn, err := benchChainStack(ctx, procs, out, "bench explorer")
-	if err != nil {
-		procs.stop()
-		return err
-	}
-	// The roles stop before the stack they use.
-	defer st.Close()
-	defer conn.Close()
-	defer procs.stop()
+	defer bench.close()
+	procs, st, conn := bench.procs, bench.st, bench.conn
 	c := st.Config
 	fig := explorerFigures{Devices: *devices, Accounts: *accounts, Epochs: *epochs, Rejected: *devices / 100 * 3}
 
