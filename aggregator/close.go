@@ -79,17 +79,19 @@ func (s *Service) announce(ctx context.Context, ec *pb.EpochClosed) error {
 }
 
 // scoreHeld scores every epoch with valid readings that has been held long
-// enough: the epoch scoring.Hold epochs after it is closed, so every
+// enough: the epoch Scoring.Delay epochs after it is closed, so every
 // fraud-class rejection of those epochs is stored too (closing waits for
-// the rejected topic). Each is scored in order: the cut, then the scores,
-// then the scored_epochs row the settler pays by. A crash in between scores
-// the epoch again with the cut recorded first, and writes the same scores
-// under the same token.
+// the rejected topic), and so are the readings of its evidence window. Each
+// is scored in order: the cut, then the evidence, then the scores, then the
+// scored_epochs row the settler pays by. A crash in between scores the epoch
+// again with the cut recorded first, and writes the same evidence and
+// scores under the same tokens.
 func (s *Service) scoreHeld(ctx context.Context) error {
-	if s.closedThrough < s.scoring.Hold || s.closedThrough-s.scoring.Hold <= s.scoredThrough {
+	delay := s.scoring.Delay(s.cfg.EpochLength)
+	if s.closedThrough < delay || s.closedThrough-delay <= s.scoredThrough {
 		return nil
 	}
-	through := s.closedThrough - s.scoring.Hold
+	through := s.closedThrough - delay
 	epochs, err := s.validEpochs(ctx, s.scoredThrough, through)
 	if err != nil {
 		return err
@@ -108,7 +110,14 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
 			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
 		}
-		devices, err := storeScores(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut)
+		findings, stop, err := Evidence(ctx, s.conn, s.scoring, s.cfg.EpochLength, e)
+		if err != nil {
+			return err
+		}
+		if err := storeEvidence(ctx, s.conn, e, findings); err != nil {
+			return err
+		}
+		devices, err := storeScores(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut, stop)
 		if err != nil {
 			return err
 		}
@@ -116,7 +125,7 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := s.conn.Exec(ictx, "INSERT INTO scored_epochs VALUES (?, now64(3))", e); err != nil {
 			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
 		}
-		s.log.Info("epoch scored", "epoch", e, "devices", devices)
+		s.log.Info("epoch scored", "epoch", e, "devices", devices, "withoutInformation", len(stop))
 	}
 	s.scoredThrough = through
 	return nil

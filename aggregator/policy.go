@@ -55,6 +55,15 @@ type KindScoring struct {
 	// and each beacon pays its first WitnessesPerBeacon witnesses only
 	// (Helium's 14). 0: paid by uptime.
 	WitnessesPerBeacon uint64 `yaml:"witnessesPerBeacon"`
+	// The information checks (information.go): Track, the measurements whose
+	// changes are compared with other devices' and with the device's own
+	// past (a counter by what it delivered each interval); Noise, per
+	// measurement, the most its changes between readings may be (root mean
+	// square, thousandths); Generator, the measurements whose changes must
+	// not be flatter than noise. A file's list or map replaces the default.
+	Track     []string         `yaml:"track"`
+	Noise     map[string]int64 `yaml:"noise"`
+	Generator []string         `yaml:"generator"`
 }
 
 // capacity is the most a device of a counter kind delivers in one interval.
@@ -81,6 +90,10 @@ type Scoring struct {
 	// per valid reading (in the epochs a fraud would forfeit) is replaying
 	// old readings, and each one beyond counts as fraud. 0: never.
 	DuplicateRatio uint64
+	// Information: the checks for streams that carry nothing of their own
+	// (copies of a neighbour, loops of the device's past, several identities
+	// of one generator).
+	Information Information
 }
 
 // DefaultScoring: devices report every 5 s (the dev fleet's interval; set a
@@ -98,10 +111,12 @@ func DefaultScoring() Scoring {
 		pb.ResourceKind_RESOURCE_KIND_ENERGY:    {"power_w": 1_000, "voltage_v": 200, "energy_wh": 100},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {"throughput_mbps": 500, "latency_ms": 500, "served_gb": 10},
 	}
-	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2, Hold: 2, DuplicateRatio: 4}
+	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2, Hold: 2, DuplicateRatio: 4,
+		Information: DefaultInformation()}
 	for k, m := range floors {
 		s.Kinds[k] = KindScoring{Interval: 5 * time.Second, Weight: 1000, CellResolution: 8, Measurements: m,
-			TrustFullM: 300, TrustPartialM: 400, TrustPartialBP: 2500, CrowdResolution: 6, CrowdTarget: 16}
+			TrustFullM: 300, TrustPartialM: 400, TrustPartialBP: 2500, CrowdResolution: 6, CrowdTarget: 16,
+			Track: trackDefaults[k.String()], Noise: noiseDefaults[k.String()], Generator: generatorDefaults[k.String()]}
 	}
 	// A 10 kW meter; a 1 Gbit/s link (450 GB an hour, in MB).
 	e, b := s.Kinds[pb.ResourceKind_RESOURCE_KIND_ENERGY], s.Kinds[pb.ResourceKind_RESOURCE_KIND_BANDWIDTH]
@@ -121,6 +136,9 @@ var ErrScoring = errors.New("aggregate: bad scoring policy")
 func (s Scoring) Validate(epoch time.Duration) error {
 	if s.Probation > 1000 || s.Hold > 1000 {
 		return fmt.Errorf("%w: probation and hold must be at most 1000 epochs", ErrScoring)
+	}
+	if err := s.Information.validate(); err != nil {
+		return err
 	}
 	for k, ks := range s.Kinds {
 		switch {
@@ -154,13 +172,20 @@ func (s Scoring) Validate(epoch time.Duration) error {
 				return fmt.Errorf("%w: %s: measurement %q: noise floor must be 0 or more", ErrScoring, k, m)
 			}
 		}
+		if err := ks.validateInformation(k.String()); err != nil {
+			return err
+		}
+		if window := s.Information.Back + s.Information.Ahead + epoch; s.Information.On() && window/ks.Interval > 100_000 {
+			return fmt.Errorf("%w: %s: the evidence window (information back + ahead + the epoch, %s) holds more than 100,000 intervals of %s", ErrScoring, k, window, ks.Interval)
+		}
 	}
 	return nil
 }
 
 // LoadScoring reads a scoring file over the defaults: `kinds: {weather:
 // {interval: 60s, weight: 1000, ...}, ...}`, `benign: [...]`, `probation:
-// N`, `hold: N` and `duplicateRatio: N`. Unknown keys and kinds are errors.
+// N`, `hold: N`, `duplicateRatio: N` and `information: {...}` (fields left
+// out keep their defaults). Unknown keys and kinds are errors.
 func LoadScoring(path string) (Scoring, error) {
 	s := DefaultScoring()
 	if path == "" {
@@ -176,6 +201,7 @@ func LoadScoring(path string) (Scoring, error) {
 		Probation *uint64                `yaml:"probation"`
 		Hold      *uint64                `yaml:"hold"`
 		DupRatio  *uint64                `yaml:"duplicateRatio"`
+		Info      yaml.Node              `yaml:"information"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -200,6 +226,12 @@ func LoadScoring(path string) (Scoring, error) {
 	}
 	if file.DupRatio != nil {
 		s.DuplicateRatio = *file.DupRatio
+	}
+	if !file.Info.IsZero() {
+		// Decoded over the defaults: the fields given replace theirs.
+		if err := decodeStrict(&file.Info, &s.Information); err != nil {
+			return Scoring{}, fmt.Errorf("%w: %s: information: %v", ErrScoring, path, err)
+		}
 	}
 	return s, nil
 }
@@ -226,10 +258,31 @@ func overDefaults(ks, def KindScoring) KindScoring {
 		ks.Counter = def.Counter
 	}
 	ks.RatedPerHour, ks.WitnessesPerBeacon = or(ks.RatedPerHour, def.RatedPerHour), or(ks.WitnessesPerBeacon, def.WitnessesPerBeacon)
+	if ks.Track == nil {
+		ks.Track = def.Track
+	}
+	if ks.Noise == nil {
+		ks.Noise = def.Noise
+	}
+	if ks.Generator == nil {
+		ks.Generator = def.Generator
+	}
 	return ks
 }
 
 func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }
+
+// decodeStrict decodes a YAML node into v, refusing unknown fields (a
+// yaml.Node's Decode does not: it is re-encoded and decoded with KnownFields).
+func decodeStrict(n *yaml.Node, v any) error {
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	return dec.Decode(v)
+}
 
 // required is the kind's measurement names, sorted.
 func (ks KindScoring) required() []string {

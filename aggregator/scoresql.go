@@ -30,8 +30,10 @@ func (q *query) add(sql string, args ...any) {
 }
 
 // scoreQuery returns the SELECT that scores epoch: one row per device with
-// a valid reading in it, the columns epoch then ScoreColumns.
-func scoreQuery(s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64) *query {
+// a valid reading in it, the columns epoch then ScoreColumns. evidence is
+// the information checks' verdict (Evidence): the reason that stops each
+// flagged device's pay.
+func scoreQuery(s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64, evidence map[string]string) *query {
 	q := &query{}
 	kinds := make([]pb.ResourceKind, 0, len(s.Kinds))
 	for k := range s.Kinds {
@@ -47,12 +49,17 @@ func scoreQuery(s Scoring, epochLength time.Duration, epoch uint64, rejectedTopi
 	}
 	q.add("),\n")
 	fraudCounts(q, s, epoch, rejectedTopic, cut)
-	// paid: no fraud, some uptime, a live sensor and a trusted place (see
-	// DeviceScore.paid). The paid devices of a kind in a cell share it;
-	// the cells with a paid device in an area crowd it.
+	// paid: no fraud, no stream without information, some uptime, a live
+	// sensor and a trusted place (see DeviceScore.paid). The paid devices of
+	// a kind in a cell share it; the cells with a paid device in an area
+	// crowd it.
+	flagged, reasons := []string{""}, []string{""} // never empty: ClickHouse types an empty array as Array(Nothing)
+	for _, d := range sortedKeys(evidence) {
+		flagged, reasons = append(flagged, d), append(reasons, evidence[d])
+	}
 	fmt.Fprintf(q, `
 SELECT toUInt64(%d) AS epoch, device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered,
-       weight, cell, sharing, area, occupied, crowding, frauds,
+       weight, cell, sharing, area, occupied, crowding, frauds, evidence,
        if(paid, intDiv(intDiv(intDiv(intDiv(base, sharing) * quality, 10000) * trust, 10000) * crowding, 10000), toUInt64(0)) AS score
 FROM (
   SELECT *, intDiv(10000 * least(crowd_target, occupied), occupied) AS crowding
@@ -60,9 +67,21 @@ FROM (
     SELECT *, greatest(countIf(paid) OVER (PARTITION BY kind, cell), 1) AS sharing,
               greatest(uniqExactIf(cell, paid) OVER (PARTITION BY kind, area), 1) AS occupied
     FROM (
-      SELECT p.*, toUInt64(f.frauds) AS frauds, frauds = 0 AND uptime > 0 AND quality > 0 AND trust > 0 AS paid
-      FROM kind_parts AS p LEFT JOIN fraud_counts AS f USING device_id)))`, epoch)
+      SELECT p.*, toUInt64(f.frauds) AS frauds, `, epoch)
+	q.add(`arrayElement(?, indexOf(?, device_id)) AS evidence,
+             frauds = 0 AND evidence = '' AND uptime > 0 AND quality > 0 AND trust > 0 AS paid
+      FROM kind_parts AS p LEFT JOIN fraud_counts AS f USING device_id)))`, reasons, flagged)
 	return q
+}
+
+// sortedKeys are a map's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // kindParts adds the SELECT of one kind's parts of the formula that come

@@ -44,9 +44,12 @@ type DeviceScore struct {
 	Occupied  uint64 // cells of the kind in the area with a paid device
 	Crowding  uint64 // 10000 * min(1, crowdTarget / Occupied)
 	Frauds    uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
-	Score     uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
-	capacity  uint64 // a counter kind's capacity per interval, or 0
-	coverage  bool   // a coverage kind: paid by Witnessed
+	// Evidence is the information check that stopped the device's pay in
+	// this epoch (stream_evidence has what it found), or "".
+	Evidence string
+	Score    uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+	capacity uint64 // a counter kind's capacity per interval, or 0
+	coverage bool   // a coverage kind: paid by Witnessed
 }
 
 // base is the points before sharing and multipliers: Uptime*Weight, or
@@ -75,22 +78,23 @@ func (d DeviceScore) Same(o DeviceScore) bool {
 }
 
 // paid: the device earns, and so takes a share of its cell and crowds its
-// area. A detected cheater, a flat sensor or a device far from where it
-// says it is does neither, so it cannot dilute an honest neighbour.
+// area. A detected cheater, a stream without information of its own, a
+// flat sensor or a device far from where it says it is does neither, so it
+// cannot dilute an honest neighbour.
 func (d *DeviceScore) paid() bool {
-	return d.Frauds == 0 && d.Uptime > 0 && d.Quality > 0 && d.Trust > 0
+	return d.Frauds == 0 && d.Evidence == "" && d.Uptime > 0 && d.Quality > 0 && d.Trust > 0
 }
 
-// ScoreEpoch computes every device's score in epoch from its valid readings
-// and its fraud-class rejections in the rejected topic up to cut (offsets by
-// partition: what the live scoring had stored, recorded with the epoch), so
-// that a replay of the log, or verify-epoch, computes the same rows, in
-// device order. Integer arithmetic throughout; the H3 cell is found from the
+// ScoreEpoch computes every device's score in epoch from its valid readings,
+// its fraud-class rejections in the rejected topic up to cut (offsets by
+// partition: what the live scoring had stored, recorded with the epoch) and
+// the information checks' verdict (Evidence), so that a replay of the log,
+// or verify-epoch, computes the same rows, in device order. Integer arithmetic throughout; the H3 cell is found from the
 // reading's fixed-point position (lat_e7 / 1e7, an exactly rounded IEEE
 // division, the same on every run of the same server version) and only
 // groups devices.
-func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64) ([]DeviceScore, error) {
-	q := scoreQuery(s, epochLength, epoch, rejectedTopic, cut)
+func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64, evidence map[string]string) ([]DeviceScore, error) {
+	q := scoreQuery(s, epochLength, epoch, rejectedTopic, cut, evidence)
 	rows, err := conn.Query(ch.Context(ctx, ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"})), q.String()+"\nORDER BY device_id", q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
@@ -116,8 +120,8 @@ func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength ti
 // readings and cut under the same token; should the server cut its blocks
 // differently that time, device_scores is a ReplacingMergeTree by (epoch,
 // device_id) and every reader uses FINAL, so each device still counts once.
-func storeScores(ctx context.Context, conn driver.Conn, s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64) (uint64, error) {
-	q := scoreQuery(s, epochLength, epoch, rejectedTopic, cut)
+func storeScores(ctx context.Context, conn driver.Conn, s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64, evidence map[string]string) (uint64, error) {
+	q := scoreQuery(s, epochLength, epoch, rejectedTopic, cut, evidence)
 	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{
 		"geotoh3_argument_order":     "lat_lon",
 		"insert_deduplication_token": fmt.Sprintf("scores-%d", epoch),
@@ -209,10 +213,10 @@ func finish(ds []DeviceScore, s Scoring) {
 
 // ScoreColumns are device_scores' columns in DeviceScore's order, for
 // readers that compare rows (verify-epoch).
-const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered, weight, cell, sharing, area, occupied, crowding, frauds, score`
+const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered, weight, cell, sharing, area, occupied, crowding, frauds, evidence, score`
 
 // ScanInto returns the destinations of ScoreColumns in d.
 func (d *DeviceScore) ScanInto() []any {
 	return []any{&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Complete, &d.Moving, &d.Quality, &d.DriftM, &d.Trust,
-		&d.Witnessed, &d.Delivered, &d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Score}
+		&d.Witnessed, &d.Delivered, &d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Evidence, &d.Score}
 }

@@ -65,7 +65,7 @@ func BenchmarkScoreEpoch1M(b *testing.B) {
 	// One close before the clock starts: a server that has closed epochs
 	// before has its caches (marks, metadata, compiled expressions) warm;
 	// a fresh one's first close takes a second or two more.
-	if _, err := storeScores(ctx, conn, s, epochLength, epoch, "rejected", cut); err != nil {
+	if _, err := storeScores(ctx, conn, s, epochLength, epoch, "rejected", cut, nil); err != nil {
 		b.Fatal(err)
 	}
 	var store, sel, goPart time.Duration
@@ -76,12 +76,12 @@ func BenchmarkScoreEpoch1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
-		stored, err := storeScores(ctx, conn, s, epochLength, epoch, "rejected", cut)
+		stored, err := storeScores(ctx, conn, s, epochLength, epoch, "rejected", cut, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		ds, err := ScoreEpoch(ctx, conn, s, epochLength, epoch, "rejected", cut)
+		ds, err := ScoreEpoch(ctx, conn, s, epochLength, epoch, "rejected", cut, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -168,7 +168,7 @@ func TestWorkedExample(t *testing.T) {
 	h := policy.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT]
 	h.WitnessesPerBeacon = 2
 	policy.Kinds[pb.ResourceKind_RESOURCE_KIND_HOTSPOT] = h
-	got, err := ScoreEpoch(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000})
+	got, err := ScoreEpoch(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestWorkedExample(t *testing.T) {
 	}
 	// Closing the epoch stores the same rows; a retry after a crash adds none.
 	for range 2 {
-		if n, err := storeScores(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000}); err != nil || n != 24 {
+		if n, err := storeScores(ctx, conn, policy, epochLength, epoch, "rejected-topic", map[int32]int64{0: 1000}, nil); err != nil || n != 24 {
 			t.Fatalf("stored %d scores (%v), want 24", n, err)
 		}
 	}

@@ -68,7 +68,18 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		if err := conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL WHERE epoch = ?", e).Scan(&start, &end); err != nil {
 			return nil, fmt.Errorf("verify-epoch: epoch %d is not closed: %w", e, err)
 		}
-		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, end.Sub(start), e, c.Kafka.Topics().Rejected, cut)
+		// The information checks run again over the epoch's evidence window,
+		// and must find what the aggregator stored.
+		findings, stop, err := aggregator.Evidence(ctx, conn, scoring, end.Sub(start), e)
+		if err != nil {
+			return nil, err
+		}
+		evDiffs, err := compareEvidence(ctx, conn, e, findings)
+		if err != nil {
+			return nil, err
+		}
+		scoreDiffs = append(scoreDiffs, evDiffs...)
+		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, end.Sub(start), e, c.Kafka.Topics().Rejected, cut, stop)
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +121,37 @@ func ds2scores(ds []aggregator.DeviceScore) []settler.DeviceScore {
 		out[i] = settler.DeviceScore{Owner: d.Owner, Score: d.Score}
 	}
 	return out
+}
+
+// compareEvidence compares the stored stream_evidence of epoch with the
+// findings recomputed from the readings.
+func compareEvidence(ctx context.Context, conn driver.Conn, epoch uint64, findings []aggregator.Finding) ([]string, error) {
+	stored, err := aggregator.StoredEvidence(ctx, conn, epoch)
+	if err != nil {
+		return nil, err
+	}
+	key := func(f aggregator.Finding) string { return f.Device + " " + f.Reason }
+	byKey := map[string]aggregator.Finding{}
+	for _, f := range stored {
+		byKey[key(f)] = f
+	}
+	var diffs []string
+	for _, f := range findings {
+		s, ok := byKey[key(f)]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s recomputed (%+v) but not stored", epoch, f.Device, f.Reason, f))
+		case s != f:
+			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s stored %+v, recomputed %+v", epoch, f.Device, f.Reason, s, f))
+		}
+		delete(byKey, key(f))
+	}
+	for _, s := range stored {
+		if _, left := byKey[key(s)]; left {
+			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s stored (%+v) but its readings do not give it", epoch, s.Device, s.Reason, s))
+		}
+	}
+	return diffs, nil
 }
 
 // compareScores compares the stored device_scores of epoch with ds.

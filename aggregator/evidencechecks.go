@@ -1,0 +1,290 @@
+package aggregator
+
+// The information checks over an epoch's evidence window: each device's
+// streams compared with its neighbours', with its own past, and with the
+// other devices of its owner at its spot (docs/scoring.md, "Streams without
+// information of their own").
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/fieldmint/fieldmint/internal/geo"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// stream is one device's samples in the window: its readings, one per
+// interval (index i is the window's i-th interval), or a coverage kind's
+// witness reports, one per report in time order.
+type stream struct {
+	device, owner string
+	kind          pb.ResourceKind
+	latE7, lonE7  int32     // its first reading's position in the window
+	stepMs        int64     // an index's length in time; 0 for witness reports
+	times         []int64   // each index's event time (ms), none where there is no sample
+	names         []string  // the measurements compared, as changes[m] holds them
+	changes       [][]int64 // changes[m][i]: measurement m's change at index i (clipped), or none
+	raw           [][]int64 // the same, unclipped, for noise and kurtosis
+	shift         []uint    // per measurement, the scaling of the clipped changes into 12 bits
+	track         []bool    // per measurement, whether it is compared (KindScoring.Track)
+	ceiling       []int64   // per measurement, its noise ceiling (KindScoring.Noise), or 0
+	generator     []bool    // per measurement, whether its changes must not be flatter than noise
+}
+
+// Finding is one check's strongest evidence about one device in one epoch,
+// flagged when it stopped the device's pay. Every device a check could
+// judge has its row, flagged or not: how close it came is evidence too.
+type Finding struct {
+	Epoch       uint64
+	Device      string
+	Reason      string // the check: one of EvidenceReasons
+	Flagged     bool
+	Other       string // the device it tracked or kept time with; "" for its own past
+	Measurement string // "witness:" before a witness report's measurement
+	// LagMs: TRACKED_STREAM, how far behind Other the device ran (mean over
+	// the matched readings); LOOPED_STREAM, the period it repeats with;
+	// SHARED_CLOCK, the mean offset of its readings from Other's.
+	LagMs int64
+	// FromMs, ToMs: the stretch compared of the earlier stream (Other's, or
+	// the device's own past), by event time.
+	FromMs, ToMs int64
+	Samples      int64
+	BetaBP       int64 // the slope of its changes on the other's (basis points)
+	// Value: TRACKED_STREAM and LOOPED_STREAM, the slope's distance above
+	// Information.BetaBP in thousandths of a standard error; NOISY_STREAM,
+	// the noisiest measurement's change as basis points of its ceiling;
+	// GENERATED_STREAM, the flattest measurement's kurtosis (thousandths);
+	// SHARED_CLOCK, the spread of the offsets (ms).
+	Value int64
+}
+
+// candidate is a comparison of a device's stream with another's.
+type candidate struct {
+	m     match
+	z     int64
+	other *stream
+	meas  int
+	lag   int
+}
+
+// better orders candidates: the stronger evidence first, then by other
+// device, measurement and lag, so that the choice never depends on the
+// order they were tried in.
+func (c candidate) better(o candidate) bool {
+	if c.z != o.z {
+		return c.z > o.z
+	}
+	if c.other.device != o.other.device {
+		return c.other.device < o.other.device
+	}
+	if c.meas != o.meas {
+		return c.meas < o.meas
+	}
+	return absInt(int64(c.lag)) < absInt(int64(o.lag)) || (absInt(int64(c.lag)) == absInt(int64(o.lag)) && c.lag < o.lag)
+}
+
+// strongest compares b with a, measurement by measurement, at each lag of
+// lags, and returns the strongest comparison with enough samples.
+func strongest(in Information, a, b *stream, lags []int, best *candidate) {
+	for m := range b.changes {
+		if !b.track[m] {
+			continue
+		}
+		shift := max(a.shift[m], b.shift[m])
+		for _, lag := range lags {
+			mt := compare(a.changes[m], b.changes[m], lag, shift)
+			if mt.n < int64(in.MinSamples) {
+				continue
+			}
+			c := candidate{m: mt, z: mt.zMilli(in.BetaBP), other: a, meas: m, lag: lag}
+			if c.z > 0 && (best.other == nil || c.better(*best)) {
+				*best = c
+			}
+		}
+	}
+}
+
+// tracked finds, for each reading stream, the neighbour of its kind within
+// RadiusM whose changes its own follow most strongly, at a lag up to
+// MaxLag either way. Two streams that each track the other (an exact copy
+// and its original) keep the finding on the copy: the one whose slope on
+// the other is steeper (a copy's is one, its original's less by the noise
+// added), then the later one.
+func tracked(in Information, streams []*stream) map[*stream]candidate {
+	out := map[*stream]candidate{}
+	for _, group := range byKind(streams) {
+		for _, b := range group {
+			maxLag := int(in.MaxLag.Milliseconds() / b.stepMs)
+			lags := make([]int, 0, 2*maxLag+1)
+			for l := -maxLag; l <= maxLag; l++ {
+				lags = append(lags, l)
+			}
+			var best candidate
+			for _, a := range neighbours(group, b, in.RadiusM) {
+				strongest(in, a, b, lags, &best)
+			}
+			if best.other != nil {
+				out[b] = best
+			}
+		}
+	}
+	return out
+}
+
+// originals are the streams that track and are tracked by the same stream
+// while not being the copy of the two (copyOf): their finding stands, but
+// does not stop their pay.
+func originals(in Information, found map[*stream]candidate) map[*stream]bool {
+	out := map[*stream]bool{}
+	for b, cb := range found {
+		ca, ok := found[cb.other]
+		if ok && ca.other == b && cb.z >= in.ZMilli && ca.z >= in.ZMilli && copyOf(b, cb, ca) {
+			out[cb.other] = true
+		}
+	}
+	return out
+}
+
+// copyOf reports whether b, not a (cb.other), is the copy of the pair that
+// track each other: the steeper slope, then the later readings, then the
+// greater id.
+func copyOf(b *stream, cb, ca candidate) bool {
+	if sb, sa := cb.m.slopeBP(), ca.m.slopeBP(); sb != sa {
+		return sb > sa
+	}
+	if d := meanOffset(b, cb.other, cb.lag); d != 0 {
+		return d > 0
+	}
+	return b.device > cb.other.device
+}
+
+// meanOffset is how far b's readings come after a's, lag indexes earlier, on
+// average over the indexes both have (ms, rounded toward zero).
+func meanOffset(b, a *stream, lag int) int64 {
+	var sum, n int64
+	for i := max(0, lag); i < min(len(b.times), len(a.times)+lag); i++ {
+		if b.times[i] != none && a.times[i-lag] != none {
+			sum += b.times[i] - a.times[i-lag]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
+}
+
+// looped finds, for each stream, the period at which its changes most
+// strongly repeat its own past: at least three indexes back (a change
+// shares a reading with the next one), and with MinSamples matched.
+func looped(in Information, s *stream) (candidate, bool) {
+	var lags []int
+	for l := 3; l <= len(s.times)-in.MinSamples; l++ {
+		lags = append(lags, l)
+	}
+	var best candidate
+	strongest(in, s, s, lags, &best)
+	return best, best.other != nil
+}
+
+// sharedClock finds, for each reading stream, the device of the same owner
+// within SiteRadiusM (any kind) whose readings' times stay at one offset
+// from its own most tightly: the spread of the offsets, over the readings
+// of the two that fall within half an interval of each other.
+func sharedClock(in Information, streams []*stream) map[*stream]Finding {
+	owners := map[string][]*stream{}
+	for _, s := range streams {
+		owners[s.owner] = append(owners[s.owner], s)
+	}
+	out := map[*stream]Finding{}
+	for _, group := range owners {
+		for _, a := range group {
+			for _, b := range neighbours(group, a, in.SiteRadiusM) {
+				f, ok := clockOffsets(a, b, int64(in.MinSamples))
+				if !ok {
+					continue
+				}
+				if best, seen := out[a]; !seen || f.Value < best.Value || (f.Value == best.Value && f.Other < best.Other) {
+					out[a] = f
+				}
+			}
+		}
+	}
+	return out
+}
+
+// clockOffsets pairs each of a's readings with b's nearest one within half
+// the shorter interval and measures the spread of their offsets.
+func clockOffsets(a, b *stream, minSamples int64) (Finding, bool) {
+	half := min(a.stepMs, b.stepMs) / 2
+	at, bt := sampleTimes(a), sampleTimes(b)
+	var n, sum, lo, hi int64
+	j := 0
+	for _, t := range at {
+		for j+1 < len(bt) && absInt(bt[j+1]-t) <= absInt(bt[j]-t) {
+			j++
+		}
+		if j >= len(bt) || absInt(bt[j]-t) > half {
+			continue
+		}
+		d := t - bt[j]
+		if n == 0 || d < lo {
+			lo = d
+		}
+		if n == 0 || d > hi {
+			hi = d
+		}
+		n, sum = n+1, sum+d
+	}
+	if n < minSamples {
+		return Finding{}, false
+	}
+	return Finding{Device: a.device, Reason: ReasonSharedClock, Other: b.device, LagMs: sum / n, FromMs: bt[0], ToMs: bt[len(bt)-1], Samples: n, Value: hi - lo}, true
+}
+
+func sampleTimes(s *stream) []int64 {
+	var out []int64
+	for _, t := range s.times {
+		if t != none {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// byKind groups streams by kind, each group in device order.
+func byKind(streams []*stream) [][]*stream {
+	m := map[pb.ResourceKind][]*stream{}
+	for _, s := range streams {
+		m[s.kind] = append(m[s.kind], s)
+	}
+	kinds := make([]pb.ResourceKind, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	out := make([][]*stream, 0, len(kinds))
+	for _, k := range kinds {
+		g := m[k]
+		slices.SortFunc(g, func(x, y *stream) int { return cmp.Compare(x.device, y.device) })
+		out = append(out, g)
+	}
+	return out
+}
+
+// neighbours lists the streams of group (sorted by device) other than s
+// within radius metres of it: a scan of the group, cheap where a latitude
+// band rules a device out (docs/scoring.md, "Speed", has what it costs).
+func neighbours(group []*stream, s *stream, radiusM int64) []*stream {
+	band := int32(min(radiusM*90, 1<<30)) // 1e-7 degrees of latitude per metre: 1/0.011132 < 90
+	var out []*stream
+	for _, o := range group {
+		if o == s || o.latE7 > s.latE7+band || o.latE7 < s.latE7-band {
+			continue
+		}
+		if geo.DistanceM(s.latE7, s.lonE7, o.latE7, o.lonE7) <= radiusM {
+			out = append(out, o)
+		}
+	}
+	return out
+}
