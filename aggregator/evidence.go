@@ -75,11 +75,11 @@ func (m match) slopeBP() int64 {
 	return q.Int64()
 }
 
-// zMilli is how far the slope of b on a lies above betaBP, in thousandths of
-// its standard error (rounded down), or 0 when it does not lie above it:
-// u² = (C - β₀·A)²·(n - 2) / (B·A - C²), the t statistic of a regression
-// slope against β₀. A copy's slope is one, a neighbour's the share of its
-// changes that weather common to both explains.
+// zMilli is how far the slope of b on a lies inside (betaBP, slopeMaxBP), in
+// thousandths of its standard error (rounded down) from the nearer bound, or
+// 0 when it does not lie inside: u² = (C - β₀·A)²·(n - 2) / (B·A - C²), the
+// t statistic of a regression slope against β₀. A copy's slope is one, a
+// neighbour's the share of its changes that weather common to both explains.
 func (m match) zMilli(betaBP int64) int64 {
 	if m.n < 3 || m.a <= 0 || m.b <= 0 {
 		return 0
@@ -91,18 +91,31 @@ func (m match) zMilli(betaBP int64) int64 {
 		return 0
 	}
 	A, B, C := big.NewInt(m.a), big.NewInt(m.b), big.NewInt(m.c)
+	den := new(big.Int).Sub(new(big.Int).Mul(B, A), new(big.Int).Mul(C, C))
+	// Below the upper bound too: a slope far above one is no copy, but a
+	// stream that barely moves (a dithered constant) regressed on.
+	return min(u(C, A, den, betaBP, m.n, 1), u(C, A, den, slopeMaxBP, m.n, -1))
+}
+
+// slopeMaxBP is the steepest slope a copy has: one, with room for a copy
+// that scales what it copies.
+const slopeMaxBP = 20_000
+
+// u is sign·(C - β·A)·√(n-2) / √den in thousandths, rounded down, 0 when
+// not above zero: the distance of the slope C/A above β (sign 1) or below it
+// (sign -1) in standard errors (den = B·A - C²).
+func u(C, A, den *big.Int, betaBP, n, sign int64) int64 {
 	num := new(big.Int).Sub(new(big.Int).Mul(C, big.NewInt(10_000)), new(big.Int).Mul(A, big.NewInt(betaBP)))
-	if num.Sign() <= 0 {
+	if num.Mul(num, big.NewInt(sign)); num.Sign() <= 0 {
 		return 0
 	}
-	den := new(big.Int).Sub(new(big.Int).Mul(B, A), new(big.Int).Mul(C, C))
 	if den.Sign() <= 0 {
 		return maxU
 	}
 	// u_milli² = num²·(n-2)·10⁶ / (10⁸·den) = num²·(n-2) / (100·den)
 	q := num.Mul(num, num)
-	q.Mul(q, big.NewInt(m.n-2))
-	q.Quo(q, den.Mul(den, big.NewInt(100)))
+	q.Mul(q, big.NewInt(n-2))
+	q.Quo(q, new(big.Int).Mul(den, big.NewInt(100)))
 	if q.Sqrt(q); !q.IsInt64() || q.Int64() > maxU {
 		return maxU
 	}
@@ -110,11 +123,12 @@ func (m match) zMilli(betaBP int64) int64 {
 }
 
 // clip winsorizes a stream's changes in place at four times the 75th
-// percentile of their size (plus one unit), so that a single large change (a
+// percentile of their size, or their 95th percentile if more (plus one
+// unit), so that a single large change (a
 // front passing two stations, an appliance switched on) cannot make two
 // streams look alike, and returns the largest size left. A copy shares
 // every change, large or small, and stays alike.
-func clip(d []int64) int64 {
+func clip(d []int64) (int64, int64) {
 	var abs []int64
 	for _, x := range d {
 		if x != none {
@@ -122,7 +136,7 @@ func clip(d []int64) int64 {
 		}
 	}
 	if len(abs) == 0 {
-		return 0
+		return 0, 0
 	}
 	slices.Sort(abs)
 	c := 4*abs[len(abs)*3/4] + 1
@@ -133,7 +147,51 @@ func clip(d []int64) int64 {
 			top = max(top, absInt(d[i]))
 		}
 	}
-	return top
+	return top, c
+}
+
+// Echoes: a load's changes are noise most of the time and steps now and
+// then (a light, a kettle, a session starting), and clipping, which keeps a
+// chance alignment of two steps from passing for a copy, also leaves a copy
+// little to show when it adds noise. But a copy has every step its original
+// has, at one lag, and a real neighbour's steps fall at their own times.
+// b's steps (changes beyond its clip level) are echoed when a has a change
+// of the same sign and between half and twice the size at the same index.
+
+// minEchoes is the fewest echoed steps that count as evidence, and then
+// three quarters of the steps must be echoed: for two real meters whose
+// steps each fall at one index in twenty, five chance echoes at one lag are
+// a one-in-ten-million event, far rarer than the comparisons an epoch makes.
+const minEchoes = 5
+
+// echoes counts b's steps (beyond level) and those a echoes, lag indexes
+// earlier, in the raw changes.
+func echoes(a, b []int64, lag int, level int64) (steps, echoed int64) {
+	if level <= 0 {
+		return 0, 0
+	}
+	for i := max(0, lag); i < min(len(b), len(a)+lag); i++ {
+		y := b[i]
+		if y == none || absInt(y) < level {
+			continue
+		}
+		steps++
+		if x := a[i-lag]; x != none && (x > 0) == (y > 0) && 2*absInt(x) >= absInt(y) && absInt(x) <= 2*absInt(y) {
+			echoed++
+		}
+	}
+	return steps, echoed
+}
+
+// echoZMilli is echo evidence as a standard score, in thousandths: echoed
+// steps against the one in ten a chance would echo, (10·m - s) / √(9·s), 0
+// unless at least minEchoes and three quarters of the steps were echoed.
+func echoZMilli(steps, echoed int64) int64 {
+	if echoed < minEchoes || 4*echoed < 3*steps {
+		return 0
+	}
+	num := 10*echoed - steps
+	return int64(isqrt(uint64(num * num * 1_000_000 / (9 * steps))))
 }
 
 func absInt(x int64) int64 {

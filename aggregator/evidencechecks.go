@@ -26,6 +26,7 @@ type stream struct {
 	changes       [][]int64 // changes[m][i]: measurement m's change at index i (clipped), or none
 	raw           [][]int64 // the same, unclipped, for noise and kurtosis
 	shift         []uint    // per measurement, the scaling of the clipped changes into 12 bits
+	level         []int64   // per measurement, the clip level: changes beyond it are steps (echoes)
 	track         []bool    // per measurement, whether it is compared (KindScoring.Track)
 	ceiling       []int64   // per measurement, its noise ceiling (KindScoring.Noise), or 0
 	generator     []bool    // per measurement, whether its changes must not be flatter than noise
@@ -97,6 +98,9 @@ func strongest(in Information, a, b *stream, lags []int, best *candidate) {
 				continue
 			}
 			c := candidate{m: mt, z: mt.zMilli(in.BetaBP), other: a, meas: m, lag: lag}
+			if steps, echoed := echoes(a.raw[m], b.raw[m], lag, b.level[m]); echoed >= minEchoes {
+				c.z = max(c.z, echoZMilli(steps, echoed))
+			}
 			if c.z > 0 && (best.other == nil || c.better(*best)) {
 				*best = c
 			}

@@ -155,7 +155,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 func newStream(r windowRow, names []string, n int) *stream {
 	st := &stream{device: r.device, owner: r.owner, kind: r.kind, latE7: r.latE7, lonE7: r.lonE7, names: names,
 		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)),
-		shift: make([]uint, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
+		shift: make([]uint, len(names)), level: make([]int64, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
 	return st
 }
 
@@ -163,7 +163,8 @@ func newStream(r windowRow, names []string, n int) *stream {
 func (st *stream) finish() {
 	for m := range st.raw {
 		st.changes[m] = slices.Clone(st.raw[m])
-		st.shift[m] = shiftFor(clip(st.changes[m]))
+		top, level := clip(st.changes[m])
+		st.shift[m], st.level[m] = shiftFor(top), level
 	}
 }
 

@@ -121,21 +121,24 @@ func (s Scoring) Delay(epochLength time.Duration) uint64 {
 // checks, at the dev fleet's 5 s interval (a network with another interval
 // sets its own: noise grows with the interval, as the weather moves more
 // between readings). Energy's voltage is left out of tracking: the meters
-// on one feeder share it. Hotspots' witness reports are compared with
-// their own past separately (a coverage kind's witnesses).
+// on one feeder share it. A hotspot is paid for the witnesses it reports,
+// not its own readings: its witness reports are compared with their own
+// past (a coverage kind's witnesses), its readings with nothing.
 var trackDefaults = map[string][]string{
 	"RESOURCE_KIND_WEATHER":   {"temperature_c", "humidity_pct", "pressure_hpa"},
 	"RESOURCE_KIND_ENERGY":    {"power_w", "energy_wh"},
 	"RESOURCE_KIND_BANDWIDTH": {"throughput_mbps", "latency_ms", "served_gb"},
-	"RESOURCE_KIND_HOTSPOT":   {"rssi_dbm", "snr_db"},
 }
 
-// noiseDefaults: the most a weather station's measurement changes between
-// two readings 5 s apart, root mean square (thousandths): a sensor's noise
-// and the air's turbulence. The simulator's honest stations reach 0.08 °C,
-// 0.7 % and 0.05 hPa (docs/scoring.md).
+// noiseDefaults: the most a measurement changes between two readings 5 s
+// apart, root mean square leaving out the largest tenth (thousandths): a
+// weather sensor's noise and the air's turbulence; a meter's or a link's
+// jitter between its loads' steps. The simulator's honest devices reach
+// about two thirds of each (docs/scoring.md).
 var noiseDefaults = map[string]map[string]int64{
-	"RESOURCE_KIND_WEATHER": {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
+	"RESOURCE_KIND_WEATHER":   {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
+	"RESOURCE_KIND_ENERGY":    {"power_w": 7_000},
+	"RESOURCE_KIND_BANDWIDTH": {"throughput_mbps": 2_000, "latency_ms": 5_000},
 }
 
 // generatorDefaults: the loads, not the counters that integrate them (a

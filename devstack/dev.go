@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -147,8 +149,18 @@ func FormatSettled(s settler.Settled, since time.Duration) string {
 		rej = append(rej, fmt.Sprintf("%s %d", r, s.Rejected[r]))
 		total += s.Rejected[r]
 	}
-	return fmt.Sprintf("%s: accepted %d, rejected %d (%s); %s FMNT to %d owners; root %s computed",
-		at, s.Accepted, total, strings.Join(rej, ", "), claim.FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()))
+	stopped := ""
+	if len(s.Stopped) > 0 {
+		var parts []string
+		var n uint64
+		for _, r := range slices.Sorted(maps.Keys(s.Stopped)) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, s.Stopped[r]))
+			n += s.Stopped[r]
+		}
+		stopped = fmt.Sprintf("; %d devices unpaid for streams without information (%s)", n, strings.Join(parts, ", "))
+	}
+	return fmt.Sprintf("%s: accepted %d, rejected %d (%s)%s; %s FMNT to %d owners; root %s computed",
+		at, s.Accepted, total, strings.Join(rej, ", "), stopped, claim.FormatUnits(s.Emission, 18), s.Accounts, short(s.Root.Hex()))
 }
 
 func short(h string) string {

@@ -62,7 +62,10 @@ type ScoreParts struct {
 	Occupied  uint64 `json:"occupied"`
 	Crowding  uint64 `json:"crowding"`
 	Frauds    uint64 `json:"frauds"`
-	Score     uint64 `json:"score"`
+	// Evidence is the information check that stopped the device's pay in
+	// the epoch (its finding is in the epoch's Findings), or "".
+	Evidence string `json:"evidence"`
+	Score    uint64 `json:"score"`
 }
 
 // DeviceEpoch is one epoch of a device's page.
@@ -77,23 +80,13 @@ type DeviceEpoch struct {
 	// Settlement is the epoch's settlement state ("" before it is computed);
 	// Reward the device's part of its owner's reward for the epoch:
 	// ownerReward * score / ownerScore, rounded down (base units).
-	Settlement  string `json:"settlement"`
-	Reward      string `json:"reward"`
-	OwnerReward string `json:"ownerReward"`
-	OwnerScore  uint64 `json:"ownerScore"`
-}
-
-// RejectedReading is a rejected reading with its evidence.
-type RejectedReading struct {
-	Epoch        uint64           `json:"epoch"`
-	Seq          uint64           `json:"seq"`
-	EventTime    string           `json:"eventTime"`
-	ReceivedAt   string           `json:"receivedAt"`
-	Reason       string           `json:"reason"`
-	Detail       string           `json:"detail"` // the values that tripped the rule, and the rule
-	Measurements map[string]int64 `json:"measurements"`
-	LatE7        int32            `json:"latE7"`
-	LonE7        int32            `json:"lonE7"`
+	// Findings: the information checks' evidence about the device in the
+	// epoch, flagged or not.
+	Findings    []Finding `json:"findings"`
+	Settlement  string    `json:"settlement"`
+	Reward      string    `json:"reward"`
+	OwnerReward string    `json:"ownerReward"`
+	OwnerScore  uint64    `json:"ownerScore"`
 }
 
 // DeviceAnswer is the body of GET /v1/explorer/devices/{id}.
@@ -223,7 +216,7 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		rows, err := a.Conn.Query(gctx, `SELECT epoch, owner, readings, uptime, weight, complete, moving, quality, drift_m, trust, witnessed, delivered,
-			cell, sharing, area, occupied, crowding, frauds, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
+			cell, sharing, area, occupied, crowding, frauds, evidence, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
 		if err != nil {
 			return err
 		}
@@ -233,7 +226,7 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 			p := &x.parts
 			var cell, area uint64
 			if err := rows.Scan(&x.epoch, &x.owner, &x.valid, &p.Uptime, &p.Weight, &p.Complete, &p.Moving, &p.Quality, &p.DriftM, &p.Trust, &p.Witnessed, &p.Delivered,
-				&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Score); err != nil {
+				&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Evidence, &p.Score); err != nil {
 				return err
 			}
 			p.Cell, p.Area = strconv.FormatUint(cell, 16), strconv.FormatUint(area, 16)
@@ -282,9 +275,17 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 	if uint64(len(epochs)) > limit {
 		epochs = epochs[:limit]
 	}
+	findings, err := a.findings(ctx, id, epochs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]DeviceEpoch, len(epochs))
 	for i, e := range epochs {
 		out[i] = *byEpoch[e]
+		out[i].Findings = findings[e]
+		if out[i].Findings == nil {
+			out[i].Findings = []Finding{}
+		}
 	}
 	return out, nil
 }
@@ -348,77 +349,6 @@ func (a *API) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
 		}
 	}
 	return nil
-}
-
-// rejectedReadings reads the device's newest rejected readings, of one
-// epoch and one reason if given.
-func (a *API) rejectedReadings(ctx context.Context, kind, id string, epoch *uint64, reason string, limit uint64) ([]RejectedReading, error) {
-	q := `SELECT epoch, seq, event_time, received_at, reason, detail, measurements, lat_e7, lon_e7 FROM readings
-		WHERE kind = ? AND device_id = ? AND status = 'rejected'`
-	args := []any{kind, id}
-	if epoch != nil {
-		q += " AND epoch = ?"
-		args = append(args, *epoch)
-	}
-	if reason != "" {
-		q += " AND reason = ?"
-		args = append(args, reason)
-	}
-	rows, err := a.Conn.Query(ctx, q+" ORDER BY event_time DESC, seq DESC LIMIT ?", append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []RejectedReading{}
-	for rows.Next() {
-		var x RejectedReading
-		var at, received time.Time
-		if err := rows.Scan(&x.Epoch, &x.Seq, &at, &received, &x.Reason, &x.Detail, &x.Measurements, &x.LatE7, &x.LonE7); err != nil {
-			return nil, err
-		}
-		x.EventTime, x.ReceivedAt = at.UTC().Format(time.RFC3339Nano), received.UTC().Format(time.RFC3339Nano)
-		out = append(out, x)
-	}
-	return out, rows.Err()
-}
-
-// exploreRejections serves GET /v1/explorer/devices/{id}/rejections?epoch=N&reason=R&limit=L
-// (default 100, at most 1000): the device's rejected readings with their
-// evidence, newest first.
-func (a *API) exploreRejections(w http.ResponseWriter, r *http.Request) {
-	id, bad := badDevice(w, r)
-	if bad {
-		return
-	}
-	limit, ok := limitParam(w, r, 100)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	var epoch *uint64
-	if s := q.Get("epoch"); s != "" {
-		e, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			apiError(w, http.StatusBadRequest, CodeBadEpoch, "epoch must be a non-negative integer")
-			return
-		}
-		epoch = &e
-	}
-	info, found, err := a.deviceInfo(r.Context(), id)
-	if err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-		return
-	}
-	if !found {
-		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
-		return
-	}
-	out, err := a.rejectedReadings(r.Context(), info.Kind, id, epoch, q.Get("reason"), limit)
-	if err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
-		return
-	}
-	writeJSON(w, map[string]any{"deviceId": id, "rejections": out})
 }
 
 // checksummed writes an owner address as the settler's leaves have it

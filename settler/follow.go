@@ -185,6 +185,9 @@ func (s *Service) computeClosed(ctx context.Context) error {
 		if out.Accepted, out.Rejected, err = s.counts(ctx, e.epoch, e.start, e.end); err != nil {
 			return err
 		}
+		if out.Stopped, err = s.stopped(ctx, e.epoch); err != nil {
+			return err
+		}
 		s.log.Info("settle: epoch computed", "epoch", e.epoch, "root", out.Root.Hex(), "accounts", out.Accounts)
 		if s.OnSettled != nil {
 			s.OnSettled(out)

@@ -130,6 +130,9 @@ type Settled struct {
 	Reason   string // why, for revoked and parked
 	Accepted uint64
 	Rejected map[string]uint64 // by reason; with Computed only
+	// Stopped: the devices whose pay an information check stopped in the
+	// epoch (device_scores.evidence), by reason; with Computed only.
+	Stopped  map[string]uint64
 	Emission *big.Int
 	Accounts int
 	Root     common.Hash

@@ -15,23 +15,30 @@ import (
 )
 
 // paidByDevice is each device's pay over the epochs: its share of each
-// epoch's emission by its device_scores score (what the settler splits).
-func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*big.Int) (map[string]*big.Int, error) {
+// epoch's emission by its device_scores score (what the settler splits),
+// and the epochs whose pay an information check stopped, by reason.
+func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*big.Int) (map[string]*big.Int, map[string]map[string]uint64, error) {
 	epochs := make([]uint64, 0, len(emission))
 	for e := range emission {
 		epochs = append(epochs, e)
 	}
-	rows, err := conn.Query(ctx, `SELECT epoch, device_id, score, sum(score) OVER (PARTITION BY epoch) FROM device_scores FINAL WHERE has(?, epoch)`, epochs)
+	rows, err := conn.Query(ctx, `SELECT epoch, device_id, score, sum(score) OVER (PARTITION BY epoch), evidence FROM device_scores FINAL WHERE has(?, epoch)`, epochs)
 	if err != nil {
-		return nil, fmt.Errorf("simulate: read device_scores: %w", err)
+		return nil, nil, fmt.Errorf("simulate: read device_scores: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]*big.Int{}
+	out, stopped := map[string]*big.Int{}, map[string]map[string]uint64{}
 	for rows.Next() {
 		var e, score, total uint64
-		var id string
-		if err := rows.Scan(&e, &id, &score, &total); err != nil {
-			return nil, err
+		var id, evidence string
+		if err := rows.Scan(&e, &id, &score, &total, &evidence); err != nil {
+			return nil, nil, err
+		}
+		if evidence != "" {
+			if stopped[id] == nil {
+				stopped[id] = map[string]uint64{}
+			}
+			stopped[id][evidence]++
 		}
 		if total == 0 || score == 0 {
 			continue
@@ -43,7 +50,7 @@ func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*bi
 		}
 		out[id].Add(out[id], x)
 	}
-	return out, rows.Err()
+	return out, stopped, rows.Err()
 }
 
 func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
@@ -55,14 +62,16 @@ func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
 }
 
 // physical is how many physical devices a strategy's devices stand for:
-// fabrications (a stream replayed, copied, made up, made at home, or signed
-// with another key) stand for none, a Sybil ring of four for one, a border
-// pair for one, every other cheat for itself.
+// fabrications (a stream replayed, copied, looped, made up, made at home,
+// or signed with another key) stand for none, a Sybil ring of four for one,
+// a border pair for one, a multikind site of four for its real station,
+// every other cheat for itself.
 func physical(s fleet.Strategy, devices int) int {
 	switch s {
-	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge, fleet.Counterfeit, fleet.Dither, fleet.Hopper:
+	case fleet.Replay, fleet.Clone, fleet.Constant, fleet.Forge, fleet.Counterfeit, fleet.Dither, fleet.Hopper,
+		fleet.NearCopy, fleet.Loop, fleet.CounterCopy, fleet.CounterLoop, fleet.WitnessLoop:
 		return 0
-	case fleet.Sybil:
+	case fleet.Sybil, fleet.MultiKind:
 		return (devices + 3) / 4
 	case fleet.Border:
 		return (devices + 1) / 2
@@ -72,12 +81,13 @@ func physical(s fleet.Strategy, devices int) int {
 
 // fairGain fills each row's Paid, Fair and Gain: Fair is the mean pay of an
 // honest device of each kind, times the physical devices the strategy
-// stands for (one, for a fabrication).
-func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[string]*big.Int) {
+// stands for (one, for a fabrication), of the kinds they are (a multikind
+// site's real station is a weather station).
+func fairGain(rows map[string]*Row, devices []*fleet.Device, paid map[string]*big.Int) {
 	honestSum, honestN := map[string]*big.Int{}, map[string]int64{}
-	byStrategy := map[fleet.Strategy][]*fleet.Device{}
+	byVariant := map[string][]*fleet.Device{}
 	for _, d := range devices {
-		byStrategy[d.Strategy] = append(byStrategy[d.Strategy], d)
+		byVariant[d.Variant] = append(byVariant[d.Variant], d)
 		if d.Strategy == fleet.Honest {
 			k := d.Kind.String()
 			if honestSum[k] == nil {
@@ -95,8 +105,8 @@ func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[st
 		}
 		return new(big.Int).Quo(honestSum[kind], big.NewInt(honestN[kind]))
 	}
-	for s, ds := range byStrategy {
-		r := rows[s]
+	for label, ds := range byVariant {
+		r, s := rows[label], ds[0].Strategy
 		got, fair := new(big.Int), new(big.Int)
 		for _, d := range ds {
 			if p := paid[d.ID]; p != nil {
@@ -104,9 +114,12 @@ func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[st
 			}
 		}
 		r.PhysicalDevices = physical(s, len(ds))
-		if r.PhysicalDevices == 0 {
+		switch {
+		case r.PhysicalDevices == 0:
 			fair.Set(mean(ds[0].Kind.String()))
-		} else {
+		case s == fleet.MultiKind:
+			fair.Mul(mean("RESOURCE_KIND_WEATHER"), big.NewInt(int64(r.PhysicalDevices)))
+		default:
 			// The strategy's devices' kinds, in proportion to the physical devices.
 			for _, d := range ds {
 				fair.Add(fair, mean(d.Kind.String()))
@@ -133,28 +146,30 @@ func fairGain(rows map[fleet.Strategy]*Row, devices []*fleet.Device, paid map[st
 // of their scores: the honest devices' device_scores in the run's epochs,
 // against the same devices scored again among the devices that would be
 // there without the cheating, each physical device a cheat stands for once
-// (one key of a Sybil ring or a border pair, a trickler or drifter as it was
-// scored) and no fabrication. A paid fabrication, or a second key sharing
-// an honest neighbour's cell or crowding its area, shows here; a physical
-// device sharing its neighbour's cell, cheat or not, is fair and does not.
-// Pay splits a fixed emission, so the scores, not the pay, are what a
-// cheater can take from a neighbour.
+// (one key of a Sybil ring or a border pair, a multikind site's real
+// station, a trickler or drifter as it was scored) and no fabrication. A
+// paid fabrication, or a second key sharing an honest neighbour's cell or
+// crowding its area, shows here; a physical device sharing its neighbour's
+// cell, cheat or not, is fair and does not. Pay splits a fixed emission, so
+// the scores, not the pay, are what a cheater can take from a neighbour.
+// In the baseline, no honest device has a fraud or an information finding
+// against it: whatever the checks wrongly took from one is lost too.
 //
 // With keepPhysical false the baseline has the honest devices alone: what
 // every cheater's device cost them, fair sharing with physical ones
 // included.
 func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices []*fleet.Device, s aggregator.Scoring, keepPhysical bool) (int64, error) {
 	honest, kept := map[string]bool{}, map[string]bool{}
-	seen := map[fleet.Strategy]int{}
+	seen := map[string]int{}
 	for _, d := range devices {
 		honest[d.ID] = d.Strategy == fleet.Honest
-		n := seen[d.Strategy]
-		seen[d.Strategy]++
+		n := seen[d.Variant]
+		seen[d.Variant]++
 		switch {
 		case d.Strategy == fleet.Honest:
 			kept[d.ID] = true
 		case !keepPhysical, physical(d.Strategy, 1) == 0: // a fabrication
-		case d.Strategy == fleet.Sybil:
+		case d.Strategy == fleet.Sybil, d.Strategy == fleet.MultiKind:
 			kept[d.ID] = n%4 == 0
 		case d.Strategy == fleet.Border:
 			kept[d.ID] = n%2 == 0
@@ -178,6 +193,9 @@ func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices 
 			with += d.Score
 		}
 		if kept[d.DeviceID] {
+			if honest[d.DeviceID] {
+				d.Frauds, d.Evidence = 0, ""
+			}
 			byEpoch[d.Epoch] = append(byEpoch[d.Epoch], d)
 		}
 	}

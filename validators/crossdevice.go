@@ -180,8 +180,16 @@ func (x *cross) cloneMatch(r *pb.Reading, values []measurement, rules CrossRules
 	key := cloneKey(r.Kind, values, rules.CloneGrid)
 	window := rules.CloneWindow.Milliseconds()
 	found := ""
+	// A device whose reading did not move from its own earlier one is not
+	// a clone of whoever copied that earlier reading: the other one is.
+	mine := int64(math.MaxInt64)
+	for _, e := range x.clones[key] {
+		if e.device == r.DeviceId {
+			mine = min(mine, e.eventMs)
+		}
+	}
 	for _, e := range slices.Backward(x.clones[key]) {
-		if e.device != r.DeviceId && abs(e.eventMs-r.EventTimeMs) <= window {
+		if e.device != r.DeviceId && abs(e.eventMs-r.EventTimeMs) <= window && e.eventMs < mine {
 			if e.device == prefer {
 				return e.device, key
 			}

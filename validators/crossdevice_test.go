@@ -85,8 +85,22 @@ func TestClonedStream(t *testing.T) {
 	if got := run(300); fmt.Sprint(got) != fmt.Sprint(make([]string, 10)) {
 		t.Fatalf("a close honest neighbour: %q", got)
 	}
+	// In still weather the original reads what it read before, which its
+	// copy sent in between: the original is not the copy's clone.
+	var rs []xr
+	for i := range 5 {
+		v := weather(20_000, 60_000, 1_013_000)
+		rs = append(rs, xr{id: "orig", seq: uint64(i + 1), t: int64(i) * 5_000, m: v}, xr{id: "copy", seq: uint64(i + 1), t: int64(i)*5_000 + 300, m: v})
+	}
+	want = []string{"", "", "", "", "", ReasonClonedStream, "", ReasonClonedStream, "", ReasonClonedStream}
+	if got := decide(f.checker(), f, rs...); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("a copy of a station in still weather: %q, want %q", got, want)
+	}
 }
 
+// TestSybilCluster: with sybilMaxPerCell set (it is off by default: real
+// neighbours agree within its tolerances), a second device of a cell
+// saying the same as the first is a Sybil.
 func TestSybilCluster(t *testing.T) {
 	f := fleet{}
 	for i := range 3 {
@@ -102,8 +116,15 @@ func TestSybilCluster(t *testing.T) {
 		{id: "s2", seq: 1, t: 7000, m: weather(20_700, 60_500, 1_013_100)}, // 0.6 °C off: its own weather
 	}
 	want := []string{"", ReasonSybilCluster, "", "", ReasonSybilCluster, ""}
-	if got := decide(f.checker(), f, rs...); fmt.Sprint(got) != fmt.Sprint(want) {
+	c := f.checker()
+	w := c.rules[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+	w.SybilMaxPerCell = 1
+	c.rules[pb.ResourceKind_RESOURCE_KIND_WEATHER] = w
+	if got := decide(c, f, rs...); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := decide(f.checker(), f, rs...); fmt.Sprint(got) != fmt.Sprint(make([]string, len(rs))) {
+		t.Fatalf("with the default rules (off): %q", got)
 	}
 }
 

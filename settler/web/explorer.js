@@ -97,7 +97,7 @@ document.getElementById("search").addEventListener("submit", (ev) => {
 
 const FORMULA = `base     = uptime × weight   (a counter kind: min(delivered, capacity × uptime) × weight ÷ capacity;
                               a coverage kind: witnessed × weight)
-score    = 0 unless frauds = 0, uptime > 0, quality > 0 and trust > 0, else
+score    = 0 unless frauds = 0, no information check stopped it, uptime > 0, quality > 0 and trust > 0, else
            base ÷ sharing × quality ÷ 10000 × trust ÷ 10000 × crowding ÷ 10000   (each ÷ rounds down)
 reward   = owner's reward × score ÷ owner's score   (rounded down)`;
 
@@ -126,12 +126,12 @@ async function devicePage(id) {
       num("uptime", p.uptime), num("weight", p.weight),
       num("quality", p.quality === undefined ? undefined : bp(p.quality)), num("trust", p.trust === undefined ? undefined : bp(p.trust)),
       num("sharing", p.sharing), num("crowding", p.crowding === undefined ? undefined : bp(p.crowding)),
-      num("frauds", p.frauds), num("score", p.score),
+      num("frauds", p.frauds), el("td", { "data-field": "evidence" }, p.evidence || "–"), num("score", p.score),
       el("td", { "data-field": "settlement" }, e.settlement || "–"),
       el("td", { class: "n", "data-field": "reward", "data-base-units": e.reward }, e.reward ? tokens(e.reward) : "–"));
   });
   const h = ["Epoch", { t: "Valid", n: 1 }, "Rejected (evidence)", { t: "Uptime", n: 1 }, { t: "Weight", n: 1 }, { t: "Quality", n: 1 },
-    { t: "Location trust", n: 1 }, { t: "Cell share", n: 1 }, { t: "Crowding", n: 1 }, { t: "Frauds", n: 1 }, { t: "Score", n: 1 }, "Settlement", { t: "Reward", n: 1 }];
+    { t: "Location trust", n: 1 }, { t: "Cell share", n: 1 }, { t: "Crowding", n: 1 }, { t: "Frauds", n: 1 }, "Stopped by", { t: "Score", n: 1 }, "Settlement", { t: "Reward", n: 1 }];
 
   const evidence = d.rejections.length ? rejectionTable(d.rejections) : el("p", { class: "muted" }, "No rejected readings.");
   main.replaceChildren(
@@ -142,8 +142,46 @@ async function devicePage(id) {
     el("p", {}, "The formula applied (", link("/docs/scoring.md", "docs/scoring.md", { id: "formula-link" }),
       "; the rest of the parts are in the JSON: ", link("/v1/explorer/devices/" + encodeURIComponent(id), "/v1/explorer/devices/" + id), "):"),
     el("div", { class: "formula" }, FORMULA),
+    el("h2", {}, "Information checks"),
+    findingsTable(id, d.epochs),
     el("h2", {}, "Newest rejected readings"),
     evidence);
+}
+
+// findingsTable lists, per epoch, what the information checks compared the
+// device's streams with and how close each came to stopping its pay
+// (docs/scoring.md, "Streams without information of their own").
+function findingsTable(id, epochs) {
+  const rows = [];
+  for (const e of epochs) {
+    for (const f of e.findings || []) {
+      rows.push(el("tr", { "data-epoch": e.epoch, "data-reason": f.reason, class: f.flagged ? "flagged" : "" },
+        el("td", {}, epochLink(e.epoch)), el("td", {}, f.reason), el("td", { "data-field": "verdict" }, f.flagged ? "stopped its pay" : "passed"),
+        el("td", { "data-field": "finding" }, findingText(f))));
+    }
+  }
+  if (!rows.length) return el("p", { class: "muted" }, "No information checks yet.");
+  return table(["Epoch", "Check", "Verdict", "Evidence"], rows, { id: "findings" });
+}
+
+function findingText(f) {
+  const m = f.measurement.replace(/^witness:/, "witness reports' ");
+  const secs = (ms) => (ms / 1000).toFixed(1) + " s";
+  const slope = "slope " + (f.betaBP / 10000).toFixed(2) + ", " + (f.value / 1000).toFixed(2) + " standard errors above ½, " + f.samples + " changes";
+  const stretch = f.from.slice(11, 19) + "–" + f.to.slice(11, 19);
+  switch (f.reason) {
+    case "TRACKED_STREAM":
+      return el("span", {}, "its " + m + " followed ", deviceLink(f.other), " " + secs(f.lagMs) + " behind, over " + stretch + " (" + slope + ")");
+    case "LOOPED_STREAM":
+      return "its " + m + " repeated its own readings of " + stretch + ", " + secs(f.lagMs) + " later (" + slope + ")";
+    case "NOISY_STREAM":
+      return "its " + m + " changed between readings " + (f.value / 100).toFixed(0) + "% of the most a sensor of its kind does";
+    case "GENERATED_STREAM":
+      return "its " + m + "'s changes had a kurtosis of " + (f.value / 1000).toFixed(2) + " (noise has 3, a load's steps more; even random steps 1.8)";
+    case "SHARED_CLOCK":
+      return el("span", {}, "its readings kept time with ", deviceLink(f.other), " to within " + f.value + " ms (" + f.lagMs + " ms apart)");
+  }
+  return f.reason;
 }
 
 function rejectionTable(list) {

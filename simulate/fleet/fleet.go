@@ -8,11 +8,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -34,7 +32,10 @@ type Config struct {
 	FraudPercent int            // share of devices that cheat, 0-100
 	Seed         string         // keys, places and roles derive from it: the same seed gives the same fleet
 	Concurrency  int            // parallel HTTP requests; 0: 16
-	Strategies   []Strategy     // cheats to hand out, round-robin; nil: Cheats
+	Strategies   []Strategy     // cheats to hand out, round-robin, with their default Params; nil: Cheats
+	// Variants, if set, are handed out instead of Strategies: a strategy
+	// with its parameters each (a sweep hands out one per value).
+	Variants []Variant
 	// SeqBase is where every device's sequence numbers start (the first
 	// reading has SeqBase+1). A fleet restarted on the same registry must
 	// start above what it sent before, or every reading is a replay: the dev
@@ -52,24 +53,42 @@ type Device struct {
 	Kind     pb.ResourceKind
 	Owner    common.Address
 	Strategy Strategy
+	Variant  string       // the strategy with its swept parameter, for a sweep's report
 	Location *pb.Location // asserted at registration
 
-	owner    client.Owner
-	key      ed25519.PrivateKey
-	wrongKey ed25519.PrivateKey
-	rng      *rand.Rand
-	seq      uint64
-	values   map[string]int64      // the random walk of an honest device's measurements
-	drift    time.Duration         // the device clock's offset, wandering by milliseconds
-	outage   int                   // ticks left without sending
-	history  []*pb.SignedReadingV2 // recent sent readings, for the replayer
-	target   *Device               // whom a clone copies
-	lastSent *pb.Reading           // the last reading sent, for clones and witnesses
-	beacon   uint64                // seq of the beacon sent this tick (hotspots), or 0
-	constant map[string]int64      // what a Constant device reports, always
-	hops     int                   // a Hopper's moves
-	countMs  int64                 // when the counters last moved
-	home     *pb.Location          // where a Hopper was first registered
+	owner      client.Owner
+	key        ed25519.PrivateKey
+	wrongKey   ed25519.PrivateKey
+	rng        *rand.Rand
+	seq        uint64
+	values     map[string]int64      // what the device measured last (counters included)
+	sensor     sensor                // an honest device's physics (measure.go)
+	air        *air                  // the air the fleet stands in
+	params     Params                // a parameterized strategy's settings
+	drift      time.Duration         // the device clock's offset, wandering by milliseconds
+	outage     int                   // ticks left without sending
+	history    []*pb.SignedReadingV2 // recent sent readings, for the replayer
+	target     *Device               // whom a clone copies
+	lastSent   *pb.Reading           // the last reading sent, for clones and witnesses
+	beacon     uint64                // seq of the beacon sent this tick (hotspots), or 0
+	constant   map[string]int64      // what a Constant device reports, always
+	hops       int                   // a Hopper's moves
+	home       *pb.Location          // where a Hopper was first registered
+	tape       []map[string]int64    // loop, counterloop: the readings recorded, then looped
+	pattern    []heardReport         // witnessloop: the witness reports recorded, then repeated
+	program    *Device               // multikind: the site's real station; nil for the station itself
+	sent       int                   // readings sent (ticks a loop has run)
+	played     int                   // witnessloop: reports repeated
+	lastBeacon struct {
+		seq  uint64
+		atMs int64
+	} // a hotspot's latest beacon
+}
+
+// heardReport is a witness report a witnessloop hotspot recorded.
+type heardReport struct {
+	beaconer  *Device
+	rssi, snr int64
 }
 
 // Stats counts what the fleet sent and how ingest answered.
@@ -90,6 +109,9 @@ type Fleet struct {
 	Devices []*Device
 	Stats   Stats
 	log     *slog.Logger
+	air     *air
+	// variants are the cheats as handed out, in order.
+	variants []Variant
 
 	mu     sync.Mutex
 	counts map[string]*Counts
@@ -102,95 +124,6 @@ func seedKey(seed string, i int, purpose string) ed25519.PrivateKey {
 }
 
 var kindNames = []string{"hotspot", "weather", "energy", "bandwidth"}
-
-// New builds the fleet deterministically from cfg.
-func New(cfg Config, log *slog.Logger) (*Fleet, error) {
-	if cfg.Devices <= 0 || len(cfg.Owners) == 0 || cfg.Interval < 2*time.Second || cfg.FraudPercent < 0 || cfg.FraudPercent > 100 {
-		return nil, errors.New("fleet: devices and owners are required, an interval of 2s or more (hotspots report witnesses half way between readings, and validators want 1s between a device's readings), fraudPercent 0-100")
-	}
-	if cfg.Concurrency == 0 {
-		cfg.Concurrency = 16
-	}
-	if cfg.Strategies == nil {
-		cfg.Strategies = Cheats
-	}
-	center := cfg.Center
-	if center == nil {
-		center = &pb.Location{LatE7: 387_200_000, LonE7: -91_400_000}
-	}
-	f := &Fleet{cfg: cfg, log: log, counts: map[string]*Counts{}}
-	cheaters := cfg.Devices * cfg.FraudPercent / 100
-	every := 0
-	if cheaters > 0 {
-		every = cfg.Devices / cheaters
-	}
-	cheats := 0
-	var sybilHome *pb.Location
-	sybils, borders := 0, 0
-	for i := 0; i < cfg.Devices; i++ {
-		key := seedKey(cfg.Seed, i, "device")
-		h := sha256.Sum256(key)
-		rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:16])))
-		d := &Device{
-			Kind:     pb.ResourceKind(1 + rng.IntN(4)),
-			owner:    cfg.Owners[i%len(cfg.Owners)],
-			key:      key,
-			wrongKey: seedKey(cfg.Seed, i, "wrong"),
-			rng:      rng,
-			seq:      cfg.SeqBase,
-			Strategy: Honest,
-			drift:    time.Duration(rng.IntN(4000)-2000) * time.Millisecond,
-			// Within about 17 km north-south and 8 km east-west of the centre.
-			Location: &pb.Location{LatE7: center.LatE7 + int32(rng.IntN(3_000_000)) - 1_500_000, LonE7: center.LonE7 + int32(rng.IntN(1_800_000)) - 900_000},
-		}
-		if every > 0 && i%every == every-1 && cheats < cheaters {
-			d.Strategy = cfg.Strategies[cheats%len(cfg.Strategies)]
-			cheats++
-		}
-		switch d.Strategy {
-		case Witness:
-			d.Kind = pb.ResourceKind_RESOURCE_KIND_HOTSPOT
-		case Sybil:
-			// Sybils come four to a spot: this one and three more like it.
-			d.Kind = pb.ResourceKind_RESOURCE_KIND_WEATHER
-			if sybils%4 == 0 {
-				sybilHome = d.Location
-			}
-			d.Location = &pb.Location{LatE7: sybilHome.LatE7 + int32(sybils%4)*200, LonE7: sybilHome.LonE7}
-			sybils++
-		case Border:
-			// Pairs: 55 m south and north of the nearest whole degree of
-			// latitude north of the area, a kilometre apart from the next pair.
-			d.Kind = pb.ResourceKind_RESOURCE_KIND_WEATHER
-			border := (center.LatE7/10_000_000 + 1) * 10_000_000
-			d.Location = &pb.Location{LatE7: border - 5_000 + int32(borders%2)*10_000, LonE7: center.LonE7 + int32(borders/2)*120_000}
-			borders++
-		}
-		d.Owner, d.home = d.owner.Address(), d.Location
-		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)
-		d.values = d.baseline()
-		d.constant = maps.Clone(d.values)
-		f.Devices = append(f.Devices, d)
-	}
-	// Clones copy an honest device, of its kind, standing 2 km from it.
-	var honest []*Device
-	for _, d := range f.Devices {
-		if d.Strategy == Honest {
-			honest = append(honest, d)
-		}
-	}
-	for i, d := range f.Devices {
-		if d.Strategy != Clone || len(honest) == 0 {
-			continue
-		}
-		t := honest[d.rng.IntN(len(honest))]
-		d.target, d.Kind = t, t.Kind
-		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)
-		d.values = d.baseline()
-		d.Location = &pb.Location{LatE7: t.Location.LatE7 + 180_000, LonE7: t.Location.LonE7}
-	}
-	return f, nil
-}
 
 // Register registers every device (idempotent: a restart registers again).
 // A counterfeit's registration is refused, as it should be: that is
@@ -284,6 +217,16 @@ func (f *Fleet) count(d *Device, accepted, rejected uint64) {
 	f.mu.Unlock()
 }
 
+// Labels are the fleet's variants' labels: honest first, then the cheats
+// in the order they were handed out.
+func (f *Fleet) Labels() []string {
+	out := []string{string(Honest)}
+	for _, v := range f.variants {
+		out = append(out, v.Label)
+	}
+	return out
+}
+
 // Counts returns what each device sent so far, as ingest answered.
 func (f *Fleet) Counts() map[string]Counts {
 	f.mu.Lock()
@@ -299,6 +242,7 @@ func (f *Fleet) Counts() map[string]Counts {
 // and the hotspots' witness reports. Every third round, hoppers with
 // readings to replay first move their asserted location to another region.
 func (f *Fleet) Tick(ctx context.Context, c *client.Client, now time.Time) {
+	f.air.advance(now.UnixMilli())
 	if f.ticks++; f.ticks%3 == 0 {
 		f.each(ctx, f.Devices, func(d *Device) error { return f.hop(ctx, c, d) })
 	}

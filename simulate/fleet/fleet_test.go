@@ -25,7 +25,7 @@ func testOwners(n int) []client.Owner {
 }
 
 func newFleet(t *testing.T, seed string) *Fleet {
-	f, err := New(Config{Devices: 100, Owners: testOwners(2), Interval: 5 * time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f, err := New(Config{Devices: 120, Owners: testOwners(2), Interval: 5 * time.Second, FraudPercent: 20, Seed: seed}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +46,8 @@ func TestFleetIsDeterministicAndMixed(t *testing.T) {
 			t.Fatalf("%s: roles and places must depend on the seed only", d.ID)
 		}
 	}
-	if count[Honest] != 80 || len(count) != len(Cheats)+1 || len(kinds) != 4 {
-		t.Fatalf("strategies %v, kinds %v: want 80 honest, every cheat present, 4 kinds", count, kinds)
+	if count[Honest] != 96 || len(count) != len(Cheats)+1 || len(kinds) != 4 {
+		t.Fatalf("strategies %v, kinds %v: want 96 honest, every cheat present, 4 kinds", count, kinds)
 	}
 	for _, d := range a.Devices {
 		if d.Strategy == Clone && (d.target == nil || d.target.Strategy != Honest || d.target.Kind != d.Kind) {
@@ -56,14 +56,15 @@ func TestFleetIsDeterministicAndMixed(t *testing.T) {
 	}
 }
 
-// TestStrategiesCheatAsLabelled runs every device for 30 ticks (two phases
-// each, as Tick does) and checks that each strategy does what its label
+// TestStrategiesCheatAsLabelled runs every device for 60 ticks (two phases
+// each, as Tick does; the loops record 36) and checks that each strategy does what its label
 // says, and that honest devices keep to what the validators expect.
 func TestStrategiesCheatAsLabelled(t *testing.T) {
 	f := newFleet(t, "s")
 	now := time.Now()
 	sent := map[*Device][]*pb.SignedReading{}
-	for tick := range 30 {
+	const ticks = 60
+	for tick := range ticks {
 		at := now.Add(time.Duration(tick) * 5 * time.Second)
 		var beacons []*Device
 		for _, d := range f.Devices {
@@ -89,7 +90,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 		rs := sent[d]
 		pub := d.key.Public().(ed25519.PublicKey)
 		if len(rs) == 0 {
-			t.Fatalf("%s (%s) sent nothing in 30 ticks", d.ID, d.Strategy)
+			t.Fatalf("%s (%s) sent nothing in %d ticks", d.ID, d.Strategy, ticks)
 		}
 		last := rs[len(rs)-1]
 		switch d.Strategy {
@@ -99,7 +100,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 			}
 			continue
 		case Clock:
-			if skew := last.Reading.EventTimeMs - now.UnixMilli() - 29*5000; skew < 9*60_000 {
+			if skew := last.Reading.EventTimeMs - now.UnixMilli() - (ticks-1)*5000; skew < 9*60_000 {
 				t.Errorf("%s: clock cheat ahead by only %d ms", d.ID, skew)
 			}
 		case Replay:
@@ -111,8 +112,8 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 				t.Errorf("%s: replayer never replayed", d.ID)
 			}
 		case Flood:
-			if len(rs) < 200 {
-				t.Errorf("%s: a flooder sent only %d readings in 30 ticks", d.ID, len(rs))
+			if len(rs) < 7*ticks {
+				t.Errorf("%s: a flooder sent only %d readings in %d ticks", d.ID, len(rs), ticks)
 			}
 		case Spoof:
 			if distanceM(last.Reading.Location, d.Location) < 4_000 {
@@ -129,6 +130,16 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 		case Constant:
 			if !equalMeasurements(rs[0].Reading.Measurements, last.Reading.Measurements) {
 				t.Errorf("%s: constant data changed", d.ID)
+			}
+		case NearCopy, CounterCopy:
+			checkCopy(t, d, last.Reading)
+		case Loop, CounterLoop:
+			checkLoop(t, d, rs)
+		case WitnessLoop:
+			checkWitnessLoop(t, d, rs)
+		case MultiKind:
+			if d.program != nil && (d.Owner != d.program.Owner || distanceM(d.Location, d.program.Location) > 10) {
+				t.Errorf("%s: a site's identity must be its station's owner's, at its spot", d.ID)
 			}
 		case Honest:
 			for i := 1; i < len(rs); i++ {
@@ -150,7 +161,94 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 		}
 	}
 	if witnesses == 0 {
-		t.Error("no honest hotspot heard a beacon in 30 ticks")
+		t.Errorf("no honest hotspot heard a beacon in %d ticks", ticks)
+	}
+	// A site's identities share one clock; its station keeps its own.
+	sites := map[*Device][]int64{}
+	for _, d := range f.Devices {
+		if d.Strategy == MultiKind && d.program != nil {
+			rs := sent[d]
+			sites[d.program] = append(sites[d.program], rs[len(rs)-1].Reading.EventTimeMs)
+		}
+	}
+	for station, times := range sites {
+		st := sent[station]
+		if len(times) != 3 || times[0] != times[1] || times[1] != times[2] || times[0] == st[len(st)-1].Reading.EventTimeMs {
+			t.Errorf("site of %s: its identities' last times %v (want three, equal), its own %d", station.ID, times, st[len(st)-1].Reading.EventTimeMs)
+		}
+	}
+}
+
+// checkCopy: a near copy's values are its target's, within its noise, and
+// come its delay after them.
+func checkCopy(t *testing.T, d *Device, r *pb.Reading) {
+	t.Helper()
+	want := d.target.lastSent
+	if r.EventTimeMs != want.EventTimeMs+d.params.Delay.Milliseconds() {
+		t.Errorf("%s: sent at %d, its target at %d; want %s later", d.ID, r.EventTimeMs, want.EventTimeMs, d.params.Delay)
+	}
+	for name, v := range r.Measurements {
+		limit := int64(0)
+		switch {
+		case d.Strategy == NearCopy:
+			limit = int64(d.params.Noise*float64(gridSteps[name])) + 1
+		case name == "power_w":
+			limit = int64(d.params.Noise*1000) + 1
+		case name == "energy_wh":
+			continue // its own counter, integrating the copied power
+		}
+		if diff := v - want.Measurements[name]; diff > limit || diff < -limit {
+			t.Errorf("%s: %s %d, its target's %d: more than %d apart", d.ID, name, v, want.Measurements[name], limit)
+		}
+	}
+}
+
+// checkLoop: after its first Length readings, a loop sends them again, in
+// turn, within its jitter; a counter loop's counter goes on rising.
+func checkLoop(t *testing.T, d *Device, rs []*pb.SignedReading) {
+	t.Helper()
+	L := d.params.Length
+	if len(rs) <= L {
+		t.Fatalf("%s: %d readings, no loop yet", d.ID, len(rs))
+	}
+	for i := L; i < len(rs); i++ {
+		now, then := rs[i].Reading.Measurements, rs[i%L].Reading.Measurements
+		for name, v := range now {
+			limit := int64(d.params.Jitter*float64(gridSteps[name])) + 1
+			if name == "power_w" {
+				limit = int64(d.params.Jitter*1000) + 1
+			}
+			if name == "energy_wh" {
+				if v <= rs[i-1].Reading.Measurements[name] {
+					t.Errorf("%s: the counter did not rise at reading %d", d.ID, i)
+				}
+				continue
+			}
+			if diff := v - then[name]; diff > limit || diff < -limit {
+				t.Errorf("%s: reading %d's %s is %d, reading %d's was %d", d.ID, i, name, v, i%L, then[name])
+			}
+		}
+	}
+}
+
+// checkWitnessLoop: once recorded, the hotspot's witness reports repeat
+// its pattern's signals, each naming a real beacon.
+func checkWitnessLoop(t *testing.T, d *Device, rs []*pb.SignedReading) {
+	t.Helper()
+	var reports []*pb.Reading
+	for _, r := range rs {
+		if r.Reading.Witness != nil {
+			reports = append(reports, r.Reading)
+		}
+	}
+	if len(d.pattern) < d.params.Length || len(reports) <= d.params.Length {
+		t.Fatalf("%s: %d reports recorded, %d sent", d.ID, len(d.pattern), len(reports))
+	}
+	for i, r := range reports[d.params.Length:] {
+		h := d.pattern[i%d.params.Length]
+		if r.Measurements["rssi_dbm"] != h.rssi || r.Witness.BeaconDeviceId != h.beaconer.ID || r.Witness.BeaconSeq == 0 {
+			t.Errorf("%s: report %d (%d from %s) does not repeat the pattern (%d from %s)", d.ID, d.params.Length+i, r.Measurements["rssi_dbm"], r.Witness.BeaconDeviceId, h.rssi, h.beaconer.ID)
+		}
 	}
 }
 

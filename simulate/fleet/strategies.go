@@ -1,5 +1,12 @@
 package fleet
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
 // Strategy is what a simulated device does.
 type Strategy string
 
@@ -43,8 +50,145 @@ const (
 	// another region before each: the validators' history of a device is
 	// kept per partition, and a region is a partition.
 	Hopper Strategy = "hopper"
+
+	// Streams without information of their own (docs/scoring.md), each
+	// parameterized (Params) so that a sweep can look for where it stops
+	// being caught.
+
+	// NearCopy is a weather station that does not exist, a kilometre or so
+	// from a real one, sending the real one's values plus Noise grid steps
+	// of noise (0.1 °C, 1 %, 0.1 hPa), Delay after it.
+	NearCopy Strategy = "nearcopy"
+	// Loop is a weather station that does not exist: it records Length
+	// readings of the air where it says it stands, then loops them with
+	// fresh sequence numbers and times, Jitter grid steps added to each.
+	Loop Strategy = "loop"
+	// CounterCopy is a meter that does not exist whose power follows a real
+	// meter's (Noise watts added), Delay after it, and whose counter
+	// integrates it: a counter that advances like another meter's.
+	CounterCopy Strategy = "countercopy"
+	// CounterLoop is a meter that does not exist, looping Length recorded
+	// readings of a household's power (Jitter watts added), its counter
+	// integrating them: a counter that advances like its own past.
+	CounterLoop Strategy = "counterloop"
+	// WitnessLoop is a hotspot whose witness reports repeat a recorded
+	// pattern of Length reports (beaconer, signal), each naming the
+	// beaconer's latest real beacon.
+	WitnessLoop Strategy = "witnessloop"
+	// MultiKind is one site, several kinds: an owner's real weather station
+	// and, at the same spot, an energy meter, a bandwidth node and a
+	// hotspot that do not exist, their streams made up by one program
+	// (random walks with even steps, counters integrating them), on its
+	// clock, with Jitter ms of jitter on each identity's times. They come
+	// four to a site.
+	MultiKind Strategy = "multikind"
 )
 
 // Cheats lists the cheating strategies, in the order they are handed out.
 var Cheats = []Strategy{Replay, Clock, Inflate, Constant, Spoof, Clone, Sybil, Witness, Flood, Forge, Counterfeit,
-	Dither, Trickle, Drifter, Border, Hopper}
+	Dither, Trickle, Drifter, Border, Hopper, NearCopy, Loop, CounterCopy, CounterLoop, WitnessLoop, MultiKind}
+
+// Params are a parameterized strategy's settings (which each uses: its
+// comment). A zero field keeps the strategy's default.
+type Params struct {
+	Noise  float64       // nearcopy: grid steps; countercopy: watts
+	Delay  time.Duration // nearcopy, countercopy: after the original
+	Length int           // loop, counterloop: readings; witnessloop: reports
+	Jitter float64       // loop: grid steps; counterloop: watts; multikind: ms
+}
+
+// DefaultParams are each parameterized strategy's defaults: what the
+// cheats seen on a live network did (noise of a few grid steps a moment
+// after the original, loops of a few minutes).
+func DefaultParams(s Strategy) Params {
+	switch s {
+	case NearCopy:
+		return Params{Noise: 2, Delay: 1500 * time.Millisecond}
+	case Loop:
+		return Params{Length: 36, Jitter: 0.25}
+	case CounterCopy:
+		return Params{Noise: 20, Delay: 1500 * time.Millisecond}
+	case CounterLoop:
+		return Params{Length: 36, Jitter: 5}
+	case WitnessLoop:
+		return Params{Length: 12}
+	}
+	return Params{}
+}
+
+func (p Params) over(def Params) Params {
+	if p.Noise == 0 {
+		p.Noise = def.Noise
+	}
+	if p.Delay == 0 {
+		p.Delay = def.Delay
+	}
+	if p.Length == 0 {
+		p.Length = def.Length
+	}
+	if p.Jitter == 0 {
+		p.Jitter = def.Jitter
+	}
+	return p
+}
+
+// Variant is a strategy with its parameters, as the fleet hands it out; a
+// sweep hands out one variant per parameter value.
+type Variant struct {
+	Strategy Strategy
+	Params   Params
+	// Label names the variant in the report: the strategy, and the swept
+	// parameter's value in a sweep.
+	Label string
+}
+
+// SweepParam is a parameter a sweep may raise: a Params field by name.
+func SweepParam(s Strategy, name string) (string, error) {
+	params := map[Strategy][]string{NearCopy: {"noise", "delay"}, Loop: {"length", "jitter"}, CounterCopy: {"noise", "delay"},
+		CounterLoop: {"length", "jitter"}, WitnessLoop: {"length"}, MultiKind: {"jitter"}}
+	names, ok := params[s]
+	if !ok {
+		return "", fmt.Errorf("fleet: %s has no parameter to sweep (parameterized: nearcopy, loop, countercopy, counterloop, witnessloop, multikind)", s)
+	}
+	if name == "" {
+		return names[0], nil
+	}
+	for _, n := range names {
+		if n == name {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("fleet: %s has no parameter %q (it has %s)", s, name, strings.Join(names, ", "))
+}
+
+// With returns the variant of s with parameter name set to v.
+func With(s Strategy, name string, v float64) Variant {
+	p := DefaultParams(s)
+	switch name {
+	case "noise":
+		p.Noise = v
+	case "delay":
+		p.Delay = time.Duration(v * float64(time.Millisecond))
+	case "length":
+		p.Length = int(v)
+	case "jitter":
+		p.Jitter = v
+	}
+	if v == 0 { // a zero would mean the default: say none with a tiny value
+		p = p.zero(name)
+	}
+	return Variant{Strategy: s, Params: p, Label: fmt.Sprintf("%s %s=%s", s, name, strconv.FormatFloat(v, 'f', -1, 64))}
+}
+
+// zero sets a field to its smallest value (no noise, no jitter).
+func (p Params) zero(name string) Params {
+	switch name {
+	case "noise":
+		p.Noise = 1e-9
+	case "jitter":
+		p.Jitter = 1e-9
+	case "delay":
+		p.Delay = time.Millisecond
+	}
+	return p
+}
