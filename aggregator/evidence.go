@@ -160,23 +160,25 @@ func clip(d []int64) (int64, int64) {
 
 // minEchoes is the fewest echoed steps that count as evidence, and then
 // three quarters of the steps must be echoed: for two real meters whose
-// steps each fall at one index in twenty, five chance echoes at one lag are
-// a one-in-ten-million event, far rarer than the comparisons an epoch makes.
-const minEchoes = 5
+// steps each fall at one index in twenty, six chance echoes at one lag are
+// a one-in-a-billion event, far rarer than the comparisons an epoch makes.
+const minEchoes = 6
 
-// echoes counts b's steps (beyond level) and those a echoes, lag indexes
-// earlier, in the raw changes.
-func echoes(a, b []int64, lag int, level int64) (steps, echoed int64) {
-	if level <= 0 {
+// echoes counts b's steps (beyond levelB) and those a echoes, lag indexes
+// earlier, in the raw changes: with a step of its own (beyond levelA), so
+// that a stream that changes a lot all the time echoes nothing by chance.
+func echoes(a, b []int64, lag int, levelA, levelB int64) (steps, echoed int64) {
+	if levelA <= 0 || levelB <= 0 {
 		return 0, 0
 	}
 	for i := max(0, lag); i < min(len(b), len(a)+lag); i++ {
 		y := b[i]
-		if y == none || absInt(y) < level {
+		if y == none || absInt(y) < levelB {
 			continue
 		}
 		steps++
-		if x := a[i-lag]; x != none && (x > 0) == (y > 0) && 2*absInt(x) >= absInt(y) && absInt(x) <= 2*absInt(y) {
+		x := a[i-lag]
+		if x != none && absInt(x) >= levelA && (x > 0) == (y > 0) && 2*absInt(x) >= absInt(y) && absInt(x) <= 2*absInt(y) {
 			echoed++
 		}
 	}

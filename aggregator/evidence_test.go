@@ -232,8 +232,8 @@ func TestLoopedStream(t *testing.T) {
 			t.Errorf("jitter %.2f: the loop: %+v, verdict %q; want LOOPED_STREAM with a 180 s period", jitter, f, stop["ws-loop"])
 		}
 		for _, s := range st {
-			if g := found[s.id+" "+ReasonLooped]; g.Flagged || g.Value > 2000 {
-				t.Errorf("honest %s: %+v", s.id, g)
+			if g := found[s.id+" "+ReasonLooped]; g.Flagged || g.Value > DefaultInformation().LoopZMilli*3/4 {
+				t.Errorf("honest %s: %+v; want well under the threshold", s.id, g)
 			}
 		}
 	}

@@ -25,6 +25,7 @@ type stream struct {
 	names         []string  // the measurements compared, as changes[m] holds them
 	changes       [][]int64 // changes[m][i]: measurement m's change at index i (clipped), or none
 	raw           [][]int64 // the same, unclipped, for noise and kurtosis
+	levels        [][]int64 // the values themselves (a counter's: delivered), for the loop check
 	shift         []uint    // per measurement, the scaling of the clipped changes into 12 bits
 	level         []int64   // per measurement, the clip level: changes beyond it are steps (echoes)
 	track         []bool    // per measurement, whether it is compared (KindScoring.Track)
@@ -85,8 +86,9 @@ func (c candidate) better(o candidate) bool {
 }
 
 // strongest compares b with a, measurement by measurement, at each lag of
-// lags, and returns the strongest comparison with enough samples.
-func strongest(in Information, a, b *stream, lags []int, best *candidate) {
+// lags, and keeps the strongest comparison with enough samples in best:
+// the slope's distance above betaBP in standard errors, or the echoes'.
+func strongest(in Information, a, b *stream, lags []int, betaBP int64, best *candidate) {
 	for m := range b.changes {
 		if !b.track[m] {
 			continue
@@ -97,8 +99,8 @@ func strongest(in Information, a, b *stream, lags []int, best *candidate) {
 			if mt.n < int64(in.MinSamples) {
 				continue
 			}
-			c := candidate{m: mt, z: mt.zMilli(in.BetaBP), other: a, meas: m, lag: lag}
-			if steps, echoed := echoes(a.raw[m], b.raw[m], lag, b.level[m]); echoed >= minEchoes {
+			c := candidate{m: mt, z: mt.zMilli(betaBP), other: a, meas: m, lag: lag}
+			if steps, echoed := echoes(a.raw[m], b.raw[m], lag, a.level[m], b.level[m]); echoed >= minEchoes {
 				c.z = max(c.z, echoZMilli(steps, echoed))
 			}
 			if c.z > 0 && (best.other == nil || c.better(*best)) {
@@ -125,7 +127,7 @@ func tracked(in Information, streams []*stream) map[*stream]candidate {
 			}
 			var best candidate
 			for _, a := range neighbours(group, b, in.RadiusM) {
-				strongest(in, a, b, lags, &best)
+				strongest(in, a, b, lags, in.BetaBP, &best)
 			}
 			if best.other != nil {
 				out[b] = best
@@ -176,19 +178,6 @@ func meanOffset(b, a *stream, lag int) int64 {
 		return 0
 	}
 	return sum / n
-}
-
-// looped finds, for each stream, the period at which its changes most
-// strongly repeat its own past: at least three indexes back (a change
-// shares a reading with the next one), and with MinSamples matched.
-func looped(in Information, s *stream) (candidate, bool) {
-	var lags []int
-	for l := 3; l <= len(s.times)-in.MinSamples; l++ {
-		lags = append(lags, l)
-	}
-	var best candidate
-	strongest(in, s, s, lags, &best)
-	return best, best.other != nil
 }
 
 // sharedClock finds, for each reading stream, the device of the same owner

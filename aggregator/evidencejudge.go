@@ -112,6 +112,12 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 		if name == ks.Counter {
 			v = differences(v) // delivered in each interval
 		}
+		if name != ks.Counter {
+			// A counter rounding a steady load to its unit repeats the
+			// rounding's pattern exactly: its load is checked for loops, it
+			// is not.
+			st.levels[m] = v
+		}
 		st.raw[m] = differences(v)
 		st.ceiling[m] = ks.Noise[name]
 		st.generator[m] = slices.Contains(ks.Generator, name)
@@ -146,6 +152,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 				v[i] = x - sum[r.witnessOf]/cnt[r.witnessOf]
 			}
 		}
+		st.levels[m] = v
 		st.raw[m] = differences(v)
 	}
 	st.finish()
@@ -154,7 +161,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 
 func newStream(r windowRow, names []string, n int) *stream {
 	st := &stream{device: r.device, owner: r.owner, kind: r.kind, latE7: r.latE7, lonE7: r.lonE7, names: names,
-		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)),
+		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)), levels: make([][]int64, len(names)),
 		shift: make([]uint, len(names)), level: make([]int64, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
 	return st
 }
@@ -226,18 +233,26 @@ func judge(in Information, epoch uint64, readings, witnesses []*stream) ([]Findi
 				out = append(out, s.finding(epoch, ReasonTracked, c, c.z >= in.ZMilli && !orig[s]))
 			}
 		}
-		var loop candidate
+		var loop fold
 		var from *stream
 		for _, x := range []*stream{s, w} {
 			if x == nil {
 				continue
 			}
-			if c, ok := looped(in, x); ok && (from == nil || c.z > loop.z) {
-				loop, from = c, x
+			// Readings from MinPeriod on; witness reports from as many
+			// reports as MinPeriod holds readings of 5 s (a fold of few
+			// phases has a long tail by chance).
+			step := x.stepMs
+			if step == 0 {
+				step = 5000
+			}
+			minPeriod := max(3, int((in.MinPeriod.Milliseconds()+step-1)/step))
+			if f, ok := looped(in, x, minPeriod); ok && (from == nil || f.zMilli > loop.zMilli) {
+				loop, from = f, x
 			}
 		}
 		if from != nil {
-			out = append(out, from.finding(epoch, ReasonLooped, loop, loop.z >= in.ZMilli))
+			out = append(out, from.loopFinding(epoch, loop, loop.zMilli >= in.LoopZMilli))
 		}
 		if f, ok := clocks[s]; ok && s != nil {
 			f.Epoch, f.Flagged = epoch, f.Value <= in.LockstepMs
@@ -266,6 +281,20 @@ func (st *stream) finding(epoch uint64, reason string, c candidate, flagged bool
 	}
 	f.FromMs, f.ToMs = c.other.times[c.m.first-c.lag], c.other.times[c.m.last-c.lag]
 	return f
+}
+
+// loopFinding describes a fold: the period, and the first pass of the
+// stretch the stream repeated.
+func (st *stream) loopFinding(epoch uint64, f fold, flagged bool) Finding {
+	out := Finding{Epoch: epoch, Device: st.device, Reason: ReasonLooped, Flagged: flagged, Measurement: st.names[f.meas],
+		LagMs: meanOffset(st, st, f.period), Samples: f.n, BetaBP: f.shareBP, Value: f.zMilli, FromMs: st.times[f.first]}
+	for i := f.last; i >= f.first; i-- {
+		if st.times[i] != none {
+			out.ToMs = st.times[i]
+			break
+		}
+	}
+	return out
 }
 
 // shape is the checks of a stream's own changes: noisier than its kind's

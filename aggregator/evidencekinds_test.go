@@ -148,10 +148,10 @@ func TestWitnessLoop(t *testing.T) {
 			timeMs: at + 7, witnessOf: h.beaconer, values: []int64{h.rssi, h.snrV}})
 	}
 	found, stop := run(t, rows, []string{"rssi_dbm", "snr_db"})
-	if f := found["hs-loop "+ReasonLooped]; stop["hs-loop"] != ReasonLooped || f.Measurement[:8] != "witness:" || f.LagMs != 60_000 {
-		t.Errorf("the looping hotspot: %+v, verdict %q; want LOOPED_STREAM of its witnesses, every 12 reports (60 s)", f, stop["hs-loop"])
+	if f := found["hs-loop "+ReasonLooped]; stop["hs-loop"] != ReasonLooped || f.Measurement[:8] != "witness:" || f.LagMs%60_000 != 0 {
+		t.Errorf("the looping hotspot: %+v, verdict %q; want LOOPED_STREAM of its witnesses, every 12 reports (60 s, or a multiple)", f, stop["hs-loop"])
 	}
-	if stop["hs-honest"] != "" || found["hs-honest "+ReasonLooped].Value > 2000 {
+	if stop["hs-honest"] != "" || found["hs-honest "+ReasonLooped].Value > DefaultInformation().LoopZMilli*3/4 {
 		t.Errorf("the honest hotspot: %+v", found["hs-honest "+ReasonLooped])
 	}
 }

@@ -53,12 +53,21 @@ type Information struct {
 	MinSamples int `yaml:"minSamples"`
 	// BetaBP and ZMilli: a stream tracks another (or its own past) when the
 	// slope of its changes on the other's is above BetaBP (basis points:
-	// 5000, a half) by ZMilli thousandths of a standard error (3000: three).
+	// 5000, a half) by ZMilli thousandths of a standard error (3500).
 	// A copy's slope is one whatever noise it adds; a real neighbour's is
 	// the share of its changes that weather common to both explains, which
 	// at a few seconds is less than its own noise.
 	BetaBP int64 `yaml:"betaBP"`
 	ZMilli int64 `yaml:"zMilli"`
+	// LoopZMilli and MinPeriod: a stream repeats its own past when, folded
+	// at some period of MinPeriod or more, the share of its values'
+	// variance that lies between the phases of the fold is LoopZMilli
+	// thousandths of a standard deviation (7000: seven) above the share
+	// chance gives a stream that repeats nothing (docs/scoring.md). The
+	// threshold is high: a hundred periods are tried, and a fold's share
+	// has a longer tail than a normal score.
+	LoopZMilli int64         `yaml:"loopZMilli"`
+	MinPeriod  time.Duration `yaml:"minPeriod"`
 	// RadiusM: the devices of a kind within this distance are compared.
 	RadiusM int64 `yaml:"radiusM"`
 	// MaxLag: the longest delay at which a stream is compared with
@@ -79,7 +88,7 @@ type Information struct {
 // five ahead (186 readings at 5 s), neighbours within 5 km, copies up to
 // two minutes late, devices of one owner within 50 m.
 func DefaultInformation() Information {
-	return Information{Back: 10 * time.Minute, Ahead: 5 * time.Minute, MinSamples: 24, BetaBP: 5000, ZMilli: 3000,
+	return Information{Back: 10 * time.Minute, Ahead: 5 * time.Minute, MinSamples: 36, BetaBP: 5000, ZMilli: 3500, LoopZMilli: 7000, MinPeriod: 2 * time.Minute,
 		RadiusM: 5000, MaxLag: 2 * time.Minute, SiteRadiusM: 50, LockstepMs: 5, KurtosisMilli: 2000}
 }
 
@@ -96,8 +105,10 @@ func (in Information) validate() error {
 		return fmt.Errorf("%w: information: minSamples must be 8 to 10000", ErrScoring)
 	case in.BetaBP < 0 || in.BetaBP >= 10_000:
 		return fmt.Errorf("%w: information: betaBP must be 0 to 9999 (a copy's slope is 10000)", ErrScoring)
-	case in.ZMilli < 1000 || in.ZMilli > 100_000:
-		return fmt.Errorf("%w: information: zMilli must be 1000 to 100000", ErrScoring)
+	case in.ZMilli < 1000 || in.ZMilli > 100_000 || in.LoopZMilli < 1000 || in.LoopZMilli > 100_000:
+		return fmt.Errorf("%w: information: zMilli and loopZMilli must be 1000 to 100000", ErrScoring)
+	case in.MinPeriod < 0 || in.MinPeriod > in.Back+in.Ahead:
+		return fmt.Errorf("%w: information: minPeriod must be 0 to back+ahead", ErrScoring)
 	case in.RadiusM < 0 || in.RadiusM > 100_000 || in.SiteRadiusM < 0 || in.SiteRadiusM > in.RadiusM:
 		return fmt.Errorf("%w: information: radiusM must be 0 to 100000, siteRadiusM 0 to radiusM", ErrScoring)
 	case in.MaxLag < 0 || in.MaxLag > in.Back+in.Ahead:
@@ -132,13 +143,13 @@ var trackDefaults = map[string][]string{
 
 // noiseDefaults: the most a measurement changes between two readings 5 s
 // apart, root mean square leaving out the largest tenth (thousandths): a
-// weather sensor's noise and the air's turbulence; a meter's or a link's
-// jitter between its loads' steps. The simulator's honest devices reach
-// about two thirds of each (docs/scoring.md).
+// weather sensor's noise and the air's turbulence; a meter's jitter between
+// its loads' steps. The simulator's honest devices reach about two thirds
+// of each (docs/scoring.md). A link's throughput steps with every session,
+// too often for a ceiling.
 var noiseDefaults = map[string]map[string]int64{
 	"RESOURCE_KIND_WEATHER":   {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
-	"RESOURCE_KIND_ENERGY":    {"power_w": 7_000},
-	"RESOURCE_KIND_BANDWIDTH": {"throughput_mbps": 2_000, "latency_ms": 5_000},
+	"RESOURCE_KIND_ENERGY":    {"power_w": 10_000},
 }
 
 // generatorDefaults: the loads, not the counters that integrate them (a
