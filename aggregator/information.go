@@ -148,8 +148,8 @@ var trackDefaults = map[string][]string{
 // of each (docs/scoring.md). A link's throughput steps with every session,
 // too often for a ceiling.
 var noiseDefaults = map[string]map[string]int64{
-	"RESOURCE_KIND_WEATHER":   {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
-	"RESOURCE_KIND_ENERGY":    {"power_w": 10_000},
+	"RESOURCE_KIND_WEATHER": {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
+	"RESOURCE_KIND_ENERGY":  {"power_w": 10_000},
 }
 
 // generatorDefaults: the loads, not the counters that integrate them (a
