@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,5 +310,26 @@ func TestZMilliIsTheStatistic(t *testing.T) {
 	huge := match{n: 60_000, a: math.MaxInt64 / 3, b: math.MaxInt64 / 3, c: math.MaxInt64/3 - 1}
 	if huge.zMilli(5000) <= 0 {
 		t.Errorf("a near-perfect fit of large sums: zMilli %d", huge.zMilli(5000))
+	}
+}
+
+// TestEvidenceReasonsAreDocumented: every information check's code has its
+// row in the validators' catalog and its part in docs/scoring.md.
+func TestEvidenceReasonsAreDocumented(t *testing.T) {
+	catalog, err := os.ReadFile("../validators/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoring, err := os.ReadFile("../docs/scoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range EvidenceReasons {
+		if !strings.Contains(string(catalog), "| `"+r+"` |") {
+			t.Errorf("validators/README.md has no catalog row for %s", r)
+		}
+		if !strings.Contains(string(scoring), "`"+r+"`") {
+			t.Errorf("docs/scoring.md does not explain %s", r)
+		}
 	}
 }

@@ -239,15 +239,17 @@ func judge(in Information, epoch uint64, readings, witnesses []*stream) ([]Findi
 			if x == nil {
 				continue
 			}
-			// Readings from MinPeriod on; witness reports from as many
-			// reports as MinPeriod holds readings of 5 s (a fold of few
-			// phases has a long tail by chance).
-			step := x.stepMs
+			// Readings from MinPeriod on, up to a third of the window (a
+			// real stream's values smoothed by its sensor make a fold of
+			// two long passes look a little alike); witness reports, each
+			// heard afresh, from as many reports as MinPeriod holds
+			// readings of 5 s, up to half of the reports.
+			step, passes := x.stepMs, 3
 			if step == 0 {
-				step = 5000
+				step, passes = 5000, 2
 			}
 			minPeriod := max(3, int((in.MinPeriod.Milliseconds()+step-1)/step))
-			if f, ok := looped(in, x, minPeriod); ok && (from == nil || f.zMilli > loop.zMilli) {
+			if f, ok := looped(in, x, minPeriod, passes); ok && (from == nil || f.zMilli > loop.zMilli) {
 				loop, from = f, x
 			}
 		}

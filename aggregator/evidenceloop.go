@@ -31,15 +31,16 @@ func (f fold) better(o fold) bool {
 	return f.meas < o.meas
 }
 
-// looped finds the period, from minPeriod indexes to half the window, at
-// which a compared measurement's values repeat most strongly: the share of
+// looped finds the period, from minPeriod indexes up to one that the
+// window holds passes times, at which a compared measurement's values
+// repeat most strongly: the share of
 // their variance that lies between the phases of the fold (a one-way
 // analysis of variance by phase over every pass in the window, which pools
 // the passes where comparing one jittered pass with the next would halve
 // the evidence), as a standard score against the share a stream with no
 // repeat has by chance. A fold needs MinSamples values, and at least half
 // of its phases seen twice or more.
-func looped(in Information, s *stream, minPeriod int) (fold, bool) {
+func looped(in Information, s *stream, minPeriod, passes int) (fold, bool) {
 	var best fold
 	found := false
 	for m := range s.levels {
@@ -48,7 +49,7 @@ func looped(in Information, s *stream, minPeriod int) (fold, bool) {
 		}
 		v, shift := centred(s.levels[m])
 		s0, st := inflation(v, shift)
-		for p := minPeriod; 3*p <= len(v); p++ {
+		for p := minPeriod; passes*p <= len(v); p++ {
 			f, ok := foldAt(v, p, shift, int64(in.MinSamples))
 			if !ok {
 				continue
@@ -87,12 +88,10 @@ func centred(v []int64) ([]int64, uint) {
 	return out, shiftFor(top)
 }
 
-// foldAt folds values v (scaled by shift) at period p. The score is the
-// between-phase share r = SSb / SSt against its mean and spread with no
-// repeat, (P-1)/(N-1) and √(2(P-1)(N-P) / ((N-1)²(N+1))) for P phases and N
-// values: z = ((N-1)·SSb - (P-1)·SSt)·√(N+1) / (SSt·√(2(P-1)(N-P))),
-// computed exactly (the sums of squares as fractions over the product of
-// the distinct phase counts) and rounded down.
+// foldAt folds values v (scaled by shift) at period p: the sums of
+// squares between the phases (SSb) and within them (SSw), kept exact as
+// fractions over the product of the distinct phase counts, and the score
+// of F = (SSb/(P-1)) / (SSw/(N-P)) for P phases and N values (whMilli).
 func foldAt(v []int64, p int, shift uint, minSamples int64) (fold, bool) {
 	sum := make([]int64, p)
 	cnt := make([]int64, p)
@@ -148,18 +147,7 @@ func foldAt(v []int64, p int, shift uint, minSamples int64) (fold, bool) {
 	}
 	share := new(big.Int).Mul(ssb, big.NewInt(10_000))
 	f.shareBP = share.Quo(share, sst).Int64()
-	num := new(big.Int).Sub(new(big.Int).Mul(ssb, big.NewInt(n-1)), new(big.Int).Mul(sst, big.NewInt(seen-1)))
-	sign := int64(num.Sign())
-	// z_milli² = num²·(N+1)·10⁶ / (SSt²·2·(P-1)·(N-P)), z's sign num's
-	q := num.Mul(num, num)
-	q.Mul(q, big.NewInt((n+1)*1_000_000))
-	den := new(big.Int).Mul(sst, sst)
-	q.Quo(q, den.Mul(den, big.NewInt(2*(seen-1)*(n-seen))))
-	if q.Sqrt(q); !q.IsInt64() || q.Int64() > maxU {
-		f.zMilli = sign * maxU
-	} else {
-		f.zMilli = sign * q.Int64()
-	}
+	f.zMilli = whMilli(ssb, new(big.Int).Sub(sst, ssb), seen-1, n-seen)
 	return f, true
 }
 
@@ -198,4 +186,62 @@ func deflate(z int64, s0, st *big.Int) int64 {
 		return -r
 	}
 	return r
+}
+
+// whMilli is the F ratio (b/d1) / (w/d2) as a standard normal score, in
+// thousandths (Wilson and Hilferty's cube-root approximation, good from a
+// few degrees of freedom up, where the F distribution's own tail is long):
+//
+//	z = ((1 - 2/(9·d2))·F^⅓ - (1 - 2/(9·d1))) / √(2/(9·d1) + F^⅔·2/(9·d2))
+//
+// in fixed point with 18 decimals: integer cube and square roots, every
+// step rounded down, so that every machine computes the same score.
+func whMilli(b, w *big.Int, d1, d2 int64) int64 {
+	if w.Sign() <= 0 {
+		return maxU
+	}
+	const scale = 1_000_000 // F^⅓ and the rest carry six decimals
+	// F·10¹⁸ = b·d2·10¹⁸ / (w·d1); its cube root is F^⅓·10⁶.
+	f := new(big.Int).Mul(b, big.NewInt(d2))
+	f.Mul(f, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil))
+	f.Quo(f, new(big.Int).Mul(w, big.NewInt(d1)))
+	c := icbrt(f) // F^⅓ · 10⁶
+	// numerator · 10⁶ · 9·d1·d2 = (9·d2 - 2)·d1·c - (9·d1 - 2)·d2·10⁶
+	num := new(big.Int).Mul(big.NewInt((9*d2-2)*d1), c)
+	num.Sub(num, big.NewInt((9*d1-2)*d2*scale))
+	// denominator² · 10¹² · (9·d1·d2)² = 9·d1·d2·(2·d2·10¹² + 2·d1·c²)
+	den := new(big.Int).Mul(c, c)
+	den.Mul(den, big.NewInt(2*d1))
+	den.Add(den, big.NewInt(0).Mul(big.NewInt(2*d2), big.NewInt(scale*scale)))
+	den.Mul(den, big.NewInt(9*d1*d2))
+	den.Sqrt(den) // denominator · 10⁶ · 9·d1·d2
+	if den.Sign() == 0 {
+		return maxU
+	}
+	z := num.Mul(num, big.NewInt(1000))
+	z.Quo(z, den)
+	if !z.IsInt64() || z.Int64() > maxU {
+		return maxU
+	}
+	return max(z.Int64(), -maxU)
+}
+
+// icbrt is the integer cube root of x ≥ 0 (floor), by Newton's method from
+// above.
+func icbrt(x *big.Int) *big.Int {
+	if x.Sign() <= 0 {
+		return new(big.Int)
+	}
+	r := new(big.Int).Lsh(big.NewInt(1), uint(x.BitLen()/3+1))
+	three, two := big.NewInt(3), big.NewInt(2)
+	for {
+		// next = (2·r + x/r²) / 3
+		next := new(big.Int).Quo(x, new(big.Int).Mul(r, r))
+		next.Add(next, new(big.Int).Mul(two, r))
+		next.Quo(next, three)
+		if next.Cmp(r) >= 0 {
+			return r
+		}
+		r = next
+	}
 }

@@ -60,12 +60,11 @@ type Information struct {
 	BetaBP int64 `yaml:"betaBP"`
 	ZMilli int64 `yaml:"zMilli"`
 	// LoopZMilli and MinPeriod: a stream repeats its own past when, folded
-	// at some period of MinPeriod or more, the share of its values'
-	// variance that lies between the phases of the fold is LoopZMilli
-	// thousandths of a standard deviation (7000: seven) above the share
-	// chance gives a stream that repeats nothing (docs/scoring.md). The
-	// threshold is high: a hundred periods are tried, and a fold's share
-	// has a longer tail than a normal score.
+	// at some period of MinPeriod or more, the variance of its values
+	// between the fold's phases against the variance within them (the F
+	// ratio) lies LoopZMilli thousandths of a standard score (6000: six)
+	// above what a stream that repeats nothing gives (docs/scoring.md).
+	// Six: a hundred periods are tried for every stream and epoch.
 	LoopZMilli int64         `yaml:"loopZMilli"`
 	MinPeriod  time.Duration `yaml:"minPeriod"`
 	// RadiusM: the devices of a kind within this distance are compared.
@@ -85,10 +84,11 @@ type Information struct {
 }
 
 // DefaultInformation is the policy of docs/scoring.md: ten minutes back and
-// five ahead (186 readings at 5 s), neighbours within 5 km, copies up to
-// two minutes late, devices of one owner within 50 m.
+// eight ahead (222 readings at 5 s: a loop of up to four minutes shows
+// twice within the window of its first epoch), neighbours within 5 km,
+// copies up to two minutes late, devices of one owner within 50 m.
 func DefaultInformation() Information {
-	return Information{Back: 10 * time.Minute, Ahead: 5 * time.Minute, MinSamples: 36, BetaBP: 5000, ZMilli: 3500, LoopZMilli: 7000, MinPeriod: 2 * time.Minute,
+	return Information{Back: 10 * time.Minute, Ahead: 8 * time.Minute, MinSamples: 36, BetaBP: 5000, ZMilli: 3500, LoopZMilli: 6000, MinPeriod: 2 * time.Minute,
 		RadiusM: 5000, MaxLag: 2 * time.Minute, SiteRadiusM: 50, LockstepMs: 5, KurtosisMilli: 2000}
 }
 

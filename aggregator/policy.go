@@ -258,16 +258,33 @@ func overDefaults(ks, def KindScoring) KindScoring {
 		ks.Counter = def.Counter
 	}
 	ks.RatedPerHour, ks.WitnessesPerBeacon = or(ks.RatedPerHour, def.RatedPerHour), or(ks.WitnessesPerBeacon, def.WitnessesPerBeacon)
+	// The checks' defaults keep the measurements the kind still has (a file
+	// may give it fewer).
 	if ks.Track == nil {
-		ks.Track = def.Track
-	}
-	if ks.Noise == nil {
-		ks.Noise = def.Noise
+		ks.Track = kept(def.Track, ks.Measurements)
 	}
 	if ks.Generator == nil {
-		ks.Generator = def.Generator
+		ks.Generator = kept(def.Generator, ks.Measurements)
+	}
+	if ks.Noise == nil && def.Noise != nil {
+		ks.Noise = map[string]int64{}
+		for m, v := range def.Noise {
+			if hasKey(ks.Measurements, m) {
+				ks.Noise[m] = v
+			}
+		}
 	}
 	return ks
+}
+
+func kept(names []string, measurements map[string]int64) []string {
+	var out []string
+	for _, n := range names {
+		if hasKey(measurements, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler"
@@ -95,6 +96,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		}
 		fmt.Fprintf(out, "fleet: %d devices of %d owners (%d cheating) send a reading every %s; epochs last %s, the first closes in about %s\n",
 			len(f.Devices), len(s.Owners), cheats, cfg.Dev.Interval, c.Aggregate.EpochLength, untilFirstClose(c, time.Now()).Round(time.Second))
+		if scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile); err == nil {
+			if delay := time.Duration(scoring.Delay(c.Aggregate.EpochLength)) * c.Aggregate.EpochLength; delay > 0 {
+				fmt.Fprintf(out, "scores wait %s after an epoch closes, for the fraud hold and the evidence window of the information checks (docs/scoring.md): the first epoch line comes in about %s\n",
+					delay, (untilFirstClose(c, time.Now()) + delay).Round(time.Minute))
+			}
+		}
 		g.Go(func() error { return f.Run(gctx, cl) })
 	}
 	err = g.Wait()

@@ -2,10 +2,15 @@ package devstack
 
 import (
 	"context"
+	"fmt"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,14 +27,27 @@ import (
 )
 
 // TestSimulateReport runs `fieldmint simulate` against the whole pipeline
-// (kfake, ClickHouse, a dev chain) with half of 80 devices cheating, one
-// strategy each, and checks the detection report: each strategy caught by
-// the check meant for it, those with nothing honest in them paid nothing,
-// honest devices not rejected, and the rewards adding up to the emission.
+// (kfake, ClickHouse, a dev chain) with half of 100 devices cheating, one
+// strategy each, and the information checks on (over windows scaled to a
+// run of two and a half minutes), and checks the detection report: each
+// strategy caught by the check meant for it, those with nothing honest in
+// them paid nothing, honest devices neither rejected nor stopped, and the
+// rewards adding up to the emission. verify-epoch then recomputes the last
+// epoch, evidence included, and a replay of the log into a fresh database
+// finds every score and every finding the live pipeline stored.
 func TestSimulateReport(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
-	stack := startPipeline(t, ctx, 1, nil, nil)
+	scoring := filepath.Join(t.TempDir(), "scoring.yaml")
+	// Readings every 2 s; evidence windows of three minutes before an epoch
+	// and a minute after (the loops record 72 s, and are folded over three
+	// periods); copies up to 30 s late.
+	policy := "kinds:\n  weather: {interval: 2s}\n  energy: {interval: 2s}\n  bandwidth: {interval: 2s}\n  hotspot: {interval: 2s}\n" +
+		"information: {back: 3m, ahead: 1m, minPeriod: 40s, maxLag: 30s}\n"
+	if err := os.WriteFile(scoring, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stack := startPipeline(t, ctx, 1, func(c *Config) { c.Aggregate.ScoringFile = scoring }, nil)
 	c := stack.Config
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
@@ -37,8 +55,12 @@ func TestSimulateReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	sim := simulate.Config{URL: stack.Info().IngestURL, Network: c.Ingest.Network, Devices: 80, Owners: 4, FraudPercent: 50,
-		Interval: 2 * time.Second, Duration: 25 * time.Second, Seed: "test", SettleTimeout: time.Minute, Maker: DevMaker(), Scoring: aggregator.DefaultScoring()}
+	policyLoaded, err := aggregator.LoadScoring(scoring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simulate.Config{URL: stack.Info().IngestURL, Network: c.Ingest.Network, Devices: 100, Owners: 4, FraudPercent: 50,
+		Interval: 2 * time.Second, Duration: 150 * time.Second, Seed: "test", SettleTimeout: 3 * time.Minute, Maker: DevMaker(), Scoring: policyLoaded}
 	var out strings.Builder
 	rep, err := simulate.Run(ctx, sim, conn, c.Aggregate.EpochLength, &out, log)
 	if err != nil {
@@ -56,10 +78,17 @@ func TestSimulateReport(t *testing.T) {
 	if honest.Valid == 0 || honest.FalseRejectPPM == nil || *honest.FalseRejectPPM > 1_000 {
 		t.Errorf("honest devices: %d valid, %v per million rejected %v (goal: at most 1,000)", honest.Valid, honest.FalseRejectPPM, honest.Rejected)
 	}
-	// Each strategy is caught by what it does.
-	for strategy, reason := range map[string]string{
-		"replay": "DUPLICATE", "clock": "CLOCK_FUTURE", "inflate": "OUT_OF_RANGE", "spoof": "LOCATION_DRIFT",
-		"clone": "CLONED_STREAM", "sybil": "SYBIL_CLUSTER", "witness": "WITNESS_", "flood": "RATE_EXCEEDED",
+	if len(honest.Evidence) != 0 || rep.HonestLossBasisPoints > 10 {
+		t.Errorf("honest devices stopped %v, honest loss %d bp (goal: none, at most 10)", honest.Evidence, rep.HonestLossBasisPoints)
+	}
+	// Each strategy is caught by what it does: a validator's rejection, or
+	// an information check at epoch close.
+	for strategy, reasons := range map[string][]string{
+		"replay": {"DUPLICATE"}, "clock": {"CLOCK_FUTURE"}, "inflate": {"OUT_OF_RANGE"}, "spoof": {"LOCATION_DRIFT"},
+		"clone": {"CLONED_STREAM"}, "sybil": {"CLONED_STREAM"}, "witness": {"WITNESS_"}, "flood": {"RATE_EXCEEDED"},
+		"nearcopy": {aggregator.ReasonTracked, aggregator.ReasonNoisy}, "loop": {aggregator.ReasonLooped},
+		"countercopy": {aggregator.ReasonTracked, aggregator.ReasonNoisy}, "counterloop": {aggregator.ReasonLooped},
+		"witnessloop": {aggregator.ReasonLooped}, "multikind": {aggregator.ReasonSharedClock, aggregator.ReasonGenerated},
 	} {
 		r, ok := rows[strategy]
 		if !ok {
@@ -67,13 +96,16 @@ func TestSimulateReport(t *testing.T) {
 			continue
 		}
 		caught := uint64(0)
-		for code, n := range r.Rejected {
-			if strings.HasPrefix(code, reason) {
-				caught += n
+		for _, reason := range reasons {
+			for code, n := range r.Rejected {
+				if strings.HasPrefix(code, reason) {
+					caught += n
+				}
 			}
+			caught += r.Evidence[reason]
 		}
 		if caught == 0 {
-			t.Errorf("%s: no %s rejections (%v)", strategy, reason, r.Rejected)
+			t.Errorf("%s: no %v (rejected %v, stopped %v)", strategy, reasons, r.Rejected, r.Evidence)
 		}
 	}
 	// Cheats with nothing honest in them earn nothing.
@@ -88,7 +120,7 @@ func TestSimulateReport(t *testing.T) {
 	// The devices' rewards are the emission, less the floor of each share.
 	emission, _ := new(big.Int).SetString(rep.Emission, 10)
 	dust := new(big.Int).Sub(emission, paid)
-	if dust.Sign() < 0 || dust.Cmp(big.NewInt(int64(80*len(rep.Epochs)))) > 0 {
+	if dust.Sign() < 0 || dust.Cmp(big.NewInt(int64(100*len(rep.Epochs)))) > 0 {
 		t.Errorf("rewards %s of emission %s: %s left over", paid, emission, dust)
 	}
 	// What the settler paid (device_scores) adds up the same way, honest
@@ -102,7 +134,7 @@ func TestSimulateReport(t *testing.T) {
 		}
 		settled.Add(settled, v)
 	}
-	if left := new(big.Int).Sub(emission, settled); left.Sign() < 0 || left.Cmp(big.NewInt(int64(80*len(rep.Epochs)))) > 0 {
+	if left := new(big.Int).Sub(emission, settled); left.Sign() < 0 || left.Cmp(big.NewInt(int64(100*len(rep.Epochs)))) > 0 {
 		t.Errorf("paid %s of emission %s", settled, emission)
 	}
 	if rows["honest"].Paid == "0" || rows["honest"].GainBasisPoints != 10_000 {
@@ -110,10 +142,12 @@ func TestSimulateReport(t *testing.T) {
 	}
 	// Nor are the fabrications that pay nothing by construction: made-up
 	// values (quality 0, whether or not STUCK_SENSOR fired yet), a device
-	// without a known maker (never registered). (A replayer's real first
-	// readings are forfeited only once its duplicates outnumber them
-	// fourfold before the epoch is scored: in a run this short, not always.)
-	for _, s := range []string{"clock", "inflate", "forge", "constant", "dither", "counterfeit"} {
+	// without a known maker (never registered), copies (noisy or not).
+	// (A replayer's real first readings are forfeited only once its
+	// duplicates outnumber them fourfold before the epoch is scored, and a
+	// loop's first pass only once it repeats within the evidence window: in
+	// a run this short, not always.)
+	for _, s := range []string{"clock", "inflate", "forge", "constant", "dither", "counterfeit", "nearcopy", "countercopy"} {
 		if r := rows[s]; r.Paid != "0" || r.GainBasisPoints != 0 {
 			t.Errorf("%s: paid %s (gain %d bp), want nothing", s, r.Paid, r.GainBasisPoints)
 		}
@@ -122,11 +156,51 @@ func TestSimulateReport(t *testing.T) {
 		t.Errorf("counterfeit: %d valid, %d refused at ingest", c.Valid, c.RefusedAtIngest)
 	}
 	// verify-epoch scores the last epoch's devices of every kind (counters,
-	// witnesses) again and finds the stored rows, tree and root.
+	// witnesses) again, with the evidence, and finds the stored rows, tree
+	// and root.
 	var verified strings.Builder
 	last := rep.Epochs[len(rep.Epochs)-1]
 	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
 		t.Errorf("verify-epoch %d: %v\n%s", last, err, verified.String())
+	}
+	replayFindsTheSame(t, ctx, c.Config, conn, rep.Epochs, log)
+}
+
+// replayFindsTheSame rebuilds a fresh database from the Kafka log with
+// `fieldmint replay` and compares its scores and findings of the epochs
+// with the live ones: the information checks reproduce bit for bit.
+func replayFindsTheSame(t *testing.T, ctx context.Context, c roles.Config, live driver.Conn, epochs []uint64, log *slog.Logger) {
+	t.Helper()
+	rc := c
+	rc.ClickHouse.Database = "replayed"
+	if err := roles.RunReplay(ctx, rc, io.Discard, log); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	for _, q := range []string{
+		"SELECT * FROM %s.device_scores FINAL WHERE has(?, epoch)",
+		"SELECT * FROM %s.stream_evidence FINAL WHERE has(?, epoch)",
+	} {
+		dump := func(db string) []string {
+			rows, err := live.Query(ctx, "SELECT toString(tuple(*)) FROM ("+fmt.Sprintf(q, db)+")", epochs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, line)
+			}
+			slices.Sort(out)
+			return out
+		}
+		l, r := dump(c.ClickHouse.Database), dump("replayed")
+		if len(l) == 0 || !slices.Equal(l, r) {
+			t.Errorf("%s: live has %d rows, the replay %d, or they differ", q, len(l), len(r))
+		}
 	}
 }
 

@@ -297,10 +297,15 @@ func (p *pipeline) register() {
 // probation or hold, so that a rejection forfeits its own epoch only and the
 // scores can be told from the readings sent (every device has a reading out
 // of range every 13 s: with the default five-epoch window no one would ever
-// be paid). The readings carry the temperature only.
+// be paid). The readings carry the temperature only. The information checks
+// run over a window of a minute before each epoch and ten seconds after it
+// (scores wait one epoch for it), so that a kill lands mid-way through their
+// evidence too, and the replay must find the same.
 func (p *pipeline) scoringFile() string {
 	path := filepath.Join(p.dir, "scoring.yaml")
-	if err := os.WriteFile(path, []byte("probation: 0\nhold: 0\nkinds:\n  weather: {measurements: {temperature_c: 50}}\n"), 0o644); err != nil {
+	policy := "probation: 0\nhold: 0\nkinds:\n  weather: {measurements: {temperature_c: 50}}\n" +
+		"information: {back: 60s, ahead: 10s, minSamples: 8, minPeriod: 10s}\n"
+	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 	return path

@@ -284,6 +284,7 @@ func (p *pipeline) replayAndCompare() {
 		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
 		"SELECT DISTINCT epoch FROM %s.epochs",
 		"SELECT * FROM %s.device_scores FINAL",
+		"SELECT * FROM %s.stream_evidence FINAL",
 		"SELECT DISTINCT epoch FROM %s.scored_epochs",
 		"SELECT epoch, mapSort(rejected_offsets) FROM %s.epoch_cuts FINAL",
 		"SELECT epoch, account, amount, cumulative FROM %s.reward_leaves FINAL",

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -217,6 +218,32 @@ func TestExplorerAnswers(t *testing.T) {
 	api.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/docs/scoring.md", nil))
 	if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("score    = 0 unless paid")) {
 		t.Errorf("/docs/scoring.md: %d", rec.Code)
+	}
+	explorerFindings(t, e, api)
+}
+
+// explorerFindings: a device the information checks stopped shows which
+// check, and the evidence of each check: which device it followed and how
+// far behind, which stretch of its own past it repeated.
+func explorerFindings(t *testing.T, e *env, api *API) {
+	e.exec(t, `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset)
+		VALUES ('ws-copy', 'RESOURCE_KIND_WEATHER', ?, 388000000, -91000000, true, false, '', '', 5)`, bob)
+	e.exec(t, `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, frauds, evidence, score)
+		VALUES (12, 'ws-copy', ?, 'RESOURCE_KIND_WEATHER', 6, 6, 1000, 0, 'TRACKED_STREAM', 0)`, bob)
+	e.exec(t, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
+		(12, 'ws-copy', 'TRACKED_STREAM', true, 'ws-a', 'pressure_hpa', 1500, fromUnixTimestamp64Milli(1000), fromUnixTimestamp64Milli(930000), 180, 9800, 8100),
+		(12, 'ws-copy', 'LOOPED_STREAM', false, '', 'temperature_c', 180000, fromUnixTimestamp64Milli(2000), fromUnixTimestamp64Milli(177000), 186, 1200, 2500)`)
+	var d DeviceAnswer
+	if code, _ := get(t, api, "/v1/explorer/devices/ws-copy", &d); code != 200 || len(d.Epochs) != 1 || d.Epochs[0].Parts == nil {
+		t.Fatalf("device ws-copy: %d %+v", code, d)
+	}
+	ep := d.Epochs[0]
+	want := []Finding{
+		{Reason: "TRACKED_STREAM", Flagged: true, Other: "ws-a", Measurement: "pressure_hpa", LagMs: 1500, From: "1970-01-01T00:00:01Z", To: "1970-01-01T00:15:30Z", Samples: 180, BetaBP: 9800, Value: 8100},
+		{Reason: "LOOPED_STREAM", Measurement: "temperature_c", LagMs: 180000, From: "1970-01-01T00:00:02Z", To: "1970-01-01T00:02:57Z", Samples: 186, BetaBP: 1200, Value: 2500},
+	}
+	if ep.Parts.Evidence != "TRACKED_STREAM" || ep.Parts.Score != 0 || !slices.Equal(ep.Findings, want) {
+		t.Errorf("ws-copy's epoch 12: evidence %q, findings %+v; want TRACKED_STREAM and %+v", ep.Parts.Evidence, ep.Findings, want)
 	}
 }
 

@@ -49,7 +49,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{URL: "http://127.0.0.1:8080", Network: "fieldmint", Devices: 200, Owners: 8, FraudPercent: 25, Interval: 5 * time.Second,
-		Duration: 3 * time.Minute, Seed: "simulate", SettleTimeout: 10 * time.Minute}
+		Duration: 3 * time.Minute, Seed: "simulate", SettleTimeout: 15 * time.Minute}
 }
 
 // ownerKeys derives the owners' keys from the seed.
