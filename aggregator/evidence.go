@@ -164,25 +164,25 @@ func clip(d []int64) (int64, int64) {
 // a one-in-a-billion event, far rarer than the comparisons an epoch makes.
 const minEchoes = 6
 
-// echoes counts b's steps (beyond levelB) and those a echoes, lag indexes
-// earlier, in the raw changes: with a step of its own (beyond levelA), so
-// that a stream that changes a lot all the time echoes nothing by chance.
-func echoes(a, b []int64, lag int, levelA, levelB int64) (steps, echoed int64) {
-	if levelA <= 0 || levelB <= 0 {
+// echoes counts b's steps (its indexes steps, whose changes lie beyond its
+// clip level) and those a echoes, lag indexes earlier, in the raw changes:
+// with a step of its own (beyond levelA), so that a stream that changes a
+// lot all the time echoes nothing by chance.
+func echoes(a, b []int64, steps []int, lag int, levelA int64) (inRange, echoed int64) {
+	if levelA <= 0 {
 		return 0, 0
 	}
-	for i := max(0, lag); i < min(len(b), len(a)+lag); i++ {
-		y := b[i]
-		if y == none || absInt(y) < levelB {
+	for _, i := range steps {
+		if i-lag < 0 || i-lag >= len(a) {
 			continue
 		}
-		steps++
-		x := a[i-lag]
+		inRange++
+		y, x := b[i], a[i-lag]
 		if x != none && absInt(x) >= levelA && (x > 0) == (y > 0) && 2*absInt(x) >= absInt(y) && absInt(x) <= 2*absInt(y) {
 			echoed++
 		}
 	}
-	return steps, echoed
+	return inRange, echoed
 }
 
 // echoZMilli is echo evidence as a standard score, in thousandths: echoed

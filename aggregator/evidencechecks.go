@@ -7,7 +7,10 @@ package aggregator
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fieldmint/fieldmint/internal/geo"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -28,6 +31,7 @@ type stream struct {
 	levels        [][]int64 // the values themselves (a counter's: delivered), for the loop check
 	shift         []uint    // per measurement, the scaling of the clipped changes into 12 bits
 	level         []int64   // per measurement, the clip level: changes beyond it are steps (echoes)
+	steps         [][]int   // per measurement, the indexes of its steps
 	track         []bool    // per measurement, whether it is compared (KindScoring.Track)
 	ceiling       []int64   // per measurement, its noise ceiling (KindScoring.Noise), or 0
 	generator     []bool    // per measurement, whether its changes must not be flatter than noise
@@ -100,8 +104,10 @@ func strongest(in Information, a, b *stream, lags []int, betaBP int64, best *can
 				continue
 			}
 			c := candidate{m: mt, z: mt.zMilli(betaBP), other: a, meas: m, lag: lag}
-			if steps, echoed := echoes(a.raw[m], b.raw[m], lag, a.level[m], b.level[m]); echoed >= minEchoes {
-				c.z = max(c.z, echoZMilli(steps, echoed))
+			if len(b.steps[m]) >= minEchoes {
+				if steps, echoed := echoes(a.raw[m], b.raw[m], b.steps[m], lag, a.level[m]); echoed >= minEchoes {
+					c.z = max(c.z, echoZMilli(steps, echoed))
+				}
 			}
 			if c.z > 0 && (best.other == nil || c.better(*best)) {
 				*best = c
@@ -117,24 +123,48 @@ func strongest(in Information, a, b *stream, lags []int, betaBP int64, best *can
 // the other is steeper (a copy's is one, its original's less by the noise
 // added), then the later one.
 func tracked(in Information, streams []*stream) map[*stream]candidate {
-	out := map[*stream]candidate{}
+	var jobs [][2]any // each stream with its kind's group
 	for _, group := range byKind(streams) {
 		for _, b := range group {
-			maxLag := int(in.MaxLag.Milliseconds() / b.stepMs)
-			lags := make([]int, 0, 2*maxLag+1)
-			for l := -maxLag; l <= maxLag; l++ {
-				lags = append(lags, l)
-			}
-			var best candidate
-			for _, a := range neighbours(group, b, in.RadiusM) {
-				strongest(in, a, b, lags, in.BetaBP, &best)
-			}
-			if best.other != nil {
-				out[b] = best
-			}
+			jobs = append(jobs, [2]any{b, group})
+		}
+	}
+	best := make([]candidate, len(jobs))
+	parallel(len(jobs), func(i int) {
+		b, group := jobs[i][0].(*stream), jobs[i][1].([]*stream)
+		maxLag := int(in.MaxLag.Milliseconds() / b.stepMs)
+		lags := make([]int, 0, 2*maxLag+1)
+		for l := -maxLag; l <= maxLag; l++ {
+			lags = append(lags, l)
+		}
+		for _, a := range neighbours(group, b, in.RadiusM) {
+			strongest(in, a, b, lags, in.BetaBP, &best[i])
+		}
+	})
+	out := map[*stream]candidate{}
+	for i, c := range best {
+		if c.other != nil {
+			out[jobs[i][0].(*stream)] = c
 		}
 	}
 	return out
+}
+
+// parallel runs work(0..n-1) on every CPU. Each call writes only its own
+// result, so the results are the same however the calls interleave.
+func parallel(n int, work func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				work(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // originals are the streams that track and are tracked by the same stream

@@ -162,7 +162,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 func newStream(r windowRow, names []string, n int) *stream {
 	st := &stream{device: r.device, owner: r.owner, kind: r.kind, latE7: r.latE7, lonE7: r.lonE7, names: names,
 		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)), levels: make([][]int64, len(names)),
-		shift: make([]uint, len(names)), level: make([]int64, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
+		shift: make([]uint, len(names)), level: make([]int64, len(names)), steps: make([][]int, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
 	return st
 }
 
@@ -172,6 +172,11 @@ func (st *stream) finish() {
 		st.changes[m] = slices.Clone(st.raw[m])
 		top, level := clip(st.changes[m])
 		st.shift[m], st.level[m] = shiftFor(top), level
+		for i, x := range st.raw[m] {
+			if x != none && level > 0 && absInt(x) >= level {
+				st.steps[m] = append(st.steps[m], i)
+			}
+		}
 	}
 }
 
@@ -225,36 +230,23 @@ func judge(in Information, epoch uint64, readings, witnesses []*stream) ([]Findi
 		}
 	}
 	slices.Sort(devices)
+	// The loop check, device by device on every CPU (its own part of the
+	// work: the comparisons with neighbours are tracked's).
+	loops := make([]Finding, len(devices))
+	hasLoop := make([]bool, len(devices))
+	parallel(len(devices), func(i int) {
+		loops[i], hasLoop[i] = loopOf(in, epoch, own[devices[i]], heard[devices[i]])
+	})
 	var out []Finding
-	for _, d := range devices {
-		s, w := own[d], heard[d]
+	for i, d := range devices {
+		s := own[d]
 		if s != nil {
 			if c, ok := found[s]; ok {
 				out = append(out, s.finding(epoch, ReasonTracked, c, c.z >= in.ZMilli && !orig[s]))
 			}
 		}
-		var loop fold
-		var from *stream
-		for _, x := range []*stream{s, w} {
-			if x == nil {
-				continue
-			}
-			// Readings from MinPeriod on, up to a third of the window (a
-			// real stream's values smoothed by its sensor make a fold of
-			// two long passes look a little alike); witness reports, each
-			// heard afresh, from as many reports as MinPeriod holds
-			// readings of 5 s, up to half of the reports.
-			step, passes := x.stepMs, 3
-			if step == 0 {
-				step, passes = 5000, 2
-			}
-			minPeriod := max(3, int((in.MinPeriod.Milliseconds()+step-1)/step))
-			if f, ok := looped(in, x, minPeriod, passes); ok && (from == nil || f.zMilli > loop.zMilli) {
-				loop, from = f, x
-			}
-		}
-		if from != nil {
-			out = append(out, from.loopFinding(epoch, loop, loop.zMilli >= in.LoopZMilli))
+		if hasLoop[i] {
+			out = append(out, loops[i])
 		}
 		if f, ok := clocks[s]; ok && s != nil {
 			f.Epoch, f.Flagged = epoch, f.Value <= in.LockstepMs
@@ -283,6 +275,34 @@ func (st *stream) finding(epoch uint64, reason string, c candidate, flagged bool
 	}
 	f.FromMs, f.ToMs = c.other.times[c.m.first-c.lag], c.other.times[c.m.last-c.lag]
 	return f
+}
+
+// loopOf is a device's loop finding: the stronger fold of its readings
+// and its witness reports. Readings are folded from MinPeriod on, up to a
+// third of the window (a real stream's values smoothed by its sensor make a
+// fold of two long passes look a little alike); witness reports, each heard
+// afresh, from as many reports as MinPeriod holds readings of 5 s, up to
+// half of the reports.
+func loopOf(in Information, epoch uint64, own, heard *stream) (Finding, bool) {
+	var loop fold
+	var from *stream
+	for _, x := range []*stream{own, heard} {
+		if x == nil {
+			continue
+		}
+		step, passes := x.stepMs, 3
+		if step == 0 {
+			step, passes = 5000, 2
+		}
+		minPeriod := max(3, int((in.MinPeriod.Milliseconds()+step-1)/step))
+		if f, ok := looped(in, x, minPeriod, passes); ok && (from == nil || f.zMilli > loop.zMilli) {
+			loop, from = f, x
+		}
+	}
+	if from == nil {
+		return Finding{}, false
+	}
+	return from.loopFinding(epoch, loop, loop.zMilli >= in.LoopZMilli), true
 }
 
 // loopFinding describes a fold: the period, and the first pass of the
