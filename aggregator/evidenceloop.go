@@ -4,6 +4,7 @@ package aggregator
 
 import (
 	"math/big"
+	"slices"
 )
 
 // fold is a stream's values of one measurement folded at a period: the
@@ -63,29 +64,35 @@ func looped(in Information, s *stream, minPeriod, passes int) (fold, bool) {
 	return best, found
 }
 
-// centred is a stream's values less their mean over the values within
-// smooth indexes either side (rounded down): what repeats of a loop is
-// every wiggle of its recording, while a real stream's slow drift (a
-// warming afternoon) would tie its values to one another across passes by
-// itself. Clipped like changes (clip), so that one wild value cannot fill
-// a phase; with the shift that scales them into 12 bits.
+// centred is a stream's values, changed into its changes from one reading
+// to the next: what repeats of a loop is every wiggle of its recording,
+// while a real stream's slow drift (a warming afternoon) would tie its
+// values to one another across passes by itself, and a step (a load
+// switched on) is one change, not a shape that every other step of its
+// sign shares. Clipped at twice the 75th percentile of their size, so that
+// the fold weighs every change alike, a load's steps no more than its
+// noise (a few steps a period apart would otherwise pass for a repeat),
+// while a loop repeats its noise too; with the shift that scales them into
+// 12 bits.
 func centred(v []int64) ([]int64, uint) {
-	const smooth = 6
-	out := filled(len(v))
-	for i, x := range v {
-		if x == none {
-			continue
+	out := differences(v)
+	var abs []int64
+	for _, x := range out {
+		if x != none {
+			abs = append(abs, absInt(x))
 		}
-		var sum, n int64
-		for j := max(0, i-smooth); j <= min(len(v)-1, i+smooth); j++ {
-			if v[j] != none {
-				sum, n = sum+v[j], n+1
-			}
-		}
-		out[i] = x - floorDiv(sum, n)
 	}
-	top, _ := clip(out)
-	return out, shiftFor(top)
+	if len(abs) == 0 {
+		return out, 0
+	}
+	slices.Sort(abs)
+	c := 2*abs[len(abs)*3/4] + 1
+	for i, x := range out {
+		if x != none {
+			out[i] = min(max(x, -c), c)
+		}
+	}
+	return out, shiftFor(c)
 }
 
 // foldAt folds values v (scaled by shift) at period p: the sums of
@@ -93,35 +100,39 @@ func centred(v []int64) ([]int64, uint) {
 // fractions over the product of the distinct phase counts, and the score
 // of F = (SSb/(P-1)) / (SSw/(N-P)) for P phases and N values (whMilli).
 func foldAt(v []int64, p int, shift uint, minSamples int64) (fold, bool) {
-	sum := make([]int64, p)
 	cnt := make([]int64, p)
+	for i, x := range v {
+		if x != none {
+			cnt[i%p]++
+		}
+	}
+	// Only phases seen twice or more can show a repeat: a phase seen once
+	// adds its value to the variance between phases with nothing to hold
+	// it against (a load switched on once would look like a loop).
+	sum := make([]int64, p)
 	var n, total, squares int64
 	first, last := -1, -1
 	for i, x := range v {
-		if x == none {
+		if x == none || cnt[i%p] < 2 {
 			continue
 		}
 		x >>= shift
 		sum[i%p] += x
-		cnt[i%p]++
 		n, total, squares = n+1, total+x, squares+x*x
 		if first < 0 {
 			first = i
 		}
 		last = i
 	}
-	var seen, twice int64
+	var seen int64
 	counts := map[int64]bool{}
 	for _, c := range cnt {
-		if c > 0 {
+		if c >= 2 {
 			seen++
 			counts[c] = true
 		}
-		if c >= 2 {
-			twice++
-		}
 	}
-	if n < minSamples || 2*twice < int64(p) || n <= seen || seen < 2 {
+	if n < minSamples || 2*seen < int64(p) || n <= seen || seen < 2 {
 		return fold{}, false
 	}
 	L := big.NewInt(1)
@@ -130,7 +141,7 @@ func foldAt(v []int64, p int, shift uint, minSamples int64) (fold, bool) {
 	}
 	B := new(big.Int) // L·Σ S_φ²/K_φ
 	for i, c := range cnt {
-		if c > 0 {
+		if c >= 2 {
 			term := big.NewInt(sum[i])
 			term.Mul(term, term)
 			B.Add(B, term.Mul(term, new(big.Int).Quo(L, big.NewInt(c))))
