@@ -62,9 +62,10 @@ type Information struct {
 	// LoopZMilli and MinPeriod: a stream repeats its own past when, folded
 	// at some period of MinPeriod or more, the variance of its values
 	// between the fold's phases against the variance within them (the F
-	// ratio) lies LoopZMilli thousandths of a standard score (6000: six)
+	// ratio) lies LoopZMilli thousandths of a standard score (7000: seven)
 	// above what a stream that repeats nothing gives (docs/scoring.md).
-	// Six: a hundred periods are tried for every stream and epoch.
+	// Seven: a hundred periods are tried for every stream and epoch, and the
+	// honest fleet's streams reach 5.6.
 	LoopZMilli int64         `yaml:"loopZMilli"`
 	MinPeriod  time.Duration `yaml:"minPeriod"`
 	// RadiusM: the devices of a kind within this distance are compared.
@@ -88,7 +89,7 @@ type Information struct {
 // twice within the window of its first epoch), neighbours within 5 km,
 // copies up to two minutes late, devices of one owner within 50 m.
 func DefaultInformation() Information {
-	return Information{Back: 10 * time.Minute, Ahead: 8 * time.Minute, MinSamples: 36, BetaBP: 5000, ZMilli: 3500, LoopZMilli: 6000, MinPeriod: 2 * time.Minute,
+	return Information{Back: 10 * time.Minute, Ahead: 8 * time.Minute, MinSamples: 36, BetaBP: 5000, ZMilli: 3500, LoopZMilli: 7000, MinPeriod: 2 * time.Minute,
 		RadiusM: 5000, MaxLag: 2 * time.Minute, SiteRadiusM: 50, LockstepMs: 5, KurtosisMilli: 2000}
 }
 
@@ -152,12 +153,13 @@ var noiseDefaults = map[string]map[string]int64{
 	"RESOURCE_KIND_ENERGY":  {"power_w": 10_000},
 }
 
-// generatorDefaults: the loads, not the counters that integrate them (a
+// generatorDefaults: a meter's load, not the counter that integrates it (a
 // counter rounded to its unit changes by one unit or none between readings,
-// which is flatter than noise however real the load).
+// which is flatter than noise however real the load). Not a link's
+// throughput: a busy link steps with sessions half its intervals, as
+// flat as a generator's (kurtosis 2, measured in the simulator's fleet).
 var generatorDefaults = map[string][]string{
-	"RESOURCE_KIND_ENERGY":    {"power_w"},
-	"RESOURCE_KIND_BANDWIDTH": {"throughput_mbps"},
+	"RESOURCE_KIND_ENERGY": {"power_w"},
 }
 
 // validateInformation checks a kind's measurements for the checks.

@@ -291,6 +291,52 @@ func TestScoringFile(t *testing.T) {
 	if err := DefaultScoring().Validate(24 * time.Hour); err != nil {
 		t.Errorf("the defaults refused for a day: %v", err)
 	}
+	informationFile(t, write)
+}
+
+// informationFile: the information checks' policy from a file, over the
+// defaults, strictly decoded and validated; a kind given fewer
+// measurements keeps the checks' defaults among those; scores wait for
+// the evidence window, or the fraud hold if longer.
+func informationFile(t *testing.T, write func(string) string) {
+	s, err := LoadScoring(write("information: {ahead: 30m, zMilli: 4000}\nkinds:\n  weather: {measurements: {temperature_c: 50}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Information; in.Ahead != 30*time.Minute || in.ZMilli != 4000 || in.Back != DefaultInformation().Back || in.LoopZMilli != DefaultInformation().LoopZMilli {
+		t.Errorf("information over the defaults: %+v", in)
+	}
+	if w := s.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]; !reflect.DeepEqual(w.Track, []string{"temperature_c"}) || len(w.Generator) != 0 ||
+		!reflect.DeepEqual(w.Noise, map[string]int64{"temperature_c": 100}) {
+		t.Errorf("weather with the temperature only: track %v, generator %v, noise %v", w.Track, w.Generator, w.Noise)
+	}
+	if err := s.Validate(time.Hour); err != nil {
+		t.Error(err)
+	}
+	if _, err := LoadScoring(write("information: {ahed: 30m}\n")); err == nil {
+		t.Error("a misspelt information field accepted")
+	}
+	for _, bad := range []string{"information: {betaBP: 10000}\n", "information: {back: 20h, ahead: 5h}\n", "information: {maxLag: 1h}\n",
+		"kinds:\n  weather: {track: [wind_ms]}\n", "kinds:\n  weather: {noise: {temperature_c: 0}}\n"} {
+		s, err := LoadScoring(write(bad))
+		if err == nil {
+			err = s.Validate(time.Hour)
+		}
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	def := DefaultScoring()
+	if d := def.Delay(30 * time.Second); d != 16 {
+		t.Errorf("30 s epochs wait %d epochs for the scores, want 16 (eight minutes ahead)", d)
+	}
+	if d := def.Delay(24 * time.Hour); d != def.Hold {
+		t.Errorf("daily epochs wait %d, want the hold, %d", d, def.Hold)
+	}
+	def.Information.Back, def.Information.Ahead = 0, 0
+	if d := def.Delay(30 * time.Second); d != def.Hold || def.Information.On() {
+		t.Errorf("with the checks off: delay %d, on %v", d, def.Information.On())
+	}
 }
 
 // TestBoundaries: each multiplier at its threshold and one past it, the

@@ -230,9 +230,27 @@ func TestExplorerPages(t *testing.T) {
 		t.Errorf("device page: state %q, owner %q, formula link %q", dev.byID("state"), dev.byID("owner"), attr(find(dev.root, withAttr("id", "formula-link")), "href"))
 	}
 
+	// ws-b: the information checks' findings, as the aggregator would
+	// store them (the checks are off in this run: its readings are a few
+	// seconds long), are shown in words: which device its stream followed
+	// and how far behind, which stretch of its own past it repeated.
+	if err := conn.Exec(ctx, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
+		(?, 'ws-b', 'TRACKED_STREAM', false, 'ws-a', 'temperature_c', 1500, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 120, 4200, 1200),
+		(?, 'ws-b', 'LOOPED_STREAM', true, '', 'temperature_c', 180000, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 150, 9100, 9000)`,
+		epoch, at(0), at(0)+600_000, epoch, at(0), at(0)+175_000); err != nil {
+		t.Fatal(err)
+	}
 	// ws-b: its rejection is counted in the epoch's row, its evidence shown
 	// below, and the count links to the rejections page, which shows it too.
 	rejected := page("device-rejected", "#/device/ws-b")
+	findings := text(find(rejected.root, withAttr("id", "findings")))
+	hms := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04:05") }
+	for _, want := range []string{"its temperature_c followed ws-a 1.5 s behind, over " + hms(at(0)) + "–" + hms(at(0)+600_000), "passed",
+		"its temperature_c repeated its own readings of " + hms(at(0)) + "–" + hms(at(0)+175_000) + ", 180.0 s later", "stopped its pay"} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("ws-b's information checks %q: no %q", findings, want)
+		}
+	}
 	evidence := find(rejected.cell("epochs", epoch, "rejected"), withAttr("data-reason", "OUT_OF_RANGE"))
 	if text(evidence) != "OUT_OF_RANGE × 1" || !strings.Contains(text(find(rejected.root, withAttr("id", "rejections"))), detail) {
 		t.Errorf("ws-b's page: rejected %q; evidence table %q, want %q", text(evidence), text(find(rejected.root, withAttr("id", "rejections"))), detail)

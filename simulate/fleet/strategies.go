@@ -109,7 +109,7 @@ func DefaultParams(s Strategy) Params {
 	case CounterCopy:
 		return Params{Noise: 20, Delay: 1500 * time.Millisecond}
 	case CounterLoop:
-		return Params{Length: 36, Jitter: 5}
+		return Params{Length: 36, Jitter: 1}
 	case WitnessLoop:
 		return Params{Length: 12}
 	}
