@@ -130,19 +130,5 @@ func (s *Service) counts(ctx context.Context, epoch uint64, start, end time.Time
 // stopped counts the devices whose pay an information check stopped in the
 // epoch, by reason.
 func (s *Service) stopped(ctx context.Context, epoch uint64) (map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT evidence, count() FROM device_scores FINAL WHERE epoch = ? AND evidence != '' GROUP BY evidence", epoch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]uint64{}
-	for rows.Next() {
-		var reason string
-		var n uint64
-		if err := rows.Scan(&reason, &n); err != nil {
-			return nil, err
-		}
-		out[reason] = n
-	}
-	return out, rows.Err()
+	return clickhouse.Counts(ctx, s.conn, "SELECT evidence, count() FROM device_scores FINAL WHERE epoch = ? AND evidence != '' GROUP BY evidence", epoch)
 }

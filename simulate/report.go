@@ -88,30 +88,11 @@ var notFraud = map[string]bool{"LATE": true, "UNDECODABLE": true}
 // Readings count by the epoch they claim: those of first..last, and those
 // dated later that ingest received before cutoffMs (dated into the future).
 func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggregator.Scoring, first, last uint64, cutoffMs int64) (*Report, error) {
-	epochs := map[uint64]*epochInfo{}
-	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
-	if err != nil {
-		return nil, err
-	}
 	rep := &Report{Devices: map[string]string{}}
-	emission := new(big.Int)
-	for rows.Next() {
-		var e uint64
-		em := new(big.Int)
-		if err := rows.Scan(&e, &em); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		epochs[e] = &epochInfo{emission: em, score: map[string]uint64{}, cfScore: map[string]uint64{}}
-		rep.Epochs = append(rep.Epochs, e)
-		emission.Add(emission, em)
-	}
-	err = rows.Err()
-	rows.Close()
+	epochs, err := settledEpochs(ctx, conn, rep, first, last)
 	if err != nil {
 		return nil, err
 	}
-	rep.Emission = emission.String()
 
 	byDevice := map[string]*fleet.Device{}
 	for _, d := range f.Devices {
@@ -136,47 +117,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 			row(d).RefusedAtIngest += c.Refused
 		}
 	}
-	// Every decision on the fleet's devices in the run's epochs (by event
-	// time; a reading dated into the future counts in the epoch it claims).
-	rows, err = conn.Query(ctx, `SELECT epoch, device_id, status, reason, sum(score), count() FROM readings
-		WHERE epoch BETWEEN ? AND ? OR (epoch > ? AND received_at < fromUnixTimestamp64Milli(?))
-		GROUP BY epoch, device_id, status, reason`, first, last, last, cutoffMs)
-	if err != nil {
+	if err := tallyDecisions(ctx, conn, first, last, cutoffMs, byDevice, row, epochs); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var e, score, n uint64
-		var id, status, reason string
-		if err := rows.Scan(&e, &id, &status, &reason, &score, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d := byDevice[id]
-		if d == nil {
-			continue // not ours
-		}
-		r := row(d)
-		r.Sent += n
-		if status == "valid" {
-			r.Valid += n
-		} else {
-			r.Rejected[reason] += n
-		}
-		ep := epochs[e]
-		if ep == nil {
-			continue // not settled in the run
-		}
-		switch {
-		case status == "valid":
-			ep.score[id] += score
-			ep.cfScore[id] += score
-		case !notFraud[reason]:
-			ep.cfScore[id] += n // a rejected reading would have scored 1, as every kind's readings do
-		}
-	}
-	rows.Close()
 	// Every device's score shares an epoch's emission, the fleet's or not.
-	rows, err = conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ('LATE', 'UNDECODABLE'))
+	rows, err := conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ('LATE', 'UNDECODABLE'))
 		FROM readings WHERE epoch BETWEEN ? AND ? GROUP BY epoch`, first, last)
 	if err != nil {
 		return nil, err
@@ -225,32 +170,105 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 		return nil, err
 	}
 	for _, label := range f.Labels() {
-		r := rowsOf[label]
-		if r == nil {
-			continue
+		if r := rowsOf[label]; r != nil {
+			r.finish()
+			rep.Strategies = append(rep.Strategies, *r)
 		}
-		r.Reward, r.UndetectedReward = r.reward.String(), r.undetected.String()
-		if r.undetected.Sign() > 0 {
-			bp := new(big.Int).Mul(r.reward, big.NewInt(10_000))
-			r.RewardBasisPoints = bp.Quo(bp, r.undetected).Int64()
-		}
-		if r.Strategy == string(fleet.Honest) {
-			var fraud, decided uint64
-			for reason, n := range r.Rejected {
-				if !notFraud[reason] {
-					fraud += n
-				}
-			}
-			decided = r.Valid + fraud
-			ppm := int64(0)
-			if decided > 0 {
-				ppm = int64(fraud * 1_000_000 / decided)
-			}
-			r.FalseRejectPPM = &ppm
-		}
-		rep.Strategies = append(rep.Strategies, *r)
 	}
 	return rep, nil
+}
+
+// tallyDecisions counts every decision on the fleet's devices in the run's
+// epochs (by event time; a reading dated into the future counts in the
+// epoch it claims) into their rows, and their per-reading scores, with and
+// without the fraud detected, into the settled epochs.
+func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, cutoffMs int64, byDevice map[string]*fleet.Device,
+	row func(*fleet.Device) *Row, epochs map[uint64]*epochInfo) error {
+	rows, err := conn.Query(ctx, `SELECT epoch, device_id, status, reason, sum(score), count() FROM readings
+		WHERE epoch BETWEEN ? AND ? OR (epoch > ? AND received_at < fromUnixTimestamp64Milli(?))
+		GROUP BY epoch, device_id, status, reason`, first, last, last, cutoffMs)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, score, n uint64
+		var id, status, reason string
+		if err := rows.Scan(&e, &id, &status, &reason, &score, &n); err != nil {
+			return err
+		}
+		d := byDevice[id]
+		if d == nil {
+			continue // not ours
+		}
+		r := row(d)
+		r.Sent += n
+		if status == "valid" {
+			r.Valid += n
+		} else {
+			r.Rejected[reason] += n
+		}
+		ep := epochs[e]
+		if ep == nil {
+			continue // not settled in the run
+		}
+		switch {
+		case status == "valid":
+			ep.score[id] += score
+			ep.cfScore[id] += score
+		case !notFraud[reason]:
+			ep.cfScore[id] += n // a rejected reading would have scored 1, as every kind's readings do
+		}
+	}
+	return rows.Err()
+}
+
+// settledEpochs reads the run's settled epochs and their emission into
+// rep, and returns them by epoch.
+func settledEpochs(ctx context.Context, conn driver.Conn, rep *Report, first, last uint64) (map[uint64]*epochInfo, error) {
+	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	epochs := map[uint64]*epochInfo{}
+	emission := new(big.Int)
+	for rows.Next() {
+		var e uint64
+		em := new(big.Int)
+		if err := rows.Scan(&e, &em); err != nil {
+			return nil, err
+		}
+		epochs[e] = &epochInfo{emission: em, score: map[string]uint64{}, cfScore: map[string]uint64{}}
+		rep.Epochs = append(rep.Epochs, e)
+		emission.Add(emission, em)
+	}
+	rep.Emission = emission.String()
+	return epochs, rows.Err()
+}
+
+// finish fills a row's decimal rewards, its reward share, and for the
+// honest devices the readings rejected for fraud per million.
+func (r *Row) finish() {
+	r.Reward, r.UndetectedReward = r.reward.String(), r.undetected.String()
+	if r.undetected.Sign() > 0 {
+		bp := new(big.Int).Mul(r.reward, big.NewInt(10_000))
+		r.RewardBasisPoints = bp.Quo(bp, r.undetected).Int64()
+	}
+	if r.Strategy != string(fleet.Honest) {
+		return
+	}
+	var fraud uint64
+	for reason, n := range r.Rejected {
+		if !notFraud[reason] {
+			fraud += n
+		}
+	}
+	ppm := int64(0)
+	if decided := r.Valid + fraud; decided > 0 {
+		ppm = int64(fraud * 1_000_000 / decided)
+	}
+	r.FalseRejectPPM = &ppm
 }
 
 type epochInfo struct {
