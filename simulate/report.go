@@ -136,7 +136,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 			ep.total, ep.undetected = total, total+cf
 		}
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return nil, err
+	}
 	share := func(em *big.Int, part, whole uint64) *big.Int {
 		if whole == 0 {
 			return new(big.Int)
