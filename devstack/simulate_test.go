@@ -194,6 +194,9 @@ func replayFindsTheSame(t *testing.T, ctx context.Context, c roles.Config, live 
 				}
 				out = append(out, line)
 			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
 			slices.Sort(out)
 			return out
 		}
