@@ -117,6 +117,7 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := storeEvidence(ctx, s.conn, e, findings); err != nil {
 			return err
 		}
+		s.metrics.countStopped(ctx, stop)
 		devices, err := storeScores(ctx, s.conn, s.scoring, s.cfg.EpochLength, e, s.topics.Rejected, cut, stop)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@ type metrics struct {
 	rows    metric.Int64Counter // rows inserted into readings, by source topic
 	inserts metric.Int64Counter // INSERT blocks committed
 	epochs  metric.Int64Counter // epochs closed
+	stopped metric.Int64Counter // devices an information check left unpaid, by reason
 }
 
 func newMetrics() metrics {
@@ -22,7 +23,9 @@ func newMetrics() metrics {
 	rows, _ := m.Int64Counter("fieldmint.aggregator.rows", metric.WithDescription("readings stored in ClickHouse, by source (valid, rejected)"))
 	inserts, _ := m.Int64Counter("fieldmint.aggregator.inserts", metric.WithDescription("INSERT blocks stored in ClickHouse"))
 	epochs, _ := m.Int64Counter("fieldmint.aggregator.epochs_closed", metric.WithDescription("epochs closed by this instance"))
-	return metrics{rows: rows, inserts: inserts, epochs: epochs}
+	stopped, _ := m.Int64Counter("fieldmint.aggregator.devices_stopped",
+		metric.WithDescription("device-epochs an information check left unpaid (a stream without information of its own), by reason"))
+	return metrics{rows: rows, inserts: inserts, epochs: epochs, stopped: stopped}
 }
 
 // count adds one stored block of records.
@@ -36,4 +39,15 @@ func (m metrics) count(ctx context.Context, recs []*kgo.Record, validTopic strin
 	m.rows.Add(ctx, int64(valid), metric.WithAttributes(attribute.String("source", "valid")))
 	m.rows.Add(ctx, int64(len(recs)-valid), metric.WithAttributes(attribute.String("source", "rejected")))
 	m.inserts.Add(ctx, 1)
+}
+
+// countStopped adds an epoch's verdicts of the information checks.
+func (m metrics) countStopped(ctx context.Context, stop map[string]string) {
+	by := map[string]int64{}
+	for _, reason := range stop {
+		by[reason]++
+	}
+	for reason, n := range by {
+		m.stopped.Add(ctx, n, metric.WithAttributes(attribute.String("reason", reason)))
+	}
 }
