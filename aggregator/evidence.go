@@ -90,6 +90,15 @@ func (m match) zMilli(betaBP int64) int64 {
 	if float64(m.c)/float64(m.a)*10_000 < float64(betaBP)-1e-3 {
 		return 0
 	}
+	return max(m.zSigned(betaBP), 0)
+}
+
+// zSigned is zMilli's distance with its sign: negative when the slope lies
+// outside (betaBP, slopeMaxBP), by as many standard errors.
+func (m match) zSigned(betaBP int64) int64 {
+	if m.n < 3 || m.a <= 0 || m.b <= 0 {
+		return 0
+	}
 	A, B, C := big.NewInt(m.a), big.NewInt(m.b), big.NewInt(m.c)
 	den := new(big.Int).Sub(new(big.Int).Mul(B, A), new(big.Int).Mul(C, C))
 	// Below the upper bound too: a slope far above one is no copy, but a
@@ -97,29 +106,43 @@ func (m match) zMilli(betaBP int64) int64 {
 	return min(u(C, A, den, betaBP, m.n, 1), u(C, A, den, slopeMaxBP, m.n, -1))
 }
 
+// zApprox is zSigned in floating point, for deciding which comparisons are
+// worth computing exactly.
+func (m match) zApprox(betaBP int64) float64 {
+	if m.n < 3 || m.a <= 0 || m.b <= 0 {
+		return 0
+	}
+	a, b, c := float64(m.a), float64(m.b), float64(m.c)
+	se := math.Sqrt(math.Max(b*a-c*c, 0)/(a*a*float64(m.n-2))) + 1e-300
+	beta := c / a
+	return math.Min(beta-float64(betaBP)/10_000, float64(slopeMaxBP)/10_000-beta) / se
+}
+
 // slopeMaxBP is the steepest slope a copy has: one, with room for a copy
 // that scales what it copies.
 const slopeMaxBP = 20_000
 
-// u is sign·(C - β·A)·√(n-2) / √den in thousandths, rounded down, 0 when
-// not above zero: the distance of the slope C/A above β (sign 1) or below it
-// (sign -1) in standard errors (den = B·A - C²).
+// u is sign·(C - β·A)·√(n-2) / √den in thousandths, rounded toward zero:
+// the distance of the slope C/A above β (sign 1) or below it (sign -1) in
+// standard errors (den = B·A - C²), negative on the other side.
 func u(C, A, den *big.Int, betaBP, n, sign int64) int64 {
 	num := new(big.Int).Sub(new(big.Int).Mul(C, big.NewInt(10_000)), new(big.Int).Mul(A, big.NewInt(betaBP)))
-	if num.Mul(num, big.NewInt(sign)); num.Sign() <= 0 {
+	num.Mul(num, big.NewInt(sign))
+	s := int64(num.Sign())
+	if s == 0 {
 		return 0
 	}
 	if den.Sign() <= 0 {
-		return maxU
+		return s * maxU
 	}
 	// u_milli² = num²·(n-2)·10⁶ / (10⁸·den) = num²·(n-2) / (100·den)
 	q := num.Mul(num, num)
 	q.Mul(q, big.NewInt(n-2))
 	q.Quo(q, new(big.Int).Mul(den, big.NewInt(100)))
 	if q.Sqrt(q); !q.IsInt64() || q.Int64() > maxU {
-		return maxU
+		return s * maxU
 	}
-	return q.Int64()
+	return s * q.Int64()
 }
 
 // clip winsorizes a stream's changes in place at four times the 75th

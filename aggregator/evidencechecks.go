@@ -7,6 +7,7 @@ package aggregator
 
 import (
 	"cmp"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -33,6 +34,7 @@ type stream struct {
 	level         []int64   // per measurement, the clip level: changes beyond it are steps (echoes)
 	steps         [][]int   // per measurement, the indexes of its steps
 	track         []bool    // per measurement, whether it is compared (KindScoring.Track)
+	counter       []bool    // per measurement, whether it is the kind's counter (it says what its load says)
 	ceiling       []int64   // per measurement, its noise ceiling (KindScoring.Noise), or 0
 	generator     []bool    // per measurement, whether its changes must not be flatter than noise
 }
@@ -66,11 +68,12 @@ type Finding struct {
 
 // candidate is a comparison of a device's stream with another's.
 type candidate struct {
-	m     match
-	z     int64
-	other *stream
-	meas  int
-	lag   int
+	m        match
+	z        int64
+	other    *stream
+	meas     int // the measurement (its strongest, when several together)
+	lag      int
+	together int // how many measurements the evidence adds up, or 0 for one
 }
 
 // better orders candidates: the stronger evidence first, then by other
@@ -89,19 +92,30 @@ func (c candidate) better(o candidate) bool {
 	return absInt(int64(c.lag)) < absInt(int64(o.lag)) || (absInt(int64(c.lag)) == absInt(int64(o.lag)) && c.lag < o.lag)
 }
 
-// strongest compares b with a, measurement by measurement, at each lag of
-// lags, and keeps the strongest comparison with enough samples in best:
-// the slope's distance above betaBP in standard errors, or the echoes'.
+// strongest compares b with a at each lag of lags, measurement by
+// measurement, and keeps the strongest comparison with enough samples in
+// best: a measurement's slope's distance above betaBP in standard errors,
+// or its steps' echoes; or, where two or more measurements were compared,
+// their distances together (their sum over the square root of their number:
+// a copy copies every measurement, each a little evidence, and a cheater
+// hiding each under the threshold does not hide their sum). A counter is
+// left out of the sum: what it delivered is what its load says again.
 func strongest(in Information, a, b *stream, lags []int, betaBP int64, best *candidate) {
-	for m := range b.changes {
-		if !b.track[m] {
-			continue
-		}
-		shift := max(a.shift[m], b.shift[m])
-		for _, lag := range lags {
-			mt := compare(a.changes[m], b.changes[m], lag, shift)
+	ms := make([]match, len(b.changes))
+	for _, lag := range lags {
+		var approx float64
+		together := 0
+		for m := range b.changes {
+			ms[m] = match{}
+			if !b.track[m] {
+				continue
+			}
+			mt := compare(a.changes[m], b.changes[m], lag, max(a.shift[m], b.shift[m]))
 			if mt.n < int64(in.MinSamples) {
 				continue
+			}
+			if !b.counter[m] { // a counter repeats its load's evidence
+				ms[m], together, approx = mt, together+1, approx+mt.zApprox(betaBP)
 			}
 			c := candidate{m: mt, z: mt.zMilli(betaBP), other: a, meas: m, lag: lag}
 			if len(b.steps[m]) >= minEchoes {
@@ -112,6 +126,30 @@ func strongest(in Information, a, b *stream, lags []int, betaBP int64, best *can
 			if c.z > 0 && (best.other == nil || c.better(*best)) {
 				*best = c
 			}
+		}
+		// The sum, computed exactly where its approximation comes within one
+		// standard error of the threshold.
+		if together < 2 || approx/math.Sqrt(float64(together)) < float64(in.ZMilli)/1000-1 {
+			continue
+		}
+		var sum int64
+		strongestM := -1
+		for m, mt := range ms {
+			if mt.n == 0 {
+				continue
+			}
+			sum += mt.zSigned(betaBP)
+			if strongestM < 0 || mt.zApprox(betaBP) > ms[strongestM].zApprox(betaBP) {
+				strongestM = m
+			}
+		}
+		if sum <= 0 {
+			continue
+		}
+		z := min(int64(isqrt(uint64(sum)*uint64(sum)/uint64(together))), maxU)
+		c := candidate{m: ms[strongestM], z: z, other: a, meas: strongestM, lag: lag, together: together}
+		if best.other == nil || c.better(*best) {
+			*best = c
 		}
 	}
 }

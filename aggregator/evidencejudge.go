@@ -5,6 +5,7 @@ package aggregator
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -119,6 +120,7 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 			st.levels[m] = v
 		}
 		st.raw[m] = differences(v)
+		st.counter[m] = name == ks.Counter
 		st.ceiling[m] = ks.Noise[name]
 		st.generator[m] = slices.Contains(ks.Generator, name)
 	}
@@ -162,7 +164,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 func newStream(r windowRow, names []string, n int) *stream {
 	st := &stream{device: r.device, owner: r.owner, kind: r.kind, latE7: r.latE7, lonE7: r.lonE7, names: names,
 		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)), levels: make([][]int64, len(names)),
-		shift: make([]uint, len(names)), level: make([]int64, len(names)), steps: make([][]int, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
+		shift: make([]uint, len(names)), level: make([]int64, len(names)), steps: make([][]int, len(names)), counter: make([]bool, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
 	return st
 }
 
@@ -270,6 +272,11 @@ func judge(in Information, epoch uint64, readings, witnesses []*stream) ([]Findi
 func (st *stream) finding(epoch uint64, reason string, c candidate, flagged bool) Finding {
 	f := Finding{Epoch: epoch, Device: st.device, Reason: reason, Flagged: flagged, Measurement: st.names[c.meas],
 		LagMs: meanOffset(st, c.other, c.lag), Samples: c.m.n, BetaBP: c.m.slopeBP(), Value: c.z}
+	if c.together > 1 {
+		// Several measurements together: named by their strongest, with
+		// how many there were.
+		f.Measurement = fmt.Sprintf("%s and %d more", f.Measurement, c.together-1)
+	}
 	if c.other != st {
 		f.Other = c.other.device
 	}

@@ -150,7 +150,7 @@ var trackDefaults = map[string][]string{
 // too often for a ceiling.
 var noiseDefaults = map[string]map[string]int64{
 	"RESOURCE_KIND_WEATHER": {"temperature_c": 100, "humidity_pct": 800, "pressure_hpa": 60},
-	"RESOURCE_KIND_ENERGY":  {"power_w": 10_000},
+	"RESOURCE_KIND_ENERGY":  {"power_w": 8_000},
 }
 
 // generatorDefaults: a meter's load, not the counter that integrates it (a

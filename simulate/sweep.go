@@ -28,7 +28,8 @@ type Sweep struct {
 	Values   []SweepValue `json:"values"`
 	// Honest is, per check, the closest an honest device came to it in the
 	// run (the highest statistic, or for kurtosis and clock spread the
-	// lowest), over every honest device and epoch.
+	// lowest), over every honest device and epoch, compared with an honest
+	// device (an original found tracked by its copy is not counted).
 	Honest map[string]CheckStat `json:"honest"`
 	// Escapes are the values at which the strategy earned more than its
 	// goal; none means the checks held at every value.
@@ -112,7 +113,7 @@ func sweepVariants(spec, values string) ([]fleet.Variant, fleet.Strategy, string
 // buildSweep reads the run's evidence for the sweep's table.
 func buildSweep(ctx context.Context, conn driver.Conn, rep *Report, variants []fleet.Variant, s fleet.Strategy, param string) (*Sweep, error) {
 	checks := sweepChecks[s]
-	rows, err := conn.Query(ctx, "SELECT device_id, reason, value, flagged FROM stream_evidence FINAL WHERE has(?, epoch) AND has(?, reason)", rep.Epochs, checks)
+	rows, err := conn.Query(ctx, "SELECT device_id, reason, value, flagged, other FROM stream_evidence FINAL WHERE has(?, epoch) AND has(?, reason)", rep.Epochs, checks)
 	if err != nil {
 		return nil, fmt.Errorf("simulate: read stream_evidence: %w", err)
 	}
@@ -123,13 +124,16 @@ func buildSweep(ctx context.Context, conn driver.Conn, rep *Report, variants []f
 	}
 	byVariant := map[string]map[string]*acc{}
 	for rows.Next() {
-		var device, reason string
+		var device, reason, other string
 		var value int64
 		var flagged bool
-		if err := rows.Scan(&device, &reason, &value, &flagged); err != nil {
+		if err := rows.Scan(&device, &reason, &value, &flagged, &other); err != nil {
 			return nil, err
 		}
 		label := rep.Devices[device]
+		if label == string(fleet.Honest) && other != "" && rep.Devices[other] != string(fleet.Honest) {
+			continue // an original tracked by its copy: not where honest neighbours sit
+		}
 		if byVariant[label] == nil {
 			byVariant[label] = map[string]*acc{}
 		}
