@@ -84,7 +84,7 @@ func (s *station) read(w *world, k int64) windowRow {
 	s.started = true
 	s.phaseMs += s.rng.Int64N(41) - 20
 	return windowRow{kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, device: s.id, owner: s.owner, latE7: s.latE7, lonE7: s.lonE7,
-		timeMs: tickMs(k) + s.phaseMs, values: v}
+		timeMs: tickMs(k) + s.phaseMs, receivedMs: tickMs(k) + s.phaseMs + 80, values: v}
 }
 
 // tickMs is tick k's time: the window of testEpoch starts at tick 0.
@@ -143,7 +143,7 @@ func neighbourhood(seed uint64) (*world, []*station) {
 // late, tracks it; the station it copies, and honest neighbours sharing
 // the same weather 100 m to 2 km apart, do not.
 func TestTrackedCopy(t *testing.T) {
-	for _, noise := range []float64{0, 0.25, 0.5} { // grid steps: 0.1 °C, 1 %, 0.1 hPa
+	for _, noise := range []float64{0, 0.25, 0.5, 0.75} { // grid steps: 0.1 °C, 1 %, 0.1 hPa; from 1 on, NOISY_STREAM
 		t.Run(fmt.Sprintf("noise %.2f steps", noise), func(t *testing.T) {
 			w, st := neighbourhood(1)
 			r := rand.New(rand.NewPCG(2, 2))
@@ -183,7 +183,9 @@ func TestTrackedCopy(t *testing.T) {
 }
 
 // TestExactCopy: two streams that are the same values track each other;
-// the later one is the copy.
+// the copy is the one ingest received later, though it dates its readings
+// a second earlier than its original's (a copier dates readings as it
+// likes, but cannot send a copy before the original is out).
 func TestExactCopy(t *testing.T) {
 	w, st := neighbourhood(3)
 	var rows []windowRow
@@ -191,12 +193,19 @@ func TestExactCopy(t *testing.T) {
 		w.step()
 		row := st[0].read(w, k)
 		cp := row
-		cp.device, cp.owner, cp.latE7, cp.timeMs = "ws-000-copy", "owner-c", row.latE7+50_000, row.timeMs+300
+		cp.device, cp.owner, cp.latE7, cp.timeMs, cp.receivedMs = "ws-000-copy", "owner-c", row.latE7+50_000, row.timeMs-1000, row.receivedMs+300
 		rows = append(rows, row, cp)
 	}
 	found, stop := run(t, rows, weatherNames)
 	if stop["ws-000-copy"] != ReasonTracked || stop[st[0].id] != "" {
-		t.Errorf("verdicts %v; want the later one, ws-000-copy, tracked", stop)
+		t.Errorf("verdicts %v; want the one received later, ws-000-copy, tracked", stop)
+	}
+	// Named the other way round, the copy is still the one received later.
+	for i := range rows {
+		rows[i].device = map[string]string{"ws-000-copy": "ws-aaa", st[0].id: "ws-zzz"}[rows[i].device]
+	}
+	if _, stop := run(t, rows, weatherNames); stop["ws-aaa"] != ReasonTracked || stop["ws-zzz"] != "" {
+		t.Errorf("renamed: verdicts %v; want ws-aaa (the copy) tracked", stop)
 	}
 	if f := found[st[0].id+" "+ReasonTracked]; f.Flagged || f.Value != maxU {
 		t.Errorf("the original: %+v; want its evidence kept, unflagged", f)

@@ -8,6 +8,7 @@ package aggregator
 import (
 	"cmp"
 	"math"
+	"math/big"
 	"runtime"
 	"slices"
 	"sync"
@@ -26,6 +27,7 @@ type stream struct {
 	latE7, lonE7  int32     // its first reading's position in the window
 	stepMs        int64     // an index's length in time; 0 for witness reports
 	times         []int64   // each index's event time (ms), none where there is no sample
+	received      []int64   // each index's time of receipt by ingest (ms), none where there is no sample
 	names         []string  // the measurements compared, as changes[m] holds them
 	changes       [][]int64 // changes[m][i]: measurement m's change at index i (clipped), or none
 	raw           [][]int64 // the same, unclipped, for noise and kurtosis
@@ -220,16 +222,48 @@ func originals(in Information, found map[*stream]candidate) map[*stream]bool {
 }
 
 // copyOf reports whether b, not a (cb.other), is the copy of the pair that
-// track each other: the steeper slope, then the later readings, then the
-// greater id.
+// track each other. A copy is its original plus the noise it adds, so the
+// noisier of the two is the copy, when their changes' variances differ by
+// more than three times the error of the estimate (3/√n); a copy adding
+// less noise than that is told by ingest's clock: a copier can date its
+// readings as it likes, but ingest cannot receive a copy before the
+// original it copies (the later received is the copy). Then the greater id.
 func copyOf(b *stream, cb, ca candidate) bool {
-	if sb, sa := cb.m.slopeBP(), ca.m.slopeBP(); sb != sa {
-		return sb > sa
+	// cb.m compares b (its b) with a; its sums are n·Σ, so A and B compare.
+	vb, va, n := cb.m.b, cb.m.a, cb.m.n
+	margin := 1000 + 3000/int64(max(isqrt(uint64(n)), 1))
+	switch {
+	case mulGreater(vb, 1000, va, margin):
+		return true
+	case mulGreater(va, 1000, vb, margin):
+		return false
 	}
-	if d := meanOffset(b, cb.other, cb.lag); d != 0 {
+	if d := meanReceived(b, cb.other, cb.lag); d != 0 {
 		return d > 0
 	}
 	return b.device > cb.other.device
+}
+
+// mulGreater reports whether x·p > y·q, in 128 bits.
+func mulGreater(x, p, y, q int64) bool {
+	return new(big.Int).Mul(big.NewInt(x), big.NewInt(p)).Cmp(new(big.Int).Mul(big.NewInt(y), big.NewInt(q))) > 0
+}
+
+// meanReceived is how much later ingest received b's readings than a's, lag
+// indexes earlier, on average over the indexes both have (ms, rounded
+// toward zero).
+func meanReceived(b, a *stream, lag int) int64 {
+	var sum, n int64
+	for i := max(0, lag); i < min(len(b.received), len(a.received)+lag); i++ {
+		if b.received[i] != none && a.received[i-lag] != none {
+			sum += b.received[i] - a.received[i-lag]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
 }
 
 // meanOffset is how far b's readings come after a's, lag indexes earlier, on

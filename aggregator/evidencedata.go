@@ -54,7 +54,7 @@ func Evidence(ctx context.Context, conn driver.Conn, s Scoring, epochLength time
 		}
 	}
 	ms := epochLength.Milliseconds()
-	rows, err := conn.Query(ctx, `SELECT kind, device_id, owner, toUnixTimestamp64Milli(event_time), lat_e7, lon_e7, witness_of,
+	rows, err := conn.Query(ctx, `SELECT kind, device_id, owner, toUnixTimestamp64Milli(event_time), toUnixTimestamp64Milli(received_at), lat_e7, lon_e7, witness_of,
 			arrayMap(k -> if(mapContains(measurements, k), measurements[k], ?), ?)
 		FROM readings
 		WHERE status = 'valid' AND kind IN ? AND epoch BETWEEN ? AND ?
@@ -69,7 +69,7 @@ func Evidence(ctx context.Context, conn driver.Conn, s Scoring, epochLength time
 	for rows.Next() {
 		var r windowRow
 		var kind string
-		if err := rows.Scan(&kind, &r.device, &r.owner, &r.timeMs, &r.latE7, &r.lonE7, &r.witnessOf, &r.values); err != nil {
+		if err := rows.Scan(&kind, &r.device, &r.owner, &r.timeMs, &r.receivedMs, &r.latE7, &r.lonE7, &r.witnessOf, &r.values); err != nil {
 			return nil, nil, fmt.Errorf("aggregate: evidence of epoch %d: %w", epoch, err)
 		}
 		r.kind = pb.ResourceKind(pb.ResourceKind_value[kind])

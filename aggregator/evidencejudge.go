@@ -19,6 +19,7 @@ type windowRow struct {
 	kind          pb.ResourceKind
 	device, owner string
 	timeMs        int64
+	receivedMs    int64 // when ingest received it
 	latE7, lonE7  int32
 	witnessOf     string
 	values        []int64
@@ -103,7 +104,7 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 		if i < 0 || i >= n || st.times[i] != none {
 			continue
 		}
-		st.times[i] = r.timeMs
+		st.times[i], st.received[i] = r.timeMs, r.receivedMs
 		for m, name := range names {
 			values[m][i] = r.values[pos[name]]
 		}
@@ -149,7 +150,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 		}
 		v := filled(len(rows))
 		for i, r := range rows {
-			st.times[i] = r.timeMs
+			st.times[i], st.received[i] = r.timeMs, r.receivedMs
 			if x := r.values[pos[name]]; x != none {
 				v[i] = x - sum[r.witnessOf]/cnt[r.witnessOf]
 			}
@@ -163,7 +164,7 @@ func witnessStream(rows []windowRow, pos map[string]int) *stream {
 
 func newStream(r windowRow, names []string, n int) *stream {
 	st := &stream{device: r.device, owner: r.owner, kind: r.kind, latE7: r.latE7, lonE7: r.lonE7, names: names,
-		times: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)), levels: make([][]int64, len(names)),
+		times: filled(n), received: filled(n), changes: make([][]int64, len(names)), raw: make([][]int64, len(names)), levels: make([][]int64, len(names)),
 		shift: make([]uint, len(names)), level: make([]int64, len(names)), steps: make([][]int, len(names)), counter: make([]bool, len(names)), ceiling: make([]int64, len(names)), generator: make([]bool, len(names))}
 	return st
 }
