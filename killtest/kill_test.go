@@ -45,6 +45,11 @@ const (
 	emission  = 1_000_000
 	killEvery = 2 * time.Second
 	stepPace  = 550 * time.Millisecond
+	// tail is the step of the last reading each device sends, after the
+	// steps: past the end of the epoch after the last, plus lateness, so
+	// the last epoch closes and so does the one its scores wait for (the
+	// information checks' window reaches ten seconds past an epoch).
+	tail = steps + 12
 )
 
 // outOfRange marks the readings sent with an impossible temperature: the
@@ -304,7 +309,7 @@ func (p *pipeline) register() {
 func (p *pipeline) scoringFile() string {
 	path := filepath.Join(p.dir, "scoring.yaml")
 	policy := "probation: 0\nhold: 0\nkinds:\n  weather: {measurements: {temperature_c: 50}}\n" +
-		"information: {back: 60s, ahead: 10s, minSamples: 8, minPeriod: 10s}\n"
+		"information: {back: 60s, ahead: 10s, minSamples: 8, minPeriod: 10s, maxLag: 10s}\n"
 	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
@@ -324,8 +329,8 @@ func (p *pipeline) reading(dev, step int) *pb.SignedReadingV2 {
 	return sr
 }
 
-// stream sends the steps in order, calling during(step) before each; then one
-// more step, past the last epoch's end plus lateness, which closes it. A batch
+// stream sends the steps in order, calling during(step) before each; then the
+// tail step, which closes the last epoch and the one after it. A batch
 // is retried until answered 2xx (the SDK retries transport errors and 503
 // with Retry-After), so a reading can reach Kafka twice but never goes
 // missing.
@@ -346,7 +351,7 @@ func (p *pipeline) stream(during func(step int)) {
 		send(step)
 		time.Sleep(p.pace)
 	}
-	send(steps + 2)
+	send(tail)
 }
 
 func TestKillEveryStageMidStream(t *testing.T) {

@@ -61,7 +61,7 @@ func (p *pipeline) verify() {
 		}
 	}
 	for dev := 0; dev < devices; dev++ {
-		if outOfRange(dev, steps+2) {
+		if outOfRange(dev, tail) {
 			wantOut++
 		}
 	}
