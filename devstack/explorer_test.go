@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"golang.org/x/net/html"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
@@ -230,27 +231,11 @@ func TestExplorerPages(t *testing.T) {
 		t.Errorf("device page: state %q, owner %q, formula link %q", dev.byID("state"), dev.byID("owner"), attr(find(dev.root, withAttr("id", "formula-link")), "href"))
 	}
 
-	// ws-b: the information checks' findings, as the aggregator would
-	// store them (the checks are off in this run: its readings are a few
-	// seconds long), are shown in words: which device its stream followed
-	// and how far behind, which stretch of its own past it repeated.
-	if err := conn.Exec(ctx, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
-		(?, 'ws-b', 'TRACKED_STREAM', false, 'ws-a', 'temperature_c', 1500, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 120, 4200, 1200),
-		(?, 'ws-b', 'LOOPED_STREAM', true, '', 'temperature_c', 180000, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 150, 9100, 9000)`,
-		epoch, at(0), at(0)+600_000, epoch, at(0), at(0)+175_000); err != nil {
-		t.Fatal(err)
-	}
+	insertFindings(t, ctx, conn, epoch, at(0))
 	// ws-b: its rejection is counted in the epoch's row, its evidence shown
 	// below, and the count links to the rejections page, which shows it too.
 	rejected := page("device-rejected", "#/device/ws-b")
-	findings := text(find(rejected.root, withAttr("id", "findings")))
-	hms := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04:05") }
-	for _, want := range []string{"its temperature_c followed ws-a 1.5 s behind, over " + hms(at(0)) + "–" + hms(at(0)+600_000), "passed",
-		"its temperature_c repeated its own readings of " + hms(at(0)) + "–" + hms(at(0)+175_000) + ", 180.0 s later", "stopped its pay"} {
-		if !strings.Contains(findings, want) {
-			t.Errorf("ws-b's information checks %q: no %q", findings, want)
-		}
-	}
+	checkFindings(t, text(find(rejected.root, withAttr("id", "findings"))), at(0))
 	evidence := find(rejected.cell("epochs", epoch, "rejected"), withAttr("data-reason", "OUT_OF_RANGE"))
 	if text(evidence) != "OUT_OF_RANGE × 1" || !strings.Contains(text(find(rejected.root, withAttr("id", "rejections"))), detail) {
 		t.Errorf("ws-b's page: rejected %q; evidence table %q, want %q", text(evidence), text(find(rejected.root, withAttr("id", "rejections"))), detail)
@@ -300,4 +285,32 @@ func TestExplorerPages(t *testing.T) {
 func tokens(base string) string {
 	v, _ := new(big.Int).SetString(base, 10)
 	return claim.FormatUnits(v, 18) + " FMNT"
+}
+
+// insertFindings stores two findings about ws-b, as the aggregator would
+// (the checks are off in TestExplorerPages: its readings are a few seconds
+// long): its stream followed ws-a's (passed) and repeated its own past
+// (stopped its pay), both from start.
+func insertFindings(t *testing.T, ctx context.Context, conn driver.Conn, epoch uint64, start int64) {
+	t.Helper()
+	if err := conn.Exec(ctx, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
+		(?, 'ws-b', 'TRACKED_STREAM', false, 'ws-a', 'temperature_c', 1500, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 120, 4200, 1200),
+		(?, 'ws-b', 'LOOPED_STREAM', true, '', 'temperature_c', 180000, fromUnixTimestamp64Milli(?), fromUnixTimestamp64Milli(?), 150, 9100, 9000)`,
+		epoch, start, start+600_000, epoch, start, start+175_000); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkFindings: the device page shows insertFindings' findings in words:
+// which device its stream followed and how far behind, which stretch of its
+// own past it repeated, and which stopped its pay.
+func checkFindings(t *testing.T, findings string, start int64) {
+	t.Helper()
+	hms := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04:05") }
+	for _, want := range []string{"its temperature_c followed ws-a 1.5 s behind, over " + hms(start) + "–" + hms(start+600_000), "passed",
+		"its temperature_c repeated its own readings of " + hms(start) + "–" + hms(start+175_000) + ", 180.0 s later", "stopped its pay"} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("ws-b's information checks %q: no %q", findings, want)
+		}
+	}
 }
