@@ -142,27 +142,7 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 				t.Errorf("%s: a site's identity must be its station's owner's, at its spot", d.ID)
 			}
 		case Honest:
-			same := 0 // readings in a row with the values of the one before
-			for i := 1; i < len(rs); i++ {
-				if rs[i].Reading.Seq <= rs[i-1].Reading.Seq || rs[i].Reading.EventTimeMs-rs[i-1].Reading.EventTimeMs < 1000 {
-					t.Fatalf("%s: honest readings %d and %d: sequence must increase, event times 1 s apart at least", d.ID, i-1, i)
-				}
-				// A sensor rounding to its resolution reads what it read
-				// before now and then; never for long (STUCK_SENSOR).
-				if equalMeasurements(rs[i].Reading.Measurements, rs[i-1].Reading.Measurements) && rs[i].Reading.Witness == nil {
-					same++
-				} else {
-					same = 0
-				}
-				if same >= 4 {
-					t.Fatalf("%s: an honest sensor repeated its values %d times in a row", d.ID, same)
-				}
-			}
-			for _, r := range rs {
-				if r.Reading.Witness != nil {
-					witnesses++
-				}
-			}
+			witnesses += checkHonest(t, d, rs)
 		}
 		if err := verifyV2(last, pub); err != nil {
 			t.Errorf("%s (%s): %v", d.ID, d.Strategy, err)
@@ -185,6 +165,34 @@ func TestStrategiesCheatAsLabelled(t *testing.T) {
 			t.Errorf("site of %s: its identities' last times %v (want three, equal), its own %d", station.ID, times, st[len(st)-1].Reading.EventTimeMs)
 		}
 	}
+}
+
+// checkHonest: an honest device's sequence increases, its readings are a
+// second apart at least, and it never repeats its values four times in a
+// row (a sensor rounding to its resolution reads what it read before now
+// and then; never for long: STUCK_SENSOR). It returns the witness reports.
+func checkHonest(t *testing.T, d *Device, rs []*pb.SignedReading) (witnesses int) {
+	t.Helper()
+	same := 0 // readings in a row with the values of the one before
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Reading.Seq <= rs[i-1].Reading.Seq || rs[i].Reading.EventTimeMs-rs[i-1].Reading.EventTimeMs < 1000 {
+			t.Fatalf("%s: honest readings %d and %d: sequence must increase, event times 1 s apart at least", d.ID, i-1, i)
+		}
+		if equalMeasurements(rs[i].Reading.Measurements, rs[i-1].Reading.Measurements) && rs[i].Reading.Witness == nil {
+			same++
+		} else {
+			same = 0
+		}
+		if same >= 4 {
+			t.Fatalf("%s: an honest sensor repeated its values %d times in a row", d.ID, same)
+		}
+	}
+	for _, r := range rs {
+		if r.Reading.Witness != nil {
+			witnesses++
+		}
+	}
+	return witnesses
 }
 
 // checkCopy: a near copy's values are its target's, within its noise, and
