@@ -182,6 +182,52 @@ func TestTrackedCopy(t *testing.T) {
 	}
 }
 
+// TestCopyOnABoundary: a copy dated on the boundaries between intervals,
+// a few hundred ms either side by turns, is still one reading behind its
+// original at every reading: each stream is cut into intervals at its own
+// phase. (Cut on a common grid, the copy fell in the original's interval
+// and the next by turns, split between two lags: in the simulator, a copy
+// with a quarter of a grid step of noise passed at half its evidence.)
+func TestCopyOnABoundary(t *testing.T) {
+	for _, noise := range []float64{0, 0.25, 0.5, 0.75} {
+		t.Run(fmt.Sprintf("noise %.2f steps", noise), func(t *testing.T) {
+			w, st := neighbourhood(1)
+			r := rand.New(rand.NewPCG(4, 4))
+			grid := []int64{1000, 100, 100}
+			var rows []windowRow
+			for k := range ticks() {
+				w.step()
+				for i, s := range st {
+					row := s.read(w, k)
+					rows = append(rows, row)
+					if i == 4 {
+						cp := row
+						at := tickMs(k) + 5000 + r.Int64N(601) - 300 // the next boundary, give or take 300 ms
+						cp.device, cp.owner, cp.latE7, cp.timeMs, cp.receivedMs, cp.values = "ws-copy", "owner-c", row.latE7+90_000, at, row.receivedMs+200, slices.Clone(row.values)
+						for m := range cp.values {
+							cp.values[m] += int64(math.Round((2*r.Float64() - 1) * noise * float64(grid[m])))
+						}
+						rows = append(rows, cp)
+					}
+				}
+			}
+			found, stop := run(t, rows, weatherNames)
+			if f := found["ws-copy "+ReasonTracked]; !f.Flagged || f.Other != "ws-11" || stop["ws-copy"] != ReasonTracked {
+				t.Errorf("the copy: %+v, verdict %q; want TRACKED_STREAM of ws-11", f, stop["ws-copy"])
+			}
+			// Every reading matched: an exact copy is exact.
+			if f := found["ws-copy "+ReasonTracked]; f.Samples < ticks()*9/10 || (noise == 0 && f.Value != maxU) {
+				t.Errorf("the copy: %d of %d changes matched, value %d; want nine in ten at least, and an exact copy exact", f.Samples, ticks(), f.Value)
+			}
+			for _, s := range st {
+				if stop[s.id] != "" {
+					t.Errorf("honest %s stopped: %s %+v", s.id, stop[s.id], found[s.id+" "+stop[s.id]])
+				}
+			}
+		})
+	}
+}
+
 // TestExactCopy: two streams that are the same values track each other;
 // the copy is the one ingest received later, though it dates its readings
 // a second earlier than its original's (a copier dates readings as it

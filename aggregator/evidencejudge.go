@@ -87,11 +87,15 @@ func buildStreams(s Scoring, rows []windowRow, all []string, fromMs, toMs int64)
 
 // readingStream is a device's readings, the first of each interval, with the
 // changes of its measurements from the interval before (a counter's: of
-// what it delivered in each interval).
+// what it delivered in each interval). Its intervals are cut at its own
+// phase (phaseCut), and every stream of a kind has as many (one more than
+// the window holds intervals), so index i of two streams is at most an
+// interval apart, which the lags cover.
 func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs, toMs int64) *stream {
 	step := ks.Interval.Milliseconds()
-	first := floorDiv(fromMs, step)
-	n := int(floorDiv(toMs-1, step) - first + 1)
+	cut := phaseCut(rows, step)
+	first := floorDiv(fromMs-cut, step)
+	n := int(floorDiv(toMs-1, step) - floorDiv(fromMs, step) + 2)
 	names, track := streamNames(ks)
 	st := newStream(rows[0], names, n)
 	st.stepMs, st.track = step, track
@@ -100,7 +104,7 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 		values[m] = filled(n)
 	}
 	for _, r := range rows {
-		i := int(floorDiv(r.timeMs, step) - first)
+		i := int(floorDiv(r.timeMs-cut, step) - first)
 		if i < 0 || i >= n || st.times[i] != none {
 			continue
 		}
@@ -127,6 +131,30 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 	}
 	st.finish()
 	return st
+}
+
+// phaseCut is where a stream's intervals begin, in ms after each multiple
+// of step: in the middle of the widest gap between its readings' times
+// modulo step. A device reading every step at its own phase, give or take
+// some jitter, then has one reading in each interval, far from either end.
+// Cut on a grid common to every stream, a stream whose phase lies on the
+// grid's boundaries falls in one interval or the next by turns: a copy
+// dated there (a fixed delay after its original, or on purpose) was split
+// between two lags, and compared at either one, it showed half its
+// evidence (a copy with three quarters of a grid step of noise passed).
+func phaseCut(rows []windowRow, step int64) int64 {
+	phases := make([]int64, len(rows))
+	for i, r := range rows {
+		phases[i] = r.timeMs - floorDiv(r.timeMs, step)*step
+	}
+	slices.Sort(phases)
+	gap, cut := phases[0]+step-phases[len(phases)-1], (phases[len(phases)-1]+(phases[0]+step-phases[len(phases)-1])/2)%step
+	for i := 1; i < len(phases); i++ {
+		if g := phases[i] - phases[i-1]; g > gap {
+			gap, cut = g, phases[i-1]+g/2
+		}
+	}
+	return cut
 }
 
 // witnessStream is a coverage device's witness reports in time order, each
