@@ -40,6 +40,7 @@ type Config struct {
 	MakerFile     string        `yaml:"makerFile" help:"JSON file with the maker that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker"`
 	Sweep         string        `yaml:"sweep" help:"instead of every strategy, one parameterized strategy with its parameter raised in steps, a value per cheater in turn: STRATEGY or STRATEGY:PARAM (nearcopy:noise|delay, loop:length|jitter, countercopy:noise|delay, counterloop:length|jitter, witnessloop:length, multikind:jitter); prints where it stops being caught (docs/simulator.md)"`
 	SweepValues   string        `yaml:"sweepValues" help:"the sweep's values, comma-separated; empty: the parameter's defaults"`
+	SweepFixed    string        `yaml:"sweepFixed" help:"the strategy's other parameters, held at these values through the sweep: NAME=VALUE, comma-separated (noise=0.5 with nearcopy:delay); empty: their defaults"`
 	Maker         client.Maker  `yaml:"-"`
 	// Scoring is the aggregator's policy (aggregate.scoringFile), to score
 	// the honest devices again without the cheaters.
@@ -80,7 +81,7 @@ func Run(ctx context.Context, cfg Config, conn driver.Conn, epochLength time.Dur
 	var param string
 	if cfg.Sweep != "" {
 		var err error
-		if variants, swept, param, err = sweepVariants(cfg.Sweep, cfg.SweepValues); err != nil {
+		if variants, swept, param, err = sweepVariants(cfg.Sweep, cfg.SweepValues, cfg.SweepFixed); err != nil {
 			return nil, err
 		}
 	}
@@ -139,6 +140,7 @@ wait:
 		if rep.Sweep, err = buildSweep(ctx, conn, rep, variants, swept, param); err != nil {
 			return nil, err
 		}
+		rep.Sweep.Fixed = cfg.SweepFixed
 	}
 	if cfg.Report != "" {
 		raw, _ := json.MarshalIndent(rep, "", "  ")

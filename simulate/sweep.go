@@ -25,6 +25,7 @@ type Sweep struct {
 	Strategy string       `json:"strategy"`
 	Param    string       `json:"param"`
 	Unit     string       `json:"unit"`
+	Fixed    string       `json:"fixed,omitempty"` // the other parameters held (--simulate.sweepFixed)
 	Values   []SweepValue `json:"values"`
 	// Honest is, per check, the closest an honest device came to it in the
 	// run (the highest statistic, or for kurtosis and clock spread the
@@ -84,10 +85,14 @@ var sweepDefaults = map[string]struct {
 
 // sweepVariants parses STRATEGY[:PARAM] and the values (a comma list, or
 // the parameter's defaults) into the variants to hand out.
-func sweepVariants(spec, values string) ([]fleet.Variant, fleet.Strategy, string, error) {
+func sweepVariants(spec, values, fixed string) ([]fleet.Variant, fleet.Strategy, string, error) {
 	name, param, _ := strings.Cut(spec, ":")
 	s := fleet.Strategy(name)
 	param, err := fleet.SweepParam(s, param)
+	if err != nil {
+		return nil, "", "", err
+	}
+	base, err := fixedParams(s, param, fixed)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -105,9 +110,35 @@ func sweepVariants(spec, values string) ([]fleet.Variant, fleet.Strategy, string
 	slices.Sort(vs)
 	var out []fleet.Variant
 	for _, v := range vs {
-		out = append(out, fleet.With(s, param, v))
+		out = append(out, fleet.WithBase(s, base, param, v))
 	}
 	return out, s, param, nil
+}
+
+// fixedParams is the strategy's parameters with those --simulate.sweepFixed
+// names (NAME=VALUE, comma-separated) held at their values, the rest at
+// their defaults: a delay swept at a copy's low noise, say.
+func fixedParams(s fleet.Strategy, swept, fixed string) (fleet.Params, error) {
+	p := fleet.DefaultParams(s)
+	if strings.TrimSpace(fixed) == "" {
+		return p, nil
+	}
+	for _, kv := range strings.Split(fixed, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		name, err := fleet.SweepParam(s, k)
+		if !ok || k == "" || err != nil {
+			return p, fmt.Errorf("simulate: sweepFixed: %q: want NAME=VALUE with a parameter of %s (%v)", kv, s, err)
+		}
+		if name == swept {
+			return p, fmt.Errorf("simulate: sweepFixed: %s is the parameter swept", name)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 {
+			return p, fmt.Errorf("simulate: sweepFixed: %q: the value must be a number of 0 or more", kv)
+		}
+		p = p.Set(name, f)
+	}
+	return p, nil
 }
 
 // buildSweep reads the run's evidence for the sweep's table.
@@ -203,7 +234,11 @@ func statText(check string, v int64) string {
 
 // Print writes the sweep's table.
 func (sw *Sweep) Print(out io.Writer) {
-	fmt.Fprintf(out, "sweep: %s, raising %s (%s)\n", sw.Strategy, sw.Param, sw.Unit)
+	held := ""
+	if sw.Fixed != "" {
+		held = ", holding " + sw.Fixed
+	}
+	fmt.Fprintf(out, "sweep: %s, raising %s (%s)%s\n", sw.Strategy, sw.Param, sw.Unit, held)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{sw.Param, "gain", "goal"}
 	checks := sweepChecks[fleet.Strategy(sw.Strategy)]

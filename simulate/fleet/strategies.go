@@ -161,9 +161,21 @@ func SweepParam(s Strategy, name string) (string, error) {
 	return "", fmt.Errorf("fleet: %s has no parameter %q (it has %s)", s, name, strings.Join(names, ", "))
 }
 
-// With returns the variant of s with parameter name set to v.
+// With returns the variant of s with parameter name set to v, the others
+// at their defaults.
 func With(s Strategy, name string, v float64) Variant {
-	p := DefaultParams(s)
+	return WithBase(s, DefaultParams(s), name, v)
+}
+
+// WithBase returns the variant of s with parameter name set to v, the
+// others as in base.
+func WithBase(s Strategy, base Params, name string, v float64) Variant {
+	return Variant{Strategy: s, Params: base.Set(name, v), Label: fmt.Sprintf("%s %s=%s", s, name, strconv.FormatFloat(v, 'f', -1, 64))}
+}
+
+// Set returns p with parameter name (noise, delay in ms, length, jitter)
+// set to v.
+func (p Params) Set(name string, v float64) Params {
 	switch name {
 	case "noise":
 		p.Noise = v
@@ -177,7 +189,7 @@ func With(s Strategy, name string, v float64) Variant {
 	if v == 0 { // a zero would mean the default: say none with a tiny value
 		p = p.zero(name)
 	}
-	return Variant{Strategy: s, Params: p, Label: fmt.Sprintf("%s %s=%s", s, name, strconv.FormatFloat(v, 'f', -1, 64))}
+	return p
 }
 
 // zero sets a field to its smallest value (no noise, no jitter).
