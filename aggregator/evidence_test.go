@@ -139,31 +139,40 @@ func neighbourhood(seed uint64) (*world, []*station) {
 	return w, st
 }
 
+// withCopy is neighbourhood(1)'s readings and ws-copy's, a kilometre north
+// of ws-11 (the fifth station): its values plus noise grid steps (0.1 °C,
+// 1 %, 0.1 hPa) of uniform noise, dated and received when date says.
+func withCopy(seed uint64, noise float64, date func(row windowRow, k int64, r *rand.Rand) (timeMs, receivedMs int64)) ([]*station, []windowRow) {
+	w, st := neighbourhood(1)
+	r := rand.New(rand.NewPCG(seed, seed))
+	grid := []int64{1000, 100, 100}
+	var rows []windowRow
+	for k := range ticks() {
+		w.step()
+		for i, s := range st {
+			row := s.read(w, k)
+			rows = append(rows, row)
+			if i == 4 {
+				cp := row
+				cp.device, cp.owner, cp.latE7, cp.values = "ws-copy", "owner-c", row.latE7+90_000, slices.Clone(row.values)
+				cp.timeMs, cp.receivedMs = date(row, k, r)
+				for m := range cp.values {
+					cp.values[m] += int64(math.Round((2*r.Float64() - 1) * noise * float64(grid[m])))
+				}
+				rows = append(rows, cp)
+			}
+		}
+	}
+	return st, rows
+}
+
 // TestTrackedCopy: a noisy copy of a station, a kilometre off and a second
 // late, tracks it; the station it copies, and honest neighbours sharing
 // the same weather 100 m to 2 km apart, do not.
 func TestTrackedCopy(t *testing.T) {
 	for _, noise := range []float64{0, 0.25, 0.5, 0.75} { // grid steps: 0.1 °C, 1 %, 0.1 hPa; from 1 on, NOISY_STREAM
 		t.Run(fmt.Sprintf("noise %.2f steps", noise), func(t *testing.T) {
-			w, st := neighbourhood(1)
-			r := rand.New(rand.NewPCG(2, 2))
-			grid := []int64{1000, 100, 100}
-			var rows []windowRow
-			for k := range ticks() {
-				w.step()
-				for i, s := range st {
-					row := s.read(w, k)
-					rows = append(rows, row)
-					if i == 4 { // the copied station
-						cp := row
-						cp.device, cp.owner, cp.latE7, cp.timeMs, cp.values = "ws-copy", "owner-c", row.latE7+90_000, row.timeMs+1000, slices.Clone(row.values)
-						for m := range cp.values {
-							cp.values[m] += int64(math.Round((2*r.Float64() - 1) * noise * float64(grid[m])))
-						}
-						rows = append(rows, cp)
-					}
-				}
-			}
+			st, rows := withCopy(2, noise, func(row windowRow, _ int64, _ *rand.Rand) (int64, int64) { return row.timeMs + 1000, row.receivedMs })
 			found, stop := run(t, rows, weatherNames)
 			if f := found["ws-copy "+ReasonTracked]; !f.Flagged || f.Other != "ws-11" || stop["ws-copy"] != ReasonTracked {
 				t.Errorf("the copy: %+v, verdict %q; want TRACKED_STREAM of ws-11", f, stop["ws-copy"])
@@ -191,26 +200,9 @@ func TestTrackedCopy(t *testing.T) {
 func TestCopyOnABoundary(t *testing.T) {
 	for _, noise := range []float64{0, 0.25, 0.5, 0.75} {
 		t.Run(fmt.Sprintf("noise %.2f steps", noise), func(t *testing.T) {
-			w, st := neighbourhood(1)
-			r := rand.New(rand.NewPCG(4, 4))
-			grid := []int64{1000, 100, 100}
-			var rows []windowRow
-			for k := range ticks() {
-				w.step()
-				for i, s := range st {
-					row := s.read(w, k)
-					rows = append(rows, row)
-					if i == 4 {
-						cp := row
-						at := tickMs(k) + 5000 + r.Int64N(601) - 300 // the next boundary, give or take 300 ms
-						cp.device, cp.owner, cp.latE7, cp.timeMs, cp.receivedMs, cp.values = "ws-copy", "owner-c", row.latE7+90_000, at, row.receivedMs+200, slices.Clone(row.values)
-						for m := range cp.values {
-							cp.values[m] += int64(math.Round((2*r.Float64() - 1) * noise * float64(grid[m])))
-						}
-						rows = append(rows, cp)
-					}
-				}
-			}
+			st, rows := withCopy(4, noise, func(row windowRow, k int64, r *rand.Rand) (int64, int64) {
+				return tickMs(k) + 5000 + r.Int64N(601) - 300, row.receivedMs + 200 // the next boundary, give or take 300 ms
+			})
 			found, stop := run(t, rows, weatherNames)
 			if f := found["ws-copy "+ReasonTracked]; !f.Flagged || f.Other != "ws-11" || stop["ws-copy"] != ReasonTracked {
 				t.Errorf("the copy: %+v, verdict %q; want TRACKED_STREAM of ws-11", f, stop["ws-copy"])
