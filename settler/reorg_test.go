@@ -101,9 +101,10 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	conflict, _ := types.SignNewTx(poster, types.LatestSignerForChainID(id), &types.DynamicFeeTx{ChainID: id, Nonce: rootTx.Nonce(),
 		GasTipCap: new(big.Int).Mul(rootTx.GasTipCap(), big.NewInt(3)), GasFeeCap: new(big.Int).Mul(rootTx.GasFeeCap(), big.NewInt(3)),
 		Gas: 21_000, To: &common.Address{}, Value: big.NewInt(0)})
-	if err := client.SendTransaction(ctx, conflict); err != nil {
-		t.Fatal(err)
-	}
+	// The transaction pool moves to the fork's head on an event of its own,
+	// after Fork returns: until then it judges by the old head, where the
+	// nonce is spent ("nonce too low", on a loaded machine).
+	testenv.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error { return client.SendTransaction(ctx, conflict) })
 	for n := head.Number.Uint64() - block.Number.Uint64() + 2; n > 0; n-- {
 		sim.Commit()
 	}
