@@ -148,7 +148,9 @@ func phaseCut(rows []windowRow, step int64) int64 {
 		phases[i] = r.timeMs - floorDiv(r.timeMs, step)*step
 	}
 	slices.Sort(phases)
-	gap, cut := phases[0]+step-phases[len(phases)-1], (phases[len(phases)-1]+(phases[0]+step-phases[len(phases)-1])/2)%step
+	last := phases[len(phases)-1]
+	gap := phases[0] + step - last // the gap across a multiple of step
+	cut := (last + gap/2) % step
 	for i := 1; i < len(phases); i++ {
 		if g := phases[i] - phases[i-1]; g > gap {
 			gap, cut = g, phases[i-1]+g/2

@@ -125,9 +125,12 @@ func fixedParams(s fleet.Strategy, swept, fixed string) (fleet.Params, error) {
 	}
 	for _, kv := range strings.Split(fixed, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" {
+			return p, fmt.Errorf("simulate: sweepFixed: %q: want NAME=VALUE", kv)
+		}
 		name, err := fleet.SweepParam(s, k)
-		if !ok || k == "" || err != nil {
-			return p, fmt.Errorf("simulate: sweepFixed: %q: want NAME=VALUE with a parameter of %s (%v)", kv, s, err)
+		if err != nil {
+			return p, fmt.Errorf("simulate: sweepFixed: %w", err)
 		}
 		if name == swept {
 			return p, fmt.Errorf("simulate: sweepFixed: %s is the parameter swept", name)
