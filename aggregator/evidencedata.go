@@ -1,8 +1,8 @@
 package aggregator
 
 // The information checks' data: an epoch's evidence window read from
-// ClickHouse's valid readings, and the findings written to (and read back
-// from) stream_evidence.
+// ClickHouse's valid readings (and where each stream's intervals are cut),
+// and the findings written to (and read back from) stream_evidence.
 
 import (
 	"context"
@@ -22,6 +22,32 @@ import (
 func (s Scoring) Window(epochLength time.Duration, epoch uint64) (fromMs, toMs int64) {
 	start, end := int64(epoch)*epochLength.Milliseconds(), int64(epoch+1)*epochLength.Milliseconds()
 	return start - s.Information.Back.Milliseconds(), end + s.Information.Ahead.Milliseconds()
+}
+
+// phaseCut is where a stream's intervals begin, in ms after each multiple
+// of step: in the middle of the widest gap between its readings' times
+// modulo step. A device reading every step at its own phase, give or take
+// some jitter, then has one reading in each interval, far from either end.
+// Cut on a grid common to every stream, a stream whose phase lies on the
+// grid's boundaries falls in one interval or the next by turns: a copy
+// dated there (a fixed delay after its original, or on purpose) was split
+// between two lags, and compared at either one, it showed half its
+// evidence (a copy with three quarters of a grid step of noise passed).
+func phaseCut(rows []windowRow, step int64) int64 {
+	phases := make([]int64, len(rows))
+	for i, r := range rows {
+		phases[i] = r.timeMs - floorDiv(r.timeMs, step)*step
+	}
+	slices.Sort(phases)
+	last := phases[len(phases)-1]
+	gap := phases[0] + step - last // the gap across a multiple of step
+	cut := (last + gap/2) % step
+	for i := 1; i < len(phases); i++ {
+		if g := phases[i] - phases[i-1]; g > gap {
+			gap, cut = g, phases[i-1]+g/2
+		}
+	}
+	return cut
 }
 
 // Evidence runs the information checks for epoch over the valid readings

@@ -133,32 +133,6 @@ func readingStream(ks KindScoring, rows []windowRow, pos map[string]int, fromMs,
 	return st
 }
 
-// phaseCut is where a stream's intervals begin, in ms after each multiple
-// of step: in the middle of the widest gap between its readings' times
-// modulo step. A device reading every step at its own phase, give or take
-// some jitter, then has one reading in each interval, far from either end.
-// Cut on a grid common to every stream, a stream whose phase lies on the
-// grid's boundaries falls in one interval or the next by turns: a copy
-// dated there (a fixed delay after its original, or on purpose) was split
-// between two lags, and compared at either one, it showed half its
-// evidence (a copy with three quarters of a grid step of noise passed).
-func phaseCut(rows []windowRow, step int64) int64 {
-	phases := make([]int64, len(rows))
-	for i, r := range rows {
-		phases[i] = r.timeMs - floorDiv(r.timeMs, step)*step
-	}
-	slices.Sort(phases)
-	last := phases[len(phases)-1]
-	gap := phases[0] + step - last // the gap across a multiple of step
-	cut := (last + gap/2) % step
-	for i := 1; i < len(phases); i++ {
-		if g := phases[i] - phases[i-1]; g > gap {
-			gap, cut = g, phases[i-1]+g/2
-		}
-	}
-	return cut
-}
-
 // witnessStream is a coverage device's witness reports in time order, each
 // measurement less the mean of the reports of the same beaconer in the
 // window: a hotspot hears a near beaconer louder than a far one, and hearing
