@@ -238,7 +238,7 @@ func copyOf(b *stream, cb, ca candidate) bool {
 	case mulGreater(va, 1000, vb, margin):
 		return false
 	}
-	if d := meanReceived(b, cb.other, cb.lag); d != 0 {
+	if d := meanGap(b.received, cb.other.received, cb.lag); d != 0 {
 		return d > 0
 	}
 	return b.device > cb.other.device
@@ -249,30 +249,14 @@ func mulGreater(x, p, y, q int64) bool {
 	return new(big.Int).Mul(big.NewInt(x), big.NewInt(p)).Cmp(new(big.Int).Mul(big.NewInt(y), big.NewInt(q))) > 0
 }
 
-// meanReceived is how much later ingest received b's readings than a's, lag
-// indexes earlier, on average over the indexes both have (ms, rounded
-// toward zero).
-func meanReceived(b, a *stream, lag int) int64 {
+// meanGap is how much later b's times are than a's, lag indexes earlier, on
+// average over the indexes both have (ms, rounded toward zero): of their
+// receipt by ingest (stream.received) or of their readings (stream.times).
+func meanGap(b, a []int64, lag int) int64 {
 	var sum, n int64
-	for i := max(0, lag); i < min(len(b.received), len(a.received)+lag); i++ {
-		if b.received[i] != none && a.received[i-lag] != none {
-			sum += b.received[i] - a.received[i-lag]
-			n++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return sum / n
-}
-
-// meanOffset is how far b's readings come after a's, lag indexes earlier, on
-// average over the indexes both have (ms, rounded toward zero).
-func meanOffset(b, a *stream, lag int) int64 {
-	var sum, n int64
-	for i := max(0, lag); i < min(len(b.times), len(a.times)+lag); i++ {
-		if b.times[i] != none && a.times[i-lag] != none {
-			sum += b.times[i] - a.times[i-lag]
+	for i := max(0, lag); i < min(len(b), len(a)+lag); i++ {
+		if b[i] != none && a[i-lag] != none {
+			sum += b[i] - a[i-lag]
 			n++
 		}
 	}

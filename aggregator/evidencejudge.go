@@ -276,7 +276,7 @@ func judge(in Information, epoch uint64, readings, witnesses []*stream) ([]Findi
 // device's own past (Other empty).
 func (st *stream) finding(epoch uint64, reason string, c candidate, flagged bool) Finding {
 	f := Finding{Epoch: epoch, Device: st.device, Reason: reason, Flagged: flagged, Measurement: st.names[c.meas],
-		LagMs: meanOffset(st, c.other, c.lag), Samples: c.m.n, BetaBP: c.m.slopeBP(), Value: c.z}
+		LagMs: meanGap(st.times, c.other.times, c.lag), Samples: c.m.n, BetaBP: c.m.slopeBP(), Value: c.z}
 	if c.together > 1 {
 		// Several measurements together: named by their strongest, with
 		// how many there were.
@@ -321,7 +321,7 @@ func loopOf(in Information, epoch uint64, own, heard *stream) (Finding, bool) {
 // stretch the stream repeated.
 func (st *stream) loopFinding(epoch uint64, f fold, flagged bool) Finding {
 	out := Finding{Epoch: epoch, Device: st.device, Reason: ReasonLooped, Flagged: flagged, Measurement: st.names[f.meas],
-		LagMs: meanOffset(st, st, f.period), Samples: f.n, BetaBP: f.shareBP, Value: f.zMilli, FromMs: st.times[f.first]}
+		LagMs: meanGap(st.times, st.times, f.period), Samples: f.n, BetaBP: f.shareBP, Value: f.zMilli, FromMs: st.times[f.first]}
 	for i := f.last; i >= f.first; i-- {
 		if st.times[i] != none {
 			out.ToMs = st.times[i]
