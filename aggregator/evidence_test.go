@@ -139,13 +139,23 @@ func neighbourhood(seed uint64) (*world, []*station) {
 	return w, st
 }
 
+// withNoise is a weather station's values (humidity, pressure,
+// temperature) plus uniform noise of up to steps grid steps (1 %, 0.1 hPa,
+// 0.1 °C) each: a copier hiding its copy.
+func withNoise(r *rand.Rand, values []int64, steps float64) []int64 {
+	out := slices.Clone(values)
+	for m, g := range []int64{1000, 100, 100} {
+		out[m] += int64(math.Round((2*r.Float64() - 1) * steps * float64(g)))
+	}
+	return out
+}
+
 // withCopy is neighbourhood(1)'s readings and ws-copy's, a kilometre north
-// of ws-11 (the fifth station): its values plus noise grid steps (0.1 °C,
-// 1 %, 0.1 hPa) of uniform noise, dated and received when date says.
+// of ws-11 (the fifth station): its values withNoise, dated and received
+// when date says.
 func withCopy(seed uint64, noise float64, date func(row windowRow, k int64, r *rand.Rand) (timeMs, receivedMs int64)) ([]*station, []windowRow) {
 	w, st := neighbourhood(1)
 	r := rand.New(rand.NewPCG(seed, seed))
-	grid := []int64{1000, 100, 100}
 	var rows []windowRow
 	for k := range ticks() {
 		w.step()
@@ -154,11 +164,9 @@ func withCopy(seed uint64, noise float64, date func(row windowRow, k int64, r *r
 			rows = append(rows, row)
 			if i == 4 {
 				cp := row
-				cp.device, cp.owner, cp.latE7, cp.values = "ws-copy", "owner-c", row.latE7+90_000, slices.Clone(row.values)
+				cp.device, cp.owner, cp.latE7 = "ws-copy", "owner-c", row.latE7+90_000
 				cp.timeMs, cp.receivedMs = date(row, k, r)
-				for m := range cp.values {
-					cp.values[m] += int64(math.Round((2*r.Float64() - 1) * noise * float64(grid[m])))
-				}
+				cp.values = withNoise(r, row.values, noise)
 				rows = append(rows, cp)
 			}
 		}
@@ -268,10 +276,7 @@ func TestLoopedStream(t *testing.T) {
 			if k < 36 {
 				tape = append(tape, row.values)
 			} else {
-				row.values = slices.Clone(tape[k%36])
-				for m, g := range []int64{1000, 100, 100} {
-					row.values[m] += int64(math.Round((2*r.Float64() - 1) * jitter * float64(g)))
-				}
+				row.values = withNoise(r, tape[k%36], jitter)
 			}
 			rows = append(rows, row)
 		}
@@ -300,10 +305,7 @@ func TestNoisyStream(t *testing.T) {
 			row := s.read(w, k)
 			rows = append(rows, row)
 			if i == 2 {
-				row.device, row.values = "ws-noisy", slices.Clone(row.values)
-				for m, g := range []int64{1000, 100, 100} {
-					row.values[m] += int64(math.Round((2*r.Float64() - 1) * 3 * float64(g)))
-				}
+				row.device, row.values = "ws-noisy", withNoise(r, row.values, 3)
 				rows = append(rows, row)
 			}
 		}

@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -32,10 +31,7 @@ func TestEvidenceFromClickHouse(t *testing.T) {
 			switch i {
 			case 1: // copied with a quarter of a grid step of noise, a second late
 				cp := row
-				cp.device, cp.owner, cp.latE7, cp.timeMs, cp.values = "ws-copy", "owner-c", row.latE7+80_000, row.timeMs+1000, slices.Clone(row.values)
-				for m, g := range []int64{1000, 100, 100} {
-					cp.values[m] += int64(math.Round((2*r.Float64() - 1) * 0.25 * float64(g)))
-				}
+				cp.device, cp.owner, cp.latE7, cp.timeMs, cp.values = "ws-copy", "owner-c", row.latE7+80_000, row.timeMs+1000, withNoise(r, row.values, 0.25)
 				rows = append(rows, cp)
 			case 2: // its first three minutes, looped
 				lp := row
