@@ -92,6 +92,8 @@ type Service struct {
 	// closer: this instance holds partition 0 of the valid topic, which makes
 	// it the one that closes epochs.
 	closer bool
+	// gaps: each partition's unstored records as closable last saw them.
+	gaps map[topicPartition]gap
 	// OnEpochClosed, if set, is called after an epoch-closed record is written.
 	OnEpochClosed func(*pb.EpochClosed)
 
@@ -118,7 +120,7 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := scoring.Validate(cfg.EpochLength); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, metrics: newMetrics(), scoring: scoring}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, gaps: map[topicPartition]gap{}, metrics: newMetrics(), scoring: scoring}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is

@@ -137,7 +137,8 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 // lateness, rounded down to an epoch start.
 //
 // A partition with records in Kafka that ClickHouse does not hold yet (more
-// than a transaction marker past the last one stored) holds epochs open
+// than a transaction marker past the last one stored, unless markersOnly
+// finds nothing but markers and aborted records there) holds epochs open
 // whatever its timestamps: that is how a backlog, or a replay, closes epochs
 // exactly where the live pipeline did. A caught-up valid partition whose
 // newest record is idleTimeout older than the freshest record of either topic
@@ -171,12 +172,19 @@ func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
 		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
 			start = st.Offset
 		}
-		p, ok := prog[topicPartition{o.Topic, o.Partition}]
-		behind := (!ok && o.Offset > start) || (ok && o.Offset-(p.maxOffset+1) > 1)
+		tp := topicPartition{o.Topic, o.Partition}
+		p, ok := prog[tp]
+		// Past the last record stored: nothing, one marker (the usual end
+		// of a validator's transaction), or records to look into.
+		from, allowed := start, int64(0)
+		if ok {
+			from, allowed = p.maxOffset+1, 1
+		}
+		behind := o.Offset-from > allowed && !s.markersOnly(ctx, tp, from, o.Offset)
 		switch {
 		case o.Topic == s.topics.Rejected:
 			rejectedBehind = rejectedBehind || behind
-		case !ok && o.Offset > start:
+		case behind && !ok:
 			unseen = true
 		case behind:
 			lagging[o.Partition] = true
