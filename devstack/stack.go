@@ -113,7 +113,7 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers)
 
 	// ClickHouse: a server process.
-	if s.CH, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(o.DataDir, "clickhouse"), TCPPort: o.CHTCPPort, HTTPPort: o.CHHTTPPort}); err != nil {
+	if s.CH, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(o.DataDir, "clickhouse"), TCPPort: o.CHTCPPort, HTTPPort: o.CHHTTPPort, Restart: true}); err != nil {
 		return nil, fmt.Errorf("dev: clickhouse: %w", err)
 	}
 	cfg.ClickHouse.Addr = s.CH.TCPAddr

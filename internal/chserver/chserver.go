@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -47,6 +48,14 @@ type Options struct {
 	Host     string // listen host; empty: 127.0.0.1
 	TCPPort  int    // native protocol port; 0: pick a free one
 	HTTPPort int    // HTTP port; 0: pick a free one
+	// Restart starts the server again whenever it exits without Stop or
+	// Kill, on the same data: chDB's embedded server dies (std::terminate
+	// on an uncaught NetException in a TCPHandler thread, seen with chDB
+	// 26.7) when a client resets a connection the server is still writing
+	// to, as every client does that gave up during a freeze of the server.
+	// A real clickhouse-server logs that and goes on; with Restart the
+	// embedded one costs a few seconds of outage instead of staying down.
+	Restart bool
 }
 
 // DefaultLibrary returns where libchdb.so is looked for: $FIELDMINT_CHDB_LIB,
@@ -62,11 +71,19 @@ func DefaultLibrary() string {
 	return filepath.Join(dir, "fieldmint", "chdb", LibraryVersion, "libchdb.so")
 }
 
-// Server is a running child process.
+// Server is a running child process (or, with Options.Restart, a series
+// of them on the same data).
 type Server struct {
-	cmd      *exec.Cmd
-	done     chan struct{}
-	waitErr  error
+	exe, spec, logPath string
+	restart            bool
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd     // the current child
+	exited   chan struct{} // closed when the current child has exited
+	waitErr  error         // its exit status
+	stopping bool          // Stop or Kill was called: no restart
+	done     chan struct{} // closed when the server is down for good
+
 	TCPAddr  string // host:port of the native protocol
 	HTTPAddr string // host:port of the HTTP interface
 }
@@ -101,39 +118,103 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	spec, _ := json.Marshal(o)
-	logf, err := os.OpenFile(filepath.Join(o.Path, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// The server must not outlive us, whatever way we die.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
 	s := &Server{
-		cmd:      cmd,
+		exe: exe, spec: string(spec), logPath: filepath.Join(o.Path, "server.log"), restart: o.Restart,
 		done:     make(chan struct{}),
 		TCPAddr:  net.JoinHostPort(o.Host, strconv.Itoa(o.TCPPort)),
 		HTTPAddr: net.JoinHostPort(o.Host, strconv.Itoa(o.HTTPPort)),
 	}
-	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	if err := s.spawn(); err != nil {
+		return nil, err
+	}
 	if err := s.waitReady(ctx, 90*time.Second); err != nil {
 		s.Kill()
-		return nil, fmt.Errorf("clickhouse server did not come up (log: %s): %w", filepath.Join(o.Path, "server.log"), err)
+		return nil, fmt.Errorf("clickhouse server did not come up (log: %s): %w", s.logPath, err)
 	}
+	go s.watch()
 	return s, nil
+}
+
+// spawn starts a child serving the data directory.
+func (s *Server) spawn() error {
+	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(s.exe)
+	cmd.Env = append(os.Environ(), childEnv+"="+s.spec)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server must not outlive us, whatever way we die.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		s.mu.Lock()
+		s.waitErr = err
+		s.mu.Unlock()
+		close(exited)
+	}()
+	return nil
+}
+
+// watch closes done when the child exits, or with Restart, starts it
+// again unless it was stopped (or cannot come up again).
+func (s *Server) watch() {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		exited := s.exited
+		s.mu.Unlock()
+		<-exited
+		s.mu.Lock()
+		stopping, err := s.stopping, s.waitErr
+		s.mu.Unlock()
+		if stopping || !s.restart {
+			return
+		}
+		note := fmt.Sprintf("chserver: the server exited (%v); starting it again on the same data", err)
+		fmt.Fprintln(os.Stderr, note)
+		if f, err := os.OpenFile(s.logPath, os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			fmt.Fprintln(f, note)
+			f.Close()
+		}
+		time.Sleep(time.Second)
+		s.mu.Lock()
+		stopping = s.stopping
+		s.mu.Unlock()
+		if stopping {
+			return
+		}
+		if err := s.spawn(); err != nil {
+			fmt.Fprintln(os.Stderr, "chserver: could not start the server again:", err)
+			return
+		}
+		if err := s.waitReady(context.Background(), 90*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "chserver: the server did not come up again:", err)
+			s.Kill()
+			return
+		}
+	}
 }
 
 func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	url := "http://" + s.HTTPAddr + "/ping"
 	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		exited := s.exited
+		s.mu.Unlock()
 		select {
-		case <-s.done:
+		case <-exited:
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			return fmt.Errorf("server exited: %v", s.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -150,21 +231,30 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	return errors.New("timed out waiting for /ping")
 }
 
-// PID returns the child's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+// PID returns the current child's process id.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
+}
 
-// Done is closed when the child has exited.
+// Done is closed when the server is down for good: its child exited
+// (without Restart), or it was stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
 // Stop asks the server to exit and kills it if it has not within a few seconds.
 // It is safe to call more than once.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	s.stopping = true
+	cmd := s.cmd
+	s.mu.Unlock()
 	select {
 	case <-s.done:
 		return
 	default:
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 	case <-time.After(5 * time.Second):
@@ -172,10 +262,14 @@ func (s *Server) Stop() {
 	}
 }
 
-// Kill ends the server at once (kill -9), as a crash would.
+// Kill ends the server at once (kill -9), as a crash would, for good.
 func (s *Server) Kill() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	<-s.done
+	s.mu.Lock()
+	s.stopping = true
+	cmd, exited := s.cmd, s.exited
+	s.mu.Unlock()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-exited
 }
 
 // ServeIfChild turns this process into the ClickHouse server when it was

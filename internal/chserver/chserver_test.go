@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) {
@@ -49,5 +51,57 @@ func TestServerAnswersAndPersists(t *testing.T) {
 	t.Cleanup(s2.Stop)
 	if got := query(s2, "SELECT sum(x) FROM t"); got != "45" {
 		t.Fatalf("after restart sum = %q, want 45", got)
+	}
+}
+
+// With Restart, a server that dies by itself (here kill -9 of its process,
+// as chDB's own terminate ends it) is started again on the same data, and
+// Stop still ends it for good.
+func TestRestartAfterTheServerDies(t *testing.T) {
+	s, err := Start(context.Background(), Options{Path: t.TempDir(), Restart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	post := func(q string) (string, error) {
+		resp, err := http.Post("http://"+s.HTTPAddr+"/", "text/plain", strings.NewReader(q))
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(b)), nil
+	}
+	if _, err := post("CREATE TABLE t (x UInt64) ENGINE = MergeTree ORDER BY x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := post("INSERT INTO t SELECT number FROM numbers(10)"); err != nil {
+		t.Fatal(err)
+	}
+	first := s.PID()
+	if err := syscall.Kill(-first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := post("SELECT sum(x) FROM t")
+		if err == nil && got == "45" && s.PID() != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never came back with its data: %q %v", got, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("Done closed although the server was started again")
+	default:
+	}
+	s.Stop()
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done never closed after Stop")
 	}
 }

@@ -36,7 +36,7 @@ func Kafka(t testing.TB, opts ...kfake.Opt) []string {
 func ClickHouse(t testing.TB) *chserver.Server {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := chserver.Start(context.Background(), chserver.Options{Path: dir})
+	s, err := chserver.Start(context.Background(), chserver.Options{Path: dir, Restart: true})
 	if err != nil {
 		t.Fatal(err)
 	}
