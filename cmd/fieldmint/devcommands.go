@@ -13,12 +13,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
 	"strings"
-
-	"github.com/twmb/franz-go/pkg/kfake"
+	"syscall"
 
 	"github.com/fieldmint/fieldmint/devstack"
 	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/devbroker"
 )
 
 func init() {
@@ -49,7 +52,7 @@ func runClickHouse(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	s, err := chserver.Start(ctx, chserver.Options{Library: *lib, Path: *path, TCPPort: *tcp, HTTPPort: *httpPort})
+	s, err := chserver.Start(ctx, chserver.Options{Library: *lib, Path: *path, TCPPort: *tcp, HTTPPort: *httpPort, Restart: true})
 	if err != nil {
 		return err
 	}
@@ -65,21 +68,56 @@ func runClickHouse(ctx context.Context, fs *flag.FlagSet, args []string, out io.
 
 func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	dir := fs.String("data-dir", ".fieldmint/kafka", "data directory: topics, records, groups and transactions survive a restart, or a kill")
-	port := fs.Int("port", 9092, "port to listen on (127.0.0.1)")
+	port := fs.Int("port", 9092, "port of the first broker (127.0.0.1); the others take the next ports")
+	brokers := fs.Int("brokers", 1, "brokers in the cluster; with 2 or more, SIGUSR1 stops broker 0 (its connections cut, its partitions led by the others) and SIGUSR2 starts it again")
+	portList := fs.String("ports", "", "comma-separated ports, one broker each (instead of --port and --brokers)")
 	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.Ports(*port), kfake.DataDir(*dir), kfake.AllowAutoTopicCreation()}
-	if *sync {
-		opts = append(opts, kfake.SyncWrites())
+	var ports []int
+	if *portList != "" {
+		for _, f := range strings.Split(*portList, ",") {
+			p, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || p <= 0 || p > 65535 {
+				return fmt.Errorf("--ports: %q is not a port", f)
+			}
+			ports = append(ports, p)
+		}
+	} else {
+		if *brokers < 1 {
+			return fmt.Errorf("--brokers must be at least 1, got %d", *brokers)
+		}
+		for i := range *brokers {
+			ports = append(ports, *port+i)
+		}
 	}
-	c, err := kfake.NewCluster(opts...)
+	c, err := devbroker.Start(*dir, ports, *sync)
 	if err != nil {
-		return fmt.Errorf("broker on port %d, data %s: %w", *port, *dir, err)
+		return fmt.Errorf("broker on ports %v, data %s: %w", ports, *dir, err)
 	}
 	defer c.Close()
 	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
-	<-ctx.Done()
-	return nil
+	sigs := make(chan os.Signal, 1)
+	if len(ports) > 1 {
+		signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
+		defer signal.Stop(sigs)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case sig := <-sigs:
+			if sig == syscall.SIGUSR1 {
+				err = c.StopBroker(0)
+			} else {
+				err = c.StartBroker(0)
+			}
+			if err != nil {
+				fmt.Fprintf(out, "broker: %v\n", err)
+			} else {
+				fmt.Fprintf(out, "broker: broker 0 (port %d) %s\n", ports[0], map[bool]string{true: "stopped", false: "started again"}[sig == syscall.SIGUSR1])
+			}
+		}
+	}
 }
