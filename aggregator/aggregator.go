@@ -89,6 +89,9 @@ type Service struct {
 	// The watermark of each partition read, as of its last record; touched
 	// only while rebalances are blocked or from the rebalance callbacks.
 	wm map[topicPartition]time.Time
+	// stored: the highest offset of each partition ClickHouse holds, as of
+	// the last assignment and this instance's writes since (same rule as wm).
+	stored map[topicPartition]int64
 	// closer: this instance holds partition 0 of the valid topic, which makes
 	// it the one that closes epochs.
 	closer bool
@@ -120,7 +123,7 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := scoring.Validate(cfg.EpochLength); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, gaps: map[topicPartition]gap{}, metrics: newMetrics(), scoring: scoring}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, stored: map[topicPartition]int64{}, gaps: map[topicPartition]gap{}, metrics: newMetrics(), scoring: scoring}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
@@ -216,6 +219,7 @@ func (s *Service) run(ctx context.Context) error {
 				data = append(data, rec)
 			}
 		}
+		data = s.unstored(data)
 		if len(data) > 0 {
 			// Traced readings (a sampled few) end their trace with the INSERT.
 			var spans []trace.Span

@@ -75,11 +75,43 @@ func (s *Service) resume(ctx context.Context, offsets map[string]map[int32]kgo.O
 	// Watermarks continue from the last stored record of each partition, so
 	// LATE decisions are the same whichever instance makes them.
 	s.wm = watermarks(prog)
+	s.stored = map[topicPartition]int64{}
+	for k, p := range prog {
+		s.stored[k] = p.maxOffset
+	}
 	if err := s.readClosed(ctx); err != nil {
 		return nil, err
 	}
 	s.log.Info("aggregate: partitions assigned", "resume", fmt.Sprint(offsets))
 	return offsets, nil
+}
+
+// storedThrough is the highest offset of k that ClickHouse holds, as far as
+// this instance knows (-1: none).
+func (s *Service) storedThrough(k topicPartition) int64 {
+	if o, ok := s.stored[k]; ok {
+		return o
+	}
+	return -1
+}
+
+// unstored drops the records of recs that ClickHouse holds already. A
+// consumer can go back over records it delivered: franz-go resets a
+// partition to the offset its leader reports when leadership moved (KIP-320),
+// and kfake, when a broker stops, reports an earlier one than the records it
+// served. Offsets, not the consumer's position, say what is stored: blocks
+// of records read twice were stored twice (as valid, then as LATE).
+func (s *Service) unstored(recs []*kgo.Record) []*kgo.Record {
+	out := recs[:0:0]
+	for _, rec := range recs {
+		if rec.Offset > s.storedThrough(topicPartition{rec.Topic, rec.Partition}) {
+			out = append(out, rec)
+		}
+	}
+	if n := len(recs) - len(out); n > 0 {
+		s.log.Warn("aggregate: the consumer went back over records ClickHouse holds; skipped them", "records", n)
+	}
+	return out
 }
 
 // topicPartition names a Kafka partition.
@@ -162,9 +194,18 @@ func (s *Service) write(ctx context.Context, b block) error {
 	}, backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: 5 * time.Second}),
 		backoff.WithMaxTries(5), backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, _ time.Duration) {
-			s.log.Warn("aggregate: insert failed, retrying with the same token", "rows", b.rows.len(), "attempt", attempt, "err", err)
+			log := s.log.Debug
+			if attempt == 1 {
+				log = s.log.Warn
+			}
+			log("aggregate: insert failed, retrying with the same token", "rows", b.rows.len(), "attempt", attempt, "err", err)
 		}))
 	if err == nil {
+		for k, rg := range b.ranges {
+			if rg[1] > s.storedThrough(k) {
+				s.stored[k] = rg[1]
+			}
+		}
 		return nil
 	}
 	// Out of time, the insert's own error says more than the deadline.

@@ -2,6 +2,9 @@ package aggregator
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -60,4 +63,25 @@ func TestMarkersDoNotHoldEpochsOpen(t *testing.T) {
 	e.start(t)
 	e.waitCount(t, 1, "SELECT count() FROM rejections WHERE epoch = ?", epoch)
 	e.waitCount(t, 1, "SELECT count() FROM epochs WHERE epoch = ?", epoch)
+}
+
+// Records at or below the offset ClickHouse holds for their partition are
+// dropped before a block is made: a consumer that goes back (a leader
+// change, a reset) must not store them again.
+func TestUnstoredDropsWhatClickHouseHolds(t *testing.T) {
+	s := &Service{log: slog.New(slog.NewTextHandler(io.Discard, nil)), stored: map[topicPartition]int64{{"v", 0}: 10, {"v", 1}: -1}}
+	var recs []*kgo.Record
+	for _, r := range []struct {
+		p   int32
+		off int64
+	}{{0, 9}, {0, 10}, {0, 11}, {1, 0}, {2, 5}} {
+		recs = append(recs, &kgo.Record{Topic: "v", Partition: r.p, Offset: r.off})
+	}
+	var got []string
+	for _, r := range s.unstored(recs) {
+		got = append(got, fmt.Sprintf("%d/%d", r.Partition, r.Offset))
+	}
+	if want := "[0/11 1/0 2/5]"; fmt.Sprint(got) != want {
+		t.Fatalf("kept %v, want %s", got, want)
+	}
 }
