@@ -19,6 +19,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/outage"
 	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/claim"
@@ -56,6 +57,20 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		}
 		fmt.Fprintln(out, line)
 	}
+	// One line when a dependency goes away and one when it is back: the
+	// roles wait it out, the process stays up.
+	defer outage.OnChange(func(ch outage.Change) {
+		at := time.Since(started).Round(time.Second)
+		if ch.Up {
+			fmt.Fprintf(out, "[%s] %s is back after %s; the pipeline catches up\n", at, ch.Dependency, ch.Away.Round(time.Second))
+		} else {
+			ingest := "ingest keeps accepting readings"
+			if strings.HasPrefix(ch.Dependency, "kafka") {
+				ingest = "ingest answers 503 with Retry-After"
+			}
+			fmt.Fprintf(out, "[%s] %s is away (%v); the roles that need it wait, %s\n", at, ch.Dependency, ch.Err, ingest)
+		}
+	})()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return roles.RunIngest(gctx, c.Config, log) })
 	g.Go(func() error { return roles.RunValidate(gctx, c.Config, log) })

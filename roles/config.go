@@ -13,14 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest"
-	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
@@ -74,130 +69,6 @@ func (c LogConfig) Logger() (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("log.format must be text or json, got %q", c.Format)
-}
-
-// prepareKafka checks the Kafka settings and creates missing topics: any role
-// may be the first to start.
-func prepareKafka(ctx context.Context, k kafka.Config) error {
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	return kafka.EnsureTopics(ctx, k)
-}
-
-// lagInterval is how often the consumer roles measure their group's lag.
-const lagInterval = 15 * time.Second
-
-// ready registers a role's readiness check (served at /readyz) until ctx
-// ends.
-func ready(ctx context.Context, name string, c telemetry.Check) {
-	context.AfterFunc(ctx, telemetry.AddCheck(name, c))
-}
-
-// pingClickHouse is the readiness check of a role that reads or writes
-// ClickHouse.
-func pingClickHouse(conn driver.Conn) telemetry.Check { return conn.Ping }
-
-// RunIngest runs the ingest role until ctx ends.
-func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := prepareKafka(ctx, c.Kafka); err != nil {
-		return err
-	}
-	s, err := ingest.New(c.Ingest, c.Kafka, log)
-	if err != nil {
-		return err
-	}
-	if err := kafka.Watch(ctx, c.Kafka, "ingest", "", 0); err != nil {
-		return err
-	}
-	return s.Run(ctx)
-}
-
-// RunValidate runs a validator instance until ctx ends.
-func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := prepareKafka(ctx, c.Kafka); err != nil {
-		return err
-	}
-	s, err := validators.New(c.Validate, c.Kafka, log)
-	if err != nil {
-		return err
-	}
-	if err := kafka.Watch(ctx, c.Kafka, "validate", c.Validate.Group, lagInterval); err != nil {
-		return err
-	}
-	return s.Run(ctx)
-}
-
-// RunAggregate runs the aggregator until ctx ends.
-func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := prepareKafka(ctx, c.Kafka); err != nil {
-		return err
-	}
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
-	if err != nil {
-		return err
-	}
-	if err := kafka.Watch(ctx, c.Kafka, "aggregate", c.Aggregate.Group, lagInterval); err != nil {
-		return err
-	}
-	ready(ctx, "aggregate/clickhouse", pingClickHouse(conn))
-	return s.Run(ctx)
-}
-
-// RunSettle runs the settler until ctx ends: the one process with the
-// poster key. resumeFrom, when not 0, first recomputes epochs from there on
-// (the operator's answer to a revoked or parked epoch).
-func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logger, onSettled func(settler.Settled)) error {
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	s, err := settler.New(ctx, c.Settle, conn, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.OnSettled = onSettled
-	ready(ctx, "settle/clickhouse", pingClickHouse(conn))
-	ready(ctx, "settle/rpc", s.RPCReachable)
-	if resumeFrom != 0 {
-		if err := s.Resume(ctx, resumeFrom); err != nil {
-			return err
-		}
-	}
-	return s.Run(ctx)
-}
-
-// RunAPI serves the proof API and the claim page until ctx ends. It holds
-// no key; run as many as the traffic needs.
-func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
-	if err := c.Settle.ValidateAPI(); err != nil {
-		return err
-	}
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	client, err := chain.Dial(ctx, c.Settle.RPC)
-	if err != nil {
-		return fmt.Errorf("api: dial %s: %w", c.Settle.RPC, err)
-	}
-	defer client.Close()
-	api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
-	if err != nil {
-		return err
-	}
-	ready(ctx, "api/clickhouse", pingClickHouse(conn))
-	ready(ctx, "api/rpc", func(ctx context.Context) error { _, err := client.BlockNumber(ctx); return err })
-	log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
-	return api.Serve(ctx, c.Settle.APIListen)
 }
 
 // Roles returns c: commands handle every configuration that embeds the

@@ -128,10 +128,3 @@ func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
 	claimedGauge.Record(ctx, whole(g.claimed))
 	return g, nil
 }
-
-// RPCReachable is the settler's readiness check on the chain: its RPC
-// endpoint answers with the chain's head.
-func (s *Service) RPCReachable(ctx context.Context) error {
-	_, err := s.client.HeaderByNumber(ctx, nil)
-	return err
-}

@@ -261,11 +261,25 @@ func (s *Service) checkContract(ctx context.Context) error {
 func (s *Service) Run(ctx context.Context) error {
 	tick := time.NewTicker(s.cfg.ActivationCheck)
 	defer tick.Stop()
+	// Steps fail while ClickHouse or the chain's RPC is away: the first
+	// failure of a streak is logged, and the first success after it, not
+	// every step in between.
+	var failing time.Time
+	failures := 0
 	for {
-		if err := s.Step(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("settle: step failed; will retry", "err", err)
+		switch err := s.Step(ctx); {
+		case ctx.Err() != nil:
+		case err != nil && failures == 0:
+			s.log.Warn("settle: step failed; retrying every activationCheck (logged again when a step succeeds)", "err", err)
+			failing, failures = time.Now(), 1
+		case err != nil:
+			s.log.Debug("settle: step failed again", "err", err)
+			failures++
+		case failures > 0:
+			s.log.Info("settle: steps succeed again", "failed", failures, "for", time.Since(failing).Round(time.Second))
+			failures = 0
 		}
-		if _, err := s.recordGauges(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.recordGauges(ctx); err != nil && ctx.Err() == nil && failures == 0 {
 			s.log.Warn("settle: recording the gauges", "err", err)
 		}
 		select {

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -142,7 +143,11 @@ func TokenBalance(ctx context.Context, client Backend, tok, account common.Addre
 func Dial(ctx context.Context, url string) (*ethclient.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 64, 64
-	c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(&http.Client{Transport: t}))
+	// Every call ends within 30 s: a node that stops answering (frozen,
+	// or cut off without a reset) fails the call, and the caller's retry
+	// and the outage watch see it, rather than a request hanging for as
+	// long as the kernel keeps the connection.
+	c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(&http.Client{Transport: t, Timeout: 30 * time.Second}))
 	if err != nil {
 		return nil, err
 	}

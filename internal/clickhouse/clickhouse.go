@@ -101,7 +101,7 @@ func Dial(ctx context.Context, c Config) (driver.Conn, error) {
 	return connect(ctx, c, c.Database)
 }
 
-func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
+func open(c Config, db string) (driver.Conn, error) {
 	tlsCfg, err := c.TLS.Config()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse.%w", err)
@@ -114,6 +114,24 @@ func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)
+	}
+	return conn, nil
+}
+
+// Prober is the outage watch's probe of c's server: a ping on a connection
+// of its own, which connects when first used.
+func Prober(c Config) (probe func(context.Context) error, closeProbe func(), err error) {
+	conn, err := open(c, c.Database)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn.Ping, func() { conn.Close() }, nil
+}
+
+func connect(ctx context.Context, c Config, db string) (driver.Conn, error) {
+	conn, err := open(c, db)
+	if err != nil {
+		return nil, err
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()

@@ -17,24 +17,14 @@ import (
 var lagGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.kafka.consumer_lag",
 	metric.WithDescription("records a consumer group has still to read, by group and topic, summed over partitions (transaction markers count one each)"))
 
-// Reachable is a readiness check: the client reaches a broker.
-func Reachable(cl *kgo.Client) telemetry.Check {
-	// Ping asks the first broker that answers for the cluster's metadata.
-	return func(ctx context.Context) error { return cl.Ping(ctx) }
-}
-
-// Watch registers role's readiness check that Kafka is reachable and, for a
-// consumer group's role, records the group's lag every interval and checks
-// it is at most c.ReadyMaxLag (when set); all until ctx ends.
+// Watch records the lag of role's consumer group every interval and
+// registers role's readiness check that it is at most c.ReadyMaxLag (when
+// set), until ctx ends. (Whether Kafka answers at all is the outage watch's
+// check, <role>/kafka.)
 func Watch(ctx context.Context, c Config, role, group string, interval time.Duration) error {
 	cl, err := kgo.NewClient(c.Opts()...)
 	if err != nil {
 		return err
-	}
-	removeReachable := telemetry.AddCheck(role+"/kafka", Reachable(cl))
-	if group == "" {
-		context.AfterFunc(ctx, func() { removeReachable(); cl.Close() })
-		return nil
 	}
 	var lag atomic.Int64
 	removeLag := telemetry.AddCheck(role+"/lag", func(context.Context) error {
@@ -45,7 +35,6 @@ func Watch(ctx context.Context, c Config, role, group string, interval time.Dura
 	})
 	go func() {
 		defer cl.Close()
-		defer removeReachable()
 		defer removeLag()
 		adm := kadm.NewClient(cl)
 		t := time.NewTicker(interval)

@@ -44,12 +44,15 @@ type Config struct {
 	TraceSampling   float64       `yaml:"traceSampling" help:"share of requests without a traceparent header that start a trace, 0-1 (a device's own sampled traceparent is always followed); needs otlpEndpoint"`
 	MetricsInterval time.Duration `yaml:"metricsInterval" help:"how often metrics are pushed over OTLP"`
 	Pprof           bool          `yaml:"pprof" help:"also serve Go's runtime profiles at /debug/pprof/ on metricsListen (CPU, heap, goroutines: go tool pprof URL); keep that address private"`
+	// OutageAlertAfter is exported as fieldmint_dependency_alert_after_seconds,
+	// which the FieldmintDependencyAway alert compares the outage with.
+	OutageAlertAfter time.Duration `yaml:"outageAlertAfter" help:"how long a dependency (Kafka, ClickHouse, the chain's RPC) may be away before the FieldmintDependencyAway alert fires"`
 }
 
 // DefaultConfig returns the defaults: nothing exported, metrics not served,
 // 1% of requests traced once an endpoint is set.
 func DefaultConfig() Config {
-	return Config{TraceSampling: 0.01, MetricsInterval: 15 * time.Second}
+	return Config{TraceSampling: 0.01, MetricsInterval: 15 * time.Second, OutageAlertAfter: 5 * time.Minute}
 }
 
 // Validate checks the configuration.
@@ -59,6 +62,9 @@ func (c Config) Validate() error {
 	}
 	if c.Pprof && c.MetricsListen == "" {
 		return errors.New("telemetry: pprof is served on metricsListen: set it too")
+	}
+	if c.OutageAlertAfter < 0 {
+		return errors.New("telemetry: outageAlertAfter must be a positive duration, e.g. 5m (0: 5m)")
 	}
 	if c.OTLPEndpoint != "" && c.MetricsInterval <= 0 {
 		return errors.New("telemetry: metricsInterval must be positive")

@@ -35,6 +35,14 @@ func FoundryBin(t testing.TB, name string) string {
 // returns its JSON-RPC URL and a client.
 func Anvil(t testing.TB, args ...string) (string, *ethclient.Client) {
 	t.Helper()
+	url, client, _ := AnvilProcess(t, args...)
+	return url, client
+}
+
+// AnvilProcess is Anvil, and also returns anvil's process (a test freezes
+// it to take the chain's RPC away).
+func AnvilProcess(t testing.TB, args ...string) (string, *ethclient.Client, *os.Process) {
+	t.Helper()
 	addr := freeport.Addr()
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(FoundryBin(t, "anvil"), append([]string{"--host", "127.0.0.1", "--port", port, "--silent"}, args...)...)
@@ -49,7 +57,7 @@ func Anvil(t testing.TB, args ...string) (string, *ethclient.Client) {
 		if err == nil {
 			if _, err = c.ChainID(ctx); err == nil {
 				t.Cleanup(c.Close)
-				return url, c
+				return url, c, cmd.Process
 			}
 			c.Close()
 		}

@@ -1,0 +1,251 @@
+package roles
+
+// The runners of the roles. Each role runs under outage.Supervise: an
+// outage of a dependency (Kafka, ClickHouse, the chain's RPC) stops the
+// role's work and costs lag, never the process, which exits only on a fault
+// no waiting can fix (permanent).
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/ingest"
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/outage"
+	"github.com/fieldmint/fieldmint/internal/telemetry"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/validators"
+)
+
+// lagInterval is how often the consumer roles measure their group's lag.
+const lagInterval = 15 * time.Second
+
+// ready registers a role's readiness check (served at /readyz) until ctx
+// ends.
+func ready(ctx context.Context, name string, c telemetry.Check) {
+	context.AfterFunc(ctx, telemetry.AddCheck(name, c))
+}
+
+// permanent is what no waiting fixes: a schema this build does not know, a
+// distributor that is not the configured one, a keystore that does not
+// decrypt, an address that cannot be listened on.
+func permanent(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, clickhouse.ErrSchema) || errors.Is(err, settler.ErrContractMismatch) || errors.Is(err, settler.ErrKeystore) ||
+		(errors.As(err, &op) && op.Op == "listen")
+}
+
+// role is one role's supervision: its name and the dependencies it waits
+// for, each watched (and its readiness check registered, as
+// <role>/<kind>) until ctx ends.
+type role struct {
+	ctx  context.Context
+	name string
+	log  *slog.Logger
+	deps []*outage.Dependency
+}
+
+// newRole checks the configuration sections the role reads (a fault no
+// waiting can fix) and watches each dependency the role needs.
+func newRole(ctx context.Context, name string, c Config, sections []string, log *slog.Logger, watch ...func(*role) error) (*role, error) {
+	if err := c.Check(sections); err != nil {
+		return nil, err
+	}
+	if c.Telemetry.OutageAlertAfter > 0 {
+		outage.AlertAfter = c.Telemetry.OutageAlertAfter
+	}
+	r := &role{ctx: ctx, name: name, log: log}
+	for _, w := range watch {
+		if err := w(r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *role) watch(kind, target string, open outage.Prober) error {
+	d, release, err := outage.Watch(kind+" "+target, open, r.log)
+	if err != nil {
+		return err
+	}
+	context.AfterFunc(r.ctx, release)
+	ready(r.ctx, r.name+"/"+kind, d.Check)
+	r.deps = append(r.deps, d)
+	return nil
+}
+
+func (r *role) run(run func(context.Context) error) error {
+	return outage.Supervise(r.ctx, outage.Role{Name: r.name, Deps: r.deps, Run: run, Permanent: permanent}, r.log)
+}
+
+// watchKafka watches the brokers: a client of its own that reaches any of
+// them (a broker of several down is no outage).
+func watchKafka(c kafka.Config) func(*role) error {
+	return func(r *role) error {
+		return r.watch("kafka", strings.Join(c.Brokers, ","), func() (func(context.Context) error, func(), error) {
+			cl, err := kgo.NewClient(c.Opts()...)
+			if err != nil {
+				return nil, nil, err
+			}
+			return cl.Ping, cl.Close, nil
+		})
+	}
+}
+
+func watchClickHouse(c clickhouse.Config) func(*role) error {
+	return func(r *role) error {
+		return r.watch("clickhouse", c.Addr, func() (func(context.Context) error, func(), error) { return clickhouse.Prober(c) })
+	}
+}
+
+// watchRPC watches the chain's RPC endpoint, named by its scheme and host
+// only: a provider's URL often carries an API key in its path or query.
+func watchRPC(endpoint string) func(*role) error {
+	return func(r *role) error {
+		name := "endpoint"
+		if u, err := url.Parse(endpoint); err == nil {
+			name = u.Scheme + "://" + u.Host
+		}
+		return r.watch("rpc", name, func() (func(context.Context) error, func(), error) {
+			cl, err := chain.Dial(context.Background(), endpoint)
+			if err != nil {
+				return nil, nil, err
+			}
+			return func(ctx context.Context) error { _, err := cl.BlockNumber(ctx); return err }, cl.Close, nil
+		})
+	}
+}
+
+// RunIngest runs the ingest role until ctx ends.
+func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
+	r, err := newRole(ctx, "ingest", c, []string{"kafka", "ingest"}, log, watchKafka(c.Kafka))
+	if err != nil {
+		return err
+	}
+	return r.run(func(ctx context.Context) error {
+		// Any role may be the first to start: topics are created if missing.
+		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+			return err
+		}
+		s, err := ingest.New(c.Ingest, c.Kafka, log)
+		if err != nil {
+			return outage.Permanent(err)
+		}
+		return s.Run(ctx)
+	})
+}
+
+// RunValidate runs a validator instance until ctx ends.
+func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
+	r, err := newRole(ctx, "validate", c, []string{"kafka", "validate"}, log, watchKafka(c.Kafka))
+	if err != nil {
+		return err
+	}
+	if err := kafka.Watch(ctx, c.Kafka, "validate", c.Validate.Group, lagInterval); err != nil {
+		return err
+	}
+	return r.run(func(ctx context.Context) error {
+		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+			return err
+		}
+		s, err := validators.New(c.Validate, c.Kafka, log)
+		if err != nil {
+			return outage.Permanent(err)
+		}
+		return s.Run(ctx)
+	})
+}
+
+// RunAggregate runs the aggregator until ctx ends.
+func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
+	r, err := newRole(ctx, "aggregate", c, []string{"kafka", "clickhouse", "aggregate"}, log, watchKafka(c.Kafka), watchClickHouse(c.ClickHouse))
+	if err != nil {
+		return err
+	}
+	if err := kafka.Watch(ctx, c.Kafka, "aggregate", c.Aggregate.Group, lagInterval); err != nil {
+		return err
+	}
+	return r.run(func(ctx context.Context) error {
+		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+			return err
+		}
+		conn, err := clickhouse.Open(ctx, c.ClickHouse)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
+		if err != nil {
+			return outage.Permanent(err)
+		}
+		return s.Run(ctx)
+	})
+}
+
+// RunSettle runs the settler until ctx ends: the one process with the
+// poster key. resumeFrom, when not 0, first recomputes epochs from there on
+// (the operator's answer to a revoked or parked epoch), once.
+func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logger, onSettled func(settler.Settled)) error {
+	r, err := newRole(ctx, "settle", c, []string{"clickhouse", "settle"}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
+	if err != nil {
+		return err
+	}
+	return r.run(func(ctx context.Context) error {
+		conn, err := clickhouse.Open(ctx, c.ClickHouse)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		s, err := settler.New(ctx, c.Settle, conn, log)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		s.OnSettled = onSettled
+		if resumeFrom != 0 {
+			if err := s.Resume(ctx, resumeFrom); err != nil {
+				return err
+			}
+			resumeFrom = 0 // done: a restart after an outage does not resume again
+		}
+		return s.Run(ctx)
+	})
+}
+
+// RunAPI serves the proof API and the claim page until ctx ends. It holds
+// no key; run as many as the traffic needs.
+func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
+	r, err := newRole(ctx, "api", c, []string{"clickhouse", "api"}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
+	if err != nil {
+		return err
+	}
+	return r.run(func(ctx context.Context) error {
+		conn, err := clickhouse.Open(ctx, c.ClickHouse)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		client, err := chain.Dial(ctx, c.Settle.RPC)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
+		if err != nil {
+			return err
+		}
+		log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
+		return api.Serve(ctx, c.Settle.APIListen)
+	})
+}
