@@ -16,6 +16,7 @@ import (
 // the pipeline stored every reading it acknowledged, once, and the proof
 // API answered every request with a proof of the settled root.
 func TestBenchCommands(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "fieldmint")

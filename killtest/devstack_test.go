@@ -37,31 +37,11 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills the dev stack for about two minutes")
 	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace}
-	p.build()
-	kport, tcp, httpPort, rpc, ingest, api := port(t), port(t), port(t), port(t), port(t), port(t)
-	data := filepath.Join(p.dir, "dev")
-	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingest)
-	rpcURL := fmt.Sprintf("http://127.0.0.1:%d", rpc)
-	dev := startProcGroup(t, p.dir, "dev", p.bin, true, nil, "dev", "--dev.dataDir", data,
-		"--dev.kafkaPort", strconv.Itoa(kport), "--dev.clickhouseTCPPort", strconv.Itoa(tcp), "--dev.clickhouseHTTPPort", strconv.Itoa(httpPort),
-		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
-		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--settle.apiListen", fmt.Sprintf("127.0.0.1:%d", api),
-		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
-		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info",
-		"--aggregate.scoringFile", p.scoringFile())
-	p.procs = append(p.procs, dev)
-	// The dev stack registers its maker with its own admin, and shows it in
-	// dev.json, as a factory's tooling would read it.
-	p.maker = devMaker(p, filepath.Join(data, "dev.json"))
-	p.register()
-	// Readings dated from the next epoch but one: after the schedule's first
-	// epoch (the one before the deployment), never late.
-	p.baseMs = (time.Now().UnixMilli()/epochMs + 2) * epochMs
-	p.firstEpoch = uint64(p.baseMs / epochMs)
-
+	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace, steps: steps}
+	dev, data, tcp, rpcURL := startDev(p)
 	contracts := readContracts(t, data)
 	eclient, err := ethclient.DialContext(ctx, rpcURL)
 	if err != nil {
@@ -106,6 +86,18 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 		}
 	})
 
+	settled, duplicates := checkDevStore(p, tcp, eclient, contracts)
+	t.Logf("survived %d kills: %d readings stored once each, %d retried deliveries stored as DUPLICATE; %d epochs settled and verified; distributor at epoch %d",
+		kills, (p.steps+1)*devices, duplicates, settled, onChain())
+}
+
+// checkDevStore waits for the dev stack to settle the stream's last epoch,
+// then checks every reading answered 2xx is stored once, the fleet's
+// sequence numbers never went back, nothing is parked, and verify-epoch
+// passes for every settled epoch. It returns how many epochs settled and
+// how many retried deliveries were stored as DUPLICATE.
+func checkDevStore(p *pipeline, tcp int, eclient *ethclient.Client, contracts chain.Contracts) (int, uint64) {
+	t, ctx := p.t, p.ctx
 	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", tcp)}, Auth: ch.Auth{Database: "fieldmint"}})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +109,7 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 		}
 		return n
 	}
-	const epochs = steps / 10
+	epochs := uint64(p.steps / 10)
 	last := p.firstEpoch + epochs - 1
 	for count("SELECT count() FROM settlements_latest WHERE status IN ('active', 'final') AND epoch >= ?", last) == 0 {
 		if ctx.Err() != nil {
@@ -125,7 +117,7 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	total := uint64((steps + 1) * devices)
+	total := uint64((p.steps + 1) * devices)
 	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings WHERE device_id LIKE 'ws-%')"); n != total {
 		p.fail("%d distinct readings of the test's devices in ClickHouse, want %d", n, total)
 	}
@@ -166,8 +158,38 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 			p.fail("verify-epoch %d: %q", e, v.Differences)
 		}
 	}
-	t.Logf("survived %d kills: %d readings stored once each, %d retried deliveries stored as DUPLICATE; %d epochs settled and verified; distributor at epoch %d",
-		kills, total, count("SELECT count() FROM readings WHERE device_id LIKE 'ws-%' AND reason = 'DUPLICATE'"), len(settled), onChain())
+	return len(settled), count("SELECT count() FROM readings WHERE device_id LIKE 'ws-%' AND reason = 'DUPLICATE'")
+}
+
+// startDev builds fieldmint and runs `fieldmint dev` as its own process
+// group (8 honest devices of its own, a timelock, 10 s epochs), then
+// registers the test's devices through its ingest. It returns the process,
+// the data directory, ClickHouse's native port and the chain's RPC URL.
+func startDev(p *pipeline) (dev *proc, data string, tcp int, rpcURL string) {
+	t := p.t
+	p.build()
+	kport, httpPort, rpc, ingest, api := port(t), port(t), port(t), port(t), port(t)
+	tcp = port(t)
+	data = filepath.Join(p.dir, "dev")
+	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingest)
+	rpcURL = fmt.Sprintf("http://127.0.0.1:%d", rpc)
+	dev = startProcGroup(t, p.dir, "dev", p.bin, true, nil, "dev", "--dev.dataDir", data,
+		"--dev.kafkaPort", strconv.Itoa(kport), "--dev.clickhouseTCPPort", strconv.Itoa(tcp), "--dev.clickhouseHTTPPort", strconv.Itoa(httpPort),
+		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
+		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--settle.apiListen", fmt.Sprintf("127.0.0.1:%d", api),
+		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
+		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info",
+		"--aggregate.scoringFile", p.scoringFile())
+	p.procs = append(p.procs, dev)
+	// The dev stack registers its maker with its own admin, and shows it in
+	// dev.json, as a factory's tooling would read it.
+	p.maker = devMaker(p, filepath.Join(data, "dev.json"))
+	p.register()
+	// Readings dated from the next epoch but one: after the schedule's first
+	// epoch (the one before the deployment), never late.
+	p.baseMs = (time.Now().UnixMilli()/epochMs + 2) * epochMs
+	p.firstEpoch = uint64(p.baseMs / epochMs)
+	return dev, data, tcp, rpcURL
 }
 
 func readContracts(t *testing.T, dir string) chain.Contracts {

@@ -40,16 +40,17 @@ import (
 const (
 	devices   = 30
 	perBatch  = 10
-	steps     = 60 // one reading per device per step; 10 steps per epoch
+	steps     = 60 // one reading per device per step; 10 steps per epoch (a pipeline's default)
 	epochMs   = 10_000
 	emission  = 1_000_000
 	killEvery = 2 * time.Second
 	stepPace  = 550 * time.Millisecond
-	// tail is the step of the last reading each device sends, after the
-	// steps: past the end of the epoch after the last, plus lateness, so
-	// the last epoch closes and so does the one its scores wait for (the
-	// information checks' window reaches ten seconds past an epoch).
-	tail = steps + 12
+	// tailAfter: the step of the last reading each device sends comes this
+	// many steps after the others: past the end of the epoch after the
+	// last, plus lateness, so the last epoch closes and so does the one its
+	// scores wait for (the information checks' window reaches ten seconds
+	// past an epoch).
+	tailAfter = 12
 )
 
 // outOfRange marks the readings sent with an impossible temperature: the
@@ -89,6 +90,8 @@ type pipeline struct {
 	firstEpoch uint64
 	refusals   atomic.Int64 // 429/503 answers the devices were told to retry
 	pace       time.Duration
+	steps      int             // steps streamed (the tail step comes tailAfter after them)
+	onRetry    func(err error) // also told of every retried batch, when set
 }
 
 // build builds the fieldmint binary into the pipeline's directory.
@@ -107,13 +110,21 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline { return newPipeli
 type production struct {
 	rpc      string
 	timelock time.Duration
+	brokers  int // Kafka brokers (1 when 0)
+}
+
+func (prod *production) brokerCount() int {
+	if prod == nil {
+		return 1
+	}
+	return prod.brokers
 }
 
 // newPipelineOn starts the broker and ClickHouse processes and the chain
 // with the contracts: in this process (a dev chain, deployed by chain.Deploy)
 // or, with prod, on an external node by the deploy-contracts command.
 func newPipelineOn(t *testing.T, ctx context.Context, prod *production) *pipeline {
-	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace}
+	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir(), pace: stepPace, steps: steps}
 	p.build()
 
 	deployer, _ := crypto.GenerateKey()
@@ -174,16 +185,21 @@ func newPipelineOn(t *testing.T, ctx context.Context, prod *production) *pipelin
 	}
 
 	scoringPath := p.scoringFile()
-	kport, ingestPort, apiPort, chHTTP := port(t), port(t), port(t), port(t)
+	kports, brokers := []string{}, []string{}
+	for range max(1, prod.brokerCount()) {
+		kp := strconv.Itoa(port(t))
+		kports, brokers = append(kports, kp), append(brokers, strconv.Quote("127.0.0.1:"+kp))
+	}
+	ingestPort, apiPort, chHTTP := port(t), port(t), port(t)
 	p.chTCP = port(t)
 	cfg := fmt.Sprintf(`log: {level: info}
-kafka: {brokers: ["127.0.0.1:%d"], topicPrefix: "k.", partitions: 3, sessionTimeout: 6s}
+kafka: {brokers: [%s], topicPrefix: "k.", partitions: 3, sessionTimeout: 6s}
 clickhouse: {addr: "127.0.0.1:%d", database: killtest}
 ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms, admins: [%q]}
 validate: {instanceId: v0}
 aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200, scoringFile: %q}
 settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d", activationCheck: 500ms}
-`, kport, p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, rpc, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
+`, strings.Join(brokers, ", "), p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, rpc, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
 	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -192,7 +208,7 @@ settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiLis
 	p.url = fmt.Sprintf("http://127.0.0.1:%d", ingestPort)
 	p.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 
-	p.start("broker", "broker", "--data-dir", filepath.Join(p.dir, "kafka"), "--port", strconv.Itoa(kport))
+	p.start("broker", "broker", "--data-dir", filepath.Join(p.dir, "kafka"), "--ports", strings.Join(kports, ","))
 	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(p.chTCP), "--http-port", strconv.Itoa(chHTTP))
 	// As a deployment does: the schema first (the roles refuse another),
 	// once the server answers.
@@ -225,8 +241,14 @@ func (p *pipeline) startEnv(name string, env []string, args ...string) *proc {
 
 func (p *pipeline) fail(format string, args ...any) {
 	p.t.Helper()
+	keep := os.Getenv("KILLTEST_KEEP_LOGS") // a directory: every process's whole log is copied there
 	for _, pr := range p.procs {
 		p.t.Logf("--- %s (started %d times, killed %d)\n%s", pr.name, pr.starts, pr.kills, pr.tail())
+		if keep != "" {
+			if raw, err := os.ReadFile(pr.logf); err == nil {
+				os.WriteFile(filepath.Join(keep, p.t.Name()+"-"+pr.name+".log"), raw, 0o644)
+			}
+		}
 	}
 	p.t.Fatalf(format, args...)
 }
@@ -250,6 +272,9 @@ func (p *pipeline) register() {
 		// Every answer short of 2xx must tell the device to retry: 429 or
 		// 503, with Retry-After. (Transport errors come from killed ingests.)
 		OnRetry: func(err error) {
+			if p.onRetry != nil {
+				p.onRetry(err)
+			}
 			var refused *client.Error
 			if errors.As(err, &refused) {
 				if !refused.Retryable() || refused.RetryAfter() <= 0 {
@@ -316,6 +341,9 @@ func (p *pipeline) scoringFile() string {
 	return path
 }
 
+// tail is the step of the last reading each device sends.
+func (p *pipeline) tail() int { return p.steps + tailAfter }
+
 func (p *pipeline) reading(dev, step int) *pb.SignedReadingV2 {
 	temp := int64(15_000 + dev*1000 + step%5*100) // each station its own weather, changing as a live sensor's does
 	if outOfRange(dev, step) {
@@ -346,18 +374,19 @@ func (p *pipeline) stream(during func(step int)) {
 			}
 		}
 	}
-	for step := 0; step < steps; step++ {
+	for step := 0; step < p.steps; step++ {
 		during(step)
 		send(step)
 		time.Sleep(p.pace)
 	}
-	send(tail)
+	send(p.tail())
 }
 
 func TestKillEveryStageMidStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes for about a minute")
 	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	p := newPipeline(t, ctx)
@@ -391,6 +420,7 @@ func TestScaleUpAndDownMidStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline for about a minute")
 	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	p := newPipeline(t, ctx)

@@ -136,3 +136,32 @@ func (p *proc) tail() string {
 	}
 	return string(b)
 }
+
+// signal sends sig to the process (to its whole group when it leads one):
+// SIGSTOP freezes it as a stuck disk or a paused VM would, SIGCONT thaws it.
+func (p *proc) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return fmt.Errorf("%s: not running", p.name)
+	}
+	pid := p.cmd.Process.Pid
+	if p.group {
+		pid = -pid
+	}
+	return syscall.Kill(pid, sig)
+}
+
+// exits is how many times the process ended (killed or not).
+func (p *proc) exits() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exited != nil {
+		select {
+		case <-p.exited:
+			return p.starts
+		default:
+		}
+	}
+	return p.starts - 1
+}

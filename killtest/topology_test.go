@@ -37,6 +37,7 @@ func TestProductionTopology(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a deployment for about a minute")
 	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	rpc, _ := testenv.Anvil(t, "--block-time", "1")
