@@ -32,14 +32,6 @@ func outageLength(t *testing.T) time.Duration {
 	return 3 * time.Minute
 }
 
-// away is one dependency's outage as the test ran it.
-type away struct {
-	name       string
-	start, end time.Time
-	caughtUp   time.Duration // from the end to the pipeline having caught up
-	what       string        // what caught up
-}
-
 // TestOutages runs the production topology (roles as processes; Kafka as
 // three brokers; ClickHouse; anvil) under a steady stream of readings,
 // and takes each dependency away in turn: ClickHouse frozen (SIGSTOP, as a
@@ -47,10 +39,10 @@ type away struct {
 // frozen for 3 minutes, then one of the three brokers stopped for 3
 // minutes. No role process exits; ingest answers every batch sent during
 // the ClickHouse and chain outages 2xx (neither is on its path); the roles
-// that need the missing dependency say so on /readyz; every reading
-// answered 2xx is stored exactly once; every epoch closes and settles with
-// the root its readings call for; and the backlog drains after each outage
-// (the times are logged).
+// that need the missing dependency say so on /readyz, and log it once each
+// way; every reading answered 2xx is stored exactly once; every epoch
+// closes and settles with the root its readings call for; and the backlog
+// drains after each outage (the times are logged).
 func TestOutages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes three dependencies away for 3 minutes each")
@@ -72,113 +64,16 @@ func TestOutages(t *testing.T) {
 	// and a gap after the last.
 	p.steps = int((3*length+4*gap)/time.Second) / 10 * 10
 	p.pace = 0
-	metrics := map[string]string{}
-	withMetrics := func(name string, env ...string) []string {
-		addr := fmt.Sprintf("127.0.0.1:%d", port(t))
-		metrics[name] = "http://" + addr
-		return append(env, "FIELDMINT_TELEMETRY_METRICSLISTEN="+addr)
-	}
-	roles := []*proc{
-		p.startEnv("ingest", withMetrics("ingest"), "ingest"),
-		p.startEnv("validate-1", withMetrics("validate-1", "FIELDMINT_VALIDATE_INSTANCEID=v1"), "validate"),
-		p.startEnv("validate-2", withMetrics("validate-2", "FIELDMINT_VALIDATE_INSTANCEID=v2"), "validate"),
-		p.startEnv("aggregate-1", withMetrics("aggregate-1"), "aggregate"),
-		p.startEnv("aggregate-2", withMetrics("aggregate-2"), "aggregate"),
-		p.startEnv("settle", withMetrics("settle"), "settle"),
-		p.startEnv("api", withMetrics("api"), "api"),
-	}
+	o := &outages{p: p, length: length, metrics: map[string]string{}}
+	roles := o.startRoles()
 	p.register()
-
-	// Every retried batch, timed: none may fall in the ClickHouse or chain
-	// outage.
-	var mu sync.Mutex
-	type retry struct {
-		at  time.Time
-		err error
-	}
-	var retries []retry
-	var acked int64
-	p.onRetry = func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		retries = append(retries, retry{time.Now(), err})
-	}
-
+	p.onRetry = o.retried
 	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	count := func(q string, args ...any) (n uint64) {
-		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			p.fail("%s: %v", q, err)
-		}
-		return n
-	}
-	// readyz returns a role's readiness answer: its status and body.
-	readyz := func(role string) (int, string) {
-		resp, err := http.Get(metrics[role] + "/readyz")
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
-	// notReady waits (during an outage) for role to report the check
-	// failing on /readyz, and for ingest to stay ready.
-	notReady := func(role, check string) {
-		testenv.Eventually(t, 30*time.Second, time.Second, func() error {
-			if code, body := readyz(role); code != http.StatusServiceUnavailable || !strings.Contains(body, check) {
-				return fmt.Errorf("%s /readyz: %d %s, want 503 naming %s", role, code, body, check)
-			}
-			return nil
-		})
-		if code, body := readyz("ingest"); code != http.StatusOK {
-			p.fail("ingest /readyz during the %s outage: %d %s", check, code, body)
-		}
-	}
-	// poll is count for the loops that wait for a catch-up: an error (the
-	// embedded ClickHouse may be restarting after a freeze, see
-	// chserver.Options.Restart) is a zero, asked again.
-	poll := func(q string, args ...any) (n uint64) {
-		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			return 0
-		}
-		return n
-	}
-	stored := func() uint64 { return poll("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings)") }
-	// drained waits until ClickHouse holds every reading acknowledged by
-	// then.
-	drained := func(a *away) {
-		mu.Lock()
-		want := uint64(acked)
-		mu.Unlock()
-		for stored() < want {
-			if ctx.Err() != nil {
-				p.fail("after the %s outage ClickHouse never held the %d readings acknowledged", a.name, want)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
-		a.caughtUp, a.what = time.Since(a.end), fmt.Sprintf("the %d readings acknowledged by its end stored", want)
-	}
-	var outages []*away
-	run := func(name string, stop, resume func() error, during func(), caughtUp func(*away)) {
-		a := &away{name: name, start: time.Now()}
-		outages = append(outages, a)
-		if err := stop(); err != nil {
-			p.fail("%s: %v", name, err)
-		}
-		t.Logf("%s: %s away for %s", a.start.Format("15:04:05"), name, length)
-		during()
-		time.Sleep(time.Until(a.start.Add(length)))
-		if err := resume(); err != nil {
-			p.fail("%s: %v", name, err)
-		}
-		a.end = time.Now()
-		caughtUp(a)
-		t.Logf("%s: %s back; caught up in %s (%s)", a.end.Format("15:04:05"), name, a.caughtUp.Round(100*time.Millisecond), a.what)
-	}
+	o.conn = conn
 
 	started := time.Now()
 	schedule := make(chan struct{})
@@ -186,86 +81,218 @@ func TestOutages(t *testing.T) {
 		defer close(schedule)
 		time.Sleep(gap)
 		server := onlyChild(t, clickhouse)
-		run("clickhouse", func() error { return syscall.Kill(server, syscall.SIGSTOP) }, func() error { return syscall.Kill(server, syscall.SIGCONT) },
-			func() { notReady("aggregate-1", "aggregate/clickhouse"); notReady("settle", "settle/clickhouse") }, drained)
+		o.away("clickhouse", func() error { return syscall.Kill(server, syscall.SIGSTOP) }, func() error { return syscall.Kill(server, syscall.SIGCONT) },
+			func() { o.notReady("aggregate-1", "aggregate/clickhouse"); o.notReady("settle", "settle/clickhouse") }, o.drained)
 		time.Sleep(gap)
-		var scored uint64
-		run("chain RPC", func() error { return anvil.Signal(syscall.SIGSTOP) }, func() error { return anvil.Signal(syscall.SIGCONT) },
-			func() { notReady("settle", "settle/rpc"); notReady("api", "api/rpc") },
-			func(a *away) {
-				// Caught up: a root on chain for an epoch scored when the
-				// chain came back.
-				scored = count("SELECT max(epoch) FROM scored_epochs")
-				for poll("SELECT count() FROM settlements_latest WHERE status IN ('proposed', 'active', 'final') AND epoch >= ?", scored) == 0 {
-					if ctx.Err() != nil {
-						p.fail("after the chain outage epoch %d was never proposed", scored)
-					}
-					time.Sleep(250 * time.Millisecond)
-				}
-				a.caughtUp, a.what = time.Since(a.end), fmt.Sprintf("a root proposed for epoch %d, scored while the chain was away", scored)
-			})
+		o.away("chain RPC", func() error { return anvil.Signal(syscall.SIGSTOP) }, func() error { return anvil.Signal(syscall.SIGCONT) },
+			func() { o.notReady("settle", "settle/rpc"); o.notReady("api", "api/rpc") }, o.proposed)
 		time.Sleep(gap)
-		run("one of three Kafka brokers", func() error { return broker.signal(syscall.SIGUSR1) }, func() error { return broker.signal(syscall.SIGUSR2) },
-			func() {}, drained)
+		o.away("one of three Kafka brokers", func() error { return broker.signal(syscall.SIGUSR1) }, func() error { return broker.signal(syscall.SIGUSR2) },
+			func() {}, o.drained)
 	}()
 	p.stream(func(step int) {
-		mu.Lock()
-		acked = int64(step * devices) // every earlier step was answered 2xx
-		mu.Unlock()
+		o.mu.Lock()
+		o.acked = step * devices // every earlier step was answered 2xx
+		o.mu.Unlock()
 		time.Sleep(time.Until(started.Add(time.Duration(step) * time.Second)))
 	})
 	<-schedule
 	p.verify()
 
-	for _, r := range roles {
+	for _, r := range append(roles, broker, clickhouse) {
 		if n := r.exits(); n != 0 {
 			p.fail("%s exited %d times during the outages", r.name, n)
 		}
 	}
-	for _, r := range []*proc{broker, clickhouse} {
-		if n := r.exits(); n != 0 {
-			p.fail("%s exited %d times", r.name, n)
-		}
+	o.checkRetries()
+	o.checkLogged()
+	for _, a := range o.list {
+		t.Logf("%s away %s: caught up %s after (%s)", a.name, a.end.Sub(a.start).Round(time.Second), a.caughtUp.Round(100*time.Millisecond), a.what)
 	}
-	mu.Lock()
-	for _, r := range retries {
-		for _, a := range outages[:2] {
+}
+
+// outages is TestOutages' state: the roles' metrics addresses, the batches
+// retried, the readings acknowledged, and each dependency's outage.
+type outages struct {
+	p       *pipeline
+	conn    ch.Conn
+	length  time.Duration
+	metrics map[string]string // role: its metrics (and /readyz) URL
+
+	mu      sync.Mutex
+	acked   int // readings answered 2xx so far
+	retries []retry
+	list    []*away
+}
+
+type retry struct {
+	at  time.Time
+	err error
+}
+
+// away is one dependency's outage as the test ran it.
+type away struct {
+	name       string
+	start, end time.Time
+	caughtUp   time.Duration // from the end to the pipeline having caught up
+	what       string        // what caught up
+}
+
+// startRoles starts one ingest, two validators, two aggregators, the
+// settler and the API, each serving its metrics and /readyz.
+func (o *outages) startRoles() []*proc {
+	role := func(name, cmd string, env ...string) *proc {
+		addr := fmt.Sprintf("127.0.0.1:%d", port(o.p.t))
+		o.metrics[name] = "http://" + addr
+		return o.p.startEnv(name, append(env, "FIELDMINT_TELEMETRY_METRICSLISTEN="+addr), cmd)
+	}
+	return []*proc{
+		role("ingest", "ingest"),
+		role("validate-1", "validate", "FIELDMINT_VALIDATE_INSTANCEID=v1"),
+		role("validate-2", "validate", "FIELDMINT_VALIDATE_INSTANCEID=v2"),
+		role("aggregate-1", "aggregate"),
+		role("aggregate-2", "aggregate"),
+		role("settle", "settle"),
+		role("api", "api"),
+	}
+}
+
+func (o *outages) retried(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.retries = append(o.retries, retry{time.Now(), err})
+}
+
+// away takes a dependency away for the outage's length (stop), checks what
+// should hold meanwhile (during), brings it back (resume) and waits for
+// the pipeline to catch up (caughtUp).
+func (o *outages) away(name string, stop, resume func() error, during func(), caughtUp func(*away)) {
+	a := &away{name: name, start: time.Now()}
+	o.mu.Lock()
+	o.list = append(o.list, a)
+	o.mu.Unlock()
+	if err := stop(); err != nil {
+		o.p.fail("%s: %v", name, err)
+	}
+	o.p.t.Logf("%s: %s away for %s", a.start.Format("15:04:05"), name, o.length)
+	during()
+	time.Sleep(time.Until(a.start.Add(o.length)))
+	if err := resume(); err != nil {
+		o.p.fail("%s: %v", name, err)
+	}
+	a.end = time.Now()
+	caughtUp(a)
+	o.p.t.Logf("%s: %s back; caught up in %s (%s)", a.end.Format("15:04:05"), name, a.caughtUp.Round(100*time.Millisecond), a.what)
+}
+
+// poll counts for the loops that wait for a catch-up: an error (the
+// embedded ClickHouse may be restarting after a freeze, see
+// chserver.Options.Restart) is a zero, asked again.
+func (o *outages) poll(q string, args ...any) (n uint64) {
+	if err := o.conn.QueryRow(o.p.ctx, q, args...).Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// wait polls until cond holds, failing with what when the test's time is up.
+func (o *outages) wait(what string, cond func() bool) {
+	for !cond() {
+		if o.p.ctx.Err() != nil {
+			o.p.fail("never: %s", what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// drained waits until ClickHouse holds every reading acknowledged by the
+// end of the outage.
+func (o *outages) drained(a *away) {
+	o.mu.Lock()
+	want := uint64(o.acked)
+	o.mu.Unlock()
+	o.wait(fmt.Sprintf("after the %s outage ClickHouse holds the %d readings acknowledged", a.name, want), func() bool {
+		return o.poll("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings)") >= want
+	})
+	a.caughtUp, a.what = time.Since(a.end), fmt.Sprintf("the %d readings acknowledged by its end stored", want)
+}
+
+// proposed waits until a root is proposed for an epoch scored while the
+// chain was away.
+func (o *outages) proposed(a *away) {
+	var scored uint64
+	o.wait("an epoch scored", func() bool { scored = o.poll("SELECT max(epoch) FROM scored_epochs"); return scored > 0 })
+	o.wait(fmt.Sprintf("after the chain outage epoch %d proposed", scored), func() bool {
+		return o.poll("SELECT count() FROM settlements_latest WHERE status IN ('proposed', 'active', 'final') AND epoch >= ?", scored) > 0
+	})
+	a.caughtUp, a.what = time.Since(a.end), fmt.Sprintf("a root proposed for epoch %d, scored while the chain was away", scored)
+}
+
+// notReady waits (during an outage) for role to report the check failing
+// on /readyz, and checks that ingest stays ready.
+func (o *outages) notReady(role, check string) {
+	readyz := func(role string) (int, string) {
+		resp, err := http.Get(o.metrics[role] + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	testenv.Eventually(o.p.t, 30*time.Second, time.Second, func() error {
+		if code, body := readyz(role); code != http.StatusServiceUnavailable || !strings.Contains(body, check) {
+			return fmt.Errorf("%s /readyz: %d %s, want 503 naming %s", role, code, body, check)
+		}
+		return nil
+	})
+	if code, body := readyz("ingest"); code != http.StatusOK {
+		o.p.fail("ingest /readyz during the %s outage: %d %s", check, code, body)
+	}
+}
+
+// checkRetries: no batch was retried during the ClickHouse or the chain
+// outage (ingest needs neither).
+func (o *outages) checkRetries() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range o.retries {
+		for _, a := range o.list[:2] {
 			if !r.at.Before(a.start) && !r.at.After(a.end) {
-				p.fail("a batch was retried during the %s outage (ingest must answer 2xx): %v", a.name, r.err)
+				o.p.fail("a batch was retried during the %s outage (ingest must answer 2xx): %v", a.name, r.err)
 			}
 		}
 	}
-	mu.Unlock()
-	// Each outage logged once by the role waiting for it, not per retry:
-	// one line away, one back. (The embedded ClickHouse can die once it is
-	// thawed, see chserver.Options.Restart: each restart is one more short
-	// outage, and logged as one.)
-	restarts := strings.Count(readLog(t, p, "clickhouse"), "starting it again")
-	for role, want := range map[string][2]any{"aggregate-1": {"clickhouse", 1 + restarts}, "settle": {"rpc", 1}} {
-		dep, n := want[0].(string), want[1].(int)
+	o.p.t.Logf("%d batches retried in all, none during the ClickHouse and chain outages", len(o.retries))
+}
+
+// checkLogged: each outage logged once by the role waiting for it, not per
+// retry: one line away, one back. (The embedded ClickHouse can die once it
+// is thawed, see chserver.Options.Restart: each restart is one more short
+// outage, and logged as one.)
+func (o *outages) checkLogged() {
+	restarts := strings.Count(readLog(o.p, "clickhouse"), "starting it again")
+	for _, c := range []struct {
+		role, dep string
+		want      int
+	}{{"aggregate-1", "clickhouse", 1 + restarts}, {"settle", "rpc", 1}} {
 		went, back := 0, 0
-		for _, line := range strings.Split(readLog(t, p, role), "\n") {
-			if strings.Contains(line, "outage: "+dep+" ") {
+		for _, line := range strings.Split(readLog(o.p, c.role), "\n") {
+			if strings.Contains(line, "outage: "+c.dep+" ") {
 				went += strings.Count(line, " is away;")
 				back += strings.Count(line, " is back\"")
 			}
 		}
-		if went != n || back != n {
-			p.fail("%s logged %s going away %d times and coming back %d, want %d each", role, dep, went, back, n)
+		if went != c.want || back != c.want {
+			o.p.fail("%s logged %s going away %d times and coming back %d, want %d each", c.role, c.dep, went, back, c.want)
 		}
 	}
-	for _, a := range outages {
-		t.Logf("%s away %s: caught up %s after (%s)", a.name, a.end.Sub(a.start).Round(time.Second), a.caughtUp.Round(100*time.Millisecond), a.what)
-	}
-	mu.Lock()
-	t.Logf("%d batches retried in all (none during the ClickHouse and chain outages)", len(retries))
-	mu.Unlock()
 }
 
-func readLog(t *testing.T, p *pipeline, name string) string {
+func readLog(p *pipeline, name string) string {
 	raw, err := os.ReadFile(filepath.Join(p.dir, name+".log"))
 	if err != nil {
-		t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	return string(raw)
 }

@@ -119,8 +119,37 @@ func TestProductionTopology(t *testing.T) {
 	}
 	t.Logf("%s claimed %s base units with cast", owner.Hex(), want)
 
-	// Every metric the dashboard and the alert rules name is exposed by a
-	// running role.
+	checkMetricsExposed(t, metricsURLs)
+}
+
+// namedMetrics returns the metric names the given dashboard and rule files
+// use in their queries: fieldmint's and otelhttp's.
+func namedMetrics(t *testing.T, files ...string) []string {
+	re := regexp.MustCompile(`\b(?:fieldmint|http_server)_[a-z0-9_]+`)
+	seen := map[string]bool{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllString(string(raw), -1) {
+			seen[m] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) < 15 {
+		t.Fatalf("found only %d metric names in %v", len(names), files)
+	}
+	return names
+}
+
+// checkMetricsExposed: every metric the dashboard and the alert rules name
+// is exposed by a running role (one of metricsURLs).
+func checkMetricsExposed(t *testing.T, metricsURLs []string) {
 	named := namedMetrics(t, "../deploy/helm/fieldmint/files/alerts.yaml", "../deploy/helm/fieldmint/files/dashboards/fieldmint.json")
 	testenv.Eventually(t, time.Minute, time.Second, func() error {
 		exposed := map[string]bool{}
@@ -154,29 +183,4 @@ func TestProductionTopology(t *testing.T) {
 		return nil
 	})
 	t.Logf("the %d metrics the dashboard and the alerts name are all exposed", len(named))
-}
-
-// namedMetrics returns the metric names the given dashboard and rule files
-// use in their queries: fieldmint's and otelhttp's.
-func namedMetrics(t *testing.T, files ...string) []string {
-	re := regexp.MustCompile(`\b(?:fieldmint|http_server)_[a-z0-9_]+`)
-	seen := map[string]bool{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllString(string(raw), -1) {
-			seen[m] = true
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(names) < 15 {
-		t.Fatalf("found only %d metric names in %v", len(names), files)
-	}
-	return names
 }
