@@ -127,18 +127,28 @@ func watchRPC(endpoint string) func(*role) error {
 	}
 }
 
-// RunIngest runs the ingest role until ctx ends.
-func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
-	r, err := newRole(ctx, "ingest", c, []string{"kafka", "ingest"}, log, watchKafka(c.Kafka))
+// runner is a stage's service: it runs until ctx ends.
+type runner interface{ Run(ctx context.Context) error }
+
+// runKafkaRole runs a role that needs Kafka alone (ingest, validate): the
+// topics made sure of (any role may be the first to start), then the
+// service that build makes; group, when set, is the consumer group whose
+// lag is watched.
+func runKafkaRole(ctx context.Context, name string, c Config, group string, log *slog.Logger, build func() (runner, error)) error {
+	r, err := newRole(ctx, name, c, []string{"kafka", name}, log, watchKafka(c.Kafka))
 	if err != nil {
 		return err
 	}
+	if group != "" {
+		if err := kafka.Watch(ctx, c.Kafka, name, group, lagInterval); err != nil {
+			return err
+		}
+	}
 	return r.run(func(ctx context.Context) error {
-		// Any role may be the first to start: topics are created if missing.
 		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
 			return err
 		}
-		s, err := ingest.New(c.Ingest, c.Kafka, log)
+		s, err := build()
 		if err != nil {
 			return outage.Permanent(err)
 		}
@@ -146,25 +156,14 @@ func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
 	})
 }
 
+// RunIngest runs the ingest role until ctx ends.
+func RunIngest(ctx context.Context, c Config, log *slog.Logger) error {
+	return runKafkaRole(ctx, "ingest", c, "", log, func() (runner, error) { return ingest.New(c.Ingest, c.Kafka, log) })
+}
+
 // RunValidate runs a validator instance until ctx ends.
 func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
-	r, err := newRole(ctx, "validate", c, []string{"kafka", "validate"}, log, watchKafka(c.Kafka))
-	if err != nil {
-		return err
-	}
-	if err := kafka.Watch(ctx, c.Kafka, "validate", c.Validate.Group, lagInterval); err != nil {
-		return err
-	}
-	return r.run(func(ctx context.Context) error {
-		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
-			return err
-		}
-		s, err := validators.New(c.Validate, c.Kafka, log)
-		if err != nil {
-			return outage.Permanent(err)
-		}
-		return s.Run(ctx)
-	})
+	return runKafkaRole(ctx, "validate", c, c.Validate.Group, log, func() (runner, error) { return validators.New(c.Validate, c.Kafka, log) })
 }
 
 // RunAggregate runs the aggregator until ctx ends.
