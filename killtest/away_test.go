@@ -268,13 +268,13 @@ func (o *outages) checkRetries() {
 
 // checkLogged: each outage logged once by the role waiting for it, not per
 // retry: one line away, one back. (The embedded ClickHouse can die once it
-// is thawed, see chserver.Options.Restart: each restart is one more short
-// outage, and logged as one.)
+// is thawed, see chserver.Options.Restart: a restart is one more short
+// outage, logged as one when a probe falls in it.)
 func (o *outages) checkLogged() {
 	restarts := strings.Count(readLog(o.p, "clickhouse"), "starting it again")
 	for _, c := range []struct {
 		role, dep string
-		want      int
+		most      int
 	}{{"aggregate-1", "clickhouse", 1 + restarts}, {"settle", "rpc", 1}} {
 		went, back := 0, 0
 		for _, line := range strings.Split(readLog(o.p, c.role), "\n") {
@@ -283,8 +283,8 @@ func (o *outages) checkLogged() {
 				back += strings.Count(line, " is back\"")
 			}
 		}
-		if went != c.want || back != c.want {
-			o.p.fail("%s logged %s going away %d times and coming back %d, want %d each", c.role, c.dep, went, back, c.want)
+		if went != back || went < 1 || went > c.most {
+			o.p.fail("%s logged %s going away %d times and coming back %d, want once each per outage (1 to %d)", c.role, c.dep, went, back, c.most)
 		}
 	}
 }

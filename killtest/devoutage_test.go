@@ -85,9 +85,10 @@ func TestDevStackRidesOutClickHouseFreeze(t *testing.T) {
 		}
 	}
 	// One line each way per outage: the freeze, and each restart of the
-	// embedded server after it (see chserver.Options.Restart).
-	if want := 1 + strings.Count(string(raw), "starting it again"); len(went) != want || len(back) != want {
-		p.fail("fieldmint dev printed %d lines for ClickHouse going away and %d for it coming back, want %d each", len(went), len(back), want)
+	// embedded server after it that a probe fell in (see
+	// chserver.Options.Restart).
+	if most := 1 + strings.Count(string(raw), "starting it again"); len(went) != len(back) || len(went) < 1 || len(went) > most {
+		p.fail("fieldmint dev printed %d lines for ClickHouse going away and %d for it coming back, want one each per outage (1 to %d)", len(went), len(back), most)
 	}
 	t.Logf("fieldmint dev printed:\n%s\n%s", went[0], back[0])
 	t.Logf("fieldmint dev stayed up through a %s ClickHouse freeze; %d readings stored once each; %d epochs settled and verified",

@@ -104,7 +104,7 @@ func checkDevStore(p *pipeline, tcp int, eclient *ethclient.Client, contracts ch
 	}
 	defer conn.Close()
 	count := func(q string, args ...any) (n uint64) {
-		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		if err := reread(ctx, func() error { return conn.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
 			p.fail("%s: %v", q, err)
 		}
 		return n

@@ -2,6 +2,8 @@ package killtest
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // proc is one OS process of the pipeline under a supervisor that restarts it
@@ -164,4 +168,21 @@ func (p *proc) exits() int {
 		}
 	}
 	return p.starts - 1
+}
+
+// reread runs read again while ClickHouse cannot answer, for up to a
+// minute: the embedded server is started again when it dies (which chDB
+// does when a killed client's connection resets under it; see
+// chserver.Options.Restart), and a check must not fail on those seconds.
+// An answer from ClickHouse, an error of a query included, ends it.
+func reread(ctx context.Context, read func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := read()
+		var ex *ch.Exception
+		if err == nil || (errors.As(err, &ex) && ex.Code != 236 /* ABORTED: shutting down */) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -72,7 +72,7 @@ func (p *pipeline) verify() {
 	}
 	defer conn.Close()
 	count := func(q string, args ...any) (n uint64) {
-		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		if err := reread(ctx, func() error { return conn.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
 			p.fail("%s: %v", q, err)
 		}
 		return n
@@ -142,23 +142,26 @@ func (p *pipeline) verify() {
 	cumulative := map[common.Address]*big.Int{}
 	for i := 0; i < int(epochs); i++ {
 		e := p.firstEpoch + uint64(i)
-		rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0", e)
-		if err != nil {
-			t.Fatal(err)
-		}
 		got := map[common.Address]uint64{}
-		for rows.Next() {
-			var o string
-			var s uint64
-			if err := rows.Scan(&o, &s); err != nil {
-				t.Fatal(err)
+		if err := reread(ctx, func() error {
+			clear(got)
+			rows, err := conn.Query(ctx, "SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner HAVING sum(score) > 0", e)
+			if err != nil {
+				return err
 			}
-			got[common.HexToAddress(o)] = s
-		}
-		if err := rows.Err(); err != nil {
+			defer rows.Close()
+			for rows.Next() {
+				var o string
+				var s uint64
+				if err := rows.Scan(&o, &s); err != nil {
+					return err
+				}
+				got[common.HexToAddress(o)] = s
+			}
+			return rows.Err()
+		}); err != nil {
 			t.Fatal(err)
 		}
-		rows.Close()
 		var scores []settler.Score
 		for o, s := range wantScores[i] {
 			if got[o] != s {
@@ -188,7 +191,9 @@ func (p *pipeline) verify() {
 			t.Fatal(err)
 		}
 		var root string
-		if err := conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", e).Scan(&root); err != nil {
+		if err := reread(ctx, func() error {
+			return conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", e).Scan(&root)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if common.HexToHash(root) != tree.Root() {
@@ -206,7 +211,9 @@ func (p *pipeline) verify() {
 		t.Fatal(err)
 	}
 	var lastRoot string
-	if err := conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", p.firstEpoch+epochs-1).Scan(&lastRoot); err != nil {
+	if err := reread(ctx, func() error {
+		return conn.QueryRow(ctx, "SELECT root FROM settlements_latest WHERE epoch = ?", p.firstEpoch+epochs-1).Scan(&lastRoot)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if common.Hash(onChain) != common.HexToHash(lastRoot) {
