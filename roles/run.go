@@ -128,7 +128,9 @@ func watchRPC(endpoint string) func(*role) error {
 }
 
 // runner is a stage's service: it runs until ctx ends.
-type runner interface{ Run(ctx context.Context) error }
+type runner interface {
+	Run(ctx context.Context) error
+}
 
 // runKafkaRole runs a role that needs Kafka alone (ingest, validate): the
 // topics made sure of (any role may be the first to start), then the
