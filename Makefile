@@ -39,9 +39,9 @@ lint:
 deploy-check:
 	cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-# killtest runs beside everything else (scripts/test.sh says why).
-test: deps
-	UNIT="$(UNIT)" GO="$(GO)" scripts/test.sh
+test: deps lint deploy-check
+	$(GO) test -count=1 -race $(UNIT)
+	$(GO) test -count=1 -timeout 15m ./...
 
 # Regenerates protobuf code, compiled contracts and their bindings; the tests
 # in schemas/internal fail when committed output differs from this.
