@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -168,6 +169,17 @@ func RunValidate(ctx context.Context, c Config, log *slog.Logger) error {
 	return runKafkaRole(ctx, "validate", c, c.Validate.Group, log, func() (runner, error) { return validators.New(c.Validate, c.Kafka, log) })
 }
 
+// withClickHouse opens ClickHouse (its schema checked) for body and closes
+// it after: a run's own connection, gone with the run.
+func withClickHouse(ctx context.Context, c clickhouse.Config, body func(conn driver.Conn) error) error {
+	conn, err := clickhouse.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return body(conn)
+}
+
 // RunAggregate runs the aggregator until ctx ends.
 func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 	r, err := newRole(ctx, "aggregate", c, []string{"kafka", "clickhouse", "aggregate"}, log, watchKafka(c.Kafka), watchClickHouse(c.ClickHouse))
@@ -181,72 +193,69 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 		if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
 			return err
 		}
-		conn, err := clickhouse.Open(ctx, c.ClickHouse)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
-		if err != nil {
-			return outage.Permanent(err)
-		}
-		return s.Run(ctx)
+		return withClickHouse(ctx, c.ClickHouse, func(conn driver.Conn) error {
+			s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
+			if err != nil {
+				return outage.Permanent(err)
+			}
+			return s.Run(ctx)
+		})
 	})
+}
+
+// newChainRole is the supervision of a role that reads ClickHouse and the
+// chain (settle, api): its section and ClickHouse's checked, both watched.
+func newChainRole(ctx context.Context, name string, c Config, log *slog.Logger) (*role, error) {
+	return newRole(ctx, name, c, []string{"clickhouse", name}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
 }
 
 // RunSettle runs the settler until ctx ends: the one process with the
 // poster key. resumeFrom, when not 0, first recomputes epochs from there on
 // (the operator's answer to a revoked or parked epoch), once.
 func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logger, onSettled func(settler.Settled)) error {
-	r, err := newRole(ctx, "settle", c, []string{"clickhouse", "settle"}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
+	r, err := newChainRole(ctx, "settle", c, log)
 	if err != nil {
 		return err
 	}
 	return r.run(func(ctx context.Context) error {
-		conn, err := clickhouse.Open(ctx, c.ClickHouse)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		s, err := settler.New(ctx, c.Settle, conn, log)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		s.OnSettled = onSettled
-		if resumeFrom != 0 {
-			if err := s.Resume(ctx, resumeFrom); err != nil {
+		return withClickHouse(ctx, c.ClickHouse, func(conn driver.Conn) error {
+			s, err := settler.New(ctx, c.Settle, conn, log)
+			if err != nil {
 				return err
 			}
-			resumeFrom = 0 // done: a restart after an outage does not resume again
-		}
-		return s.Run(ctx)
+			defer s.Close()
+			s.OnSettled = onSettled
+			if resumeFrom != 0 {
+				if err := s.Resume(ctx, resumeFrom); err != nil {
+					return err
+				}
+				resumeFrom = 0 // done: a restart after an outage does not resume again
+			}
+			return s.Run(ctx)
+		})
 	})
 }
 
 // RunAPI serves the proof API and the claim page until ctx ends. It holds
 // no key; run as many as the traffic needs.
 func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
-	r, err := newRole(ctx, "api", c, []string{"clickhouse", "api"}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
+	r, err := newChainRole(ctx, "api", c, log)
 	if err != nil {
 		return err
 	}
 	return r.run(func(ctx context.Context) error {
-		conn, err := clickhouse.Open(ctx, c.ClickHouse)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		client, err := chain.Dial(ctx, c.Settle.RPC)
-		if err != nil {
-			return err
-		}
-		defer client.Close()
-		api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
-		if err != nil {
-			return err
-		}
-		log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
-		return api.Serve(ctx, c.Settle.APIListen)
+		return withClickHouse(ctx, c.ClickHouse, func(conn driver.Conn) error {
+			client, err := chain.Dial(ctx, c.Settle.RPC)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
+			if err != nil {
+				return err
+			}
+			log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
+			return api.Serve(ctx, c.Settle.APIListen)
+		})
 	})
 }
