@@ -164,18 +164,22 @@ func (s *Server) spawn() error {
 	return nil
 }
 
+// state is the current child's exit (closed when it has exited) and
+// status, and whether Stop or Kill was called.
+func (s *Server) state() (exited chan struct{}, waitErr error, stopping bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exited, s.waitErr, s.stopping
+}
+
 // watch closes done when the child exits, or with Restart, starts it
 // again unless it was stopped (or cannot come up again).
 func (s *Server) watch() {
 	defer close(s.done)
 	for {
-		s.mu.Lock()
-		exited := s.exited
-		s.mu.Unlock()
+		exited, _, _ := s.state()
 		<-exited
-		s.mu.Lock()
-		stopping, err := s.stopping, s.waitErr
-		s.mu.Unlock()
+		_, err, stopping := s.state()
 		if stopping || !s.restart {
 			return
 		}
@@ -186,10 +190,7 @@ func (s *Server) watch() {
 			f.Close()
 		}
 		time.Sleep(time.Second)
-		s.mu.Lock()
-		stopping = s.stopping
-		s.mu.Unlock()
-		if stopping {
+		if _, _, stopping := s.state(); stopping {
 			return
 		}
 		if err := s.spawn(); err != nil {
@@ -208,14 +209,11 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	url := "http://" + s.HTTPAddr + "/ping"
 	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		exited := s.exited
-		s.mu.Unlock()
+		exited, _, _ := s.state()
 		select {
 		case <-exited:
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return fmt.Errorf("server exited: %v", s.waitErr)
+			_, err, _ := s.state()
+			return fmt.Errorf("server exited: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
