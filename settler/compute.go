@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strings"
 
-	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -45,9 +45,8 @@ func computeEpoch(ctx context.Context, conn driver.Conn, emission *big.Int, epoc
 	if err != nil || len(shares) == 0 {
 		return nil, err
 	}
-	var base uint64
-	if err := conn.QueryRow(ctx, `SELECT max(epoch) FROM settlements_latest
-		WHERE epoch < ? AND status NOT IN ('revoked', 'parked')`, epoch).Scan(&base); err != nil {
+	base, err := tables.BuildsOn(ctx, conn, epoch)
+	if err != nil {
 		return nil, fmt.Errorf("settle: find the epoch %d builds on: %w", epoch, err)
 	}
 	cumulative, err := cumulativeOf(ctx, conn, base)
@@ -73,21 +72,12 @@ func cumulativeOf(ctx context.Context, conn driver.Conn, epoch uint64) (map[comm
 	if epoch == 0 {
 		return out, nil
 	}
-	rows, err := conn.Query(ctx, `SELECT account, cumulative FROM reward_leaves FINAL WHERE epoch = ?`, epoch)
+	leaves, err := tables.Leaves(ctx, conn, "WHERE epoch = ?", epoch)
 	if err != nil {
-		return nil, fmt.Errorf("settle: read cumulative totals of epoch %d: %w", epoch, err)
+		return nil, fmt.Errorf("settle: cumulative totals of epoch %d: %w", epoch, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var account string
-		var cum big.Int
-		if err := rows.Scan(&account, &cum); err != nil {
-			return nil, err
-		}
-		out[common.HexToAddress(account)] = new(big.Int).Set(&cum)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("settle: read cumulative totals of epoch %d: %w", epoch, err)
+	for _, l := range leaves {
+		out[l.Account] = l.Cumulative
 	}
 	return out, nil
 }
@@ -97,34 +87,16 @@ func cumulativeOf(ctx context.Context, conn driver.Conn, epoch uint64) (map[comm
 // scoring policy is the aggregator's). Owners that are not addresses cannot
 // be paid and are left out.
 func epochScores(ctx context.Context, conn driver.Conn, epoch uint64, log *slog.Logger) ([]Score, error) {
-	rows, err := conn.Query(ctx, `SELECT owner, sum(score) FROM device_scores FINAL WHERE epoch = ? GROUP BY owner`, epoch)
+	sums, err := tables.OwnerScores(ctx, conn, epoch)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ds []DeviceScore
-	for rows.Next() {
-		var d DeviceScore
-		if err := rows.Scan(&d.Owner, &d.Score); err != nil {
-			return nil, err
-		}
-		ds = append(ds, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return OwnerScores(ds, log), nil
-}
-
-// DeviceScore is a device's score as the settler needs it: its owner's.
-type DeviceScore struct {
-	Owner string
-	Score uint64
+	return OwnerScores(sums, log), nil
 }
 
 // OwnerScores sums device scores per owner, leaving out owners that are not
 // addresses (they cannot be paid) and zero sums, in address order.
-func OwnerScores(ds []DeviceScore, log *slog.Logger) []Score {
+func OwnerScores(ds []tables.OwnerScore, log *slog.Logger) []Score {
 	sums := map[common.Address]uint64{}
 	for _, d := range ds {
 		if !common.IsHexAddress(d.Owner) {
@@ -183,18 +155,11 @@ func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tre
 // recomputed to the same root after its old leaves were deleted.
 func storeComputed(ctx context.Context, st *store, c *computed, emission *big.Int, generation uint64) error {
 	root := c.tree.Root()
-	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("leaves-%d-%s-%d", c.epoch, root.Hex(), generation)}))
-	batch, err := st.conn.PrepareBatch(ictx, "INSERT INTO reward_leaves")
-	if err != nil {
-		return err
+	leaves := make([]tables.RewardLeaf, len(c.leaves))
+	for i, l := range c.leaves {
+		leaves[i] = tables.RewardLeaf{Epoch: c.epoch, Account: l.account, Score: l.score, Amount: l.amount, Cumulative: l.cumulative}
 	}
-	for _, l := range c.leaves {
-		if err := batch.Append(c.epoch, l.account.Hex(), l.score, l.amount, l.cumulative); err != nil {
-			batch.Abort()
-			return err
-		}
-	}
-	if err := batch.Send(); err != nil {
+	if err := tables.InsertLeaves(ctx, st.conn, fmt.Sprintf("leaves-%d-%s-%d", c.epoch, root.Hex(), generation), leaves); err != nil {
 		return fmt.Errorf("settle: store leaves of epoch %d: %w", c.epoch, err)
 	}
 	// The dump written straight out: json.Marshal would check and compact
@@ -203,11 +168,11 @@ func storeComputed(ctx context.Context, st *store, c *computed, emission *big.In
 	if err := c.tree.WriteDump(&dump); err != nil {
 		return err
 	}
-	if err := st.conn.Exec(ctx, "INSERT INTO settlement_trees VALUES (?, ?, ?)", c.epoch, root.Hex(), dump.String()); err != nil {
+	if err := tables.InsertTree(ctx, st.conn, c.epoch, root, dump.String()); err != nil {
 		return fmt.Errorf("settle: store tree of epoch %d: %w", c.epoch, err)
 	}
-	s := settlement{epoch: c.epoch, root: root, total: c.total, emission: emission, accounts: uint32(len(c.leaves))}
-	return st.setState(ctx, s, Computed, "", common.Hash{}, 0)
+	s := settlement{Epoch: c.epoch, Root: root, Total: c.total, Emission: emission, Accounts: uint32(len(c.leaves))}
+	return st.setState(ctx, s, tables.Computed, "", common.Hash{}, 0)
 }
 
 // Recompute computes an epoch's rewards and tree from ClickHouse alone and

@@ -8,13 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
-	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // heldGauge is 1 while a revoked or parked epoch stops settlement.
@@ -24,7 +23,7 @@ var heldGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.settler.held",
 // chainState derives the state of (epoch, root) from the epoch's root events
 // in chain order: the last event for that root decides. other is set when
 // another root of the same epoch is proposed or active on chain.
-func chainState(evs []rootEvent, root common.Hash, head, confirmations uint64) (state State, tx common.Hash, block uint64, other *common.Hash) {
+func chainState(evs []rootEvent, root common.Hash, head, confirmations uint64) (state tables.State, tx common.Hash, block uint64, other *common.Hash) {
 	otherState := map[common.Hash]string{}
 	for _, e := range evs {
 		if e.root != root {
@@ -33,14 +32,14 @@ func chainState(evs []rootEvent, root common.Hash, head, confirmations uint64) (
 		}
 		switch e.event {
 		case EventRootProposed:
-			state, tx, block = Proposed, e.tx, e.block
+			state, tx, block = tables.Proposed, e.tx, e.block
 		case EventRootActivated:
-			state, tx, block = Active, e.tx, e.block
+			state, tx, block = tables.Active, e.tx, e.block
 			if head >= e.block && head-e.block+1 >= confirmations {
-				state = Final
+				state = tables.Final
 			}
 		case EventRootRevoked:
-			state, tx, block = Revoked, e.tx, e.block
+			state, tx, block = tables.Revoked, e.tx, e.block
 		}
 	}
 	for r, last := range otherState {
@@ -54,10 +53,11 @@ func chainState(evs []rootEvent, root common.Hash, head, confirmations uint64) (
 // reconcile brings every open settlement's state in line with the indexed
 // events; it is the one place that writes a state after computed.
 func (s *Service) reconcile(ctx context.Context, head uint64) error {
-	var lastFinal uint64
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settlements_latest WHERE status = 'final'").Scan(&lastFinal); err != nil {
+	newest, err := tables.NewestIn(ctx, s.conn, tables.StateSet{tables.Final})
+	if err != nil {
 		return fmt.Errorf("settle: read final epochs: %w", err)
 	}
+	lastFinal := newest[tables.Final]
 	sets, err := s.st.settlements(ctx, lastFinal)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 	// Each settlement's state by the chain, and the newest epoch whose root
 	// is on chain: computed epochs below it were included in it.
 	type onChainState struct {
-		state State
+		state tables.State
 		tx    common.Hash
 		block uint64
 		other *common.Hash
@@ -89,46 +89,46 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 	var onChainAbove uint64
 	for i, st := range sets {
 		d := &derived[i]
-		d.state, d.tx, d.block, d.other = chainState(byEpoch[st.epoch], st.root, head, s.cfg.Confirmations)
-		if d.state == Proposed || d.state == Active || d.state == Final {
-			onChainAbove = max(onChainAbove, st.epoch)
+		d.state, d.tx, d.block, d.other = chainState(byEpoch[st.Epoch], st.Root, head, s.cfg.Confirmations)
+		if d.state == tables.Proposed || d.state == tables.Active || d.state == tables.Final {
+			onChainAbove = max(onChainAbove, st.Epoch)
 		}
 	}
 	for i, st := range sets {
-		if st.state.holds() {
+		if st.State.Holds() {
 			continue // until an operator resumes
 		}
 		state, tx, block, other := derived[i].state, derived[i].tx, derived[i].block, derived[i].other
 		reason := ""
 		switch {
 		case other != nil:
-			state, tx, block = Parked, common.Hash{}, 0
-			reason = fmt.Sprintf("the chain has root %s for epoch %d, which this settler did not compute (it computed %s): is the poster key used elsewhere?", other.Hex(), st.epoch, st.root.Hex())
-		case state == Revoked:
+			state, tx, block = tables.Parked, common.Hash{}, 0
+			reason = fmt.Sprintf("the chain has root %s for epoch %d, which this settler did not compute (it computed %s): is the poster key used elsewhere?", other.Hex(), st.Epoch, st.Root.Hex())
+		case state == tables.Revoked:
 			reason = "the guardian revoked the pending root"
 		case state != "":
-		case st.state == Proposed || st.state == Active:
-			state, reason = Computed, "its proposal was undone by a reorg; it will be proposed again"
-		case st.state == Final:
-			state = Parked
-			reason = fmt.Sprintf("epoch %d's root was final but the chain no longer has it: was the chain reset or replaced?", st.epoch)
-		case st.state == Computed && st.epoch < onChainAbove:
-			state = Superseded
+		case st.State == tables.Proposed || st.State == tables.Active:
+			state, reason = tables.Computed, "its proposal was undone by a reorg; it will be proposed again"
+		case st.State == tables.Final:
+			state = tables.Parked
+			reason = fmt.Sprintf("epoch %d's root was final but the chain no longer has it: was the chain reset or replaced?", st.Epoch)
+		case st.State == tables.Computed && st.Epoch < onChainAbove:
+			state = tables.Superseded
 			reason = fmt.Sprintf("included in epoch %d's root", onChainAbove)
 		default:
-			state = st.state
+			state = st.State
 		}
-		if state == st.state && tx == st.tx {
+		if state == st.State && tx == st.Tx {
 			continue
 		}
 		if err := s.st.setState(ctx, st, state, reason, tx, block); err != nil {
 			return err
 		}
 		log := s.log.Info
-		if state.holds() || reason != "" && state == Computed {
+		if state.Holds() || reason != "" && state == tables.Computed {
 			log = s.log.Error
 		}
-		log("settle: epoch "+string(state), "epoch", st.epoch, "root", st.root.Hex(), "tx", tx.Hex(), "block", block, "reason", reason)
+		log("settle: epoch "+string(state), "epoch", st.Epoch, "root", st.Root.Hex(), "tx", tx.Hex(), "block", block, "reason", reason)
 		s.emit(st, state, reason, tx, block)
 	}
 	return nil
@@ -138,8 +138,9 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 // scores released after the hold) after the newest one settled (or resumed
 // from) that the schedule pays.
 func (s *Service) computeClosed(ctx context.Context) error {
-	var last, resumed uint64
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settlements_latest").Scan(&last); err != nil {
+	var resumed uint64
+	last, err := tables.NewestSettled(ctx, s.conn)
+	if err != nil {
 		return fmt.Errorf("settle: read settled epochs: %w", err)
 	}
 	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settler_resumes").Scan(&resumed); err != nil {
@@ -181,7 +182,7 @@ func (s *Service) computeClosed(ctx context.Context) error {
 		if err := storeComputed(ctx, s.st, c, s.emission, 0); err != nil {
 			return err
 		}
-		out := Settled{Epoch: e.epoch, State: Computed, Emission: s.emission, Accounts: len(c.leaves), Root: c.tree.Root()}
+		out := Settled{Epoch: e.epoch, State: tables.Computed, Emission: s.emission, Accounts: len(c.leaves), Root: c.tree.Root()}
 		if out.Accepted, out.Rejected, err = s.counts(ctx, e.epoch, e.start, e.end); err != nil {
 			return err
 		}
@@ -196,90 +197,32 @@ func (s *Service) computeClosed(ctx context.Context) error {
 	return nil
 }
 
-// onChain is the distributor's root state at the latest block.
-type onChain struct {
-	epoch          uint64      // the active root's epoch (0: none yet)
-	root           common.Hash // the active root
-	pendingEpoch   uint64
-	pendingRoot    common.Hash // zero: none
-	activatesAt    uint64      // the pending root's, unix seconds
-	paused         bool
-	block, headSec uint64 // the block read, and its time
-}
-
-// readOnChain reads the distributor's roots at the latest block, all at the
-// same block.
-func readOnChain(ctx context.Context, client chain.Backend, d *distributor.RewardsDistributor, inst *bind.BoundContract) (onChain, error) {
-	var c onChain
-	head, err := client.HeaderByNumber(ctx, nil)
-	if err != nil {
-		return c, err
-	}
-	c.block, c.headSec = head.Number.Uint64(), head.Time
-	call := &bind.CallOpts{Context: ctx, BlockNumber: head.Number}
-	var root, pending [32]byte
-	if root, err = bind.Call(inst, call, d.PackRoot(), d.UnpackRoot); err != nil {
-		return c, err
-	}
-	if c.epoch, err = bind.Call(inst, call, d.PackEpoch(), d.UnpackEpoch); err != nil {
-		return c, err
-	}
-	if pending, err = bind.Call(inst, call, d.PackPendingRoot(), d.UnpackPendingRoot); err != nil {
-		return c, err
-	}
-	if c.pendingEpoch, err = bind.Call(inst, call, d.PackPendingEpoch(), d.UnpackPendingEpoch); err != nil {
-		return c, err
-	}
-	if c.activatesAt, err = bind.Call(inst, call, d.PackPendingActivatesAt(), d.UnpackPendingActivatesAt); err != nil {
-		return c, err
-	}
-	if c.paused, err = bind.Call(inst, call, d.PackPaused(), d.UnpackPaused); err != nil {
-		return c, err
-	}
-	c.root, c.pendingRoot = common.Hash(root), common.Hash(pending)
-	return c, nil
-}
-
 // post proposes the newest computed root the distributor does not have yet
 // (which activates a due pending root in the same transaction), or, with
 // nothing to propose, activates a due pending root. Epochs computed while a
 // root waited are not proposed one by one: the newest root carries their
 // amounts, so a timelock longer than an epoch never builds a backlog.
 func (s *Service) post(ctx context.Context) (sent bool, err error) {
-	c, err := readOnChain(ctx, s.client, s.d, s.dist)
+	c, err := chain.ReadRoots(ctx, s.client, s.distributor())
 	if err != nil {
 		return false, fmt.Errorf("settle: read the distributor: %w", err)
 	}
-	pending := c.pendingRoot != (common.Hash{})
-	if pending && c.headSec < c.activatesAt {
+	pending := c.PendingRoot != (common.Hash{})
+	if pending && c.HeadTime < c.ActivatesAt {
 		return false, nil // the pending root blocks proposals until its timelock passes
 	}
-	var target settlement
-	found := false
-	rows, err := s.conn.Query(ctx, "SELECT "+latestColumns+" FROM settlements_latest WHERE status = 'computed' AND epoch > ? ORDER BY epoch DESC LIMIT 1",
-		max(c.epoch, c.pendingEpoch))
-	if err != nil {
-		return false, err
-	}
-	if rows.Next() {
-		target, err = scanSettlement(rows)
-		found = err == nil
-	}
-	if rerr := rows.Err(); err == nil {
-		err = rerr
-	}
-	rows.Close()
+	target, found, err := tables.NewestComputed(ctx, s.conn, max(c.Epoch, c.PendingEpoch))
 	if err != nil {
 		return false, err
 	}
 	switch {
 	case found:
-		data := s.d.PackProposeRoot(target.epoch, target.root, target.total)
+		data := s.d.PackProposeRoot(target.Epoch, target.Root, target.Total)
 		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), data, s.sendOptions())
 		if err != nil {
 			return false, s.sendFailed(ctx, target, "propose", err)
 		}
-		s.log.Info("settle: root proposed", "epoch", target.epoch, "root", target.root.Hex(), "tx", receipt.TxHash.Hex(), "activatesIn", time.Duration(s.timelock)*time.Second)
+		s.log.Info("settle: root proposed", "epoch", target.Epoch, "root", target.Root.Hex(), "tx", receipt.TxHash.Hex(), "activatesIn", time.Duration(s.timelock)*time.Second)
 		return true, nil
 	case pending:
 		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.d.PackActivateRoot(), s.sendOptions())
@@ -287,9 +230,9 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 			if reason, _ := s.revertReason(err); reason == "NoPendingRoot" {
 				return false, nil // someone else activated it
 			}
-			return false, fmt.Errorf("settle: activate the root of epoch %d: %w", c.pendingEpoch, err)
+			return false, fmt.Errorf("settle: activate the root of epoch %d: %w", c.PendingEpoch, err)
 		}
-		s.log.Info("settle: pending root activated", "epoch", c.pendingEpoch, "tx", receipt.TxHash.Hex())
+		s.log.Info("settle: pending root activated", "epoch", c.PendingEpoch, "tx", receipt.TxHash.Hex())
 		return true, nil
 	}
 	return false, nil
@@ -324,16 +267,16 @@ func (s *Service) sendFailed(ctx context.Context, st settlement, what string, er
 	name, detail := s.revertReason(err)
 	if !permanentReverts[name] {
 		if errors.Is(err, chain.ErrFeeCeiling) {
-			s.log.Warn("settle: fees are above settle.maxFeePerGas; waiting for them to fall", "epoch", st.epoch, "err", err)
+			s.log.Warn("settle: fees are above settle.maxFeePerGas; waiting for them to fall", "epoch", st.Epoch, "err", err)
 			return nil
 		}
-		return fmt.Errorf("settle: %s root of epoch %d: %w", what, st.epoch, err)
+		return fmt.Errorf("settle: %s root of epoch %d: %w", what, st.Epoch, err)
 	}
 	reason := fmt.Sprintf("the distributor refuses the root for good: %s", detail)
-	if err := s.st.setState(ctx, st, Parked, reason, common.Hash{}, 0); err != nil {
+	if err := s.st.setState(ctx, st, tables.Parked, reason, common.Hash{}, 0); err != nil {
 		return err
 	}
-	s.log.Error("settle: epoch parked", "epoch", st.epoch, "reason", reason)
-	s.emit(st, Parked, reason, common.Hash{}, 0)
+	s.log.Error("settle: epoch parked", "epoch", st.Epoch, "reason", reason)
+	s.emit(st, tables.Parked, reason, common.Hash{}, 0)
 	return nil
 }

@@ -11,9 +11,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // What an operator watches to know that money is not stuck: how far each
@@ -38,14 +40,14 @@ var (
 		metric.WithDescription("tokens owners have claimed in all, in whole tokens (shown only)"))
 )
 
-// gauges are the figures recordGauges last recorded, for tests.
-type gauges struct {
-	epochs        map[string]uint64
-	pendingAge    time.Duration
-	posterBalance *big.Int
-	closedAge     time.Duration // since the newest closed epoch's end (0: none)
-	rewarded      *big.Int      // the distributor's total and totalClaimed, base units
-	claimed       *big.Int
+// Gauges are the figures RecordGauges recorded.
+type Gauges struct {
+	Epochs        map[string]uint64 // the newest epoch in each state
+	PendingAge    time.Duration
+	PosterBalance *big.Int
+	ClosedAge     time.Duration // since the newest closed epoch's end (0: none)
+	Rewarded      *big.Int      // the distributor's total and totalClaimed, base units
+	Claimed       *big.Int
 }
 
 // whole converts base units of an 18-decimal token (or wei) to a float of
@@ -55,57 +57,44 @@ func whole(units *big.Int) float64 {
 	return f
 }
 
-// recordGauges records the operator's gauges and returns them.
-func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
-	g := gauges{epochs: map[string]uint64{}}
+// RecordGauges records the operator's gauges and returns them.
+func (s *Service) RecordGauges(ctx context.Context) (Gauges, error) {
+	g := Gauges{Epochs: map[string]uint64{}}
 	scored, err := clickhouse.Uint64s(ctx, s.conn, "SELECT max(epoch) FROM scored_epochs")
 	if err != nil {
 		return g, err
 	}
-	g.epochs["scored"] = scored[0]
-	rows, err := s.conn.Query(ctx, "SELECT status, max(epoch) FROM settlements_latest WHERE status IN ('computed', 'proposed', 'active', 'final') GROUP BY status")
+	g.Epochs["scored"] = scored[0]
+	newest, err := tables.NewestIn(ctx, s.conn, tables.Progress)
 	if err != nil {
 		return g, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var status string
-		var epoch uint64
-		if err := rows.Scan(&status, &epoch); err != nil {
-			return g, err
-		}
-		g.epochs[status] = epoch
-	}
-	if err := rows.Err(); err != nil {
-		return g, err
+	for state, epoch := range newest {
+		g.Epochs[string(state)] = epoch
 	}
 	// Active covers final: an epoch final is active too.
-	g.epochs["active"] = max(g.epochs["active"], g.epochs["final"])
+	g.Epochs["active"] = max(g.Epochs["active"], g.Epochs["final"])
 	for _, state := range []string{"scored", "computed", "proposed", "active", "final"} {
-		epochGauge.Record(ctx, int64(g.epochs[state]), metric.WithAttributes(attribute.String("state", state)))
+		epochGauge.Record(ctx, int64(g.Epochs[state]), metric.WithAttributes(attribute.String("state", state)))
 	}
-	var proposedAt time.Time
-	err = s.conn.QueryRow(ctx, `SELECT block_time FROM chain_events FINAL
-		WHERE removed = 0 AND event = 'RootProposed' AND (epoch, root) IN (SELECT epoch, root FROM settlements_latest WHERE status = 'proposed')
-		ORDER BY block DESC LIMIT 1`).Scan(&proposedAt)
-	switch {
-	case errors.Is(err, sql.ErrNoRows): // none pending
-	case err != nil:
+	proposedAt, pending, err := tables.ProposedAt(ctx, s.conn)
+	if err != nil {
 		return g, err
-	default:
+	}
+	if pending {
 		// In the chain's time, as the timelock counts.
 		head, err := s.client.HeaderByNumber(ctx, nil)
 		if err != nil {
 			return g, err
 		}
-		g.pendingAge = max(time.Unix(int64(head.Time), 0).Sub(proposedAt), 0)
+		g.PendingAge = max(time.Unix(int64(head.Time), 0).Sub(proposedAt), 0)
 	}
-	pendingAgeGauge.Record(ctx, g.pendingAge.Seconds())
+	pendingAgeGauge.Record(ctx, g.PendingAge.Seconds())
 	timelockGauge.Record(ctx, int64(s.timelock))
-	if g.posterBalance, err = s.client.BalanceAt(ctx, chain.Address(s.key), nil); err != nil {
+	if g.PosterBalance, err = s.client.BalanceAt(ctx, chain.Address(s.key), nil); err != nil {
 		return g, err
 	}
-	posterBalanceGauge.Record(ctx, whole(g.posterBalance))
+	posterBalanceGauge.Record(ctx, whole(g.PosterBalance))
 	var start, end time.Time
 	err = s.conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL ORDER BY epoch DESC LIMIT 1").Scan(&start, &end)
 	switch {
@@ -113,18 +102,18 @@ func (s *Service) recordGauges(ctx context.Context) (gauges, error) {
 	case err != nil:
 		return g, err
 	default:
-		g.closedAge = time.Since(end)
-		closedAgeGauge.Record(ctx, g.closedAge.Seconds())
+		g.ClosedAge = time.Since(end)
+		closedAgeGauge.Record(ctx, g.ClosedAge.Seconds())
 		epochLengthGauge.Record(ctx, end.Sub(start).Seconds())
 	}
 	call := &bind.CallOpts{Context: ctx}
-	if g.rewarded, err = bind.Call(s.dist, call, s.d.PackTotal(), s.d.UnpackTotal); err != nil {
+	if g.Rewarded, err = bind.Call(s.dist, call, s.d.PackTotal(), s.d.UnpackTotal); err != nil {
 		return g, err
 	}
-	if g.claimed, err = bind.Call(s.dist, call, s.d.PackTotalClaimed(), s.d.UnpackTotalClaimed); err != nil {
+	if g.Claimed, err = bind.Call(s.dist, call, s.d.PackTotalClaimed(), s.d.UnpackTotalClaimed); err != nil {
 		return g, err
 	}
-	rewardedGauge.Record(ctx, whole(g.rewarded))
-	claimedGauge.Record(ctx, whole(g.claimed))
+	rewardedGauge.Record(ctx, whole(g.Rewarded))
+	claimedGauge.Record(ctx, whole(g.Claimed))
 	return g, nil
 }

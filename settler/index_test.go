@@ -1,13 +1,15 @@
-package settler
+package settler_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
 // TestIndexerReadsInRangesAndResumes indexes the distributor's events in
@@ -17,28 +19,28 @@ import (
 // indexer after a restart, resumes where the last one stopped and writes
 // nothing twice.
 func TestIndexerReadsInRangesAndResumes(t *testing.T) {
-	e := newEnvWithTimelock(t, 0)
+	e := settlertest.New(t, 0)
 	ctx := context.Background()
-	e.svc.idx.rangeSize = 3
+	settler.SetLogRange(e.Svc, 3)
 	claimer, _ := crypto.GenerateKey()
-	fund(t, e, crypto.PubkeyToAddress(claimer.PublicKey))
-	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
-	e.settle(t, 10)
+	e.Fund(t, crypto.PubkeyToAddress(claimer.PublicKey))
+	e.Scores(t, 10, map[string]uint64{alice: 3, bob: 1})
+	e.Settle(t, 10)
 	for i := 0; i < 7; i++ {
-		e.dc.Commit() // blocks without events between the ranges that have some
+		e.DC.Commit() // blocks without events between the ranges that have some
 	}
-	e.scores(t, 11, map[string]uint64{alice: 1})
-	e.settle(t, 11)
-	p := getProof(t, e.svc.NewAPI(), alice)
-	e.send(t, claimer, common.FromHex(p.ClaimCalldata))
-	e.step(t)
+	e.Scores(t, 11, map[string]uint64{alice: 1})
+	e.Settle(t, 11)
+	p := settlertest.Proof(t, e.API(t), alice)
+	e.Send(t, claimer, common.FromHex(p.ClaimCalldata))
+	e.Step(t)
 
-	logs, err := e.svc.client.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{e.svc.distributor()}})
+	logs, err := e.Client.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{e.Contracts.Distributor}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := func(q string, args ...any) (n uint64) {
-		if err := e.conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		if err := e.Conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -47,13 +49,12 @@ func TestIndexerReadsInRangesAndResumes(t *testing.T) {
 		t.Fatalf("%d events indexed, the chain has %d logs (want 5: two proposals, two activations, a claim)", n, len(logs))
 	}
 	var account, amount string
-	if err := e.conn.QueryRow(ctx, "SELECT account, toString(amount) FROM claims").Scan(&account, &amount); err != nil || account != common.HexToAddress(alice).Hex() || amount != "1750" {
+	if err := e.Conn.QueryRow(ctx, "SELECT account, toString(amount) FROM claims").Scan(&account, &amount); err != nil || account != common.HexToAddress(alice).Hex() || amount != "1750" {
 		t.Fatalf("claims view: %s %s (%v), want alice's 1750", account, amount, err)
 	}
 	rows := count("SELECT count() FROM chain_events")
-	e.step(t)
-	restarted := newIndexer(e.svc.st, e.svc.client, e.svc.distributor(), e.svc.cfg.FromBlock, 3, slog.New(slog.DiscardHandler))
-	if _, err := restarted.Sync(ctx); err != nil {
+	e.Step(t)
+	if err := settler.SyncAsRestarted(ctx, e.Svc, 3); err != nil {
 		t.Fatal(err)
 	}
 	if n := count("SELECT count() FROM chain_events"); n != rows {

@@ -1,4 +1,4 @@
-package settler
+package settler_test
 
 import (
 	"context"
@@ -19,6 +19,9 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/tables"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
 // mining commits a block of the simulated chain every few milliseconds until
@@ -66,10 +69,10 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	defer func() { stop() }()
 	// 200 confirmations: 4 s of blocks at 20 ms, longer than a settler step
 	// takes on a loaded machine (20 were mined before the test looked once).
-	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 200 })
-	conn := e.conn
-	e.scores(t, 10, map[string]uint64{alice: 3, bob: 1})
-	first := e.settle(t, 10)
+	e := settlertest.Deploy(t, client, deployer, poster, 0, func(c *settler.Config) { c.Confirmations = 200 })
+	conn := e.Conn
+	e.Scores(t, 10, map[string]uint64{alice: 3, bob: 1})
+	first := e.Settle(t, 10)
 	stop()
 
 	state := func() (status, tx string) {
@@ -78,9 +81,9 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 		}
 		return status, tx
 	}
-	e.step(t)
+	e.Step(t)
 	if status, tx := state(); status != "active" || tx != first.Tx.Hex() {
-		t.Fatalf("status %s (tx %s) right after posting, want active by %s (not yet %d confirmations)", status, tx, first.Tx.Hex(), e.svc.cfg.Confirmations)
+		t.Fatalf("status %s (tx %s) right after posting, want active by %s (not yet %d confirmations)", status, tx, first.Tx.Hex(), e.Config.Confirmations)
 	}
 
 	// The reorg: a branch from the root's parent block on which the poster's
@@ -112,7 +115,7 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 		t.Fatal("the reorg did not drop the root's transaction")
 	}
 	d := distributor.NewRewardsDistributor()
-	if ep, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackEpoch(), d.UnpackEpoch); err != nil || ep != 0 {
+	if ep, err := bind.Call(d.Instance(client, e.Contracts.Distributor), nil, d.PackEpoch(), d.UnpackEpoch); err != nil || ep != 0 {
 		t.Fatalf("after the reorg the distributor is at epoch %d (%v), want 0", ep, err)
 	}
 	var live uint64
@@ -124,8 +127,8 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	// waits for confirmations.
 	stop = mining(sim)
 	var reposted bool
-	for _, s := range e.step(t) {
-		reposted = reposted || s.Epoch == 10 && s.State == Active && s.Tx != first.Tx
+	for _, s := range e.Step(t) {
+		reposted = reposted || s.Epoch == 10 && s.State == tables.Active && s.Tx != first.Tx
 	}
 	status, tx := state()
 	if !reposted || status != "active" || tx == first.Tx.Hex() || tx == "" {
@@ -134,11 +137,11 @@ func TestReorgThatDropsTheRootLeadsToARepost(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM chain_events FINAL WHERE removed = 0 AND tx_hash = ?", first.Tx.Hex()).Scan(&live); err != nil || live != 0 {
 		t.Fatalf("the dropped transaction's events are still indexed (%d, %v)", live, err)
 	}
-	if root, err := bind.Call(d.Instance(client, c.Distributor), nil, d.PackRoot(), d.UnpackRoot); err != nil || common.Hash(root) != first.Root {
+	if root, err := bind.Call(d.Instance(client, e.Contracts.Distributor), nil, d.PackRoot(), d.UnpackRoot); err != nil || common.Hash(root) != first.Root {
 		t.Fatalf("root on chain %x (%v), want %s", root, err, first.Root.Hex())
 	}
 	testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
-		e.step(t)
+		e.Step(t)
 		if status, _ := state(); status != "final" {
 			return errors.New("the re-posted root never became final")
 		}
@@ -161,10 +164,10 @@ func TestChainResetParks(t *testing.T) {
 	}
 	stop := mining(sim)
 	defer func() { stop() }()
-	e, _ := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.Confirmations = 2 })
-	e.scores(t, 10, map[string]uint64{alice: 1})
-	e.settle(t, 10)
-	e.stepUntil(t, 10, Final)
+	e := settlertest.Deploy(t, client, deployer, poster, 0, func(c *settler.Config) { c.Confirmations = 2 })
+	e.Scores(t, 10, map[string]uint64{alice: 1})
+	e.Settle(t, 10)
+	e.StepUntil(t, 10, tables.Final)
 	stop()
 	head, _ := client.HeaderByNumber(ctx, nil)
 	if err := sim.Fork(genesis.Hash()); err != nil {
@@ -174,12 +177,12 @@ func TestChainResetParks(t *testing.T) {
 		sim.Commit()
 	}
 	nonce, _ := client.NonceAt(ctx, chain.Address(poster), nil)
-	e.step(t)
-	st, _, err := e.svc.st.settlement(ctx, 10)
-	if err != nil || st.state != Parked || !strings.Contains(st.reason, "no longer has it") {
+	e.Step(t)
+	st := e.Settlement(t, 10)
+	if st.State != tables.Parked || !strings.Contains(st.Reason, "no longer has it") {
 		t.Fatalf("after the reset: %+v (%v), want epoch 10 parked", st, err)
 	}
-	e.step(t)
+	e.Step(t)
 	if n, _ := client.NonceAt(ctx, chain.Address(poster), nil); n != nonce {
 		t.Fatal("the settler sent a transaction to a chain that lost its root")
 	}

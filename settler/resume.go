@@ -9,7 +9,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // ErrResume means a resume was refused; the message says what to do first.
@@ -22,36 +24,36 @@ var ErrResume = errors.New("settle: cannot resume")
 // fixing what made the guardian revoke (denylisting devices, repairing
 // data); the settler then proposes the recomputed root as usual.
 func (s *Service) Resume(ctx context.Context, from uint64) error {
-	c, err := readOnChain(ctx, s.client, s.d, s.dist)
+	c, err := chain.ReadRoots(ctx, s.client, s.distributor())
 	if err != nil {
 		return fmt.Errorf("settle: read the distributor: %w", err)
 	}
-	if c.pendingRoot != (common.Hash{}) {
-		return fmt.Errorf("%w: epoch %d's root is pending on chain: let it activate, or have the guardian revoke it, first", ErrResume, c.pendingEpoch)
+	if c.PendingRoot != (common.Hash{}) {
+		return fmt.Errorf("%w: epoch %d's root is pending on chain: let it activate, or have the guardian revoke it, first", ErrResume, c.PendingEpoch)
 	}
-	if from <= c.epoch {
-		return fmt.Errorf("%w: epoch %d is not after the active root's epoch %d, and an active root cannot be recomputed", ErrResume, from, c.epoch)
+	if from <= c.Epoch {
+		return fmt.Errorf("%w: epoch %d is not after the active root's epoch %d, and an active root cannot be recomputed", ErrResume, from, c.Epoch)
 	}
 	if err := s.follow(ctx); err != nil {
 		return err
 	}
-	sets, err := s.st.settlements(ctx, c.epoch+1)
+	sets, err := s.st.settlements(ctx, c.Epoch+1)
 	if err != nil {
 		return err
 	}
 	for _, st := range sets {
-		if st.epoch >= from || st.state == Revoked {
+		if st.Epoch >= from || st.State == tables.Revoked {
 			continue
 		}
 		reason := fmt.Sprintf("dropped by the operator's resume from epoch %d", from)
-		if err := s.st.setState(ctx, st, Revoked, reason, common.Hash{}, 0); err != nil {
+		if err := s.st.setState(ctx, st, tables.Revoked, reason, common.Hash{}, 0); err != nil {
 			return err
 		}
-		s.log.Warn("settle: epoch dropped", "epoch", st.epoch, "reason", reason)
+		s.log.Warn("settle: epoch dropped", "epoch", st.Epoch, "reason", reason)
 	}
 	// The old leaves of the epochs to recompute go first: a recomputed epoch
 	// may pay fewer accounts, and a leaf left behind would be built on.
-	if err := s.conn.Exec(ctx, "DELETE FROM reward_leaves WHERE epoch >= ?", from); err != nil {
+	if err := tables.DeleteLeavesFrom(ctx, s.conn, from); err != nil {
 		return fmt.Errorf("settle: delete the leaves of epochs from %d: %w", from, err)
 	}
 	generation := s.st.nextVersion()
@@ -61,7 +63,7 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 	}
 	old := map[uint64]settlement{}
 	for _, st := range sets {
-		old[st.epoch] = st
+		old[st.Epoch] = st
 	}
 	for _, e := range epochs {
 		cmp, err := computeEpoch(ctx, s.conn, s.emission, e, s.log)
@@ -69,8 +71,8 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 			return fmt.Errorf("settle: recompute epoch %d: %w", e, err)
 		}
 		if cmp == nil {
-			if st, ok := old[e]; ok && st.state != Revoked {
-				if err := s.st.setState(ctx, st, Revoked, "no scores left when recomputed", common.Hash{}, 0); err != nil {
+			if st, ok := old[e]; ok && st.State != tables.Revoked {
+				if err := s.st.setState(ctx, st, tables.Revoked, "no scores left when recomputed", common.Hash{}, 0); err != nil {
 					return err
 				}
 			}
@@ -81,10 +83,10 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 		}
 		s.log.Info("settle: epoch recomputed", "epoch", e, "root", cmp.tree.Root().Hex(), "accounts", len(cmp.leaves))
 	}
-	if err := s.st.recordResume(ctx, from, c.block); err != nil {
+	if err := s.st.recordResume(ctx, from, c.Block); err != nil {
 		return err
 	}
-	s.log.Warn("settle: resumed by the operator", "from", from, "recomputed", len(epochs), "buildsOn", c.epoch)
+	s.log.Warn("settle: resumed by the operator", "from", from, "recomputed", len(epochs), "buildsOn", c.Epoch)
 	return nil
 }
 
@@ -130,5 +132,10 @@ func (s *Service) counts(ctx context.Context, epoch uint64, start, end time.Time
 // stopped counts the devices whose pay an information check stopped in the
 // epoch, by reason.
 func (s *Service) stopped(ctx context.Context, epoch uint64) (map[string]uint64, error) {
-	return clickhouse.Counts(ctx, s.conn, "SELECT evidence, count() FROM device_scores FINAL WHERE epoch = ? AND evidence != '' GROUP BY evidence", epoch)
+	ds, err := tables.DeviceScores(ctx, s.conn, "WHERE epoch = ? AND evidence != ''", epoch)
+	out := map[string]uint64{}
+	for _, d := range ds {
+		out[d.Evidence]++
+	}
+	return out, err
 }

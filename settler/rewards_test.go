@@ -1,4 +1,4 @@
-package settler
+package settler_test
 
 import (
 	"math/big"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/fieldmint/fieldmint/settler"
 )
 
 func addr(b byte) common.Address { return common.Address{19: b} }
@@ -14,19 +16,19 @@ func TestSplitExamples(t *testing.T) {
 	cases := []struct {
 		name     string
 		emission int64
-		scores   []Score
+		scores   []settler.Score
 		want     map[byte]int64
 	}{
-		{"proportional", 100, []Score{{addr(1), 1}, {addr(2), 3}}, map[byte]int64{1: 25, 2: 75}},
+		{"proportional", 100, []settler.Score{{addr(1), 1}, {addr(2), 3}}, map[byte]int64{1: 25, 2: 75}},
 		// 10/3 each: 3,3,3 and one unit left, to the lowest address (all remainders equal).
-		{"remainder by address", 10, []Score{{addr(3), 1}, {addr(1), 1}, {addr(2), 1}}, map[byte]int64{1: 4, 2: 3, 3: 3}},
+		{"remainder by address", 10, []settler.Score{{addr(3), 1}, {addr(1), 1}, {addr(2), 1}}, map[byte]int64{1: 4, 2: 3, 3: 3}},
 		// 7 * 1/6 = 1.166, 7 * 5/6 = 5.833: the larger remainder gets the unit.
-		{"largest remainder", 7, []Score{{addr(1), 1}, {addr(2), 5}}, map[byte]int64{1: 1, 2: 6}},
-		{"same account twice", 9, []Score{{addr(1), 1}, {addr(1), 2}}, map[byte]int64{1: 9}},
-		{"zero scores earn nothing", 9, []Score{{addr(1), 0}, {addr(2), 2}}, map[byte]int64{2: 9}},
+		{"largest remainder", 7, []settler.Score{{addr(1), 1}, {addr(2), 5}}, map[byte]int64{1: 1, 2: 6}},
+		{"same account twice", 9, []settler.Score{{addr(1), 1}, {addr(1), 2}}, map[byte]int64{1: 9}},
+		{"zero scores earn nothing", 9, []settler.Score{{addr(1), 0}, {addr(2), 2}}, map[byte]int64{2: 9}},
 	}
 	for _, c := range cases {
-		got, err := Split(big.NewInt(c.emission), c.scores)
+		got, err := settler.Split(big.NewInt(c.emission), c.scores)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func TestSplitExamples(t *testing.T) {
 			}
 		}
 	}
-	if got, _ := Split(big.NewInt(5), nil); got != nil {
+	if got, _ := settler.Split(big.NewInt(5), nil); got != nil {
 		t.Fatal("no scores must give no shares")
 	}
 }
@@ -50,14 +52,14 @@ func TestSplitSumsExactlyAndIsDeterministic(t *testing.T) {
 	emission, _ := new(big.Int).SetString("1000000000000000000000", 10)
 	for round := 0; round < 200; round++ {
 		n := 1 + r.IntN(300)
-		scores := make([]Score, n)
+		scores := make([]settler.Score, n)
 		for i := range scores {
-			scores[i] = Score{Account: addr(byte(r.IntN(256))), Score: r.Uint64N(1 << 40)}
+			scores[i] = settler.Score{Account: addr(byte(r.IntN(256))), Score: r.Uint64N(1 << 40)}
 		}
 		e := new(big.Int).Add(emission, big.NewInt(r.Int64N(1000)))
-		a, _ := Split(e, scores)
+		a, _ := settler.Split(e, scores)
 		r.Shuffle(len(scores), func(i, j int) { scores[i], scores[j] = scores[j], scores[i] })
-		b, _ := Split(e, scores)
+		b, _ := settler.Split(e, scores)
 		sum := new(big.Int)
 		for i := range a {
 			sum.Add(sum, a[i].Amount)

@@ -24,47 +24,42 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
-// Config of the settler and the proof API.
+// Config of the settler (fieldmint settle).
 type Config struct {
-	RPC              string        `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
-	Distributor      string        `yaml:"distributor" help:"RewardsDistributor contract address"`
-	FromBlock        uint64        `yaml:"fromBlock" help:"block the distributor was deployed in: its events are indexed from there"`
-	LogRange         uint64        `yaml:"logRange" help:"blocks per eth_getLogs request when indexing the distributor's events (hosted endpoints limit it)"`
-	PosterKey        string        `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
-	PosterKeystore   string        `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
-	PosterPassword   string        `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
-	Guardian         string        `yaml:"guardian" help:"the guardian address the distributor must have (empty: not checked)"`
-	EmissionPerEpoch string        `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal); must equal the distributor's emissionPerEpoch"`
-	APIListen        string        `yaml:"apiListen" help:"listen address of the proof API (fieldmint api)"`
-	ActivationCheck  time.Duration `yaml:"activationCheck" help:"how often the settler follows the chain: indexes the distributor's events, computes closed epochs, proposes the newest root, activates a due one"`
-	StuckAfter       time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
-	MaxFeePerGas     string        `yaml:"maxFeePerGas" help:"ceiling of the fee per gas, in wei (decimal), that raising a stuck transaction's fees never passes"`
-	Confirmations    uint64        `yaml:"confirmations" help:"blocks (the activation's included) after which an active root is final"`
+	RPC              string `yaml:"rpc" help:"Ethereum JSON-RPC endpoint"`
+	Distributor      string `yaml:"distributor" help:"RewardsDistributor contract address"`
+	FromBlock        uint64 `yaml:"fromBlock" help:"block the distributor was deployed in: its events are indexed from there"`
+	LogRange         uint64 `yaml:"logRange" help:"blocks per eth_getLogs request when indexing the distributor's events (hosted endpoints limit it)"`
+	PosterKey        string `yaml:"posterKey" help:"hex private key allowed to post roots (prefer the environment variable, or posterKeystore)" secret:"true"`
+	PosterKeystore   string `yaml:"posterKeystore" help:"path of an encrypted keystore file (Web3 Secret Storage, as geth and cast write it) holding the poster key"`
+	PosterPassword   string `yaml:"posterPassword" help:"password of posterKeystore (prefer the environment variable)" secret:"true"`
+	Guardian         string `yaml:"guardian" help:"the guardian address the distributor must have (empty: not checked)"`
+	EmissionPerEpoch string `yaml:"emissionPerEpoch" help:"tokens emitted per epoch, in base units (decimal); must equal the distributor's emissionPerEpoch"`
+	// APIListen is deprecated: the proof API has its own section (api.listen).
+	// Still honoured by fieldmint api, with a warning, until the next release.
+	APIListen       string        `yaml:"apiListen" help:"deprecated: use api.listen (honoured, with a warning, until the next release)"`
+	ActivationCheck time.Duration `yaml:"activationCheck" help:"how often the settler follows the chain: indexes the distributor's events, computes closed epochs, proposes the newest root, activates a due one"`
+	StuckAfter      time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
+	MaxFeePerGas    string        `yaml:"maxFeePerGas" help:"ceiling of the fee per gas, in wei (decimal), that raising a stuck transaction's fees never passes"`
+	Confirmations   uint64        `yaml:"confirmations" help:"blocks (the activation's included) after which an active root is final"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{RPC: "http://127.0.0.1:8545", LogRange: 2000, EmissionPerEpoch: "1000000000000000000000", APIListen: "127.0.0.1:8081",
+	return Config{RPC: "http://127.0.0.1:8545", LogRange: 2000, EmissionPerEpoch: "1000000000000000000000",
 		ActivationCheck: 2 * time.Second, StuckAfter: 2 * time.Minute, MaxFeePerGas: "500000000000", Confirmations: 12}
-}
-
-// ValidateAPI checks what the proof API needs: no key.
-func (c Config) ValidateAPI() error {
-	if !common.IsHexAddress(c.Distributor) {
-		return errors.New("settle: distributor must be a contract address")
-	}
-	if c.RPC == "" {
-		return errors.New("settle: rpc must be a JSON-RPC endpoint: the proof API reads the active root from the chain")
-	}
-	return nil
 }
 
 // Validate checks the configuration without echoing secrets.
 func (c Config) Validate() error {
-	if err := c.ValidateAPI(); err != nil {
-		return err
+	if !common.IsHexAddress(c.Distributor) {
+		return errors.New("settle: distributor must be a contract address")
+	}
+	if c.RPC == "" {
+		return errors.New("settle: rpc must be a JSON-RPC endpoint")
 	}
 	if e, ok := new(big.Int).SetString(c.EmissionPerEpoch, 10); !ok || e.Sign() <= 0 {
 		return errors.New("settle: emissionPerEpoch must be a positive decimal integer")
@@ -126,7 +121,7 @@ var ErrContractMismatch = errors.New("settle: the configuration disagrees with t
 // Settled tells of an epoch's settlement entering a state.
 type Settled struct {
 	Epoch    uint64
-	State    State
+	State    tables.State
 	Reason   string // why, for revoked and parked
 	Accepted uint64
 	Rejected map[string]uint64 // by reason; with Computed only
@@ -279,7 +274,7 @@ func (s *Service) Run(ctx context.Context) error {
 			s.log.Info("settle: steps succeed again", "failed", failures, "for", time.Since(failing).Round(time.Second))
 			failures = 0
 		}
-		if _, err := s.recordGauges(ctx); err != nil && ctx.Err() == nil && failures == 0 {
+		if _, err := s.RecordGauges(ctx); err != nil && ctx.Err() == nil && failures == 0 {
 			s.log.Warn("settle: recording the gauges", "err", err)
 		}
 		select {
@@ -329,10 +324,10 @@ func (s *Service) holding(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	heldGauge.Record(ctx, 1)
-	if h.version != s.held {
-		s.held = h.version
+	if h.Version != s.held {
+		s.held = h.Version
 		s.log.Error("settle: settlement stopped until an operator resumes it (see the settler's README: fieldmint settle --resume-from N)",
-			"epoch", h.epoch, "status", h.state, "reason", h.reason)
+			"epoch", h.Epoch, "status", h.State, "reason", h.Reason)
 	}
 	return true, nil
 }
@@ -343,9 +338,9 @@ func (s *Service) sendOptions() chain.SendOptions {
 	return chain.SendOptions{StuckAfter: s.cfg.StuckAfter, MaxFeePerGas: s.maxFee}
 }
 
-func (s *Service) emit(st settlement, state State, reason string, tx common.Hash, block uint64) {
+func (s *Service) emit(st settlement, state tables.State, reason string, tx common.Hash, block uint64) {
 	if s.OnSettled != nil {
-		s.OnSettled(Settled{Epoch: st.epoch, State: state, Reason: reason, Emission: st.emission, Accounts: int(st.accounts), Root: st.root, Tx: tx, Block: block})
+		s.OnSettled(Settled{Epoch: st.Epoch, State: state, Reason: reason, Emission: st.Emission, Accounts: int(st.Accounts), Root: st.Root, Tx: tx, Block: block})
 	}
 }
 

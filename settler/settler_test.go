@@ -1,219 +1,70 @@
-package settler
+package settler_test
 
 import (
-	"context"
-	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"go.uber.org/goleak"
 
+	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/chserver"
-	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/tables"
+	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/merkle"
+	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
 func TestMain(m *testing.M) {
 	chserver.ServeIfChild()
-	os.Exit(m.Run())
-}
-
-type env struct {
-	svc       *Service
-	conn      driver.Conn
-	poster    common.Address
-	posterKey *ecdsa.PrivateKey
-	guardian  *ecdsa.PrivateKey // the deployer
-	contracts chain.Contracts
-	dc        *devchain.Chain
-}
-
-func newEnv(t *testing.T) *env { return newEnvWithTimelock(t, 0) }
-
-// newEnvWithTimelock deploys a distributor whose roots wait timelock seconds
-// on a dev chain, and a settler whose poster key is in an encrypted
-// keystore, as in production.
-func newEnvWithTimelock(t *testing.T, timelock uint64) *env {
-	ctx := context.Background()
-	deployer, _ := crypto.GenerateKey()
-	poster, _ := crypto.GenerateKey()
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}, EmptyBlocks: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
-	client, err := dc.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	e, _ := deploySettler(t, client, deployer, poster, timelock, func(c *Config) {
-		c.RPC, c.PosterKey = dc.URL, ""
-		c.PosterKeystore, c.PosterPassword = writeKeystore(t, poster, "correct horse"), "correct horse"
-	})
-	e.dc = dc
-	return e
-}
-
-// deploySettler deploys the reward token and a distributor (1000 per epoch
-// from epoch 10, the given timelock, deployer as guardian) on client, and
-// returns the contracts and a settler posting there with poster's key, its
-// configuration changed by edit.
-func deploySettler(t *testing.T, client chain.Backend, deployer, poster *ecdsa.PrivateKey, timelock uint64, edit func(*Config)) (*env, chain.Contracts) {
-	ctx := context.Background()
-	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10, Timelock: timelock}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, _ := testenv.ClickHouseConn(t)
-	cfg := DefaultConfig()
-	cfg.Distributor, cfg.EmissionPerEpoch = c.Distributor.Hex(), "1000"
-	cfg.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
-	edit(&cfg)
-	svc, err := NewWithBackend(ctx, cfg, conn, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{svc: svc, conn: conn, poster: chain.Address(poster), posterKey: poster, guardian: deployer, contracts: c}, c
-}
-
-// scores records each owner's contribution in epoch, as the aggregator's
-// device_scores row of one device per owner.
-func (e *env) scores(t *testing.T, epoch uint64, s map[string]uint64) {
-	for owner, score := range s {
-		if err := e.conn.Exec(context.Background(), `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, score)
-			VALUES (?, ?, ?, 'RESOURCE_KIND_WEATHER', 1, 1, ?, 0, 1, ?)`, epoch, "d-"+owner, owner, score, score); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func (e *env) nonce(t *testing.T) uint64 {
-	client, _ := e.dc.Client(context.Background())
-	defer client.Close()
-	n, err := client.NonceAt(context.Background(), e.poster, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// closeEpoch records epoch closed and its scores released, as the
-// aggregator does (the hold passed).
-func (e *env) closeEpoch(t *testing.T, epoch uint64) {
-	if err := e.conn.Exec(context.Background(), "INSERT INTO epochs VALUES (?, now64(3), now64(3), now64(3))", epoch); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.conn.Exec(context.Background(), "INSERT INTO scored_epochs VALUES (?, now64(3))", epoch); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// step runs one settler step and returns what it reported.
-func (e *env) step(t *testing.T) []Settled {
-	t.Helper()
-	var got []Settled
-	e.svc.OnSettled = func(s Settled) { got = append(got, s) }
-	if err := e.svc.Step(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-// settle closes epoch and steps until its root is proposed (or active, with
-// no timelock), returning that report.
-func (e *env) settle(t *testing.T, epoch uint64) Settled {
-	t.Helper()
-	e.closeEpoch(t, epoch)
-	var got Settled
-	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
-		for _, s := range e.step(t) {
-			if s.Epoch == epoch && (s.State == Proposed || s.State == Active || s.State == Final) {
-				got = s
-				return nil
-			}
-		}
-		return fmt.Errorf("epoch %d never proposed; state %s", epoch, e.state(t, epoch))
-	})
-	return got
-}
-
-// state returns epoch's settlement state.
-func (e *env) state(t *testing.T, epoch uint64) State {
-	t.Helper()
-	st, ok, err := e.svc.st.settlement(context.Background(), epoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		return ""
-	}
-	return st.state
-}
-
-// chain reads the distributor's roots.
-func (e *env) chain(t *testing.T) onChain {
-	t.Helper()
-	c, err := readOnChain(context.Background(), e.svc.client, e.svc.d, e.svc.dist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	// No goroutine of a stage outlives its test.
+	goleak.VerifyTestMain(m, testenv.LeakOptions()...)
 }
 
 const (
-	alice = "0x00000000000000000000000000000000000000A1"
-	bob   = "0x00000000000000000000000000000000000000b0"
+	alice = settlertest.Alice
+	bob   = settlertest.Bob
 )
 
 func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
-	e := newEnv(t)
+	e := settlertest.New(t, 0)
 	aliceAddr, bobAddr := common.HexToAddress(alice), common.HexToAddress(bob)
-	e.scores(t, 10, map[string]uint64{aliceAddr.Hex(): 3, bobAddr.Hex(): 1})
-	first := e.settle(t, 10)
+	e.Scores(t, 10, map[string]uint64{aliceAddr.Hex(): 3, bobAddr.Hex(): 1})
+	first := e.Settle(t, 10)
 	if first.Tx == (common.Hash{}) || first.Accounts != 2 {
 		t.Fatalf("epoch 10: %+v", first)
 	}
 	// Epoch 11: only bob scores; alice keeps her cumulative 750.
-	e.scores(t, 11, map[string]uint64{bobAddr.Hex(): 5})
-	second := e.settle(t, 11)
+	e.Scores(t, 11, map[string]uint64{bobAddr.Hex(): 5})
+	second := e.Settle(t, 11)
 	want, _ := merkle.OfRewards([]merkle.Reward{{Account: aliceAddr, Amount: big.NewInt(750)}, {Account: bobAddr, Amount: big.NewInt(1250)}})
 	if second.Root != want.Root() {
 		t.Fatalf("epoch 11 root %s, want %s (alice 750, bob 250+1000)", second.Root.Hex(), want.Root().Hex())
 	}
 	// Stepping again, and closing the epoch again, posts nothing.
-	before := e.nonce(t)
-	e.closeEpoch(t, 11)
+	before := e.Nonce(t)
+	e.CloseEpoch(t, 11)
 	for i := 0; i < 3; i++ {
-		for _, s := range e.step(t) {
-			if s.State == Computed || s.State == Proposed {
+		for _, s := range e.Step(t) {
+			if s.State == tables.Computed || s.State == tables.Proposed {
 				t.Errorf("an already posted epoch was settled again: %+v", s)
 			}
 		}
 	}
-	if e.nonce(t) != before {
+	if e.Nonce(t) != before {
 		t.Fatal("a second transaction was sent for a posted epoch")
 	}
 
-	api := httptest.NewServer(e.svc.NewAPI().Handler())
+	api := httptest.NewServer(e.API(t).Handler())
 	defer api.Close()
 	get := func(path string) (int, map[string]any) {
 		resp, err := http.Get(api.URL + path)
@@ -230,15 +81,15 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 		t.Fatalf("alice: %d %v", code, body)
 	}
 	for path, wantCode := range map[string]string{
-		"/v1/rewards/0x1234": CodeBadAddress,
-		"/v1/rewards/0x00000000000000000000000000000000000000c0": CodeNotFound,
-		"/v1/epochs/abc/tree":    CodeBadEpoch,
-		"/v1/epochs/99/tree":     CodeNotFound,
-		"/v1/epochs/12":          CodeNotFound,
-		"/v1/epochs/-1":          CodeBadEpoch,
-		"/v1/epochs?limit=0":     CodeBadLimit,
-		"/v1/epochs?limit=1001":  CodeBadLimit,
-		"/v1/epochs?limit=three": CodeBadLimit,
+		"/v1/rewards/0x1234": wire.CodeBadAddress,
+		"/v1/rewards/0x00000000000000000000000000000000000000c0": wire.CodeNotFound,
+		"/v1/epochs/abc/tree":    wire.CodeBadEpoch,
+		"/v1/epochs/99/tree":     wire.CodeNotFound,
+		"/v1/epochs/12":          wire.CodeNotFound,
+		"/v1/epochs/-1":          wire.CodeBadEpoch,
+		"/v1/epochs?limit=0":     wire.CodeBadLimit,
+		"/v1/epochs?limit=1001":  wire.CodeBadLimit,
+		"/v1/epochs?limit=three": wire.CodeBadLimit,
 	} {
 		if _, body := get(path); body["code"] != wantCode {
 			t.Errorf("%s: %v, want code %s", path, body, wantCode)
@@ -269,7 +120,7 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 	// An API whose database does not hold the chain's active root (behind,
 	// or another settler's) says so rather than serve a proof that fails.
 	empty, _ := testenv.ClickHouseConn(t)
-	behind := httptest.NewServer((&API{Conn: empty, Distributor: e.svc.distributor(), ChainID: e.svc.chainID, Client: e.svc.client}).Handler())
+	behind := httptest.NewServer((&settlertest.Env{Conn: empty, Client: e.Client, Contracts: e.Contracts}).API(t).Handler())
 	defer behind.Close()
 	resp, err := http.Get(behind.URL + "/v1/rewards/" + alice)
 	if err != nil {
@@ -278,13 +129,13 @@ func TestSettleIsCumulativeAndIdempotent(t *testing.T) {
 	var refusal map[string]string
 	json.NewDecoder(resp.Body).Decode(&refusal)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || refusal["code"] != CodeRootUnknown {
-		t.Errorf("API on a database without the active root: %d %v, want 503 %s", resp.StatusCode, refusal, CodeRootUnknown)
+	if resp.StatusCode != 503 || refusal["code"] != wire.CodeRootUnknown {
+		t.Errorf("API on a database without the active root: %d %v, want 503 %s", resp.StatusCode, refusal, wire.CodeRootUnknown)
 	}
 }
 
 func TestConfigValidateNeverEchoesTheKey(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := settler.DefaultConfig()
 	cfg.Distributor = "0x00000000000000000000000000000000000000A1"
 	cfg.PosterKey = "0xnot-a-key-but-a-secret-s3cr3t"
 	err := cfg.Validate()
@@ -296,21 +147,11 @@ func TestConfigValidateNeverEchoesTheKey(t *testing.T) {
 	}
 }
 
-// writeKeystore writes key to a Web3 Secret Storage file under password.
-func writeKeystore(t *testing.T, key *ecdsa.PrivateKey, password string) string {
-	ks := keystore.NewKeyStore(t.TempDir(), keystore.LightScryptN, keystore.LightScryptP)
-	acct, err := ks.ImportECDSA(key, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acct.URL.Path
-}
-
 func TestPosterKeystore(t *testing.T) {
 	key, _ := crypto.GenerateKey()
-	cfg := DefaultConfig()
+	cfg := settler.DefaultConfig()
 	cfg.Distributor = "0x00000000000000000000000000000000000000A1"
-	cfg.PosterKeystore, cfg.PosterPassword = writeKeystore(t, key, "right password"), "right password"
+	cfg.PosterKeystore, cfg.PosterPassword = settlertest.WriteKeystore(t, key, "right password"), "right password"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -321,8 +162,8 @@ func TestPosterKeystore(t *testing.T) {
 	cfg.PosterPassword = "wrong-s3cr3t"
 	_, err = cfg.Key()
 	keyHex := hex.EncodeToString(crypto.FromECDSA(key))
-	if !errors.Is(err, ErrKeystore) || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), keyHex) {
-		t.Fatalf("wrong password: %v, want ErrKeystore saying neither password nor key", err)
+	if !errors.Is(err, settler.ErrKeystore) || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), keyHex) {
+		t.Fatalf("wrong password: %v, want settler.ErrKeystore saying neither password nor key", err)
 	}
 	cfg.PosterKey = keyHex
 	if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), keyHex) {

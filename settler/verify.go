@@ -11,9 +11,11 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/fieldmint/fieldmint/internal/chain"
 
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -60,63 +62,42 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	if scores == nil {
 		scores = func(ctx context.Context, e uint64) ([]Score, error) { return epochScores(ctx, conn, e, log) }
 	}
-	type settled struct {
-		epoch        uint64
-		root, status string
-		total, emis  big.Int
-		tree         string
-	}
-	rows, err := conn.Query(ctx, `SELECT epoch, root, status, total, emission, tree FROM settlements_latest
-		WHERE epoch <= ? ORDER BY epoch`, epoch)
+	all, err := tables.Latest(ctx, conn, "WHERE epoch <= ? ORDER BY epoch", epoch)
 	if err != nil {
-		return nil, fmt.Errorf("verify: read settlements: %w", err)
+		return nil, fmt.Errorf("verify: %w", err)
 	}
-	var all []settled
-	for rows.Next() {
-		var s settled
-		if err := rows.Scan(&s.epoch, &s.root, &s.status, &s.total, &s.emis, &s.tree); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		all = append(all, s)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return nil, fmt.Errorf("verify: read settlements: %w", err)
-	}
-	if len(all) == 0 || all[len(all)-1].epoch != epoch {
+	if len(all) == 0 || all[len(all)-1].Epoch != epoch {
 		return nil, fmt.Errorf("verify: epoch %d has no settlement in ClickHouse (see settlements_latest)", epoch)
 	}
 	target := all[len(all)-1]
-	v := &Verification{Epoch: epoch, Stored: common.HexToHash(target.root)}
+	v := &Verification{Epoch: epoch, Stored: target.Root}
 	differ := func(format string, args ...any) { v.Differences = append(v.Differences, fmt.Sprintf(format, args...)) }
 
 	cumulative := map[common.Address]*big.Int{}
 	var tree *merkle.Tree
 	var leaves []leaf
 	for _, s := range all {
-		if !State(s.status).chainOfRecord() && s.epoch != epoch {
+		if !s.State.ChainOfRecord() && s.Epoch != epoch {
 			continue // the settler never builds on a revoked or parked epoch
 		}
-		v.Chain = append(v.Chain, s.epoch)
-		owners, err := scores(ctx, s.epoch)
+		v.Chain = append(v.Chain, s.Epoch)
+		owners, err := scores(ctx, s.Epoch)
 		if err != nil {
 			return nil, err
 		}
-		shares, err := Split(&s.emis, owners)
+		shares, err := Split(s.Emission, owners)
 		if err != nil {
-			return nil, fmt.Errorf("verify: epoch %d: %w", s.epoch, err)
+			return nil, fmt.Errorf("verify: epoch %d: %w", s.Epoch, err)
 		}
 		if len(shares) == 0 {
-			differ("epoch %d: settled, but its readings hold no scores", s.epoch)
+			differ("epoch %d: settled, but its readings hold no scores", s.Epoch)
 			continue
 		}
 		if tree, leaves, err = accumulate(cumulative, shares); err != nil {
 			return nil, err
 		}
-		if got := tree.Root().Hex(); got != s.root && s.epoch != epoch {
-			differ("epoch %d (before %d): stored root %s, recomputed %s", s.epoch, epoch, s.root, got)
+		if got := tree.Root(); got != s.Root && s.Epoch != epoch {
+			differ("epoch %d (before %d): stored root %s, recomputed %s", s.Epoch, epoch, s.Root.Hex(), got.Hex())
 		}
 		for _, l := range leaves {
 			cumulative[l.account] = l.cumulative
@@ -135,11 +116,15 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	if v.Stored != v.Root {
 		differ("epoch %d: stored root %s, recomputed %s", epoch, v.Stored.Hex(), v.Root.Hex())
 	}
-	if v.Total.Cmp(&target.total) != 0 {
-		differ("epoch %d: stored total %s, recomputed %s", epoch, target.total.String(), v.Total)
+	if v.Total.Cmp(target.Total) != 0 {
+		differ("epoch %d: stored total %s, recomputed %s", epoch, target.Total.String(), v.Total)
+	}
+	stored, _, err := tables.TreeOf(ctx, conn, epoch)
+	if err != nil {
+		return nil, fmt.Errorf("verify: the tree of epoch %d: %w", epoch, err)
 	}
 	var dump merkle.Dump
-	if err := json.Unmarshal([]byte(target.tree), &dump); err != nil || len(dump.Tree) == 0 {
+	if err := json.Unmarshal([]byte(stored), &dump); err != nil || len(dump.Tree) == 0 {
 		differ("epoch %d: the stored tree dump does not parse", epoch)
 	} else if !strings.EqualFold(dump.Tree[0], v.Root.Hex()) {
 		differ("epoch %d: the stored tree dump's root is %s, recomputed %s", epoch, dump.Tree[0], v.Root.Hex())
@@ -147,7 +132,7 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	if err := compareLeaves(ctx, conn, epoch, leaves, differ); err != nil {
 		return nil, err
 	}
-	if chain != nil && wentOnChain(State(target.status)) {
+	if chain != nil && wentOnChain(target.State) {
 		root, found, err := chain(ctx, epoch)
 		if err != nil {
 			return nil, err
@@ -167,30 +152,25 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 
 // compareLeaves compares the stored reward_leaves of epoch with leaves.
 func compareLeaves(ctx context.Context, conn driver.Conn, epoch uint64, leaves []leaf, differ func(string, ...any)) error {
-	rows, err := conn.Query(ctx, "SELECT account, amount, cumulative FROM reward_leaves FINAL WHERE epoch = ? ORDER BY account", epoch)
+	stored, err := tables.LeavesOf(ctx, conn, epoch)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	want := make(map[common.Address]leaf, len(leaves))
 	for _, l := range leaves {
 		want[l.account] = l
 	}
 	seen := 0
-	for rows.Next() {
-		var account string
-		var amount, cum big.Int
-		if err := rows.Scan(&account, &amount, &cum); err != nil {
-			return err
-		}
-		l, ok := want[common.HexToAddress(account)]
+	for _, s := range stored {
+		account := s.Account.Hex()
+		l, ok := want[s.Account]
 		switch {
 		case !ok:
 			differ("epoch %d: stored leaf for %s, which the readings do not pay", epoch, account)
-		case l.cumulative.Cmp(&cum) != 0:
-			differ("epoch %d: %s stored cumulative %s, recomputed %s", epoch, account, cum.String(), l.cumulative)
-		case l.amount.Cmp(&amount) != 0:
-			differ("epoch %d: %s stored amount %s, recomputed %s", epoch, account, amount.String(), l.amount)
+		case l.cumulative.Cmp(s.Cumulative) != 0:
+			differ("epoch %d: %s stored cumulative %s, recomputed %s", epoch, account, s.Cumulative.String(), l.cumulative)
+		case l.amount.Cmp(s.Amount) != 0:
+			differ("epoch %d: %s stored amount %s, recomputed %s", epoch, account, s.Amount.String(), l.amount)
 		}
 		if ok {
 			seen++
@@ -199,7 +179,7 @@ func compareLeaves(ctx context.Context, conn driver.Conn, epoch uint64, leaves [
 	if seen != len(leaves) {
 		differ("epoch %d: %d accounts recomputed, %d of them stored", epoch, len(leaves), seen)
 	}
-	return rows.Err()
+	return nil
 }
 
 // RootsFromLogs reads the RootProposed events of the distributor at addr. The
@@ -229,4 +209,6 @@ func RootsFromLogs(client chain.Backend, addr common.Address) ChainRoots {
 }
 
 // wentOnChain reports whether a settlement in state s had its root proposed.
-func wentOnChain(s State) bool { return s == Proposed || s == Active || s == Final || s == Revoked }
+func wentOnChain(s tables.State) bool {
+	return s == tables.Proposed || s == tables.Active || s == tables.Final || s == tables.Revoked
+}

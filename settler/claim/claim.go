@@ -16,9 +16,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
-	"github.com/fieldmint/fieldmint/settler"
 )
 
 // Options of a claim.
@@ -46,7 +46,7 @@ type Result struct {
 var ErrNothingToClaim = fmt.Errorf("nothing to claim: everything the active root grants is already claimed")
 
 // FetchProof gets the latest proof of account from the API.
-func FetchProof(ctx context.Context, api string, account common.Address) (*settler.RewardProof, error) {
+func FetchProof(ctx context.Context, api string, account common.Address) (*wire.RewardProof, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+"/v1/rewards/"+account.Hex(), nil)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -59,7 +59,7 @@ func FetchProof(ctx context.Context, api string, account common.Address) (*settl
 		json.Unmarshal(body, &e)
 		return nil, fmt.Errorf("proof API: %d %s: %s", resp.StatusCode, e.Code, e.Message)
 	}
-	var p settler.RewardProof
+	var p wire.RewardProof
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, fmt.Errorf("proof API: bad response: %w", err)
 	}
@@ -87,7 +87,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	d := distributor.NewRewardsDistributor()
 	call := &bind.CallOpts{Context: ctx}
-	var p *settler.RewardProof
+	var p *wire.RewardProof
 	var inst *bind.BoundContract
 	for attempt := 0; ; attempt++ {
 		if p, err = FetchProof(ctx, o.API, o.Account); err != nil {

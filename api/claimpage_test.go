@@ -1,4 +1,4 @@
-package settler
+package api_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
 // testWallet is an EIP-1193 provider for the claim page in tests: it
@@ -57,12 +59,11 @@ func TestClaimPageClaimsThroughTheWallet(t *testing.T) {
 		t.Fatalf("anvil dev accounts: %v %v", devAccounts, err)
 	}
 	owner := devAccounts[0]
-	e, c := deploySettler(t, client, deployer, poster, 0, func(c *Config) { c.RPC = rpcURL })
-	svc := e.svc
-	e.scores(t, 10, map[string]uint64{owner.Hex(): 3, bob: 1}) // the owner earns 750 of 1000
-	e.settle(t, 10)
+	e := settlertest.Deploy(t, client, deployer, poster, 0, func(c *settler.Config) { c.RPC = rpcURL })
+	e.Scores(t, 10, map[string]uint64{owner.Hex(): 3, settlertest.Bob: 1}) // the owner earns 750 of 1000
+	e.Settle(t, 10)
 
-	api := svc.NewAPI()
+	api := e.API(t)
 	api.ClaimPageHead = fmt.Sprintf(testWallet, owner.Hex(), rpcURL)
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
@@ -75,7 +76,7 @@ func TestClaimPageClaimsThroughTheWallet(t *testing.T) {
 	if !strings.Contains(dom, `data-state="claimed"`) || !strings.Contains(dom, `<dd id="claimable">0 FMNT</dd>`) {
 		t.Fatalf("the page did not claim, or does not show 0 left to claim:\n%s", dom)
 	}
-	if bal, err := chain.TokenBalance(ctx, client, c.Token, owner); err != nil || bal.Int64() != 750 {
+	if bal, err := chain.TokenBalance(ctx, client, e.Contracts.Token, owner); err != nil || bal.Int64() != 750 {
 		t.Fatalf("owner balance %v (%v), want 750", bal, err)
 	}
 	if dom := browse(t, ctx, srv.URL+"/claim?address=0x12"); !strings.Contains(dom, `data-state="error"`) || !strings.Contains(dom, "BAD_ADDRESS") {

@@ -1,4 +1,4 @@
-package settler
+package explorer
 
 import (
 	"bytes"
@@ -15,11 +15,16 @@ import (
 	"testing"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/fieldmint/fieldmint/api"
+	"github.com/fieldmint/fieldmint/api/wire"
+	"github.com/fieldmint/fieldmint/schemas/tables"
+	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
 // get asks the API for path and decodes its JSON into out (when not nil),
 // returning the status and the X-Cache header.
-func get(t *testing.T, api *API, path string, out any) (int, string) {
+func get(t *testing.T, api *api.Server, path string, out any) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	api.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -37,52 +42,34 @@ func get(t *testing.T, api *API, path string, out any) (int, string) {
 }
 
 // h3 is the H3 cell of (lat, lon) at res, as ClickHouse computes it.
-func (e *env) h3(t *testing.T, lat, lon float64, res int) uint64 {
+func h3(t *testing.T, e *settlertest.Env, lat, lon float64, res int) uint64 {
 	var c uint64
 	ctx := ch.Context(context.Background(), ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"}))
-	if err := e.conn.QueryRow(ctx, "SELECT geoToH3(?, ?, ?)", lat, lon, res).Scan(&c); err != nil {
+	if err := e.Conn.QueryRow(ctx, "SELECT geoToH3(?, ?, ?)", lat, lon, res).Scan(&c); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func (e *env) exec(t *testing.T, q string, args ...any) {
-	t.Helper()
-	if err := e.conn.Exec(context.Background(), q, args...); err != nil {
-		t.Fatal(err)
-	}
+// withExplorer returns e's proof API with the explorer mounted.
+func withExplorer(t *testing.T, e *settlertest.Env) *api.Server {
+	srv := e.API(t)
+	srv.Explorer = New(e.Conn, srv)
+	return srv
 }
 
 // TestExplorerAnswers: the explorer's JSON says what ClickHouse and the
 // chain hold, under a real timelock (a root pending while another is
 // active), and caches an epoch's answers only until its settlement moves.
 func TestExplorerAnswers(t *testing.T) {
-	e := newEnvWithTimelock(t, 4)
-	api := e.svc.NewAPI()
-	lisbon, porto := e.h3(t, 38.7, -9.1, 8), e.h3(t, 41.15, -8.61, 8)
-	// Epoch 10: alice's weather station scores 2000 and her hotspot 1000;
-	// bob's station, in the same cell as alice's, 1000. 1000 tokens: alice
-	// 750, bob 250.
-	row := `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score,
-		complete, moving, quality, drift_m, trust, witnessed, delivered, area, occupied, crowding) VALUES `
-	e.exec(t, row+`(10, 'ws-a', ?, 'RESOURCE_KIND_WEATHER', 5, 4, 1000, ?, 2, 0, 2000, 4, 3, 10000, 12, 10000, 0, 0, 1, 1, 10000),
-		(10, 'hs-a', ?, 'RESOURCE_KIND_HOTSPOT', 7, 6, 1000, ?, 1, 0, 1000, 6, 1, 10000, 40, 10000, 1, 0, 2, 1, 10000),
-		(10, 'ws-b', ?, 'RESOURCE_KIND_WEATHER', 4, 4, 1000, ?, 2, 0, 1000, 4, 3, 10000, 350, 2500, 0, 0, 1, 1, 10000)`,
-		alice, lisbon, alice, porto, bob, lisbon)
-	// Two of bob's readings were rejected, reported from Lisbon.
-	for seq := 1; seq <= 2; seq++ {
-		e.exec(t, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, status, reason, detail, kafka_topic)
-			VALUES ('ws-b', ?, now64(3), 10, 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, 'rejected', 'OUT_OF_RANGE', 'temperature_c 99000 above 60000', 't')`, seq, bob)
-	}
-	dev := `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset) VALUES `
-	e.exec(t, dev+`('ws-a', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 1),
-		('hs-a', 'RESOURCE_KIND_HOTSPOT', ?, 411500000, -86100000, true, false, '', '', 2),
-		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 3),
-		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, true, 'clone ring', ?, 4)`, alice, alice, bob, bob, alice)
-	e.settle(t, 10)
-	e.stepUntil(t, 10, Active)
-	e.scores(t, 11, map[string]uint64{alice: 1}) // 1000 more for alice, pending under the timelock
-	e.settle(t, 11)
+	e := settlertest.New(t, 4)
+	api := withExplorer(t, e)
+	lisbon, porto := h3(t, e, 38.7, -9.1, 8), h3(t, e, 41.15, -8.61, 8)
+	seedExplorerEpoch(t, e, lisbon, porto)
+	e.Settle(t, 10)
+	e.StepUntil(t, 10, tables.Active)
+	e.Scores(t, 11, map[string]uint64{alice: 1}) // 1000 more for alice, pending under the timelock
+	e.Settle(t, 11)
 
 	var d DeviceAnswer
 	if code, _ := get(t, api, "/v1/explorer/devices/ws-a", &d); code != 200 {
@@ -115,7 +102,7 @@ func TestExplorerAnswers(t *testing.T) {
 	// Alice's page: what the proof API says she may claim, and the pending root.
 	var o OwnerAnswer
 	get(t, api, "/v1/explorer/owners/"+alice, &o)
-	p := getProof(t, api, alice)
+	p := settlertest.Proof(t, api, alice)
 	if o.Claim == nil || o.Claim.Claimable != p.Claimable || p.Claimable != "750" || o.Claim.Pending == nil || o.Claim.Pending.Epoch != 11 ||
 		o.Claim.Pending.More != "1000" || o.Claim.Pending.ActivatesAtUnix == 0 {
 		t.Errorf("alice's claim: %+v (proof API: %+v)", o.Claim, p)
@@ -128,8 +115,56 @@ func TestExplorerAnswers(t *testing.T) {
 		t.Errorf("alice's epochs: %+v", o.Epochs)
 	}
 
-	// The map: the Lisbon cell holds ws-a and ws-b, 3000 of 4000, and bob's
-	// two rejections; its parent at resolution 0 holds everything.
+	checkExplorerMap(t, api, lisbon)
+	var ep EpochAnswer
+	get(t, api, "/v1/explorer/epochs/10", &ep)
+	if ep.Settlement == nil || ep.Settlement.Status != "active" || ep.Devices != 3 || ep.Paid != 3 || ep.Owners != 2 || ep.Valid != 16 ||
+		ep.Rejected != 2 || ep.Score != 4000 || len(ep.Kinds) != 2 || ep.Kinds[0].Kind != "RESOURCE_KIND_HOTSPOT" || ep.Kinds[0].Reward != "250" ||
+		ep.Kinds[1].Reward != "750" || len(ep.Reasons) != 1 || ep.Reasons[0] != (ReasonCount{"OUT_OF_RANGE", 2, 1}) || ep.Tree != "/v1/epochs/10/tree" {
+		t.Errorf("epoch 10: %+v %+v", ep, ep.Settlement)
+	}
+	// Epoch 11 is cached while proposed, and answered afresh once active.
+	var e11 MapAnswer
+	get(t, api, "/v1/explorer/map?epoch=11", &e11)
+	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "hit" || e11.Status != "proposed" {
+		t.Errorf("epoch 11 while proposed: %s %s", cache, e11.Status)
+	}
+	e.StepUntil(t, 11, tables.Active)
+	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "miss" || e11.Status != "active" {
+		t.Errorf("epoch 11 once active: %s %s, want a fresh answer", cache, e11.Status)
+	}
+
+	checkExplorerRefusals(t, api)
+	explorerFindings(t, e, api)
+}
+
+// seedExplorerEpoch writes epoch 10 as the pipeline would: alice's weather
+// station scores 2000 and her hotspot 1000; bob's station, in the same cell
+// as alice's, 1000 (1000 tokens: alice 750, bob 250); two of bob's readings
+// rejected, reported from Lisbon; the registry, bob's station denylisted.
+func seedExplorerEpoch(t *testing.T, e *settlertest.Env, lisbon, porto uint64) {
+	row := `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, cell, sharing, frauds, score,
+		complete, moving, quality, drift_m, trust, witnessed, delivered, area, occupied, crowding) VALUES `
+	e.Exec(t, row+`(10, 'ws-a', ?, 'RESOURCE_KIND_WEATHER', 5, 4, 1000, ?, 2, 0, 2000, 4, 3, 10000, 12, 10000, 0, 0, 1, 1, 10000),
+		(10, 'hs-a', ?, 'RESOURCE_KIND_HOTSPOT', 7, 6, 1000, ?, 1, 0, 1000, 6, 1, 10000, 40, 10000, 1, 0, 2, 1, 10000),
+		(10, 'ws-b', ?, 'RESOURCE_KIND_WEATHER', 4, 4, 1000, ?, 2, 0, 1000, 4, 3, 10000, 350, 2500, 0, 0, 1, 1, 10000)`,
+		alice, lisbon, alice, porto, bob, lisbon)
+	// Two of bob's readings were rejected, reported from Lisbon.
+	for seq := 1; seq <= 2; seq++ {
+		e.Exec(t, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, status, reason, detail, kafka_topic)
+			VALUES ('ws-b', ?, now64(3), 10, 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, 'rejected', 'OUT_OF_RANGE', 'temperature_c 99000 above 60000', 't')`, seq, bob)
+	}
+	dev := `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset) VALUES `
+	e.Exec(t, dev+`('ws-a', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 1),
+		('hs-a', 'RESOURCE_KIND_HOTSPOT', ?, 411500000, -86100000, true, false, '', '', 2),
+		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 3),
+		('ws-b', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, true, 'clone ring', ?, 4)`, alice, alice, bob, bob, alice)
+}
+
+// checkExplorerMap: the Lisbon cell holds ws-a and ws-b, 3000 of 4000, and
+// bob's two rejections; its parent at resolution 0 holds everything; boxes
+// hold what is in them; a cell lists its devices.
+func checkExplorerMap(t *testing.T, api *api.Server, lisbon uint64) {
 	var m MapAnswer
 	if code, cache := get(t, api, "/v1/explorer/map?epoch=10&res=8", &m); code != 200 || cache != "miss" {
 		t.Fatalf("map: %d %s", code, cache)
@@ -168,43 +203,29 @@ func TestExplorerAnswers(t *testing.T) {
 		t.Errorf("cell %s: %+v", cellHex(lisbon), cell)
 	}
 
-	var ep EpochAnswer
-	get(t, api, "/v1/explorer/epochs/10", &ep)
-	if ep.Settlement == nil || ep.Settlement.Status != "active" || ep.Devices != 3 || ep.Paid != 3 || ep.Owners != 2 || ep.Valid != 16 ||
-		ep.Rejected != 2 || ep.Score != 4000 || len(ep.Kinds) != 2 || ep.Kinds[0].Kind != "RESOURCE_KIND_HOTSPOT" || ep.Kinds[0].Reward != "250" ||
-		ep.Kinds[1].Reward != "750" || len(ep.Reasons) != 1 || ep.Reasons[0] != (ReasonCount{"OUT_OF_RANGE", 2, 1}) || ep.Tree != "/v1/epochs/10/tree" {
-		t.Errorf("epoch 10: %+v %+v", ep, ep.Settlement)
-	}
-	// Epoch 11 is cached while proposed, and answered afresh once active.
-	var e11 MapAnswer
-	get(t, api, "/v1/explorer/map?epoch=11", &e11)
-	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "hit" || e11.Status != "proposed" {
-		t.Errorf("epoch 11 while proposed: %s %s", cache, e11.Status)
-	}
-	e.stepUntil(t, 11, Active)
-	if _, cache := get(t, api, "/v1/explorer/map?epoch=11", &e11); cache != "miss" || e11.Status != "active" {
-		t.Errorf("epoch 11 once active: %s %s, want a fresh answer", cache, e11.Status)
-	}
+}
 
+// checkExplorerRefusals: bad requests get a 4xx with their code; the map's
+// countries come gzipped to a browser that takes it; the docs are served.
+func checkExplorerRefusals(t *testing.T, api *api.Server) {
 	for path, code := range map[string]string{
-		"/v1/explorer/map?epoch=10&res=9":               CodeBadResolution,
-		"/v1/explorer/map?epoch=x":                      CodeBadEpoch,
-		"/v1/explorer/map?epoch=10&bbox=1,2,3":          CodeBadBBox,
-		"/v1/explorer/map?epoch=10&bbox=50,0,40,1":      CodeBadBBox,
-		"/v1/explorer/cells/zz?epoch=10":                CodeBadCell,
-		"/v1/explorer/cells/123?epoch=10":               CodeBadCell, // hex, not a cell
-		"/v1/explorer/devices/a%20b":                    CodeBadDevice,
-		"/v1/explorer/devices/nobody":                   CodeNotFound,
-		"/v1/explorer/devices/ws-a?limit=0":             CodeBadLimit,
-		"/v1/explorer/devices/ws-a/rejections?epoch=-1": CodeBadEpoch,
-		"/v1/explorer/owners/0x12":                      CodeBadAddress,
-		"/docs/nothing.md":                              CodeNotFound,
+		"/v1/explorer/map?epoch=10&res=9":               wire.CodeBadResolution,
+		"/v1/explorer/map?epoch=x":                      wire.CodeBadEpoch,
+		"/v1/explorer/map?epoch=10&bbox=1,2,3":          wire.CodeBadBBox,
+		"/v1/explorer/map?epoch=10&bbox=50,0,40,1":      wire.CodeBadBBox,
+		"/v1/explorer/cells/zz?epoch=10":                wire.CodeBadCell,
+		"/v1/explorer/cells/123?epoch=10":               wire.CodeBadCell, // hex, not a cell
+		"/v1/explorer/devices/a%20b":                    wire.CodeBadDevice,
+		"/v1/explorer/devices/nobody":                   wire.CodeNotFound,
+		"/v1/explorer/devices/ws-a?limit=0":             wire.CodeBadLimit,
+		"/v1/explorer/devices/ws-a/rejections?epoch=-1": wire.CodeBadEpoch,
+		"/v1/explorer/owners/0x12":                      wire.CodeBadAddress,
+		"/docs/nothing.md":                              wire.CodeNotFound,
 	} {
 		if status, got := get(t, api, path, &struct{}{}); got != code || status < 400 || status >= 500 {
 			t.Errorf("GET %s: %d %s, want %s", path, status, got, code)
 		}
 	}
-	// The map's countries, gzipped for a browser that takes it.
 	req := httptest.NewRequest("GET", "/explorer/world.json", nil)
 	req.Header.Set("Accept-Encoding", "gzip, deflate")
 	rec := httptest.NewRecorder()
@@ -219,18 +240,17 @@ func TestExplorerAnswers(t *testing.T) {
 	if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("score    = 0 unless paid")) {
 		t.Errorf("/docs/scoring.md: %d", rec.Code)
 	}
-	explorerFindings(t, e, api)
 }
 
 // explorerFindings: a device the information checks stopped shows which
 // check, and the evidence of each check: which device it followed and how
 // far behind, which stretch of its own past it repeated.
-func explorerFindings(t *testing.T, e *env, api *API) {
-	e.exec(t, `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset)
+func explorerFindings(t *testing.T, e *settlertest.Env, api *api.Server) {
+	e.Exec(t, `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset)
 		VALUES ('ws-copy', 'RESOURCE_KIND_WEATHER', ?, 388000000, -91000000, true, false, '', '', 5)`, bob)
-	e.exec(t, `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, frauds, evidence, score)
+	e.Exec(t, `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, weight, frauds, evidence, score)
 		VALUES (12, 'ws-copy', ?, 'RESOURCE_KIND_WEATHER', 6, 6, 1000, 0, 'TRACKED_STREAM', 0)`, bob)
-	e.exec(t, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
+	e.Exec(t, `INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value) VALUES
 		(12, 'ws-copy', 'TRACKED_STREAM', true, 'ws-a', 'pressure_hpa', 1500, fromUnixTimestamp64Milli(1000), fromUnixTimestamp64Milli(930000), 180, 9800, 8100),
 		(12, 'ws-copy', 'LOOPED_STREAM', false, '', 'temperature_c', 180000, fromUnixTimestamp64Milli(2000), fromUnixTimestamp64Milli(177000), 186, 1200, 2500)`)
 	var d DeviceAnswer
@@ -260,7 +280,7 @@ func TestExplorerVendorMatchesPackages(t *testing.T) {
 	} {
 		want, err := os.ReadFile(filepath.Join("web", "node_modules", pkg))
 		if err != nil {
-			t.Fatalf("%v: run `make deps` (npm install in settler/web)", err)
+			t.Fatalf("%v: run `make deps` (npm install in explorer/web)", err)
 		}
 		got, err := explorerFiles.ReadFile("web/vendor/" + vendored)
 		if err != nil || !bytes.Equal(got, want) {
@@ -291,7 +311,7 @@ func FuzzMapQuery(f *testing.F) {
 		res, b, fail := parseMapQuery(q)
 		switch {
 		case fail != nil:
-			if fail.status != 400 || (fail.code != CodeBadResolution && fail.code != CodeBadBBox) || b != nil {
+			if fail.Status != 400 || (fail.Code != wire.CodeBadResolution && fail.Code != wire.CodeBadBBox) || b != nil {
 				t.Fatalf("%q: %+v %v", raw, fail, b)
 			}
 		case res > 8:
@@ -303,3 +323,8 @@ func FuzzMapQuery(f *testing.F) {
 		}
 	})
 }
+
+const (
+	alice = settlertest.Alice
+	bob   = settlertest.Bob
+)

@@ -1,4 +1,4 @@
-package settler
+package api
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
 
@@ -39,29 +40,24 @@ type indexEntry struct {
 // is not re-read for every request meanwhile.
 const indexRetry = 2 * time.Second
 
-// maxIndexes bounds the roots held: the active and the pending root, and
-// the ones just replaced.
+// maxIndexes bounds the roots held (least recently asked for goes first):
+// the active and the pending root, and the ones just replaced.
 const maxIndexes = 4
 
 // index returns root's index, building it from epoch's leaves the first
 // time; errRootUnknown when ClickHouse's leaves of epoch do not make root.
-func (a *API) index(ctx context.Context, epoch uint64, root common.Hash) (*rootIndex, error) {
+func (a *Server) index(ctx context.Context, epoch uint64, root common.Hash) (*rootIndex, error) {
 	a.imu.Lock()
-	if a.indexes == nil {
-		a.indexes = map[common.Hash]*indexEntry{}
-	}
-	e := a.indexes[root]
-	if e != nil && failedLongAgo(e) {
-		e = nil
-	}
-	if e == nil {
+	e, ok := a.indexes.Get(root)
+	if !ok || failedLongAgo(e) {
 		e = &indexEntry{ready: make(chan struct{})}
-		a.evict()
-		a.indexes[root] = e
+		a.indexes.Add(root, e)
 		// Built for everyone who asks meanwhile, so not on the asking
-		// request's context.
+		// request's context but on the server's: Close stops it.
+		a.builds.Add(1)
 		go func() {
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer a.builds.Done()
+			bctx, cancel := context.WithTimeout(a.life, 2*time.Minute)
 			defer cancel()
 			e.idx, e.err = buildIndex(bctx, a, epoch, root)
 			e.built = time.Now()
@@ -87,51 +83,18 @@ func failedLongAgo(e *indexEntry) bool {
 	}
 }
 
-// evict drops the oldest built indexes beyond maxIndexes - 1 (a.imu held).
-func (a *API) evict() {
-	for len(a.indexes) >= maxIndexes {
-		var oldest common.Hash
-		var at time.Time
-		for root, e := range a.indexes {
-			select {
-			case <-e.ready:
-			default:
-				continue // being built
-			}
-			if at.IsZero() || e.built.Before(at) {
-				oldest, at = root, e.built
-			}
-		}
-		if at.IsZero() {
-			return
-		}
-		delete(a.indexes, oldest)
-	}
-}
-
-func buildIndex(ctx context.Context, a *API, epoch uint64, root common.Hash) (*rootIndex, error) {
-	rows, err := a.Conn.Query(ctx, "SELECT account, cumulative FROM reward_leaves FINAL WHERE epoch = ?", epoch)
-	if err != nil {
-		return nil, fmt.Errorf("api: read the leaves of epoch %d: %w", epoch, err)
-	}
-	defer rows.Close()
-	var rewards []merkle.Reward
-	idx := &rootIndex{pos: map[common.Address]int{}}
-	for rows.Next() {
-		var account string
-		var cum big.Int
-		if err := rows.Scan(&account, &cum); err != nil {
-			return nil, err
-		}
-		addr := common.HexToAddress(account)
-		idx.pos[addr] = len(rewards)
-		amount := new(big.Int).Set(&cum)
-		rewards = append(rewards, merkle.Reward{Account: addr, Amount: amount})
-		idx.cumulative = append(idx.cumulative, amount)
-	}
+func buildIndex(ctx context.Context, a *Server, epoch uint64, root common.Hash) (*rootIndex, error) {
+	leaves, err := tables.LeavesOf(ctx, a.Conn, epoch)
 	// A read cut short would make another tree, refused below anyway.
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("api: read the leaves of epoch %d: %w", epoch, err)
+	if err != nil {
+		return nil, fmt.Errorf("api: the leaves of epoch %d: %w", epoch, err)
+	}
+	rewards := make([]merkle.Reward, len(leaves))
+	idx := &rootIndex{pos: make(map[common.Address]int, len(leaves)), cumulative: make([]*big.Int, len(leaves))}
+	for i, l := range leaves {
+		idx.pos[l.Account] = i
+		rewards[i] = merkle.Reward{Account: l.Account, Amount: l.Cumulative}
+		idx.cumulative[i] = l.Cumulative
 	}
 	if len(rewards) == 0 {
 		return nil, errRootUnknown

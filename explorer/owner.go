@@ -1,14 +1,16 @@
-package settler
+package explorer
 
 // The explorer's owner page: an owner's devices, leaves and claim.
 
 import (
 	"context"
-	"math/big"
 	"net/http"
 
 	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fieldmint/fieldmint/api/wire"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // OwnerDevice is a device of an owner's page.
@@ -37,40 +39,40 @@ type OwnerAnswer struct {
 	// Claim is GET /v1/rewards/{address}'s answer (claimed, claimable now,
 	// pending with when it activates, and the proof); null when neither the
 	// active nor the pending root grants the owner anything.
-	Claim *RewardProof `json:"claim"`
+	Claim *wire.RewardProof `json:"claim"`
 }
 
 // exploreOwner serves GET /v1/explorer/owners/{address}?limit=N (epochs,
 // default 24).
-func (a *API) exploreOwner(w http.ResponseWriter, r *http.Request) {
+func (x *Explorer) exploreOwner(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("address")
 	if !common.IsHexAddress(raw) || len(raw) != 42 {
-		apiError(w, http.StatusBadRequest, CodeBadAddress, "address must be 0x followed by 40 hex digits")
+		wire.WriteError(w, http.StatusBadRequest, wire.CodeBadAddress, "address must be 0x followed by 40 hex digits")
 		return
 	}
-	limit, ok := limitParam(w, r, 24)
+	limit, ok := wire.Limit(w, r, 24)
 	if !ok {
 		return
 	}
 	owner := common.HexToAddress(raw).Hex()
 	out := OwnerAnswer{Owner: owner, Devices: []OwnerDevice{}, Epochs: []OwnerEpoch{}}
-	var claimFail *failure
+	var claimFail *wire.Failure
 	g, ctx := errgroup.WithContext(r.Context())
-	g.Go(func() (err error) { out.Devices, err = a.ownerDevices(ctx, owner); return })
-	g.Go(func() (err error) { out.Epochs, err = a.ownerEpochs(ctx, owner, limit); return })
-	g.Go(func() error { out.Claim, claimFail = a.rewardProof(ctx, common.HexToAddress(owner)); return nil })
+	g.Go(func() (err error) { out.Devices, err = x.ownerDevices(ctx, owner); return })
+	g.Go(func() (err error) { out.Epochs, err = x.ownerEpochs(ctx, owner, limit); return })
+	g.Go(func() error { out.Claim, claimFail = x.API.RewardProof(ctx, common.HexToAddress(owner)); return nil })
 	if err := g.Wait(); err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 		return
 	}
 	if len(out.Devices) > ownerDevicesMax {
 		out.Devices, out.DevicesTruncated = out.Devices[:ownerDevicesMax], true
 	}
-	if claimFail != nil && claimFail.code != CodeNotFound {
-		apiError(w, claimFail.status, claimFail.code, claimFail.msg)
+	if claimFail != nil && claimFail.Code != wire.CodeNotFound {
+		wire.WriteError(w, claimFail.Status, claimFail.Code, claimFail.Message)
 		return
 	}
-	writeJSON(w, out)
+	wire.WriteJSON(w, out)
 }
 
 // ownerDevicesMax bounds an owner's page; DevicesTruncated says it was cut.
@@ -79,8 +81,8 @@ const ownerDevicesMax = 1000
 // ownerDevices are the devices the registry says owner has now (found
 // through the devices table's by_owner projection), the first
 // ownerDevicesMax+1 by id.
-func (a *API) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, error) {
-	rows, err := a.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
+func (x *Explorer) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, error) {
+	rows, err := x.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
 		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id LIMIT ?`, owner, owner, ownerDevicesMax+1)
 	if err != nil {
 		return nil, err
@@ -100,33 +102,23 @@ func (a *API) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, er
 }
 
 // ownerEpochs are owner's newest limit leaves, with their epochs' states.
-func (a *API) ownerEpochs(ctx context.Context, owner string, limit uint64) ([]OwnerEpoch, error) {
-	rows, err := a.Conn.Query(ctx, `SELECT epoch, score, amount, cumulative FROM reward_leaves FINAL WHERE account = ? ORDER BY epoch DESC LIMIT ?`, owner, limit)
+func (x *Explorer) ownerEpochs(ctx context.Context, owner string, limit uint64) ([]OwnerEpoch, error) {
+	leaves, err := tables.Leaves(ctx, x.Conn, "WHERE account = ? ORDER BY epoch DESC LIMIT ?", owner, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []OwnerEpoch{}
-	var nums []uint64
-	for rows.Next() {
-		var e OwnerEpoch
-		var amount, cum big.Int
-		if err := rows.Scan(&e.Epoch, &e.Score, &amount, &cum); err != nil {
-			return nil, err
-		}
-		e.Reward, e.Cumulative = amount.String(), cum.String()
-		out = append(out, e)
-		nums = append(nums, e.Epoch)
+	out := make([]OwnerEpoch, len(leaves))
+	nums := make([]uint64, len(leaves))
+	for i, l := range leaves {
+		out[i] = OwnerEpoch{Epoch: l.Epoch, Score: l.Score, Reward: l.Amount.String(), Cumulative: l.Cumulative.String()}
+		nums[i] = l.Epoch
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	states, err := a.settlementStates(ctx, nums)
+	states, err := x.settlementStates(ctx, nums)
 	if err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i].Settlement = states[out[i].Epoch].status
+		out[i].Settlement = string(states[out[i].Epoch].State)
 	}
 	return out, nil
 }

@@ -1,11 +1,9 @@
-package settler
+package explorer
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"math/big"
 	"net/http"
 	"regexp"
 
@@ -16,6 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/fieldmint/fieldmint/api/wire"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // The explorer's device and owner answers (explorer.go has the rest). They
@@ -68,6 +69,13 @@ type ScoreParts struct {
 	Score    uint64 `json:"score"`
 }
 
+// partsOf is d as the explorer shows it: cells in hex, as the map has them.
+func partsOf(d tables.DeviceScore) ScoreParts {
+	return ScoreParts{Uptime: d.Uptime, Weight: d.Weight, Complete: d.Complete, Moving: d.Moving, Quality: d.Quality, DriftM: d.DriftM,
+		Trust: d.Trust, Witnessed: d.Witnessed, Delivered: d.Delivered, Cell: strconv.FormatUint(d.Cell, 16), Sharing: d.Sharing,
+		Area: strconv.FormatUint(d.Area, 16), Occupied: d.Occupied, Crowding: d.Crowding, Frauds: d.Frauds, Evidence: d.Evidence, Score: d.Score}
+}
+
 // DeviceEpoch is one epoch of a device's page.
 type DeviceEpoch struct {
 	Epoch    uint64            `json:"epoch"`
@@ -101,25 +109,20 @@ type DeviceAnswer struct {
 func badDevice(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !deviceIDPattern.MatchString(id) {
-		apiError(w, http.StatusBadRequest, CodeBadDevice, "device id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+		wire.WriteError(w, http.StatusBadRequest, wire.CodeBadDevice, "device id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 		return "", true
 	}
 	return id, false
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
 // exploreDevice serves GET /v1/explorer/devices/{id}?limit=N: the device and
 // its newest N epochs (default 24, at most 1000).
-func (a *API) exploreDevice(w http.ResponseWriter, r *http.Request) {
+func (x *Explorer) exploreDevice(w http.ResponseWriter, r *http.Request) {
 	id, bad := badDevice(w, r)
 	if bad {
 		return
 	}
-	limit, ok := limitParam(w, r, 24)
+	limit, ok := wire.Limit(w, r, 24)
 	if !ok {
 		return
 	}
@@ -129,45 +132,32 @@ func (a *API) exploreDevice(w http.ResponseWriter, r *http.Request) {
 	var found bool
 	var epochs []DeviceEpoch
 	g, ctx := errgroup.WithContext(r.Context())
-	g.Go(func() (err error) { info, found, err = a.deviceInfo(ctx, id); return })
-	g.Go(func() (err error) { epochs, err = a.deviceEpochs(ctx, id, limit); return })
+	g.Go(func() (err error) { info, found, err = x.deviceInfo(ctx, id); return })
+	g.Go(func() (err error) { epochs, err = x.deviceEpochs(ctx, id, limit); return })
 	if err := g.Wait(); err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 		return
 	}
 	if !found {
-		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
+		wire.WriteError(w, http.StatusNotFound, wire.CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
 		return
 	}
 	out := DeviceAnswer{Device: info, Formula: "docs/scoring.md", Epochs: epochs}
 	g, ctx = errgroup.WithContext(r.Context())
-	g.Go(func() error { return a.deviceRewards(ctx, out.Epochs) })
-	g.Go(func() (err error) { out.Rejections, err = a.rejectedReadings(ctx, info.Kind, id, nil, "", 20); return })
+	g.Go(func() error { return x.deviceRewards(ctx, out.Epochs) })
+	g.Go(func() (err error) { out.Rejections, err = x.rejectedReadings(ctx, info.Kind, id, nil, "", 20); return })
 	if err := g.Wait(); err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 		return
 	}
-	writeJSON(w, out)
+	wire.WriteJSON(w, out)
 }
 
-func limitParam(w http.ResponseWriter, r *http.Request, def uint64) (uint64, bool) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return def, true
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n == 0 || n > 1000 {
-		apiError(w, http.StatusBadRequest, CodeBadLimit, "limit must be an integer from 1 to 1000")
-		return 0, false
-	}
-	return n, true
-}
-
-func (a *API) deviceInfo(ctx context.Context, id string) (DeviceInfo, bool, error) {
+func (x *Explorer) deviceInfo(ctx context.Context, id string) (DeviceInfo, bool, error) {
 	d := DeviceInfo{DeviceID: id}
 	var active, denied bool
 	var registered, changed time.Time
-	err := a.Conn.QueryRow(ctx, `SELECT kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, maker_id, registered_at, last_change
+	err := x.Conn.QueryRow(ctx, `SELECT kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, maker_id, registered_at, last_change
 		FROM devices_current WHERE device_id = ?`, id).Scan(&d.Kind, &d.Owner, &d.LatE7, &d.LonE7, &active, &denied, &d.DeniedReason, &d.DeniedBy, &d.MakerID, &registered, &changed)
 	if isNoRows(err) {
 		return d, false, nil
@@ -194,7 +184,7 @@ func deviceState(active, denied bool) string {
 
 // deviceEpochs reads the device's newest limit epochs: those it was scored
 // in or had readings rejected in.
-func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]DeviceEpoch, error) {
+func (x *Explorer) deviceEpochs(ctx context.Context, id string, limit uint64) ([]DeviceEpoch, error) {
 	byEpoch := map[uint64]*DeviceEpoch{}
 	get := func(e uint64) *DeviceEpoch {
 		if byEpoch[e] == nil {
@@ -215,27 +205,14 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 	var rejections []rejected
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		rows, err := a.Conn.Query(gctx, `SELECT epoch, owner, readings, uptime, weight, complete, moving, quality, drift_m, trust, witnessed, delivered,
-			cell, sharing, area, occupied, crowding, frauds, evidence, score FROM device_scores FINAL WHERE device_id = ? ORDER BY epoch DESC LIMIT ?`, id, limit)
-		if err != nil {
-			return err
+		rows, err := tables.DeviceScores(gctx, x.Conn, "WHERE device_id = ? ORDER BY epoch DESC LIMIT ?", id, limit)
+		for _, d := range rows {
+			scores = append(scores, scored{epoch: d.Epoch, valid: d.Readings, owner: d.Owner, parts: partsOf(d)})
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var x scored
-			p := &x.parts
-			var cell, area uint64
-			if err := rows.Scan(&x.epoch, &x.owner, &x.valid, &p.Uptime, &p.Weight, &p.Complete, &p.Moving, &p.Quality, &p.DriftM, &p.Trust, &p.Witnessed, &p.Delivered,
-				&cell, &p.Sharing, &area, &p.Occupied, &p.Crowding, &p.Frauds, &p.Evidence, &p.Score); err != nil {
-				return err
-			}
-			p.Cell, p.Area = strconv.FormatUint(cell, 16), strconv.FormatUint(area, 16)
-			scores = append(scores, x)
-		}
-		return rows.Err()
+		return err
 	})
 	g.Go(func() error {
-		rows, err := a.Conn.Query(gctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
+		rows, err := x.Conn.Query(gctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
 			AND epoch IN (SELECT DISTINCT epoch FROM epoch_rejections WHERE device_id = ? ORDER BY epoch DESC LIMIT ?) GROUP BY epoch, reason`, id, id, limit)
 		if err != nil {
 			return err
@@ -275,7 +252,7 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 	if uint64(len(epochs)) > limit {
 		epochs = epochs[:limit]
 	}
-	findings, err := a.findings(ctx, id, epochs)
+	findings, err := x.findings(ctx, id, epochs)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +269,7 @@ func (a *API) deviceEpochs(ctx context.Context, id string, limit uint64) ([]Devi
 
 // deviceRewards fills in each epoch's settlement and the device's part of
 // its owner's reward, from the owners' leaves.
-func (a *API) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
+func (x *Explorer) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
 	if len(epochs) == 0 {
 		return nil
 	}
@@ -304,46 +281,33 @@ func (a *API) deviceRewards(ctx context.Context, epochs []DeviceEpoch) error {
 			owners = append(owners, e.Owner)
 		}
 	}
-	states, err := a.settlementStates(ctx, nums)
+	states, err := x.settlementStates(ctx, nums)
 	if err != nil {
 		return err
-	}
-	type leaf struct {
-		score  uint64
-		amount big.Int
 	}
 	type key struct {
 		epoch uint64
 		owner string
 	}
-	leaves := map[key]*leaf{}
+	leaves := map[key]tables.RewardLeaf{}
 	// By the table's key (epoch, account): the pairs wanted are among these.
-	rows, err := a.Conn.Query(ctx, "SELECT epoch, account, score, amount FROM reward_leaves FINAL WHERE epoch IN ? AND account IN ?", nums, owners)
+	read, err := tables.Leaves(ctx, x.Conn, "WHERE epoch IN ? AND account IN ?", nums, owners)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k key
-		l := &leaf{}
-		if err := rows.Scan(&k.epoch, &k.owner, &l.score, &l.amount); err != nil {
-			return err
-		}
-		leaves[k] = l
-	}
-	if err := rows.Err(); err != nil {
-		return err
+	for _, l := range read {
+		leaves[key{l.Epoch, l.Account.Hex()}] = l
 	}
 	for i := range epochs {
 		e := &epochs[i]
-		e.Settlement = states[e.Epoch].status
+		e.Settlement = string(states[e.Epoch].State)
 		if e.Settlement == "" || e.Parts == nil {
 			continue
 		}
 		e.Reward, e.OwnerReward = "0", "0"
-		if l := leaves[key{e.Epoch, e.Owner}]; l != nil {
-			e.OwnerReward, e.OwnerScore = l.amount.String(), l.score
-			if r := share(&l.amount, e.Parts.Score, l.score); r != "" {
+		if l, ok := leaves[key{e.Epoch, e.Owner}]; ok {
+			e.OwnerReward, e.OwnerScore = l.Amount.String(), l.Score
+			if r := share(l.Amount, e.Parts.Score, l.Score); r != "" {
 				e.Reward = r
 			}
 		}

@@ -1,4 +1,4 @@
-package settler
+package explorer
 
 // The explorer's map: the epoch's devices and rejections by H3 cell, and a
 // cell's devices (explorer.go has the routes and the cache).
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/fieldmint/fieldmint/api/wire"
 )
 
 // MapCell is a cell of GET /v1/explorer/map.
@@ -43,7 +45,7 @@ type MapAnswer struct {
 // exploreMap serves GET /v1/explorer/map?epoch=N&res=R&bbox=south,west,north,east:
 // the epoch's devices and rejections by H3 cell at resolution R (0-8,
 // default 4), within the bbox if given.
-func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failure) {
+func (x *Explorer) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *wire.Failure) {
 	res, bbox, fail := parseMapQuery(r.URL.Query())
 	if fail != nil {
 		return nil, fail
@@ -54,9 +56,9 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 		args = []any{b[0], b[2], b[1], b[3]}
 	}
 	ctx := ch.Context(r.Context(), ch.WithSettings(ch.Settings{"geotoh3_argument_order": "lat_lon"}))
-	near, err := a.cover(ctx, bbox, res)
+	near, err := x.cover(ctx, bbox, res)
 	if err != nil {
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	out := MapAnswer{Epoch: epoch, Resolution: res, Status: k.status, Cells: []MapCell{}}
 	if k.emission != nil {
@@ -66,14 +68,14 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 	// beside the cells, once per scored epoch.
 	total := make(chan error, 1)
 	go func() {
-		if v, ok := a.totals.Load(epoch); ok && k.scored {
+		if v, ok := x.totals.Load(epoch); ok && k.scored {
 			out.Score = v.(uint64)
 			total <- nil
 			return
 		}
-		err := a.Conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&out.Score)
+		err := x.Conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&out.Score)
 		if err == nil && k.scored {
-			a.totals.Store(epoch, out.Score)
+			x.totals.Store(epoch, out.Score)
 		}
 		total <- err
 	}()
@@ -91,10 +93,10 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 			FROM epoch_rejections WHERE epoch = ? AND cell != 0 %[4]s GROUP BY c)
 		GROUP BY c)
 		WHERE 1 %[2]s ORDER BY total DESC, rejected DESC, c LIMIT %[3]d SETTINGS query_plan_filter_push_down = 0`, res, where, mapCellsMax+1, near)
-	rows, err := a.Conn.Query(ctx, query, append([]any{epoch, epoch}, args...)...)
+	rows, err := x.Conn.Query(ctx, query, append([]any{epoch, epoch}, args...)...)
 	if err != nil {
 		<-total
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -104,7 +106,7 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 		var boundary [][]float64
 		if err := rows.Scan(&cell, &centre, &boundary, &c.Devices, &c.Paid, &c.Score, &c.Rejected, &c.RejectedDevices); err != nil {
 			<-total
-			return nil, queryFailed
+			return nil, wire.QueryFailed
 		}
 		c.Cell, c.Lat, c.Lon = strconv.FormatUint(cell, 16), centre[0], centre[1]
 		for _, p := range boundary {
@@ -114,10 +116,10 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 	}
 	if err := rows.Err(); err != nil {
 		<-total
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	if err := <-total; err != nil {
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	for i := range out.Cells {
 		out.Cells[i].Reward = share(k.emission, out.Cells[i].Score, out.Score)
@@ -130,12 +132,12 @@ func (a *API) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *failu
 
 // parseMapQuery reads the map's res (0-8, default 4) and bbox (south,
 // west, north, east in degrees; nil if not given).
-func parseMapQuery(q url.Values) (uint8, *[4]float64, *failure) {
+func parseMapQuery(q url.Values) (uint8, *[4]float64, *wire.Failure) {
 	res := uint64(4)
 	if s := q.Get("res"); s != "" {
 		var err error
 		if res, err = strconv.ParseUint(s, 10, 8); err != nil || res > 8 {
-			return 0, nil, &failure{http.StatusBadRequest, CodeBadResolution, "res must be an H3 resolution from 0 to 8"}
+			return 0, nil, &wire.Failure{Status: http.StatusBadRequest, Code: wire.CodeBadResolution, Message: "res must be an H3 resolution from 0 to 8"}
 		}
 	}
 	s := q.Get("bbox")
@@ -151,7 +153,7 @@ func parseMapQuery(q url.Values) (uint8, *[4]float64, *failure) {
 		ok = err == nil && b[i] >= -180 && b[i] <= 180 // NaN fails too
 	}
 	if !ok || b[0] > b[2] || b[1] > b[3] || b[0] < -90 || b[2] > 90 {
-		return 0, nil, &failure{http.StatusBadRequest, CodeBadBBox, "bbox must be south,west,north,east in degrees, south <= north and west <= east"}
+		return 0, nil, &wire.Failure{Status: http.StatusBadRequest, Code: wire.CodeBadBBox, Message: "bbox must be south,west,north,east in degrees, south <= north and west <= east"}
 	}
 	return uint8(res), &b, nil
 }
@@ -162,7 +164,7 @@ func parseMapQuery(q url.Values) (uint8, *[4]float64, *failure) {
 // the box and their neighbours. Zoomed in at resolution 8 on 1M devices
 // this makes the map 5x faster. Only for small boxes at fine resolutions:
 // elsewhere grouping every device is cheap, and the cover would be large.
-func (a *API) cover(ctx context.Context, b *[4]float64, res uint8) (string, error) {
+func (x *Explorer) cover(ctx context.Context, b *[4]float64, res uint8) (string, error) {
 	if b == nil || res < 5 || (b[2]-b[0])*(b[3]-b[1]) > 25 {
 		return "", nil
 	}
@@ -171,7 +173,7 @@ func (a *API) cover(ctx context.Context, b *[4]float64, res uint8) (string, erro
 	// added for boxes smaller than a cell, and every cell's ring for the
 	// cells the box overlaps without holding their centres.
 	var cells []uint64
-	err := a.Conn.QueryRow(ctx, fmt.Sprintf(`SELECT arrayDistinct(arrayFlatten(arrayMap(c -> h3kRing(c, 1), arrayConcat(
+	err := x.Conn.QueryRow(ctx, fmt.Sprintf(`SELECT arrayDistinct(arrayFlatten(arrayMap(c -> h3kRing(c, 1), arrayConcat(
 		h3PolygonToCells([(?, ?), (?, ?), (?, ?), (?, ?)], %[1]d),
 		[geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d)]))))`, cr),
 		b[1], b[0], b[3], b[0], b[3], b[2], b[1], b[2],
@@ -208,30 +210,30 @@ type CellAnswer struct {
 // exploreCell serves GET /v1/explorer/cells/{cell}?epoch=N: the devices
 // scored in the cell (an H3 index of resolution 0 to 8, in hex), and those
 // rejected there.
-func (a *API) exploreCell(r *http.Request, epoch uint64, _ epochKey) (any, *failure) {
+func (x *Explorer) exploreCell(r *http.Request, epoch uint64, _ epochKey) (any, *wire.Failure) {
 	raw := r.PathValue("cell")
 	cell, err := strconv.ParseUint(raw, 16, 64)
-	bad := &failure{http.StatusBadRequest, CodeBadCell, "cell must be an H3 index of resolution 0 to 8 in hex, as the map gives it"}
+	bad := &wire.Failure{Status: http.StatusBadRequest, Code: wire.CodeBadCell, Message: "cell must be an H3 index of resolution 0 to 8 in hex, as the map gives it"}
 	if err != nil || len(raw) > 16 {
 		return nil, bad
 	}
 	ctx := r.Context()
 	var valid bool
 	var res uint8
-	if err := a.Conn.QueryRow(ctx, "SELECT h3IsValid(toUInt64(?))", cell).Scan(&valid); err != nil {
-		return nil, queryFailed
+	if err := x.Conn.QueryRow(ctx, "SELECT h3IsValid(toUInt64(?))", cell).Scan(&valid); err != nil {
+		return nil, wire.QueryFailed
 	}
 	if !valid {
 		return nil, bad
 	}
-	if err := a.Conn.QueryRow(ctx, "SELECT h3GetResolution(toUInt64(?))", cell).Scan(&res); err != nil {
-		return nil, queryFailed
+	if err := x.Conn.QueryRow(ctx, "SELECT h3GetResolution(toUInt64(?))", cell).Scan(&res); err != nil {
+		return nil, wire.QueryFailed
 	}
 	if res > 8 {
 		return nil, bad
 	}
 	const limit = 1000
-	rows, err := a.Conn.Query(ctx, fmt.Sprintf(`SELECT device_id, any(k), any(o), sum(v) AS valid, sum(s) AS total, sum(f), sum(rj) AS rejected FROM (
+	rows, err := x.Conn.Query(ctx, fmt.Sprintf(`SELECT device_id, any(k), any(o), sum(v) AS valid, sum(s) AS total, sum(f), sum(rj) AS rejected FROM (
 		SELECT device_id, kind AS k, owner AS o, readings AS v, score AS s, frauds AS f, 0 AS rj FROM device_scores FINAL
 		WHERE epoch = ? AND cell != 0 AND h3GetResolution(cell) >= %[1]d AND h3ToParent(cell, %[1]d) = ?
 		UNION ALL
@@ -239,19 +241,19 @@ func (a *API) exploreCell(r *http.Request, epoch uint64, _ epochKey) (any, *fail
 		WHERE epoch = ? AND cell != 0 AND h3ToParent(cell, %[1]d) = ?)
 		GROUP BY device_id ORDER BY total DESC, rejected DESC, device_id LIMIT %[2]d`, res, limit+1), epoch, cell, epoch, cell)
 	if err != nil {
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	defer rows.Close()
 	out := CellAnswer{Epoch: epoch, Cell: strconv.FormatUint(cell, 16), Devices: []CellDevice{}}
 	for rows.Next() {
 		var d CellDevice
 		if err := rows.Scan(&d.DeviceID, &d.Kind, &d.Owner, &d.Readings, &d.Score, &d.Frauds, &d.Rejected); err != nil {
-			return nil, queryFailed
+			return nil, wire.QueryFailed
 		}
 		out.Devices = append(out.Devices, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, queryFailed
+		return nil, wire.QueryFailed
 	}
 	if len(out.Devices) > limit {
 		out.Devices, out.Truncated = out.Devices[:limit], true

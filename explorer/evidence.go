@@ -1,4 +1,4 @@
-package settler
+package explorer
 
 // A device's evidence: its rejected readings (the device page shows the
 // newest, the rejections answer lists them by epoch and reason) and the
@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/fieldmint/fieldmint/api/wire"
 )
 
 // RejectedReading is a rejected reading with its evidence.
@@ -26,7 +28,7 @@ type RejectedReading struct {
 
 // rejectedReadings reads the device's newest rejected readings, of one
 // epoch and one reason if given.
-func (a *API) rejectedReadings(ctx context.Context, kind, id string, epoch *uint64, reason string, limit uint64) ([]RejectedReading, error) {
+func (x *Explorer) rejectedReadings(ctx context.Context, kind, id string, epoch *uint64, reason string, limit uint64) ([]RejectedReading, error) {
 	q := `SELECT epoch, seq, event_time, received_at, reason, detail, measurements, lat_e7, lon_e7 FROM readings
 		WHERE kind = ? AND device_id = ? AND status = 'rejected'`
 	args := []any{kind, id}
@@ -38,7 +40,7 @@ func (a *API) rejectedReadings(ctx context.Context, kind, id string, epoch *uint
 		q += " AND reason = ?"
 		args = append(args, reason)
 	}
-	rows, err := a.Conn.Query(ctx, q+" ORDER BY event_time DESC, seq DESC LIMIT ?", append(args, limit)...)
+	rows, err := x.Conn.Query(ctx, q+" ORDER BY event_time DESC, seq DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,12 +61,12 @@ func (a *API) rejectedReadings(ctx context.Context, kind, id string, epoch *uint
 // exploreRejections serves GET /v1/explorer/devices/{id}/rejections?epoch=N&reason=R&limit=L
 // (default 100, at most 1000): the device's rejected readings with their
 // evidence, newest first.
-func (a *API) exploreRejections(w http.ResponseWriter, r *http.Request) {
+func (x *Explorer) exploreRejections(w http.ResponseWriter, r *http.Request) {
 	id, bad := badDevice(w, r)
 	if bad {
 		return
 	}
-	limit, ok := limitParam(w, r, 100)
+	limit, ok := wire.Limit(w, r, 100)
 	if !ok {
 		return
 	}
@@ -73,26 +75,26 @@ func (a *API) exploreRejections(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("epoch"); s != "" {
 		e, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			apiError(w, http.StatusBadRequest, CodeBadEpoch, "epoch must be a non-negative integer")
+			wire.WriteError(w, http.StatusBadRequest, wire.CodeBadEpoch, "epoch must be a non-negative integer")
 			return
 		}
 		epoch = &e
 	}
-	info, found, err := a.deviceInfo(r.Context(), id)
+	info, found, err := x.deviceInfo(r.Context(), id)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 		return
 	}
 	if !found {
-		apiError(w, http.StatusNotFound, CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
+		wire.WriteError(w, http.StatusNotFound, wire.CodeNotFound, "device "+strconv.Quote(id)+" is not registered")
 		return
 	}
-	out, err := a.rejectedReadings(r.Context(), info.Kind, id, epoch, q.Get("reason"), limit)
+	out, err := x.rejectedReadings(r.Context(), info.Kind, id, epoch, q.Get("reason"), limit)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, CodeInternal, "query failed")
+		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 		return
 	}
-	writeJSON(w, map[string]any{"deviceId": id, "rejections": out})
+	wire.WriteJSON(w, map[string]any{"deviceId": id, "rejections": out})
 }
 
 // Finding is an information check's strongest evidence about the device in
@@ -113,8 +115,8 @@ type Finding struct {
 
 // findings reads the information checks' evidence about a device in the
 // given epochs, by the table's key (epoch, device).
-func (a *API) findings(ctx context.Context, id string, epochs []uint64) (map[uint64][]Finding, error) {
-	rows, err := a.Conn.Query(ctx, `SELECT epoch, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value
+func (x *Explorer) findings(ctx context.Context, id string, epochs []uint64) (map[uint64][]Finding, error) {
+	rows, err := x.Conn.Query(ctx, `SELECT epoch, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value
 		FROM stream_evidence FINAL WHERE epoch IN ? AND device_id = ? ORDER BY epoch, flagged DESC, reason`, epochs, id)
 	if err != nil {
 		return nil, err
