@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/api"
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
@@ -33,6 +34,7 @@ type Config struct {
 	Validate   validators.Config `yaml:"validate"`
 	Aggregate  aggregator.Config `yaml:"aggregate"`
 	Settle     settler.Config    `yaml:"settle"`
+	API        api.Config        `yaml:"api"`
 }
 
 // LogConfig sets logging.
@@ -52,6 +54,7 @@ func Defaults() Config {
 		Validate:   validators.DefaultConfig(),
 		Aggregate:  aggregator.DefaultConfig(),
 		Settle:     settler.DefaultConfig(),
+		API:        api.DefaultConfig(),
 	}
 }
 
@@ -70,10 +73,6 @@ func (c LogConfig) Logger() (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("log.format must be text or json, got %q", c.Format)
 }
-
-// Roles returns c: commands handle every configuration that embeds the
-// roles' (the dev stack's) alike.
-func (c *Config) Roles() *Config { return c }
 
 // Check validates the named sections as the roles do when they start,
 // without connecting to anything: what `--check-config` runs.
@@ -101,7 +100,7 @@ func (c Config) Check(sections []string) error {
 		case "settle":
 			err = c.Settle.Validate()
 		case "api":
-			err = c.Settle.ValidateAPI()
+			err = c.ProofAPI().Validate()
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -3,10 +3,13 @@ package roles
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -102,4 +105,49 @@ func DeployContracts(ctx context.Context, o DeployOptions, progress io.Writer) (
 		fmt.Fprintf(progress, "deploy-contracts: the distributor holds none of %s yet: transfer the pool to %s before the first claim\n", o.Token.Hex(), c.Distributor.Hex())
 	}
 	return Deployment{ChainID: id.Uint64(), Token: c.Token.Hex(), Distributor: c.Distributor.Hex(), DeployBlock: c.Block}, nil
+}
+
+// CheckRecorded handles deploy-contracts --out naming a file an earlier run wrote: the
+// distributor it records must have code on chain (a dev chain reset since
+// loses it), and nothing is deployed again.
+func CheckRecorded(ctx context.Context, rpc, path string, recorded []byte, progress io.Writer) error {
+	var d Deployment
+	if json.Unmarshal(recorded, &d) != nil {
+		for _, line := range strings.Split(string(recorded), "\n") {
+			if v, ok := strings.CutPrefix(line, "FIELDMINT_SETTLE_DISTRIBUTOR="); ok {
+				d.Distributor = strings.TrimSpace(v)
+			}
+		}
+	}
+	if !common.IsHexAddress(d.Distributor) {
+		return fmt.Errorf("deploy-contracts: %s exists but names no distributor: delete it to deploy anew", path)
+	}
+	client, err := ethclient.DialContext(ctx, rpc)
+	if err != nil {
+		return fmt.Errorf("deploy-contracts: dial %s: %w", rpc, err)
+	}
+	defer client.Close()
+	code, err := client.CodeAt(ctx, common.HexToAddress(d.Distributor), nil)
+	if err != nil {
+		return fmt.Errorf("deploy-contracts: %w", err)
+	}
+	if len(code) == 0 {
+		return fmt.Errorf("deploy-contracts: %s records distributor %s, which has no code on chain (a new or reset chain?): delete the file to deploy anew", path, d.Distributor)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: %s exists and its distributor %s is on chain; nothing deployed\n", path, d.Distributor)
+	return nil
+}
+
+// WriteRecord writes deploy-contracts' output to path whole or not at all:
+// a half file would read as a deployment.
+func WriteRecord(path string, data []byte, progress io.Writer) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("deploy-contracts: --out: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("deploy-contracts: --out: %w", err)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: wrote %s\n", path)
+	return nil
 }

@@ -2,6 +2,7 @@ package roles_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -130,14 +131,43 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 	for _, run := range []func(context.Context, roles.Config, *slog.Logger) error{roles.RunIngest, roles.RunValidate, roles.RunAggregate} {
 		testenv.Go(t, func(ctx context.Context) error { return run(ctx, cfg, log) })
 	}
-	sdk := &client.Client{URL: "http://" + cfg.Ingest.Listen, Network: cfg.Ingest.Network}
-	for {
-		if resp, err := http.Get(sdk.URL + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
+	sendTraced(t, ctx, cfg, admin)
+	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&n); err != nil || n != 3 {
+			return fmt.Errorf("%d readings in ClickHouse (%v), want 3", n, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+
+	checkMetrics(t, "http://"+metricsAddr+"/metrics")
+	// Flush everything to the collector.
+	stopped = true
+	if err := stopTelemetry(ctx); err != nil {
+		t.Fatalf("telemetry shutdown: %v", err)
 	}
+	coll.mu.Lock()
+	defer coll.mu.Unlock()
+	for _, name := range []string{"fieldmint.ingest.readings", "fieldmint.validator.readings", "fieldmint.aggregator.rows"} {
+		if !coll.metrics[name] {
+			t.Errorf("metric %s never reached the collector", name)
+		}
+	}
+	checkTrace(t, coll.spans)
+}
+
+// sendTraced registers a maker and a device, and sends three readings (the
+// third dated an hour ahead, so rejected by the validators) and a forgery
+// (refused by ingest) in one batch.
+func sendTraced(t *testing.T, ctx context.Context, cfg roles.Config, admin *ecdsa.PrivateKey) {
+	sdk := &client.Client{URL: "http://" + cfg.Ingest.Listen, Network: cfg.Ingest.Network}
+	testenv.WaitFor(t, 30*time.Second, "ingest answering /healthz", func() bool {
+		resp, err := http.Get(sdk.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
 	_, key, _ := ed25519.GenerateKey(nil)
 	_, makerKey, _ := ed25519.GenerateKey(nil)
 	maker := client.Maker{ID: "m", Key: makerKey}
@@ -166,15 +196,11 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 		t.Fatalf("send: %+v %v", res, err)
 	}
 
-	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&n); err != nil || n != 3 {
-			return fmt.Errorf("%d readings in ClickHouse (%v), want 3", n, err)
-		}
-		return nil
-	})
+}
 
-	// Prometheus sees the outcomes with their reason codes.
+// checkMetrics: Prometheus sees the outcomes with their reason codes, and
+// otelhttp's request metrics and kotel's broker metrics are there too.
+func checkMetrics(t *testing.T, url string) {
 	want := map[string]float64{
 		`fieldmint_ingest_readings_total{outcome="accepted",reason=""}`:                                                                     3,
 		`fieldmint_ingest_readings_total{outcome="rejected",reason="BAD_SIGNATURE"}`:                                                        1,
@@ -186,24 +212,22 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 		`fieldmint_ingest_requests_total{code="OK",route="/v1/devices"}`:                                                                    1,
 	}
 	// The aggregator counts a block after its INSERT: poll a little.
-	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		got, missing := scrape(t, "http://"+metricsAddr+"/metrics"), ""
+	testenv.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		got, missing := scrape(t, url), ""
 		for series, v := range want {
 			if got[series] != v {
 				missing += fmt.Sprintf("\n%s = %v, want %v", series, got[series], v)
 			}
 		}
-		if missing == "" {
-			break
+		if missing != "" {
+			return fmt.Errorf("/metrics:%s", missing)
 		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("/metrics:%s", missing)
-		}
-	}
+		return nil
+	})
 
 	// otelhttp's request metrics and kotel's broker metrics are there too.
 	families := map[string]bool{}
-	for series := range scrape(t, "http://"+metricsAddr+"/metrics") {
+	for series := range scrape(t, url) {
 		families[strings.SplitN(series, "{", 2)[0]] = true
 	}
 	for _, f := range []string{"http_server_request_duration_seconds", "messaging_kafka_produce_records_count_total", "messaging_kafka_fetch_records_count_total"} {
@@ -211,29 +235,22 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 			t.Errorf("/metrics has no %s", f)
 		}
 	}
-	// Flush everything to the collector.
-	stopped = true
-	if err := stopTelemetry(ctx); err != nil {
-		t.Fatalf("telemetry shutdown: %v", err)
-	}
-	coll.mu.Lock()
-	defer coll.mu.Unlock()
-	for _, name := range []string{"fieldmint.ingest.readings", "fieldmint.validator.readings", "fieldmint.aggregator.rows"} {
-		if !coll.metrics[name] {
-			t.Errorf("metric %s never reached the collector", name)
-		}
-	}
+}
+
+// checkTrace: every span of the readings request's trace descends from the
+// request's span, and each stage's spans are there, as many as readings.
+func checkTrace(t *testing.T, spans []*tracepb.Span) {
 	var request *tracepb.Span
-	for _, s := range coll.spans {
+	for _, s := range spans {
 		if s.Name == "POST /v2/readings" {
 			request = s
 		}
 	}
 	if request == nil {
-		t.Fatalf("no span of the readings request among %d", len(coll.spans))
+		t.Fatalf("no span of the readings request among %d", len(spans))
 	}
 	byID := map[string]*tracepb.Span{}
-	for _, s := range coll.spans {
+	for _, s := range spans {
 		if string(s.TraceId) == string(request.TraceId) {
 			byID[string(s.SpanId)] = s
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 )
 
@@ -31,8 +32,8 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 		return err
 	}
 	defer conn.Close()
-	var posted uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM settlement_states WHERE state != 'computed'").Scan(&posted); err != nil {
+	posted, err := tables.EverPosted(ctx, conn)
+	if err != nil {
 		return err
 	}
 	if posted > 0 {

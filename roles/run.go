@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/api"
+	"github.com/fieldmint/fieldmint/explorer"
 	"github.com/fieldmint/fieldmint/ingest"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
@@ -205,15 +207,16 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 
 // newChainRole is the supervision of a role that reads ClickHouse and the
 // chain (settle, api): its section and ClickHouse's checked, both watched.
-func newChainRole(ctx context.Context, name string, c Config, log *slog.Logger) (*role, error) {
-	return newRole(ctx, name, c, []string{"clickhouse", name}, log, watchClickHouse(c.ClickHouse), watchRPC(c.Settle.RPC))
+func newChainRole(ctx context.Context, name string, c Config, rpc string, log *slog.Logger) (*role, error) {
+	return newRole(ctx, name, c, []string{"clickhouse", name}, log, watchClickHouse(c.ClickHouse), watchRPC(rpc))
 }
 
 // RunSettle runs the settler until ctx ends: the one process with the
-// poster key. resumeFrom, when not 0, first recomputes epochs from there on
-// (the operator's answer to a revoked or parked epoch), once.
-func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logger, onSettled func(settler.Settled)) error {
-	r, err := newChainRole(ctx, "settle", c, log)
+// poster key. o.ResumeFrom, when not 0, first recomputes epochs from there
+// on (the operator's answer to a revoked or parked epoch), once.
+func RunSettle(ctx context.Context, c Config, o Options, log *slog.Logger) error {
+	resumeFrom := o.ResumeFrom
+	r, err := newChainRole(ctx, "settle", c, c.Settle.RPC, log)
 	if err != nil {
 		return err
 	}
@@ -224,7 +227,7 @@ func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logge
 				return err
 			}
 			defer s.Close()
-			s.OnSettled = onSettled
+			s.OnSettled = o.OnSettled
 			if resumeFrom != 0 {
 				if err := s.Resume(ctx, resumeFrom); err != nil {
 					return err
@@ -236,26 +239,31 @@ func RunSettle(ctx context.Context, c Config, resumeFrom uint64, log *slog.Logge
 	})
 }
 
-// RunAPI serves the proof API and the claim page until ctx ends. It holds
-// no key; run as many as the traffic needs.
+// RunAPI serves the proof API, the claim page and the explorer until ctx
+// ends. It holds no key; run as many as the traffic needs.
 func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
-	r, err := newChainRole(ctx, "api", c, log)
+	if c.Settle.APIListen != "" {
+		log.Warn("settle.apiListen is deprecated and will be removed in the next release: set api.listen (FIELDMINT_API_LISTEN, --api.listen)", "listen", c.Settle.APIListen)
+	}
+	a := c.ProofAPI()
+	r, err := newChainRole(ctx, "api", c, a.RPC, log)
 	if err != nil {
 		return err
 	}
 	return r.run(func(ctx context.Context) error {
 		return withClickHouse(ctx, c.ClickHouse, func(conn driver.Conn) error {
-			client, err := chain.Dial(ctx, c.Settle.RPC)
+			client, err := chain.Dial(ctx, a.RPC)
 			if err != nil {
 				return err
 			}
 			defer client.Close()
-			api, err := settler.NewAPI(ctx, conn, client, common.HexToAddress(c.Settle.Distributor))
+			srv, err := api.New(ctx, conn, client, common.HexToAddress(a.Distributor))
 			if err != nil {
 				return err
 			}
-			log.Info("api: serving proofs and the explorer", "explorer", "http://"+c.Settle.APIListen+"/explorer", "listen", c.Settle.APIListen, "distributor", c.Settle.Distributor)
-			return api.Serve(ctx, c.Settle.APIListen)
+			srv.Explorer = explorer.New(conn, srv)
+			log.Info("api: serving proofs and the explorer", "explorer", "http://"+a.Listen+"/explorer", "listen", a.Listen, "distributor", a.Distributor)
+			return srv.Serve(ctx, a.Listen)
 		})
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 )
 
@@ -115,10 +116,10 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 	return nil
 }
 
-func ds2scores(ds []aggregator.DeviceScore) []settler.DeviceScore {
-	out := make([]settler.DeviceScore, len(ds))
+func ds2scores(ds []aggregator.DeviceScore) []tables.OwnerScore {
+	out := make([]tables.OwnerScore, len(ds))
 	for i, d := range ds {
-		out[i] = settler.DeviceScore{Owner: d.Owner, Score: d.Score}
+		out[i] = tables.OwnerScore{Owner: d.Owner, Score: d.Score}
 	}
 	return out
 }
@@ -156,21 +157,13 @@ func compareEvidence(ctx context.Context, conn driver.Conn, epoch uint64, findin
 
 // compareScores compares the stored device_scores of epoch with ds.
 func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []aggregator.DeviceScore) ([]string, error) {
-	rows, err := conn.Query(ctx, "SELECT "+aggregator.ScoreColumns+" FROM device_scores FINAL WHERE epoch = ?", epoch)
+	rows, err := tables.DeviceScores(ctx, conn, "WHERE epoch = ?", epoch)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	stored := map[string]aggregator.DeviceScore{}
-	for rows.Next() {
-		d := aggregator.DeviceScore{Epoch: epoch}
-		if err := rows.Scan(d.ScanInto()...); err != nil {
-			return nil, err
-		}
-		stored[d.DeviceID] = d
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, d := range rows {
+		stored[d.DeviceID] = aggregator.DeviceScore{DeviceScore: d}
 	}
 	var diffs []string
 	for _, d := range ds {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/roles"
 )
@@ -56,7 +55,7 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 	progress := flags.Output() // stderr; the test's buffer
 	if *outFile != "" {
 		if recorded, err := os.ReadFile(*outFile); err == nil {
-			return checkRecorded(ctx, *rpc, *outFile, recorded, progress)
+			return roles.CheckRecorded(ctx, *rpc, *outFile, recorded, progress)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("deploy-contracts: --out: %w", err)
 		}
@@ -106,45 +105,5 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 		_, err = out.Write(result)
 		return err
 	}
-	// Written whole or not at all: a half file would read as a deployment.
-	tmp := *outFile + ".tmp"
-	if err := os.WriteFile(tmp, result, 0o644); err != nil {
-		return fmt.Errorf("deploy-contracts: --out: %w", err)
-	}
-	if err := os.Rename(tmp, *outFile); err != nil {
-		return fmt.Errorf("deploy-contracts: --out: %w", err)
-	}
-	fmt.Fprintf(progress, "deploy-contracts: wrote %s\n", *outFile)
-	return nil
-}
-
-// checkRecorded handles --out naming a file an earlier run wrote: the
-// distributor it records must have code on chain (a dev chain reset since
-// loses it), and nothing is deployed again.
-func checkRecorded(ctx context.Context, rpc, path string, recorded []byte, progress io.Writer) error {
-	var d roles.Deployment
-	if json.Unmarshal(recorded, &d) != nil {
-		for _, line := range strings.Split(string(recorded), "\n") {
-			if v, ok := strings.CutPrefix(line, "FIELDMINT_SETTLE_DISTRIBUTOR="); ok {
-				d.Distributor = strings.TrimSpace(v)
-			}
-		}
-	}
-	if !common.IsHexAddress(d.Distributor) {
-		return fmt.Errorf("deploy-contracts: %s exists but names no distributor: delete it to deploy anew", path)
-	}
-	client, err := ethclient.DialContext(ctx, rpc)
-	if err != nil {
-		return fmt.Errorf("deploy-contracts: dial %s: %w", rpc, err)
-	}
-	defer client.Close()
-	code, err := client.CodeAt(ctx, common.HexToAddress(d.Distributor), nil)
-	if err != nil {
-		return fmt.Errorf("deploy-contracts: %w", err)
-	}
-	if len(code) == 0 {
-		return fmt.Errorf("deploy-contracts: %s records distributor %s, which has no code on chain (a new or reset chain?): delete the file to deploy anew", path, d.Distributor)
-	}
-	fmt.Fprintf(progress, "deploy-contracts: %s exists and its distributor %s is on chain; nothing deployed\n", path, d.Distributor)
-	return nil
+	return roles.WriteRecord(*outFile, result, progress)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
@@ -68,31 +69,17 @@ func TestDeployContracts(t *testing.T) {
 	if d.ChainID != 31337 || !common.IsHexAddress(d.Token) || !common.IsHexAddress(d.Distributor) || d.DeployBlock == 0 {
 		t.Fatalf("deployment %+v", d)
 	}
-	dist := distributor.NewRewardsDistributor()
-	inst := dist.Instance(client, common.HexToAddress(d.Distributor))
-	call := func(data []byte, unpack func([]byte) (any, error)) any {
-		v, err := bind.Call(inst, nil, data, unpack)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	addr := func(f func([]byte) (common.Address, error)) func([]byte) (any, error) {
-		return func(b []byte) (any, error) { return f(b) }
-	}
-	u64 := func(f func([]byte) (uint64, error)) func([]byte) (any, error) {
-		return func(b []byte) (any, error) { return f(b) }
-	}
-	if p := call(dist.PackPoster(), addr(dist.UnpackPoster)); p != chain.Address(key) {
+	dist, first := distributor.NewRewardsDistributor(), common.HexToAddress(d.Distributor)
+	if p := distGet(t, client, first, dist.PackPoster(), dist.UnpackPoster); p != chain.Address(key) {
 		t.Errorf("poster %v, want the deployer", p)
 	}
-	if g := call(dist.PackGuardian(), addr(dist.UnpackGuardian)); g != guardian {
+	if g := distGet(t, client, first, dist.PackGuardian(), dist.UnpackGuardian); g != guardian {
 		t.Errorf("guardian %v", g)
 	}
-	if tl := call(dist.PackTimelock(), u64(dist.UnpackTimelock)); tl != uint64(86400) {
+	if tl := distGet(t, client, first, dist.PackTimelock(), dist.UnpackTimelock); tl != 86400 {
 		t.Errorf("timelock %v s, want 86400", tl)
 	}
-	if fe := call(dist.PackFirstEpoch(), u64(dist.UnpackFirstEpoch)); fe != uint64(7) {
+	if fe := distGet(t, client, first, dist.PackFirstEpoch(), dist.UnpackFirstEpoch); fe != 7 {
 		t.Errorf("first epoch %v", fe)
 	}
 	bal, err := chain.TokenBalance(t.Context(), client, common.HexToAddress(d.Token), common.HexToAddress(d.Distributor))
@@ -125,11 +112,10 @@ func TestDeployContracts(t *testing.T) {
 	if second == (common.Address{}) || env["FIELDMINT_SETTLE_RPC"] != url || env["FIELDMINT_SETTLE_EMISSIONPEREPOCH"] != "1000" || env["FIELDMINT_SETTLE_FROMBLOCK"] == "" {
 		t.Fatalf("--env printed %v", env)
 	}
-	inst = dist.Instance(client, second)
-	if tok := call(dist.PackToken(), addr(dist.UnpackToken)); tok != common.HexToAddress(d.Token) {
+	if tok := distGet(t, client, second, dist.PackToken(), dist.UnpackToken); tok != common.HexToAddress(d.Token) {
 		t.Errorf("the second distributor pays in %v, want the existing token %s", tok, d.Token)
 	}
-	if p := call(dist.PackPoster(), addr(dist.UnpackPoster)); p != poster {
+	if p := distGet(t, client, second, dist.PackPoster(), dist.UnpackPoster); p != poster {
 		t.Errorf("poster %v, want --poster", p)
 	}
 	// The settler reads those lines as they are.
@@ -152,27 +138,10 @@ func TestDeployContracts(t *testing.T) {
 		t.Fatalf("the check refuses the right contract: %v", err)
 	}
 
-	// --out: the file the roles read with FIELDMINT_ENV_FILE (compose's
-	// step); a second run finds it and deploys nothing.
 	for k := range env {
 		os.Unsetenv(k) // t.Setenv above restores them at the end
 	}
-	outFile := filepath.Join(t.TempDir(), "contracts.env")
-	if stdout, _, err := deploy("--env", "--out", outFile); err != nil || stdout != "" {
-		t.Fatalf("--out: %v, stdout %q (want nothing)", err, stdout)
-	}
-	written, _ := os.ReadFile(outFile)
-	t.Setenv("FIELDMINT_ENV_FILE", outFile)
-	if err := run([]string{"api", "--check-config"}, new(bytes.Buffer), new(bytes.Buffer)); err != nil {
-		t.Fatalf("the proof API with FIELDMINT_ENV_FILE: %v", err)
-	}
-	nonce, _ := client.NonceAt(t.Context(), chain.Address(key), nil)
-	_, progress, err = deploy("--env", "--out", outFile)
-	again, _ := os.ReadFile(outFile)
-	after, _ := client.NonceAt(t.Context(), chain.Address(key), nil)
-	if err != nil || after != nonce || string(again) != string(written) || !strings.Contains(progress, "nothing deployed") {
-		t.Fatalf("second run with --out: %v, %d transactions sent, file changed %v, progress %q", err, after-nonce, string(again) != string(written), progress)
-	}
+	checkDeployOut(t, deploy, client, chain.Address(key))
 }
 
 // TestProbe: `fieldmint probe` passes on 2xx and fails on anything else,
@@ -196,4 +165,36 @@ func TestProbe(t *testing.T) {
 	if err := run([]string{"probe", srv.URL + "/readyz"}, new(bytes.Buffer), new(bytes.Buffer)); err == nil {
 		t.Fatal("a server that is gone passed")
 	}
+}
+
+// checkDeployOut checks --out: the file the roles read with
+// FIELDMINT_ENV_FILE (compose's step); a second run finds it and deploys
+// nothing.
+func checkDeployOut(t *testing.T, deploy func(...string) (string, string, error), client *ethclient.Client, deployer common.Address) {
+	outFile := filepath.Join(t.TempDir(), "contracts.env")
+	if stdout, _, err := deploy("--env", "--out", outFile); err != nil || stdout != "" {
+		t.Fatalf("--out: %v, stdout %q (want nothing)", err, stdout)
+	}
+	written, _ := os.ReadFile(outFile)
+	t.Setenv("FIELDMINT_ENV_FILE", outFile)
+	if err := run([]string{"api", "--check-config"}, new(bytes.Buffer), new(bytes.Buffer)); err != nil {
+		t.Fatalf("the proof API with FIELDMINT_ENV_FILE: %v", err)
+	}
+	nonce, _ := client.NonceAt(t.Context(), deployer, nil)
+	_, progress, err := deploy("--env", "--out", outFile)
+	again, _ := os.ReadFile(outFile)
+	after, _ := client.NonceAt(t.Context(), deployer, nil)
+	if err != nil || after != nonce || string(again) != string(written) || !strings.Contains(progress, "nothing deployed") {
+		t.Fatalf("second run with --out: %v, %d transactions sent, file changed %v, progress %q", err, after-nonce, string(again) != string(written), progress)
+	}
+}
+
+// distGet reads one value of the distributor at addr.
+func distGet[T any](t *testing.T, client *ethclient.Client, addr common.Address, data []byte, unpack func([]byte) (T, error)) T {
+	t.Helper()
+	v, err := bind.Call(distributor.NewRewardsDistributor().Instance(client, addr), nil, data, unpack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

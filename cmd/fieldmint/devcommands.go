@@ -13,21 +13,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/fieldmint/fieldmint/devstack"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/devbroker"
+	"github.com/fieldmint/fieldmint/roles"
 )
 
 func init() {
 	serveChild = chserver.ServeIfChild
 	var resumeFrom uint64
-	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults,
+	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults, roleConfig,
 		func(fs *flag.FlagSet) {
 			fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
 		},
@@ -35,7 +32,7 @@ func init() {
 			c.Dev.ResumeFrom = resumeFrom
 			return devstack.Run(ctx, c, out, log)
 		})
-	devCommands["simulate"] = configured("send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", "", devstack.Defaults, nil,
+	devCommands["simulate"] = configured("send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", "", devstack.Defaults, roleConfig, nil,
 		func(ctx context.Context, c devstack.Config, _ []string, out io.Writer, log *slog.Logger) error {
 			return devstack.RunSimulate(ctx, c, out, log)
 		})
@@ -43,6 +40,9 @@ func init() {
 	devCommands["broker"] = tool("run a Kafka-protocol broker (kfake) persisted in a directory, in the foreground", runBroker)
 	devCommands["bench"] = tool("measure a stage under load: bench ingest (readings/s, latency, ingest's CPU and peak RSS)", runBench)
 }
+
+// roleConfig finds the roles' configuration in the dev stack's.
+func roleConfig(c *devstack.Config) *roles.Config { return &c.Config }
 
 func runClickHouse(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
 	path := fs.String("path", ".fieldmint/clickhouse", "data directory")
@@ -75,22 +75,9 @@ func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var ports []int
-	if *portList != "" {
-		for _, f := range strings.Split(*portList, ",") {
-			p, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || p <= 0 || p > 65535 {
-				return fmt.Errorf("--ports: %q is not a port", f)
-			}
-			ports = append(ports, p)
-		}
-	} else {
-		if *brokers < 1 {
-			return fmt.Errorf("--brokers must be at least 1, got %d", *brokers)
-		}
-		for i := range *brokers {
-			ports = append(ports, *port+i)
-		}
+	ports, err := devbroker.Ports(*portList, *port, *brokers)
+	if err != nil {
+		return err
 	}
 	c, err := devbroker.Start(*dir, ports, *sync)
 	if err != nil {
@@ -98,26 +85,6 @@ func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	}
 	defer c.Close()
 	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
-	sigs := make(chan os.Signal, 1)
-	if len(ports) > 1 {
-		signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
-		defer signal.Stop(sigs)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case sig := <-sigs:
-			if sig == syscall.SIGUSR1 {
-				err = c.StopBroker(0)
-			} else {
-				err = c.StartBroker(0)
-			}
-			if err != nil {
-				fmt.Fprintf(out, "broker: %v\n", err)
-			} else {
-				fmt.Fprintf(out, "broker: broker 0 (port %d) %s\n", ports[0], map[bool]string{true: "stopped", false: "started again"}[sig == syscall.SIGUSR1])
-			}
-		}
-	}
+	c.Serve(ctx, out)
+	return nil
 }

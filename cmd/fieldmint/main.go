@@ -35,19 +35,33 @@ type command struct {
 	run func(ctx context.Context, name string, fs *flag.FlagSet, args []string, out io.Writer) error
 }
 
-// The configuration sections each command reads; api validates the settle
-// section as the proof API needs it (no key).
-var roleSections = map[string][]string{
-	"ingest":       {"log", "telemetry", "kafka", "ingest"},
-	"validate":     {"log", "telemetry", "kafka", "validate"},
-	"aggregate":    {"log", "telemetry", "kafka", "clickhouse", "aggregate"},
-	"settle":       {"log", "telemetry", "clickhouse", "settle"},
-	"api":          {"log", "telemetry", "clickhouse", "settle"},
-	"dev":          {"log", "telemetry", "kafka", "ingest", "validate", "aggregate", "settle", "dev"},
+// toolSections are the configuration sections of the commands that are not
+// roles (the roles' are in roles.Table).
+var toolSections = map[string][]string{
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"migrate":      {"log", "clickhouse"},
 	"simulate":     {"log", "clickhouse", "aggregate", "simulate"},
+}
+
+// sectionsOf returns the configuration sections command name reads: a
+// role's from roles.Table; dev's every role's and its own.
+func sectionsOf(name string) []string {
+	if r, ok := roles.Lookup(name); ok {
+		return r.Sections
+	}
+	if name != "dev" {
+		return toolSections[name]
+	}
+	out := []string{}
+	for _, r := range roles.Table {
+		for _, s := range r.Sections {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return append(out, "dev")
 }
 
 // devCommands are the commands of the dev stack and the simulator
@@ -58,16 +72,14 @@ var devCommands = map[string]command{}
 // stack started (chserver.ServeIfChild); a production build starts none.
 var serveChild = func() {}
 
-// configured is a command whose options are the named sections of a
-// configuration C (the roles', or the dev stack's that embeds it), read from
-// a file, the environment and flags; --check-config validates them and
-// exits. flags, when not nil, adds the command's own flags.
-func configured[C any, P interface {
-	*C
-	Roles() *roles.Config
-}](summary, args string, defaults func() C, flags func(*flag.FlagSet), run func(context.Context, C, []string, io.Writer, *slog.Logger) error) command {
+// configured is a command whose options are the configuration sections it
+// reads (sectionsOf) of a configuration C (the roles', or the dev stack's
+// that embeds it: base finds the roles' in it), read from a file, the
+// environment and flags; --check-config validates them and exits. flags,
+// when not nil, adds the command's own flags.
+func configured[C any](summary, args string, defaults func() C, base func(*C) *roles.Config, flags func(*flag.FlagSet), run func(context.Context, C, []string, io.Writer, *slog.Logger) error) command {
 	return command{summary: summary, args: args, run: func(ctx context.Context, name string, fs *flag.FlagSet, rest []string, out io.Writer) error {
-		sections := roleSections[name]
+		sections := sectionsOf(name)
 		cfg := defaults()
 		var positional []string
 		if args != "" {
@@ -87,24 +99,24 @@ func configured[C any, P interface {
 		if fs.NArg() > 0 && args == "" {
 			return fmt.Errorf("unexpected arguments %q", fs.Args())
 		}
-		base := P(&cfg).Roles()
+		rc := base(&cfg)
 		if *check {
-			checked := sections
-			if name == "api" {
-				checked = append(slices.DeleteFunc(slices.Clone(sections), func(s string) bool { return s == "settle" }), "api")
+			err := rc.Check(sections)
+			if r, ok := roles.Lookup(name); ok {
+				err = r.CheckConfig(*rc)
 			}
-			if err := base.Check(checked); err != nil {
+			if err != nil {
 				return fmt.Errorf("%s: configuration: %w", name, err)
 			}
 			fmt.Fprintf(out, "%s: configuration ok\n", name)
 			return nil
 		}
-		log, err := base.Log.Logger()
+		log, err := rc.Log.Logger()
 		if err != nil {
 			return err
 		}
 		if slices.Contains(sections, "telemetry") {
-			stopTelemetry, err := telemetry.Start(ctx, base.Telemetry, "fieldmint-"+name)
+			stopTelemetry, err := telemetry.Start(ctx, rc.Telemetry, "fieldmint-"+name)
 			if err != nil {
 				return err
 			}
@@ -125,31 +137,17 @@ func tool(summary string, run func(ctx context.Context, fs *flag.FlagSet, args [
 	}}
 }
 
+// self is base for a command of the roles' configuration.
+func self(c *roles.Config) *roles.Config { return c }
+
 func commands() map[string]command {
-	var resumeFrom uint64
-	resumeFlag := func(fs *flag.FlagSet) {
-		fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
-	}
-	role := func(run func(context.Context, roles.Config, *slog.Logger) error) func(context.Context, roles.Config, []string, io.Writer, *slog.Logger) error {
-		return func(ctx context.Context, c roles.Config, _ []string, _ io.Writer, log *slog.Logger) error {
-			return run(ctx, c, log)
-		}
-	}
 	cmds := map[string]command{
-		"ingest":    configured("serve POST /v1/readings and /v1/devices, writing to Kafka", "", roles.Defaults, nil, role(roles.RunIngest)),
-		"validate":  configured("run a validator instance (consumer group member, transactional)", "", roles.Defaults, nil, role(roles.RunValidate)),
-		"aggregate": configured("write decided readings to ClickHouse and close epochs", "", roles.Defaults, nil, role(roles.RunAggregate)),
-		"settle": configured("settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)", "", roles.Defaults, resumeFlag,
-			role(func(ctx context.Context, c roles.Config, l *slog.Logger) error {
-				return roles.RunSettle(ctx, c, resumeFrom, l, nil)
-			})),
-		"api": configured("serve the proof API, the claim page and the explorer (/explorer): proofs for the distributor's active root, devices, owners and epochs (read-only, no key; run any number)", "", roles.Defaults, nil, role(roles.RunAPI)),
-		"replay": configured("rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", "", roles.Defaults, nil,
+		"replay": configured("rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", "", roles.Defaults, self, nil,
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunReplay(ctx, c, out, l)
 			}),
-		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, nil, roles.RunVerifyEpoch),
-		"migrate": configured("apply the ClickHouse schema migrations and the readings TTL, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, nil,
+		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, self, nil, roles.RunVerifyEpoch),
+		"migrate": configured("apply the ClickHouse schema migrations and the readings TTL, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, self, nil,
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunMigrate(ctx, c, out, l)
 			}),
@@ -158,6 +156,17 @@ func commands() map[string]command {
 		"add-maker":        tool("register a maker (its ed25519 key attests its devices), signed by an admin's key", runAddMaker),
 		"probe":            tool("GET a URL and succeed on 2xx: the health check of images without a shell (fieldmint probe http://127.0.0.1:9464/readyz)", runProbe),
 		"deploy-contracts": tool("deploy the token (or take an existing ERC-20) and the distributor, wait for confirmations, check the code on chain; prints JSON or, with --env, the FIELDMINT_* lines", runDeployContracts),
+	}
+	for _, r := range roles.Table {
+		var o roles.Options
+		var flags func(*flag.FlagSet)
+		if r.Flags != nil {
+			flags = func(fs *flag.FlagSet) { r.Flags(fs, &o) }
+		}
+		cmds[r.Name] = configured(r.Summary, "", roles.Defaults, self, flags,
+			func(ctx context.Context, c roles.Config, _ []string, _ io.Writer, log *slog.Logger) error {
+				return r.Run(ctx, c, o, log)
+			})
 	}
 	maps.Copy(cmds, devCommands)
 	return cmds

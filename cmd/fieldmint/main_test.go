@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"flag"
-	"math/big"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,50 +15,6 @@ import (
 	"github.com/fieldmint/fieldmint/devstack"
 	"github.com/fieldmint/fieldmint/internal/config"
 )
-
-func TestReadRewards(t *testing.T) {
-	good := "address,amount\n# comment\n0x1111111111111111111111111111111111111111, 5\n\n\"0x2222222222222222222222222222222222222222\",\"7\"\r\n0x3333333333333333333333333333333333333333,123456789012345678901234567890"
-	rs, err := readRewards(strings.NewReader(good))
-	if err != nil || len(rs) != 3 || rs[0].Amount.Int64() != 5 || rs[1].Amount.Int64() != 7 || rs[2].Amount.String() != "123456789012345678901234567890" {
-		t.Fatalf("%v %v", rs, err)
-	}
-	bad := []struct{ in, want string }{
-		{"0x12,5\n", "line 1: \"0x12\" is not an address"},
-		{"0x1111111111111111111111111111111111111111,1.5\n", "line 1: amount \"1.5\""},
-		{"0x1111111111111111111111111111111111111111,-1\n", "amount \"-1\""},
-		{"0x1111111111111111111111111111111111111111\n", "want \"address,amount\""},
-		{"0x1111111111111111111111111111111111111111,1\n0x1111111111111111111111111111111111111111,2\n", "line 2: 0x1111111111111111111111111111111111111111 already listed on line 1"},
-		{"address,amount\n", "no address,amount lines"},
-		{"0x1111111111111111111111111111111111111111,1,2\n", "want \"address,amount\", got 3 fields"},
-		// Two addresses sharing their first 8 bytes are two accounts; the
-		// second listed again is a duplicate.
-		{"0x1111111111111111aaaaaaaaaaaaaaaaaaaaaaaa,1\n0x1111111111111111bbbbbbbbbbbbbbbbbbbbbbbb,2\n0x1111111111111111bbbbbbbbbbbbbbbbbbbbbbbb,3\n", "already listed on line 2"},
-	}
-	for _, b := range bad {
-		if _, err := readRewards(strings.NewReader(b.in)); err == nil || !strings.Contains(err.Error(), b.want) {
-			t.Errorf("%q: error %v, want it to contain %q", b.in, err, b.want)
-		}
-	}
-}
-
-// TestParseAmount: the 128-bit fast path and big.Int's parser agree on
-// every width, and anything that is not a uint256 in decimal is refused.
-func TestParseAmount(t *testing.T) {
-	max256 := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
-	good := []string{"0", "5", "007", "18446744073709551615", "18446744073709551616", strings.Repeat("9", 38), strings.Repeat("9", 39), max256.String()}
-	for _, s := range good {
-		var v big.Int
-		want, _ := new(big.Int).SetString(s, 10)
-		if !parseAmount(&v, []byte(s)) || v.Cmp(want) != 0 {
-			t.Errorf("%s: got %s", s, &v)
-		}
-	}
-	for _, s := range []string{"", "1.5", "-1", "+1", "1e3", "0x10", " 1", new(big.Int).Add(max256, big.NewInt(1)).String(), "12a"} {
-		if parseAmount(new(big.Int), []byte(s)) {
-			t.Errorf("%q accepted", s)
-		}
-	}
-}
 
 func TestCLIErrors(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -110,9 +67,9 @@ func TestDeployConfigLoads(t *testing.T) {
 	cfgYAML := string(out)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	os.WriteFile(path, []byte(cfgYAML), 0o644)
-	for role, sections := range roleSections {
+	for _, role := range append(slices.Collect(maps.Keys(toolSections)), "dev", "ingest", "validate", "aggregate", "settle", "api") {
 		cfg := devstack.Defaults()
-		if err := config.Load(flag.NewFlagSet(role, flag.ContinueOnError), &cfg, sections, []string{"--config", path}); err != nil {
+		if err := config.Load(flag.NewFlagSet(role, flag.ContinueOnError), &cfg, sectionsOf(role), []string{"--config", path}); err != nil {
 			t.Errorf("%s: %v", role, err)
 		}
 		if cfg.Kafka.Partitions != 12 || cfg.Kafka.Replication != 3 || !cfg.Kafka.TLS.Enabled || cfg.Kafka.SASL.Mechanism != "SCRAM-SHA-512" {
@@ -136,9 +93,20 @@ func TestCheckConfig(t *testing.T) {
 	t.Setenv("FIELDMINT_KAFKA_REPLICATION", "")
 	os.Unsetenv("FIELDMINT_KAFKA_REPLICATION")
 	// The proof API needs a distributor but no key; the settler needs both.
-	out.Reset()
-	if err := run([]string{"api", "--check-config", "--settle.distributor", "0x1111111111111111111111111111111111111111"}, &out, &errOut); err != nil {
-		t.Fatalf("api --check-config: %v", err)
+	// Its own section's, or the settle section's (one chain, one
+	// distributor), and the deprecated settle.apiListen still works.
+	for _, args := range [][]string{
+		{"--api.distributor", "0x1111111111111111111111111111111111111111"},
+		{"--settle.distributor", "0x1111111111111111111111111111111111111111"},
+		{"--settle.distributor", "0x1111111111111111111111111111111111111111", "--settle.apiListen", "127.0.0.1:9999"},
+	} {
+		out.Reset()
+		if err := run(append([]string{"api", "--check-config"}, args...), &out, &errOut); err != nil || out.String() != "api: configuration ok\n" {
+			t.Fatalf("api --check-config %v: %v %q", args, err, out.String())
+		}
+	}
+	if err := run([]string{"settle", "--check-config", "--settle.distributor", "0x1111111111111111111111111111111111111111"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "posterKey") {
+		t.Fatalf("settle without a key: %v", err)
 	}
 	if err := run([]string{"api", "--check-config"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "distributor") {
 		t.Fatalf("api without a distributor: %v", err)

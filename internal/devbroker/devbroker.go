@@ -12,9 +12,16 @@
 package devbroker
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -136,4 +143,57 @@ func (c *trackedConn) Close() error {
 	delete(c.l.conns, c)
 	c.l.mu.Unlock()
 	return c.Conn.Close()
+}
+
+// Ports parses --ports (comma-separated, one broker each) or, when it is
+// empty, makes n ports from first on.
+func Ports(list string, first, n int) ([]int, error) {
+	var ports []int
+	if list == "" {
+		if n < 1 {
+			return nil, fmt.Errorf("--brokers must be at least 1, got %d", n)
+		}
+		for i := range n {
+			ports = append(ports, first+i)
+		}
+		return ports, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || p <= 0 || p > 65535 {
+			return nil, fmt.Errorf("--ports: %q is not a port", f)
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+// Serve runs until ctx ends. With two brokers or more, SIGUSR1 stops broker
+// 0 (its connections cut, its partitions led by the others) and SIGUSR2
+// starts it again; each change is told on out.
+func (c *Cluster) Serve(ctx context.Context, out io.Writer) {
+	sigs := make(chan os.Signal, 1)
+	if len(c.ports) > 1 {
+		signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
+		defer signal.Stop(sigs)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-sigs:
+			var err error
+			what := "stopped"
+			if sig == syscall.SIGUSR1 {
+				err = c.StopBroker(0)
+			} else {
+				err, what = c.StartBroker(0), "started again"
+			}
+			if err != nil {
+				fmt.Fprintf(out, "broker: %v\n", err)
+			} else {
+				fmt.Fprintf(out, "broker: broker 0 (port %d) %s\n", c.ports[0], what)
+			}
+		}
+	}
 }

@@ -3,7 +3,9 @@ package devbroker
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +91,22 @@ func TestStopAndStartABroker(t *testing.T) {
 			t.Fatalf("read %d records of 20", got)
 		}
 		got += fs.NumRecords()
+	}
+}
+
+func TestPorts(t *testing.T) {
+	if p, err := Ports("", 9092, 3); err != nil || !slices.Equal(p, []int{9092, 9093, 9094}) {
+		t.Errorf("3 from 9092: %v %v", p, err)
+	}
+	if p, err := Ports("19092, 19192", 9092, 1); err != nil || !slices.Equal(p, []int{19092, 19192}) {
+		t.Errorf("a list: %v %v", p, err)
+	}
+	for _, bad := range []string{"9092,x", "0", "70000"} {
+		if _, err := Ports(bad, 9092, 1); err == nil || !strings.Contains(err.Error(), "is not a port") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if _, err := Ports("", 9092, 0); err == nil {
+		t.Error("no brokers accepted")
 	}
 }
