@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/stats"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -273,11 +273,8 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 	}
 	err := g.Wait()
 	res := Result{Readings: readings.Load(), Refused: refused.Load(), Elapsed: time.Since(start), Acks: acks, Sent: sent.Load()}
-	slices.Sort(latencies)
 	res.Requests = int64(len(latencies))
-	if n := len(latencies); n > 0 {
-		res.P50, res.P99 = latencies[n/2], latencies[n*99/100]
-	}
+	res.P50, res.P99 = stats.Percentile(latencies, 50), stats.Percentile(latencies, 99)
 	return res, err
 }
 

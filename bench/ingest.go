@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/stats"
+	"github.com/fieldmint/fieldmint/simulate/loadgen"
+)
+
+// IngestOptions are `fieldmint bench ingest`'s.
+type IngestOptions struct {
+	// URL is an ingest endpoint to load (its devices get registered, with
+	// Maker); empty: a broker and ingest started here.
+	URL      string
+	Maker    client.Maker
+	Network  string // the endpoint's ingest.network
+	Devices  int
+	Batch    int
+	Clients  int
+	Duration time.Duration
+	Warmup   time.Duration
+	V1       bool // the v1 wire format (old firmware's)
+}
+
+// IngestFigures is `fieldmint bench ingest --json`'s object. The ingest
+// figures are 0 against a URL (its process is not ours to measure).
+type IngestFigures struct {
+	ReadingsPerSec     float64 `json:"readingsPerSec"`     // accepted, over the measured window
+	PerIngestCPUSecond float64 `json:"perIngestCPUSecond"` // accepted readings per CPU-second of the ingest process
+	PeakRSSBytes       int64   `json:"peakRSSBytes"`       // the ingest process's peak resident set (VmHWM)
+	IngestCPUSeconds   float64 `json:"ingestCPUSeconds"`
+	LatencyP50Ms       float64 `json:"latencyP50Ms"`
+	LatencyP99Ms       float64 `json:"latencyP99Ms"`
+	Readings           int64   `json:"readings"`
+	Requests           int64   `json:"requests"`
+	Refused            int64   `json:"refused"` // requests answered 429/503
+	Batch              int     `json:"batch"`
+	Clients            int     `json:"clients"`
+	Seconds            float64 `json:"seconds"`
+}
+
+// Ingest sends signed batches from many simulated devices over loopback
+// HTTP into ingest and the broker (each started here in a process of its
+// own, or the endpoint o.URL) and measures what ingest accepts.
+func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error) {
+	opts := loadgen.Options{URL: o.URL, Network: o.Network, Devices: o.Devices, Batch: o.Batch, Clients: o.Clients, V1: o.V1, Maker: o.Maker}
+	ingestPID := 0
+	if opts.URL == "" {
+		// A stack of its own, with an admin and a maker made up for the run.
+		admin, err := crypto.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		_, makerKey, _ := ed25519.GenerateKey(nil)
+		opts.Admin, opts.Maker = admin, client.Maker{ID: "bench-maker", Key: makerKey}
+		s, err := e.newStack()
+		if err != nil {
+			return nil, err
+		}
+		defer s.stop()
+		brokers, _, err := s.broker(ctx)
+		if err != nil {
+			return nil, err
+		}
+		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex())
+		if err != nil {
+			return nil, err
+		}
+		opts.URL, ingestPID = url, ing.PID()
+	}
+	e.logf("bench ingest: registering %d devices at %s ...", o.Devices, opts.URL)
+	load, err := loadgen.Prepare(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	e.logf("bench ingest: %d clients send batches of %d signed readings; %s warm-up, then %s measured", o.Clients, o.Batch, o.Warmup, o.Duration)
+	wctx, cancel := context.WithTimeout(ctx, o.Warmup)
+	_, err = load.Run(wctx, 0, nil)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		return nil, err
+	}
+	cpu0 := CPU(ingestPID)
+	mctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	var last int64
+	started := time.Now()
+	res, err := load.Run(mctx, 0, func(n int64) {
+		e.logf("  [%2.0fs] %8.0f readings/s", time.Since(started).Seconds(), float64(n-last))
+		last = n
+	})
+	if err != nil && ctx.Err() == nil {
+		return nil, err
+	}
+	fig := &IngestFigures{ReadingsPerSec: res.PerSecond(), Readings: res.Readings, Requests: res.Requests, Refused: res.Refused, Batch: o.Batch, Clients: o.Clients,
+		LatencyP50Ms: stats.Ms(res.P50), LatencyP99Ms: stats.Ms(res.P99), Seconds: res.Elapsed.Seconds()}
+	if ingestPID != 0 {
+		cpu := CPU(ingestPID) - cpu0
+		fig.IngestCPUSeconds, fig.PeakRSSBytes = cpu.Seconds(), PeakRSS(ingestPID)
+		if cpu > 0 {
+			fig.PerIngestCPUSecond = float64(res.Readings) / cpu.Seconds()
+		}
+	}
+	return fig, nil
+}
+
+// String is the figures as text.
+func (f *IngestFigures) String() string {
+	s := fmt.Sprintf("accepted   %d readings in %d requests (%d refused with 429/503)\nthroughput %.0f readings/s\nlatency    p50 %.1f ms, p99 %.1f ms\n",
+		f.Readings, f.Requests, f.Refused, f.ReadingsPerSec, f.LatencyP50Ms, f.LatencyP99Ms)
+	if f.IngestCPUSeconds > 0 {
+		s += fmt.Sprintf("ingest     %.2f CPU-seconds: %.0f readings per CPU-second; peak RSS %d MB\n", f.IngestCPUSeconds, f.PerIngestCPUSecond, f.PeakRSSBytes>>20)
+	}
+	return s
+}

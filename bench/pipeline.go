@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/chserver"
+	chconn "github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/freeport"
+	"github.com/fieldmint/fieldmint/roles"
+)
+
+// PipelineOptions are `fieldmint bench pipeline`'s.
+type PipelineOptions struct {
+	Duration   time.Duration // how long to send (with Rate, or as fast as acknowledged)
+	Count      int           // send this many readings instead of for Duration
+	Rate       float64       // offered readings/s (0: as fast as ingest acknowledges)
+	Devices    int           // each reading once a second of event time
+	Batch      int
+	Clients    int
+	Validators int
+	Sample     time.Duration // how often to print progress and sample each role's RSS
+	MaxRate    float64       // without Rate or Count: readings per second of Duration to prepare
+	Profiles   string        // directory for CPU profiles of ingest, each validator and the aggregator ("": none)
+}
+
+// PipelineFigures is `fieldmint bench pipeline --json`'s object.
+type PipelineFigures struct {
+	// ReadingsPerSec: readings acknowledged and stored, over the time from
+	// the first request to the last of them visible in ClickHouse.
+	ReadingsPerSec float64 `json:"readingsPerSec"`
+	AckedPerSec    float64 `json:"ackedPerSec"` // acknowledged by ingest, over the sending time
+	// Latency from ingest's acknowledgement to the row visible in
+	// ClickHouse: the n-th reading acknowledged against the moment the
+	// table held n rows (rows are stored about in the order acknowledged).
+	LatencyP50Ms float64                 `json:"latencyP50Ms"`
+	LatencyP99Ms float64                 `json:"latencyP99Ms"`
+	Acked        int64                   `json:"acked"`   // readings ingest answered 2xx
+	Stored       int64                   `json:"stored"`  // rows in ClickHouse's readings table (valid and rejected)
+	Lost         int64                   `json:"lost"`    // acked but not stored
+	Doubled      int64                   `json:"doubled"` // stored more than once
+	Valid        int64                   `json:"valid"`
+	Rejected     int64                   `json:"rejected"`                   // stored as rejected by a validator
+	Reasons      map[string]uint64       `json:"rejectedBy"`                 // the validators' reasons, with their counts
+	Refused      int64                   `json:"refusedAtIngest"`            // readings ingest refused (broken signatures)
+	StoredPerCPU float64                 `json:"storedPerPipelineCPUSecond"` // rows stored per CPU-second of validators plus aggregator
+	HTTPP99Ms    float64                 `json:"httpP99Ms"`
+	Seconds      float64                 `json:"seconds"`
+	Devices      int                     `json:"devices"`
+	Batch        int                     `json:"batch"`
+	Rate         float64                 `json:"rate"` // offered readings/s; 0: as fast as acknowledged
+	Roles        map[string]*RoleFigures `json:"roles"`
+}
+
+// RoleFigures are one process's costs.
+type RoleFigures struct {
+	PID          int        `json:"-"`
+	CPUSeconds   float64    `json:"cpuSeconds"`
+	PeakRSSBytes int64      `json:"peakRSSBytes"`
+	RSSCurve     []RSSPoint `json:"rssCurve"` // resident set sampled through the run
+	cpu0         time.Duration
+}
+
+// RSSPoint is a resident set sampled at a second of the run.
+type RSSPoint struct {
+	Second int   `json:"s"`
+	Bytes  int64 `json:"bytes"`
+}
+
+// readings is how many readings to prepare.
+func (o PipelineOptions) readings() (int, error) {
+	n := o.Count
+	switch {
+	case n > 0:
+	case o.Rate > 0:
+		n = int(o.Rate * o.Duration.Seconds())
+	default:
+		n = int(o.MaxRate * o.Duration.Seconds())
+	}
+	if n <= 0 || o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || o.Validators < 1 || o.Sample <= 0 {
+		return 0, errors.New("bench pipeline: the duration or count, devices (at least 10), batch, clients, validators and sample must be positive")
+	}
+	return n, nil
+}
+
+// pipeline is the running stack of a pipeline bench.
+type pipeline struct {
+	*stack
+	o       PipelineOptions
+	ch      *chserver.Server
+	conn    driver.Conn
+	url     string
+	admin   *ecdsa.PrivateKey
+	roles   map[string]*RoleFigures
+	metrics map[string]string // each role's telemetry address
+}
+
+// Pipeline sends fresh signed readings from a fleet through ingest, the
+// validators and the aggregator into ClickHouse, each in a process of its
+// own as deployed, on the embedded stack, and measures what is stored and
+// when.
+func Pipeline(ctx context.Context, e Env, o PipelineOptions) (*PipelineFigures, error) {
+	readings, err := o.readings()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startPipeline(ctx, e, o)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	return p.run(ctx, readings)
+}
+
+// startPipeline starts the broker, ClickHouse (migrated), ingest, the
+// validators and the aggregator, and waits until every role answers.
+func startPipeline(ctx context.Context, e Env, o PipelineOptions) (*pipeline, error) {
+	s, err := e.newStack()
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{stack: s, o: o, metrics: map[string]string{}}
+	if err := p.startAll(ctx); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pipeline) startAll(ctx context.Context) error {
+	brokers, broker, err := p.broker(ctx)
+	if err != nil {
+		return err
+	}
+	ports := [2]int{}
+	for i := range ports {
+		if ports[i], err = freeport.Port("127.0.0.1"); err != nil {
+			return err
+		}
+	}
+	p.logf("bench pipeline: starting ClickHouse ...")
+	if p.ch, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(p.dir, "clickhouse"), TCPPort: ports[0], HTTPPort: ports[1]}); err != nil {
+		return fmt.Errorf("bench pipeline: clickhouse: %w", err)
+	}
+	chCfg := roles.Defaults().ClickHouse
+	chCfg.Addr = p.ch.TCPAddr
+	if p.conn, err = chconn.OpenMigrated(ctx, chCfg); err != nil { // what `fieldmint migrate` does
+		return fmt.Errorf("bench pipeline: migrate: %w", err)
+	}
+	if p.admin, err = crypto.GenerateKey(); err != nil {
+		return err
+	}
+	url, ing, err := p.ingest(ctx, brokers, chain.Address(p.admin).Hex(), p.telemetry("ingest")...)
+	if err != nil {
+		return err
+	}
+	p.url = url
+	p.roles = map[string]*RoleFigures{"ingest": {PID: ing.PID()}, "broker": {PID: broker.PID()}, "clickhouse": {PID: p.ch.PID()}}
+	common := []string{"--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench."}
+	for i := range p.o.Validators {
+		name := "validate-" + strconv.Itoa(i+1)
+		v, err := p.start("validate", nil, append(append([]string{"validate", "--validate.instanceId", "bench-v" + strconv.Itoa(i)}, p.telemetry(name)...), common...)...)
+		if err != nil {
+			return err
+		}
+		p.roles[name] = &RoleFigures{PID: v.PID()}
+	}
+	agg, err := p.start("aggregate", nil, append(append([]string{"aggregate", "--clickhouse.addr", p.ch.TCPAddr}, p.telemetry("aggregate")...), common...)...)
+	if err != nil {
+		return err
+	}
+	p.roles["aggregate"] = &RoleFigures{PID: agg.PID()}
+	for role, addr := range p.metrics {
+		if err := p.waitHealthy(ctx, role, addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// telemetry is a role's telemetry flags: its metrics (and health) on a port
+// of its own, pprof with profiles asked for.
+func (p *pipeline) telemetry(role string) []string {
+	p.metrics[role] = freeport.Addr()
+	return []string{"--telemetry.metricsListen=" + p.metrics[role], "--telemetry.pprof=" + strconv.FormatBool(p.o.Profiles != "")}
+}
+
+func (p *pipeline) close() {
+	p.stop()
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	if p.ch != nil {
+		p.ch.Stop()
+	}
+}
+
+// String is the figures as text.
+func (f *PipelineFigures) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sustained  %.0f readings/s stored in ClickHouse (%.0f/s acknowledged by ingest)\n", f.ReadingsPerSec, f.AckedPerSec)
+	fmt.Fprintf(&b, "latency    acknowledgement to row: p50 %.0f ms, p99 %.0f ms (HTTP p99 %.1f ms)\n", f.LatencyP50Ms, f.LatencyP99Ms, f.HTTPP99Ms)
+	fmt.Fprintf(&b, "counted    %d acknowledged, %d stored (%d valid, %d rejected by validators), %d lost, %d doubled; %d refused by ingest\n",
+		f.Acked, f.Stored, f.Valid, f.Rejected, f.Lost, f.Doubled, f.Refused)
+	fmt.Fprintf(&b, "rejected   by reason: %v\n", f.Reasons)
+	fmt.Fprintf(&b, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator\n", f.StoredPerCPU)
+	for _, name := range slices.Sorted(maps.Keys(f.Roles)) {
+		r := f.Roles[name]
+		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds, peak RSS %4d MB\n", name, r.CPUSeconds, r.PeakRSSBytes>>20)
+	}
+	return b.String()
+}
