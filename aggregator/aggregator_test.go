@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/chserver"
@@ -22,7 +22,8 @@ import (
 func TestMain(m *testing.M) {
 	chserver.ServeIfChild()
 	serveBrokerIfChild()
-	os.Exit(m.Run())
+	// No goroutine of a stage outlives its test.
+	goleak.VerifyTestMain(m, testenv.LeakOptions()...)
 }
 
 type env struct {

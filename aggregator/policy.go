@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // KindScoring is how one resource kind's devices are scored; docs/scoring.md
@@ -111,7 +112,7 @@ func DefaultScoring() Scoring {
 		pb.ResourceKind_RESOURCE_KIND_ENERGY:    {"power_w": 1_000, "voltage_v": 200, "energy_wh": 100},
 		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {"throughput_mbps": 500, "latency_ms": 500, "served_gb": 10},
 	}
-	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: []string{"DUPLICATE", "LATE", "UNDECODABLE"}, Probation: 2, Hold: 2, DuplicateRatio: 4,
+	s := Scoring{Kinds: map[pb.ResourceKind]KindScoring{}, Benign: tables.BenignReasons(), Probation: 2, Hold: 2, DuplicateRatio: 4,
 		Information: DefaultInformation()}
 	for k, m := range floors {
 		s.Kinds[k] = KindScoring{Interval: 5 * time.Second, Weight: 1000, CellResolution: 8, Measurements: m,

@@ -30,7 +30,7 @@ func (q *query) add(sql string, args ...any) {
 }
 
 // scoreQuery returns the SELECT that scores epoch: one row per device with
-// a valid reading in it, the columns epoch then ScoreColumns. evidence is
+// a valid reading in it, the columns epoch then tables.ScoreColumns. evidence is
 // the information checks' verdict (Evidence): the reason that stops each
 // flagged device's pay.
 func scoreQuery(s Scoring, epochLength time.Duration, epoch uint64, rejectedTopic string, cut map[int32]int64, evidence map[string]string) *query {

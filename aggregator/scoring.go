@@ -13,41 +13,13 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
-// DeviceScore is one device's contribution in one epoch, with every part of
-// the formula (docs/scoring.md). Multipliers are in basis points (10,000:
-// one).
+// DeviceScore is one device's row of device_scores (schemas/tables), with
+// what the policy derives for it and does not store.
 type DeviceScore struct {
-	Epoch    uint64
-	DeviceID string
-	Owner    string
-	Kind     string
-	Readings uint64 // valid readings
-	Uptime   uint64 // distinct intervals with a valid reading, at most the epoch's intervals
-	Complete uint64 // distinct intervals with a valid reading carrying every measurement of the kind
-	Moving   uint64 // measurements of the kind that moved more than their noise floor in the epoch
-	Quality  uint64 // 0 if none moved, else 10000 * Complete / Uptime
-	DriftM   uint64 // farthest valid reading from the asserted location, metres
-	Trust    uint64 // location trust by DriftM
-	// Witnessed is a coverage kind's rewarded witnesses: distinct beaconers
-	// heard per interval, counting only the beacons whose first
-	// witnessesPerBeacon witnesses it was among.
-	Witnessed uint64
-	// Delivered is what a counter kind's counter rose by over the epoch's
-	// valid readings (the sum of its increases, in event-time order).
-	Delivered uint64
-	Weight    uint64
-	Cell      uint64 // H3 cell of the device's first valid reading of the epoch
-	Sharing   uint64 // paid devices of the kind in the cell, this one included
-	Area      uint64 // H3 cell (crowd resolution) holding Cell
-	Occupied  uint64 // cells of the kind in the area with a paid device
-	Crowding  uint64 // 10000 * min(1, crowdTarget / Occupied)
-	Frauds    uint64 // fraud-class rejections in epochs epoch-probation .. epoch+hold, and replayed DUPLICATEs
-	// Evidence is the information check that stopped the device's pay in
-	// this epoch (stream_evidence has what it found), or "".
-	Evidence string
-	Score    uint64 // 0 if not paid, else base/Sharing *Quality/1e4 *Trust/1e4 *Crowding/1e4, each step rounded down
+	tables.DeviceScore
 	capacity uint64 // a counter kind's capacity per interval, or 0
 	coverage bool   // a coverage kind: paid by Witnessed
 }
@@ -72,10 +44,7 @@ func (d *DeviceScore) base() uint64 {
 
 // Same reports whether two rows of device_scores agree (the policy's
 // derived values, which are not stored, left out).
-func (d DeviceScore) Same(o DeviceScore) bool {
-	d.capacity, d.coverage = o.capacity, o.coverage
-	return d == o
-}
+func (d DeviceScore) Same(o DeviceScore) bool { return d.DeviceScore == o.DeviceScore }
 
 // paid: the device earns, and so takes a share of its cell and crowds its
 // area. A detected cheater, a stream without information of its own, a
@@ -103,7 +72,7 @@ func ScoreEpoch(ctx context.Context, conn driver.Conn, s Scoring, epochLength ti
 	var out []DeviceScore
 	for rows.Next() {
 		var d DeviceScore
-		if err := rows.Scan(append([]any{&d.Epoch}, d.ScanInto()...)...); err != nil {
+		if err := rows.Scan(d.ScanInto()...); err != nil {
 			return nil, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
 		}
 		out = append(out, d)
@@ -129,7 +98,7 @@ func storeScores(ctx context.Context, conn driver.Conn, s Scoring, epochLength t
 		// would only sort them again (1.5 to 2 s of a million).
 		"optimize_on_insert": 0,
 	}))
-	if err := conn.Exec(ictx, "INSERT INTO device_scores (epoch, "+ScoreColumns+")\n"+q.String(), q.args...); err != nil {
+	if err := conn.Exec(ictx, "INSERT INTO device_scores (epoch, "+tables.ScoreColumns+")\n"+q.String(), q.args...); err != nil {
 		return 0, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
 	}
 	// The count is the log's: without FINAL (a million rows merged by key
@@ -209,14 +178,4 @@ func finish(ds []DeviceScore, s Scoring) {
 		}
 	}
 	slices.SortFunc(ds, func(a, b DeviceScore) int { return strings.Compare(a.DeviceID, b.DeviceID) })
-}
-
-// ScoreColumns are device_scores' columns in DeviceScore's order, for
-// readers that compare rows (verify-epoch).
-const ScoreColumns = `device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered, weight, cell, sharing, area, occupied, crowding, frauds, evidence, score`
-
-// ScanInto returns the destinations of ScoreColumns in d.
-func (d *DeviceScore) ScanInto() []any {
-	return []any{&d.DeviceID, &d.Owner, &d.Kind, &d.Readings, &d.Uptime, &d.Complete, &d.Moving, &d.Quality, &d.DriftM, &d.Trust,
-		&d.Witnessed, &d.Delivered, &d.Weight, &d.Cell, &d.Sharing, &d.Area, &d.Occupied, &d.Crowding, &d.Frauds, &d.Evidence, &d.Score}
 }

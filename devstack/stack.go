@@ -138,8 +138,8 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	if s.Chain, err = devchain.Start(devchain.Options{DataDir: filepath.Join(o.DataDir, "chain"), Port: o.RPCPort, Alloc: alloc}); err != nil {
 		return nil, fmt.Errorf("dev: chain: %w", err)
 	}
-	emission, ok := new(big.Int).SetString(cfg.Settle.EmissionPerEpoch, 10)
-	if !ok || emission.Sign() <= 0 {
+	emission, parsed := new(big.Int).SetString(cfg.Settle.EmissionPerEpoch, 10)
+	if !parsed || emission.Sign() <= 0 {
 		return nil, errors.New("dev: settle.emissionPerEpoch must be a positive decimal integer")
 	}
 	// The schedule starts with the epoch before this one: readings of the
@@ -226,7 +226,7 @@ func (s *Stack) readSettings(ctx context.Context, wantTimelock uint64, log *slog
 func (s *Stack) Info() Info {
 	return Info{
 		IngestURL:      "http://" + s.Config.Ingest.Listen,
-		APIURL:         "http://" + s.Config.Settle.APIListen,
+		APIURL:         "http://" + s.Config.ProofAPI().Listen,
 		RPCURL:         s.Chain.URL,
 		ChainID:        devchain.ChainID.String(),
 		Distributor:    s.Contracts.Distributor.Hex(),

@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
@@ -22,35 +23,33 @@ func paidByDevice(ctx context.Context, conn driver.Conn, emission map[uint64]*bi
 	for e := range emission {
 		epochs = append(epochs, e)
 	}
-	rows, err := conn.Query(ctx, `SELECT epoch, device_id, score, sum(score) OVER (PARTITION BY epoch), evidence FROM device_scores FINAL WHERE has(?, epoch)`, epochs)
+	rows, err := tables.DeviceScores(ctx, conn, "WHERE has(?, epoch)", epochs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulate: read device_scores: %w", err)
+		return nil, nil, fmt.Errorf("simulate: %w", err)
 	}
-	defer rows.Close()
+	totals := map[uint64]uint64{} // each epoch's score, which its emission is split by
+	for _, d := range rows {
+		totals[d.Epoch] += d.Score
+	}
 	out, stopped := map[string]*big.Int{}, map[string]map[string]uint64{}
-	for rows.Next() {
-		var e, score, total uint64
-		var id, evidence string
-		if err := rows.Scan(&e, &id, &score, &total, &evidence); err != nil {
-			return nil, nil, err
-		}
-		if evidence != "" {
-			if stopped[id] == nil {
-				stopped[id] = map[string]uint64{}
+	for _, d := range rows {
+		if d.Evidence != "" {
+			if stopped[d.DeviceID] == nil {
+				stopped[d.DeviceID] = map[string]uint64{}
 			}
-			stopped[id][evidence]++
+			stopped[d.DeviceID][d.Evidence]++
 		}
-		if total == 0 || score == 0 {
+		if totals[d.Epoch] == 0 || d.Score == 0 {
 			continue
 		}
-		x := new(big.Int).Mul(emission[e], new(big.Int).SetUint64(score))
-		x.Quo(x, new(big.Int).SetUint64(total))
-		if out[id] == nil {
-			out[id] = new(big.Int)
+		x := new(big.Int).Mul(emission[d.Epoch], new(big.Int).SetUint64(d.Score))
+		x.Quo(x, new(big.Int).SetUint64(totals[d.Epoch]))
+		if out[d.DeviceID] == nil {
+			out[d.DeviceID] = new(big.Int)
 		}
-		out[id].Add(out[id], x)
+		out[d.DeviceID].Add(out[d.DeviceID], x)
 	}
-	return out, stopped, rows.Err()
+	return out, stopped, nil
 }
 
 func epochEmissions(epochs map[uint64]*epochInfo) map[uint64]*big.Int {
@@ -177,18 +176,14 @@ func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices 
 			kept[d.ID] = true
 		}
 	}
-	rows, err := conn.Query(ctx, "SELECT epoch, "+aggregator.ScoreColumns+" FROM device_scores FINAL WHERE has(?, epoch)", epochs)
+	rows, err := tables.DeviceScores(ctx, conn, "WHERE has(?, epoch)", epochs)
 	if err != nil {
-		return 0, fmt.Errorf("simulate: read device_scores: %w", err)
+		return 0, fmt.Errorf("simulate: %w", err)
 	}
-	defer rows.Close()
 	byEpoch := map[uint64][]aggregator.DeviceScore{}
 	var with uint64
-	for rows.Next() {
-		var d aggregator.DeviceScore
-		if err := rows.Scan(append([]any{&d.Epoch}, d.ScanInto()...)...); err != nil {
-			return 0, err
-		}
+	for _, row := range rows {
+		d := aggregator.DeviceScore{DeviceScore: row}
 		if honest[d.DeviceID] {
 			with += d.Score
 		}
@@ -198,9 +193,6 @@ func honestLoss(ctx context.Context, conn driver.Conn, epochs []uint64, devices 
 			}
 			byEpoch[d.Epoch] = append(byEpoch[d.Epoch], d)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	var without uint64
 	for _, ds := range byEpoch {

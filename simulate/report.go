@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +17,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
@@ -77,8 +80,6 @@ type Report struct {
 	Sweep *Sweep `json:"sweep,omitempty"`
 }
 
-var notFraud = map[string]bool{"LATE": true, "UNDECODABLE": true}
-
 // Build joins the fleet's ground truth with ClickHouse for the settled
 // epochs first..last. A device's reward in an epoch is its share of the
 // epoch's emission by score, in integers (floor), as the settler splits it
@@ -121,8 +122,8 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 		return nil, err
 	}
 	// Every device's score shares an epoch's emission, the fleet's or not.
-	rows, err := conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ('LATE', 'UNDECODABLE'))
-		FROM readings WHERE epoch BETWEEN ? AND ? GROUP BY epoch`, first, last)
+	rows, err := conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ?)
+		FROM readings WHERE epoch BETWEEN ? AND ? GROUP BY epoch`, tables.BenignReasons(), first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, c
 		case status == "valid":
 			ep.score[id] += score
 			ep.cfScore[id] += score
-		case !notFraud[reason]:
+		case tables.IsFraud(reason): // the catalog's benign rejections (a retry, LATE, UNDECODABLE) count in no reward, detected or not
 			ep.cfScore[id] += n // a rejected reading would have scored 1, as every kind's readings do
 		}
 	}
@@ -230,25 +231,19 @@ func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, c
 // settledEpochs reads the run's settled epochs and their emission into
 // rep, and returns them by epoch.
 func settledEpochs(ctx context.Context, conn driver.Conn, rep *Report, first, last uint64) (map[uint64]*epochInfo, error) {
-	rows, err := conn.Query(ctx, "SELECT epoch, emission FROM settlements_latest WHERE epoch BETWEEN ? AND ? AND status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch", first, last)
+	posted, err := tables.PostedEmissions(ctx, conn, first, last)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	epochs := map[uint64]*epochInfo{}
 	emission := new(big.Int)
-	for rows.Next() {
-		var e uint64
-		em := new(big.Int)
-		if err := rows.Scan(&e, &em); err != nil {
-			return nil, err
-		}
-		epochs[e] = &epochInfo{emission: em, score: map[string]uint64{}, cfScore: map[string]uint64{}}
+	for _, e := range slices.Sorted(maps.Keys(posted)) {
+		epochs[e] = &epochInfo{emission: posted[e], score: map[string]uint64{}, cfScore: map[string]uint64{}}
 		rep.Epochs = append(rep.Epochs, e)
-		emission.Add(emission, em)
+		emission.Add(emission, posted[e])
 	}
 	rep.Emission = emission.String()
-	return epochs, rows.Err()
+	return epochs, nil
 }
 
 // finish fills a row's decimal rewards, its reward share, and for the
@@ -264,7 +259,7 @@ func (r *Row) finish() {
 	}
 	var fraud uint64
 	for reason, n := range r.Rejected {
-		if !notFraud[reason] {
+		if tables.IsFraud(reason) {
 			fraud += n
 		}
 	}

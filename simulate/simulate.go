@@ -22,6 +22,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/simulate/fleet"
 )
 
@@ -170,8 +171,8 @@ func variantCounts(labels []string, roles map[string]int) string {
 func waitSettled(ctx context.Context, conn driver.Conn, last uint64, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM settlements_latest WHERE epoch >= ? AND status IN ('superseded', 'proposed', 'active', 'final')", last).Scan(&n); err != nil {
+		n, err := tables.PostedSince(ctx, conn, last)
+		if err != nil {
 			return err
 		}
 		if n > 0 {
@@ -187,7 +188,3 @@ func waitSettled(ctx context.Context, conn driver.Conn, last uint64, timeout tim
 		}
 	}
 }
-
-// notFraud are the rejections that are no verdict on the device: LATE (the
-// pipeline's timing), UNDECODABLE (a producer bug). They count in no
-// reward, detected or not.

@@ -117,7 +117,7 @@ func BenchmarkDecide(b *testing.B) {
 			c = NewChecker(s.rules, 2*time.Minute, time.Hour)
 			b.StartTimer()
 		}
-		if _, topic, _ := s.decide(c, recs[i%len(recs)]); topic != s.topics.Valid {
+		if _, topic, _, err := s.decide(c, recs[i%len(recs)]); err != nil || topic != s.topics.Valid {
 			b.Fatal("an honest reading rejected")
 		}
 		if i%5000 == 4999 {

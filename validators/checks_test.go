@@ -3,11 +3,13 @@ package validators
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 const t0 = 1_700_000_000_000 // ms
@@ -172,6 +174,11 @@ func TestCatalogIsDocumented(t *testing.T) {
 	}
 	if len(Reasons) < 12 {
 		t.Errorf("%d checks; the catalog promises at least 12", len(Reasons))
+	}
+	// The tables' catalog (each reason's class, fraud or benign) lists the
+	// same codes in the same order.
+	if want := tables.ReasonsBy("validators"); !slices.Equal(Reasons, want) {
+		t.Errorf("validators.Reasons %v, schemas/tables' catalog %v", Reasons, want)
 	}
 }
 

@@ -7,15 +7,16 @@
 package validators
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -58,6 +59,7 @@ type Service struct {
 	reg    *registry.Registry // devices' state (denylist, deactivation) and asserted locations
 	log    *slog.Logger
 
+	closeOnce  sync.Once
 	mu         sync.Mutex
 	checkers   map[int32]*Checker // per assigned partition
 	rebuildErr error              // set by the assignment callback; stops Run
@@ -86,9 +88,13 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), rules: rules, reg: reg, log: log, checkers: map[int32]*Checker{}, metrics: newMetrics()}, nil
 }
 
+// Close releases the registry's Kafka client: Run does when it returns; a
+// Service that never runs must be closed.
+func (s *Service) Close() { s.closeOnce.Do(s.reg.Close) }
+
 // Run consumes until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	defer s.reg.Close()
+	defer s.Close()
 	// The registry first: a denylisting ingest applied must be seen here.
 	if err := s.reg.Sync(ctx); err != nil {
 		return fmt.Errorf("validate: %w", err)
@@ -147,6 +153,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 	}
 	promise := kgo.AbortingFirstErrPromise(sess.Client())
 	var out []decided
+	var encErr error
 	var spans []trace.Span // of the traced readings (few: traces are sampled)
 	s.mu.Lock()
 	fetches.EachRecord(func(rec *kgo.Record) {
@@ -155,7 +162,11 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 			c = s.newChecker()
 			s.checkers[rec.Partition] = c
 		}
-		value, topic, dec := s.decide(c, rec)
+		value, topic, dec, err := s.decide(c, rec)
+		if err != nil {
+			encErr = cmp.Or(encErr, err)
+			return
+		}
 		out = append(out, dec)
 		// The decision continues the reading's trace, and the decided record
 		// carries it on to the aggregator.
@@ -169,7 +180,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 		sess.Produce(ctx, &kgo.Record{Topic: topic, Partition: rec.Partition, Key: rec.Key, Value: value, Headers: rec.Headers, Timestamp: rec.Timestamp, Context: pctx}, promise.Promise())
 	})
 	s.mu.Unlock()
-	committed, err := sess.End(ctx, promise.Err() == nil)
+	committed, err := sess.End(ctx, promise.Err() == nil && encErr == nil)
 	for _, span := range spans {
 		span.End()
 	}
@@ -185,6 +196,9 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 	if err != nil {
 		return fmt.Errorf("validate: end transaction: %w", err)
 	}
+	if encErr != nil {
+		return encErr
+	}
 	if !committed {
 		s.log.Info("validate: transaction aborted, records will be decided again", "records", len(out), "produceErr", promise.Err())
 		return nil
@@ -198,7 +212,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 	return nil
 }
 
-func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) {
+func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided, error) {
 	raw := &pb.RawReading{}
 	var d Decision
 	if err := unmarshalRaw(rec.Value, raw); err != nil || raw.GetSigned().GetReading() == nil {
@@ -207,18 +221,37 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided) 
 	} else {
 		d = c.Check(raw, s.reg.Get(raw.Signed.Reading.DeviceId))
 	}
+	value, topic, d, err := s.encode(raw, s.reg.Get(raw.Signed.Reading.DeviceId).GetLocation(), d)
+	return value, topic, decided{reading: raw.Signed.Reading, d: d}, err
+}
+
+// encode is the decided record of raw. A decision that does not encode (a
+// string that is not UTF-8 got past decoding) is stored as an UNDECODABLE
+// rejection of the device, never committed as an empty record; only if that
+// fails too is the error returned (and the transaction aborted).
+func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) ([]byte, string, Decision, error) {
 	r := raw.Signed.Reading
 	var value []byte
+	var err error
 	topic := s.topics.Valid
 	if d.Reason == "" {
-		value, _ = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature,
-			AssertedLocation: s.reg.Get(r.DeviceId).GetLocation(), ReadingBytes: raw.GetSignedV2().GetReading()})
+		value, err = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature,
+			AssertedLocation: asserted, ReadingBytes: raw.GetSignedV2().GetReading()})
 	} else {
 		topic = s.topics.Rejected
-		value, _ = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature,
+		value, err = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature,
 			ReadingBytes: raw.GetSignedV2().GetReading()})
 	}
-	return value, topic, decided{reading: r, d: d}
+	if err == nil {
+		return value, topic, d, nil
+	}
+	d = Decision{Reason: ReasonUndecodable, Detail: "the decision does not encode: " + err.Error()}
+	value, err = proto.Marshal(&pb.RejectedReading{Reading: &pb.Reading{DeviceId: strings.ToValidUTF8(r.GetDeviceId(), "\uFFFD"), Seq: r.GetSeq(),
+		EventTimeMs: r.GetEventTimeMs(), Kind: r.GetKind()}, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail})
+	if err != nil {
+		return nil, "", d, fmt.Errorf("validate: encode the decision of %q: %w", r.GetDeviceId(), err)
+	}
+	return value, s.topics.Rejected, d, nil
 }
 
 // unmarshalRaw decodes a raw record. A v2 reading (bytes as the device sent
@@ -274,135 +307,4 @@ func (s *Service) revoked(_ context.Context, _ *kgo.Client, revoked map[string][
 		delete(s.checkers, p)
 	}
 	s.mu.Unlock()
-}
-
-// HistoryWindow is how far back, in ingest's time of receipt, a rebuild
-// reads the decided topics: what any check can look back at. A copy of a
-// reading is judged against the original only while it is not stale, so
-// an original received more than maxPast + maxFuture before the copy can
-// not matter; the checks across devices look back twice their longest
-// window; 10 minutes more absorb the clocks of ingest replicas. A device
-// silent for longer starts afresh (its old sequence number forgotten),
-// which no replay can exploit: a replayed reading that old is stale.
-func (s *Service) HistoryWindow() time.Duration {
-	c := s.newChecker()
-	return s.cfg.MaxPast + s.cfg.MaxFuture + 2*max(c.cloneWindow, c.beaconWindow) + 10*time.Minute
-}
-
-// rebuild reads partitions of the valid and rejected topics, from
-// HistoryWindow before their newest record to their last stable offset:
-// the valid readings make the history, the rejected ones the memory of
-// what was rejected (so that a retried copy is a duplicate). Decided
-// records carry the raw record's timestamp (ingest's receipt), so the
-// window is found by timestamp, and what is read does not grow with the
-// topic. Control records are kept so that the end is recognised even when
-// the log ends with a transaction marker.
-func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checker, int, error) {
-	checkers := map[int32]*Checker{}
-	for _, p := range parts {
-		checkers[p] = s.newChecker()
-	}
-	topics := []string{s.topics.Valid, s.topics.Rejected}
-	boot, err := kgo.NewClient(s.kc.Opts()...)
-	if err != nil {
-		return nil, 0, err
-	}
-	from, want, err := s.historyRange(ctx, kadm.NewClient(boot), topics, parts)
-	boot.Close()
-	if err != nil {
-		return nil, 0, err
-	}
-	cl, err := kgo.NewClient(append(s.kc.Opts(),
-		kgo.ConsumePartitions(from),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-	)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer cl.Close()
-	n := 0
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, 0, err
-		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
-		if ferr != nil {
-			return nil, 0, ferr
-		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			switch {
-			case rec.Attrs.IsControl():
-			case rec.Topic == s.topics.Valid:
-				v := &pb.ValidReading{}
-				if proto.Unmarshal(rec.Value, v) == nil && v.Reading != nil {
-					checkers[rec.Partition].remember(v)
-					n++
-				}
-			default:
-				v := &pb.RejectedReading{}
-				if proto.Unmarshal(rec.Value, v) == nil {
-					checkers[rec.Partition].rememberRejected(v)
-				}
-			}
-			if end, ok := want[topicPart{rec.Topic, rec.Partition}]; ok && rec.Offset+1 >= end {
-				delete(want, topicPart{rec.Topic, rec.Partition})
-			}
-		})
-		for _, c := range checkers {
-			c.Commit()
-		}
-	}
-	return checkers, n, nil
-}
-
-type topicPart struct {
-	topic string
-	p     int32
-}
-
-// historyRange returns where a rebuild starts reading each partition of
-// topics (HistoryWindow before the partition's newest record) and the
-// last stable offset it reads to, for the partitions holding anything in
-// between.
-func (s *Service) historyRange(ctx context.Context, adm *kadm.Client, topics []string, parts []int32) (map[string]map[int32]kgo.Offset, map[topicPart]int64, error) {
-	ends, err := adm.ListCommittedOffsets(ctx, topics...)
-	if err != nil {
-		return nil, nil, err
-	}
-	starts, err := adm.ListStartOffsets(ctx, topics...)
-	if err != nil {
-		return nil, nil, err
-	}
-	newest, err := adm.ListMaxTimestampOffsets(ctx, topics...)
-	if err != nil {
-		return nil, nil, err
-	}
-	window := s.HistoryWindow().Milliseconds()
-	from := map[string]map[int32]kgo.Offset{}
-	want := map[topicPart]int64{}
-	for _, t := range topics {
-		from[t] = map[int32]kgo.Offset{}
-		for _, p := range parts {
-			end, _ := ends.Lookup(t, p)
-			start, _ := starts.Lookup(t, p)
-			first := start.Offset
-			if n, ok := newest.Lookup(t, p); ok && n.Err == nil && n.Offset >= 0 && n.Timestamp > window {
-				after, err := adm.ListOffsetsAfterMilli(ctx, n.Timestamp-window, t)
-				if err != nil {
-					return nil, nil, err
-				}
-				if a, ok := after.Lookup(t, p); ok && a.Err == nil && a.Offset > first {
-					first = a.Offset
-				}
-			}
-			from[t][p] = kgo.NewOffset().At(first)
-			if end.Offset > first {
-				want[topicPart{t, p}] = end.Offset
-			}
-		}
-	}
-	return from, want, nil
 }

@@ -182,6 +182,7 @@ func TestV2BytesKeptForAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close)
 	s, err := pb.SignV2(&pb.Reading{DeviceId: "d", Seq: 1, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 		Measurements: map[string]int64{"temperature_c": 20_000}}, h.key)
 	if err != nil {
@@ -191,7 +192,7 @@ func TestV2BytesKeptForAudit(t *testing.T) {
 	// ValidReading's reading, signature and bytes moved to its fields).
 	decide := func(raw *pb.RawReading) (*pb.RejectedReading, Decision) {
 		v, _ := proto.Marshal(raw)
-		value, topic, d := svc.decide(svc.newChecker(), &kgo.Record{Key: []byte("d"), Value: v, Timestamp: time.Now()})
+		value, topic, d, _ := svc.decide(svc.newChecker(), &kgo.Record{Key: []byte("d"), Value: v, Timestamp: time.Now()})
 		out := &pb.RejectedReading{}
 		if topic == h.kc.Topics().Valid {
 			valid := &pb.ValidReading{}
@@ -227,6 +228,7 @@ func TestRebuildReadsTheWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close)
 	window := svc.HistoryWindow()
 	if want := time.Hour + 2*time.Minute + 20*time.Minute + 10*time.Minute; window != want {
 		t.Fatalf("history window %s, want maxPast + maxFuture + twice the witness window + 10 min = %s", window, want)
