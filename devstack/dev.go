@@ -21,6 +21,7 @@ import (
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/outage"
 	"github.com/fieldmint/fieldmint/roles"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/claim"
 	"github.com/fieldmint/fieldmint/simulate/fleet"
@@ -46,11 +47,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	}
 	var refusedBefore uint64
 	onSettled := func(st settler.Settled) {
-		if st.State == settler.Superseded || st.State == settler.Final {
+		if st.State == tables.Superseded || st.State == tables.Final {
 			return // one line as computed, one as proposed, one as active is enough to follow
 		}
 		line := FormatSettled(st, time.Since(started))
-		if f != nil && st.State == settler.Computed {
+		if f != nil && st.State == tables.Computed {
 			refused := f.Stats.Refused.Load()
 			line += fmt.Sprintf("; ingest refused %d since the last line", refused-refusedBefore)
 			refusedBefore = refused
@@ -72,11 +73,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		}
 	})()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return roles.RunIngest(gctx, c.Config, log) })
-	g.Go(func() error { return roles.RunValidate(gctx, c.Config, log) })
-	g.Go(func() error { return roles.RunAggregate(gctx, c.Config, log) })
-	g.Go(func() error { return roles.RunSettle(gctx, c.Config, cfg.Dev.ResumeFrom, log, onSettled) })
-	g.Go(func() error { return roles.RunAPI(gctx, c.Config, log) })
+	opts := roles.Options{ResumeFrom: cfg.Dev.ResumeFrom, OnSettled: onSettled}
+	for _, r := range roles.Table { // every role, in one process
+		g.Go(func() error { return r.Run(gctx, c.Config, opts, log) })
+	}
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
 		return g.Wait()
@@ -154,8 +154,8 @@ func waitHTTP(ctx context.Context, url string) error {
 func FormatSettled(s settler.Settled, since time.Duration) string {
 	at := fmt.Sprintf("[%s] epoch %d", since.Round(time.Second), s.Epoch)
 	switch s.State {
-	case settler.Computed:
-	case settler.Revoked, settler.Parked, settler.Superseded:
+	case tables.Computed:
+	case tables.Revoked, tables.Parked, tables.Superseded:
 		return fmt.Sprintf("%s: %s (%s)", at, s.State, s.Reason)
 	default:
 		return fmt.Sprintf("%s: %s, tx %s (block %d)", at, s.State, short(s.Tx.Hex()), s.Block)

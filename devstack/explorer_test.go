@@ -14,13 +14,16 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/net/html"
 
+	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/claim"
 )
@@ -115,68 +118,9 @@ func screenshots(t *testing.T) string {
 func TestExplorerPages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	settled := make(chan settler.Settled, 20)
-	scoring := weatherScoring(t)
-	stack := startPipeline(t, ctx, 2, func(cfg *Config) {
-		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
-		cfg.Aggregate.ScoringFile = scoring
-		cfg.Dev.Timelock = 5 * time.Second // roots wait, as in production
-	}, func(s settler.Settled) { settled <- s })
-	c, info := stack.Config, stack.Info()
-	signers := stack.OwnerSigners()
-	owner := stack.OwnerAddresses()[0]
-	ingest := &client.Client{URL: info.IngestURL}
-	a, b, cheat := newDevice("ws-a", 387_000_000), newDevice("ws-b", 388_000_000), newDevice("cheat", 389_000_000)
-	ticker := newDevice("ticker", 386_000_000)
-	for i, d := range []device{a, b, cheat, ticker} {
-		d.register(t, ctx, ingest, signers[i%2])
-	}
-	// In a past epoch E: ws-a (the owner's) 3 valid readings; ws-b 2 valid
-	// and one out of range; the cheat one valid and a replay.
-	length := c.Aggregate.EpochLength.Milliseconds()
-	epoch := uint64(time.Now().UnixMilli()/length) - 1
-	at := func(k int64) int64 { return int64(epoch)*length + 1000*k }
-	send := func(rs ...*pb.SignedReading) {
-		t.Helper()
-		if _, err := ingest.SendV1(ctx, rs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200))
-	send(b.reading(t, 1, at(1), 19_000), b.reading(t, 2, at(2), 19_100), b.reading(t, 3, at(3), 99_000))
-	send(cheat.reading(t, 7, at(1), 18_000), cheat.reading(t, 7, at(4), 35_000))
-	// The ticker's readings, out of range, move time on until E's root is
-	// active (after the 5 s timelock).
-	for seq, active := uint64(100), false; !active; seq++ {
-		send(ticker.reading(t, seq, time.Now().UnixMilli(), 99_000))
-		select {
-		case s := <-settled:
-			active = s.Epoch == epoch && s.State == settler.Active
-		case <-time.After(500 * time.Millisecond):
-		case <-ctx.Done():
-			t.Fatal("epoch never became active")
-		}
-	}
-	admin, err := chain.ParseKey(info.Admin.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ingest.Deny(ctx, cheat.id, "replayed its readings", client.OwnerKey(admin)); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(ctx, c.ClickHouse)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM devices_current WHERE device_id = ? AND denied AND denied_by = ?", cheat.id, chain.Address(admin).Hex()).Scan(&n); err != nil || n != 1 {
-			return fmt.Errorf("the denylisting is not in devices_current yet (%v)", err)
-		}
-		return nil
-	})
-
+	r := runExplorerEpoch(t, ctx)
+	info, conn, epoch, at, owner, a, b := r.info, r.conn, r.epoch, r.at, r.owner, r.a, r.b
+	adminHex := r.admin.Hex()
 	// What the pages must show, from ClickHouse and the proof API.
 	var uptime, weight, quality, trust, sharing, crowding, frauds, score, leafScore uint64
 	if err := conn.QueryRow(ctx, `SELECT uptime, weight, quality, trust, sharing, crowding, frauds, score FROM device_scores FINAL WHERE epoch = ? AND device_id = ?`,
@@ -188,7 +132,7 @@ func TestExplorerPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantReward := new(big.Int).Div(new(big.Int).Mul(&leafAmount, new(big.Int).SetUint64(score)), new(big.Int).SetUint64(leafScore))
-	var proof settler.RewardProof
+	var proof wire.RewardProof
 	resp, err := http.Get(info.APIURL + "/v1/rewards/" + owner.Hex())
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +191,7 @@ func TestExplorerPages(t *testing.T) {
 	}
 
 	denied := page("device-denylisted", "#/device/cheat")
-	if denied.byID("state") != "denylisted" || denied.byID("denied-reason") != "replayed its readings" || denied.byID("denied-by") != chain.Address(admin).Hex() {
+	if denied.byID("state") != "denylisted" || denied.byID("denied-reason") != "replayed its readings" || denied.byID("denied-by") != adminHex {
 		t.Errorf("the cheat's page: %q %q %q", denied.byID("state"), denied.byID("denied-reason"), denied.byID("denied-by"))
 	}
 
@@ -279,6 +223,86 @@ func TestExplorerPages(t *testing.T) {
 		t.Errorf("map page: %d cells drawn, cell %q with %q", n, m.byID("cell-id"), m.byID("cell-devices"))
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// explorerRun is an epoch run through the pipeline for TestExplorerPages:
+// its root active, the cheat denylisted.
+type explorerRun struct {
+	info  Info
+	conn  driver.Conn
+	epoch uint64
+	at    func(k int64) int64
+	owner common.Address
+	admin common.Address
+	a, b  device
+}
+
+// runExplorerEpoch sends, in a past epoch E, ws-a's (the owner's) 3 valid
+// readings, ws-b's 2 valid and one out of range, and the cheat's one valid
+// and a replay; moves time on until E's root is active (after a real
+// timelock); and has an admin denylist the cheat.
+func runExplorerEpoch(t *testing.T, ctx context.Context) *explorerRun {
+	settled := make(chan settler.Settled, 20)
+	scoring := weatherScoring(t)
+	stack := startPipeline(t, ctx, 2, func(cfg *Config) {
+		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
+		cfg.Aggregate.ScoringFile = scoring
+		cfg.Dev.Timelock = 5 * time.Second // roots wait, as in production
+	}, func(s settler.Settled) { settled <- s })
+	c, info := stack.Config, stack.Info()
+	signers := stack.OwnerSigners()
+	owner := stack.OwnerAddresses()[0]
+	ingest := &client.Client{URL: info.IngestURL}
+	a, b, cheat := newDevice("ws-a", 387_000_000), newDevice("ws-b", 388_000_000), newDevice("cheat", 389_000_000)
+	ticker := newDevice("ticker", 386_000_000)
+	for i, d := range []device{a, b, cheat, ticker} {
+		d.register(t, ctx, ingest, signers[i%2])
+	}
+	length := c.Aggregate.EpochLength.Milliseconds()
+	epoch := uint64(time.Now().UnixMilli()/length) - 1
+	at := func(k int64) int64 { return int64(epoch)*length + 1000*k }
+	send := func(rs ...*pb.SignedReading) {
+		t.Helper()
+		if _, err := ingest.SendV1(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(a.reading(t, 1, at(1), 20_000), a.reading(t, 2, at(2), 20_100), a.reading(t, 3, at(3), 20_200))
+	send(b.reading(t, 1, at(1), 19_000), b.reading(t, 2, at(2), 19_100), b.reading(t, 3, at(3), 99_000))
+	send(cheat.reading(t, 7, at(1), 18_000), cheat.reading(t, 7, at(4), 35_000))
+	// The ticker's readings, out of range, move time on until E's root is
+	// active (after the 5 s timelock).
+	for seq, active := uint64(100), false; !active; seq++ {
+		send(ticker.reading(t, seq, time.Now().UnixMilli(), 99_000))
+		select {
+		case s := <-settled:
+			active = s.Epoch == epoch && s.State == tables.Active
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("epoch never became active")
+		}
+	}
+	admin, err := chain.ParseKey(info.Admin.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.Deny(ctx, cheat.id, "replayed its readings", client.OwnerKey(admin)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	testenv.Eventually(t, time.Minute, 100*time.Millisecond, func() error {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM devices_current WHERE device_id = ? AND denied AND denied_by = ?", cheat.id, chain.Address(admin).Hex()).Scan(&n); err != nil || n != 1 {
+			return fmt.Errorf("the denylisting is not in devices_current yet (%v)", err)
+		}
+		return nil
+	})
+
+	return &explorerRun{info: info, conn: conn, epoch: epoch, at: at, owner: owner, admin: chain.Address(admin), a: a, b: b}
 }
 
 // tokens writes base units as the pages do (18 decimals, exactly).

@@ -3,7 +3,6 @@ package devstack
 import (
 	"context"
 	"fmt"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"io"
 	"log/slog"
 	"math/big"
@@ -16,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
@@ -23,7 +26,6 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/simulate"
 	"github.com/fieldmint/fieldmint/simulate/fleet"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // TestSimulateReport runs `fieldmint simulate` against the whole pipeline

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,90 +88,113 @@ func committedRecords(t testing.TB, kc kafka.Config, topic string) int64 {
 	return n
 }
 
-// TestBadRequestsChangeNothing sends bad requests of every kind: each gets
-// its status and reason code with a message, and none writes anything to
-// Kafka (neither a reading nor a registry record) or changes the registry.
-func TestBadRequestsChangeNothing(t *testing.T) {
-	f := newFixture(t) // bodies up to 64 KiB, batches up to 10; dev-1 registered
-	ctx := context.Background()
-	now := time.Now()
-	net := f.svc.cfg.Network
-	owner := client.OwnerKey(f.owner)
-	stranger, admin := testKey("stranger"), client.OwnerKey(f.admin)
+// badCase is a request ingest must refuse, and how.
+type badCase struct {
+	name, method, path, ctype, encoding string
+	body                                []byte
+	status                              int
+	code                                string
+}
 
-	// A deactivated device and a denylisted one, with keys of their own.
-	_, offKey, _ := ed25519.GenerateKey(nil)
-	_, deniedKey, _ := ed25519.GenerateKey(nil)
-	off := &pb.Device{DeviceId: "dev-off", PublicKey: offKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
-	denied := &pb.Device{DeviceId: "dev-denied", PublicKey: deniedKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+const (
+	pbType  = "application/x-protobuf"
+	jsType  = "application/json"
+	ndType  = "application/x-ndjson"
+	rd      = "/v1/readings"
+	devs    = "/v1/devices"
+	changes = "/v1/device-changes"
+)
+
+// badEnv is what the bad requests are made of: the fixture (bodies up to
+// 64 KiB, batches up to 10; dev-1 registered), a deactivated device and a
+// denylisted one with keys of their own, a stranger, and dev-2's key.
+type badEnv struct {
+	f                  *fixture
+	now                time.Time
+	net                string
+	stranger           *ecdsa.PrivateKey
+	offKey, deniedKey  ed25519.PrivateKey
+	otherKey, key2     ed25519.PrivateKey
+	denied             *pb.Device
+	good               *pb.SignedReading
+	ownerAddr, strAddr string
+}
+
+func newBadEnv(t *testing.T) *badEnv {
+	f := newFixture(t)
+	ctx := context.Background()
+	e := &badEnv{f: f, now: time.Now(), net: f.svc.cfg.Network, stranger: testKey("stranger"), good: f.reading(1)}
+	owner, admin := client.OwnerKey(f.owner), client.OwnerKey(f.admin)
+	_, e.offKey, _ = ed25519.GenerateKey(nil)
+	_, e.deniedKey, _ = ed25519.GenerateKey(nil)
+	_, e.otherKey, _ = ed25519.GenerateKey(nil)
+	_, e.key2, _ = ed25519.GenerateKey(nil)
+	off := &pb.Device{DeviceId: "dev-off", PublicKey: e.offKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
+	e.denied = &pb.Device{DeviceId: "dev-denied", PublicKey: e.deniedKey.Public().(ed25519.PublicKey), Kind: f.kind, Location: &pb.Location{LatE7: 1, LonE7: 1}}
 	for _, step := range []error{
-		f.sdk.Register(ctx, off, offKey, attest(off), owner), f.sdk.Deactivate(ctx, "dev-off", owner),
-		f.sdk.Register(ctx, denied, deniedKey, attest(denied), owner), f.sdk.Deny(ctx, "dev-denied", "cloned readings", admin),
+		f.sdk.Register(ctx, off, e.offKey, attest(off), owner), f.sdk.Deactivate(ctx, "dev-off", owner),
+		f.sdk.Register(ctx, e.denied, e.deniedKey, attest(e.denied), owner), f.sdk.Deny(ctx, "dev-denied", "cloned readings", admin),
 	} {
 		if step != nil {
 			t.Fatal(step)
 		}
 	}
-	signedBy := func(key ed25519.PrivateKey, id string, fn func(*pb.Reading)) *pb.SignedReading {
-		r := &pb.Reading{DeviceId: id, Seq: 1, EventTimeMs: now.UnixMilli(), Kind: f.kind, Measurements: map[string]int64{"temperature_c": 21500}}
-		if fn != nil {
-			fn(r)
-		}
-		s, _ := pb.Sign(r, key)
-		return s
+	e.ownerAddr, e.strAddr = crypto.PubkeyToAddress(f.owner.PublicKey).Hex(), crypto.PubkeyToAddress(e.stranger.PublicKey).Hex()
+	return e
+}
+
+// signedBy is a reading of device id signed by key, changed by fn first.
+func (e *badEnv) signedBy(key ed25519.PrivateKey, id string, fn func(*pb.Reading)) *pb.SignedReading {
+	r := &pb.Reading{DeviceId: id, Seq: 1, EventTimeMs: e.now.UnixMilli(), Kind: e.f.kind, Measurements: map[string]int64{"temperature_c": 21500}}
+	if fn != nil {
+		fn(r)
 	}
-	good := f.reading(1)
-	mutate := func(fn func(*pb.Reading)) *pb.SignedReading { return signedBy(f.key, "dev-1", fn) }
-	_, otherKey, _ := ed25519.GenerateKey(nil)
-	forged := signedBy(otherKey, "dev-1", nil)
-	tampered := proto.Clone(good).(*pb.SignedReading)
-	tampered.Reading.Measurements["temperature_c"] = 99000
-	withSig := func(sig []byte) *pb.SignedReading {
-		s := proto.Clone(good).(*pb.SignedReading)
-		s.Signature = sig
-		return s
+	s, _ := pb.Sign(r, key)
+	return s
+}
+
+// mutate is dev-1's reading changed by fn, then signed with its key.
+func (e *badEnv) mutate(fn func(*pb.Reading)) *pb.SignedReading {
+	return e.signedBy(e.f.key, "dev-1", fn)
+}
+
+func (e *badEnv) withSig(sig []byte) *pb.SignedReading {
+	s := proto.Clone(e.good).(*pb.SignedReading)
+	s.Signature = sig
+	return s
+}
+
+func batch(rs ...*pb.SignedReading) []byte { return marshal(&pb.ReadingBatch{Readings: rs}) }
+
+// dev2 is a new device dev-2 with its own key, owned by f.owner, changed
+// by fn; reg2 its registration.
+func (e *badEnv) dev2(fn func(*pb.Device)) *pb.Device {
+	d := e.f.device("dev-2")
+	d.PublicKey = e.key2.Public().(ed25519.PublicKey)
+	if fn != nil {
+		fn(d)
 	}
-	batch := func(rs ...*pb.SignedReading) []byte { return marshal(&pb.ReadingBatch{Readings: rs}) }
+	return d
+}
+
+func (e *badEnv) reg2(fn func(*pb.Device)) []byte {
+	return registration(e.dev2(fn), e.key2, e.f.owner, e.net, e.now)
+}
+
+func transfer(id, to string) *pb.DeviceChange {
+	return &pb.DeviceChange{DeviceId: id, Kind: pb.ChangeKind_CHANGE_KIND_TRANSFER, NewOwner: to}
+}
+
+// requestCases are refusals of the request as a whole.
+func (e *badEnv) requestCases() []badCase {
+	good := e.good
 	many := make([]*pb.SignedReading, 11)
 	for i := range many {
-		many[i] = f.reading(uint64(i + 1))
+		many[i] = e.f.reading(uint64(i + 1))
 	}
 	goodJSON, _ := protojson.Marshal(&pb.ReadingBatch{Readings: []*pb.SignedReading{good}})
 	ndjson, _ := protojson.Marshal(good)
-
-	// Registrations: a new device dev-2 with its own key, owned by f.owner.
-	_, key2, _ := ed25519.GenerateKey(nil)
-	dev2 := func(fn func(*pb.Device)) *pb.Device {
-		d := f.device("dev-2")
-		d.PublicKey = key2.Public().(ed25519.PublicKey)
-		if fn != nil {
-			fn(d)
-		}
-		return d
-	}
-	reg2 := func(fn func(*pb.Device)) []byte { return registration(dev2(fn), key2, f.owner, net, now) }
-	ownerAddr := crypto.PubkeyToAddress(f.owner.PublicKey).Hex()
-	transfer := func(id, to string) *pb.DeviceChange {
-		return &pb.DeviceChange{DeviceId: id, Kind: pb.ChangeKind_CHANGE_KIND_TRANSFER, NewOwner: to}
-	}
-	strangerAddr := crypto.PubkeyToAddress(stranger.PublicKey).Hex()
-	deny := &pb.DeviceChange{DeviceId: "dev-1", Kind: pb.ChangeKind_CHANGE_KIND_DENY, Reason: "spoofed location"}
-
-	const (
-		pbType  = "application/x-protobuf"
-		jsType  = "application/json"
-		ndType  = "application/x-ndjson"
-		rd      = "/v1/readings"
-		devs    = "/v1/devices"
-		changes = "/v1/device-changes"
-	)
-	cases := []struct {
-		name, method, path, ctype, encoding string
-		body                                []byte
-		status                              int
-		code                                string
-	}{
-		// The request as a whole.
+	return []badCase{
 		{"wrong content type", "POST", rd, "text/plain", "", batch(good), 415, CodeUnsupportedMedia},
 		{"no content type", "POST", rd, "", "", batch(good), 415, CodeUnsupportedMedia},
 		{"malformed content type", "POST", rd, "application/json; ===", "", goodJSON, 415, CodeUnsupportedMedia},
@@ -196,16 +220,25 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"empty batch", "POST", rd, pbType, "", batch(), 400, CodeEmptyBatch},
 		{"empty JSON batch", "POST", rd, jsType, "", []byte(`{}`), 400, CodeEmptyBatch},
 		{"too many readings", "POST", rd, pbType, "", batch(many...), 413, CodeTooLarge},
+	}
+}
 
-		// Every reading of the batch rejected: the first one's reason.
+// readingCases are batches whose every reading is refused: the first
+// one's reason.
+func (e *badEnv) readingCases() []badCase {
+	good, mutate, withSig := e.good, e.mutate, e.withSig
+	forged := e.signedBy(e.otherKey, "dev-1", nil)
+	tampered := proto.Clone(good).(*pb.SignedReading)
+	tampered.Reading.Measurements["temperature_c"] = 99000
+	return []badCase{
 		{"forged signature", "POST", rd, pbType, "", batch(forged), 401, CodeBadSignature},
 		{"tampered reading", "POST", rd, pbType, "", batch(tampered), 401, CodeBadSignature},
 		{"two forged readings", "POST", rd, pbType, "", batch(forged, tampered), 401, CodeBadSignature},
 		{"no signature", "POST", rd, pbType, "", batch(withSig(nil)), 401, CodeBadSignature},
 		{"63-byte signature", "POST", rd, pbType, "", batch(withSig(good.Signature[:63])), 401, CodeBadSignature},
 		{"unknown device", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.DeviceId = "nobody" })), 401, CodeUnknownDevice},
-		{"deactivated device", "POST", rd, pbType, "", batch(signedBy(offKey, "dev-off", nil)), 403, CodeDeviceInactive},
-		{"denylisted device", "POST", rd, pbType, "", batch(signedBy(deniedKey, "dev-denied", nil)), 403, CodeDeviceDenylisted},
+		{"deactivated device", "POST", rd, pbType, "", batch(e.signedBy(e.offKey, "dev-off", nil)), 403, CodeDeviceInactive},
+		{"denylisted device", "POST", rd, pbType, "", batch(e.signedBy(e.deniedKey, "dev-denied", nil)), 403, CodeDeviceDenylisted},
 		{"zero seq", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.Seq = 0 })), 400, CodeMalformed},
 		{"no event time", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.EventTimeMs = 0 })), 400, CodeMalformed},
 		{"negative event time", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.EventTimeMs = -5 })), 400, CodeMalformed},
@@ -216,8 +249,14 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"device id with a space", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.DeviceId = "a b" })), 400, CodeMalformed},
 		{"device id of 65 characters", "POST", rd, pbType, "", batch(mutate(func(r *pb.Reading) { r.DeviceId = strings.Repeat("d", 65) })), 400, CodeMalformed},
 		{"missing reading", "POST", rd, pbType, "", batch(&pb.SignedReading{Signature: good.Signature}), 400, CodeMalformed},
+	}
+}
 
-		// Registrations.
+// registrationCases are refused registrations.
+func (e *badEnv) registrationCases() []badCase {
+	f, now, net, stranger, reg2, dev2, key2 := e.f, e.now, e.net, e.stranger, e.reg2, e.dev2, e.key2
+	strangerAddr, ownerAddr := e.strAddr, e.ownerAddr
+	return []badCase{
 		{"registration garbage", "POST", devs, pbType, "", []byte("nope"), 400, CodeMalformed},
 		{"registration unknown JSON field", "POST", devs, jsType, "", []byte(`{"device":{},"admin":true}`), 400, CodeMalformed},
 		{"registration without device", "POST", devs, pbType, "", marshal(&pb.Registration{IssuedAtMs: now.UnixMilli()}), 400, CodeMalformed},
@@ -232,7 +271,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"registration without issued_at", "POST", devs, pbType, "", registration(dev2(nil), key2, f.owner, net, time.UnixMilli(0)), 400, CodeMalformed},
 		{"registration from the future", "POST", devs, pbType, "", registration(dev2(nil), key2, f.owner, net, now.Add(time.Hour)), 400, CodeSignatureFuture},
 		{"registration expired", "POST", devs, pbType, "", registration(dev2(nil), key2, f.owner, net, now.Add(-time.Hour)), 400, CodeSignatureExpired},
-		{"registration by another device key", "POST", devs, pbType, "", registration(dev2(nil), otherKey, f.owner, net, now), 401, CodeBadDeviceSignature},
+		{"registration by another device key", "POST", devs, pbType, "", registration(dev2(nil), e.otherKey, f.owner, net, now), 401, CodeBadDeviceSignature},
 		{"registration without owner signature", "POST", devs, pbType, "", registration(dev2(nil), key2, nil, net, now), 401, CodeBadOwnerSignature},
 		{"registration signed by a stranger", "POST", devs, pbType, "", registration(dev2(nil), key2, stranger, net, now), 401, CodeNotOwner},
 		{"registration signed for another network", "POST", devs, pbType, "", registration(dev2(nil), key2, f.owner, "othernet", now), 401, CodeNotOwner},
@@ -244,12 +283,19 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"registration reusing dev-1's key", "POST", devs, pbType, "", registration(f.device("dev-3"), f.key, f.owner, net, now), 409, CodeKeyInUse},
 		{"registration replayed", "POST", devs, pbType, "", registration(f.device("dev-1"), f.key, f.owner, net, now.Add(-time.Minute)), 409, CodeChangeReplayed},
 		{"registration of a denylisted device", "POST", devs, pbType, "", func() []byte {
-			d := proto.Clone(denied).(*pb.Device)
+			d := proto.Clone(e.denied).(*pb.Device)
 			d.Owner = ownerAddr
-			return registration(d, deniedKey, f.owner, net, now.Add(time.Second))
+			return registration(d, e.deniedKey, f.owner, net, now.Add(time.Second))
 		}(), 403, CodeDeviceDenylisted},
+	}
+}
 
-		// Device changes.
+// changeCases are refused device changes.
+func (e *badEnv) changeCases() []badCase {
+	f, now, net, stranger := e.f, e.now, e.net, e.stranger
+	strangerAddr, ownerAddr := e.strAddr, e.ownerAddr
+	deny := &pb.DeviceChange{DeviceId: "dev-1", Kind: pb.ChangeKind_CHANGE_KIND_DENY, Reason: "spoofed location"}
+	return []badCase{
 		{"change garbage", "POST", changes, pbType, "", []byte{0x0a, 0xff}, 400, CodeMalformed},
 		{"change of no kind", "POST", changes, pbType, "", change(&pb.DeviceChange{DeviceId: "dev-1"}, f.owner, net, now), 400, CodeMalformed},
 		{"change of a bad device id", "POST", changes, pbType, "", change(&pb.DeviceChange{DeviceId: "", Kind: pb.ChangeKind_CHANGE_KIND_DEACTIVATE}, f.owner, net, now), 400, CodeMalformed},
@@ -271,6 +317,15 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"denial without a reason", "POST", changes, pbType, "", change(&pb.DeviceChange{DeviceId: "dev-1", Kind: pb.ChangeKind_CHANGE_KIND_DENY}, f.admin, net, now), 400, CodeMalformed},
 		{"denial signed for another network", "POST", changes, pbType, "", change(proto.Clone(deny).(*pb.DeviceChange), f.admin, "othernet", now), 403, CodeNotAdmin},
 	}
+}
+
+// TestBadRequestsChangeNothing sends bad requests of every kind: each gets
+// its status and reason code with a message, and none writes anything to
+// Kafka (neither a reading nor a registry record) or changes the registry.
+func TestBadRequestsChangeNothing(t *testing.T) {
+	e := newBadEnv(t)
+	f := e.f
+	cases := slices.Concat(e.requestCases(), e.readingCases(), e.registrationCases(), e.changeCases())
 	if len(cases) < 50 {
 		t.Fatalf("%d cases; the table must keep at least 50", len(cases))
 	}

@@ -52,107 +52,35 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	_, srv := startService(t, cfg, kc)
 	const clients = 8
 	keys := registerWeather(t, srv.URL, "load", clients)
-
-	type answer struct{ ok, retry, other int }
-	var mu sync.Mutex
-	accepted := map[string]bool{} // device/seq answered 2xx
-	var got answer
-	var others []string
-	phase := atomic.Int32{} // 0 before the stop, 1 stopped, 2 restarted, 3 done
-	var wg sync.WaitGroup
+	l := &brokerLoad{accepted: map[string]bool{}}
 	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprintf("load-%d", i)
-			seq := uint64(0)
-			var batch *pb.ReadingBatch // nil: the last one was accepted
-			for phase.Load() < 3 {
-				if batch == nil {
-					batch = &pb.ReadingBatch{}
-					for range cfg.MaxBatch {
-						seq++
-						s, _ := pb.Sign(&pb.Reading{DeviceId: id, Seq: seq, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-							Measurements: map[string]int64{"temperature_c": int64(seq)}}, keys[i])
-						batch.Readings = append(batch.Readings, s)
-					}
-				}
-				body, _ := proto.Marshal(batch)
-				resp, err := http.Post(srv.URL+"/v1/readings", "application/x-protobuf", bytes.NewReader(body))
-				if err != nil {
-					t.Errorf("transport error: %v", err)
-					return
-				}
-				var res BatchResult
-				json.NewDecoder(resp.Body).Decode(&res)
-				resp.Body.Close()
-				mu.Lock()
-				switch {
-				case resp.StatusCode == http.StatusOK && res.Accepted == len(batch.Readings):
-					got.ok++
-					for _, r := range batch.Readings {
-						accepted[fmt.Sprintf("%s/%d", id, r.Reading.Seq)] = true
-					}
-					batch = nil
-				case (resp.StatusCode == 503 || resp.StatusCode == 429) && resp.Header.Get("Retry-After") != "":
-					got.retry++ // the same batch goes again, as the SDK does
-				default:
-					got.other++
-					others = append(others, fmt.Sprintf("%d %s %q", resp.StatusCode, res.Code, res.Message))
-					batch = nil
-				}
-				mu.Unlock()
-				if resp.StatusCode != http.StatusOK {
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
+		l.wg.Go(func() { l.client(t, srv.URL, fmt.Sprintf("load-%d", i), keys[i], cfg.MaxBatch) })
 	}
-	okAfter := func(n int) {
-		testenv.Eventually(t, 20*time.Second, 10*time.Millisecond, func() error {
-			mu.Lock()
-			ok := got.ok
-			mu.Unlock()
-			if ok < n {
-				return fmt.Errorf("only %d requests accepted, waited for %d", ok, n)
-			}
-			return nil
-		})
-	}
-	okAfter(50)
+	l.waitFor(t, "50 batches accepted", func(ok, _ int) bool { return ok >= 50 })
 	broker.Load().Close() // the broker goes away mid-load
-	phase.Store(1)
-	time.Sleep(2 * time.Second)
-	mu.Lock()
-	before := got
-	mu.Unlock()
+	_, retried := l.counts()
+	// The stop bites: a request is told to retry while the broker is down.
+	l.waitFor(t, "a request told to retry with Retry-After while the broker is down", func(_, retry int) bool { return retry > retried })
+	okBefore, _ := l.counts()
 	broker.Store(startBroker())
-	phase.Store(2)
-	okAfter(before.ok + 50)
-	phase.Store(3)
-	wg.Wait()
+	l.waitFor(t, "50 more batches accepted after the broker's restart", func(ok, _ int) bool { return ok >= okBefore+50 })
+	l.done.Store(true)
+	l.wg.Wait()
 
-	t.Logf("requests: %d accepted, %d told to retry (%d before the restart), %d otherwise", got.ok, got.retry, before.retry, got.other)
-	if got.other > 0 {
-		t.Fatalf("%d requests answered neither 2xx nor retry-with-Retry-After, e.g. %s", got.other, others[0])
+	t.Logf("requests: %d accepted, %d told to retry, %d otherwise", l.ok, l.retry, l.other)
+	if l.other > 0 {
+		t.Fatalf("%d requests answered neither 2xx nor retry-with-Retry-After, e.g. %s", l.other, l.others[0])
 	}
-	if before.retry == 0 {
-		t.Fatal("no request was told to retry while the broker was down: the stop did not bite")
-	}
-
 	// Every reading answered 2xx is in the raw topic.
 	seen := rawReadings(t, kc)
-	read := 0
-	for _, n := range seen {
-		read += n
-	}
-	missing, doubled := 0, 0
-	for k := range accepted {
+	read, missing, doubled := 0, 0, 0
+	for k := range l.accepted {
 		if seen[k] == 0 {
 			missing++
 		}
 	}
 	for _, n := range seen {
+		read += n
 		if n > 1 {
 			doubled++
 		}
@@ -160,9 +88,78 @@ func TestBrokerStopUnderLoad(t *testing.T) {
 	// A batch told to retry may have been stored all the same (Kafka had it
 	// when the broker went away); its retry is then a second copy, which the
 	// validators decide DUPLICATE (TestRetriedBatchIsDuplicate).
-	t.Logf("%d readings accepted, %d records in the raw topic, %d readings written more than once", len(accepted), read, doubled)
+	t.Logf("%d readings accepted, %d records in the raw topic, %d readings written more than once", len(l.accepted), read, doubled)
 	if missing > 0 {
 		t.Fatalf("%d readings answered 2xx are not in Kafka", missing)
+	}
+}
+
+// brokerLoad is clients sending batches until done, each batch sent again
+// after a 503 or 429 with Retry-After (as the SDK does), and what they were
+// answered.
+type brokerLoad struct {
+	mu               sync.Mutex
+	accepted         map[string]bool // device/seq answered 2xx
+	ok, retry, other int
+	others           []string
+	done             atomic.Bool
+	wg               sync.WaitGroup
+}
+
+func (l *brokerLoad) counts() (ok, retry int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ok, l.retry
+}
+
+// waitFor waits until cond holds of the counts (accepted, retried).
+func (l *brokerLoad) waitFor(t *testing.T, what string, cond func(ok, retry int) bool) {
+	t.Helper()
+	testenv.WaitFor(t, 20*time.Second, what, func() bool { return cond(l.counts()) })
+}
+
+// client sends device id's readings, signed with key, in batches of size.
+func (l *brokerLoad) client(t *testing.T, url, id string, key ed25519.PrivateKey, size int) {
+	seq := uint64(0)
+	var batch *pb.ReadingBatch // nil: the last one was accepted
+	for !l.done.Load() {
+		if batch == nil {
+			batch = &pb.ReadingBatch{}
+			for range size {
+				seq++
+				s, _ := pb.Sign(&pb.Reading{DeviceId: id, Seq: seq, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+					Measurements: map[string]int64{"temperature_c": int64(seq)}}, key)
+				batch.Readings = append(batch.Readings, s)
+			}
+		}
+		body, _ := proto.Marshal(batch)
+		resp, err := http.Post(url+"/v1/readings", "application/x-protobuf", bytes.NewReader(body))
+		if err != nil {
+			t.Errorf("transport error: %v", err)
+			return
+		}
+		var res BatchResult
+		json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		l.mu.Lock()
+		switch {
+		case resp.StatusCode == http.StatusOK && res.Accepted == len(batch.Readings):
+			l.ok++
+			for _, r := range batch.Readings {
+				l.accepted[fmt.Sprintf("%s/%d", id, r.Reading.Seq)] = true
+			}
+			batch = nil
+		case (resp.StatusCode == 503 || resp.StatusCode == 429) && resp.Header.Get("Retry-After") != "":
+			l.retry++ // the same batch goes again
+		default:
+			l.other++
+			l.others = append(l.others, fmt.Sprintf("%d %s %q", resp.StatusCode, res.Code, res.Message))
+			batch = nil
+		}
+		l.mu.Unlock()
+		if resp.StatusCode != http.StatusOK {
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
 

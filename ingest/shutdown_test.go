@@ -92,7 +92,11 @@ func TestShutdownUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(time.Second)
+	testenv.WaitFor(t, 20*time.Second, "a batch accepted before the shutdown", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return counts["2xx"] > 0
+	})
 	stop()
 	if err := <-ran; err != nil {
 		t.Fatalf("Run: %v", err)

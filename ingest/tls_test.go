@@ -27,17 +27,14 @@ func serve(t *testing.T, cfg Config, client *http.Client, scheme string) string 
 		t.Fatal(err)
 	}
 	testenv.Go(t, svc.Run)
-	for i := 0; ; i++ {
+	testenv.WaitFor(t, 5*time.Second, "ingest answering /healthz over "+scheme, func() bool {
 		resp, err := client.Get(scheme + "://" + cfg.Listen + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			return cfg.Listen
 		}
-		if i == 100 {
-			t.Fatalf("ingest did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil
+	})
+	return cfg.Listen
 }
 
 // TestTLSAndHTTP2: with a certificate the service speaks HTTPS and HTTP/2;

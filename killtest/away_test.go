@@ -16,6 +16,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // outageLength is how long each dependency stays away: 3 minutes, as the
@@ -87,7 +88,7 @@ func TestOutages(t *testing.T) {
 		o.away("chain RPC", func() error { return anvil.Signal(syscall.SIGSTOP) }, func() error { return anvil.Signal(syscall.SIGCONT) },
 			func() { o.notReady("settle", "settle/rpc"); o.notReady("api", "api/rpc") }, o.proposed)
 		time.Sleep(gap)
-		o.away("one of three Kafka brokers", func() error { return broker.signal(syscall.SIGUSR1) }, func() error { return broker.signal(syscall.SIGUSR2) },
+		o.away("one of three Kafka brokers", func() error { return broker.Signal(syscall.SIGUSR1) }, func() error { return broker.Signal(syscall.SIGUSR2) },
 			func() {}, o.drained)
 	}()
 	p.stream(func(step int) {
@@ -100,8 +101,8 @@ func TestOutages(t *testing.T) {
 	p.verify()
 
 	for _, r := range append(roles, broker, clickhouse) {
-		if n := r.exits(); n != 0 {
-			p.fail("%s exited %d times during the outages", r.name, n)
+		if n := r.Exits(); n != 0 {
+			p.fail("%s exited %d times during the outages", r.Name(), n)
 		}
 	}
 	o.checkRetries()
@@ -197,12 +198,7 @@ func (o *outages) poll(q string, args ...any) (n uint64) {
 
 // wait polls until cond holds, failing with what when the test's time is up.
 func (o *outages) wait(what string, cond func() bool) {
-	for !cond() {
-		if o.p.ctx.Err() != nil {
-			o.p.fail("never: %s", what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	testenv.WaitFor(o.p.t, time.Until(deadlineOf(o.p.ctx)), what, cond)
 }
 
 // drained waits until ClickHouse holds every reading acknowledged by the
@@ -223,7 +219,8 @@ func (o *outages) proposed(a *away) {
 	var scored uint64
 	o.wait("an epoch scored", func() bool { scored = o.poll("SELECT max(epoch) FROM scored_epochs"); return scored > 0 })
 	o.wait(fmt.Sprintf("after the chain outage epoch %d proposed", scored), func() bool {
-		return o.poll("SELECT count() FROM settlements_latest WHERE status IN ('proposed', 'active', 'final') AND epoch >= ?", scored) > 0
+		eps, err := tables.EpochsIn(o.p.ctx, o.conn, tables.StateSet{tables.Proposed, tables.Active, tables.Final}, scored)
+		return err == nil && len(eps) > 0
 	})
 	a.caughtUp, a.what = time.Since(a.end), fmt.Sprintf("a root proposed for epoch %d, scored while the chain was away", scored)
 }

@@ -66,7 +66,7 @@ func TestDevStackRidesOutClickHouseFreeze(t *testing.T) {
 	}
 	defer eclient.Close()
 	settled, _ := checkDevStore(p, tcp, eclient, readContracts(t, data))
-	if n := dev.exits(); n != 0 {
+	if n := dev.Exits(); n != 0 {
 		p.fail("fieldmint dev exited %d times", n)
 	}
 	raw, err := os.ReadFile(filepath.Join(p.dir, "dev.log"))
@@ -99,9 +99,7 @@ func TestDevStackRidesOutClickHouseFreeze(t *testing.T) {
 // server that `fieldmint dev` and `fieldmint clickhouse` run (in a process
 // group of its own).
 func onlyChild(t *testing.T, p *proc) int {
-	p.mu.Lock()
-	pid := p.cmd.Process.Pid
-	p.mu.Unlock()
+	pid := p.PID()
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +117,7 @@ func onlyChild(t *testing.T, p *proc) int {
 		}
 	}
 	if len(children) != 1 {
-		t.Fatalf("%s (pid %d) has children %v, want its ClickHouse server alone", p.name, pid, children)
+		t.Fatalf("%s (pid %d) has children %v, want its ClickHouse server alone", p.Name(), pid, children)
 	}
 	return children[0]
 }

@@ -21,7 +21,9 @@ import (
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 )
 
@@ -78,7 +80,7 @@ func TestDevStackSurvivesKill9(t *testing.T) {
 			return
 		}
 		before = onChain()
-		dev.kill()
+		dev.Kill()
 		kills++
 		t.Logf("%s: kill -9 of the dev stack's process group #%d (distributor at epoch %d)", time.Now().Format("15:04:05.000"), kills, before)
 		if after := onChain(); after < before {
@@ -111,12 +113,15 @@ func checkDevStore(p *pipeline, tcp int, eclient *ethclient.Client, contracts ch
 	}
 	epochs := uint64(p.steps / 10)
 	last := p.firstEpoch + epochs - 1
-	for count("SELECT count() FROM settlements_latest WHERE status IN ('active', 'final') AND epoch >= ?", last) == 0 {
-		if ctx.Err() != nil {
-			p.fail("epoch %d never became active", last)
+	epochsIn := func(set tables.StateSet, from uint64) (eps []uint64) {
+		if err := reread(ctx, func() (err error) { eps, err = tables.EpochsIn(ctx, conn, set, from); return err }); err != nil {
+			p.fail("settlements: %v", err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		return eps
 	}
+	testenv.WaitFor(t, time.Until(deadlineOf(ctx)), fmt.Sprintf("epoch %d active", last), func() bool {
+		return len(epochsIn(tables.StateSet{tables.Active, tables.Final}, last)) > 0
+	})
 	total := uint64((p.steps + 1) * devices)
 	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings WHERE device_id LIKE 'ws-%')"); n != total {
 		p.fail("%d distinct readings of the test's devices in ClickHouse, want %d", n, total)
@@ -130,25 +135,10 @@ func checkDevStore(p *pipeline, tcp int, eclient *ethclient.Client, contracts ch
 	if n := count("SELECT count() FROM readings WHERE reason = 'SEQUENCE_REPLAY'"); n != 0 {
 		p.fail("%d readings judged SEQUENCE_REPLAY: the fleet's sequence numbers went back after a restart", n)
 	}
-	if n := count("SELECT count() FROM settlements_latest WHERE status IN ('parked', 'revoked')"); n != 0 {
-		p.fail("%d epochs parked or revoked", n)
+	if held := epochsIn(tables.Holding, 0); len(held) != 0 {
+		p.fail("epochs %v parked or revoked", held)
 	}
-	rows, err := conn.Query(ctx, "SELECT epoch FROM settlements_latest WHERE status IN ('superseded', 'proposed', 'active', 'final') ORDER BY epoch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var settled []uint64
-	for rows.Next() {
-		var e uint64
-		if err := rows.Scan(&e); err != nil {
-			t.Fatal(err)
-		}
-		settled = append(settled, e)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rows.Close()
+	settled := epochsIn(tables.Posted, 0)
 	for _, e := range settled {
 		v, err := settler.VerifyEpoch(ctx, conn, e, settler.RootsFromLogs(eclient, contracts.Distributor), slog.New(slog.DiscardHandler))
 		if err != nil {
@@ -176,7 +166,7 @@ func startDev(p *pipeline) (dev *proc, data string, tcp int, rpcURL string) {
 	dev = startProcGroup(t, p.dir, "dev", p.bin, true, nil, "dev", "--dev.dataDir", data,
 		"--dev.kafkaPort", strconv.Itoa(kport), "--dev.clickhouseTCPPort", strconv.Itoa(tcp), "--dev.clickhouseHTTPPort", strconv.Itoa(httpPort),
 		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
-		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--settle.apiListen", fmt.Sprintf("127.0.0.1:%d", api),
+		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--api.listen", fmt.Sprintf("127.0.0.1:%d", api),
 		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
 		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info",
 		"--aggregate.scoringFile", p.scoringFile())

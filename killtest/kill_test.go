@@ -195,7 +195,8 @@ clickhouse: {addr: "127.0.0.1:%d", database: killtest}
 ingest: {listen: "127.0.0.1:%d", produceTimeout: 500ms, admins: [%q]}
 validate: {instanceId: v0}
 aggregate: {epochLength: 10s, allowedLateness: 2s, flushInterval: 200ms, idleTimeout: 10m, batchSize: 200, scoringFile: %q}
-settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", apiListen: "127.0.0.1:%d", activationCheck: 500ms}
+settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "%d", activationCheck: 500ms}
+api: {listen: "127.0.0.1:%d"}
 `, strings.Join(brokers, ", "), p.chTCP, ingestPort, chain.Address(p.admin).Hex(), scoringPath, rpc, p.contracts.Distributor.Hex(), p.contracts.Block, emission, apiPort)
 	cfgPath := filepath.Join(p.dir, "fieldmint.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
@@ -240,10 +241,10 @@ func (p *pipeline) fail(format string, args ...any) {
 	p.t.Helper()
 	keep := os.Getenv("KILLTEST_KEEP_LOGS") // a directory: every process's whole log is copied there
 	for _, pr := range p.procs {
-		p.t.Logf("--- %s (started %d times, killed %d)\n%s", pr.name, pr.starts, pr.kills, pr.tail())
+		p.t.Logf("--- %s (started %d times, killed %d)\n%s", pr.Name(), pr.Starts(), pr.Kills(), pr.Tail())
 		if keep != "" {
-			if raw, err := os.ReadFile(pr.logf); err == nil {
-				os.WriteFile(filepath.Join(keep, p.t.Name()+"-"+pr.name+".log"), raw, 0o644)
+			if raw, err := os.ReadFile(pr.Log()); err == nil {
+				os.WriteFile(filepath.Join(keep, p.t.Name()+"-"+pr.Name()+".log"), raw, 0o644)
 			}
 		}
 	}
@@ -288,9 +289,9 @@ func TestKillEveryStageMidStream(t *testing.T) {
 	p.stream(func(int) {
 		for time.Now().After(next) {
 			v := victims[kills%len(victims)]
-			v.kill()
+			v.Kill()
 			kills++
-			t.Logf("%s: kill -9 #%d of %s", time.Now().Format("15:04:05.000"), v.kills, v.name)
+			t.Logf("%s: kill -9 #%d of %s", time.Now().Format("15:04:05.000"), v.Kills(), v.Name())
 			next = next.Add(killEvery)
 		}
 	})
@@ -327,22 +328,22 @@ func TestScaleUpAndDownMidStream(t *testing.T) {
 		case 16:
 			validator(2)
 		case 26:
-			v0.stop() // scale down, politely
+			v0.Stop() // scale down, politely
 		case 34:
-			a0.kill() // an aggregator lost (it comes back)
+			a0.Kill() // an aggregator lost (it comes back)
 		case 42:
-			a0.stop()
-			v1.kill()
+			a0.Stop()
+			v1.Kill()
 		case 50:
-			v1.stop()
+			v1.Stop()
 		}
 	})
 	p.verify()
 	for _, pr := range p.procs {
-		if strings.HasPrefix(pr.name, "aggregate") || strings.HasPrefix(pr.name, "validate") {
-			t.Logf("%s: started %d times, killed %d", pr.name, pr.starts, pr.kills)
+		if strings.HasPrefix(pr.Name(), "aggregate") || strings.HasPrefix(pr.Name(), "validate") {
+			t.Logf("%s: started %d times, killed %d", pr.Name(), pr.Starts(), pr.Kills())
 			if os.Getenv("KILLTEST_LOGS") != "" {
-				t.Logf("%s", pr.tail())
+				t.Logf("%s", pr.Tail())
 			}
 		}
 	}

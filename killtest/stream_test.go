@@ -17,6 +17,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -26,18 +27,14 @@ import (
 // register waits for ingest and registers the fleet: 30 weather stations of
 // 3 owners.
 func (p *pipeline) register() {
-	for {
-		if resp, err := http.Get(p.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
+	testenv.WaitFor(p.t, time.Until(deadlineOf(p.ctx)), "ingest answering /healthz 200", func() bool {
+		resp, err := http.Get(p.url + "/healthz")
+		if err != nil {
+			return false
 		}
-		if p.ctx.Err() != nil {
-			p.fail("ingest never became healthy")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 	p.sdk = &client.Client{URL: p.url, MaxRetries: 200, MaxBackoff: time.Second, HTTP: &http.Client{Timeout: 10 * time.Second},
 		// Every answer short of 2xx must tell the device to retry: 429 or
 		// 503, with Retry-After. (Transport errors come from killed ingests.)

@@ -86,9 +86,9 @@ func TestProductionTopology(t *testing.T) {
 	p.stream(func(step int) {
 		if step%5 == 2 && step/5 < len(roles) {
 			r := roles[step/5]
-			r.kill()
+			r.Kill()
 			restarts++
-			t.Logf("step %d: kill -9 %s", step, r.name)
+			t.Logf("step %d: kill -9 %s", step, r.Name())
 		}
 	})
 	p.verify()

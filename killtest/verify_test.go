@@ -5,6 +5,7 @@
 package killtest
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -14,13 +15,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/merkle"
 )
@@ -28,14 +33,29 @@ import (
 // verify waits for every epoch to be posted, then checks ClickHouse and the
 // chain against what the sent readings call for.
 func (p *pipeline) verify() {
-	t, ctx := p.t, p.ctx
-	// docs/scoring.md: a device earns the weather weight for each distinct
-	// 5 s interval of the 10 s epoch with a valid reading (steps 0-4 and 5-9
-	// of each epoch), unless one of its readings of the epoch was rejected
-	// (OUT_OF_RANGE is fraud-class; this test's policy has no probation);
-	// each stands in a cell of its own.
-	scoring := aggregator.DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
 	epochs := uint64(p.steps / 10)
+	wantScores, wantValid, wantOut := p.wantFromSent(epochs)
+	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer conn.Close()
+	v := &verifier{p: p, conn: conn, epochs: epochs}
+	v.waitSettled()
+	v.checkOnce(wantValid, wantOut)
+	v.checkRoots(wantScores)
+	v.checkChain()
+}
+
+// wantFromSent is what the sent readings call for (docs/scoring.md): a
+// device earns the weather weight for each distinct 5 s interval of the
+// 10 s epoch with a valid reading (steps 0-4 and 5-9 of each epoch), unless
+// one of its readings of the epoch was rejected (OUT_OF_RANGE is
+// fraud-class; this test's policy has no probation); each stands in a cell
+// of its own. It returns each epoch's scores by owner, and the valid and
+// OUT_OF_RANGE readings.
+func (p *pipeline) wantFromSent(epochs uint64) ([]map[common.Address]uint64, int, int) {
+	scoring := aggregator.DefaultScoring().Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
 	wantScores := make([]map[common.Address]uint64, int(epochs))
 	wantValid, wantOut := 0, 0
 	for e := range wantScores {
@@ -66,29 +86,57 @@ func (p *pipeline) verify() {
 		}
 	}
 
-	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	count := func(q string, args ...any) (n uint64) {
-		if err := reread(ctx, func() error { return conn.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
-			p.fail("%s: %v", q, err)
-		}
-		return n
-	}
-	// Every epoch settled (its root on chain, or carried by a later root
-	// that is), the last one's root on chain.
-	for count("SELECT count() FROM settlements_latest WHERE status IN ('superseded', 'proposed', 'active', 'final') AND epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs) < epochs ||
-		count("SELECT count() FROM settlements_latest WHERE status IN ('active', 'final') AND epoch = ?", p.firstEpoch+epochs-1) == 0 {
-		if ctx.Err() != nil {
-			p.fail("epochs %d..%d never all settled", p.firstEpoch, p.firstEpoch+epochs-1)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return wantScores, wantValid, wantOut
+}
 
-	// Exactly once: one decision per reading (a reading sent twice because
-	// its answer was lost is stored once more as DUPLICATE, and only so).
+// verifier checks one pipeline's ClickHouse and chain.
+type verifier struct {
+	p      *pipeline
+	conn   driver.Conn
+	epochs uint64
+}
+
+func (v *verifier) count(q string, args ...any) (n uint64) {
+	if err := reread(v.p.ctx, func() error { return v.conn.QueryRow(v.p.ctx, q, args...).Scan(&n) }); err != nil {
+		v.p.fail("%s: %v", q, err)
+	}
+	return n
+}
+
+// settlements reads the newest settlement of the run's epochs.
+func (v *verifier) settlements() []tables.Settlement {
+	var out []tables.Settlement
+	if err := reread(v.p.ctx, func() (err error) {
+		out, err = tables.Latest(v.p.ctx, v.conn, "WHERE epoch >= ? AND epoch < ? ORDER BY epoch", v.p.firstEpoch, v.p.firstEpoch+v.epochs)
+		return err
+	}); err != nil {
+		v.p.fail("settlements: %v", err)
+	}
+	return out
+}
+
+// waitSettled waits until every epoch is settled (its root on chain, or
+// carried by a later root that is), the last one's root on chain.
+func (v *verifier) waitSettled() {
+	p, epochs := v.p, v.epochs
+	testenv.WaitFor(p.t, time.Until(deadlineOf(p.ctx)), fmt.Sprintf("epochs %d..%d all settled, the last one's root active", p.firstEpoch, p.firstEpoch+epochs-1), func() bool {
+		sets := v.settlements()
+		posted := 0
+		for _, s := range sets {
+			if tables.Posted.Has(s.State) {
+				posted++
+			}
+		}
+		last := len(sets) > 0 && sets[len(sets)-1].Epoch == p.firstEpoch+epochs-1 && (sets[len(sets)-1].State == tables.Active || sets[len(sets)-1].State == tables.Final)
+		return uint64(posted) == epochs && last
+	})
+}
+
+// checkOnce: one decision per reading (a reading sent twice because its
+// answer was lost is stored once more as DUPLICATE, and only so), each
+// Kafka record stored once, and the valid and rejected counts sent.
+func (v *verifier) checkOnce(wantValid, wantOut int) {
+	p, t, ctx, conn, count := v.p, v.p.t, v.p.ctx, v.conn, v.count
 	total := uint64((p.steps + 1) * devices)
 	if n := count("SELECT count() FROM (SELECT DISTINCT device_id, seq FROM readings)"); n != total {
 		p.fail("%d distinct readings in ClickHouse, want %d", n, total)
@@ -138,7 +186,11 @@ func (p *pipeline) verify() {
 	t.Logf("%d readings stored once each; %d retried deliveries stored as DUPLICATE; %d batches answered 429/503 with Retry-After and retried",
 		total, count("SELECT count() FROM readings WHERE reason = 'DUPLICATE'"), p.refusals.Load())
 
-	// Per-epoch scores and roots: those the sent readings call for.
+}
+
+// checkRoots: per-epoch scores and roots, those the sent readings call for.
+func (v *verifier) checkRoots(wantScores []map[common.Address]uint64) {
+	p, t, ctx, conn, epochs := v.p, v.p.t, v.p.ctx, v.conn, v.epochs
 	cumulative := map[common.Address]*big.Int{}
 	for i := 0; i < int(epochs); i++ {
 		e := p.firstEpoch + uint64(i)
@@ -200,8 +252,13 @@ func (p *pipeline) verify() {
 			p.fail("epoch %d: posted root %s, want %s", e, root, tree.Root().Hex())
 		}
 	}
-	// Each epoch closed once, and its root proposed at most once: the chain
-	// holds the last one, and the poster sent one transaction per proposal.
+}
+
+// checkChain: each epoch closed once, and its root proposed at most once:
+// the chain holds the last one, and the poster sent one transaction per
+// proposal or activation; verify-epoch agrees.
+func (v *verifier) checkChain() {
+	p, t, ctx, conn, epochs, count := v.p, v.p.t, v.p.ctx, v.conn, v.epochs, v.count
 	if n := count("SELECT count() FROM epochs WHERE epoch >= ? AND epoch < ?", p.firstEpoch, p.firstEpoch+epochs); n != epochs {
 		p.fail("%d epoch-closed rows for %d epochs", n, epochs)
 	}
@@ -244,11 +301,23 @@ func (p *pipeline) verify() {
 		}
 		// A superseded epoch never reached the chain on its own: a later
 		// root carried its amounts.
-		superseded := count("SELECT count() FROM settlements_latest WHERE epoch = ? AND status = 'superseded'", e) == 1
+		st, _, err := tables.SettlementOf(ctx, conn, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		superseded := st.State == tables.Superseded
 		if len(v.Differences) > 0 || len(v.Chain) != int(e-p.firstEpoch)+1 || (v.OnChain == nil) != superseded {
 			p.fail("verify-epoch %d: %d epochs recomputed, differences %q", e, len(v.Chain), v.Differences)
 		}
 	}
+}
+
+// deadlineOf is ctx's deadline (a minute from now without one).
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Minute)
 }
 
 // replayAndCompare rebuilds a fresh database from the Kafka log with

@@ -50,7 +50,7 @@ func TestComposeLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles := []string{"ingest", "validate", "aggregate", "settle", "api"}
+	roles := composeRoles
 	for _, name := range append(slices.Clone(roles), "redpanda", "clickhouse", "ethereum", "fund-deployer", "deploy-contracts", "migrate", "otel-collector", "prometheus", "grafana") {
 		if _, ok := p.Services[name]; !ok {
 			t.Fatalf("no service %s", name)
@@ -117,7 +117,17 @@ func TestComposeLoads(t *testing.T) {
 			}
 		}
 	}
+}
 
+// TestComposeMonitoring: Prometheus scrapes every role and loads the rules,
+// Grafana's provider reads the mounted dashboards, and the collector's
+// pipelines use only components it configures.
+func TestComposeMonitoring(t *testing.T) {
+	p, err := loadCompose(t, filled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := composeRoles
 	// Prometheus scrapes every role's metrics port and loads the rules.
 	var prom struct {
 		RuleFiles     []string `json:"rule_files"`
@@ -178,6 +188,9 @@ func TestComposeLoads(t *testing.T) {
 		t.Error("the collector has no pipeline")
 	}
 }
+
+// composeRoles are the roles compose runs.
+var composeRoles = []string{"ingest", "validate", "aggregate", "settle", "api"}
 
 // mounts reports whether s mounts a volume (named volume, when not "") at target.
 func mounts(s types.ServiceConfig, volume, target string) bool {

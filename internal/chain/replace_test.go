@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"math/big"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,9 +59,12 @@ func TestSendReplacing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Stuck: nothing is mined for 2.5 s, so the sender raises its fees twice.
-	res := send(ctx, time.Second)
-	time.Sleep(2500 * time.Millisecond)
+	// Stuck: nothing is mined, so the sender raises its fees; mined once it
+	// has.
+	res := send(ctx, 250*time.Millisecond)
+	waitPooled(t, ctx, client, from, 0, "the stuck transaction replaced with a higher tip", func(tx *types.Transaction) bool {
+		return tx.GasTipCap().Cmp(suggested) > 0
+	})
 	mine()
 	got := <-res
 	if got.err != nil {
@@ -80,7 +84,7 @@ func TestSendReplacing(t *testing.T) {
 	// A crash while the transaction waits in the pool, then a restart.
 	crashed, crash := context.WithCancel(ctx)
 	res = send(crashed, time.Minute)
-	time.Sleep(500 * time.Millisecond)
+	waiting := waitPooled(t, ctx, client, from, 1, "the sender's transaction in the pool", func(*types.Transaction) bool { return true })
 	crash()
 	if got := <-res; !errors.Is(got.err, context.Canceled) {
 		t.Fatalf("crashed sender: %v", got.err)
@@ -89,7 +93,9 @@ func TestSendReplacing(t *testing.T) {
 		t.Fatalf("the crashed sender's transaction is not waiting in the pool (pending nonce %d)", p)
 	}
 	res = send(ctx, time.Minute)
-	time.Sleep(500 * time.Millisecond)
+	waitPooled(t, ctx, client, from, 1, "the restarted sender's replacement in the pool", func(tx *types.Transaction) bool {
+		return tx.Hash() != waiting.Hash()
+	})
 	mine()
 	if got := <-res; got.err != nil {
 		t.Fatalf("restarted sender: %v", got.err)
@@ -125,8 +131,11 @@ func TestFeeCeiling(t *testing.T) {
 		got = r
 		res <- err
 	}()
-	// 1.25^2 < 1.5 < 1.25^3: uncapped, eight rounds would reach 1.25^8 = 6x.
-	time.Sleep(2500 * time.Millisecond)
+	// 1.25^2 < 1.5 < 1.25^3: the third raise meets the ceiling; a sender
+	// that passed it would never show the ceiling itself.
+	waitPooled(t, ctx, client, from, 0, "the transaction's fee cap raised to the ceiling", func(tx *types.Transaction) bool {
+		return tx.GasFeeCap().Cmp(ceiling) >= 0
+	})
 	if err := client.Client().CallContext(ctx, nil, "evm_mine"); err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +201,31 @@ func TestReceiptLaggingTheNonce(t *testing.T) {
 	if lagging.misses != 0 {
 		t.Fatalf("the node was asked for receipts %d times fewer than it withheld", lagging.misses)
 	}
+}
+
+// waitPooled waits until the transaction from sends at nonce, waiting in
+// anvil's pool (txpool_content), satisfies cond, and returns it; the test
+// fails saying what it waited for.
+func waitPooled(t *testing.T, ctx context.Context, client *ethclient.Client, from common.Address, nonce uint64, what string, cond func(*types.Transaction) bool) *types.Transaction {
+	t.Helper()
+	var found *types.Transaction
+	testenv.WaitFor(t, 30*time.Second, what, func() bool {
+		var pool struct {
+			Pending map[string]map[string]*types.Transaction `json:"pending"`
+		}
+		if err := client.Client().CallContext(ctx, &pool, "txpool_content"); err != nil {
+			t.Fatalf("txpool_content: %v", err)
+		}
+		for addr, txs := range pool.Pending {
+			if common.HexToAddress(addr) != from {
+				continue
+			}
+			if tx := txs[strconv.FormatUint(nonce, 10)]; tx != nil && cond(tx) {
+				found = tx
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fieldmint/fieldmint/internal/testenv"
 )
 
 func init() {
@@ -37,11 +39,7 @@ func (s *switchable) open() (func(context.Context) error, func(), error) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-	}
+	testenv.WaitFor(t, 5*time.Second, what, cond)
 }
 
 func TestWatchReportsEachChangeOnce(t *testing.T) {

@@ -1,0 +1,289 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldmint/fieldmint/internal/kafka"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// ReadingResult is the outcome of one reading of a batch.
+type ReadingResult struct {
+	Status  string `json:"status"`            // "accepted" or "rejected"
+	Code    string `json:"code,omitempty"`    // rejected: the reason code
+	Message string `json:"message,omitempty"` // rejected: what is wrong
+}
+
+// BatchResult is the body of every answer to POST /v1/readings that got as
+// far as judging the readings one by one: Results[i] is the outcome of
+// reading i. When no reading was accepted the status is a 4xx and Code and
+// Message are the first rejection's, as in Error.
+type BatchResult struct {
+	Code     string          `json:"code,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Accepted int             `json:"accepted"`
+	Rejected int             `json:"rejected"`
+	Results  []ReadingResult `json:"results"`
+}
+
+// readingStatus is the HTTP status of a batch whose every reading was
+// rejected, by the first one's code.
+var readingStatus = map[string]int{
+	CodeMalformed: http.StatusBadRequest, CodeKindMismatch: http.StatusBadRequest,
+	CodeUnknownDevice: http.StatusUnauthorized, CodeBadSignature: http.StatusUnauthorized,
+	CodeDeviceInactive: http.StatusForbidden, CodeDeviceDenylisted: http.StatusForbidden,
+	CodeNoAttestation: http.StatusForbidden, CodeMakerRemoved: http.StatusForbidden,
+}
+
+// postReadings is POST /v1/readings: wire format v1, whose signatures cover
+// each reading's canonical re-encoding (docs/wire-format.md).
+func (s *Service) postReadings(w http.ResponseWriter, r *http.Request) {
+	var batch pb.ReadingBatch
+	if !s.decode(w, r, &batch) {
+		return
+	}
+	items := make([]item, len(batch.Readings))
+	for i, sr := range batch.Readings {
+		items[i] = item{v1: sr, reading: sr.GetReading(), id: sr.GetReading().GetDeviceId()}
+	}
+	s.judge(w, r, items)
+}
+
+// postReadingsV2 is POST /v2/readings: wire format v2, whose signatures
+// cover each reading's bytes as sent. Only the device id is read before the
+// signature is verified; the rest is decoded once it is.
+func (s *Service) postReadingsV2(w http.ResponseWriter, r *http.Request) {
+	var batch pb.ReadingBatchV2
+	if !s.decode(w, r, &batch) {
+		return
+	}
+	items := make([]item, len(batch.Readings))
+	for i, sr := range batch.Readings {
+		items[i] = item{v2: sr}
+		items[i].id, items[i].err = deviceIDOf(sr.GetReading())
+	}
+	s.judge(w, r, items)
+}
+
+// item is one reading of a batch on its way through the checks: v1 or v2.
+type item struct {
+	v1      *pb.SignedReading
+	v2      *pb.SignedReadingV2
+	id      string      // device id
+	err     error       // v2: the bytes hold no device id
+	reading *pb.Reading // v1: as sent; v2: decoded once the signature verified
+	dev     *pb.Device
+	key     *pb.Key
+}
+
+// signed returns what the item's signature covers, and the signature.
+func (it *item) signed() ([]byte, []byte) {
+	if it.v2 != nil {
+		return pb.SignedBytesV2(it.v2.GetReading()), it.v2.GetSignature()
+	}
+	msg, _ := pb.CanonicalBytes(it.reading)
+	return msg, it.v1.GetSignature()
+}
+
+// judge judges each reading of a batch on its own (fields, device,
+// signature): the good ones are written to Kafka and answered "accepted"
+// only after Kafka acknowledged them; the others are answered "rejected"
+// with a reason and never written. Problems of the whole request (body,
+// size, rate, broker) refuse every reading with one code.
+func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
+	if len(items) == 0 {
+		fail(w, http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
+		return
+	}
+	if len(items) > s.cfg.MaxBatch {
+		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch)
+		return
+	}
+	res := BatchResult{Results: make([]ReadingResult, len(items))}
+	reject := func(i int, code, format string, args ...any) {
+		res.Results[i] = ReadingResult{Status: "rejected", Code: code, Message: fmt.Sprintf(format, args...)}
+		res.Rejected++
+	}
+	// Readings that pass the registry checks go on to signature verification.
+	cand := make([]int, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.v1 != nil {
+			it.err = checkReading(it.reading)
+		}
+		if it.err != nil {
+			reject(i, CodeMalformed, "%v", it.err)
+			continue
+		}
+		if code, msg := s.admit(it); code != "" {
+			reject(i, code, "%s", msg)
+			continue
+		}
+		cand = append(cand, i)
+	}
+	// All signatures at once; only a failing batch is checked one by one,
+	// to name the bad readings, and the good ones still go through.
+	msgs, sigs, keys := make([][]byte, len(cand)), make([][]byte, len(cand)), make([]*pb.Key, len(cand))
+	for j, i := range cand {
+		msgs[j], sigs[j] = items[i].signed()
+		keys[j] = items[i].key
+	}
+	all, valid := pb.VerifyBatch(msgs, sigs, keys)
+	good := cand[:0]
+	for j, i := range cand {
+		it := &items[i]
+		switch {
+		case !all && !valid[j]:
+			reject(i, CodeBadSignature, "signature does not verify under device %q's key", it.id)
+			continue
+		case it.v2 != nil:
+			// Signed by the device: now decoded, and held to the checks a v1
+			// reading met before its signature was looked at.
+			if err := decodeReading(it); err != nil {
+				reject(i, CodeMalformed, "%v", err)
+				continue
+			}
+			if code, msg := s.admit(it); code != "" {
+				reject(i, code, "%s", msg)
+				continue
+			}
+		}
+		good = append(good, i)
+	}
+	if len(good) == 0 {
+		first := 0
+		for res.Results[first].Code == "" {
+			first++
+		}
+		res.Code, res.Message = res.Results[first].Code, fmt.Sprintf("no reading accepted; reading %d: %s", first, res.Results[first].Message)
+		s.metrics.countResults(r.Context(), &res)
+		writeJSON(w, readingStatus[res.Code], res)
+		return
+	}
+	perDevice := map[string]int{}
+	for _, i := range good {
+		perDevice[items[i].id]++
+	}
+	if wait := s.devices.take(perDevice); wait > 0 {
+		rateLimited(w, wait, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
+		return
+	}
+	received := s.now().UnixMilli()
+	records := make([]*kgo.Record, len(good))
+	for j, i := range good {
+		it := &items[i]
+		// A v2 reading goes to Kafka as it came, bytes and all: nothing is
+		// re-encoded, and its signature stays verifiable downstream.
+		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received})
+		if err != nil {
+			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
+			return
+		}
+		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(it.id), Value: value}
+		if loc := it.dev.GetLocation(); loc != nil {
+			records[j].Headers = []kgo.RecordHeader{{Key: kafka.RegionHeader, Value: []byte(kafka.Region(loc.LatE7, loc.LonE7))}}
+		}
+	}
+	// Admitted whole or not at all, before anything is produced: a refused
+	// request leaves nothing behind to be doubled by its retry.
+	if !s.inflight.TryAcquire(int64(len(records))) {
+		fail(w, http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
+		return
+	}
+	n := int64(len(records))
+	if err := s.produce(r, records, func() { s.inflight.Release(n) }); err != nil {
+		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
+		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
+		return
+	}
+	for _, i := range good {
+		res.Results[i] = ReadingResult{Status: "accepted"}
+	}
+	res.Accepted = len(good)
+	s.metrics.countResults(r.Context(), &res)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// admit holds an item's device to the registry: known, allowed, attested,
+// and (once the reading is decoded) of the kind the reading claims. It sets
+// the item's device and key, and returns a reason code and message when the
+// reading must be refused.
+func (s *Service) admit(it *item) (string, string) {
+	if it.dev == nil {
+		it.dev, it.key = s.reg.Lookup(it.id)
+	}
+	dev := it.dev
+	switch {
+	case dev == nil:
+		return CodeUnknownDevice, fmt.Sprintf("device %q is not registered", it.id)
+	case dev.Denied:
+		return CodeDeviceDenylisted, fmt.Sprintf("device %q is denylisted", it.id)
+	case !dev.Active:
+		return CodeDeviceInactive, fmt.Sprintf("device %q is deactivated", it.id)
+	case dev.MakerId == "":
+		return CodeNoAttestation, fmt.Sprintf("device %q was registered without a maker's attestation: register it again with one", it.id)
+	case s.makerRemoved(dev.MakerId):
+		return CodeMakerRemoved, fmt.Sprintf("device %q: its maker %q was removed from this network", it.id, dev.MakerId)
+	case it.reading != nil && dev.Kind != it.reading.Kind:
+		return CodeKindMismatch, fmt.Sprintf("device %q is registered as %s", it.id, dev.Kind)
+	}
+	return "", ""
+}
+
+// errNotConfirmed: Kafka neither acknowledged nor refused in time.
+var errNotConfirmed = errors.New("no acknowledgement within ingest.produceTimeout")
+
+// produce writes records, already admitted to the in-flight bound, and
+// returns nil once Kafka acknowledged every one; settled is called once the
+// fate of every record is known, possibly after produce returned. It gives up waiting after
+// ingest.produceTimeout: records not yet sent are then failed by the client,
+// but records already sent to a broker that went away cannot be (the
+// idempotent producer must learn their fate first), so they may still be
+// stored after the answer said retry. The retry is then a duplicate, which
+// the validators recognise. They keep their share of the in-flight bound
+// until their fate is known, so a broker that stops answering soon turns
+// requests away with 429 OVERLOADED instead of piling them up.
+func (s *Service) produce(r *http.Request, records []*kgo.Record, settled func()) error {
+	// The request's context carries its trace into the records' headers.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	var (
+		mu       sync.Mutex
+		left     = len(records)
+		firstErr error
+		done     = make(chan struct{})
+	)
+	promise := func(_ *kgo.Record, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if left--; left == 0 {
+			cancel()
+			settled()
+			close(done)
+		}
+	}
+	for _, rec := range records {
+		rec.Context = ctx
+		s.producer.Produce(ctx, rec, promise)
+	}
+	timer := time.NewTimer(s.cfg.ProduceTimeout + 100*time.Millisecond) // the client fails unsent records at the timeout itself
+	defer timer.Stop()
+	select {
+	case <-done:
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr
+	case <-timer.C:
+		return errNotConfirmed
+	}
+}

@@ -1,0 +1,14 @@
+package testenv
+
+import "go.uber.org/goleak"
+
+// LeakOptions are goleak's options for the stage packages: the goroutines
+// go-ethereum's dev node starts once per process and never stops (its
+// sender cache workers, and leveldb's pool drain of a database it keeps
+// open for the process), which no test of ours can end.
+func LeakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreTopFunction("github.com/ethereum/go-ethereum/core.(*txSenderCacher).cache"),
+		goleak.IgnoreTopFunction("github.com/syndtr/goleveldb/leveldb.(*DB).mpoolDrain"),
+	}
+}
