@@ -23,7 +23,7 @@ dev: deps build
 # The unit tests (no server, no chain, no broker), which also run under the
 # race detector; each of their packages checks for leaked goroutines (goleak).
 UNIT := ./cmd/fieldmint ./ingest/client ./internal/config ./internal/geo ./internal/kafka \
-	./schemas/migrations ./settler/merkle ./simulate/fleet ./tools/rowserr
+	./schemas/migrations ./settler/merkle ./simulate/fleet ./tools/rowserr ./api/wire ./internal/stats ./internal/procs
 
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -60,4 +60,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzDeviceHandlers -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMatchesProto -fuzztime 30s ./aggregator/
-	$(GO) test -run '^$$' -fuzz FuzzMapQuery -fuzztime 30s ./settler/
+	$(GO) test -run '^$$' -fuzz FuzzMapQuery -fuzztime 30s ./explorer/

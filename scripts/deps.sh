@@ -3,7 +3,7 @@
 #   - Node.js, npm and Chromium (Debian packages) if missing,
 #   - the pinned solc-js, OpenZeppelin contracts and merkle-tree, Foundry's anvil and cast
 #     (npm, in schemas/contracts),
-#   - the explorer map's world-atlas and topojson-client (npm, in settler/web),
+#   - the explorer map's world-atlas and topojson-client (npm, in explorer/web),
 #   - ClickHouse as chDB (npm package @chdb/lib-linux-x64-gnu), cached outside the
 #     checkout so that a fresh clone does not download its 178 MB again,
 #   - Go modules.
@@ -35,10 +35,10 @@ if [ ! -f schemas/contracts/node_modules/.fieldmint-installed ] || [ schemas/con
   touch schemas/contracts/node_modules/.fieldmint-installed
 fi
 
-if [ ! -f settler/web/node_modules/.fieldmint-installed ] || [ settler/web/package.json -nt settler/web/node_modules/.fieldmint-installed ]; then
-  echo "deps: npm install (world-atlas, topojson-client: the explorer's map) in settler/web"
-  (cd settler/web && npm install --no-save --no-audit --no-fund --loglevel=error)
-  touch settler/web/node_modules/.fieldmint-installed
+if [ ! -f explorer/web/node_modules/.fieldmint-installed ] || [ explorer/web/package.json -nt explorer/web/node_modules/.fieldmint-installed ]; then
+  echo "deps: npm install (world-atlas, topojson-client: the explorer's map) in explorer/web"
+  (cd explorer/web && npm install --no-save --no-audit --no-fund --loglevel=error)
+  touch explorer/web/node_modules/.fieldmint-installed
 fi
 
 if [ ! -f "$CHDB_LIB" ]; then
