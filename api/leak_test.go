@@ -3,15 +3,11 @@ package api_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
-
-	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 )
 
 // TestMain runs the ClickHouse servers the tests start (chserver children),
 // and fails the package when a test leaves a goroutine running.
 func TestMain(m *testing.M) {
-	chserver.ServeIfChild()
-	goleak.VerifyTestMain(m, testenv.LeakOptions()...)
+	testenv.Main(m)
 }

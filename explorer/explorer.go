@@ -323,7 +323,7 @@ func (x *Explorer) exploreEpoch(r *http.Request, epoch uint64, k epochKey) (any,
 		return nil, wire.QueryFailed
 	}
 	// Owners paid: the leaves the epoch paid (none before it is computed).
-	if err := x.Conn.QueryRow(ctx, "SELECT count() FROM reward_leaves FINAL WHERE epoch = ? AND amount > 0", epoch).Scan(&out.Owners); err != nil {
+	if out.Owners, err = tables.PaidAccounts(ctx, x.Conn, epoch); err != nil {
 		return nil, wire.QueryFailed
 	}
 	for i := range out.Kinds {

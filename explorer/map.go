@@ -14,6 +14,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/fieldmint/fieldmint/api/wire"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
 // MapCell is a cell of GET /v1/explorer/map.
@@ -73,7 +74,8 @@ func (x *Explorer) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *
 			total <- nil
 			return
 		}
-		err := x.Conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&out.Score)
+		var err error
+		out.Score, err = tables.EpochScore(ctx, x.Conn, epoch)
 		if err == nil && k.scored {
 			x.totals.Store(epoch, out.Score)
 		}

@@ -12,11 +12,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"go.uber.org/goleak"
 
 	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
@@ -25,9 +23,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	chserver.ServeIfChild()
-	// No goroutine of a stage outlives its test.
-	goleak.VerifyTestMain(m, testenv.LeakOptions()...)
+	testenv.Main(m) // no goroutine of a stage outlives its test
 }
 
 const (

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,4 +51,19 @@ func Codes(t testing.TB, dir string) map[string]string {
 		t.Fatalf("no Code* constants in %s", dir)
 	}
 	return out
+}
+
+// CodesDocumented fails t for each Code* constant of the package in dir
+// whose value doc (a file, e.g. ../docs/api.md) does not name in backquotes.
+func CodesDocumented(t testing.TB, dir, doc string) {
+	t.Helper()
+	raw, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, code := range Codes(t, dir) {
+		if !strings.Contains(string(raw), "`"+code+"`") {
+			t.Errorf("%s (%s) is not in %s", name, code, doc)
+		}
+	}
 }

@@ -1,6 +1,12 @@
 package testenv
 
-import "go.uber.org/goleak"
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/fieldmint/fieldmint/internal/chserver"
+)
 
 // LeakOptions are goleak's options for the stage packages: the goroutines
 // go-ethereum's dev node starts once per process and never stops (its
@@ -11,4 +17,12 @@ func LeakOptions() []goleak.Option {
 		goleak.IgnoreTopFunction("github.com/ethereum/go-ethereum/core.(*txSenderCacher).cache"),
 		goleak.IgnoreTopFunction("github.com/syndtr/goleveldb/leveldb.(*DB).mpoolDrain"),
 	}
+}
+
+// Main is the TestMain of a package whose tests start ClickHouse servers
+// (chserver children, ClickHouse): it serves them in the child processes,
+// and fails the package when a test leaves a goroutine running.
+func Main(m *testing.M) {
+	chserver.ServeIfChild()
+	goleak.VerifyTestMain(m, LeakOptions()...)
 }

@@ -93,3 +93,11 @@ func TreeOf(ctx context.Context, conn driver.Conn, epoch uint64) (tree string, o
 	}
 	return tree, err == nil, err
 }
+
+// PaidAccounts counts the accounts epoch paid something (0 before it is
+// computed).
+func PaidAccounts(ctx context.Context, conn driver.Conn, epoch uint64) (uint64, error) {
+	var n uint64
+	err := conn.QueryRow(ctx, "SELECT count() FROM reward_leaves FINAL WHERE epoch = ? AND amount > 0", epoch).Scan(&n)
+	return n, err
+}

@@ -118,3 +118,11 @@ func InsertDeviceScores(ctx context.Context, conn driver.Conn, rows []DeviceScor
 	}
 	return batch.Send()
 }
+
+// EpochScore is the sum of epoch's device scores: what its emission is
+// split by.
+func EpochScore(ctx context.Context, conn driver.Conn, epoch uint64) (uint64, error) {
+	var n uint64
+	err := conn.QueryRow(ctx, "SELECT sum(score) FROM device_scores FINAL WHERE epoch = ?", epoch).Scan(&n)
+	return n, err
+}

@@ -9,15 +9,12 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"go.uber.org/goleak"
 
-	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
-	chserver.ServeIfChild()
-	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
+	testenv.Main(m)
 }
 
 // TestColumnsMatchTheServer holds every column list here to the tables the
@@ -85,6 +82,9 @@ func TestColumnsMatchTheServer(t *testing.T) {
 	if back, err := DeviceScores(ctx, conn, "WHERE epoch = ?", uint64(3)); err != nil || len(back) != 1 || back[0] != d {
 		t.Errorf("device_scores round trip: %+v %v, want %+v", back, err, d)
 	}
+	if n, err := EpochScore(ctx, conn, 3); err != nil || n != 1875 {
+		t.Errorf("epoch score: %d %v", n, err)
+	}
 	if o, err := OwnerScores(ctx, conn, 3); err != nil || len(o) != 1 || o[0] != (OwnerScore{"0xA1", 1875}) {
 		t.Errorf("owner scores: %+v %v", o, err)
 	}
@@ -149,6 +149,9 @@ func TestSettlementsRoundTrip(t *testing.T) {
 		{Epoch: 8, Account: common.HexToAddress("0xb0"), Score: 1, Amount: big.NewInt(250), Cumulative: big.NewInt(250)},
 		{Epoch: 8, Account: common.HexToAddress("0xa1"), Score: 3, Amount: big.NewInt(750), Cumulative: big.NewInt(1750)},
 	}
+	if n, err := PaidAccounts(ctx, conn, 8); err != nil || n != 0 {
+		t.Fatalf("paid accounts before the leaves: %d %v", n, err)
+	}
 	for range 2 { // the same token twice: stored once
 		if err := InsertLeaves(ctx, conn, "t-8", leaves); err != nil {
 			t.Fatal(err)
@@ -157,6 +160,9 @@ func TestSettlementsRoundTrip(t *testing.T) {
 	back, err := LeavesOf(ctx, conn, 8)
 	if err != nil || len(back) != 2 || back[0].Account != leaves[1].Account || back[0].Cumulative.Cmp(big.NewInt(1750)) != 0 {
 		t.Fatalf("leaves: %+v %v", back, err)
+	}
+	if n, err := PaidAccounts(ctx, conn, 8); err != nil || n != 2 {
+		t.Fatalf("paid accounts: %d %v, want 2", n, err)
 	}
 	if err := InsertTree(ctx, conn, 8, root, `{"format":"standard-v1"}`); err != nil {
 		t.Fatal(err)
