@@ -271,10 +271,10 @@ func (s *Service) revoked(_ context.Context, _ *kgo.Client, parts map[string][]i
 }
 
 func (s *Service) readClosed(ctx context.Context) error {
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM epochs").Scan(&s.closedThrough); err != nil {
+	if err := s.conn.QueryRow(ctx, sqlNewestClosed).Scan(&s.closedThrough); err != nil {
 		return fmt.Errorf("aggregate: read closed epochs: %w", err)
 	}
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM scored_epochs").Scan(&s.scoredThrough); err != nil {
+	if err := s.conn.QueryRow(ctx, sqlNewestScored).Scan(&s.scoredThrough); err != nil {
 		return fmt.Errorf("aggregate: read scored epochs: %w", err)
 	}
 	return nil

@@ -25,8 +25,7 @@ type progress struct {
 }
 
 func (s *Service) readProgress(ctx context.Context) (map[topicPartition]progress, error) {
-	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max_offset, watermark, updated_at
-		FROM kafka_progress WHERE kafka_topic IN (?, ?)`, s.topics.Valid, s.topics.Rejected)
+	rows, err := s.conn.Query(ctx, sqlProgress, s.topics.Valid, s.topics.Rejected)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: read progress: %w", err)
 	}
@@ -214,7 +213,7 @@ func (s *Service) write(ctx context.Context, b block) error {
 
 func (s *Service) writeIntent(ctx context.Context, b block) error {
 	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "intent-" + b.token}))
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO insert_intents")
+	batch, err := s.conn.PrepareBatch(ctx, sqlInsertIntents)
 	if err != nil {
 		return err
 	}
@@ -233,15 +232,7 @@ func (s *Service) writeIntent(ctx context.Context, b block) error {
 // and its INSERT may or may not have landed, or may still land. The same
 // records make the same token, so exactly one of the two copies is kept.
 func (s *Service) recoverPending(ctx context.Context) error {
-	rows, err := s.conn.Query(ctx, `SELECT token, kafka_topic, kafka_partition, first_offset, last_offset, created_at
-		FROM insert_intents
-		WHERE token IN (
-			SELECT i.token FROM insert_intents AS i
-			LEFT JOIN (SELECT kafka_topic, kafka_partition, max(max_offset) + 1 AS next
-			           FROM kafka_progress GROUP BY kafka_topic, kafka_partition) AS p
-			ON i.kafka_topic = p.kafka_topic AND i.kafka_partition = p.kafka_partition
-			WHERE i.kafka_topic IN (?, ?) AND i.last_offset >= p.next)
-		ORDER BY created_at, token`, s.topics.Valid, s.topics.Rejected)
+	rows, err := s.conn.Query(ctx, sqlPendingIntents, s.topics.Valid, s.topics.Rejected)
 	if err != nil {
 		return fmt.Errorf("aggregate: read pending intents: %w", err)
 	}
@@ -335,7 +326,7 @@ func (s *Service) insertOnce(ctx context.Context, rows *columns, token string) e
 		// Deduplicate what the materialized views write, too.
 		"deduplicate_blocks_in_dependent_materialized_views": 1,
 	}))
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO readings")
+	batch, err := s.conn.PrepareBatch(ctx, sqlInsertReadings)
 	if err != nil {
 		return err
 	}

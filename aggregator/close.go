@@ -47,7 +47,7 @@ func (s *Service) maybeClose(ctx context.Context) error {
 			return err
 		}
 		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("epoch-%d", e)}))
-		if err := s.conn.Exec(ictx, "INSERT INTO epochs VALUES (?, ?, ?, ?)", e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
+		if err := s.conn.Exec(ictx, sqlInsertEpoch, e, time.UnixMilli(ec.StartMs).UTC(), time.UnixMilli(ec.EndMs).UTC(), time.UnixMilli(ec.ClosedAtMs).UTC()); err != nil {
 			return fmt.Errorf("aggregate: record epoch %d: %w", e, err)
 		}
 		s.log.Info("epoch closed", "epoch", e)
@@ -60,7 +60,7 @@ func (s *Service) maybeClose(ctx context.Context) error {
 // validEpochs lists the epochs after `after` and up to `through` with
 // valid readings, oldest first.
 func (s *Service) validEpochs(ctx context.Context, after, through uint64) ([]uint64, error) {
-	return clickhouse.Uint64s(ctx, s.conn, "SELECT DISTINCT epoch FROM readings WHERE status = 'valid' AND epoch > ? AND epoch <= ? ORDER BY epoch", after, through)
+	return clickhouse.Uint64s(ctx, s.conn, sqlEpochsWithReadings, after, through)
 }
 
 // announce writes an epoch-closed record (a close, or with Scored, scores).
@@ -107,7 +107,7 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := s.announce(ctx, ec); err != nil {
 			return err
 		}
-		if err := s.conn.Exec(ctx, "INSERT INTO epoch_cuts VALUES (?, ?)", e, cut); err != nil {
+		if err := s.conn.Exec(ctx, sqlInsertCut, e, cut); err != nil {
 			return fmt.Errorf("aggregate: record the cut of epoch %d: %w", e, err)
 		}
 		findings, stop, err := Evidence(ctx, s.conn, s.scoring, s.cfg.EpochLength, e)
@@ -123,7 +123,7 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 			return err
 		}
 		ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("scored-%d", e)}))
-		if err := s.conn.Exec(ictx, "INSERT INTO scored_epochs VALUES (?, now64(3))", e); err != nil {
+		if err := s.conn.Exec(ictx, sqlInsertScored, e); err != nil {
 			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
 		}
 		s.log.Info("epoch scored", "epoch", e, "devices", devices, "withoutInformation", len(stop))

@@ -49,7 +49,7 @@ func (s *Service) cutOf(ctx context.Context, e uint64, stored *map[int32]int64) 
 
 // RecordedCut returns the cut recorded for epoch e, if any.
 func RecordedCut(ctx context.Context, conn driver.Conn, e uint64) (map[int32]int64, bool, error) {
-	rows, err := conn.Query(ctx, "SELECT rejected_offsets FROM epoch_cuts FINAL WHERE epoch = ?", e)
+	rows, err := conn.Query(ctx, sqlCut, e)
 	if err != nil {
 		return nil, false, fmt.Errorf("aggregate: read the cut of epoch %d: %w", e, err)
 	}

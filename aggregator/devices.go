@@ -40,7 +40,7 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 		return fmt.Errorf("devices mirror: list offsets: %w", err)
 	}
 	stored := map[int32]int64{}
-	rows, err := s.conn.Query(ctx, "SELECT kafka_partition, max(kafka_offset) FROM devices GROUP BY kafka_partition")
+	rows, err := s.conn.Query(ctx, sqlDevicesProgress)
 	if err != nil {
 		return fmt.Errorf("devices mirror: read progress: %w", err)
 	}
@@ -111,8 +111,7 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 // offset ranges like readings blocks.
 func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
 	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": "devices-" + dedupToken(offsetRanges(recs))}))
-	batch, err := s.conn.PrepareBatch(ictx, `INSERT INTO devices (device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at,
-		active, denied, denied_reason, denied_by, last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset)`)
+	batch, err := s.conn.PrepareBatch(ictx, sqlInsertDevices)
 	if err != nil {
 		return fmt.Errorf("devices mirror: %w", err)
 	}

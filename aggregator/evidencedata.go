@@ -80,12 +80,7 @@ func Evidence(ctx context.Context, conn driver.Conn, s Scoring, epochLength time
 		}
 	}
 	ms := epochLength.Milliseconds()
-	rows, err := conn.Query(ctx, `SELECT kind, device_id, owner, toUnixTimestamp64Milli(event_time), toUnixTimestamp64Milli(received_at), lat_e7, lon_e7, witness_of,
-			arrayMap(k -> if(mapContains(measurements, k), measurements[k], ?), ?)
-		FROM readings
-		WHERE status = 'valid' AND kind IN ? AND epoch BETWEEN ? AND ?
-		  AND event_time >= fromUnixTimestamp64Milli(?) AND event_time < fromUnixTimestamp64Milli(?)
-		ORDER BY kind, device_id, event_time, seq`,
+	rows, err := conn.Query(ctx, sqlEvidenceWindow,
 		int64(none), names, kindNames, floorDiv(fromMs, ms), floorDiv(toMs-1, ms), fromMs, toMs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("aggregate: evidence of epoch %d: %w", epoch, err)
@@ -116,7 +111,7 @@ func storeEvidence(ctx context.Context, conn driver.Conn, epoch uint64, findings
 		return nil
 	}
 	ictx := ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": fmt.Sprintf("evidence-%d", epoch)}))
-	batch, err := conn.PrepareBatch(ictx, "INSERT INTO stream_evidence ("+evidenceColumns+")")
+	batch, err := conn.PrepareBatch(ictx, sqlInsertEvidence)
 	if err != nil {
 		return fmt.Errorf("aggregate: store the evidence of epoch %d: %w", epoch, err)
 	}
@@ -137,7 +132,7 @@ const evidenceColumns = "epoch, device_id, reason, flagged, other, measurement, 
 // StoredEvidence reads an epoch's findings as the aggregator stored them,
 // in device then check order.
 func StoredEvidence(ctx context.Context, conn driver.Conn, epoch uint64) ([]Finding, error) {
-	rows, err := conn.Query(ctx, "SELECT "+evidenceColumns+" FROM stream_evidence FINAL WHERE epoch = ?", epoch)
+	rows, err := conn.Query(ctx, sqlStoredEvidence, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: read the evidence of epoch %d: %w", epoch, err)
 	}

@@ -98,13 +98,13 @@ func storeScores(ctx context.Context, conn driver.Conn, s Scoring, epochLength t
 		// would only sort them again (1.5 to 2 s of a million).
 		"optimize_on_insert": 0,
 	}))
-	if err := conn.Exec(ictx, "INSERT INTO device_scores (epoch, "+tables.ScoreColumns+")\n"+q.String(), q.args...); err != nil {
+	if err := conn.Exec(ictx, sqlInsertScores+q.String(), q.args...); err != nil {
 		return 0, fmt.Errorf("aggregate: score epoch %d: %w", epoch, err)
 	}
 	// The count is the log's: without FINAL (a million rows merged by key
 	// would take a second), so a retry whose blocks were cut differently
 	// may count some devices twice here, never in what readers sum.
-	n, err := clickhouse.Uint64s(ctx, conn, "SELECT count() FROM device_scores WHERE epoch = ?", epoch)
+	n, err := clickhouse.Uint64s(ctx, conn, sqlScoresStored, epoch)
 	if err != nil {
 		return 0, fmt.Errorf("aggregate: count the scores of epoch %d: %w", epoch, err)
 	}

@@ -157,8 +157,7 @@ func (x *Explorer) deviceInfo(ctx context.Context, id string) (DeviceInfo, bool,
 	d := DeviceInfo{DeviceID: id}
 	var active, denied bool
 	var registered, changed time.Time
-	err := x.Conn.QueryRow(ctx, `SELECT kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, maker_id, registered_at, last_change
-		FROM devices_current WHERE device_id = ?`, id).Scan(&d.Kind, &d.Owner, &d.LatE7, &d.LonE7, &active, &denied, &d.DeniedReason, &d.DeniedBy, &d.MakerID, &registered, &changed)
+	err := x.Conn.QueryRow(ctx, sqlDeviceInfo, id).Scan(&d.Kind, &d.Owner, &d.LatE7, &d.LonE7, &active, &denied, &d.DeniedReason, &d.DeniedBy, &d.MakerID, &registered, &changed)
 	if isNoRows(err) {
 		return d, false, nil
 	}
@@ -212,8 +211,7 @@ func (x *Explorer) deviceEpochs(ctx context.Context, id string, limit uint64) ([
 		return err
 	})
 	g.Go(func() error {
-		rows, err := x.Conn.Query(gctx, `SELECT epoch, reason, sum(readings), any(owner) FROM epoch_rejections WHERE device_id = ?
-			AND epoch IN (SELECT DISTINCT epoch FROM epoch_rejections WHERE device_id = ? ORDER BY epoch DESC LIMIT ?) GROUP BY epoch, reason`, id, id, limit)
+		rows, err := x.Conn.Query(gctx, sqlDeviceRejections, id, id, limit)
 		if err != nil {
 			return err
 		}

@@ -29,18 +29,11 @@ type RejectedReading struct {
 // rejectedReadings reads the device's newest rejected readings, of one
 // epoch and one reason if given.
 func (x *Explorer) rejectedReadings(ctx context.Context, kind, id string, epoch *uint64, reason string, limit uint64) ([]RejectedReading, error) {
-	q := `SELECT epoch, seq, event_time, received_at, reason, detail, measurements, lat_e7, lon_e7 FROM readings
-		WHERE kind = ? AND device_id = ? AND status = 'rejected'`
-	args := []any{kind, id}
+	var e uint64
 	if epoch != nil {
-		q += " AND epoch = ?"
-		args = append(args, *epoch)
+		e = *epoch
 	}
-	if reason != "" {
-		q += " AND reason = ?"
-		args = append(args, reason)
-	}
-	rows, err := x.Conn.Query(ctx, q+" ORDER BY event_time DESC, seq DESC LIMIT ?", append(args, limit)...)
+	rows, err := x.Conn.Query(ctx, sqlRejectedReadings, kind, id, epoch != nil, e, reason, reason, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +109,7 @@ type Finding struct {
 // findings reads the information checks' evidence about a device in the
 // given epochs, by the table's key (epoch, device).
 func (x *Explorer) findings(ctx context.Context, id string, epochs []uint64) (map[uint64][]Finding, error) {
-	rows, err := x.Conn.Query(ctx, `SELECT epoch, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value
-		FROM stream_evidence FINAL WHERE epoch IN ? AND device_id = ? ORDER BY epoch, flagged DESC, reason`, epochs, id)
+	rows, err := x.Conn.Query(ctx, sqlFindings, epochs, id)
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func (x *Explorer) Handler() http.Handler {
 // seconds.
 func (x *Explorer) Warm(ctx context.Context) {
 	var epoch uint64
-	if err := x.Conn.QueryRow(ctx, "SELECT max(epoch) FROM scored_epochs").Scan(&epoch); err != nil || epoch == 0 {
+	if err := x.Conn.QueryRow(ctx, sqlNewestScored).Scan(&epoch); err != nil || epoch == 0 {
 		return
 	}
 	h := x.Handler()
@@ -171,7 +171,7 @@ type epochKey struct {
 func (x *Explorer) epochKey(ctx context.Context, epoch uint64) (epochKey, error) {
 	var k epochKey
 	var n uint64
-	if err := x.Conn.QueryRow(ctx, "SELECT count() FROM scored_epochs WHERE epoch = ?", epoch).Scan(&n); err != nil {
+	if err := x.Conn.QueryRow(ctx, sqlScored, epoch).Scan(&n); err != nil {
 		return k, err
 	}
 	k.scored = n > 0
@@ -208,7 +208,7 @@ func (x *Explorer) cached(h epochHandler) http.HandlerFunc {
 		var epoch uint64
 		var err error
 		if raw == "" {
-			err = x.Conn.QueryRow(ctx, "SELECT max(epoch) FROM scored_epochs").Scan(&epoch)
+			err = x.Conn.QueryRow(ctx, sqlNewestScored).Scan(&epoch)
 			if err != nil {
 				wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
 				return
@@ -302,8 +302,7 @@ func (x *Explorer) exploreEpoch(r *http.Request, epoch uint64, k epochKey) (any,
 		}
 		out.Settlement = s
 	}
-	rows, err := x.Conn.Query(ctx, `SELECT kind, count(), countIf(score > 0), sum(readings), sum(score)
-		FROM device_scores FINAL WHERE epoch = ? GROUP BY kind WITH TOTALS ORDER BY kind`, epoch)
+	rows, err := x.Conn.Query(ctx, sqlEpochKinds, epoch)
 	if err != nil {
 		return nil, wire.QueryFailed
 	}
@@ -329,8 +328,7 @@ func (x *Explorer) exploreEpoch(r *http.Request, epoch uint64, k epochKey) (any,
 	for i := range out.Kinds {
 		out.Kinds[i].Reward = share(k.emission, out.Kinds[i].Score, out.Score)
 	}
-	reasons, err := x.Conn.Query(ctx, `SELECT reason, sum(readings) AS n, uniqExact(device_id) FROM epoch_rejections WHERE epoch = ?
-		GROUP BY reason ORDER BY n DESC, reason`, epoch)
+	reasons, err := x.Conn.Query(ctx, sqlEpochReasons, epoch)
 	if err != nil {
 		return nil, wire.QueryFailed
 	}

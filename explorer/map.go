@@ -86,15 +86,7 @@ func (x *Explorer) exploreMap(r *http.Request, epoch uint64, k epochKey) (any, *
 	// The box is tested on the grouped cells' centres: pushed down to each
 	// device's row (ClickHouse would) it costs an h3ToGeo per device, 4x
 	// the whole query at 1M devices.
-	query := fmt.Sprintf(`SELECT c, h3ToGeo(c), h3ToGeoBoundary(c), devices, paid, total, rejected, rejected_devices FROM (
-		SELECT c, sum(d) AS devices, sum(p) AS paid, sum(s) AS total, sum(rj) AS rejected, sum(rd) AS rejected_devices FROM (
-			SELECT h3ToParent(cell, %[1]d) AS c, count() AS d, countIf(score > 0) AS p, sum(score) AS s, 0 AS rj, 0 AS rd
-			FROM device_scores FINAL WHERE epoch = ? AND cell != 0 AND h3GetResolution(cell) >= %[1]d %[4]s GROUP BY c
-			UNION ALL
-			SELECT h3ToParent(cell, %[1]d) AS c, 0, 0, 0, sum(readings), uniqExact(device_id)
-			FROM epoch_rejections WHERE epoch = ? AND cell != 0 %[4]s GROUP BY c)
-		GROUP BY c)
-		WHERE 1 %[2]s ORDER BY total DESC, rejected DESC, c LIMIT %[3]d SETTINGS query_plan_filter_push_down = 0`, res, where, mapCellsMax+1, near)
+	query := fmt.Sprintf(sqlMapCells, res, where, mapCellsMax+1, near)
 	rows, err := x.Conn.Query(ctx, query, append([]any{epoch, epoch}, args...)...)
 	if err != nil {
 		<-total
@@ -175,9 +167,7 @@ func (x *Explorer) cover(ctx context.Context, b *[4]float64, res uint8) (string,
 	// added for boxes smaller than a cell, and every cell's ring for the
 	// cells the box overlaps without holding their centres.
 	var cells []uint64
-	err := x.Conn.QueryRow(ctx, fmt.Sprintf(`SELECT arrayDistinct(arrayFlatten(arrayMap(c -> h3kRing(c, 1), arrayConcat(
-		h3PolygonToCells([(?, ?), (?, ?), (?, ?), (?, ?)], %[1]d),
-		[geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d), geoToH3(?, ?, %[1]d)]))))`, cr),
+	err := x.Conn.QueryRow(ctx, fmt.Sprintf(sqlCover, cr),
 		b[1], b[0], b[3], b[0], b[3], b[2], b[1], b[2],
 		b[0], b[1], b[0], b[3], b[2], b[1], b[2], b[3], (b[0]+b[2])/2, (b[1]+b[3])/2).Scan(&cells)
 	if err != nil {
@@ -222,26 +212,20 @@ func (x *Explorer) exploreCell(r *http.Request, epoch uint64, _ epochKey) (any, 
 	ctx := r.Context()
 	var valid bool
 	var res uint8
-	if err := x.Conn.QueryRow(ctx, "SELECT h3IsValid(toUInt64(?))", cell).Scan(&valid); err != nil {
+	if err := x.Conn.QueryRow(ctx, sqlCellValid, cell).Scan(&valid); err != nil {
 		return nil, wire.QueryFailed
 	}
 	if !valid {
 		return nil, bad
 	}
-	if err := x.Conn.QueryRow(ctx, "SELECT h3GetResolution(toUInt64(?))", cell).Scan(&res); err != nil {
+	if err := x.Conn.QueryRow(ctx, sqlCellResolution, cell).Scan(&res); err != nil {
 		return nil, wire.QueryFailed
 	}
 	if res > 8 {
 		return nil, bad
 	}
 	const limit = 1000
-	rows, err := x.Conn.Query(ctx, fmt.Sprintf(`SELECT device_id, any(k), any(o), sum(v) AS valid, sum(s) AS total, sum(f), sum(rj) AS rejected FROM (
-		SELECT device_id, kind AS k, owner AS o, readings AS v, score AS s, frauds AS f, 0 AS rj FROM device_scores FINAL
-		WHERE epoch = ? AND cell != 0 AND h3GetResolution(cell) >= %[1]d AND h3ToParent(cell, %[1]d) = ?
-		UNION ALL
-		SELECT device_id, kind, owner, 0, 0, 0, readings FROM epoch_rejections
-		WHERE epoch = ? AND cell != 0 AND h3ToParent(cell, %[1]d) = ?)
-		GROUP BY device_id ORDER BY total DESC, rejected DESC, device_id LIMIT %[2]d`, res, limit+1), epoch, cell, epoch, cell)
+	rows, err := x.Conn.Query(ctx, fmt.Sprintf(sqlCellDevices, res, limit+1), epoch, cell, epoch, cell)
 	if err != nil {
 		return nil, wire.QueryFailed
 	}

@@ -82,8 +82,7 @@ const ownerDevicesMax = 1000
 // through the devices table's by_owner projection), the first
 // ownerDevicesMax+1 by id.
 func (x *Explorer) ownerDevices(ctx context.Context, owner string) ([]OwnerDevice, error) {
-	rows, err := x.Conn.Query(ctx, `SELECT device_id, kind, active, denied FROM devices_current
-		WHERE device_id IN (SELECT device_id FROM devices WHERE owner = ?) AND owner = ? ORDER BY device_id LIMIT ?`, owner, owner, ownerDevicesMax+1)
+	rows, err := x.Conn.Query(ctx, sqlOwnerDevices, owner, owner, ownerDevicesMax+1)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -173,5 +174,72 @@ func checkFuncLengths(t *testing.T, path string, src []byte) {
 		if n := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1; n > 120 {
 			t.Errorf("%s: func %s is %d lines; split it (no function over 120)", path, fn.Name.Name, n)
 		}
+	}
+}
+
+// stringLits returns the string literals of a Go file, unquoted.
+func stringLits(t *testing.T, path string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if s, err := strconv.Unquote(lit.Value); err == nil {
+				out = append(out, s)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+var (
+	statement = regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+INTO\b|WITH\s+\w+\s+AS\b|ALTER\s+TABLE\b|DELETE\s+FROM\b|TRUNCATE\s+TABLE\b|OPTIMIZE\s+TABLE\b)`)
+	// A settlement state written into SQL about the settlement tables.
+	stateInSQL = regexp.MustCompile(`(?s)settle.*'(computed|superseded|proposed|active|final|revoked|parked)'|'(computed|superseded|proposed|active|final|revoked|parked)'.*settle`)
+)
+
+// TestQueriesHaveOneHome: each stage keeps its statements in queries.go
+// (the aggregator's scoring query is built in scoresql.go); no SQL outside
+// schemas/tables, tests included, names a settlement state.
+func TestQueriesHaveOneHome(t *testing.T) {
+	home := map[string]bool{"queries.go": true, "scoresql.go": true}
+	for _, stage := range []string{"settler", "explorer", "aggregator", "api", "ingest", "validators"} {
+		files, _ := filepath.Glob(filepath.Join("..", stage, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") || home[filepath.Base(f)] {
+				continue
+			}
+			for _, s := range stringLits(t, f) {
+				if statement.MatchString(s) {
+					t.Errorf("%s: a statement outside the stage's queries.go: %.60q", f, s)
+				}
+			}
+		}
+	}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".") && path != "..") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && filepath.ToSlash(path) == "../schemas/tables" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		for _, s := range stringLits(t, path) {
+			if stateInSQL.MatchString(s) {
+				t.Errorf("%s: SQL naming a settlement state (schemas/tables owns them): %.80q", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

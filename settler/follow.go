@@ -143,12 +143,11 @@ func (s *Service) computeClosed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settle: read settled epochs: %w", err)
 	}
-	if err := s.conn.QueryRow(ctx, "SELECT max(epoch) FROM settler_resumes").Scan(&resumed); err != nil {
+	if err := s.conn.QueryRow(ctx, sqlNewestResume).Scan(&resumed); err != nil {
 		return fmt.Errorf("settle: read resumes: %w", err)
 	}
 	from := max(last+1, resumed, s.firstEpoch)
-	rows, err := s.conn.Query(ctx, `SELECT epoch, start_time, end_time FROM epochs FINAL
-		WHERE epoch >= ? AND epoch IN (SELECT epoch FROM scored_epochs) ORDER BY epoch`, from)
+	rows, err := s.conn.Query(ctx, sqlScoredFrom, from)
 	if err != nil {
 		return fmt.Errorf("settle: read closed epochs: %w", err)
 	}

@@ -60,7 +60,7 @@ func whole(units *big.Int) float64 {
 // RecordGauges records the operator's gauges and returns them.
 func (s *Service) RecordGauges(ctx context.Context) (Gauges, error) {
 	g := Gauges{Epochs: map[string]uint64{}}
-	scored, err := clickhouse.Uint64s(ctx, s.conn, "SELECT max(epoch) FROM scored_epochs")
+	scored, err := clickhouse.Uint64s(ctx, s.conn, sqlNewestScored)
 	if err != nil {
 		return g, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) RecordGauges(ctx context.Context) (Gauges, error) {
 	}
 	posterBalanceGauge.Record(ctx, whole(g.PosterBalance))
 	var start, end time.Time
-	err = s.conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL ORDER BY epoch DESC LIMIT 1").Scan(&start, &end)
+	err = s.conn.QueryRow(ctx, sqlNewestClosed).Scan(&start, &end)
 	switch {
 	case errors.Is(err, sql.ErrNoRows): // none closed yet
 	case err != nil:

@@ -58,8 +58,7 @@ type checkpoint struct {
 
 // checkpoints returns the newest n blocks the index recorded, newest first.
 func (x *Indexer) checkpoints(ctx context.Context, n int) ([]checkpoint, error) {
-	rows, err := x.st.conn.Query(ctx, `SELECT block, block_hash FROM chain_cursor FINAL
-		WHERE contract = ? AND removed = 0 ORDER BY block DESC LIMIT ?`, x.contract.Hex(), n)
+	rows, err := x.st.conn.Query(ctx, sqlCheckpoints, x.contract.Hex(), n)
 	if err != nil {
 		return nil, fmt.Errorf("index: read cursor: %w", err)
 	}
@@ -138,13 +137,10 @@ func (x *Indexer) resumePoint(ctx context.Context) (uint64, error) {
 func (x *Indexer) undoFrom(ctx context.Context, block uint64) error {
 	v := x.st.nextVersion()
 	c := x.contract.Hex()
-	if err := x.st.conn.Exec(ctx, `INSERT INTO chain_events SELECT contract, block, block_hash, block_time, tx_hash, log_index, event,
-		epoch, root, total, activates_at, account, amount, cumulative, 1, ? FROM chain_events FINAL
-		WHERE contract = ? AND block >= ? AND removed = 0`, v, c, block); err != nil {
+	if err := x.st.conn.Exec(ctx, sqlUndoEvents, v, c, block); err != nil {
 		return fmt.Errorf("index: undo events: %w", err)
 	}
-	if err := x.st.conn.Exec(ctx, `INSERT INTO chain_cursor SELECT contract, block, block_hash, 1, ? FROM chain_cursor FINAL
-		WHERE contract = ? AND block >= ? AND removed = 0`, v, c, block); err != nil {
+	if err := x.st.conn.Exec(ctx, sqlUndoCursor, v, c, block); err != nil {
 		return fmt.Errorf("index: undo cursor: %w", err)
 	}
 	return nil
@@ -165,7 +161,7 @@ func (x *Indexer) readRange(ctx context.Context, from, to uint64) error {
 	}
 	headers := map[uint64]*types.Header{to: last}
 	v := x.st.nextVersion()
-	batch, err := x.st.conn.PrepareBatch(ctx, "INSERT INTO chain_events")
+	batch, err := x.st.conn.PrepareBatch(ctx, sqlInsertEvents)
 	if err != nil {
 		return err
 	}
@@ -198,7 +194,7 @@ func (x *Indexer) readRange(ctx context.Context, from, to uint64) error {
 	if again, err := x.client.HeaderByNumber(ctx, new(big.Int).SetUint64(to)); err != nil || again.Hash() != last.Hash() {
 		return fmt.Errorf("index: block %d changed while blocks %d-%d were read (a reorg); will read them again", to, from, to)
 	}
-	return x.st.conn.Exec(ctx, "INSERT INTO chain_cursor VALUES (?, ?, ?, 0, ?)", x.contract.Hex(), to, last.Hash().Hex(), x.st.nextVersion())
+	return x.st.conn.Exec(ctx, sqlInsertCheckpoint, x.contract.Hex(), to, last.Hash().Hex(), x.st.nextVersion())
 }
 
 type eventRow struct {
@@ -256,8 +252,7 @@ type rootEvent struct {
 // rootEvents returns the indexed root events of epochs from `from` on, in
 // chain order.
 func (x *Indexer) rootEvents(ctx context.Context, from uint64) ([]rootEvent, error) {
-	rows, err := x.st.conn.Query(ctx, `SELECT event, epoch, root, block, tx_hash FROM chain_events FINAL
-		WHERE contract = ? AND removed = 0 AND event != 'Claimed' AND epoch >= ? ORDER BY block, log_index`, x.contract.Hex(), from)
+	rows, err := x.st.conn.Query(ctx, sqlRootEvents, x.contract.Hex(), from)
 	if err != nil {
 		return nil, fmt.Errorf("index: read root events: %w", err)
 	}

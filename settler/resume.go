@@ -94,7 +94,7 @@ func (s *Service) Resume(ctx context.Context, from uint64) error {
 // aggregator holds them for scoring.hold epochs after the close), from
 // `from` on, oldest first: the epochs the settler pays.
 func ScoredEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64, error) {
-	epochs, err := clickhouse.Uint64s(ctx, conn, "SELECT DISTINCT epoch FROM scored_epochs WHERE epoch >= ? ORDER BY epoch", from)
+	epochs, err := clickhouse.Uint64s(ctx, conn, sqlScoredEpochs, from)
 	if err != nil {
 		return nil, fmt.Errorf("read scored epochs: %w", err)
 	}
@@ -105,9 +105,7 @@ func ScoredEpochs(ctx context.Context, conn driver.Conn, from uint64) ([]uint64,
 // rejected while it was open (by ingest time: a rejected reading's event time
 // may be the very thing that is wrong).
 func (s *Service) counts(ctx context.Context, epoch uint64, start, end time.Time) (uint64, map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, `SELECT status, reason, count() FROM readings
-		WHERE (status = 'valid' AND epoch = ?) OR (status = 'rejected' AND received_at >= ? AND received_at < ?)
-		GROUP BY status, reason`, epoch, start.UTC(), end.UTC())
+	rows, err := s.conn.Query(ctx, sqlDecisions, epoch, start.UTC(), end.UTC())
 	if err != nil {
 		return 0, nil, err
 	}

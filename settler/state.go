@@ -78,11 +78,11 @@ func (st *store) hold(ctx context.Context) (settlement, bool, error) {
 // recordResume records an operator's resume from epoch at chain head block:
 // holds written before it no longer stop settlement.
 func (st *store) recordResume(ctx context.Context, epoch, block uint64) error {
-	return st.conn.Exec(ctx, "INSERT INTO settler_resumes VALUES (?, ?, ?, now64(3))", epoch, st.nextVersion(), block)
+	return st.conn.Exec(ctx, sqlInsertResume, epoch, st.nextVersion(), block)
 }
 
 // lastResume returns the newest resume's epoch and head block (zeros: none).
 func (st *store) lastResume(ctx context.Context) (epoch, block uint64, err error) {
-	err = st.conn.QueryRow(ctx, "SELECT argMax(epoch, version), argMax(block, version) FROM settler_resumes").Scan(&epoch, &block)
+	err = st.conn.QueryRow(ctx, sqlLastResume).Scan(&epoch, &block)
 	return epoch, block, err
 }

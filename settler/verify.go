@@ -110,7 +110,7 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	for _, l := range leaves {
 		v.Total.Add(v.Total, l.cumulative)
 	}
-	if err := conn.QueryRow(ctx, "SELECT count() FROM readings WHERE epoch = ? AND status = 'valid'", epoch).Scan(&v.Readings); err != nil {
+	if err := conn.QueryRow(ctx, sqlValidReadings, epoch).Scan(&v.Readings); err != nil {
 		return nil, err
 	}
 	if v.Stored != v.Root {
