@@ -1,11 +1,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -43,9 +45,15 @@ type Server struct {
 	ClaimPageHead string
 	// Explorer, if set, adds its routes and is kept warm (package explorer).
 	Explorer Mount
+	// FromBlock is the block the distributor was deployed in: Serve follows
+	// its Claimed events from there (follow.go).
+	FromBlock uint64
+	// Log receives the follower's warnings (nil: discarded).
+	Log *slog.Logger
 
-	mu    sync.Mutex
-	state chain.Roots // the distributor's roots at state.Block
+	mu     sync.Mutex
+	state  chain.Roots // the distributor's roots at state.Block, when not followed
+	claims claims      // the followed roots and claims (follow.go)
 
 	imu     sync.Mutex                           // an index's lookup and the start of its build, as one step
 	indexes *lru.Cache[common.Hash, *indexEntry] // by root (index.go)
@@ -122,8 +130,12 @@ func (a *Server) Serve(ctx context.Context, addr string) error {
 	srv := &http.Server{Handler: otelhttp.NewHandler(a.Handler(), "api"), ReadHeaderTimeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.warm(ctx, 5*time.Second) }()
+	go func() {
+		defer wg.Done()
+		a.Follow(ctx, a.FromBlock, followEvery, cmp.Or(a.Log, slog.New(slog.DiscardHandler)))
+	}()
 	go func() {
 		defer wg.Done()
 		<-ctx.Done()
@@ -186,7 +198,7 @@ func (a *Server) roots(ctx context.Context) (chain.Roots, error) {
 // leafOf returns account's leaf in epoch, from root's index (built from
 // ClickHouse once per root): ok is false when the account has none;
 // errRootUnknown when ClickHouse's leaves of epoch do not make root.
-func (a *Server) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (cum *big.Int, proof []string, ok bool, err error) {
+func (a *Server) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (cum *big.Int, proof []common.Hash, ok bool, err error) {
 	if root == (common.Hash{}) {
 		return nil, nil, false, nil
 	}
@@ -215,9 +227,12 @@ func (a *Server) rewards(w http.ResponseWriter, r *http.Request) {
 // RewardProof is account's proof against the active root, what it claimed,
 // and its grant in the pending root, read from the chain at its head.
 func (a *Server) RewardProof(ctx context.Context, account common.Address) (*wire.RewardProof, *wire.Failure) {
-	st, err := a.roots(ctx)
-	if err != nil {
-		return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the distributor's roots from the chain; retry"}
+	st, claimed, followed := a.claimedOf(account)
+	if !followed {
+		var err error
+		if st, err = a.roots(ctx); err != nil {
+			return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the distributor's roots from the chain; retry"}
+		}
 	}
 	cum, proof, granted, err := a.leafOf(ctx, st.Epoch, st.Root, account)
 	pcum, _, pgranted, perr := a.leafOf(ctx, st.PendingEpoch, st.PendingRoot, account)
@@ -230,20 +245,20 @@ func (a *Server) RewardProof(ctx context.Context, account common.Address) (*wire
 		return nil, &wire.Failure{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: "no rewards for " + account.Hex() + " in the active or the pending root"}
 	}
 	d := distributor.NewRewardsDistributor()
-	claimed, err := bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(st.Block)}, d.PackClaimed(account), d.UnpackClaimed)
-	if err != nil {
-		return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the claimed amount from the chain; retry"}
+	if !followed {
+		if claimed, err = bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(st.Block)}, d.PackClaimed(account), d.UnpackClaimed); err != nil {
+			return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the claimed amount from the chain; retry"}
+		}
 	}
 	out := &wire.RewardProof{Account: account.Hex(), Epoch: st.Epoch, Root: st.Root.Hex(), CumulativeAmount: "0", Proof: []string{},
 		Distributor: a.Distributor.Hex(), ChainID: a.ChainID.String(), Claimed: claimed.String(), Claimable: "0", Block: st.Block, Paused: st.Paused}
 	if granted {
-		out.CumulativeAmount, out.Proof = cum.String(), proof
-		out.Claimable = positive(new(big.Int).Sub(cum, claimed)).String()
-		hashes := make([][32]byte, len(proof))
-		for i, p := range proof {
-			hashes[i] = common.HexToHash(p)
+		out.CumulativeAmount, out.Proof = cum.String(), make([]string, len(proof))
+		for i, h := range proof {
+			out.Proof[i] = h.Hex()
 		}
-		out.ClaimCalldata = hexutil.Encode(d.PackClaim(account, cum, hashes))
+		out.Claimable = positive(new(big.Int).Sub(cum, claimed)).String()
+		out.ClaimCalldata = hexutil.Encode(claimCalldata(account, cum, proof))
 	} else {
 		cum = new(big.Int)
 	}

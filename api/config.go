@@ -11,6 +11,7 @@ type Config struct {
 	Listen      string `yaml:"listen" help:"listen address of the proof API, the claim page and the explorer"`
 	RPC         string `yaml:"rpc" help:"Ethereum JSON-RPC endpoint the roots and claims are read from (empty: settle.rpc)"`
 	Distributor string `yaml:"distributor" help:"RewardsDistributor contract address (empty: settle.distributor)"`
+	FromBlock   uint64 `yaml:"fromBlock" help:"block the distributor was deployed in: its Claimed events are followed from there (0: settle.fromBlock)"`
 }
 
 // DefaultConfig returns the defaults: rpc and distributor come from the

@@ -110,17 +110,12 @@ func buildIndex(ctx context.Context, a *Server, epoch uint64, root common.Hash) 
 
 // leaf returns account's cumulative amount and proof; ok is false when the
 // root grants it nothing.
-func (x *rootIndex) leaf(account common.Address) (*big.Int, []string, bool) {
+func (x *rootIndex) leaf(account common.Address) (*big.Int, []common.Hash, bool) {
 	i, ok := x.pos[account]
 	if !ok {
 		return nil, nil, false
 	}
-	hashes := x.tree.Proof(i)
-	proof := make([]string, len(hashes))
-	for j, h := range hashes {
-		proof[j] = h.Hex()
-	}
-	return new(big.Int).Set(x.cumulative[i]), proof, true
+	return new(big.Int).Set(x.cumulative[i]), x.tree.Proof(i), true
 }
 
 var errRootUnknown = errors.New("root unknown")

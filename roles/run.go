@@ -261,7 +261,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 			if err != nil {
 				return err
 			}
-			srv.Explorer = explorer.New(conn, srv)
+			srv.Explorer, srv.FromBlock, srv.Log = explorer.New(conn, srv), a.FromBlock, log
 			log.Info("api: serving proofs and the explorer", "explorer", "http://"+a.Listen+"/explorer", "listen", a.Listen, "distributor", a.Distributor)
 			return srv.Serve(ctx, a.Listen)
 		})

@@ -98,6 +98,9 @@ func (c Config) ProofAPI() api.Config {
 	if a.Distributor == "" {
 		a.Distributor = c.Settle.Distributor
 	}
+	if a.FromBlock == 0 {
+		a.FromBlock = c.Settle.FromBlock
+	}
 	if c.Settle.APIListen != "" {
 		a.Listen = c.Settle.APIListen
 	}
