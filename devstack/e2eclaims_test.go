@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler"
 	"github.com/fieldmint/fieldmint/settler/claim"
@@ -24,6 +26,7 @@ import (
 // once; the cheat's owner nothing.
 func (e *e2e) claimAll() {
 	t, info := e.t, e.info
+	var lastClaim uint64 // the block of the last claim
 	for i, o := range e.stack.Owners {
 		key, err := chain.ParseKey(o.PrivateKey)
 		if err != nil {
@@ -40,6 +43,7 @@ func (e *e2e) claimAll() {
 		if err != nil {
 			t.Fatalf("owner %d claim: %v", i, err)
 		}
+		lastClaim = max(lastClaim, res.Block)
 		if res.Balance.Cmp(want) != 0 || res.Paid.Cmp(want) != 0 {
 			t.Errorf("owner %d: balance %s, paid %s, want %s", i, res.Balance, res.Paid, want)
 		}
@@ -47,16 +51,20 @@ func (e *e2e) claimAll() {
 			t.Errorf("owner %d second claim: %v, want nothing to claim", i, err)
 		}
 	}
-	// After the claims the proof API reads what each owner was paid from the
-	// chain: nothing is left to claim.
+	// The proof API follows the chain's Claimed events: from the block of
+	// the last claim on, nothing is left to claim.
 	for i, o := range e.owners[:2] {
 		var body wire.RewardProof
-		resp, err := http.Get(info.APIURL + "/v1/rewards/" + o.Hex())
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
+		testenv.WaitFor(t, 30*time.Second, "the proof API's answer at the last claim's block", func() bool {
+			resp, err := http.Get(info.APIURL + "/v1/rewards/" + o.Hex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = wire.RewardProof{}
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			return body.Block >= lastClaim
+		})
 		if body.Claimed != e.want[o].String() || body.Claimable != "0" || body.CumulativeAmount != e.want[o].String() {
 			t.Errorf("owner %d after claiming: %+v, want claimed %s and claimable 0", i, body, e.want[o])
 		}
