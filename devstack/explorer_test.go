@@ -132,13 +132,19 @@ func TestExplorerPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantReward := new(big.Int).Div(new(big.Int).Mul(&leafAmount, new(big.Int).SetUint64(score)), new(big.Int).SetUint64(leafScore))
+	// The API follows the chain: its answer reaches the epoch's active root
+	// within a block.
 	var proof wire.RewardProof
-	resp, err := http.Get(info.APIURL + "/v1/rewards/" + owner.Hex())
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&proof)
-	resp.Body.Close()
+	testenv.WaitFor(t, 30*time.Second, fmt.Sprintf("the proof API's answer for epoch %d's root", epoch), func() bool {
+		resp, err := http.Get(info.APIURL + "/v1/rewards/" + owner.Hex())
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof = wire.RewardProof{}
+		json.NewDecoder(resp.Body).Decode(&proof)
+		resp.Body.Close()
+		return proof.Epoch >= epoch
+	})
 	// ws-a is the owner's only paid device and E the only paid epoch: its
 	// reward is the owner's whole cumulative amount.
 	if score == 0 || proof.Epoch != epoch || proof.CumulativeAmount != wantReward.String() {

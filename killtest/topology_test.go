@@ -17,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/settler/claim"
@@ -100,14 +101,18 @@ func TestProductionTopology(t *testing.T) {
 	// An owner claims what the second API replica says, with cast.
 	owner, key := p.owners[0], p.ownerKeys[0]
 	testenv.Fund(t, p.eclient, owner)
-	proof, err := claim.FetchProof(ctx, fmt.Sprintf("http://127.0.0.1:%d", api2), owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, ok := new(big.Int).SetString(proof.Claimable, 10)
-	if !ok || want.Sign() <= 0 || proof.ClaimCalldata == "" {
-		t.Fatalf("nothing to claim for %s: %+v", owner.Hex(), proof)
-	}
+	// The API follows the chain: the active root reaches it within a block.
+	var proof *wire.RewardProof
+	var want *big.Int
+	testenv.WaitFor(t, time.Minute, "something to claim for "+owner.Hex()+" at the second API replica", func() bool {
+		var err error
+		if proof, err = claim.FetchProof(ctx, fmt.Sprintf("http://127.0.0.1:%d", api2), owner); err != nil {
+			return false
+		}
+		var ok bool
+		want, ok = new(big.Int).SetString(proof.Claimable, 10)
+		return ok && want.Sign() > 0 && proof.ClaimCalldata != ""
+	})
 	cast := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), "send", "--rpc-url", rpc, "--private-key", "0x"+hex.EncodeToString(crypto.FromECDSA(key)),
 		proof.Distributor, proof.ClaimCalldata)
 	if out, err := cast.CombinedOutput(); err != nil {
