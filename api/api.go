@@ -158,7 +158,7 @@ func (a *Server) Serve(ctx context.Context, addr string) error {
 // root (a second at 250,000 accounts), and the explorer's.
 func (a *Server) warm(ctx context.Context, interval time.Duration) {
 	for {
-		if st, err := a.roots(ctx); err == nil {
+		if st, err := a.currentRoots(ctx); err == nil {
 			a.leafOf(ctx, st.Epoch, st.Root, common.Address{})
 			a.leafOf(ctx, st.PendingEpoch, st.PendingRoot, common.Address{})
 		}

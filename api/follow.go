@@ -50,8 +50,8 @@ type claims struct {
 // claimedOf returns what account has claimed as of the view, from memory;
 // ok is false when no fresh view is held.
 func (a *Server) claimedOf(account common.Address) (chain.Roots, *big.Int, bool) {
-	v := a.claims.view.Load()
-	if v == nil || time.Since(v.at) > staleAfter {
+	v := a.fresh()
+	if v == nil {
 		return chain.Roots{}, nil, false
 	}
 	a.claims.mu.RLock()
@@ -64,6 +64,23 @@ func (a *Server) claimedOf(account common.Address) (chain.Roots, *big.Int, bool)
 		c = new(big.Int)
 	}
 	return v.roots, c, true
+}
+
+// fresh returns the followed view, nil when there is none younger than
+// staleAfter.
+func (a *Server) fresh() *view {
+	if v := a.claims.view.Load(); v != nil && time.Since(v.at) <= staleAfter {
+		return v
+	}
+	return nil
+}
+
+// currentRoots are the followed roots when fresh, else the node's.
+func (a *Server) currentRoots(ctx context.Context) (chain.Roots, error) {
+	if v := a.fresh(); v != nil {
+		return v.roots, nil
+	}
+	return a.roots(ctx)
 }
 
 // Follow reads the chain every interval until ctx ends: the roots at each
@@ -93,13 +110,19 @@ func (a *Server) Follow(ctx context.Context, fromBlock uint64, interval time.Dur
 }
 
 func (a *Server) followOnce(ctx context.Context, fromBlock uint64) error {
-	roots, err := chain.ReadRoots(ctx, a.Client, a.Distributor)
+	// The head alone first: the roots and the claims are read again only
+	// when it moved.
+	h, err := a.Client.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if v := a.claims.view.Load(); v != nil && v.roots.Block == roots.Block {
-		a.claims.view.Store(&view{roots: roots, at: time.Now(), recent: v.recent}) // the same head, still fresh
+	if v := a.claims.view.Load(); v != nil && v.roots.Block == h.Number.Uint64() {
+		a.claims.view.Store(&view{roots: v.roots, at: time.Now(), recent: v.recent}) // the same head, still fresh
 		return nil
+	}
+	roots, err := chain.ReadRoots(ctx, a.Client, a.Distributor)
+	if err != nil {
+		return err
 	}
 	// Fold the blocks now deep enough into final, then read the recent ones.
 	head := roots.Block
@@ -133,22 +156,29 @@ func (a *Server) claimsIn(ctx context.Context, from, to uint64) (map[common.Addr
 	if from > to {
 		return out, nil
 	}
-	d := distributor.NewRewardsDistributor()
-	parsed, _ := distributor.RewardsDistributorMetaData.ParseABI()
 	logs, err := a.Client.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(from), ToBlock: new(big.Int).SetUint64(to),
-		Addresses: []common.Address{a.Distributor}, Topics: [][]common.Hash{{parsed.Events["Claimed"].ID}}})
+		Addresses: []common.Address{a.Distributor}, Topics: [][]common.Hash{{claimedTopic}}})
 	if err != nil {
 		return nil, err
 	}
+	d := distributor.NewRewardsDistributor()
 	for i := range logs {
 		ev, err := d.UnpackClaimedEvent(&logs[i])
 		if err != nil {
 			return nil, err
 		}
-		merge(out, map[common.Address]*big.Int{ev.Account: ev.CumulativeAmount})
+		if c := out[ev.Account]; c == nil || ev.CumulativeAmount.Cmp(c) > 0 {
+			out[ev.Account] = ev.CumulativeAmount
+		}
 	}
 	return out, nil
 }
+
+// claimedTopic is the Claimed event's topic.
+var claimedTopic = func() common.Hash {
+	parsed, _ := distributor.RewardsDistributorMetaData.ParseABI()
+	return parsed.Events["Claimed"].ID
+}()
 
 // merge keeps in into each account's highest amount.
 func merge(into, from map[common.Address]*big.Int) {
