@@ -147,7 +147,7 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	if o.Timelock < 0 || o.Timelock%time.Second != 0 {
 		return nil, fmt.Errorf("dev: timelock must be whole seconds, e.g. 20s or 0s; got %s", o.Timelock)
 	}
-	settings := chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(guardian), EmissionPerEpoch: emission,
+	settings := chain.Settings{Signers: []common.Address{chain.Address(poster)}, Guardian: chain.Address(guardian), EmissionPerEpoch: emission,
 		FirstEpoch: cfg.Aggregate.Epoch(time.Now().UnixMilli()) - 1, Timelock: uint64(o.Timelock / time.Second)}
 	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, settings); err != nil {
 		return nil, err

@@ -144,7 +144,7 @@ func newPipelineOn(t *testing.T, ctx context.Context, prod *production) *pipelin
 			t.Fatal(err)
 		}
 		t.Cleanup(p.eclient.Close)
-		if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, chain.Settings{Poster: p.poster, Guardian: chain.Address(deployer),
+		if p.contracts, err = chain.Deploy(ctx, p.eclient, deployer, chain.Settings{Signers: []common.Address{p.poster}, Guardian: chain.Address(deployer),
 			EmissionPerEpoch: big.NewInt(emission), FirstEpoch: firstEpoch}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)); err != nil {
 			t.Fatal(err)
 		}

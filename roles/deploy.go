@@ -23,7 +23,10 @@ type DeployOptions struct {
 	RPC      string
 	Key      *ecdsa.PrivateKey // the deployer; pays the gas
 	Guardian common.Address    // may revoke a pending root and pause claims
-	Poster   common.Address    // the settler's key; zero: the deployer
+	// Signers propose roots, Threshold of them together (0: a majority).
+	// None: the deployer alone, a 1-of-1 set.
+	Signers   []common.Address
+	Threshold uint8
 	// Token is an existing ERC-20 the distributor pays in; zero: deploy the
 	// fieldmint token, minting Pool to the distributor.
 	Token         common.Address
@@ -65,9 +68,9 @@ func DeployContracts(ctx context.Context, o DeployOptions, progress io.Writer) (
 	case o.Token == (common.Address{}) && (o.Pool == nil || o.Pool.Sign() <= 0):
 		return Deployment{}, errors.New("deploy-contracts: --pool must be a positive integer of base units (the tokens minted to the distributor)")
 	}
-	poster := o.Poster
-	if poster == (common.Address{}) {
-		poster = chain.Address(o.Key)
+	signers := o.Signers
+	if len(signers) == 0 {
+		signers = []common.Address{chain.Address(o.Key)}
 	}
 	client, err := ethclient.DialContext(ctx, o.RPC)
 	if err != nil {
@@ -78,8 +81,20 @@ func DeployContracts(ctx context.Context, o DeployOptions, progress io.Writer) (
 	if err != nil {
 		return Deployment{}, fmt.Errorf("deploy-contracts: %s: chain id: %w", o.RPC, err)
 	}
-	s := chain.Settings{Poster: poster, Guardian: o.Guardian, Timelock: uint64(o.Timelock / time.Second), EmissionPerEpoch: o.Emission, FirstEpoch: o.FirstEpoch}
-	fmt.Fprintf(progress, "deploy-contracts: chain %s, deployer %s, poster %s, guardian %s, timelock %s\n", id, chain.Address(o.Key).Hex(), poster.Hex(), o.Guardian.Hex(), o.Timelock)
+	s := chain.Settings{Signers: signers, Threshold: o.Threshold, Guardian: o.Guardian, Timelock: uint64(o.Timelock / time.Second), EmissionPerEpoch: o.Emission, FirstEpoch: o.FirstEpoch}
+	if err := s.Check(); err != nil {
+		return Deployment{}, fmt.Errorf("deploy-contracts: %w", err)
+	}
+	names := make([]string, len(signers))
+	for i, a := range signers {
+		names[i] = a.Hex()
+	}
+	k := o.Threshold
+	if k == 0 {
+		k = uint8(len(signers)/2 + 1)
+	}
+	fmt.Fprintf(progress, "deploy-contracts: chain %s, deployer %s, signers %s (%d of %d sign each root), guardian %s, timelock %s\n",
+		id, chain.Address(o.Key).Hex(), strings.Join(names, ","), k, len(signers), o.Guardian.Hex(), o.Timelock)
 	var c chain.Contracts
 	pool := o.Pool
 	if o.Token != (common.Address{}) {
@@ -150,4 +165,31 @@ func WriteRecord(path string, data []byte, progress io.Writer) error {
 	}
 	fmt.Fprintf(progress, "deploy-contracts: wrote %s\n", path)
 	return nil
+}
+
+// ParseSigners reads deploy-contracts --signers (or --poster, a 1-of-1
+// set) and --threshold.
+func ParseSigners(list, poster string, threshold uint) ([]common.Address, uint8, error) {
+	switch {
+	case list != "" && poster != "":
+		return nil, 0, errors.New("deploy-contracts: give --signers or --poster, not both (--poster A is --signers A --threshold 1)")
+	case poster != "":
+		list, threshold = poster, 1
+	case list == "" && threshold > 1:
+		return nil, 0, errors.New("deploy-contracts: --threshold needs --signers")
+	}
+	if threshold > 32 {
+		return nil, 0, fmt.Errorf("deploy-contracts: --threshold %d: at most 32 signers", threshold)
+	}
+	var out []common.Address
+	for _, a := range strings.Split(list, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if !common.IsHexAddress(a) {
+			return nil, 0, fmt.Errorf("deploy-contracts: signer %q is not an address", a)
+		}
+		out = append(out, common.HexToAddress(a))
+	}
+	return out, uint8(threshold), nil
 }

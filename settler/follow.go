@@ -14,6 +14,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/tables"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 // heldGauge is 1 while a revoked or parked epoch stops settlement.
@@ -216,7 +217,10 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 	}
 	switch {
 	case found:
-		data := s.d.PackProposeRoot(target.Epoch, target.Root, target.Total)
+		data, err := s.sign(ctx, c, target)
+		if err != nil {
+			return false, err
+		}
 		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), data, s.sendOptions())
 		if err != nil {
 			return false, s.sendFailed(ctx, target, "propose", err)
@@ -237,9 +241,39 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 	return false, nil
 }
 
+// Rules is the version of the rules that turn readings into rewards (the
+// validators' checks, scoring, the split): every vote names it, so settlers
+// on different rules never make a quorum. Bump it with any change to them.
+const Rules uint32 = 1
+
+// sign returns proposeRoot's calldata for target, signed by this settler:
+// a vote in the distributor's current round, building on the root the chain
+// has now, which must be the one this settler computed for that epoch.
+func (s *Service) sign(ctx context.Context, c chain.Roots, target tables.Settlement) ([]byte, error) {
+	base, baseEpoch := c.Base(), c.Epoch
+	if c.PendingRoot != (common.Hash{}) {
+		baseEpoch = c.PendingEpoch
+	}
+	if base != (common.Hash{}) {
+		mine, ok, err := tables.SettlementOf(ctx, s.conn, baseEpoch)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || mine.Root != base {
+			return nil, fmt.Errorf("settle: epoch %d builds on the chain's root %s of epoch %d, which this settler did not compute (%s): not signing", target.Epoch, base.Hex(), baseEpoch, mine.Root.Hex())
+		}
+	}
+	v := quorum.Vote{Epoch: target.Epoch, Root: target.Root, Total: target.Total, PrevRoot: base, Rules: Rules, Round: c.Round}
+	sig, err := quorum.Sign(v.Digest(s.domain), s.key)
+	if err != nil {
+		return nil, err
+	}
+	return v.Calldata([][]byte{sig}), nil
+}
+
 // permanentReverts are the distributor's errors that no retry of the same
 // proposal can overcome.
-var permanentReverts = map[string]bool{"NotPoster": true, "ZeroRoot": true, "EpochBeforeSchedule": true, "OverEmissionCap": true, "BelowClaimed": true}
+var permanentReverts = map[string]bool{"NotSigner": true, "TooFewSignatures": true, "ZeroRoot": true, "EpochBeforeSchedule": true, "OverEmissionCap": true, "BelowClaimed": true}
 
 // revertReason names the distributor error err carries, with its fields.
 func (s *Service) revertReason(err error) (name string, detail string) {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -25,6 +26,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/schemas/tables"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 // Config of the settler (fieldmint settle).
@@ -149,6 +151,7 @@ type Service struct {
 	// firstEpoch and timelock are the distributor's, read at start.
 	firstEpoch uint64
 	timelock   uint64
+	domain     quorum.Domain // the distributor's EIP-712 domain
 	st         *store
 	idx        *Indexer
 	log        *slog.Logger
@@ -221,9 +224,13 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settle: read emissionPerEpoch: %w", err)
 	}
-	poster, err := bind.Call(s.dist, call, s.d.PackPoster(), s.d.UnpackPoster)
+	signers, err := bind.Call(s.dist, call, s.d.PackSigners(), s.d.UnpackSigners)
 	if err != nil {
-		return fmt.Errorf("settle: read poster: %w", err)
+		return fmt.Errorf("settle: read signers: %w", err)
+	}
+	threshold, err := bind.Call(s.dist, call, s.d.PackThreshold(), s.d.UnpackThreshold)
+	if err != nil {
+		return fmt.Errorf("settle: read threshold: %w", err)
 	}
 	guardian, err := bind.Call(s.dist, call, s.d.PackGuardian(), s.d.UnpackGuardian)
 	if err != nil {
@@ -239,8 +246,13 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if emission.Cmp(s.emission) != 0 {
 		diffs = append(diffs, fmt.Errorf("settle.emissionPerEpoch is %s, the distributor's emissionPerEpoch %s", s.emission, emission))
 	}
-	if me := chain.Address(s.key); poster != me {
-		diffs = append(diffs, fmt.Errorf("the poster key is %s's, the distributor's poster %s", me.Hex(), poster.Hex()))
+	if me := chain.Address(s.key); !slices.Contains(signers, me) {
+		diffs = append(diffs, fmt.Errorf("the poster key is %s's, which is not one of the distributor's %d signers", me.Hex(), len(signers)))
+	}
+	if threshold != 1 {
+		// Votes between settlers (issue 25) are not built yet: a settler
+		// posts alone, so it needs a 1-of-1 set.
+		diffs = append(diffs, fmt.Errorf("the distributor needs %d of %d signatures per root; this settler signs and posts alone, so it needs a 1-of-1 signer set (deploy-contracts --poster)", threshold, len(signers)))
 	}
 	if s.cfg.Guardian != "" && guardian != common.HexToAddress(s.cfg.Guardian) {
 		diffs = append(diffs, fmt.Errorf("settle.guardian is %s, the distributor's guardian %s", s.cfg.Guardian, guardian.Hex()))
@@ -248,7 +260,11 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if len(diffs) > 0 {
 		return fmt.Errorf("%w: %w", ErrContractMismatch, errors.Join(diffs...))
 	}
-	s.log.Info("settle: distributor checked", "address", s.cfg.Distributor, "firstEpoch", s.firstEpoch, "timelock", s.timelock, "guardian", guardian.Hex())
+	if s.domain, err = quorum.DomainOf(ctx, s.client, s.distributor()); err != nil {
+		return err
+	}
+	s.log.Info("settle: distributor checked", "address", s.cfg.Distributor, "firstEpoch", s.firstEpoch, "timelock", s.timelock, "guardian", guardian.Hex(),
+		"signers", len(signers), "threshold", threshold)
 	return nil
 }
 

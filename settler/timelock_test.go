@@ -19,6 +19,7 @@ import (
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 	"github.com/fieldmint/fieldmint/settler/settlertest"
 )
 
@@ -213,7 +214,11 @@ func TestRecoveredRootBecomesFinal(t *testing.T) {
 	settler.SetConfirmations(e.Svc, 3)
 	e.Scores(t, 10, map[string]uint64{alice: 3, bob: 1})
 	root := settlertest.RewardsRoot(t, map[string]int64{alice: 750, bob: 250})
-	e.Send(t, e.PosterKey, distributor.NewRewardsDistributor().PackProposeRoot(10, root, big.NewInt(1000)))
+	_, data, err := quorum.SignNow(t.Context(), e.Client, e.Contracts.Distributor, quorum.Vote{Epoch: 10, Root: root, Total: big.NewInt(1000), Rules: settler.Rules}, e.PosterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Send(t, e.PosterKey, data)
 	before := e.Nonce(t)
 	e.CloseEpoch(t, 10)
 	e.StepUntil(t, 10, tables.Final)

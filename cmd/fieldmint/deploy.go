@@ -29,7 +29,9 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 	emission := flags.String("emission-per-epoch", "", "tokens emitted per epoch, in base units (decimal, required; the settler's settle.emissionPerEpoch)")
 	firstEpoch := flags.Uint64("first-epoch", 0, "the first epoch that emits (epoch = event time / aggregate.epochLength; required)")
 	tok := flags.String("token", "", "pay in this existing ERC-20 instead of deploying the fieldmint token (transfer the pool to the distributor afterwards)")
-	poster := flags.String("poster", "", "address allowed to post roots (the settler's key); empty: the deployer")
+	signers := flags.String("signers", "", "comma-separated addresses of the settlers whose signatures post roots (1 to 32); empty: --poster, or else the deployer")
+	threshold := flags.Uint("threshold", 0, "how many of --signers must sign each root: more than half and at most all (0: the smallest majority)")
+	poster := flags.String("poster", "", "one address that signs and posts roots alone (a 1-of-1 --signers); empty: the deployer")
 	pool := flags.String("pool", "", "base units the new token mints to the distributor; empty: 100,000 epochs' emission")
 	confirmations := flags.Uint64("confirmations", 2, "blocks (the deployment's included) to wait for before checking and printing")
 	keyFile := flags.String("key-file", "", "file holding the deployer's hex private key (else env FIELDMINT_DEPLOY_KEY; never a flag value)")
@@ -68,7 +70,7 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 	for _, a := range []struct {
 		flag, value string
 		dst         *common.Address
-	}{{"guardian", *guardian, &o.Guardian}, {"poster", *poster, &o.Poster}, {"token", *tok, &o.Token}} {
+	}{{"guardian", *guardian, &o.Guardian}, {"token", *tok, &o.Token}} {
 		if a.value == "" {
 			continue
 		}
@@ -76,6 +78,9 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 			return fmt.Errorf("deploy-contracts: --%s %q is not an address", a.flag, a.value)
 		}
 		*a.dst = common.HexToAddress(a.value)
+	}
+	if o.Signers, o.Threshold, err = roles.ParseSigners(*signers, *poster, *threshold); err != nil {
+		return err
 	}
 	var ok bool
 	if o.Emission, ok = new(big.Int).SetString(*emission, 10); !ok {

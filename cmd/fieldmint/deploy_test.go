@@ -70,8 +70,8 @@ func TestDeployContracts(t *testing.T) {
 		t.Fatalf("deployment %+v", d)
 	}
 	dist, first := distributor.NewRewardsDistributor(), common.HexToAddress(d.Distributor)
-	if p := distGet(t, client, first, dist.PackPoster(), dist.UnpackPoster); p != chain.Address(key) {
-		t.Errorf("poster %v, want the deployer", p)
+	if p := distGet(t, client, first, dist.PackSigners(), dist.UnpackSigners); len(p) != 1 || p[0] != chain.Address(key) {
+		t.Errorf("signers %v, want the deployer alone", p)
 	}
 	if g := distGet(t, client, first, dist.PackGuardian(), dist.UnpackGuardian); g != guardian {
 		t.Errorf("guardian %v", g)
@@ -115,9 +115,14 @@ func TestDeployContracts(t *testing.T) {
 	if tok := distGet(t, client, second, dist.PackToken(), dist.UnpackToken); tok != common.HexToAddress(d.Token) {
 		t.Errorf("the second distributor pays in %v, want the existing token %s", tok, d.Token)
 	}
-	if p := distGet(t, client, second, dist.PackPoster(), dist.UnpackPoster); p != poster {
-		t.Errorf("poster %v, want --poster", p)
+	if p := distGet(t, client, second, dist.PackSigners(), dist.UnpackSigners); len(p) != 1 || p[0] != poster {
+		t.Errorf("signers %v, want --poster alone", p)
 	}
+	if k := distGet(t, client, second, dist.PackThreshold(), dist.UnpackThreshold); k != 1 {
+		t.Errorf("threshold %d with --poster, want 1", k)
+	}
+
+	checkSignerFlags(t, client, deploy, d.Token)
 	// The settler reads those lines as they are.
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -129,7 +134,7 @@ func TestDeployContracts(t *testing.T) {
 
 	// The check: the first distributor is not what these settings deploy.
 	c := chain.Contracts{Token: common.HexToAddress(d.Token), Distributor: common.HexToAddress(d.Distributor)}
-	s := chain.Settings{Poster: chain.Address(key), Guardian: guardian, Timelock: 3600, EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 7}
+	s := chain.Settings{Signers: []common.Address{chain.Address(key)}, Guardian: guardian, Timelock: 3600, EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 7}
 	if err := chain.CheckDeployed(t.Context(), client, c, s, big.NewInt(1000*100_000)); err == nil || !strings.Contains(err.Error(), "not this build's contract") {
 		t.Fatalf("a distributor with another timelock passed the check: %v", err)
 	}
@@ -197,4 +202,38 @@ func distGet[T any](t *testing.T, client *ethclient.Client, addr common.Address,
 		t.Fatal(err)
 	}
 	return v
+}
+
+// checkSignerFlags: --signers and --threshold deploy a k-of-n set; sets the
+// contract would refuse are refused before anything is sent, saying why.
+func checkSignerFlags(t *testing.T, client *ethclient.Client, deploy func(...string) (string, string, error), token string) {
+	t.Helper()
+	dist := distributor.NewRewardsDistributor()
+	// --signers and --threshold: a 2-of-3 set, given in any order, stored ascending.
+	set := []string{"0x00000000000000000000000000000000000000c3", "0x00000000000000000000000000000000000000c1", "0x00000000000000000000000000000000000000c2"}
+	quorumOut, _, err := deploy("--token", token, "--signers", strings.Join(set, ","), "--threshold", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q struct{ Distributor common.Address }
+	json.Unmarshal([]byte(quorumOut), &q)
+	if p := distGet(t, client, q.Distributor, dist.PackSigners(), dist.UnpackSigners); len(p) != 3 || p[0] != common.HexToAddress(set[1]) || p[2] != common.HexToAddress(set[0]) {
+		t.Errorf("signers %v, want the three ascending", p)
+	}
+	if k := distGet(t, client, q.Distributor, dist.PackThreshold(), dist.UnpackThreshold); k != 2 {
+		t.Errorf("threshold %d, want 2", k)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--signers", strings.Join(set, ","), "--threshold", "1"}, "more than half"},
+		{[]string{"--signers", set[0] + "," + set[0]}, "given twice"},
+		{[]string{"--signers", set[0], "--poster", set[1]}, "not both"},
+		{[]string{"--signers", "0xnope"}, "not an address"},
+	} {
+		if _, _, err := deploy(append([]string{"--token", token}, bad.args...)...); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("deploy-contracts %v: %v, want an error saying %q", bad.args, err, bad.want)
+		}
+	}
 }

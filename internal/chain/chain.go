@@ -87,8 +87,11 @@ type Contracts struct {
 
 // Settings are what a distributor is deployed with, fixed for its lifetime.
 type Settings struct {
-	Poster   common.Address // the only key that may propose roots
-	Guardian common.Address // may revoke a pending root and pause claims
+	// Signers propose roots together: Threshold of them sign each one
+	// (0: the smallest majority, n/2+1). Order does not matter.
+	Signers   []common.Address
+	Threshold uint8
+	Guardian  common.Address // may revoke a pending root and pause claims
 	Timelock uint64         // seconds a proposed root waits; 0: active at once
 	// The emission schedule: EmissionPerEpoch from FirstEpoch on. A root's
 	// cumulative total may not exceed what the schedule has emitted.
@@ -99,8 +102,8 @@ type Settings struct {
 // Deploy deploys the reward token and the distributor, and gives the
 // distributor the whole pool.
 func Deploy(ctx context.Context, client Backend, deployer *ecdsa.PrivateKey, s Settings, pool *big.Int) (Contracts, error) {
-	if s.EmissionPerEpoch == nil || s.EmissionPerEpoch.Sign() <= 0 {
-		return Contracts{}, errors.New("deploy: the emission per epoch must be positive")
+	if err := s.Check(); err != nil {
+		return Contracts{}, err
 	}
 	opts, err := Transactor(ctx, client, deployer)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 type fixture struct {
@@ -81,7 +82,7 @@ func newFixtureWith(t *testing.T, edit func(*chain.Settings)) *fixture {
 	}
 	t.Cleanup(client.Close)
 	pool, _ := new(big.Int).SetString("1000000000000000000000000000", 10)
-	settings := chain.Settings{Poster: chain.Address(keys[1]), Guardian: chain.Address(keys[0]), EmissionPerEpoch: pool, FirstEpoch: 1}
+	settings := chain.Settings{Signers: []common.Address{chain.Address(keys[1])}, Guardian: chain.Address(keys[0]), EmissionPerEpoch: pool, FirstEpoch: 1}
 	edit(&settings)
 	c, err := chain.Deploy(ctx, client, keys[0], settings, pool)
 	if err != nil {
@@ -89,6 +90,21 @@ func newFixtureWith(t *testing.T, edit func(*chain.Settings)) *fixture {
 	}
 	d := distributor.NewRewardsDistributor()
 	return &fixture{ctx: ctx, client: client, deployer: keys[0], poster: keys[1], other: keys[2], c: c, d: d, inst: d.Instance(client, c.Distributor)}
+}
+
+// propose is proposeRoot(epoch, root, total) signed by the poster, the
+// fixture's one signer, building on what the distributor has now.
+func (f *fixture) propose(t *testing.T, epoch uint64, root [32]byte, total *big.Int) []byte {
+	return f.proposeBy(t, f.poster, epoch, root, total)
+}
+
+func (f *fixture) proposeBy(t *testing.T, key *ecdsa.PrivateKey, epoch uint64, root [32]byte, total *big.Int) []byte {
+	t.Helper()
+	_, data, err := quorum.SignNow(f.ctx, f.client, f.c.Distributor, quorum.Vote{Epoch: epoch, Root: root, Total: total}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func (f *fixture) send(t *testing.T, key *ecdsa.PrivateKey, data []byte) error {
@@ -143,7 +159,7 @@ func TestRandomTreeInOpenZeppelinJSAndContract(t *testing.T) {
 	for _, r := range rewards {
 		total.Add(total, r.Amount)
 	}
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(1, tree.Root(), total)); err != nil {
+	if err := f.send(t, f.poster, f.propose(t, 1, tree.Root(), total)); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range rewards {
@@ -177,13 +193,13 @@ func TestDistributorRefusals(t *testing.T) {
 	tree, _ := merkle.OfRewards([]merkle.Reward{{Account: a, Amount: big.NewInt(100)}, {Account: b, Amount: big.NewInt(50)}})
 	root := tree.Root()
 	mustRevert := func(name string, err error, want string) { t.Helper(); f.mustRevert(t, name, err, want) }
-	mustRevert("post by a non-poster", f.send(t, f.other, f.d.PackProposeRoot(1, root, big.NewInt(150))), "NotPoster")
-	mustRevert("zero root", f.send(t, f.poster, f.d.PackProposeRoot(1, [32]byte{}, big.NewInt(0))), "ZeroRoot")
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(5, root, big.NewInt(150))); err != nil {
+	mustRevert("signed by a non-signer", f.send(t, f.other, f.proposeBy(t, f.other, 1, root, big.NewInt(150))), "NotSigner")
+	mustRevert("zero root", f.send(t, f.poster, f.propose(t, 1, [32]byte{}, big.NewInt(0))), "ZeroRoot")
+	if err := f.send(t, f.poster, f.propose(t, 5, root, big.NewInt(150))); err != nil {
 		t.Fatal(err)
 	}
-	mustRevert("same epoch again", f.send(t, f.poster, f.d.PackProposeRoot(5, root, big.NewInt(150))), "EpochNotIncreasing")
-	mustRevert("older epoch", f.send(t, f.poster, f.d.PackProposeRoot(4, root, big.NewInt(150))), "EpochNotIncreasing")
+	mustRevert("same epoch again", f.send(t, f.poster, f.propose(t, 5, root, big.NewInt(150))), "EpochNotIncreasing")
+	mustRevert("older epoch", f.send(t, f.poster, f.propose(t, 4, root, big.NewInt(150))), "EpochNotIncreasing")
 	mustRevert("more than granted", f.simulateClaim(a, big.NewInt(101), tree.Proof(0)), "InvalidProof")
 	mustRevert("proof of another account", f.simulateClaim(a, big.NewInt(50), tree.Proof(1)), "InvalidProof")
 	mustRevert("empty proof", f.simulateClaim(a, big.NewInt(100), nil), "InvalidProof")
@@ -197,7 +213,7 @@ func TestDistributorRefusals(t *testing.T) {
 	}
 	// Cumulative: a new root granting 130 pays the 30 not yet claimed.
 	tree2, _ := merkle.OfRewards([]merkle.Reward{{Account: a, Amount: big.NewInt(130)}, {Account: b, Amount: big.NewInt(50)}})
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(6, tree2.Root(), big.NewInt(180))); err != nil {
+	if err := f.send(t, f.poster, f.propose(t, 6, tree2.Root(), big.NewInt(180))); err != nil {
 		t.Fatal(err)
 	}
 	mustRevert("old root's proof after a new root", f.simulateClaim(b, big.NewInt(50), tree.Proof(1)), "InvalidProof")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -20,8 +21,8 @@ import (
 // DeployDistributor deploys a distributor paying in an existing ERC-20,
 // tok; the distributor holds nothing until someone transfers the pool to it.
 func DeployDistributor(ctx context.Context, client Backend, deployer *ecdsa.PrivateKey, tok common.Address, s Settings) (Contracts, error) {
-	if s.EmissionPerEpoch == nil || s.EmissionPerEpoch.Sign() <= 0 {
-		return Contracts{}, errors.New("deploy: the emission per epoch must be positive")
+	if err := s.Check(); err != nil {
+		return Contracts{}, err
 	}
 	opts, err := Transactor(ctx, client, deployer)
 	if err != nil {
@@ -48,7 +49,40 @@ func tokenArgs(dist common.Address, pool *big.Int) []byte {
 }
 
 func distributorArgs(tok common.Address, s Settings) []byte {
-	return distributor.NewRewardsDistributor().PackConstructor(tok, s.Poster, s.Guardian, s.Timelock, s.EmissionPerEpoch, s.FirstEpoch)
+	signers := slices.Clone(s.Signers)
+	slices.SortFunc(signers, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
+	return distributor.NewRewardsDistributor().PackConstructor(tok, signers, s.threshold(), s.Guardian, s.Timelock, s.EmissionPerEpoch, s.FirstEpoch)
+}
+
+// Check refuses settings the distributor's constructor would refuse, saying
+// which.
+func (s Settings) Check() error {
+	if s.EmissionPerEpoch == nil || s.EmissionPerEpoch.Sign() <= 0 {
+		return errors.New("deploy: the emission per epoch must be positive")
+	}
+	n, k := len(s.Signers), int(s.threshold())
+	if n == 0 || n > 32 {
+		return fmt.Errorf("deploy: %d signers: give 1 to 32", n)
+	}
+	if k > n || 2*k <= n {
+		return fmt.Errorf("deploy: a threshold of %d of %d signers: it must be more than half of them and at most all (%d to %d)", k, n, n/2+1, n)
+	}
+	seen := map[common.Address]bool{}
+	for _, a := range s.Signers {
+		if a == (common.Address{}) || seen[a] {
+			return fmt.Errorf("deploy: signer %s is zero or given twice", a.Hex())
+		}
+		seen[a] = true
+	}
+	return nil
+}
+
+// threshold is the configured threshold, or the smallest majority.
+func (s Settings) threshold() uint8 {
+	if s.Threshold > 0 {
+		return s.Threshold
+	}
+	return uint8(len(s.Signers)/2 + 1)
 }
 
 // WaitConfirmed waits until block has n confirmations (itself included).
@@ -91,6 +125,22 @@ func CheckDeployed(ctx context.Context, client Backend, c Contracts, s Settings,
 	}
 	if err := check("distributor", c.Distributor, append(common.FromHex(distributor.RewardsDistributorMetaData.Bin), distributorArgs(c.Token, s)...)); err != nil {
 		return err
+	}
+	// The signer set is storage, not code: compared by reading it.
+	d := distributor.NewRewardsDistributor()
+	inst, call := d.Instance(client, c.Distributor), &bind.CallOpts{Context: ctx}
+	signers, err := bind.Call(inst, call, d.PackSigners(), d.UnpackSigners)
+	if err != nil {
+		return fmt.Errorf("distributor: reading its signers: %w", err)
+	}
+	k, err := bind.Call(inst, call, d.PackThreshold(), d.UnpackThreshold)
+	if err != nil {
+		return fmt.Errorf("distributor: reading its threshold: %w", err)
+	}
+	want := slices.Clone(s.Signers)
+	slices.SortFunc(want, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
+	if !slices.Equal(signers, want) || k != s.threshold() {
+		return fmt.Errorf("distributor at %s: %d of %d signers %v, not the %d of %d configured", c.Distributor.Hex(), k, len(signers), signers, s.threshold(), len(want))
 	}
 	if pool != nil {
 		return check("token", c.Token, append(common.FromHex(token.RewardTokenMetaData.Bin), tokenArgs(c.Distributor, pool)...))

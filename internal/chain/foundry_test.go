@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"fmt"
 	"math/big"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +19,8 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/testenv"
-	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/merkle"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 // TestClaimWithCastOnAnvil checks the contracts and the trees against
@@ -37,7 +40,7 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	}
 	deployer, poster, owner := keys[0], keys[1], keys[2]
 	pool, _ := new(big.Int).SetString("1000000000000000000000000", 10)
-	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Signers: []common.Address{chain.Address(poster)}, Guardian: chain.Address(deployer),
 		EmissionPerEpoch: pool, FirstEpoch: 1}, pool)
 	if err != nil {
 		t.Fatal(err)
@@ -56,15 +59,6 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := distributor.NewRewardsDistributor()
-	opts, err := chain.Transactor(ctx, client, poster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chain.Send(ctx, client, d.Instance(client, c.Distributor), opts, d.PackProposeRoot(1, tree.Root(), total)); err != nil {
-		t.Fatal(err)
-	}
-
 	cast := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), append(args, "--rpc-url", url)...)
 		out, err := cmd.CombinedOutput()
@@ -77,9 +71,39 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 		}
 		return "[" + strings.Join(hs, ",") + "]"
 	}
-	// The key goes to cast as its flag requires; it belongs to this test
-	// alone, on a loopback chain, and is never printed.
-	ownerKey := hexutil.Encode(crypto.FromECDSA(owner))
+	// The keys go to cast as its flag requires; they belong to this test
+	// alone, on a loopback chain, and are never printed.
+	ownerKey, posterKey := hexutil.Encode(crypto.FromECDSA(owner)), hexutil.Encode(crypto.FromECDSA(poster))
+
+	// cast signs the vote as EIP-712 typed data: the same bytes as
+	// quorum.Sign (both RFC 6979), and the contract takes them from cast.
+	vote, _, err := quorum.SignNow(ctx, client, c.Distributor, quorum.Vote{Epoch: 1, Root: tree.Root(), Total: total, Inputs: common.Hash{7}, Rules: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain, _ := quorum.DomainOf(ctx, client, c.Distributor)
+	mine, _ := quorum.Sign(vote.Digest(domain), poster)
+	typed := fmt.Sprintf(`{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
+"Vote":[{"name":"epoch","type":"uint64"},{"name":"root","type":"bytes32"},{"name":"total","type":"uint256"},{"name":"prevRoot","type":"bytes32"},{"name":"inputs","type":"bytes32"},{"name":"rules","type":"uint32"},{"name":"round","type":"uint64"}]},
+"primaryType":"Vote","domain":{"name":%q,"version":%q,"chainId":%s,"verifyingContract":%q},
+"message":{"epoch":%d,"root":%q,"total":"%s","prevRoot":%q,"inputs":%q,"rules":%d,"round":%d}}`,
+		quorum.DomainName, quorum.DomainVersion, domain.ChainID, c.Distributor.Hex(),
+		vote.Epoch, vote.Root.Hex(), vote.Total, vote.PrevRoot.Hex(), vote.Inputs.Hex(), vote.Rules, vote.Round)
+	typedFile := filepath.Join(t.TempDir(), "vote.json")
+	os.WriteFile(typedFile, []byte(typed), 0o600)
+	signed, err := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), "wallet", "sign", "--private-key", posterKey, "--data", "--from-file", typedFile).CombinedOutput()
+	sig := strings.TrimSpace(string(signed))
+	if err != nil {
+		t.Fatalf("cast wallet sign: %v\n%s", err, sig)
+	}
+	if sig != hexutil.Encode(mine) {
+		t.Fatalf("cast signs the vote %s, quorum.Sign %x", sig, mine)
+	}
+	tuple := fmt.Sprintf("(%d,%s,%s,%s,%s,%d,%d)", vote.Epoch, vote.Root.Hex(), vote.Total, vote.PrevRoot.Hex(), vote.Inputs.Hex(), vote.Rules, vote.Round)
+	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(),
+		"proposeRoot((uint64,bytes32,uint256,bytes32,bytes32,uint32,uint64),bytes[])", tuple, "["+sig+"]"); err != nil {
+		t.Fatalf("cast send proposeRoot signed by cast: %v\n%s", err, out)
+	}
 	claimSig := "claim(address,uint256,bytes32[])"
 	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(), claimSig,
 		rewards[8].Account.Hex(), rewards[8].Amount.String(), proof(7)); err == nil || !strings.Contains(out, "revert") {

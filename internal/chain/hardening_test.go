@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,13 +82,13 @@ func TestDistributorScheduleAndClaims(t *testing.T) {
 	c := crypto.CreateAddress(a, 99) // an account with no key here
 	t1, r1 := leaves(map[common.Address]int64{a: 60, b: 40})
 
-	f.mustRevert(t, "epoch before the schedule", f.send(t, f.poster, f.d.PackProposeRoot(4, t1.Root(), big.NewInt(100))), "EpochBeforeSchedule")
-	f.mustRevert(t, "total over the cap", f.send(t, f.poster, f.d.PackProposeRoot(5, t1.Root(), big.NewInt(101))), "OverEmissionCap")
-	rec, err := f.sendReceipt(t, f.poster, f.d.PackProposeRoot(5, t1.Root(), big.NewInt(100)))
+	f.mustRevert(t, "epoch before the schedule", f.send(t, f.poster, f.propose(t, 4, t1.Root(), big.NewInt(100))), "EpochBeforeSchedule")
+	f.mustRevert(t, "total over the cap", f.send(t, f.poster, f.propose(t, 5, t1.Root(), big.NewInt(101))), "OverEmissionCap")
+	rec, err := f.sendReceipt(t, f.poster, f.propose(t, 5, t1.Root(), big.NewInt(100)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.eventNames(rec); len(got) != 2 || got[0] != "RootProposed" || got[1] != "RootActivated" {
+	if got := f.eventNames(rec); !slices.Equal(got, []string{"RootProposed", "RootSigned", "RootActivated"}) {
 		t.Errorf("events of a proposal without timelock: %v", got)
 	}
 	if err := f.send(t, f.deployer, f.d.PackClaim(a, big.NewInt(60), proofFor(t1, r1, a))); err != nil {
@@ -95,9 +96,9 @@ func TestDistributorScheduleAndClaims(t *testing.T) {
 	}
 
 	t2, r2 := leaves(map[common.Address]int64{a: 100, b: 80, c: 20})
-	f.mustRevert(t, "total below what was claimed", f.send(t, f.poster, f.d.PackProposeRoot(6, t1.Root(), big.NewInt(59))), "BelowClaimed")
-	f.mustRevert(t, "second epoch over the cap", f.send(t, f.poster, f.d.PackProposeRoot(6, t2.Root(), big.NewInt(201))), "OverEmissionCap")
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(6, t2.Root(), big.NewInt(200))); err != nil {
+	f.mustRevert(t, "total below what was claimed", f.send(t, f.poster, f.propose(t, 6, t1.Root(), big.NewInt(59))), "BelowClaimed")
+	f.mustRevert(t, "second epoch over the cap", f.send(t, f.poster, f.propose(t, 6, t2.Root(), big.NewInt(201))), "OverEmissionCap")
+	if err := f.send(t, f.poster, f.propose(t, 6, t2.Root(), big.NewInt(200))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -145,18 +146,18 @@ func TestDistributorTimelockAndRevoke(t *testing.T) {
 	tBad, _ := leaves(map[common.Address]int64{chain.Address(f.poster): 1_000})
 	tOK, rOK := leaves(map[common.Address]int64{a: 10, b: 5})
 
-	rec, err := f.sendReceipt(t, f.poster, f.d.PackProposeRoot(1, tBad.Root(), big.NewInt(1_000)))
+	rec, err := f.sendReceipt(t, f.poster, f.propose(t, 1, tBad.Root(), big.NewInt(1_000)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.eventNames(rec); len(got) != 1 || got[0] != "RootProposed" {
+	if got := f.eventNames(rec); !slices.Equal(got, []string{"RootProposed", "RootSigned"}) {
 		t.Errorf("events of a proposal with a timelock: %v", got)
 	}
 	if f.activeRoot(t) != (common.Hash{}) {
 		t.Fatal("a proposed root is active before its timelock")
 	}
 	f.mustRevert(t, "activation in the timelock", f.send(t, f.other, f.d.PackActivateRoot()), "PendingRootNotActive")
-	f.mustRevert(t, "proposal over a root in its timelock", f.send(t, f.poster, f.d.PackProposeRoot(2, tOK.Root(), big.NewInt(15))), "PendingRootNotActive")
+	f.mustRevert(t, "proposal over a root in its timelock", f.send(t, f.poster, f.propose(t, 2, tOK.Root(), big.NewInt(15))), "PendingRootNotActive")
 	f.mustRevert(t, "revocation by the poster", f.send(t, f.poster, f.d.PackRevokePendingRoot()), "NotGuardian")
 	if rec, err = f.sendReceipt(t, f.deployer, f.d.PackRevokePendingRoot()); err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestDistributorTimelockAndRevoke(t *testing.T) {
 	f.mustRevert(t, "activation after revocation", f.send(t, f.other, f.d.PackActivateRoot()), "NoPendingRoot")
 
 	// The same epoch again, with the right root.
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(1, tOK.Root(), big.NewInt(15))); err != nil {
+	if err := f.send(t, f.poster, f.propose(t, 1, tOK.Root(), big.NewInt(15))); err != nil {
 		t.Fatal(err)
 	}
 	// Calls run against the latest block: wait for one sealed after the
@@ -194,7 +195,7 @@ func TestDistributorTimelockAndRevoke(t *testing.T) {
 	}
 	// While a next root waits, the active one still pays.
 	tNext, _ := leaves(map[common.Address]int64{a: 20, b: 10})
-	if err := f.send(t, f.poster, f.d.PackProposeRoot(2, tNext.Root(), big.NewInt(30))); err != nil {
+	if err := f.send(t, f.poster, f.propose(t, 2, tNext.Root(), big.NewInt(30))); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.send(t, f.other, f.d.PackClaim(a, big.NewInt(10), proofFor(tOK, rOK, a))); err != nil {

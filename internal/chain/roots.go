@@ -18,6 +18,7 @@ type Roots struct {
 	PendingRoot  common.Hash // zero: none
 	ActivatesAt  uint64      // the pending root's, unix seconds
 	Paused       bool
+	Round        uint64 // the signer set's round, which votes must name
 	Block        uint64 // the block read
 	HeadTime     uint64 // and its time, unix seconds
 }
@@ -53,6 +54,18 @@ func ReadRoots(ctx context.Context, client Backend, addr common.Address) (Roots,
 	if c.Paused, err = bind.Call(inst, call, d.PackPaused(), d.UnpackPaused); err != nil {
 		return c, err
 	}
+	if c.Round, err = bind.Call(inst, call, d.PackRound(), d.UnpackRound); err != nil {
+		return c, err
+	}
 	c.Root, c.PendingRoot = common.Hash(root), common.Hash(pending)
 	return c, nil
+}
+
+// Base is the root a proposal made now builds on: the pending root, which
+// the proposal activates first, or else the active one.
+func (r Roots) Base() common.Hash {
+	if r.PendingRoot != (common.Hash{}) {
+		return r.PendingRoot
+	}
+	return r.Root
 }

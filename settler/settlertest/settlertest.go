@@ -87,7 +87,7 @@ func New(t testing.TB, timelock uint64) *Env {
 // changed by edit.
 func Deploy(t testing.TB, client chain.Backend, deployer, poster *ecdsa.PrivateKey, timelock uint64, edit func(*settler.Config)) *Env {
 	ctx := context.Background()
-	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Poster: chain.Address(poster), Guardian: chain.Address(deployer),
+	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Signers: []common.Address{chain.Address(poster)}, Guardian: chain.Address(deployer),
 		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10, Timelock: timelock}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
 	if err != nil {
 		t.Fatal(err)
