@@ -92,7 +92,7 @@ type Settings struct {
 	Signers   []common.Address
 	Threshold uint8
 	Guardian  common.Address // may revoke a pending root and pause claims
-	Timelock uint64         // seconds a proposed root waits; 0: active at once
+	Timelock  uint64         // seconds a proposed root waits; 0: active at once
 	// The emission schedule: EmissionPerEpoch from FirstEpoch on. A root's
 	// cumulative total may not exceed what the schedule has emitted.
 	EmissionPerEpoch *big.Int

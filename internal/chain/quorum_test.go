@@ -70,7 +70,10 @@ func TestQuorumRefusals(t *testing.T) {
 	v, d := f.vote(t, 1, tree.Root(), 150)
 	digest := v.Digest(d)
 	outsider, _ := crypto.GenerateKey()
-	mustRevert := func(name string, data []byte, want string) { t.Helper(); f.mustRevert(t, name, f.send(t, f.other, data), want) }
+	mustRevert := func(name string, data []byte, want string) {
+		t.Helper()
+		f.mustRevert(t, name, f.send(t, f.other, data), want)
+	}
 
 	mustRevert("one signature of two", v.Calldata(sigs(t, digest, keys[0])), "TooFewSignatures")
 	mustRevert("no signature", v.Calldata(nil), "TooFewSignatures")
@@ -143,7 +146,10 @@ func TestSignerRotation(t *testing.T) {
 	next := quorum.Sorted([]common.Address{addrs[0], addrs[1], chain.Address(newKey)})
 	round := f.round(t)
 	rotation := quorum.SignerSetDigest(d, next, 2, round)
-	mustRevert := func(name string, data []byte, want string) { t.Helper(); f.mustRevert(t, name, f.send(t, f.other, data), want) }
+	mustRevert := func(name string, data []byte, want string) {
+		t.Helper()
+		f.mustRevert(t, name, f.send(t, f.other, data), want)
+	}
 
 	// A vote signed before the rotation, by the signer about to leave.
 	tree, _ := leaves(map[common.Address]int64{chain.Address(f.other): 10})
