@@ -28,6 +28,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/outage"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/settler"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 	"github.com/fieldmint/fieldmint/validators"
 )
 
@@ -227,6 +228,18 @@ func RunSettle(ctx context.Context, c Config, o Options, log *slog.Logger) error
 				return err
 			}
 			defer s.Close()
+			// Votes go through Kafka's settlement.votes topic, and each
+			// epoch's cut is taken of the raw topic at its end plus the
+			// aggregator's lateness.
+			if err := kafka.EnsureTopics(ctx, c.Kafka); err != nil {
+				return err
+			}
+			x, err := quorum.NewExchange(c.Kafka, s.Domain(), log)
+			if err != nil {
+				return err
+			}
+			defer x.Close()
+			s.UseExchange(x, c.Aggregate.AllowedLateness)
 			s.OnSettled = o.OnSettled
 			if resumeFrom != 0 {
 				if err := s.Resume(ctx, resumeFrom); err != nil {

@@ -53,8 +53,8 @@ var Table = []Role{
 		Run: func(ctx context.Context, c Config, _ Options, log *slog.Logger) error {
 			return RunAggregate(ctx, c, log)
 		}},
-	{Name: "settle", Summary: "settle closed epochs on chain, following the distributor's events (the one role with the poster key; run one)",
-		Sections: []string{"log", "telemetry", "clickhouse", "settle"},
+	{Name: "settle", Summary: "settle closed epochs on chain: sign this operator's vote for each root, exchange votes with the other signers on Kafka, submit once k agree, follow the distributor's events (one per signer key)",
+		Sections: []string{"log", "telemetry", "kafka", "clickhouse", "settle"},
 		Flags: func(fs *flag.FlagSet, o *Options) {
 			fs.Uint64Var(&o.ResumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
 		},

@@ -14,7 +14,6 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/schemas/tables"
-	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 // heldGauge is 1 while a revoked or parked epoch stops settlement.
@@ -102,6 +101,9 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 		state, tx, block, other := derived[i].state, derived[i].tx, derived[i].block, derived[i].other
 		reason := ""
 		switch {
+		case other != nil && s.v.threshold > 1:
+			state, tx, block = tables.Outvoted, common.Hash{}, 0
+			reason = fmt.Sprintf("outvoted: the signers' quorum put root %s on chain for epoch %d, and this settler computed %s (fieldmint verify-votes %d shows where they differ)", other.Hex(), st.Epoch, st.Root.Hex(), st.Epoch)
 		case other != nil:
 			state, tx, block = tables.Parked, common.Hash{}, 0
 			reason = fmt.Sprintf("the chain has root %s for epoch %d, which this settler did not compute (it computed %s): is the poster key used elsewhere?", other.Hex(), st.Epoch, st.Root.Hex())
@@ -113,7 +115,7 @@ func (s *Service) reconcile(ctx context.Context, head uint64) error {
 		case st.State == tables.Final:
 			state = tables.Parked
 			reason = fmt.Sprintf("epoch %d's root was final but the chain no longer has it: was the chain reset or replaced?", st.Epoch)
-		case st.State == tables.Computed && st.Epoch < onChainAbove:
+		case tables.Votable.Has(st.State) && st.Epoch < onChainAbove:
 			state = tables.Superseded
 			reason = fmt.Sprintf("included in epoch %d's root", onChainAbove)
 		default:
@@ -217,16 +219,7 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 	}
 	switch {
 	case found:
-		data, err := s.sign(ctx, c, target)
-		if err != nil {
-			return false, err
-		}
-		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), data, s.sendOptions())
-		if err != nil {
-			return false, s.sendFailed(ctx, target, "propose", err)
-		}
-		s.log.Info("settle: root proposed", "epoch", target.Epoch, "root", target.Root.Hex(), "tx", receipt.TxHash.Hex(), "activatesIn", time.Duration(s.timelock)*time.Second)
-		return true, nil
+		return s.propose(ctx, c, target)
 	case pending:
 		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.d.PackActivateRoot(), s.sendOptions())
 		if err != nil {
@@ -239,36 +232,6 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 		return true, nil
 	}
 	return false, nil
-}
-
-// Rules is the version of the rules that turn readings into rewards (the
-// validators' checks, scoring, the split): every vote names it, so settlers
-// on different rules never make a quorum. Bump it with any change to them.
-const Rules uint32 = 1
-
-// sign returns proposeRoot's calldata for target, signed by this settler:
-// a vote in the distributor's current round, building on the root the chain
-// has now, which must be the one this settler computed for that epoch.
-func (s *Service) sign(ctx context.Context, c chain.Roots, target tables.Settlement) ([]byte, error) {
-	base, baseEpoch := c.Base(), c.Epoch
-	if c.PendingRoot != (common.Hash{}) {
-		baseEpoch = c.PendingEpoch
-	}
-	if base != (common.Hash{}) {
-		mine, ok, err := tables.SettlementOf(ctx, s.conn, baseEpoch)
-		if err != nil {
-			return nil, err
-		}
-		if !ok || mine.Root != base {
-			return nil, fmt.Errorf("settle: epoch %d builds on the chain's root %s of epoch %d, which this settler did not compute (%s): not signing", target.Epoch, base.Hex(), baseEpoch, mine.Root.Hex())
-		}
-	}
-	v := quorum.Vote{Epoch: target.Epoch, Root: target.Root, Total: target.Total, PrevRoot: base, Rules: Rules, Round: c.Round}
-	sig, err := quorum.Sign(v.Digest(s.domain), s.key)
-	if err != nil {
-		return nil, err
-	}
-	return v.Calldata([][]byte{sig}), nil
 }
 
 // permanentReverts are the distributor's errors that no retry of the same

@@ -13,6 +13,8 @@ const (
 		WHERE epoch >= ? AND epoch IN (SELECT epoch FROM scored_epochs) ORDER BY epoch`
 	// sqlNewestScored: the newest scored epoch.
 	sqlNewestScored = "SELECT max(epoch) FROM scored_epochs"
+	// sqlEpochEnd: a closed epoch's end.
+	sqlEpochEnd = "SELECT end_time FROM epochs FINAL WHERE epoch = ?"
 	// sqlNewestClosed: the newest closed epoch's times.
 	sqlNewestClosed = "SELECT start_time, end_time FROM epochs FINAL ORDER BY epoch DESC LIMIT 1"
 	// sqlCheckpoints: the indexer's newest checkpoints (block and hash) of a contract.

@@ -47,12 +47,16 @@ type Config struct {
 	StuckAfter      time.Duration `yaml:"stuckAfter" help:"how long a transaction may wait unmined before it is sent again with fees raised by a quarter"`
 	MaxFeePerGas    string        `yaml:"maxFeePerGas" help:"ceiling of the fee per gas, in wei (decimal), that raising a stuck transaction's fees never passes"`
 	Confirmations   uint64        `yaml:"confirmations" help:"blocks (the activation's included) after which an active root is final"`
+	TurnDelay       time.Duration `yaml:"turnDelay" help:"with k-of-n signers: how long each agreeing settler waits after the one before it in the turn order before it submits the quorum's signatures itself"`
+	QuorumTimeout   time.Duration `yaml:"quorumTimeout" help:"how long an epoch may await its quorum before fieldmint.settler.awaiting_quorum_seconds raises the alert"`
+	CutMargin       time.Duration `yaml:"cutMargin" help:"how long after an epoch's end plus the allowed lateness the settler waits before taking the cut of the raw log it votes on (ingest clocks may lag by up to this)"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{RPC: "http://127.0.0.1:8545", LogRange: 2000, EmissionPerEpoch: "1000000000000000000000",
-		ActivationCheck: 2 * time.Second, StuckAfter: 2 * time.Minute, MaxFeePerGas: "500000000000", Confirmations: 12}
+		ActivationCheck: 2 * time.Second, StuckAfter: 2 * time.Minute, MaxFeePerGas: "500000000000", Confirmations: 12,
+		TurnDelay: 15 * time.Second, QuorumTimeout: 10 * time.Minute, CutMargin: 30 * time.Second}
 }
 
 // Validate checks the configuration without echoing secrets.
@@ -78,8 +82,8 @@ func (c Config) Validate() error {
 	if c.LogRange == 0 {
 		return errors.New("settle: logRange must be at least 1 block")
 	}
-	if c.ActivationCheck <= 0 || c.StuckAfter <= 0 {
-		return errors.New("settle: activationCheck and stuckAfter must be positive durations, e.g. 2s and 2m")
+	if c.ActivationCheck <= 0 || c.StuckAfter <= 0 || c.TurnDelay <= 0 || c.QuorumTimeout <= 0 || c.CutMargin < 0 {
+		return errors.New("settle: activationCheck, stuckAfter, turnDelay and quorumTimeout must be positive durations, e.g. 2s, 2m, 15s and 10m; cutMargin not negative")
 	}
 	switch {
 	case c.PosterKey != "" && c.PosterKeystore != "":
@@ -152,6 +156,7 @@ type Service struct {
 	firstEpoch uint64
 	timelock   uint64
 	domain     quorum.Domain // the distributor's EIP-712 domain
+	v          voting
 	st         *store
 	idx        *Indexer
 	log        *slog.Logger
@@ -202,7 +207,7 @@ func NewWithBackend(ctx context.Context, cfg Config, conn driver.Conn, client ch
 	addr := common.HexToAddress(cfg.Distributor)
 	st := &store{conn: conn}
 	s := &Service{cfg: cfg, conn: conn, client: client, key: key, emission: emission, maxFee: maxFee, chainID: id, log: log,
-		d: d, dist: d.Instance(client, addr), st: st, idx: newIndexer(st, client, addr, cfg.FromBlock, cfg.LogRange, log)}
+		d: d, dist: d.Instance(client, addr), st: st, v: voting{published: map[common.Hash]bool{}, quorumAt: map[common.Hash]time.Time{}}, idx: newIndexer(st, client, addr, cfg.FromBlock, cfg.LogRange, log)}
 	if err := s.checkContract(ctx); err != nil {
 		return nil, err
 	}
@@ -249,11 +254,7 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if me := chain.Address(s.key); !slices.Contains(signers, me) {
 		diffs = append(diffs, fmt.Errorf("the poster key is %s's, which is not one of the distributor's %d signers", me.Hex(), len(signers)))
 	}
-	if threshold != 1 {
-		// Votes between settlers (issue 25) are not built yet: a settler
-		// posts alone, so it needs a 1-of-1 set.
-		diffs = append(diffs, fmt.Errorf("the distributor needs %d of %d signatures per root; this settler signs and posts alone, so it needs a 1-of-1 signer set (deploy-contracts --poster)", threshold, len(signers)))
-	}
+	s.v.signers, s.v.threshold = signers, threshold
 	if s.cfg.Guardian != "" && guardian != common.HexToAddress(s.cfg.Guardian) {
 		diffs = append(diffs, fmt.Errorf("settle.guardian is %s, the distributor's guardian %s", s.cfg.Guardian, guardian.Hex()))
 	}
@@ -307,6 +308,9 @@ func (s *Service) Run(ctx context.Context) error {
 // a root.
 func (s *Service) Step(ctx context.Context) error {
 	if err := s.follow(ctx); err != nil {
+		return err
+	}
+	if err := s.recordVotes(ctx); err != nil {
 		return err
 	}
 	if held, err := s.holding(ctx); err != nil || held {

@@ -96,12 +96,13 @@ type Topics struct {
 	Valid    string // readings that passed validation
 	Rejected string // readings refused by validation
 	Epochs   string // epoch-closed records
+	Votes    string // compacted settlers' votes, keyed by epoch, round and signer
 }
 
 // Topics returns the prefixed topic names.
 func (c Config) Topics() Topics {
 	p := c.TopicPrefix
-	return Topics{Devices: p + "devices", Makers: p + "makers", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
+	return Topics{Devices: p + "devices", Makers: p + "makers", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs", Votes: p + "settlement.votes"}
 }
 
 // Opts returns the options every client starts from. Records are keyed by
@@ -170,7 +171,7 @@ func EnsureTopics(ctx context.Context, c Config) error {
 		two := "2"
 		registry["min.insync.replicas"], data["min.insync.replicas"] = &two, &two
 	}
-	if err := create(ctx, adm, 1, repl, registry, t.Devices, t.Makers); err != nil {
+	if err := create(ctx, adm, 1, repl, registry, t.Devices, t.Makers, t.Votes); err != nil {
 		return err
 	}
 	if err := create(ctx, adm, c.Partitions, repl, data, t.Raw, t.Valid, t.Rejected); err != nil {

@@ -105,9 +105,10 @@ func SettlementOf(ctx context.Context, conn driver.Conn, epoch uint64) (Settleme
 	return first(ctx, conn, "WHERE epoch = ?", epoch)
 }
 
-// NewestComputed returns the newest epoch after `after` in state computed.
+// NewestComputed returns the newest epoch after `after` whose root may
+// still be signed and proposed (Votable: computed, awaiting its quorum).
 func NewestComputed(ctx context.Context, conn driver.Conn, after uint64) (Settlement, bool, error) {
-	return first(ctx, conn, "WHERE status = '"+string(Computed)+"' AND epoch > ? ORDER BY epoch DESC", after)
+	return first(ctx, conn, "WHERE status IN "+Votable.SQL()+" AND epoch > ? ORDER BY epoch DESC", after)
 }
 
 // Hold returns what stops settlement: the newest revoked or parked epoch

@@ -13,6 +13,9 @@ type State string
 const (
 	// Computed: leaves and tree stored, the root not (or no longer) on chain.
 	Computed State = "computed"
+	// AwaitingQuorum: this settler signed its vote for the root, and fewer
+	// than the distributor's threshold of signers agree with it yet.
+	AwaitingQuorum State = "awaiting_quorum"
 	// Superseded: never proposed on its own; a later epoch's root, whose
 	// cumulative amounts include this epoch's, was proposed instead.
 	Superseded State = "superseded"
@@ -29,17 +32,21 @@ const (
 	// root it had made final; reason says which. Settlement waits for an
 	// operator.
 	Parked State = "parked"
+	// Outvoted: the signers' quorum put another root on chain for an epoch
+	// this settler computed; it holds settlement like parked until an
+	// operator resumes it (verify-votes shows where the roots differ).
+	Outvoted State = "outvoted"
 )
 
 // States are every state, in the order an epoch moves through them.
-var States = []State{Computed, Superseded, Proposed, Active, Final, Revoked, Parked}
+var States = []State{Computed, AwaitingQuorum, Superseded, Proposed, Active, Final, Revoked, Parked, Outvoted}
 
 // ChainOfRecord reports whether an epoch in state s is part of the chain of
 // cumulative totals that later epochs build on.
-func (s State) ChainOfRecord() bool { return s != Revoked && s != Parked }
+func (s State) ChainOfRecord() bool { return !s.Holds() }
 
 // Holds reports whether the state stops settlement until an operator resumes.
-func (s State) Holds() bool { return s == Revoked || s == Parked }
+func (s State) Holds() bool { return Holding.Has(s) }
 
 // StateSet is a set of states, written into SQL as a tuple literal.
 type StateSet []State
@@ -49,9 +56,12 @@ var (
 	// (in its own root or a later one's).
 	Posted = StateSet{Superseded, Proposed, Active, Final}
 	// Holding are the states that stop settlement.
-	Holding = StateSet{Revoked, Parked}
+	Holding = StateSet{Revoked, Parked, Outvoted}
+	// Votable are the states of an epoch whose root the settler may still
+	// sign and propose.
+	Votable = StateSet{Computed, AwaitingQuorum}
 	// Progress are the states the settler's epoch gauge reports.
-	Progress = StateSet{Computed, Proposed, Active, Final}
+	Progress = StateSet{Computed, AwaitingQuorum, Proposed, Active, Final}
 )
 
 // SQL returns the set as a tuple for IN: ('a', 'b'). States are constants

@@ -57,6 +57,7 @@ func TestColumnsMatchTheServer(t *testing.T) {
 		{"settlements_latest", SettlementColumns, false},
 		{"settlement_states", "epoch, version, root, total, emission, accounts, state, reason, tx_hash, block, updated_at", true},
 		{"settlement_trees", "epoch, root, tree", true},
+		{"settlement_votes", VoteColumns + ", read_at", true},
 	} {
 		server, want := have(c.table), split(c.list)
 		if len(server) == 0 {
