@@ -108,6 +108,7 @@ func (a *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/epochs", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}", a.epochs)
 	mux.HandleFunc("GET /v1/epochs/{epoch}/tree", a.tree)
+	mux.HandleFunc("GET /v1/epochs/{epoch}/scores", a.scores)
 	mux.HandleFunc("GET /v1/votes", a.votes)
 	mux.HandleFunc("GET /claim", a.claimPage)
 	if a.Explorer != nil {

@@ -213,6 +213,7 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 	if pending && c.HeadTime < c.ActivatesAt {
 		return false, nil // the pending root blocks proposals until its timelock passes
 	}
+	s.v.split = false // until propose reads the ballots of the epoch it votes on
 	target, found, err := tables.NewestComputed(ctx, s.conn, max(c.Epoch, c.PendingEpoch))
 	if err != nil {
 		return false, err

@@ -38,6 +38,14 @@ var (
 		metric.WithDescription("tokens the active root lets owners claim in all, in whole tokens (shown only)"))
 	claimedGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.claimed_tokens",
 		metric.WithDescription("tokens owners have claimed in all, in whole tokens (shown only)"))
+	awaitingGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.awaiting_quorum", metric.WithUnit("s"),
+		metric.WithDescription("seconds the newest epoch awaiting its quorum has waited since this settler signed it (0: none awaits)"))
+	quorumTimeoutGauge, _ = telemetry.Meter().Float64Gauge("fieldmint.settler.quorum_timeout", metric.WithUnit("s"),
+		metric.WithDescription("settle.quorumTimeout: how long an epoch may await its quorum before the alert"))
+	splitGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.settler.votes_split",
+		metric.WithDescription("1 while the signers' votes for the epoch this settler votes on name two or more different votes (roots, inputs or bases), else 0"))
+	outvotedGauge, _ = telemetry.Meter().Int64Gauge("fieldmint.settler.outvoted",
+		metric.WithDescription("1 while settlement is held because the signers' quorum posted another root than this settler computed, else 0"))
 )
 
 // Gauges are the figures RecordGauges recorded.
@@ -48,6 +56,9 @@ type Gauges struct {
 	ClosedAge     time.Duration // since the newest closed epoch's end (0: none)
 	Rewarded      *big.Int      // the distributor's total and totalClaimed, base units
 	Claimed       *big.Int
+	Awaiting      time.Duration // since the newest epoch awaiting its quorum was signed (0: none)
+	Split         bool          // the votes for the epoch voted on disagree
+	Outvoted      bool          // an outvoted epoch holds settlement
 }
 
 // whole converts base units of an 18-decimal token (or wei) to a float of
@@ -72,8 +83,10 @@ func (s *Service) RecordGauges(ctx context.Context) (Gauges, error) {
 	for state, epoch := range newest {
 		g.Epochs[string(state)] = epoch
 	}
-	// Active covers final: an epoch final is active too.
+	// Active covers final: an epoch final is active too; computed covers
+	// awaiting its quorum (computed and signed).
 	g.Epochs["active"] = max(g.Epochs["active"], g.Epochs["final"])
+	g.Epochs["computed"] = max(g.Epochs["computed"], g.Epochs[string(tables.AwaitingQuorum)])
 	for _, state := range []string{"scored", "computed", "proposed", "active", "final"} {
 		epochGauge.Record(ctx, int64(g.Epochs[state]), metric.WithAttributes(attribute.String("state", state)))
 	}
@@ -115,5 +128,33 @@ func (s *Service) RecordGauges(ctx context.Context) (Gauges, error) {
 	}
 	rewardedGauge.Record(ctx, whole(g.Rewarded))
 	claimedGauge.Record(ctx, whole(g.Claimed))
-	return g, nil
+	return g, s.recordQuorum(ctx, &g)
+}
+
+// recordQuorum records the gauges of k-of-n settlement.
+func (s *Service) recordQuorum(ctx context.Context, g *Gauges) error {
+	awaiting, err := tables.Latest(ctx, s.conn, "WHERE status = ? ORDER BY epoch DESC LIMIT 1", string(tables.AwaitingQuorum))
+	if err != nil {
+		return err
+	}
+	if len(awaiting) > 0 {
+		g.Awaiting = max(time.Since(awaiting[0].UpdatedAt), 0)
+	}
+	h, held, err := tables.Hold(ctx, s.conn)
+	if err != nil {
+		return err
+	}
+	g.Outvoted, g.Split = held && h.State == tables.Outvoted, s.v.split
+	awaitingGauge.Record(ctx, g.Awaiting.Seconds())
+	quorumTimeoutGauge.Record(ctx, s.cfg.QuorumTimeout.Seconds())
+	splitGauge.Record(ctx, flag(g.Split))
+	outvotedGauge.Record(ctx, flag(g.Outvoted))
+	return nil
+}
+
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

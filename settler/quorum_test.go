@@ -1,10 +1,14 @@
 package settler_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +82,7 @@ func TestQuorumOfIndependentSettlers(t *testing.T) {
 	if st := c.Settlement(t, 11); st.Root == a.Roots(t).Root {
 		t.Fatal("the altered settler computed the posted root")
 	}
+	checkVerifyVotes(t, q)
 
 	// b is gone, c holds: a alone cannot post epoch 12.
 	q.Close(t, 0, 12, honest)
@@ -214,4 +219,36 @@ func produceRaw(t *testing.T, q *settlertest.Quorum, epoch uint64) []int64 {
 		}
 	}
 	return want
+}
+
+// checkVerifyVotes: from the three operators' proof APIs, verify-votes
+// finds epoch 10's votes agreeing, and shows where epoch 11's differ: the
+// root, alice's leaf, and alice's device, scored 30 by the altered settler.
+func checkVerifyVotes(t *testing.T, q *settlertest.Quorum) {
+	t.Helper()
+	var apis []string
+	for _, e := range q.Settlers {
+		srv := httptest.NewServer(e.API(t).Handler())
+		t.Cleanup(srv.Close)
+		apis = append(apis, srv.URL)
+	}
+	var out bytes.Buffer
+	if agree, err := quorum.Audit(t.Context(), http.DefaultClient, 10, apis, &out); err != nil || !agree {
+		t.Fatalf("epoch 10: agree %v (%v)\n%s", agree, err, out.String())
+	}
+	out.Reset()
+	if agree, err := quorum.Audit(t.Context(), http.DefaultClient, 11, apis, &out); err != nil || agree {
+		t.Fatalf("epoch 11: agree %v (%v)\n%s", agree, err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"signed by " + q.Settlers[2].Poster.Hex(),
+		"leaf " + strings.ToLower(common.HexToAddress(alice).Hex()) + ": ",
+		"device d-" + alice + " (owner " + alice + "): score 30, not 3",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("verify-votes does not say %q:\n%s", want, got)
+		}
+	}
+	t.Logf("fieldmint verify-votes 11:\n%s", got)
 }

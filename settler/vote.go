@@ -28,6 +28,7 @@ type voting struct {
 	threshold uint8
 	published map[common.Hash]bool      // digests of the ballots this settler sent
 	quorumAt  map[common.Hash]time.Time // when a digest was first seen with a quorum
+	split     bool                      // the signers' ballots for the epoch voted on differ
 }
 
 // UseExchange makes the settler exchange votes on x, taking each epoch's cut
@@ -130,9 +131,18 @@ func (s *Service) propose(ctx context.Context, c chain.Roots, target tables.Sett
 		}
 	}
 	agree := []quorum.Signature{{Signer: mine.Signer, Sig: mine.Signature}}
+	s.v.split = false
 	for _, b := range s.v.x.Ballots(target.Epoch, mine.Vote.Round) {
-		if b.Signer != mine.Signer && b.Vote.Digest(s.domain) == digest && slices.Contains(s.v.signers, b.Signer) {
+		switch {
+		case b.Signer == mine.Signer || !slices.Contains(s.v.signers, b.Signer):
+		case b.Vote.Digest(s.domain) == digest:
 			agree = append(agree, quorum.Signature{Signer: b.Signer, Sig: b.Signature})
+		default:
+			if !s.v.split {
+				s.log.Warn("settle: a signer voted otherwise (fieldmint verify-votes shows where)", "epoch", target.Epoch, "signer", b.Signer.Hex(),
+					"root", b.Vote.Root.Hex(), "mine", mine.Vote.Root.Hex(), "inputs", b.Vote.Inputs.Hex(), "myInputs", mine.Vote.Inputs.Hex())
+			}
+			s.v.split = true
 		}
 	}
 	if len(agree) < int(s.v.threshold) {

@@ -87,11 +87,44 @@ type EpochSummary struct {
 	Total     string `json:"total"`    // cumulative total of the tree, base units
 	Emission  string `json:"emission"` // paid out by this epoch, base units
 	Accounts  uint32 `json:"accounts"`
-	Status    string `json:"status"`           // computed, superseded, proposed, active, final, revoked, parked
+	Status    string `json:"status"`           // computed, awaiting_quorum, superseded, proposed, active, final, revoked, parked, outvoted
 	Reason    string `json:"reason,omitempty"` // why, for revoked, parked and superseded
 	Tx        string `json:"tx,omitempty"`
 	Block     uint64 `json:"block,omitempty"`
 	UpdatedAt string `json:"updatedAt"`
+}
+
+// DeviceScore is an element of GET /v1/epochs/{epoch}/scores: a device's
+// score in the epoch and the factors that made it (docs/scoring.md).
+type DeviceScore struct {
+	DeviceID string `json:"deviceId"`
+	Owner    string `json:"owner"`
+	Kind     string `json:"kind"`
+	Readings uint64 `json:"readings"`
+	Uptime   uint64 `json:"uptime"`
+	Quality  uint64 `json:"quality"`
+	Trust    uint64 `json:"trust"`
+	Weight   uint64 `json:"weight"`
+	Sharing  uint64 `json:"sharing"`
+	Crowding uint64 `json:"crowding"`
+	Frauds   uint64 `json:"frauds"`
+	Evidence string `json:"evidence,omitempty"`
+	Score    uint64 `json:"score"`
+}
+
+// Vote is an element of GET /v1/votes: one signer's EIP-712 vote for an
+// epoch's root, as the operator's settler read it from the votes topic.
+type Vote struct {
+	Epoch     uint64 `json:"epoch"`
+	Round     uint64 `json:"round"`
+	Signer    string `json:"signer"`
+	Root      string `json:"root"`
+	Total     string `json:"total"`
+	PrevRoot  string `json:"prevRoot"`
+	Inputs    string `json:"inputs"`
+	Rules     uint32 `json:"rules"`
+	Signature string `json:"signature"`
+	TreeHash  string `json:"treeHash"` // keccak256 of the signer's tree dump (GET /v1/epochs/{epoch}/tree)
 }
 
 // Failure is an error to answer with.

@@ -151,6 +151,7 @@ func commands() map[string]command {
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunMigrate(ctx, c, out, l)
 			}),
+		"verify-votes":     tool("show where the signers' votes for an epoch differ, leaf by leaf and device by device, from every operator's proof API", roles.RunVerifyVotes),
 		"tree":             tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
 		"claim":            tool("claim an owner's rewards with the proof from the proof API", runClaim),
 		"add-maker":        tool("register a maker (its ed25519 key attests its devices), signed by an admin's key", runAddMaker),
