@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
