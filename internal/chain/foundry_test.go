@@ -133,4 +133,24 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 	if out, err := cast("call", c.Distributor.Hex(), "root()(bytes32)"); err != nil || !strings.EqualFold(out, tree.Root().Hex()) {
 		t.Errorf("cast reads root %q (%v), want %s", out, err, tree.Root().Hex())
 	}
+
+	// A rotation as docs/decentralization.md does it with cast: the
+	// contract's digest, signed raw by the one signer, submitted by anyone.
+	next := quorum.Sorted([]common.Address{chain.Address(poster), common.HexToAddress("0xb1"), common.HexToAddress("0xb2")})
+	list := "[" + next[0].Hex() + "," + next[1].Hex() + "," + next[2].Hex() + "]"
+	digest, err := cast("call", c.Distributor.Hex(), "signerSetDigest(address[],uint8)(bytes32)", list, "2")
+	if err != nil {
+		t.Fatalf("cast call signerSetDigest: %v\n%s", err, digest)
+	}
+	rawSig, err := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), "wallet", "sign", "--no-hash", digest, "--private-key", posterKey).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cast wallet sign --no-hash: %v\n%s", err, rawSig)
+	}
+	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(), "updateSigners(address[],uint8,bytes[])", list, "2",
+		"["+strings.TrimSpace(string(rawSig))+"]"); err != nil {
+		t.Fatalf("cast send updateSigners: %v\n%s", err, out)
+	}
+	if out, err := cast("call", c.Distributor.Hex(), "threshold()(uint8)"); err != nil || out != "2" {
+		t.Errorf("threshold after the rotation %q (%v), want 2", out, err)
+	}
 }
