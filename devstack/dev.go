@@ -74,8 +74,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	})()
 	g, gctx := errgroup.WithContext(ctx)
 	opts := roles.Options{ResumeFrom: cfg.Dev.ResumeFrom, OnSettled: onSettled}
-	for _, r := range roles.Table { // every role, in one process
-		g.Go(func() error { return r.Run(gctx, c.Config, opts, log) })
+	for _, r := range s.Runs() { // every role of every operator, in one process
+		o := opts
+		if r.Operator != 0 {
+			o = roles.Options{} // one settler reports; the others' states are in their databases
+		}
+		g.Go(func() error { return r.Role.Run(gctx, r.Config, o, log) })
 	}
 	info := s.Info()
 	if err := waitHTTP(gctx, info.IngestURL+"/healthz"); err != nil {
@@ -97,6 +101,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	if c.Telemetry.MetricsListen != "" {
 		fmt.Fprintf(out, "  metrics     http://%s/metrics\n", c.Telemetry.MetricsListen)
 	}
+	for i, st := range info.Settlers {
+		fmt.Fprintf(out, "  settler %d   %s (proof API %s, database %s)\n", i, st.Address, st.APIURL, st.ClickHouseDatabase)
+	}
+	fmt.Fprintf(out, "  quorum      %d of %d settlers sign each root\n", info.Threshold, len(info.Settlers))
 	fmt.Fprintf(out, "  details     %s\n", infoPath)
 	if f != nil {
 		cl := &client.Client{URL: info.IngestURL}
@@ -157,8 +165,18 @@ func FormatSettled(s settler.Settled, since time.Duration) string {
 	case tables.Computed:
 	case tables.Revoked, tables.Parked, tables.Superseded:
 		return fmt.Sprintf("%s: %s (%s)", at, s.State, s.Reason)
+	case tables.AwaitingQuorum, tables.Outvoted:
+		return fmt.Sprintf("%s: %s (%s)", at, s.State, s.Reason)
 	default:
-		return fmt.Sprintf("%s: %s, tx %s (block %d)", at, s.State, short(s.Tx.Hex()), s.Block)
+		line := fmt.Sprintf("%s: %s, tx %s (block %d)", at, s.State, short(s.Tx.Hex()), s.Block)
+		if len(s.SignedBy) > 0 {
+			var who []string
+			for _, a := range s.SignedBy {
+				who = append(who, short(a.Hex()))
+			}
+			line += fmt.Sprintf(", signed by %s (%d signatures, %d needed)", strings.Join(who, ", "), len(s.SignedBy), s.Threshold)
+		}
+		return line
 	}
 	var rej []string
 	var total uint64

@@ -104,9 +104,12 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 		t.Fatal(err)
 	}
 	t.Cleanup(stack.Close)
-	c := stack.Config
-	for _, r := range roles.Table {
-		testenv.Go(t, func(ctx context.Context) error { return r.Run(ctx, c.Config, roles.Options{OnSettled: onSettled}, log) })
+	for _, r := range stack.Runs() {
+		o := roles.Options{OnSettled: onSettled}
+		if r.Operator != 0 {
+			o = roles.Options{}
+		}
+		testenv.Go(t, func(ctx context.Context) error { return r.Role.Run(ctx, r.Config, o, log) })
 	}
 	if err := waitHTTP(ctx, stack.Info().IngestURL+"/healthz"); err != nil {
 		t.Fatal(err)
@@ -166,6 +169,10 @@ func startE2E(t *testing.T, ctx context.Context) *e2e {
 	e.stack = startPipeline(t, ctx, 3, func(cfg *Config) {
 		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
 		cfg.Aggregate.ScoringFile = scoring
+		// As fieldmint dev by default: three operators, each computing
+		// from the shared raw log on its own database, two signing a root.
+		cfg.Dev.Settlers, cfg.Dev.Threshold = 3, 2
+		cfg.Settle.TurnDelay, cfg.Settle.CutMargin = 2*time.Second, 0
 	}, func(s settler.Settled) { e.settled <- s })
 	e.info = e.stack.Info()
 	e.owners = e.stack.OwnerAddresses()
@@ -265,6 +272,9 @@ func (e *e2e) settleEpoch() settler.Settled {
 	}
 	if got.Epoch != e.epoch || active.Root != got.Root {
 		t.Fatalf("computed %+v, active %+v: want epoch %d computed, then its root active", got, active, e.epoch)
+	}
+	if len(active.SignedBy) < 2 || active.Threshold != 2 {
+		t.Errorf("the root was signed by %v (threshold %d): want two of the three operators' settlers", active.SignedBy, active.Threshold)
 	}
 	if got.Accepted != 6 {
 		t.Errorf("epoch accepted %d readings, want 6", got.Accepted)

@@ -215,6 +215,12 @@ func TestExplorerPages(t *testing.T) {
 		attr(find(ep.root, withAttr("id", "tree-link")), "href") != "/v1/epochs/"+E+"/tree" {
 		t.Errorf("epoch page: status %q, root %q (want %s), reasons %q", ep.byID("status"), ep.byID("root"), proof.Root, ep.byID("reasons"))
 	}
+	for _, st := range info.Settlers {
+		row := text(find(ep.root, withAttr("data-signer", st.Address)))
+		if !strings.Contains(row, proof.Root[:10]) || !strings.HasSuffix(row, "yes") {
+			t.Errorf("epoch page: settler %s's vote %q, want one for root %s", st.Address, row, proof.Root)
+		}
+	}
 	if list := page("epochs", "#/epochs"); !strings.Contains(text(find(list.root, withAttr("data-epoch", E))), proof.Root[:10]) {
 		t.Errorf("epochs page: row %q", text(find(list.root, withAttr("data-epoch", E))))
 	}
@@ -254,6 +260,9 @@ func runExplorerEpoch(t *testing.T, ctx context.Context) *explorerRun {
 		cfg.Settle.EmissionPerEpoch = "5000000000000000000"
 		cfg.Aggregate.ScoringFile = scoring
 		cfg.Dev.Timelock = 5 * time.Second // roots wait, as in production
+		// Two operators, both signing each root: the epoch page shows their votes.
+		cfg.Dev.Settlers, cfg.Dev.Threshold = 2, 2
+		cfg.Settle.TurnDelay, cfg.Settle.CutMargin = time.Second, 0
 	}, func(s settler.Settled) { settled <- s })
 	c, info := stack.Config, stack.Info()
 	signers := stack.OwnerSigners()

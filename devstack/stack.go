@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
+	"github.com/fieldmint/fieldmint/settler/quorum"
 )
 
 // DevKey derives a well-known development key. These keys are public by
@@ -51,10 +53,14 @@ type Stack struct {
 	Chain     *devchain.Chain
 	Contracts chain.Contracts
 	Owners    []Owner
+	// Operators run the settlers that sign each root; Operators[0]'s
+	// configuration is Config's.
+	Operators []Operator
 	ownerKeys []*ecdsa.PrivateKey
 	admin     *Owner
 	guardian  *Owner
 	timelock  uint64
+	threshold uint8
 }
 
 func devOwner(k *ecdsa.PrivateKey) *Owner {
@@ -82,6 +88,10 @@ type Info struct {
 	// Maker attests the fleet's devices (registered with ingest by the dev
 	// admin at start).
 	Maker *MakerInfo `json:"maker"`
+	// Settlers sign each root, Threshold of them together; each runs its
+	// own validators, aggregator and proof API on its own database.
+	Settlers  []Settler `json:"settlers"`
+	Threshold uint8     `json:"threshold"`
 }
 
 // StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
@@ -125,10 +135,14 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	}
 	conn.Close()
 
-	// The chain, with the deployer, the poster and the owners funded.
-	deployer, poster, guardian := DevKey("deployer"), DevKey("poster"), DevKey("guardian")
+	// The chain, with the deployer, the settlers and the owners funded.
+	deployer, guardian := DevKey("deployer"), DevKey("guardian")
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil) // 10,000 ETH each
-	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth, chain.Address(guardian): eth}
+	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(guardian): eth}
+	signers := signerAddresses(o.Settlers)
+	for _, a := range signers {
+		alloc[a] = eth
+	}
 	for i := 0; i < max(o.Owners, 1); i++ {
 		k := DevKey("owner/" + strconv.Itoa(i))
 		s.ownerKeys = append(s.ownerKeys, k)
@@ -147,7 +161,7 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	if o.Timelock < 0 || o.Timelock%time.Second != 0 {
 		return nil, fmt.Errorf("dev: timelock must be whole seconds, e.g. 20s or 0s; got %s", o.Timelock)
 	}
-	settings := chain.Settings{Signers: []common.Address{chain.Address(poster)}, Guardian: chain.Address(guardian), EmissionPerEpoch: emission,
+	settings := chain.Settings{Signers: signers, Threshold: uint8(o.Threshold), Guardian: chain.Address(guardian), EmissionPerEpoch: emission,
 		FirstEpoch: cfg.Aggregate.Epoch(time.Now().UnixMilli()) - 1, Timelock: uint64(o.Timelock / time.Second)}
 	if s.Contracts, err = s.deploy(ctx, filepath.Join(o.DataDir, "contracts.json"), deployer, settings); err != nil {
 		return nil, err
@@ -159,12 +173,15 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	cfg.Settle.RPC = s.Chain.URL
 	cfg.Settle.Distributor = s.Contracts.Distributor.Hex()
 	cfg.Settle.FromBlock = s.Contracts.Block
-	cfg.Settle.PosterKey = hex.EncodeToString(crypto.FromECDSA(poster))
 	if len(cfg.Ingest.Admins) == 0 {
 		k := DevKey("admin")
 		cfg.Ingest.Admins = []string{chain.Address(k).Hex()}
 		s.admin = &Owner{Address: chain.Address(k).Hex(), PrivateKey: "0x" + hex.EncodeToString(crypto.FromECDSA(k))}
 	}
+	if s.Operators, err = operators(ctx, cfg.Config, o.Settlers); err != nil {
+		return nil, err
+	}
+	cfg.Config = s.Operators[0].Config
 	s.Config = cfg
 	ok = true
 	return s, nil
@@ -181,6 +198,11 @@ func (s *Stack) deploy(ctx context.Context, path string, deployer *ecdsa.Private
 	var c chain.Contracts
 	if raw, err := os.ReadFile(path); err == nil && json.Unmarshal(raw, &c) == nil {
 		if code, err := client.CodeAt(ctx, c.Distributor, nil); err == nil && len(code) > 0 {
+			d := distributor.NewRewardsDistributor()
+			have, err := bind.Call(d.Instance(client, c.Distributor), &bind.CallOpts{Context: ctx}, d.PackSigners(), d.UnpackSigners)
+			if err != nil || !slices.Equal(have, quorum.Sorted(settings.Signers)) {
+				return c, fmt.Errorf("dev: the contracts in %s were deployed by another fieldmint or for other settlers (--dev.settlers): delete %s to start anew", filepath.Dir(path), filepath.Dir(path))
+			}
 			return c, nil
 		}
 	}
@@ -210,6 +232,9 @@ func (s *Stack) readSettings(ctx context.Context, wantTimelock uint64, log *slog
 	if s.timelock, err = bind.Call(inst, &bind.CallOpts{Context: ctx}, d.PackTimelock(), d.UnpackTimelock); err != nil {
 		return fmt.Errorf("dev: read the distributor's timelock: %w", err)
 	}
+	if s.threshold, err = bind.Call(inst, &bind.CallOpts{Context: ctx}, d.PackThreshold(), d.UnpackThreshold); err != nil {
+		return fmt.Errorf("dev: read the distributor's threshold: %w", err)
+	}
 	if s.timelock != wantTimelock {
 		log.Warn("dev: the contracts in the data directory were deployed with another timelock; delete the directory to deploy anew",
 			"deployed", time.Duration(s.timelock)*time.Second, "asked", time.Duration(wantTimelock)*time.Second)
@@ -238,6 +263,8 @@ func (s *Stack) Info() Info {
 		Guardian:       s.guardian,
 		Timelock:       s.timelock,
 		Maker:          makerInfo(DevMaker()),
+		Settlers:       s.Settlers(),
+		Threshold:      s.threshold,
 	}
 }
 

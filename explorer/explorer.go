@@ -289,6 +289,10 @@ type EpochAnswer struct {
 	Kinds      []KindShare        `json:"kinds"`
 	Reasons    []ReasonCount      `json:"reasons"` // the ten most frequent
 	Tree       string             `json:"tree"`    // where the tree dump is
+	// Votes are the signers' votes this operator's settler read for the
+	// epoch (docs/decentralization.md): who signed which root over which
+	// inputs, in which round.
+	Votes []wire.Vote `json:"votes"`
 }
 
 // exploreEpoch serves GET /v1/explorer/epochs/{epoch}.
@@ -345,6 +349,15 @@ func (x *Explorer) exploreEpoch(r *http.Request, epoch uint64, k epochKey) (any,
 	}
 	if reasons.Err() != nil {
 		return nil, wire.QueryFailed
+	}
+	votes, err := tables.VotesOf(ctx, x.Conn, epoch)
+	if err != nil {
+		return nil, wire.QueryFailed
+	}
+	out.Votes = make([]wire.Vote, len(votes))
+	for i, v := range votes {
+		out.Votes[i] = wire.Vote{Epoch: v.Epoch, Round: v.Round, Signer: v.Signer, Root: v.Root, Total: v.Total.String(), PrevRoot: v.PrevRoot,
+			Inputs: v.Inputs, Rules: v.Rules, Signature: v.Signature, TreeHash: v.TreeHash}
 	}
 	return out, nil
 }

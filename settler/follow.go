@@ -222,10 +222,16 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 	case found:
 		return s.propose(ctx, c, target)
 	case pending:
+		if c.HeadTime < c.ActivatesAt+s.activationTurn(c) {
+			return false, nil // another signer's turn to activate it first
+		}
 		receipt, err := chain.SendReplacing(ctx, s.client, s.key, s.distributor(), s.d.PackActivateRoot(), s.sendOptions())
 		if err != nil {
 			if reason, _ := s.revertReason(err); reason == "NoPendingRoot" {
 				return false, nil // someone else activated it
+			}
+			if now, rerr := chain.ReadRoots(ctx, s.client, s.distributor()); rerr == nil && now.PendingRoot != c.PendingRoot {
+				return false, nil // another settler's activation landed first: success
 			}
 			return false, fmt.Errorf("settle: activate the root of epoch %d: %w", c.PendingEpoch, err)
 		}

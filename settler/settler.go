@@ -139,6 +139,11 @@ type Settled struct {
 	Root     common.Hash
 	Tx       common.Hash
 	Block    uint64
+	// SignedBy are the signers whose signatures proposed the root (with
+	// Proposed, or Active when the same transaction activated it), of the
+	// Threshold the distributor takes.
+	SignedBy  []common.Address
+	Threshold uint8
 }
 
 // Service is the settler: the one process that holds the poster key.
@@ -360,7 +365,11 @@ func (s *Service) sendOptions() chain.SendOptions {
 
 func (s *Service) emit(st settlement, state tables.State, reason string, tx common.Hash, block uint64) {
 	if s.OnSettled != nil {
-		s.OnSettled(Settled{Epoch: st.Epoch, State: state, Reason: reason, Emission: st.Emission, Accounts: int(st.Accounts), Root: st.Root, Tx: tx, Block: block})
+		out := Settled{Epoch: st.Epoch, State: state, Reason: reason, Emission: st.Emission, Accounts: int(st.Accounts), Root: st.Root, Tx: tx, Block: block}
+		if tx != (common.Hash{}) && (state == tables.Proposed || state == tables.Active) {
+			out.SignedBy, out.Threshold = s.signedBy(tx, st.Epoch), s.v.threshold
+		}
+		s.OnSettled(out)
 	}
 }
 

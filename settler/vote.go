@@ -231,3 +231,48 @@ func (s *Service) recordVotes(ctx context.Context) error {
 	}
 	return nil
 }
+
+// signedBy reads who signed epoch's proposal in tx from its RootSigned
+// event (nil when tx has none: an activation alone), for reports.
+func (s *Service) signedBy(tx common.Hash, epoch uint64) []common.Address {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	receipt, err := s.client.TransactionReceipt(ctx, tx)
+	if err != nil {
+		return nil
+	}
+	// The set as it was in that block (rotated since, maybe); a node that
+	// keeps no history answers for the current one.
+	set := s.v.signers
+	if then, err := bind.Call(s.dist, &bind.CallOpts{Context: ctx, BlockNumber: receipt.BlockNumber}, s.d.PackSigners(), s.d.UnpackSigners); err == nil {
+		set = then
+	}
+	for _, l := range receipt.Logs {
+		ev, err := s.d.UnpackRootSignedEvent(l)
+		if err != nil || ev.Epoch != epoch {
+			continue
+		}
+		var out []common.Address
+		for i, a := range set {
+			if ev.SignedBy&(1<<i) != 0 {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// activationTurn is how many seconds after a pending root is due this
+// settler waits before activating it: the signers take turns from a start
+// that moves with the epoch, TurnDelay apart, so that they rarely race
+// (anyone may activate; a lost race is success).
+func (s *Service) activationTurn(c chain.Roots) uint64 {
+	me := slices.Index(s.v.signers, chain.Address(s.key))
+	n := len(s.v.signers)
+	if me < 0 || n < 2 {
+		return 0
+	}
+	pos := (me - int((c.PendingEpoch+c.Round)%uint64(n)) + n) % n
+	return uint64(pos) * uint64(s.cfg.TurnDelay/time.Second)
+}

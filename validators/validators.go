@@ -103,7 +103,10 @@ func (s *Service) Run(ctx context.Context) error {
 	defer stopRegistry()
 	go s.reg.Run(rctx)
 	sess, err := kgo.NewGroupTransactSession(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
-		kgo.TransactionalID("fieldmint-validator-"+s.cfg.InstanceID),
+		// The group is in the id: independent operators share the broker
+		// (docs/decentralization.md), and their instances must not fence
+		// each other's transactions.
+		kgo.TransactionalID("fieldmint-validator-"+s.cfg.Group+"-"+s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.topics.Raw),
 		// Only committed raw records; group offsets are always fetched stable
 		// (franz-go requires it), so none skips past an open transaction.

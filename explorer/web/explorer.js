@@ -262,7 +262,13 @@ async function epochPage(n) {
     el("h2", {}, "Top rejection reasons"),
     d.reasons.length ? table(["Reason", { t: "Readings", n: 1 }, { t: "Devices", n: 1 }], d.reasons.map((r) =>
       el("tr", { "data-reason": r.reason }, el("td", {}, r.reason), el("td", { class: "n" }, r.readings), el("td", { class: "n" }, r.devices))), { id: "reasons" })
-      : el("p", { class: "muted" }, "No rejections."));
+      : el("p", { class: "muted" }, "No rejections."),
+    el("h2", {}, "Signers' votes"),
+    d.votes.length ? table(["Signer", { t: "Round", n: 1 }, "Root", "Inputs (the cut of the raw log)", "For the root in the tree"], d.votes.map((v) =>
+      el("tr", { "data-signer": v.signer }, el("td", { class: "mono" }, v.signer), el("td", { class: "n" }, v.round),
+        el("td", { class: "mono" }, v.root.slice(0, 10) + "…"), el("td", { class: "mono" }, v.inputs),
+        el("td", {}, s && v.root.toLowerCase() === s.root.toLowerCase() ? "yes" : "no"))), { id: "votes" })
+      : el("p", { class: "muted" }, "No votes read for this epoch (a single settler before k-of-n, or none yet)."));
 }
 
 // ---- map

@@ -24,6 +24,10 @@ import (
 type Config struct {
 	Brokers     []string `yaml:"brokers" help:"seed brokers, comma-separated host:port"`
 	TopicPrefix string   `yaml:"topicPrefix" help:"prefix of every topic name"`
+	// Independent operators (docs/decentralization.md) share the inputs and
+	// the votes, and each keeps the topics its own validators and
+	// aggregator write.
+	SharedTopicPrefix string `yaml:"sharedTopicPrefix" help:"prefix of the topics independent operators share (raw readings, the device and maker registries, the settlers' votes); empty: topicPrefix"`
 	Partitions  int32    `yaml:"partitions" help:"partitions of each topic when fieldmint creates it (the same for all reading topics)"`
 	Replication int16    `yaml:"replication" help:"replication factor of topics fieldmint creates (-1: broker default)"`
 	// A member that dies without leaving (kill -9, a lost node) holds its
@@ -99,10 +103,16 @@ type Topics struct {
 	Votes    string // compacted settlers' votes, keyed by epoch, round and signer
 }
 
-// Topics returns the prefixed topic names.
+// Topics returns the prefixed topic names: the shared ones (what ingest
+// writes, and the votes) under sharedTopicPrefix, the operator's own
+// (what its validators and aggregator write) under topicPrefix.
 func (c Config) Topics() Topics {
-	p := c.TopicPrefix
-	return Topics{Devices: p + "devices", Makers: p + "makers", Raw: p + "readings.raw", Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs", Votes: p + "settlement.votes"}
+	p, shared := c.TopicPrefix, c.SharedTopicPrefix
+	if shared == "" {
+		shared = p
+	}
+	return Topics{Devices: shared + "devices", Makers: shared + "makers", Raw: shared + "readings.raw", Votes: shared + "settlement.votes",
+		Valid: p + "readings.valid", Rejected: p + "readings.rejected", Epochs: p + "epochs"}
 }
 
 // Opts returns the options every client starts from. Records are keyed by
