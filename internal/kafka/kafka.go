@@ -28,8 +28,8 @@ type Config struct {
 	// the votes, and each keeps the topics its own validators and
 	// aggregator write.
 	SharedTopicPrefix string `yaml:"sharedTopicPrefix" help:"prefix of the topics independent operators share (raw readings, the device and maker registries, the settlers' votes); empty: topicPrefix"`
-	Partitions  int32    `yaml:"partitions" help:"partitions of each topic when fieldmint creates it (the same for all reading topics)"`
-	Replication int16    `yaml:"replication" help:"replication factor of topics fieldmint creates (-1: broker default)"`
+	Partitions        int32  `yaml:"partitions" help:"partitions of each topic when fieldmint creates it (the same for all reading topics)"`
+	Replication       int16  `yaml:"replication" help:"replication factor of topics fieldmint creates (-1: broker default)"`
 	// A member that dies without leaving (kill -9, a lost node) holds its
 	// partitions until this passes; the broker bounds it (6 s to 30 min by
 	// default).
