@@ -340,3 +340,34 @@ func keys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestChartOperatorValues: values-operator.yaml renders an independent
+// settler's release: the shared topics under sharedTopicPrefix, its own
+// stage topics, database and groups, a settler, and no ingest running.
+func TestChartOperatorValues(t *testing.T) {
+	raw, err := os.ReadFile(chartDir + "/values-operator.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overrides map[string]any
+	if err := yaml.Unmarshal(raw, &overrides); err != nil {
+		t.Fatal(err)
+	}
+	objects := render(t, overrides)
+	deployments := typed[*appsv1.Deployment](objects, "Deployment")
+	if r := deployments["fm-ingest"].Spec.Replicas; r == nil || *r != 0 {
+		t.Errorf("ingest replicas %v in an operator's release, want 0", r)
+	}
+	if _, ok := deployments["fm-settle"]; !ok {
+		t.Error("no settler in an operator's release")
+	}
+	var config string
+	for _, cm := range typed[*corev1.ConfigMap](objects, "ConfigMap") {
+		config += cm.Data["config.yaml"]
+	}
+	for _, want := range []string{"sharedTopicPrefix: fieldmint.", "topicPrefix: fieldmint.op2.", "database: fieldmint_op2", "group: fieldmint-validators-op2", "group: fieldmint-aggregator-op2"} {
+		if !strings.Contains(config, want) {
+			t.Errorf("the operator's config.yaml lacks %q:\n%s", want, config)
+		}
+	}
+}

@@ -134,23 +134,30 @@ func TestClaimWithCastOnAnvil(t *testing.T) {
 		t.Errorf("cast reads root %q (%v), want %s", out, err, tree.Root().Hex())
 	}
 
-	// A rotation as docs/decentralization.md does it with cast: the
-	// contract's digest, signed raw by the one signer, submitted by anyone.
+	rotateWithCast(t, cast, c.Distributor, poster, posterKey, ownerKey)
+}
+
+// rotateWithCast rotates a 1-of-1 set to 2 of 3 as docs/decentralization.md
+// does it with cast: the contract's digest, signed raw by the one signer,
+// submitted by anyone.
+func rotateWithCast(t *testing.T, cast func(...string) (string, error), dist common.Address, poster *ecdsa.PrivateKey, posterKey, senderKey string) {
+	t.Helper()
 	next := quorum.Sorted([]common.Address{chain.Address(poster), common.HexToAddress("0xb1"), common.HexToAddress("0xb2")})
 	list := "[" + next[0].Hex() + "," + next[1].Hex() + "," + next[2].Hex() + "]"
-	digest, err := cast("call", c.Distributor.Hex(), "signerSetDigest(address[],uint8)(bytes32)", list, "2")
+	digest, err := cast("call", dist.Hex(), "signerSetDigest(address[],uint8)(bytes32)", list, "2")
 	if err != nil {
 		t.Fatalf("cast call signerSetDigest: %v\n%s", err, digest)
 	}
-	rawSig, err := exec.CommandContext(ctx, testenv.FoundryBin(t, "cast"), "wallet", "sign", "--no-hash", digest, "--private-key", posterKey).CombinedOutput()
+	rawSig, err := exec.Command(testenv.FoundryBin(t, "cast"), "wallet", "sign", "--no-hash", digest, "--private-key", posterKey).CombinedOutput()
 	if err != nil {
 		t.Fatalf("cast wallet sign --no-hash: %v\n%s", err, rawSig)
 	}
-	if out, err := cast("send", "--private-key", ownerKey, c.Distributor.Hex(), "updateSigners(address[],uint8,bytes[])", list, "2",
+	if out, err := cast("send", "--private-key", senderKey, dist.Hex(), "updateSigners(address[],uint8,bytes[])", list, "2",
 		"["+strings.TrimSpace(string(rawSig))+"]"); err != nil {
 		t.Fatalf("cast send updateSigners: %v\n%s", err, out)
 	}
-	if out, err := cast("call", c.Distributor.Hex(), "threshold()(uint8)"); err != nil || out != "2" {
+	if out, err := cast("call", dist.Hex(), "threshold()(uint8)"); err != nil || out != "2" {
 		t.Errorf("threshold after the rotation %q (%v), want 2", out, err)
 	}
+
 }
