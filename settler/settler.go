@@ -234,14 +234,10 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settle: read emissionPerEpoch: %w", err)
 	}
-	signers, err := bind.Call(s.dist, call, s.d.PackSigners(), s.d.UnpackSigners)
-	if err != nil {
-		return fmt.Errorf("settle: read signers: %w", err)
+	if err := s.readSigners(ctx); err != nil {
+		return err
 	}
-	threshold, err := bind.Call(s.dist, call, s.d.PackThreshold(), s.d.UnpackThreshold)
-	if err != nil {
-		return fmt.Errorf("settle: read threshold: %w", err)
-	}
+	signers, threshold := s.v.signers, s.v.threshold
 	guardian, err := bind.Call(s.dist, call, s.d.PackGuardian(), s.d.UnpackGuardian)
 	if err != nil {
 		return fmt.Errorf("settle: read guardian: %w", err)
@@ -259,7 +255,6 @@ func (s *Service) checkContract(ctx context.Context) error {
 	if me := chain.Address(s.key); !slices.Contains(signers, me) {
 		diffs = append(diffs, fmt.Errorf("the poster key is %s's, which is not one of the distributor's %d signers", me.Hex(), len(signers)))
 	}
-	s.v.signers, s.v.threshold = signers, threshold
 	if s.cfg.Guardian != "" && guardian != common.HexToAddress(s.cfg.Guardian) {
 		diffs = append(diffs, fmt.Errorf("settle.guardian is %s, the distributor's guardian %s", s.cfg.Guardian, guardian.Hex()))
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +18,6 @@ import (
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
-	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
@@ -43,34 +43,15 @@ func NewQuorum(t testing.TB, n, k int, turnDelay time.Duration) *Quorum {
 	ctx := context.Background()
 	deployer, _ := crypto.GenerateKey()
 	keys := make([]*ecdsa.PrivateKey, n)
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth}
+	sorted := make([]common.Address, n)
 	for i := range keys {
 		keys[i], _ = crypto.GenerateKey()
-		alloc[chain.Address(keys[i])] = eth
 	}
-	addrs := make([]common.Address, n)
+	slices.SortFunc(keys, func(a, b *ecdsa.PrivateKey) int { return chain.Address(a).Cmp(chain.Address(b)) })
 	for i := range keys {
-		addrs[i] = chain.Address(keys[i])
+		sorted[i] = chain.Address(keys[i])
 	}
-	sorted := quorum.Sorted(addrs)
-	for i := range keys {
-		for j := range keys {
-			if chain.Address(keys[j]) == sorted[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	dc, err := devchain.Start(devchain.Options{Alloc: alloc, EmptyBlocks: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
-	client, err := dc.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	dc, client := startChain(t, append([]*ecdsa.PrivateKey{deployer}, keys...)...)
 	c, err := chain.Deploy(ctx, client, deployer, chain.Settings{Signers: sorted, Threshold: uint8(k), Guardian: chain.Address(deployer),
 		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/api"
 	"github.com/fieldmint/fieldmint/api/wire"
@@ -59,26 +60,37 @@ type Env struct {
 // chain, and a settler whose poster key is in an encrypted keystore, as in
 // production.
 func New(t testing.TB, timelock uint64) *Env {
-	ctx := context.Background()
 	deployer, _ := crypto.GenerateKey()
 	poster, _ := crypto.GenerateKey()
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	dc, err := devchain.Start(devchain.Options{Alloc: map[common.Address]*big.Int{chain.Address(deployer): eth, chain.Address(poster): eth}, EmptyBlocks: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
-	client, err := dc.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	dc, client := startChain(t, deployer, poster)
 	e := Deploy(t, client, deployer, poster, timelock, func(c *settler.Config) {
 		c.RPC, c.PosterKey = dc.URL, ""
 		c.PosterKeystore, c.PosterPassword = WriteKeystore(t, poster, "correct horse"), "correct horse"
 	})
 	e.DC = dc
 	return e
+}
+
+// startChain starts a dev chain with keys funded (10,000 ETH each), stopped
+// with the test.
+func startChain(t testing.TB, keys ...*ecdsa.PrivateKey) (*devchain.Chain, *ethclient.Client) {
+	t.Helper()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	alloc := map[common.Address]*big.Int{}
+	for _, k := range keys {
+		alloc[chain.Address(k)] = eth
+	}
+	dc, err := devchain.Start(devchain.Options{Alloc: alloc, EmptyBlocks: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dc.Close() })
+	client, err := dc.Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return dc, client
 }
 
 // Deploy deploys the reward token and a distributor (1000 per epoch from
