@@ -47,8 +47,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	}
 	var refusedBefore uint64
 	onSettled := func(st settler.Settled) {
-		if st.State == tables.Superseded || st.State == tables.Final {
-			return // one line as computed, one as proposed, one as active is enough to follow
+		if st.State == tables.Superseded || st.State == tables.Final || st.State == tables.AwaitingQuorum {
+			return // one line as computed, one as proposed, one as active is enough to follow (a quorum that never comes alerts)
 		}
 		line := FormatSettled(st, time.Since(started))
 		if f != nil && st.State == tables.Computed {

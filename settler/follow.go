@@ -214,7 +214,11 @@ func (s *Service) post(ctx context.Context) (sent bool, err error) {
 		return false, nil // the pending root blocks proposals until its timelock passes
 	}
 	s.v.split = false // until propose reads the ballots of the epoch it votes on
-	target, found, err := tables.NewestComputed(ctx, s.conn, max(c.Epoch, c.PendingEpoch))
+	through, err := s.cutReadyThrough(ctx)
+	if err != nil {
+		return false, err
+	}
+	target, found, err := tables.NewestComputed(ctx, s.conn, max(c.Epoch, c.PendingEpoch), through)
 	if err != nil {
 		return false, err
 	}

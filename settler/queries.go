@@ -13,6 +13,8 @@ const (
 		WHERE epoch >= ? AND epoch IN (SELECT epoch FROM scored_epochs) ORDER BY epoch`
 	// sqlNewestScored: the newest scored epoch.
 	sqlNewestScored = "SELECT max(epoch) FROM scored_epochs"
+	// sqlCutReady: the newest closed epoch that ended before a moment.
+	sqlCutReady = "SELECT max(epoch) FROM epochs FINAL WHERE end_time <= ?"
 	// sqlEpochEnd: a closed epoch's end.
 	sqlEpochEnd = "SELECT end_time FROM epochs FINAL WHERE epoch = ?"
 	// sqlNewestClosed: the newest closed epoch's times.

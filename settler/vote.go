@@ -3,6 +3,7 @@ package settler
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -81,7 +82,7 @@ func (s *Service) ballot(ctx context.Context, c chain.Roots, target tables.Settl
 			return b, false, fmt.Errorf("settle: read epoch %d's end: %w", target.Epoch, err)
 		}
 		at := end.Add(s.v.lateness)
-		if wait := time.Until(at.Add(s.cfg.CutMargin)); wait > 0 {
+		if time.Until(at.Add(s.cfg.CutMargin)) > 0 {
 			return b, false, nil // records stamped before the cut may still arrive
 		}
 		cut, err := s.v.x.CutAt(ctx, at)
@@ -99,6 +100,23 @@ func (s *Service) ballot(ctx context.Context, c chain.Roots, target tables.Settl
 		return b, false, err
 	}
 	return b, true, nil
+}
+
+// cutReadyThrough is the newest closed epoch whose cut of the raw log is
+// final (its end plus lateness plus settle.cutMargin has passed): the
+// newest a vote may be for. Aiming at a newer one, whose cut is not final,
+// would move the target every epoch and never vote (epochs shorter than the
+// margin). Without an exchange there is no cut: every epoch.
+func (s *Service) cutReadyThrough(ctx context.Context) (uint64, error) {
+	if s.v.x == nil {
+		return math.MaxUint64, nil
+	}
+	var through uint64
+	cutoff := time.Now().Add(-s.v.lateness - s.cfg.CutMargin)
+	if err := s.conn.QueryRow(ctx, sqlCutReady, cutoff).Scan(&through); err != nil {
+		return 0, fmt.Errorf("settle: read closed epochs: %w", err)
+	}
+	return through, nil
 }
 
 // propose signs target's vote and, once the threshold of signers agree with
@@ -203,6 +221,11 @@ func (s *Service) submit(ctx context.Context, target tables.Settlement, v quorum
 	if err != nil {
 		if name, _ := s.revertReason(err); raceLost[name] {
 			s.log.Info("settle: another proposal got there first", "epoch", target.Epoch, "revert", name)
+			return false, nil
+		}
+		// Mined and reverted: another settler's proposal landed in between.
+		if c, rerr := chain.ReadRoots(ctx, s.client, s.distributor()); rerr == nil && max(c.Epoch, c.PendingEpoch) >= target.Epoch {
+			s.log.Info("settle: another proposal got there first", "epoch", target.Epoch)
 			return false, nil
 		}
 		return false, s.sendFailed(ctx, target, "propose", err)

@@ -105,10 +105,11 @@ func SettlementOf(ctx context.Context, conn driver.Conn, epoch uint64) (Settleme
 	return first(ctx, conn, "WHERE epoch = ?", epoch)
 }
 
-// NewestComputed returns the newest epoch after `after` whose root may
-// still be signed and proposed (Votable: computed, awaiting its quorum).
-func NewestComputed(ctx context.Context, conn driver.Conn, after uint64) (Settlement, bool, error) {
-	return first(ctx, conn, "WHERE status IN "+Votable.SQL()+" AND epoch > ? ORDER BY epoch DESC", after)
+// NewestComputed returns the newest epoch after `after`, and at most
+// `through`, whose root may still be signed and proposed (Votable:
+// computed, awaiting its quorum).
+func NewestComputed(ctx context.Context, conn driver.Conn, after, through uint64) (Settlement, bool, error) {
+	return first(ctx, conn, "WHERE status IN "+Votable.SQL()+" AND epoch > ? AND epoch <= ? ORDER BY epoch DESC", after, through)
 }
 
 // Hold returns what stops settlement: the newest revoked or parked epoch

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"math"
 	"context"
 	"math/big"
 	"os"
@@ -117,7 +118,7 @@ func TestSettlementsRoundTrip(t *testing.T) {
 	if h, ok, err := Hold(ctx, conn); err != nil || !ok || h.Epoch != 7 {
 		t.Fatalf("hold: %+v %v %v", h, ok, err)
 	}
-	if _, ok, err := NewestComputed(ctx, conn, 0); err != nil || ok {
+	if _, ok, err := NewestComputed(ctx, conn, 0, math.MaxUint64); err != nil || ok {
 		t.Fatalf("a revoked epoch read as computed: %v %v", ok, err)
 	}
 	if n, err := PostedSince(ctx, conn, 0); err != nil || n != 0 {
