@@ -1,8 +1,8 @@
 package tables
 
 import (
-	"math"
 	"context"
+	"math"
 	"math/big"
 	"os"
 	"slices"
