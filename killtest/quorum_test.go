@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
@@ -41,53 +42,8 @@ func TestSettlerKilledMidEpoch(t *testing.T) {
 	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir()}
 	p.build()
 
-	deployer, _ := crypto.GenerateKey()
-	keys := make([]*ecdsa.PrivateKey, 3)
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
-	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth}
-	var signers []common.Address
-	for i := range keys {
-		keys[i], _ = crypto.GenerateKey()
-		alloc[chain.Address(keys[i])] = eth
-		signers = append(signers, chain.Address(keys[i]))
-	}
-	dc, err := devchain.Start(devchain.Options{Alloc: alloc, EmptyBlocks: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
-	eclient, err := dc.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eclient.Close)
-	c, err := chain.Deploy(ctx, eclient, deployer, chain.Settings{Signers: signers, Threshold: 2, Guardian: chain.Address(deployer),
-		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	chTCP := port(t)
-	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(chTCP), "--http-port", strconv.Itoa(port(t)))
-	cfg := fmt.Sprintf(`log: {level: info}
-kafka: {brokers: [%q], topicPrefix: "q.", partitions: 2}
-clickhouse: {addr: "127.0.0.1:%d"}
-aggregate: {allowedLateness: 0s}
-settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "1000", activationCheck: 300ms, turnDelay: 1s, cutMargin: 0s, quorumTimeout: 30s}
-telemetry: {metricsListen: ""}
-`, testenv.Kafka(t)[0], chTCP, dc.URL, c.Distributor.Hex(), c.Block)
-	cfgPath := filepath.Join(p.dir, "quorum.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	conns := make([]driver.Conn, len(keys))
-	for i := range keys {
-		testenv.Eventually(t, time.Minute, 200*time.Millisecond, func() error {
-			conns[i], err = clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: fmt.Sprintf("127.0.0.1:%d", chTCP), Database: fmt.Sprintf("op%d", i), Username: "default"})
-			return err
-		})
-		t.Cleanup(func() { conns[i].Close() })
-	}
+	q := startQuorum(t, ctx, p)
+	keys, signers, conns, cfgPath, eclient, c := q.keys, q.signers, q.conns, q.cfgPath, q.eclient, q.c
 	settle := func(i int) *procs.Proc {
 		pr, err := procs.Start(procs.Options{Name: fmt.Sprintf("settle-%d", i), Bin: p.bin, Args: []string{"settle"},
 			Env: []string{"FIELDMINT_CONFIG=" + cfgPath, "FIELDMINT_CLICKHOUSE_DATABASE=" + fmt.Sprintf("op%d", i),
@@ -163,4 +119,66 @@ telemetry: {metricsListen: ""}
 			t.Errorf("settler %d: epoch 11 is %q", i, st)
 		}
 	}
+}
+
+// quorumRun is TestSettlerKilledMidEpoch's chain, distributor (2 of 3) and
+// databases, and the configuration the settlers read.
+type quorumRun struct {
+	keys    []*ecdsa.PrivateKey
+	signers []common.Address
+	conns   []driver.Conn
+	cfgPath string
+	eclient *ethclient.Client
+	c       chain.Contracts
+}
+
+func startQuorum(t *testing.T, ctx context.Context, p *pipeline) *quorumRun {
+	deployer, _ := crypto.GenerateKey()
+	keys := make([]*ecdsa.PrivateKey, 3)
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
+	alloc := map[common.Address]*big.Int{chain.Address(deployer): eth}
+	var signers []common.Address
+	for i := range keys {
+		keys[i], _ = crypto.GenerateKey()
+		alloc[chain.Address(keys[i])] = eth
+		signers = append(signers, chain.Address(keys[i]))
+	}
+	dc, err := devchain.Start(devchain.Options{Alloc: alloc, EmptyBlocks: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dc.Close() })
+	eclient, err := dc.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eclient.Close)
+	c, err := chain.Deploy(ctx, eclient, deployer, chain.Settings{Signers: signers, Threshold: 2, Guardian: chain.Address(deployer),
+		EmissionPerEpoch: big.NewInt(1000), FirstEpoch: 10}, new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	chTCP := port(t)
+	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(chTCP), "--http-port", strconv.Itoa(port(t)))
+	cfg := fmt.Sprintf(`log: {level: info}
+kafka: {brokers: [%q], topicPrefix: "q.", partitions: 2}
+clickhouse: {addr: "127.0.0.1:%d"}
+aggregate: {allowedLateness: 0s}
+settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "1000", activationCheck: 300ms, turnDelay: 1s, cutMargin: 0s, quorumTimeout: 30s}
+telemetry: {metricsListen: ""}
+`, testenv.Kafka(t)[0], chTCP, dc.URL, c.Distributor.Hex(), c.Block)
+	cfgPath := filepath.Join(p.dir, "quorum.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conns := make([]driver.Conn, len(keys))
+	for i := range keys {
+		testenv.Eventually(t, time.Minute, 200*time.Millisecond, func() error {
+			conns[i], err = clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: fmt.Sprintf("127.0.0.1:%d", chTCP), Database: fmt.Sprintf("op%d", i), Username: "default"})
+			return err
+		})
+		t.Cleanup(func() { conns[i].Close() })
+	}
+	return &quorumRun{keys: keys, signers: signers, conns: conns, cfgPath: cfgPath, eclient: eclient, c: c}
 }
