@@ -54,7 +54,7 @@ var Table = []Role{
 			return RunAggregate(ctx, c, log)
 		}},
 	{Name: "settle", Summary: "settle closed epochs on chain: sign this operator's vote for each root, exchange votes with the other signers on Kafka, submit once k agree, follow the distributor's events (one per signer key)",
-		Sections: []string{"log", "telemetry", "kafka", "clickhouse", "settle"},
+		Sections: []string{"log", "telemetry", "kafka", "clickhouse", "aggregate", "settle"}, // aggregate: the cut is taken at an epoch's end plus its allowedLateness
 		Flags: func(fs *flag.FlagSet, o *Options) {
 			fs.Uint64Var(&o.ResumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
 		},
