@@ -82,6 +82,9 @@ func TestQuorumOfIndependentSettlers(t *testing.T) {
 	if st := c.Settlement(t, 11); st.Root == a.Roots(t).Root {
 		t.Fatal("the altered settler computed the posted root")
 	}
+	if g, err := c.Svc.RecordGauges(t.Context()); err != nil || !g.Outvoted {
+		t.Errorf("the altered settler's gauges: outvoted %v (%v), want true (FieldmintOutvoted)", g.Outvoted, err)
+	}
 	checkVerifyVotes(t, q)
 
 	// b is gone, c holds: a alone cannot post epoch 12.
@@ -97,6 +100,9 @@ func TestQuorumOfIndependentSettlers(t *testing.T) {
 	}
 	if got := a.Roots(t).Epoch; got != 11 {
 		t.Fatalf("the chain moved to epoch %d with one signature", got)
+	}
+	if g, err := a.Svc.RecordGauges(t.Context()); err != nil || g.Awaiting <= 0 || g.Outvoted {
+		t.Errorf("the remaining settler's gauges: awaiting %s, outvoted %v (%v); want a wait (FieldmintNoQuorum), not outvoted", g.Awaiting, g.Outvoted, err)
 	}
 	claimer, _ := crypto.GenerateKey()
 	a.Fund(t, crypto.PubkeyToAddress(claimer.PublicKey))
