@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -34,6 +35,7 @@ func (e Env) startChainStack(ctx context.Context, name string) (*chainStack, err
 	}
 	cfg := devstack.Defaults()
 	cfg.Dev.DataDir, cfg.Dev.Devices, cfg.Dev.Timelock = s.dir, 0, 0
+	cfg.Dev.Settlers, cfg.Dev.Threshold = 1, 1 // one settler, posting alone: the bench measures the API, not the quorum
 	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
 		if *p, err = freeport.Port("127.0.0.1"); err != nil {
 			s.stop()
@@ -68,6 +70,7 @@ func (c *chainStack) roleEnv() []string {
 	cfg := c.st.Config
 	return []string{
 		"FIELDMINT_CLICKHOUSE_ADDR=" + cfg.ClickHouse.Addr, "FIELDMINT_SETTLE_RPC=" + cfg.Settle.RPC,
+		"FIELDMINT_KAFKA_BROKERS=" + strings.Join(cfg.Kafka.Brokers, ","), // the settler's votes topic
 		"FIELDMINT_SETTLE_DISTRIBUTOR=" + cfg.Settle.Distributor, "FIELDMINT_SETTLE_FROMBLOCK=" + strconv.FormatUint(cfg.Settle.FromBlock, 10),
 		"FIELDMINT_SETTLE_EMISSIONPEREPOCH=" + cfg.Settle.EmissionPerEpoch, "FIELDMINT_LOG_LEVEL=warn",
 	}
