@@ -36,6 +36,10 @@ func (e Env) startChainStack(ctx context.Context, name string) (*chainStack, err
 	cfg := devstack.Defaults()
 	cfg.Dev.DataDir, cfg.Dev.Devices, cfg.Dev.Timelock = s.dir, 0, 0
 	cfg.Dev.Settlers, cfg.Dev.Threshold = 1, 1 // one settler, posting alone: the bench measures the API, not the quorum
+	// Short epochs: a settler votes only once an epoch's cut of the raw log
+	// is final (its end, plus lateness and margin, both 0 here), and the
+	// benches settle the epoch now running.
+	cfg.Aggregate.EpochLength = 10 * time.Second
 	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
 		if *p, err = freeport.Port("127.0.0.1"); err != nil {
 			s.stop()
@@ -71,6 +75,7 @@ func (c *chainStack) roleEnv() []string {
 	return []string{
 		"FIELDMINT_CLICKHOUSE_ADDR=" + cfg.ClickHouse.Addr, "FIELDMINT_SETTLE_RPC=" + cfg.Settle.RPC,
 		"FIELDMINT_KAFKA_BROKERS=" + strings.Join(cfg.Kafka.Brokers, ","), // the settler's votes topic
+		"FIELDMINT_AGGREGATE_ALLOWEDLATENESS=0s", "FIELDMINT_SETTLE_CUTMARGIN=0s",
 		"FIELDMINT_SETTLE_DISTRIBUTOR=" + cfg.Settle.Distributor, "FIELDMINT_SETTLE_FROMBLOCK=" + strconv.FormatUint(cfg.Settle.FromBlock, 10),
 		"FIELDMINT_SETTLE_EMISSIONPEREPOCH=" + cfg.Settle.EmissionPerEpoch, "FIELDMINT_LOG_LEVEL=warn",
 	}
