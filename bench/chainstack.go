@@ -48,6 +48,14 @@ func (e Env) startChainStack(ctx context.Context, name string) (*chainStack, err
 	}
 	e.logf("%s: starting ClickHouse, a dev chain and the contracts ...", name)
 	st, err := devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for try := 0; err != nil && strings.Contains(err.Error(), "address already in use") && try < 3; try++ {
+		// A free port taken between asking for it and listening on it
+		// (another process of a parallel run): ask again.
+		for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
+			*p, _ = freeport.Port("127.0.0.1")
+		}
+		st, err = devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
 	if err != nil {
 		s.stop()
 		return nil, err

@@ -1,4 +1,7 @@
-package killtest
+// Package settlers kills and alters independent `fieldmint settle`
+// processes of a k-of-n signer set (docs/decentralization.md). Its own
+// package, so that it runs beside killtest, not inside its long run.
+package settlers
 
 import (
 	"context"
@@ -9,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -25,6 +29,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/devchain"
+	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/procs"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
@@ -122,25 +127,25 @@ func TestSettlersOutvotedAndWithoutQuorum(t *testing.T) {
 // quorumRun is three settler processes' chain, distributor (2 of 3),
 // broker, ClickHouse server (a database each) and configuration.
 type quorumRun struct {
-	t       *testing.T
-	ctx     context.Context
-	p       *pipeline
-	keys    []*ecdsa.PrivateKey
-	signers []common.Address
-	conns   []driver.Conn
-	cfgPath string
-	eclient *ethclient.Client
-	c       chain.Contracts
-	base    time.Time // epochs are a second each from here, an hour ago
-	metrics []string  // each settler's metrics address
+	t        *testing.T
+	ctx      context.Context
+	bin, dir string
+	keys     []*ecdsa.PrivateKey
+	signers  []common.Address
+	conns    []driver.Conn
+	cfgPath  string
+	eclient  *ethclient.Client
+	c        chain.Contracts
+	base     time.Time // epochs are a second each from here, an hour ago
+	metrics  []string  // each settler's metrics address
 }
 
 // settle starts settler i (not restarted when it exits: a test kills it).
 func (q *quorumRun) settle(i int) *procs.Proc {
-	pr, err := procs.Start(procs.Options{Name: fmt.Sprintf("settle-%d", i), Bin: q.p.bin, Args: []string{"settle"},
+	pr, err := procs.Start(procs.Options{Name: fmt.Sprintf("settle-%d", i), Bin: q.bin, Args: []string{"settle"},
 		Env: []string{"FIELDMINT_CONFIG=" + q.cfgPath, "FIELDMINT_CLICKHOUSE_DATABASE=" + fmt.Sprintf("op%d", i),
 			"FIELDMINT_TELEMETRY_METRICSLISTEN=" + q.metrics[i], "FIELDMINT_SETTLE_POSTERKEY=" + hex.EncodeToString(crypto.FromECDSA(q.keys[i]))},
-		Log: filepath.Join(q.p.dir, fmt.Sprintf("settle-%d.log", i))})
+		Log: filepath.Join(q.dir, fmt.Sprintf("settle-%d.log", i))})
 	if err != nil {
 		q.t.Fatal(err)
 	}
@@ -159,8 +164,12 @@ func (q *quorumRun) closeEpoch(i int, epoch uint64, aliceScore int) {
 		fmt.Sprintf("INSERT INTO epochs VALUES (%d, toDateTime64(%d, 3), toDateTime64(%d, 3), now64(3))", epoch, end.Unix()-1, end.Unix()),
 		fmt.Sprintf("INSERT INTO scored_epochs VALUES (%d, now64(3))", epoch),
 	} {
-		if err := q.conns[i].Exec(q.ctx, s); err != nil {
-			q.t.Fatal(err)
+		deadline := time.Now().Add(time.Minute)
+		for err := q.conns[i].Exec(q.ctx, s); err != nil; err = q.conns[i].Exec(q.ctx, s) {
+			if time.Now().After(deadline) {
+				q.t.Fatal(err) // not a server restarting: it would answer within a minute
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 	}
 }
@@ -253,8 +262,11 @@ func startQuorum(t *testing.T) *quorumRun {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	p := &pipeline{t: t, ctx: ctx, dir: t.TempDir()}
-	p.build()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fieldmint")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/fieldmint/fieldmint/cmd/fieldmint").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	deployer, _ := crypto.GenerateKey()
 	keys := make([]*ecdsa.PrivateKey, 3)
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(22), nil)
@@ -282,14 +294,21 @@ func startQuorum(t *testing.T) *quorumRun {
 	}
 
 	chTCP := port(t)
-	p.start("clickhouse", "clickhouse", "--path", filepath.Join(p.dir, "clickhouse"), "--tcp-port", strconv.Itoa(chTCP), "--http-port", strconv.Itoa(port(t)))
+	// Restarted when it dies, as chDB's server does when a killed client's
+	// connection resets under it.
+	chp, err := procs.Start(procs.Options{Name: "clickhouse", Bin: bin, Args: []string{"clickhouse", "--path", filepath.Join(dir, "clickhouse"),
+		"--tcp-port", strconv.Itoa(chTCP), "--http-port", strconv.Itoa(port(t))}, Log: filepath.Join(dir, "clickhouse.log"), Restart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(chp.Stop)
 	cfg := fmt.Sprintf(`log: {level: info}
 kafka: {brokers: [%q], topicPrefix: "q.", partitions: 2}
 clickhouse: {addr: "127.0.0.1:%d"}
 aggregate: {allowedLateness: 0s}
 settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "1000", activationCheck: 300ms, turnDelay: 1s, cutMargin: 0s, quorumTimeout: 3s}
 `, testenv.Kafka(t)[0], chTCP, dc.URL, c.Distributor.Hex(), c.Block)
-	cfgPath := filepath.Join(p.dir, "quorum.yaml")
+	cfgPath := filepath.Join(dir, "quorum.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -305,6 +324,16 @@ settle: {rpc: %q, distributor: %q, fromBlock: %d, emissionPerEpoch: "1000", acti
 	for i := range metrics {
 		metrics[i] = fmt.Sprintf("127.0.0.1:%d", port(t))
 	}
-	return &quorumRun{t: t, ctx: ctx, p: p, keys: keys, signers: signers, conns: conns, cfgPath: cfgPath, eclient: eclient, c: c,
+	return &quorumRun{t: t, ctx: ctx, bin: bin, dir: dir, keys: keys, signers: signers, conns: conns, cfgPath: cfgPath, eclient: eclient, c: c,
 		base: time.Now().Add(-time.Hour).Truncate(time.Second), metrics: metrics}
 }
+
+func port(t *testing.T) int {
+	p, err := freeport.Port("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMain(m *testing.M) { testenv.Main(m) }
