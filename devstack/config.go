@@ -38,7 +38,7 @@ type Options struct {
 	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
 	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
 	Settlers     int           `yaml:"settlers" help:"independent settlers, each with its own key, ClickHouse database, validators, aggregator and proof API, reading the shared raw topic (1: one settler posting alone); fixed when the contracts are first deployed"`
-	Threshold    int           `yaml:"threshold" help:"how many of the settlers sign each root: more than half, at most all (0: the smallest majority)"`
+	Threshold    int           `yaml:"threshold" help:"how many of the settlers sign each root: more than half, at most all (0: the smallest majority, 2 of the default 3)"`
 	// ResumeFrom is the --resume-from flag: the settler first recomputes
 	// from this epoch on (after a revoked or parked epoch).
 	ResumeFrom uint64 `yaml:"-"`
@@ -51,7 +51,7 @@ func Defaults() Config {
 		Config:   roles.Defaults(),
 		Simulate: simulate.DefaultConfig(),
 		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
-			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Timelock: 20 * time.Second, Settlers: 3, Threshold: 2},
+			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Timelock: 20 * time.Second, Settlers: 3},
 	}
 }
 
