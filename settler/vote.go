@@ -30,6 +30,10 @@ type voting struct {
 	published map[common.Hash]bool      // digests of the ballots this settler sent
 	quorumAt  map[common.Hash]time.Time // when a digest was first seen with a quorum
 	split     bool                      // the signers' ballots for the epoch voted on differ
+	// last is the newest ballot signed: while it awaits its quorum, each
+	// step reuses it instead of listing offsets and hashing the tree dump
+	// (hundreds of megabytes at a million leaves) again.
+	last quorum.Ballot
 }
 
 // UseExchange makes the settler exchange votes on x, taking each epoch's cut
@@ -76,6 +80,9 @@ func (s *Service) ballot(ctx context.Context, c chain.Roots, target tables.Settl
 	}
 	b := quorum.Ballot{Vote: quorum.Vote{Epoch: target.Epoch, Root: target.Root, Total: target.Total, PrevRoot: base, Rules: Rules, Round: c.Round},
 		Signer: chain.Address(s.key)}
+	if l := s.v.last.Vote; l.Epoch == target.Epoch && l.Root == target.Root && l.PrevRoot == base && l.Round == c.Round && l.Total != nil && l.Total.Cmp(target.Total) == 0 {
+		return s.v.last, true, nil
+	}
 	if s.v.x != nil {
 		var end time.Time
 		if err := s.conn.QueryRow(ctx, sqlEpochEnd, target.Epoch).Scan(&end); err != nil {
@@ -99,6 +106,7 @@ func (s *Service) ballot(ctx context.Context, c chain.Roots, target tables.Settl
 	if b.Signature, err = quorum.Sign(b.Vote.Digest(s.domain), s.key); err != nil {
 		return b, false, err
 	}
+	s.v.last = b
 	return b, true, nil
 }
 
