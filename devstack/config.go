@@ -64,6 +64,11 @@ func DevDefaults() Config {
 	c.Aggregate.AllowedLateness = 5 * time.Second
 	c.Aggregate.IdleTimeout = 30 * time.Second
 	c.Aggregate.FlushInterval = 500 * time.Millisecond
+	// One validator per operator, restarted on the same data: a stable
+	// transactional id lets the restarted one fence the transaction its
+	// crash left open at once, rather than leave the broker to time it out
+	// (a read_committed aggregator waits behind an open transaction).
+	c.Validate.InstanceID = "dev"
 	c.Telemetry.MetricsListen = "127.0.0.1:9464"
 	return c
 }
