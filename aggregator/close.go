@@ -6,6 +6,7 @@ package aggregator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -24,9 +25,14 @@ func (s *Service) maybeClose(ctx context.Context) error {
 	if !s.closer {
 		return s.readClosed(ctx)
 	}
-	through, ok, err := s.closable(ctx)
+	through, ok, why, err := s.closable(ctx)
 	if err != nil {
 		return err
+	}
+	if !ok || through <= s.closedThrough {
+		s.held.note(s.log, s.closedThrough, why, max(s.cfg.EpochLength+s.cfg.AllowedLateness, time.Minute))
+	} else {
+		s.held = heldOpen{}
 	}
 	if !ok { // nothing to close, or rejections not all stored yet
 		return nil
@@ -145,24 +151,26 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 // is idle and does not hold epochs open; when every valid partition is idle
 // (say, all new readings are rejected), time follows the freshest watermark
 // of either topic.
-func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
+//
+// why says what holds the next epoch open, for the log when it lasts.
+func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why string, err error) {
 	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid, s.topics.Rejected)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("aggregate: end offsets: %w", err)
+		return 0, false, "", fmt.Errorf("aggregate: end offsets: %w", err)
 	}
 	starts, err := s.admin.ListStartOffsets(ctx, s.topics.Valid, s.topics.Rejected)
 	if err == nil {
 		err = starts.Error()
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("aggregate: start offsets: %w", err)
+		return 0, false, "", fmt.Errorf("aggregate: start offsets: %w", err)
 	}
 	prog, err := s.readProgress(ctx)
 	if err != nil {
-		return 0, false, err
+		return 0, false, "", err
 	}
 	lagging := map[int32]bool{}
 	unseen := false         // a valid partition with records, none of them in ClickHouse
@@ -182,16 +190,21 @@ func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
 		}
 		behind := o.Offset-from > allowed && !s.markersOnly(ctx, tp, from, o.Offset)
 		switch {
-		case o.Topic == s.topics.Rejected:
-			rejectedBehind = rejectedBehind || behind
+		case o.Topic == s.topics.Rejected && behind:
+			rejectedBehind = true
+			why = fmt.Sprintf("%s[%d] has records %d..%d in Kafka that ClickHouse does not hold yet", o.Topic, o.Partition, from, o.Offset-1)
 		case behind && !ok:
 			unseen = true
+			why = fmt.Sprintf("%s[%d] has records %d..%d and none of them in ClickHouse yet", o.Topic, o.Partition, from, o.Offset-1)
 		case behind:
 			lagging[o.Partition] = true
 		}
 	})
 	if unseen || rejectedBehind {
-		return 0, false, nil
+		return 0, false, why, nil
+	}
+	if len(prog) == 0 {
+		return 0, false, "", nil // nothing stored yet: nothing to hold open
 	}
 	var freshest, highest time.Time
 	for _, p := range prog {
@@ -203,20 +216,47 @@ func (s *Service) closable(ctx context.Context) (uint64, bool, error) {
 		}
 	}
 	var low time.Time
+	var lowest topicPartition
 	for k, p := range prog {
 		if k.topic != s.topics.Valid || (!lagging[k.partition] && freshest.Sub(p.updated) > s.cfg.IdleTimeout) {
 			continue
 		}
 		if low.IsZero() || p.watermark.Before(low) {
-			low = p.watermark
+			low, lowest = p.watermark, k
 		}
 	}
+	why = fmt.Sprintf("the lowest watermark is %s[%d]'s, %s (lagging %v)", lowest.topic, lowest.partition, low.Format(time.RFC3339Nano), lagging)
 	if low.IsZero() {
 		low = highest
+		why = "every valid partition is idle; the freshest watermark is " + low.Format(time.RFC3339Nano)
 	}
 	closedBefore := low.Add(-s.cfg.AllowedLateness).UnixMilli() / s.cfg.EpochLength.Milliseconds()
 	if closedBefore < 1 {
-		return 0, false, nil
+		return 0, false, why, nil
 	}
-	return uint64(closedBefore - 1), true, nil
+	return uint64(closedBefore - 1), true, why, nil
+}
+
+// heldOpen tracks how long the next epoch has been held open, to say why
+// in the log when it lasts: a partition whose records never reach
+// ClickHouse, or whose watermark stopped, stops every payout behind it.
+type heldOpen struct {
+	since, warned time.Time
+}
+
+// note records that nothing new closed; once that has lasted longer than
+// after, it logs why, at most once a minute.
+func (h *heldOpen) note(log *slog.Logger, closedThrough uint64, why string, after time.Duration) {
+	now := time.Now()
+	if why == "" {
+		return
+	}
+	if h.since.IsZero() {
+		h.since = now
+	}
+	if now.Sub(h.since) < after || now.Sub(h.warned) < time.Minute {
+		return
+	}
+	h.warned = now
+	log.Warn("aggregate: no epoch closed for a while", "closedThrough", closedThrough, "for", now.Sub(h.since).Round(time.Second), "why", why)
 }
