@@ -57,7 +57,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) sendValid(t *testing.T, p int32, d string, seq uint64, eventMs int64) *kgo.Record {
 	v, _ := proto.Marshal(&pb.ValidReading{
 		Reading: &pb.Reading{DeviceId: d, Seq: seq, EventTimeMs: eventMs, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": 1}},
-		Owner:   "0xA", ReceivedAtMs: eventMs, Score: 1,
+		Owner:   "0xA", ReceivedAtMs: eventMs,
 	})
 	rec, err := e.prod.ProduceSync(context.Background(), &kgo.Record{Topic: e.kc.Topics().Valid, Partition: p, Key: []byte(d), Value: v}).First()
 	if err != nil {
@@ -132,7 +132,7 @@ func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {
 	e.start(t)
 	e.waitCount(t, 3*perRound, "SELECT count() FROM readings")
 	e.waitCount(t, 3*perRound*9/10, "SELECT count() FROM readings WHERE status = 'valid'")
-	e.waitCount(t, 3*perRound*9/10, "SELECT sum(score) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
+	e.waitCount(t, 3*perRound*9/10, "SELECT sum(readings) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
 	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d Kafka records stored twice", n)
 	}
@@ -144,7 +144,7 @@ func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {
 	e.waitCount(t, 1, "SELECT count() FROM epochs WHERE epoch = ?", uint64(base/10_000))
 	e.sendValid(t, 0, "d0", 1002, base+5_000)
 	e.waitCount(t, 1, "SELECT count() FROM rejections WHERE reason = 'LATE' AND epoch = ?", uint64(base/10_000))
-	e.waitCount(t, 3*perRound*9/10, "SELECT sum(score) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
+	e.waitCount(t, 3*perRound*9/10, "SELECT sum(readings) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
 }
 
 // A retried INSERT (same token) is stored once, in the table and in the views.
@@ -156,7 +156,7 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	rows := newColumns(1)
-	rows.add(row{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", score: 3, topic: "a.readings.valid", offset: 5})
+	rows.add(row{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", topic: "a.readings.valid", offset: 5})
 	for i := 0; i < 3; i++ {
 		if err := svc.insertOnce(context.Background(), rows, "tok-1"); err != nil {
 			t.Fatal(err)
@@ -165,8 +165,8 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	if n := e.count(t, "SELECT count() FROM readings"); n != 1 {
 		t.Fatalf("readings: %d rows after 3 retries, want 1", n)
 	}
-	if n := e.count(t, "SELECT sum(score) FROM epoch_scores WHERE epoch = 7"); n != 3 {
-		t.Fatalf("epoch_scores: score %d after 3 retries, want 3", n)
+	if n := e.count(t, "SELECT sum(readings) FROM epoch_scores WHERE epoch = 7"); n != 1 {
+		t.Fatalf("epoch_scores: %d readings after 3 retries, want 1", n)
 	}
 }
 
@@ -233,7 +233,7 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d Kafka records stored twice", n)
 	}
-	if n := e.count(t, "SELECT sum(score) FROM epoch_scores"); n != 40 {
+	if n := e.count(t, "SELECT sum(readings) FROM epoch_scores"); n != 40 {
 		t.Fatalf("epoch_scores: %d, want 40", n)
 	}
 }
@@ -251,7 +251,7 @@ func TestLateAtTheBoundary(t *testing.T) {
 	end := int64(epoch+1) * 10_000 // ms
 	deadline := end + 2_000
 	rec := func(p int32, eventMs, receivedMs int64) *kgo.Record {
-		v, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "d", EventTimeMs: eventMs}, ReceivedAtMs: receivedMs, Score: 1})
+		v, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "d", EventTimeMs: eventMs}, ReceivedAtMs: receivedMs})
 		return &kgo.Record{Topic: "l.readings.valid", Partition: p, Value: v}
 	}
 	wm := map[topicPartition]time.Time{}

@@ -49,7 +49,7 @@ func BenchmarkAggregate(b *testing.B) {
 		v, _ := proto.Marshal(&pb.ValidReading{
 			Reading: &pb.Reading{DeviceId: dev, Seq: uint64(i), EventTimeMs: now - int64(n-i), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 				Measurements: map[string]int64{"temperature_c": int64(20_000 + i%100), "humidity_pct": 50_000}, Location: &pb.Location{LatE7: 473_000_000, LonE7: 85_000_000}},
-			Owner: "0x00000000000000000000000000000000000000a" + strconv.Itoa(i%10), ReceivedAtMs: now - int64(n-i), Score: 1,
+			Owner: "0x00000000000000000000000000000000000000a" + strconv.Itoa(i%10), ReceivedAtMs: now - int64(n-i),
 		})
 		wg.Add(1)
 		prod.Produce(ctx, &kgo.Record{Topic: kc.Topics().Valid, Key: []byte(dev), Value: v}, func(_ *kgo.Record, err error) {

@@ -31,7 +31,10 @@ type record struct {
 	witnessSeq   uint64
 	owner        string
 	receivedMs   int64
-	score        uint64 // ValidReading
+	// The reading as its signature covers it (after the domain prefix), and
+	// the signature: stored so that anyone can verify a row.
+	body, signature []byte
+	canonical       bool // body is a v1 reading's canonical encoding
 	// ValidReading's asserted location (the registry's when decided).
 	hasAsserted bool
 	alat, alon  int32
@@ -42,8 +45,21 @@ type record struct {
 var errMalformed = errors.New("malformed protobuf")
 
 // decode parses a ValidReading (rejected false) or a RejectedReading into r.
+// The reading is decoded from the signed bytes the record carries, unless
+// the record has it decoded (field 1: validators from before the bytes
+// carried every reading, and undecodable records' stand-ins); bytes that
+// do not decode as a Reading make the record malformed.
 func (r *record) decode(b []byte, rejected bool) error {
 	*r = record{}
+	err := r.fields(b, rejected)
+	if err == nil && !r.hasReading && len(r.body) > 0 {
+		r.hasReading = true
+		err = r.decodeReading(r.body)
+	}
+	return err
+}
+
+func (r *record) fields(b []byte, rejected bool) error {
 	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
@@ -53,8 +69,12 @@ func (r *record) decode(b []byte, rejected bool) error {
 			return str(&r.owner, bs)
 		case num == 3 && typ == protowire.VarintType:
 			r.receivedMs = int64(v)
-		case num == 4 && typ == protowire.VarintType && !rejected:
-			r.score = v
+		case num == 5 && typ == protowire.BytesType && !rejected, num == 6 && typ == protowire.BytesType && rejected:
+			r.signature = bs
+		case num == 7 && typ == protowire.BytesType:
+			r.body = bs
+		case num == 8 && typ == protowire.VarintType:
+			r.canonical = v != 0
 		case num == 6 && typ == protowire.BytesType && !rejected:
 			r.hasAsserted = true
 			return decodeLocation(bs, &r.alat, &r.alon)

@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"bytes"
 	"maps"
 	"testing"
 
@@ -19,13 +20,21 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 			return r, false
 		}
 		rd, r.owner, r.receivedMs, r.reason, r.detail = v.Reading, v.Owner, v.ReceivedAtMs, v.Reason, v.Detail
+		r.body, r.signature, r.canonical = v.ReadingBytes, v.Signature, v.Canonical
 	} else {
 		v := &pb.ValidReading{}
 		if proto.Unmarshal(b, v) != nil {
 			return r, false
 		}
-		rd, r.owner, r.receivedMs, r.score = v.Reading, v.Owner, v.ReceivedAtMs, v.Score
+		rd, r.owner, r.receivedMs = v.Reading, v.Owner, v.ReceivedAtMs
+		r.body, r.signature, r.canonical = v.ReadingBytes, v.Signature, v.Canonical
 		r.hasAsserted, r.alat, r.alon = v.AssertedLocation != nil, v.GetAssertedLocation().GetLatE7(), v.GetAssertedLocation().GetLonE7()
+	}
+	if rd == nil && len(r.body) > 0 {
+		rd = &pb.Reading{}
+		if proto.Unmarshal(r.body, rd) != nil {
+			return r, false
+		}
 	}
 	r.hasReading = rd != nil
 	r.deviceID, r.seq, r.eventMs, r.kind, r.measurements = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind(), rd.GetMeasurements()
@@ -38,19 +47,24 @@ func sameRecord(a, b record) bool {
 	return a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
 		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.hasLocation == b.hasLocation && a.owner == b.owner && a.receivedMs == b.receivedMs &&
 		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon && a.witnessOf == b.witnessOf && a.witnessSeq == b.witnessSeq &&
-		a.score == b.score && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
+		bytes.Equal(a.body, b.body) && bytes.Equal(a.signature, b.signature) && a.canonical == b.canonical && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
 }
 
 func seeds() [][]byte {
 	rd := &pb.Reading{DeviceId: "weather-1", Seq: 42, EventTimeMs: 1_795_000_000_123, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 		Measurements: map[string]int64{"temperature_c": -21_500, "humidity_pct": 55_000}, Location: &pb.Location{LatE7: -473_000_000, LonE7: 85_000_000}}
-	v, _ := proto.Marshal(&pb.ValidReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 1_795_000_000_456, Score: 3, Signature: []byte{1, 2}})
+	v, _ := proto.Marshal(&pb.ValidReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 1_795_000_000_456, Signature: []byte{1, 2}})
+	body, _ := proto.Marshal(rd)
+	signed, _ := proto.Marshal(&pb.ValidReading{ReadingBytes: body, Owner: "0xabc", ReceivedAtMs: 7, Signature: []byte{4, 5}, Canonical: true})
+	signedRej, _ := proto.Marshal(&pb.RejectedReading{ReadingBytes: body, Reason: "CLONED_STREAM", Signature: []byte{6}})
+	both, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "old"}, ReadingBytes: body})
+	badBody, _ := proto.Marshal(&pb.ValidReading{ReadingBytes: []byte{0x0a, 0x02, 0xff, 0xfe}})
 	r, _ := proto.Marshal(&pb.RejectedReading{Reading: rd, Owner: "0xabc", ReceivedAtMs: 9, Reason: "OUT_OF_RANGE", Detail: "x=1", Signature: []byte{3}})
 	empty, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{}})
 	heard, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "hotspot-1", Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT,
 		Witness: &pb.Witness{BeaconDeviceId: "hotspot-2", BeaconSeq: 77}}})
 	placed, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "weather-2"}, AssertedLocation: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}})
-	return [][]byte{v, r, empty, placed, heard, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
+	return [][]byte{v, r, empty, placed, heard, signed, signedRej, both, badBody, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
 }
 
 func TestDecodeMatchesProto(t *testing.T) {
@@ -69,8 +83,12 @@ func TestDecodeMatchesProto(t *testing.T) {
 	}
 	// The first seed holds every field: check a few outright.
 	var r record
-	if err := r.decode(seeds()[0], false); err != nil || r.score != 3 || r.lat != -473_000_000 || r.measurements["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
+	if err := r.decode(seeds()[0], false); err != nil || r.lat != -473_000_000 || r.measurements["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
 		t.Fatalf("decoded %+v, %v", r, err)
+	}
+	// A reading carried as its signed bytes alone.
+	if err := r.decode(seeds()[5], false); err != nil || r.deviceID != "weather-1" || r.seq != 42 || !r.canonical || len(r.body) == 0 || string(r.signature) != "\x04\x05" {
+		t.Fatalf("signed bytes: %+v, %v", r, err)
 	}
 	// A reading without a position, placed by the registry's.
 	if err := r.decode(seeds()[3], false); err != nil || r.hasLocation || !r.hasAsserted || r.alat != 387_000_000 || r.alon != -91_000_000 {

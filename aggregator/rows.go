@@ -27,13 +27,17 @@ type row struct {
 	status       string
 	reason       string
 	detail       string
-	score        uint64
 	topic        string
 	partition    uint32
 	offset       uint64
 	driftM       uint32 // reported position's distance from the asserted location
 	witnessOf    string // a hotspot's witness: the beacon's device and sequence number
 	witnessSeq   uint64
+	// The reading as signed (after the domain prefix), its signature, and
+	// which domain: 2 for v2, 1 for a v1 reading's canonical encoding, 0
+	// when the record carried no signed bytes.
+	body, signature []byte
+	wire            uint8
 }
 
 // toRow decodes a record and decides whether a valid reading is LATE, from
@@ -62,10 +66,18 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	if rejected {
 		r.status, r.reason, r.detail = "rejected", d.reason, d.detail
 	} else {
-		r.status, r.score = "valid", d.score
+		r.status = "valid"
 	}
 	r.deviceID, r.seq, r.kind, r.measurements = d.deviceID, d.seq, kindName(d.kind), d.measurements
 	r.witnessOf, r.witnessSeq = d.witnessOf, d.witnessSeq
+	r.body, r.signature = d.body, d.signature
+	switch {
+	case len(d.body) == 0:
+	case d.canonical:
+		r.wire = 1
+	default:
+		r.wire = 2
+	}
 	r.eventTime, r.receivedAt = time.UnixMilli(d.eventMs).UTC(), time.UnixMilli(d.receivedMs).UTC()
 	r.epoch = s.cfg.Epoch(d.eventMs)
 	r.lat, r.lon = d.lat, d.lon
@@ -80,10 +92,10 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 		deadline := time.UnixMilli(int64(r.epoch+1)*s.cfg.EpochLength.Milliseconds() + s.cfg.AllowedLateness.Milliseconds()).UTC()
 		switch w := wm[k]; {
 		case !w.Before(deadline):
-			r.status, r.reason, r.score = "rejected", ReasonLate, 0
+			r.status, r.reason = "rejected", ReasonLate
 			r.detail = fmt.Sprintf("epoch %d ended; partition watermark %s had passed its end plus lateness", r.epoch, w.Format(time.RFC3339Nano))
 		case r.epoch <= s.closedThrough:
-			r.status, r.reason, r.score = "rejected", ReasonLate, 0
+			r.status, r.reason = "rejected", ReasonLate
 			r.detail = fmt.Sprintf("epoch %d closed (closed through %d)", r.epoch, s.closedThrough)
 		}
 	}
@@ -119,23 +131,26 @@ func kindName(k pb.ResourceKind) string {
 // value.
 type columns struct {
 	device, kind, owner, status, reason, detail, topic []string
-	seq, epoch, score, offset                          []uint64
+	seq, epoch, offset                                 []uint64
 	eventTime, receivedAt                              []time.Time
 	measurements                                       []map[string]int64
 	lat, lon                                           []int32
 	partition, driftM                                  []uint32
 	witnessOf                                          []string
 	witnessSeq                                         []uint64
+	body, signature                                    [][]byte
+	wire                                               []uint8
 }
 
 func newColumns(n int) *columns {
 	return &columns{
 		device: make([]string, 0, n), kind: make([]string, 0, n), owner: make([]string, 0, n), status: make([]string, 0, n),
 		reason: make([]string, 0, n), detail: make([]string, 0, n), topic: make([]string, 0, n),
-		seq: make([]uint64, 0, n), epoch: make([]uint64, 0, n), score: make([]uint64, 0, n), offset: make([]uint64, 0, n),
+		seq: make([]uint64, 0, n), epoch: make([]uint64, 0, n), offset: make([]uint64, 0, n),
 		eventTime: make([]time.Time, 0, n), receivedAt: make([]time.Time, 0, n), measurements: make([]map[string]int64, 0, n),
 		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n), driftM: make([]uint32, 0, n),
 		witnessOf: make([]string, 0, n), witnessSeq: make([]uint64, 0, n),
+		body: make([][]byte, 0, n), signature: make([][]byte, 0, n), wire: make([]uint8, 0, n),
 	}
 }
 
@@ -143,9 +158,10 @@ func (c *columns) add(r row) {
 	c.device, c.seq, c.eventTime, c.epoch = append(c.device, r.deviceID), append(c.seq, r.seq), append(c.eventTime, r.eventTime), append(c.epoch, r.epoch)
 	c.kind, c.owner, c.measurements = append(c.kind, r.kind), append(c.owner, r.owner), append(c.measurements, r.measurements)
 	c.lat, c.lon, c.receivedAt = append(c.lat, r.lat), append(c.lon, r.lon), append(c.receivedAt, r.receivedAt)
-	c.status, c.reason, c.detail, c.score = append(c.status, r.status), append(c.reason, r.reason), append(c.detail, r.detail), append(c.score, r.score)
+	c.status, c.reason, c.detail = append(c.status, r.status), append(c.reason, r.reason), append(c.detail, r.detail)
 	c.topic, c.partition, c.offset = append(c.topic, r.topic), append(c.partition, r.partition), append(c.offset, r.offset)
 	c.driftM, c.witnessOf, c.witnessSeq = append(c.driftM, r.driftM), append(c.witnessOf, r.witnessOf), append(c.witnessSeq, r.witnessSeq)
+	c.body, c.signature, c.wire = append(c.body, r.body), append(c.signature, r.signature), append(c.wire, r.wire)
 }
 
 func (c *columns) len() int { return len(c.device) }
@@ -153,5 +169,5 @@ func (c *columns) len() int { return len(c.device) }
 // all is the columns in table order.
 func (c *columns) all() []any {
 	return []any{c.device, c.seq, c.eventTime, c.epoch, c.kind, c.owner, c.measurements, c.lat, c.lon, c.receivedAt,
-		c.status, c.reason, c.detail, c.score, c.topic, c.partition, c.offset, c.driftM, c.witnessOf, c.witnessSeq}
+		c.status, c.reason, c.detail, c.topic, c.partition, c.offset, c.driftM, c.witnessOf, c.witnessSeq, c.body, c.signature, c.wire}
 }

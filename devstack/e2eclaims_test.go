@@ -88,8 +88,8 @@ func (e *e2e) checkVerifyEpoch(got settler.Settled) {
 	}
 	// Two readings a second apart whose temperature moves: 2 intervals.
 	for i := int64(1); i <= 2; i++ {
-		if err := e.conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, status, score, kafka_topic, kafka_offset)
-			VALUES ('intruder', ?, fromUnixTimestamp64Milli(?), ?, 'RESOURCE_KIND_WEATHER', ?, ?, 'valid', 50, 'forged', 0)`,
+		if err := e.conn.Exec(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, status, kafka_topic, kafka_offset)
+			VALUES ('intruder', ?, fromUnixTimestamp64Milli(?), ?, 'RESOURCE_KIND_WEATHER', ?, ?, 'valid', 'forged', 0)`,
 			i, e.at(i), e.epoch, e.owners[2].Hex(), map[string]int64{"temperature_c": 20_000 + 500*i}); err != nil {
 			t.Fatal(err)
 		}

@@ -363,7 +363,7 @@ func (p *pipeline) replayAndCompare() {
 	}
 	for _, q := range []string{
 		"SELECT status, reason, count() FROM %s.readings GROUP BY ALL",
-		"SELECT epoch, owner, sum(score) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
+		"SELECT epoch, owner, count(), sum(cityHash64(reading_bytes, signature, wire)) FROM %s.readings WHERE status = 'valid' GROUP BY ALL",
 		"SELECT DISTINCT epoch FROM %s.epochs",
 		"SELECT * FROM %s.device_scores FINAL",
 		"SELECT * FROM %s.stream_evidence FINAL",

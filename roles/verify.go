@@ -100,6 +100,11 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		epoch, v.Readings, len(v.Chain), v.Chain[0], v.Chain[len(v.Chain)-1])
 	fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s\n", v.Root.Hex(), v.Accounts, v.Total)
 	fmt.Fprintf(out, "  stored root     %s\n", v.Stored.Hex())
+	if s := v.Signatures; s.Unsigned > 0 {
+		fmt.Fprintf(out, "  signatures      %d verified from the stored bytes, %d bad, %d stored before readings kept them\n", s.Verified, s.Bad, s.Unsigned)
+	} else {
+		fmt.Fprintf(out, "  signatures      %d verified from the stored bytes, %d bad\n", s.Verified, s.Bad)
+	}
 	if v.OnChain != nil {
 		fmt.Fprintf(out, "  root on chain   %s\n", v.OnChain.Hex())
 	} else if roots == nil {
@@ -112,7 +117,7 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		}
 		return ErrMismatch
 	}
-	fmt.Fprintln(out, "ok: the readings, the stored device scores, tree and leaves, and the chain agree")
+	fmt.Fprintln(out, "ok: the readings and their signatures, the stored device scores, tree and leaves, and the chain agree")
 	return nil
 }
 

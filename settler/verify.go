@@ -29,6 +29,8 @@ type Verification struct {
 	Accounts int
 	Stored   common.Hash  // the root the settler stored
 	OnChain  *common.Hash // the root the distributor logged; nil if not asked
+	// The stored signatures of Epoch's valid readings, checked.
+	Signatures Signatures
 	// Differences, earliest first; none when everything agrees.
 	Differences []string
 }
@@ -112,6 +114,12 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	}
 	if err := conn.QueryRow(ctx, sqlValidReadings, epoch).Scan(&v.Readings); err != nil {
 		return nil, err
+	}
+	if v.Signatures, err = CheckSignatures(ctx, conn, epoch); err != nil {
+		return nil, err
+	}
+	if s := v.Signatures; s.Bad > 0 {
+		differ("epoch %d: %d valid readings whose stored signature does not verify (the first: %s)", epoch, s.Bad, s.FirstBad)
 	}
 	if v.Stored != v.Root {
 		differ("epoch %d: stored root %s, recomputed %s", epoch, v.Stored.Hex(), v.Root.Hex())

@@ -82,8 +82,8 @@ type Report struct {
 
 // Build joins the fleet's ground truth with ClickHouse for the settled
 // epochs first..last. A device's reward in an epoch is its share of the
-// epoch's emission by score, in integers (floor), as the settler splits it
-// between owners; the undetected reward is the same split had every
+// epoch's emission by valid readings (one point each), in integers (floor),
+// as the settler splits it between owners; the undetected reward is the same split had every
 // reading the validators rejected for fraud been valid.
 //
 // Readings count by the epoch they claim: those of first..last, and those
@@ -121,8 +121,8 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 	if err := tallyDecisions(ctx, conn, first, last, cutoffMs, byDevice, row, epochs); err != nil {
 		return nil, err
 	}
-	// Every device's score shares an epoch's emission, the fleet's or not.
-	rows, err := conn.Query(ctx, `SELECT epoch, sumIf(score, status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ?)
+	// Every device's valid readings share an epoch's emission, the fleet's or not.
+	rows, err := conn.Query(ctx, `SELECT epoch, countIf(status = 'valid'), countIf(status = 'rejected' AND reason NOT IN ?)
 		FROM readings WHERE epoch BETWEEN ? AND ? GROUP BY epoch`, tables.BenignReasons(), first, last)
 	if err != nil {
 		return nil, err
@@ -185,11 +185,11 @@ func Build(ctx context.Context, conn driver.Conn, f *fleet.Fleet, scoring aggreg
 
 // tallyDecisions counts every decision on the fleet's devices in the run's
 // epochs (by event time; a reading dated into the future counts in the
-// epoch it claims) into their rows, and their per-reading scores, with and
-// without the fraud detected, into the settled epochs.
+// epoch it claims) into their rows, and their valid readings (a point
+// each), with and without the fraud detected, into the settled epochs.
 func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, cutoffMs int64, byDevice map[string]*fleet.Device,
 	row func(*fleet.Device) *Row, epochs map[uint64]*epochInfo) error {
-	rows, err := conn.Query(ctx, `SELECT epoch, device_id, status, reason, sum(score), count() FROM readings
+	rows, err := conn.Query(ctx, `SELECT epoch, device_id, status, reason, count() FROM readings
 		WHERE epoch BETWEEN ? AND ? OR (epoch > ? AND received_at < fromUnixTimestamp64Milli(?))
 		GROUP BY epoch, device_id, status, reason`, first, last, last, cutoffMs)
 	if err != nil {
@@ -197,9 +197,9 @@ func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, c
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e, score, n uint64
+		var e, n uint64
 		var id, status, reason string
-		if err := rows.Scan(&e, &id, &status, &reason, &score, &n); err != nil {
+		if err := rows.Scan(&e, &id, &status, &reason, &n); err != nil {
 			return err
 		}
 		d := byDevice[id]
@@ -219,10 +219,10 @@ func tallyDecisions(ctx context.Context, conn driver.Conn, first, last uint64, c
 		}
 		switch {
 		case status == "valid":
-			ep.score[id] += score
-			ep.cfScore[id] += score
+			ep.score[id] += n
+			ep.cfScore[id] += n
 		case tables.IsFraud(reason): // the catalog's benign rejections (a retry, LATE, UNDECODABLE) count in no reward, detected or not
-			ep.cfScore[id] += n // a rejected reading would have scored 1, as every kind's readings do
+			ep.cfScore[id] += n // a rejected reading would have counted 1, as valid ones do
 		}
 	}
 	return rows.Err()

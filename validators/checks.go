@@ -53,7 +53,6 @@ func NewChecker(rules map[pb.ResourceKind]KindRules, maxFuture, maxPast time.Dur
 type Decision struct {
 	Reason string
 	Detail string // the evidence: the values that tripped the rule, and the rule
-	Score  uint64
 }
 
 func (c *Checker) last(device string) *deviceState {
@@ -187,7 +186,7 @@ func (c *Checker) check(raw *pb.RawReading, dev *pb.Device, sigHash [32]byte) De
 			m.peers, int64(m.cell.lat)*30_000, int64(m.cell.lon)*30_000, formatPeers(m.peerIDs), rules.SybilMaxPerCell)
 	}
 	c.accept(r, values, sigHash, m)
-	return Decision{Score: rules.Score}
+	return Decision{}
 }
 
 // match is what the checks across devices found for a reading.

@@ -15,7 +15,6 @@ type Range struct {
 // KindRules are the checks' thresholds for one resource kind. A zero
 // threshold turns its check off.
 type KindRules struct {
-	Score        uint64           `yaml:"score"`        // points recorded on each valid reading (readings.score, the epoch_scores rollup); pay comes from the aggregator's device_scores (docs/scoring.md)
 	Measurements map[string]Range `yaml:"measurements"` // allowed measurements and their ranges
 	// MinInterval: the least event time between a device's consecutive
 	// readings. Event times are bounded by the ingest clock (maxFuture,
@@ -55,21 +54,21 @@ func DefaultRules() map[pb.ResourceKind]KindRules {
 	hotspot.WitnessMinDistM, hotspot.WitnessWindow, hotspot.WitnessFreqMHz = 300, 10*time.Minute, 915
 	hotspot.WitnessMarginMilliDB, hotspot.MaxTxMilliDBm = 10_000, 27_000
 	return map[pb.ResourceKind]KindRules{
-		pb.ResourceKind_RESOURCE_KIND_HOTSPOT: {Score: 1, Measurements: map[string]Range{
+		pb.ResourceKind_RESOURCE_KIND_HOTSPOT: {Measurements: map[string]Range{
 			"rssi_dbm": {-140_000, 0}, "snr_db": {-30_000, 40_000}, "beacons": {0, 10_000_000}, BeaconTxMeasurement: {-20_000, 36_000},
 		}, MinInterval: 500 * time.Millisecond, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500, CrossRules: hotspot},
-		pb.ResourceKind_RESOURCE_KIND_WEATHER: {Score: 1, Measurements: map[string]Range{
+		pb.ResourceKind_RESOURCE_KIND_WEATHER: {Measurements: map[string]Range{
 			"temperature_c": {-90_000, 60_000}, "humidity_pct": {0, 100_000}, "pressure_hpa": {850_000, 1_090_000},
 		}, MinInterval: time.Second, StuckAfter: 10, MaxJump: map[string]int64{"temperature_c": 10_000, "pressure_hpa": 20_000},
 			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"temperature_c": 10, "humidity_pct": 100, "pressure_hpa": 10},
 				map[string]int64{"temperature_c": 500, "humidity_pct": 3000, "pressure_hpa": 500}, 0)},
-		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Score: 1, Measurements: map[string]Range{
+		pb.ResourceKind_RESOURCE_KIND_ENERGY: {Measurements: map[string]Range{
 			"power_w": {0, 50_000_000}, "voltage_v": {0, 500_000}, "energy_wh": {0, 1 << 62},
 		}, MinInterval: time.Second, StuckAfter: 30, MaxJump: map[string]int64{"voltage_v": 60_000},
 			JumpWindow: 10 * time.Minute, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"power_w": 10_000, "voltage_v": 1000}, map[string]int64{"power_w": 10_000, "voltage_v": 2000}, 0)},
-		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Score: 1, Measurements: map[string]Range{
+		pb.ResourceKind_RESOURCE_KIND_BANDWIDTH: {Measurements: map[string]Range{
 			"throughput_mbps": {0, 100_000_000}, "latency_ms": {0, 10_000_000}, "served_gb": {0, 1 << 62},
 		}, MinInterval: time.Second, StuckAfter: 20, MaxSpeedKmh: 200, MaxDriftM: 500,
 			CrossRules: cross(map[string]int64{"throughput_mbps": 1000, "latency_ms": 1000}, map[string]int64{"throughput_mbps": 5000, "latency_ms": 2000}, 0)},

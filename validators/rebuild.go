@@ -72,13 +72,13 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 			case rec.Attrs.IsControl():
 			case rec.Topic == s.topics.Valid:
 				v := &pb.ValidReading{}
-				if proto.Unmarshal(rec.Value, v) == nil && v.Reading != nil {
+				if proto.Unmarshal(rec.Value, v) == nil && carriedReading(&v.Reading, v.ReadingBytes) {
 					checkers[rec.Partition].remember(v)
 					n++
 				}
 			default:
 				v := &pb.RejectedReading{}
-				if proto.Unmarshal(rec.Value, v) == nil {
+				if proto.Unmarshal(rec.Value, v) == nil && carriedReading(&v.Reading, v.ReadingBytes) {
 					checkers[rec.Partition].rememberRejected(v)
 				}
 			}
@@ -91,6 +91,22 @@ func (s *Service) rebuild(ctx context.Context, parts []int32) (map[int32]*Checke
 		}
 	}
 	return checkers, n, nil
+}
+
+// carriedReading decodes a decided record's reading from the signed bytes
+// it carries, unless the record has it decoded (validators from before the
+// bytes carried every reading, and undecodable records' stand-ins). It
+// reports whether there is a reading.
+func carriedReading(r **pb.Reading, body []byte) bool {
+	if *r != nil || len(body) == 0 {
+		return *r != nil
+	}
+	dec := &pb.Reading{}
+	if proto.Unmarshal(body, dec) != nil {
+		return false
+	}
+	*r = dec
+	return true
 }
 
 type topicPart struct {

@@ -232,18 +232,28 @@ func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided, 
 // string that is not UTF-8 got past decoding) is stored as an UNDECODABLE
 // rejection of the device, never committed as an empty record; only if that
 // fails too is the error returned (and the transaction aborted).
+//
+// The reading goes on as the bytes its signature covers (signedBytes), not
+// re-encoded from its decoded form: the aggregator decodes those, and
+// stores them with the signature.
 func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) ([]byte, string, Decision, error) {
 	r := raw.Signed.Reading
+	body, canonical, err := signedBytes(raw)
+	carried := r
+	if body != nil {
+		carried = nil
+	}
 	var value []byte
-	var err error
 	topic := s.topics.Valid
-	if d.Reason == "" {
-		value, err = proto.Marshal(&pb.ValidReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Score: d.Score, Signature: raw.Signed.Signature,
-			AssertedLocation: asserted, ReadingBytes: raw.GetSignedV2().GetReading()})
-	} else {
+	switch {
+	case err != nil:
+	case d.Reason == "":
+		value, err = proto.Marshal(&pb.ValidReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Signature: raw.Signed.Signature,
+			AssertedLocation: asserted, ReadingBytes: body, Canonical: canonical})
+	default:
 		topic = s.topics.Rejected
-		value, err = proto.Marshal(&pb.RejectedReading{Reading: r, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail, Signature: raw.Signed.Signature,
-			ReadingBytes: raw.GetSignedV2().GetReading()})
+		value, err = proto.Marshal(&pb.RejectedReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail,
+			Signature: raw.Signed.Signature, ReadingBytes: body, Canonical: canonical})
 	}
 	if err == nil {
 		return value, topic, d, nil
@@ -255,6 +265,25 @@ func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) 
 		return nil, "", d, fmt.Errorf("validate: encode the decision of %q: %w", r.GetDeviceId(), err)
 	}
 	return value, s.topics.Rejected, d, nil
+}
+
+// signedBytes is the reading as its signature covers it after the domain
+// prefix: a v2 reading's bytes as the device sent them, or a v1 reading's
+// canonical encoding (canonical true; the one re-encoding, for old
+// firmware). nil when raw carries no signed reading (an undecodable
+// record's stand-in).
+func signedBytes(raw *pb.RawReading) (body []byte, canonical bool, err error) {
+	if v2 := raw.GetSignedV2(); v2 != nil {
+		return v2.GetReading(), false, nil
+	}
+	if len(raw.GetSigned().GetSignature()) == 0 {
+		return nil, false, nil
+	}
+	b, err := pb.CanonicalBytes(raw.Signed.Reading)
+	if err != nil {
+		return nil, false, err
+	}
+	return b[len(pb.SigningDomain):], true, nil
 }
 
 // unmarshalRaw decodes a raw record. A v2 reading (bytes as the device sent

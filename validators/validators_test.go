@@ -175,7 +175,9 @@ func TestReplacementRejectsReplayOfWhatTheDeadOneAccepted(t *testing.T) {
 
 // TestV2BytesKeptForAudit: a raw record in wire format v2 is decoded for the
 // checks, and the decision carries the bytes as the device sent them, which
-// the device's signature covers; bytes that do not decode are UNDECODABLE.
+// the device's signature covers, and not the reading re-encoded; a v1
+// reading goes on as its canonical encoding, marked so; bytes that do not
+// decode are UNDECODABLE.
 func TestV2BytesKeptForAudit(t *testing.T) {
 	h := newHarness(t)
 	svc, err := New(DefaultConfig(), h.kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -199,19 +201,30 @@ func TestV2BytesKeptForAudit(t *testing.T) {
 			if err := proto.Unmarshal(value, valid); err != nil {
 				t.Fatal(err)
 			}
-			out = &pb.RejectedReading{Reading: valid.Reading, Signature: valid.Signature, ReadingBytes: valid.ReadingBytes}
+			out = &pb.RejectedReading{Reading: valid.Reading, Signature: valid.Signature, ReadingBytes: valid.ReadingBytes, Canonical: valid.Canonical}
 		} else if err := proto.Unmarshal(value, out); err != nil {
 			t.Fatal(err)
 		}
 		return out, d.d
 	}
 	out, d := decide(&pb.RawReading{SignedV2: s, Owner: "0x1", ReceivedAtMs: time.Now().UnixMilli()})
-	if d.Reason != "" || out.GetReading().GetSeq() != 1 || out.GetReading().GetDeviceId() != "d" {
-		t.Fatalf("v2 reading decided as %+v: %v", d, out)
+	if d.Reason != "" || out.Reading != nil || out.Canonical {
+		t.Fatalf("v2 reading decided as %+v: %v (want its bytes alone, not re-encoded)", d, out)
 	}
 	if !bytes.Equal(out.ReadingBytes, s.Reading) || !bytes.Equal(out.Signature, s.Signature) ||
 		pb.VerifyV2(&pb.SignedReadingV2{Reading: out.ReadingBytes, Signature: out.Signature}, h.key.Public().(ed25519.PublicKey)) != nil {
 		t.Fatalf("the decision does not carry the signed bytes: %v", out)
+	}
+	v1, err := pb.Sign(&pb.Reading{DeviceId: "d", Seq: 2, EventTimeMs: time.Now().UnixMilli(), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
+		Measurements: map[string]int64{"temperature_c": 20_100}}, h.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, d = decide(&pb.RawReading{Signed: v1, Owner: "0x1", ReceivedAtMs: time.Now().UnixMilli()})
+	want, _ := pb.CanonicalBytes(v1.Reading)
+	if d.Reason != "" || out.Reading != nil || !out.Canonical || !bytes.Equal(append([]byte(pb.SigningDomain), out.ReadingBytes...), want) ||
+		!ed25519.Verify(h.key.Public().(ed25519.PublicKey), want, out.Signature) {
+		t.Fatalf("v1 reading decided as %+v: %v (want its canonical bytes, marked canonical)", d, out)
 	}
 	if _, d := decide(&pb.RawReading{SignedV2: &pb.SignedReadingV2{Reading: []byte{0x0a, 0xff}}}); d.Reason != ReasonUndecodable {
 		t.Fatalf("undecodable v2 bytes decided as %+v", d)

@@ -20,7 +20,6 @@ type stored struct {
 	device, kind, owner, status, reason string
 	at                                  time.Time
 	temp                                int64
-	score                               uint64
 	lat, lon                            int32
 }
 
@@ -31,11 +30,11 @@ func fixture(from time.Time, n int) []stored {
 	for i := range n {
 		r := stored{
 			device: fmt.Sprintf("dev-%d", i%4), kind: []string{"WEATHER", "ENERGY"}[i%4/2], owner: []string{"0xa", "0xb"}[i%2],
-			status: "valid", at: from.Add(time.Duration(i) * 7 * time.Minute), temp: int64(1000 + i*13%97), score: uint64(1 + i%3),
+			status: "valid", at: from.Add(time.Duration(i) * 7 * time.Minute), temp: int64(1000 + i*13%97),
 			lat: 473_000_000 + int32(i%4)*1_000_000, lon: 85_000_000,
 		}
 		if i%5 == 0 {
-			r.status, r.reason, r.score = "rejected", "OUT_OF_RANGE", 0
+			r.status, r.reason = "rejected", "OUT_OF_RANGE"
 		}
 		if i%7 == 0 {
 			r.lat, r.lon = 0, 0
@@ -48,15 +47,16 @@ func fixture(from time.Time, n int) []stored {
 func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
 	t.Helper()
 	ctx := context.Background()
-	// The columns of the first schema: the upgrade test inserts at version 2.
+	// Columns of the first schema and of the newest: the upgrade test
+	// inserts at version 2 and after the upgrade.
 	batch, err := conn.PrepareBatch(ctx, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7,
-		received_at, status, reason, detail, score, kafka_topic, kafka_partition, kafka_offset)`)
+		received_at, status, reason, detail, kafka_topic, kafka_partition, kafka_offset)`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range rs {
 		if err := batch.Append(r.device, uint64(i), r.at, uint64(0), r.kind, r.owner, map[string]int64{"temp": r.temp}, r.lat, r.lon,
-			r.at, r.status, r.reason, "", r.score, "valid", uint32(0), uint64(firstOffset+i)); err != nil {
+			r.at, r.status, r.reason, "", "valid", uint32(0), uint64(firstOffset+i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
 
 // hourly is device_hourly's content as computed here from the readings.
 func hourly(rs []stored) map[string]string {
-	type acc struct{ valid, rejected, score, sum, mn, mx int64 }
+	type acc struct{ valid, rejected, sum, mn, mx int64 }
 	m := map[string]*acc{}
 	for _, r := range rs {
 		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
@@ -81,17 +81,16 @@ func hourly(rs []stored) map[string]string {
 			continue
 		}
 		a.valid++
-		a.score += int64(r.score)
 		a.sum += r.temp
 		a.mn, a.mx = min(a.mn, r.temp), max(a.mx, r.temp)
 	}
 	out := map[string]string{}
 	for k, a := range m {
 		if a.valid == 0 {
-			out[k] = fmt.Sprintf("0 %d 0 - - -", a.rejected)
+			out[k] = fmt.Sprintf("0 %d - - -", a.rejected)
 			continue
 		}
-		out[k] = fmt.Sprintf("%d %d %d %d %d %d", a.valid, a.rejected, a.score, a.sum, a.mn, a.mx)
+		out[k] = fmt.Sprintf("%d %d %d %d %d", a.valid, a.rejected, a.sum, a.mn, a.mx)
 	}
 	return out
 }
@@ -99,7 +98,7 @@ func hourly(rs []stored) map[string]string {
 func readHourly(t *testing.T, conn driver.Conn) map[string]string {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), `SELECT formatDateTime(hour, '%F %T'), device_id, owner,
-		sum(valid), sum(rejected), sum(score), sumMap(measurement_sum)['temp'], minMap(measurement_min)['temp'], maxMap(measurement_max)['temp']
+		sum(valid), sum(rejected), sumMap(measurement_sum)['temp'], minMap(measurement_min)['temp'], maxMap(measurement_max)['temp']
 		FROM device_hourly GROUP BY ALL`)
 	if err != nil {
 		t.Fatal(err)
@@ -108,16 +107,16 @@ func readHourly(t *testing.T, conn driver.Conn) map[string]string {
 	out := map[string]string{}
 	for rows.Next() {
 		var h, d, o string
-		var valid, rejected, score uint64
+		var valid, rejected uint64
 		var sum, mn, mx int64
-		if err := rows.Scan(&h, &d, &o, &valid, &rejected, &score, &sum, &mn, &mx); err != nil {
+		if err := rows.Scan(&h, &d, &o, &valid, &rejected, &sum, &mn, &mx); err != nil {
 			t.Fatal(err)
 		}
 		if valid == 0 {
-			out[h+"|"+d+"|"+o] = fmt.Sprintf("0 %d 0 - - -", rejected)
+			out[h+"|"+d+"|"+o] = fmt.Sprintf("0 %d - - -", rejected)
 			continue
 		}
-		out[h+"|"+d+"|"+o] = fmt.Sprintf("%d %d %d %d %d %d", valid, rejected, score, sum, mn, mx)
+		out[h+"|"+d+"|"+o] = fmt.Sprintf("%d %d %d %d %d", valid, rejected, sum, mn, mx)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

@@ -985,21 +985,28 @@ func (x *RawReading) GetSignedV2() *SignedReadingV2 {
 }
 
 // A reading that passed every check (topic "readings.valid").
+//
+// The reading travels as the bytes its signature covers (reading_bytes), so
+// that no stage re-encodes it and the stored row can be re-verified: a v2
+// reading as the device encoded it; a v1 reading (old firmware) as its
+// canonical encoding, with canonical set. `reading` is filled instead only
+// by validators from before reading_bytes carried every reading (and in
+// those records reading_bytes, when set, is a v2 reading's bytes).
 type ValidReading struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Reading      *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
 	Owner        string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
 	ReceivedAtMs int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"`
-	Score        uint64                 `protobuf:"varint,4,opt,name=score,proto3" json:"score,omitempty"`        // points recorded per reading (pays nothing: see docs/scoring.md)
-	Signature    []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature, for audits
+	Signature    []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // the device's signature over reading_bytes, for audits
 	// The device's location as registered when the validators decided, so
 	// that a reading without a position of its own can be placed (scoring
 	// shares rewards by place) the same way in every replay of the log.
 	AssertedLocation *Location `protobuf:"bytes,6,opt,name=asserted_location,json=assertedLocation,proto3" json:"asserted_location,omitempty"`
-	// Wire format v2: the bytes the signature covers after the domain (the
-	// reading as the device encoded it); empty for v1, whose signature covers
-	// the reading's canonical encoding.
+	// The encoded Reading the signature covers after its domain prefix:
+	// "fieldmint/reading/v2\n" for a v2 reading, "fieldmint/reading/v1\n"
+	// when canonical is set.
 	ReadingBytes  []byte `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"`
+	Canonical     bool   `protobuf:"varint,8,opt,name=canonical,proto3" json:"canonical,omitempty"` // reading_bytes is a v1 reading's canonical encoding
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1055,13 +1062,6 @@ func (x *ValidReading) GetReceivedAtMs() int64 {
 	return 0
 }
 
-func (x *ValidReading) GetScore() uint64 {
-	if x != nil {
-		return x.Score
-	}
-	return 0
-}
-
 func (x *ValidReading) GetSignature() []byte {
 	if x != nil {
 		return x.Signature
@@ -1083,7 +1083,16 @@ func (x *ValidReading) GetReadingBytes() []byte {
 	return nil
 }
 
-// A reading refused by a check (topic "readings.rejected").
+func (x *ValidReading) GetCanonical() bool {
+	if x != nil {
+		return x.Canonical
+	}
+	return false
+}
+
+// A reading refused by a check (topic "readings.rejected"). The reading
+// travels as in ValidReading; `reading` is filled when there are no signed
+// bytes to carry (a raw record that does not decode: its key as device id).
 type RejectedReading struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reading       *Reading               `protobuf:"bytes,1,opt,name=reading,proto3" json:"reading,omitempty"`
@@ -1092,7 +1101,8 @@ type RejectedReading struct {
 	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`                                 // a code from the validators' catalog
 	Detail        string                 `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`                                 // the evidence, for analysts
 	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`                           // the device's signature, for audits
-	ReadingBytes  []byte                 `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"` // wire format v2: as in ValidReading
+	ReadingBytes  []byte                 `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"` // as in ValidReading
+	Canonical     bool                   `protobuf:"varint,8,opt,name=canonical,proto3" json:"canonical,omitempty"`                          // as in ValidReading
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1174,6 +1184,13 @@ func (x *RejectedReading) GetReadingBytes() []byte {
 		return x.ReadingBytes
 	}
 	return nil
+}
+
+func (x *RejectedReading) GetCanonical() bool {
+	if x != nil {
+		return x.Canonical
+	}
+	return false
 }
 
 // Emitted once per epoch when every partition's watermark has passed its end
@@ -1518,15 +1535,15 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12:\n" +
-	"\tsigned_v2\x18\x04 \x01(\v2\x1d.fieldmint.v1.SignedReadingV2R\bsignedV2\"\x99\x02\n" +
+	"\tsigned_v2\x18\x04 \x01(\v2\x1d.fieldmint.v1.SignedReadingV2R\bsignedV2\"\xae\x02\n" +
 	"\fValidReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
-	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x14\n" +
-	"\x05score\x18\x04 \x01(\x04R\x05score\x12\x1c\n" +
+	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12\x1c\n" +
 	"\tsignature\x18\x05 \x01(\fR\tsignature\x12C\n" +
 	"\x11asserted_location\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\x10assertedLocation\x12#\n" +
-	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\"\xf1\x01\n" +
+	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\x12\x1c\n" +
+	"\tcanonical\x18\b \x01(\bR\tcanonicalJ\x04\b\x04\x10\x05R\x05score\"\x8f\x02\n" +
 	"\x0fRejectedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
@@ -1534,7 +1551,8 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\x12#\n" +
-	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\"\xae\x02\n" +
+	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\x12\x1c\n" +
+	"\tcanonical\x18\b \x01(\bR\tcanonical\"\xae\x02\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +

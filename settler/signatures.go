@@ -1,0 +1,160 @@
+package settler
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
+)
+
+// Signatures is what checking the stored signatures of an epoch's valid
+// readings found.
+type Signatures struct {
+	Verified uint64 // signatures that verify under a key the device was registered with
+	Unsigned uint64 // rows stored before readings kept their signed bytes (wire 0)
+	Bad      uint64 // signatures that do not verify, or bytes that are not the row's reading
+	FirstBad string // the first bad one in (device, seq) order, for people
+	firstAt  int    // its row
+}
+
+// sqlSignedReadings: an epoch's valid readings as signed, with every key
+// their device was ever registered with (a key rotated since still
+// verifies what it signed), in a stable order.
+const sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.keys
+	FROM readings AS r
+	LEFT JOIN (SELECT device_id, groupUniqArray(public_key) AS keys FROM devices GROUP BY device_id) AS d ON d.device_id = r.device_id
+	WHERE r.epoch = ? AND r.status = 'valid'
+	ORDER BY r.device_id, r.seq`
+
+// CheckSignatures verifies the signature of every valid reading of epoch
+// from ClickHouse alone: the stored bytes under the domain of their wire
+// format, against the device's registered keys, and that the bytes are the
+// reading the row says (device and sequence number).
+func CheckSignatures(ctx context.Context, conn driver.Conn, epoch uint64) (Signatures, error) {
+	var out Signatures
+	rows, err := conn.Query(ctx, sqlSignedReadings, epoch)
+	if err != nil {
+		return out, fmt.Errorf("verify: read epoch %d's signed readings: %w", epoch, err)
+	}
+	defer rows.Close()
+	const batch = 4096
+	var msgs, sigs [][]byte
+	var keys []*pb.Key
+	var names []string
+	var at []int // the rows in the batch
+	row := -1
+	flush := func() {
+		if len(msgs) == 0 {
+			return
+		}
+		_, each := pb.VerifyBatch(msgs, sigs, keys)
+		for i, ok := range each {
+			if ok {
+				out.Verified++
+			} else {
+				out.bad(at[i], names[i]+": the signature does not verify under its device's key")
+			}
+		}
+		msgs, sigs, keys, names, at = msgs[:0], sigs[:0], keys[:0], names[:0], at[:0]
+	}
+	for rows.Next() {
+		row++
+		var device string
+		var seq uint64
+		var wire uint8
+		var body, sig string
+		var registered []string
+		if err := rows.Scan(&device, &seq, &wire, &body, &sig, &registered); err != nil {
+			return out, err
+		}
+		name := fmt.Sprintf("%s #%d", device, seq)
+		msg, why := signedMessage(device, seq, wire, []byte(body))
+		switch {
+		case wire == 0:
+			out.Unsigned++
+			continue
+		case why != "":
+			out.bad(row, name+": "+why)
+			continue
+		}
+		// A key rotated since is tried too: the batch holds one entry per
+		// key, and the reading verifies if any of them does.
+		key, ok := keyFor(msg, []byte(sig), registered)
+		if !ok {
+			out.bad(row, name+": the signature does not verify under any key its device was registered with")
+			continue
+		}
+		msgs, sigs, keys, names, at = append(msgs, msg), append(sigs, []byte(sig)), append(keys, key), append(names, name), append(at, row)
+		if len(msgs) == batch {
+			flush()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	flush()
+	return out, nil
+}
+
+func (s *Signatures) bad(row int, why string) {
+	if s.Bad == 0 || row < s.firstAt {
+		s.FirstBad, s.firstAt = why, row
+	}
+	s.Bad++
+}
+
+// signedMessage is what the device signed for a stored row, or why the
+// stored bytes are not the row's reading.
+func signedMessage(device string, seq uint64, wire uint8, body []byte) ([]byte, string) {
+	var domain string
+	switch wire {
+	case 0:
+		return nil, ""
+	case 1:
+		domain = pb.SigningDomain
+	case 2:
+		domain = pb.SigningDomainV2
+	default:
+		return nil, fmt.Sprintf("unknown wire format %d", wire)
+	}
+	r := &pb.Reading{}
+	if err := proto.Unmarshal(body, r); err != nil {
+		return nil, "the stored bytes do not decode: " + err.Error()
+	}
+	if r.DeviceId != device || r.Seq != seq {
+		return nil, fmt.Sprintf("the stored bytes are reading %s #%d", r.DeviceId, r.Seq)
+	}
+	return append([]byte(domain), body...), ""
+}
+
+// keyFor picks, of the device's registered keys, the one to batch-verify
+// sig with: the only one, or with several (a rotated key) the first that
+// verifies on its own.
+func keyFor(msg, sig []byte, registered []string) (*pb.Key, bool) {
+	var keys []*pb.Key
+	for _, k := range registered {
+		raw, err := hex.DecodeString(k) // devices.public_key is hex
+		if err != nil {
+			continue
+		}
+		if x, err := pb.ExpandKey(raw); err == nil {
+			keys = append(keys, x)
+		}
+	}
+	switch len(keys) {
+	case 0:
+		return nil, false
+	case 1:
+		return keys[0], true
+	}
+	for i, k := range keys {
+		if ok, _ := pb.VerifyBatch([][]byte{msg}, [][]byte{sig}, []*pb.Key{k}); ok {
+			return keys[i], true
+		}
+	}
+	return nil, false
+}
