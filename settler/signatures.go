@@ -21,15 +21,6 @@ type Signatures struct {
 	firstAt  int    // its row
 }
 
-// sqlSignedReadings: an epoch's valid readings as signed, with every key
-// their device was ever registered with (a key rotated since still
-// verifies what it signed), in a stable order.
-const sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.keys
-	FROM readings AS r
-	LEFT JOIN (SELECT device_id, groupUniqArray(public_key) AS keys FROM devices GROUP BY device_id) AS d ON d.device_id = r.device_id
-	WHERE r.epoch = ? AND r.status = 'valid'
-	ORDER BY r.device_id, r.seq`
-
 // CheckSignatures verifies the signature of every valid reading of epoch
 // from ClickHouse alone: the stored bytes under the domain of their wire
 // format, against the device's registered keys, and that the bytes are the
