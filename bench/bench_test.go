@@ -83,16 +83,23 @@ func TestPipeline(t *testing.T) {
 	if f.Acked+f.Refused != 4000 || f.Refused == 0 || f.Rejected == 0 || f.Reasons["OUT_OF_RANGE"] != uint64(f.Rejected) {
 		t.Errorf("%d acked and %d refused of 4000 sent; rejected by reason %v", f.Acked, f.Refused, f.Reasons)
 	}
-	if f.ReadingsPerSec <= 0 || f.LatencyP50Ms <= 0 || f.LatencyP99Ms < f.LatencyP50Ms || f.StoredPerCPU <= 0 {
+	if f.ReadingsPerSec <= 0 || f.LatencyP50Ms <= 0 || f.LatencyP99Ms < f.LatencyP50Ms || f.StoredPerCPU <= 0 || f.CPUPerReading <= 0 {
 		t.Errorf("figures: %+v", f)
 	}
+	var split float64 // the roles' shares add up to the whole
 	for _, role := range []string{"ingest", "validate-1", "aggregate", "broker", "clickhouse"} {
 		r, ok := f.Roles[role]
-		if !ok || r.CPUSeconds <= 0 || r.PeakRSSBytes < 1<<20 || len(r.RSSCurve) == 0 {
+		if !ok || r.CPUSeconds <= 0 || r.PeakRSSBytes < 1<<20 || len(r.RSSCurve) == 0 || r.MicrosPerReading <= 0 {
 			t.Errorf("role %s: %+v", role, r)
 		}
 	}
-	want := []string{"acked", "ackedPerSec", "batch", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "rate", "readingsPerSec",
+	for _, r := range f.Roles {
+		split += r.MicrosPerReading
+	}
+	if d := split - f.CPUPerReading*1e6; d > 0.01 || d < -0.01 {
+		t.Errorf("the roles' µs per reading add up to %.3f, the pipeline's is %.3f", split, f.CPUPerReading*1e6)
+	}
+	want := []string{"acked", "ackedPerSec", "batch", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "pipelineCPUSecondsPerReading", "rate", "readingsPerSec",
 		"refusedAtIngest", "rejected", "rejectedBy", "roles", "seconds", "stored", "storedPerPipelineCPUSecond", "valid"}
 	if got := keys(t, f); !slices.Equal(got, want) {
 		t.Errorf("JSON keys %v, want %v", got, want)

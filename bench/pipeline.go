@@ -45,32 +45,37 @@ type PipelineFigures struct {
 	// Latency from ingest's acknowledgement to the row visible in
 	// ClickHouse: the n-th reading acknowledged against the moment the
 	// table held n rows (rows are stored about in the order acknowledged).
-	LatencyP50Ms float64                 `json:"latencyP50Ms"`
-	LatencyP99Ms float64                 `json:"latencyP99Ms"`
-	Acked        int64                   `json:"acked"`   // readings ingest answered 2xx
-	Stored       int64                   `json:"stored"`  // rows in ClickHouse's readings table (valid and rejected)
-	Lost         int64                   `json:"lost"`    // acked but not stored
-	Doubled      int64                   `json:"doubled"` // stored more than once
-	Valid        int64                   `json:"valid"`
-	Rejected     int64                   `json:"rejected"`                   // stored as rejected by a validator
-	Reasons      map[string]uint64       `json:"rejectedBy"`                 // the validators' reasons, with their counts
-	Refused      int64                   `json:"refusedAtIngest"`            // readings ingest refused (broken signatures)
-	StoredPerCPU float64                 `json:"storedPerPipelineCPUSecond"` // rows stored per CPU-second of validators plus aggregator
-	HTTPP99Ms    float64                 `json:"httpP99Ms"`
-	Seconds      float64                 `json:"seconds"`
-	Devices      int                     `json:"devices"`
-	Batch        int                     `json:"batch"`
-	Rate         float64                 `json:"rate"` // offered readings/s; 0: as fast as acknowledged
-	Roles        map[string]*RoleFigures `json:"roles"`
+	LatencyP50Ms float64           `json:"latencyP50Ms"`
+	LatencyP99Ms float64           `json:"latencyP99Ms"`
+	Acked        int64             `json:"acked"`   // readings ingest answered 2xx
+	Stored       int64             `json:"stored"`  // rows in ClickHouse's readings table (valid and rejected)
+	Lost         int64             `json:"lost"`    // acked but not stored
+	Doubled      int64             `json:"doubled"` // stored more than once
+	Valid        int64             `json:"valid"`
+	Rejected     int64             `json:"rejected"`                   // stored as rejected by a validator
+	Reasons      map[string]uint64 `json:"rejectedBy"`                 // the validators' reasons, with their counts
+	Refused      int64             `json:"refusedAtIngest"`            // readings ingest refused (broken signatures)
+	StoredPerCPU float64           `json:"storedPerPipelineCPUSecond"` // rows stored per CPU-second of validators plus aggregator
+	// CPU-seconds of ingest, validators, aggregator, broker and ClickHouse
+	// together per reading acknowledged (the roles' microsPerReading split it).
+	CPUPerReading float64                 `json:"pipelineCPUSecondsPerReading"`
+	HTTPP99Ms     float64                 `json:"httpP99Ms"`
+	Seconds       float64                 `json:"seconds"`
+	Devices       int                     `json:"devices"`
+	Batch         int                     `json:"batch"`
+	Rate          float64                 `json:"rate"` // offered readings/s; 0: as fast as acknowledged
+	Roles         map[string]*RoleFigures `json:"roles"`
 }
 
 // RoleFigures are one process's costs.
 type RoleFigures struct {
-	PID          int        `json:"-"`
-	CPUSeconds   float64    `json:"cpuSeconds"`
-	PeakRSSBytes int64      `json:"peakRSSBytes"`
-	RSSCurve     []RSSPoint `json:"rssCurve"` // resident set sampled through the run
-	cpu0         time.Duration
+	PID        int     `json:"-"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// MicrosPerReading: CPU-µs of this process per reading acknowledged.
+	MicrosPerReading float64    `json:"microsPerReading"`
+	PeakRSSBytes     int64      `json:"peakRSSBytes"`
+	RSSCurve         []RSSPoint `json:"rssCurve"` // resident set sampled through the run
+	cpu0             time.Duration
 }
 
 // RSSPoint is a resident set sampled at a second of the run.
@@ -215,10 +220,11 @@ func (f *PipelineFigures) String() string {
 	fmt.Fprintf(&b, "counted    %d acknowledged, %d stored (%d valid, %d rejected by validators), %d lost, %d doubled; %d refused by ingest\n",
 		f.Acked, f.Stored, f.Valid, f.Rejected, f.Lost, f.Doubled, f.Refused)
 	fmt.Fprintf(&b, "rejected   by reason: %v\n", f.Reasons)
-	fmt.Fprintf(&b, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator\n", f.StoredPerCPU)
+	fmt.Fprintf(&b, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator; %.1f CPU-µs per reading over every process\n",
+		f.StoredPerCPU, f.CPUPerReading*1e6)
 	for _, name := range slices.Sorted(maps.Keys(f.Roles)) {
 		r := f.Roles[name]
-		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds, peak RSS %4d MB\n", name, r.CPUSeconds, r.PeakRSSBytes>>20)
+		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds (%5.1f µs a reading), peak RSS %4d MB\n", name, r.CPUSeconds, r.MicrosPerReading, r.PeakRSSBytes>>20)
 	}
 	return b.String()
 }

@@ -211,16 +211,25 @@ func (p *pipeline) figures(ctx context.Context, res loadgen.Result, sent time.Du
 	}
 	fig.AckedPerSec = float64(res.Readings) / sent.Seconds()
 	fig.LatencyP50Ms, fig.LatencyP99Ms = ackToStored(res.Acks, stored)
-	pipelineCPU := 0.0
+	pipelineCPU, allCPU := 0.0, 0.0
 	for name, r := range p.roles {
 		r.CPUSeconds = (CPU(r.PID) - r.cpu0).Seconds()
 		r.PeakRSSBytes = PeakRSS(r.PID)
+		allCPU += r.CPUSeconds
 		if name != "ingest" && name != "broker" && name != "clickhouse" { // validators and aggregator
 			pipelineCPU += r.CPUSeconds
 		}
 	}
 	if pipelineCPU > 0 {
 		fig.StoredPerCPU = float64(storedN) / pipelineCPU
+	}
+	if res.Readings > 0 {
+		// Per reading acknowledged: every process of the pipeline (the
+		// load generator is not one), so machines compare by this figure.
+		fig.CPUPerReading = allCPU / float64(res.Readings)
+		for _, r := range p.roles {
+			r.MicrosPerReading = r.CPUSeconds / float64(res.Readings) * 1e6
+		}
 	}
 	return fig, nil
 }
