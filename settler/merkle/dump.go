@@ -81,6 +81,9 @@ func (t *Tree) WriteDump(w io.Writer) error {
 // comma but the tree's last.
 func (t *Tree) formatValues(from, to int) ([]byte, error) {
 	b := make([]byte, 0, (to-from)*96)
+	if t.rewards != nil {
+		return t.formatRewards(b, from, to), nil
+	}
 	for i := from; i < to; i++ {
 		b = append(b, `{"value":[`...)
 		for j, x := range t.raw(i) {
@@ -112,4 +115,46 @@ func (t *Tree) formatValues(from, to int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// formatRewards is formatValues for a reward tree: the same bytes, from
+// the typed values. Address.Hex makes a Keccak state and four allocations
+// per address; here one hasher serves the chunk (a third of a 1M-leaf
+// dump's time went to the generic path).
+func (t *Tree) formatRewards(b []byte, from, to int) []byte {
+	h := newHasher()
+	for i := from; i < to; i++ {
+		r := t.rewards[i]
+		b = append(b, `{"value":["`...)
+		b = appendChecksummed(b, r.Account, h)
+		b = append(b, `","`...)
+		b = r.Amount.Append(b, 10)
+		b = append(b, `"],"treeIndex":`...)
+		b = strconv.AppendInt(b, int64(t.index[i]), 10)
+		b = append(b, '}')
+		if i < len(t.index)-1 {
+			b = append(b, ',')
+		}
+	}
+	return b
+}
+
+// appendChecksummed appends a's EIP-55 form (common.Address.Hex): the hex
+// digits, a letter upper-cased where the Keccak of the lower-case digits
+// has a nibble above 7.
+func appendChecksummed(b []byte, a common.Address, h *hasher) []byte {
+	var digits [2 * common.AddressLength]byte
+	hex.Encode(digits[:], a[:])
+	sum := h.sum(digits[:])
+	for i, c := range digits {
+		nibble := sum[i/2] >> 4
+		if i%2 == 1 {
+			nibble = sum[i/2] & 0xf
+		}
+		if c > '9' && nibble > 7 {
+			digits[i] = c - 32
+		}
+	}
+	b = append(b, '0', 'x')
+	return append(b, digits[:]...)
 }

@@ -1,6 +1,7 @@
 package merkle
 
 import (
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -47,5 +48,27 @@ func TestParseAmount(t *testing.T) {
 		if parseAmount(new(big.Int), []byte(s)) {
 			t.Errorf("%q accepted", s)
 		}
+	}
+}
+
+// TestReadRewardsFindsDuplicatesAtScale: on an input big enough to be read
+// on every CPU (addresses spread over the set's table, many sharing their
+// first bytes), every account listed twice is found, the earliest second
+// listing reported with its first line.
+func TestReadRewardsFindsDuplicatesAtScale(t *testing.T) {
+	const n = 60_000
+	var b strings.Builder
+	line := func(i int) { fmt.Fprintf(&b, "0x%08x%024x%08x,%d\n", i%7, i, i*2654435761%4294967296, i) }
+	for i := range n {
+		line(i)
+	}
+	if rs, err := ReadRewards(strings.NewReader(b.String())); err != nil || len(rs) != n {
+		t.Fatalf("%d distinct accounts: %d read, %v", n, len(rs), err)
+	}
+	line(41_234) // listed again on line n+1, then another
+	line(7)
+	_, err := ReadRewards(strings.NewReader(b.String()))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d: ", n+1)) || !strings.Contains(err.Error(), "already listed on line 41235") {
+		t.Fatalf("error %v, want line %d already listed on line 41235", err, n+1)
 	}
 }
