@@ -97,7 +97,8 @@ func (e *e2e) checkVerifyEpoch(got settler.Settled) {
 	report.Reset()
 	if err := roles.RunVerifyEpoch(ctx, e.stack.Config.Config, []string{epoch}, &report, log); !errors.Is(err, roles.ErrMismatch) ||
 		!strings.Contains(report.String(), "first difference: epoch "+epoch+": device intruder scores 2000 by its readings, but has no stored score") ||
-		!strings.Contains(report.String(), "  stored root     "+got.Root.Hex()) || strings.Contains(report.String(), "recomputed root "+got.Root.Hex()) {
+		!strings.Contains(report.String(), "  stored root     "+got.Root.Hex()) || strings.Contains(report.String(), "recomputed root "+got.Root.Hex()) ||
+		!strings.Contains(report.String(), "2 stored before readings kept them") {
 		t.Errorf("verify-epoch after tampering: %v\n%s", err, report.String())
 	}
 	t.Logf("verify-epoch after tampering:\n%s", report.String())

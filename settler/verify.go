@@ -121,6 +121,13 @@ func VerifyEpochWith(ctx context.Context, conn driver.Conn, epoch uint64, chain 
 	if s := v.Signatures; s.Bad > 0 {
 		differ("epoch %d: %d valid readings whose stored signature does not verify (the first: %s)", epoch, s.Bad, s.FirstBad)
 	}
+	// Rows without signed bytes are the schema before migration 0014; in
+	// an epoch whose other rows have them, they were written around the
+	// pipeline (or across the upgrade itself).
+	if s := v.Signatures; s.Unsigned > 0 && s.Verified+s.Bad > 0 {
+		differ("epoch %d: %d valid readings carry no signed bytes while its other %d do: written around the pipeline (or stored across the upgrade to migration 0014)",
+			epoch, s.Unsigned, s.Verified+s.Bad)
+	}
 	if v.Stored != v.Root {
 		differ("epoch %d: stored root %s, recomputed %s", epoch, v.Stored.Hex(), v.Root.Hex())
 	}
