@@ -38,7 +38,6 @@ type Tree struct {
 	nodes    []common.Hash
 	index    []int             // tree index of each value, in the order given
 	raw      func(i int) []any // value i as given, for dumps
-	rewards  []Reward          // a reward tree's values (raw's, typed): its dump formats them without boxing
 }
 
 // Of builds a tree over values, each encoded with leafEncoding (Solidity ABI
@@ -96,11 +95,7 @@ func OfRewards(rewards []Reward) (*Tree, error) {
 	// otherwise. The tree keeps its own copy of the slice; the amounts must
 	// not change afterwards.
 	rewards = slices.Clone(rewards)
-	t, err := build(func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} }, leaves, RewardEncoding)
-	if t != nil {
-		t.rewards = rewards
-	}
-	return t, err
+	return build(func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} }, leaves, RewardEncoding)
 }
 
 // encodeReward writes abi.encode(account, amount) into buf; amount must be
