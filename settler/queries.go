@@ -46,12 +46,12 @@ const (
 	sqlInsertResume = "INSERT INTO settler_resumes VALUES (?, ?, ?, now64(3))"
 	// sqlLastResume: the newest resume's epoch and head block.
 	sqlLastResume = "SELECT argMax(epoch, version), argMax(block, version) FROM settler_resumes"
-	// sqlSignedReadings: an epoch's valid readings as signed, with every
-	// key their device was registered with (a key rotated since still
-	// verifies what it signed), in a stable order.
-	sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.keys
+	// sqlSignedReadings: an epoch's valid readings as signed, with their
+	// device's key (ingest never changes a registered device's key), in a
+	// stable order.
+	sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.key
 		FROM readings AS r
-		LEFT JOIN (SELECT device_id, groupUniqArray(public_key) AS keys FROM devices GROUP BY device_id) AS d ON d.device_id = r.device_id
+		LEFT JOIN (SELECT device_id, any(public_key) AS key FROM devices GROUP BY device_id) AS d ON d.device_id = r.device_id
 		WHERE r.epoch = ? AND r.status = 'valid'
 		ORDER BY r.device_id, r.seq`
 	// sqlValidReadings: an epoch's valid readings.

@@ -3,6 +3,7 @@ package settler
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -14,7 +15,7 @@ import (
 // Signatures is what checking the stored signatures of an epoch's valid
 // readings found.
 type Signatures struct {
-	Verified uint64 // signatures that verify under a key the device was registered with
+	Verified uint64 // signatures that verify under the device's registered key
 	Unsigned uint64 // rows stored before readings kept their signed bytes (wire 0)
 	Bad      uint64 // signatures that do not verify, or bytes that are not the row's reading
 	FirstBad string // the first bad one in (device, seq) order, for people
@@ -23,7 +24,7 @@ type Signatures struct {
 
 // CheckSignatures verifies the signature of every valid reading of epoch
 // from ClickHouse alone: the stored bytes under the domain of their wire
-// format, against the device's registered keys, and that the bytes are the
+// format, against the device's registered key, and that the bytes are the
 // reading the row says (device and sequence number).
 func CheckSignatures(ctx context.Context, conn driver.Conn, epoch uint64) (Signatures, error) {
 	var out Signatures
@@ -58,8 +59,8 @@ func CheckSignatures(ctx context.Context, conn driver.Conn, epoch uint64) (Signa
 		var seq uint64
 		var wire uint8
 		var body, sig string
-		var registered []string
-		if err := rows.Scan(&device, &seq, &wire, &body, &sig, &registered); err != nil {
+		var hexKey string
+		if err := rows.Scan(&device, &seq, &wire, &body, &sig, &hexKey); err != nil {
 			return out, err
 		}
 		name := fmt.Sprintf("%s #%d", device, seq)
@@ -72,11 +73,9 @@ func CheckSignatures(ctx context.Context, conn driver.Conn, epoch uint64) (Signa
 			out.bad(row, name+": "+why)
 			continue
 		}
-		// A key rotated since is tried too: the batch holds one entry per
-		// key, and the reading verifies if any of them does.
-		key, ok := keyFor(msg, []byte(sig), registered)
-		if !ok {
-			out.bad(row, name+": the signature does not verify under any key its device was registered with")
+		key, err := deviceKey(hexKey)
+		if err != nil {
+			out.bad(row, name+": "+err.Error())
 			continue
 		}
 		msgs, sigs, keys, names, at = append(msgs, msg), append(sigs, []byte(sig)), append(keys, key), append(names, name), append(at, row)
@@ -101,15 +100,10 @@ func (s *Signatures) bad(row int, why string) {
 // signedMessage is what the device signed for a stored row, or why the
 // stored bytes are not the row's reading.
 func signedMessage(device string, seq uint64, wire uint8, body []byte) ([]byte, string) {
-	var domain string
-	switch wire {
-	case 0:
+	if wire == 0 {
 		return nil, ""
-	case 1:
-		domain = pb.SigningDomain
-	case 2:
-		domain = pb.SigningDomainV2
-	default:
+	}
+	if wire != 1 && wire != 2 {
 		return nil, fmt.Sprintf("unknown wire format %d", wire)
 	}
 	r := &pb.Reading{}
@@ -119,33 +113,20 @@ func signedMessage(device string, seq uint64, wire uint8, body []byte) ([]byte, 
 	if r.DeviceId != device || r.Seq != seq {
 		return nil, fmt.Sprintf("the stored bytes are reading %s #%d", r.DeviceId, r.Seq)
 	}
-	return append([]byte(domain), body...), ""
+	if wire == 2 {
+		return pb.SignedBytesV2(body), ""
+	}
+	return append([]byte(pb.SigningDomain), body...), "" // v1: the canonical encoding, as stored
 }
 
-// keyFor picks, of the device's registered keys, the one to batch-verify
-// sig with: the only one, or with several (a rotated key) the first that
-// verifies on its own.
-func keyFor(msg, sig []byte, registered []string) (*pb.Key, bool) {
-	var keys []*pb.Key
-	for _, k := range registered {
-		raw, err := hex.DecodeString(k) // devices.public_key is hex
-		if err != nil {
-			continue
-		}
-		if x, err := pb.ExpandKey(raw); err == nil {
-			keys = append(keys, x)
-		}
+// deviceKey is a device's registered key as devices stores it (hex).
+func deviceKey(hexKey string) (*pb.Key, error) {
+	if hexKey == "" {
+		return nil, errors.New("its device is not in the registry")
 	}
-	switch len(keys) {
-	case 0:
-		return nil, false
-	case 1:
-		return keys[0], true
+	raw, err := hex.DecodeString(hexKey)
+	if err != nil {
+		return nil, fmt.Errorf("its device's registered key is not hex: %w", err)
 	}
-	for i, k := range keys {
-		if ok, _ := pb.VerifyBatch([][]byte{msg}, [][]byte{sig}, []*pb.Key{k}); ok {
-			return keys[i], true
-		}
-	}
-	return nil, false
+	return pb.ExpandKey(raw)
 }
