@@ -95,8 +95,7 @@ type pipeline struct {
 // build builds the fieldmint binary into the pipeline's directory.
 // build gives the pipeline the fieldmint binary, built once for every
 // test of the package (the tests run in parallel on two cores: a build
-// each was half a minute of CPU apiece) and copied into the test's own
-// directory, which its processes run from.
+// each was half a minute of CPU apiece).
 func (p *pipeline) build() {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "killtest-bin")
@@ -112,19 +111,12 @@ func (p *pipeline) build() {
 	if buildErr != nil {
 		p.t.Fatal(buildErr)
 	}
-	p.bin = filepath.Join(p.dir, "fieldmint")
-	raw, err := os.ReadFile(built)
-	if err == nil {
-		err = os.WriteFile(p.bin, raw, 0o755)
-	}
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	p.bin = built
 }
 
 var (
 	buildOnce sync.Once
-	built     string // the binary every test copies
+	built     string // the binary every test runs
 	buildErr  error
 )
 
