@@ -40,21 +40,21 @@ func (e Env) startChainStack(ctx context.Context, name string) (*chainStack, err
 	// is final (its end, plus lateness and margin, both 0 here), and the
 	// benches settle the epoch now running.
 	cfg.Aggregate.EpochLength = 10 * time.Second
-	for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
-		if *p, err = freeport.Port("127.0.0.1"); err != nil {
-			s.stop()
-			return nil, err
-		}
-	}
 	e.logf("%s: starting ClickHouse, a dev chain and the contracts ...", name)
-	st, err := devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	for try := 0; err != nil && strings.Contains(err.Error(), "address already in use") && try < 3; try++ {
-		// A free port taken between asking for it and listening on it
-		// (another process of a parallel run): ask again.
+	var st *devstack.Stack
+	// A free port can be taken between asking for it and listening on it
+	// (another process of a parallel run): then ask for new ones.
+	for try := 0; ; try++ {
 		for _, p := range []*int{&cfg.Dev.KafkaPort, &cfg.Dev.CHTCPPort, &cfg.Dev.CHHTTPPort, &cfg.Dev.RPCPort} {
-			*p, _ = freeport.Port("127.0.0.1")
+			if *p, err = freeport.Port("127.0.0.1"); err != nil {
+				s.stop()
+				return nil, err
+			}
 		}
 		st, err = devstack.StartStack(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
 	}
 	if err != nil {
 		s.stop()
