@@ -56,6 +56,11 @@ type Options struct {
 	// A real clickhouse-server logs that and goes on; with Restart the
 	// embedded one costs a few seconds of outage instead of staying down.
 	Restart bool
+	// Users, when set, is a users file (profiles, roles, users and quotas
+	// sections) the server starts with, beside the default user. clickhouse-
+	// local keeps users in files only (CREATE USER has no storage to write
+	// to), and reads them once, at start.
+	Users []byte `json:"-"`
 }
 
 // DefaultLibrary returns where libchdb.so is looked for: $FIELDMINT_CHDB_LIB,
@@ -104,6 +109,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.Path, 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeUsers(o.Path, o.Users); err != nil {
 		return nil, err
 	}
 	for _, p := range []*int{&o.TCPPort, &o.HTTPPort} {
@@ -309,6 +317,10 @@ func Serve(o Options) int {
 		"--multiquery",
 		"--query=SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; SELECT sleepEachRow(3600) FROM numbers(1000000) FORMAT Null",
 	}
+	// Start wrote it when the server has users of its own (Options.Users).
+	if cfg := filepath.Join(o.Path, "config.xml"); fileExists(cfg) {
+		args = append(args[:1], append([]string{"--config-file=" + cfg}, args[1:]...)...)
+	}
 	cargs := make([]*byte, len(args)+1)
 	keep := make([][]byte, len(args))
 	for i, a := range args {
@@ -333,3 +345,5 @@ func goString(p *byte) string {
 	}
 	return string(b)
 }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

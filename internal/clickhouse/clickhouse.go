@@ -36,6 +36,10 @@ type Config struct {
 	// retention and than any partition stays idle, or a resume would start
 	// over at the log's start.
 	ReadingsTTL time.Duration `yaml:"readingsTTL" help:"delete raw readings this long after ingest received them, e.g. 2160h (0: keep forever); rollups are kept. Must exceed Kafka retention"`
+	// Users are the stages' own least-privilege users (access.go); Analyst
+	// bounds analysts' queries.
+	Users   Users         `yaml:"users"`
+	Analyst AnalystLimits `yaml:"analyst"`
 }
 
 // ErrBadDatabase means the database name is not a plain identifier.
@@ -56,6 +60,14 @@ func (c Config) Validate() error {
 	}
 	if c.ReadingsTTL < 0 || c.ReadingsTTL%time.Second != 0 {
 		return errors.New("clickhouse: readingsTTL must be 0 (keep forever) or a positive whole number of seconds, e.g. 2160h")
+	}
+	for _, stage := range Stages {
+		if u := c.Users.account(stage).Username; u != "" && !ident.MatchString(u) {
+			return fmt.Errorf("clickhouse: users.%s.username %q must match [A-Za-z_][A-Za-z0-9_]*", stage, u)
+		}
+	}
+	if c.Analyst.MaxExecutionTime < 0 || c.Analyst.MaxExecutionTime%time.Second != 0 {
+		return errors.New("clickhouse: analyst.maxExecutionTime must be a whole number of seconds, e.g. 60s (0: the default)")
 	}
 	if c.Cluster != "" {
 		if _, err := migrations.ForCluster("CREATE TABLE IF NOT EXISTS t", c.Cluster); err != nil {
@@ -89,11 +101,17 @@ func Dial(ctx context.Context, c Config) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	create := "CREATE DATABASE IF NOT EXISTS " + c.Database
-	if c.Cluster != "" {
-		create += " ON CLUSTER '" + c.Cluster + "'"
+	// A stage's least-privilege user may not create databases: the
+	// database is created only when it is missing.
+	var exists uint8
+	err = boot.QueryRow(ctx, "SELECT count() > 0 FROM system.databases WHERE name = ?", c.Database).Scan(&exists)
+	if err == nil && exists == 0 {
+		create := "CREATE DATABASE IF NOT EXISTS " + c.Database
+		if c.Cluster != "" {
+			create += " ON CLUSTER '" + c.Cluster + "'"
+		}
+		err = boot.Exec(ctx, create)
 	}
-	err = boot.Exec(ctx, create)
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: create database: %w", err)
