@@ -51,7 +51,7 @@ func MigrateTo(ctx context.Context, conn driver.Conn, cluster string, last int) 
 	return err
 }
 
-// OpenMigrated connects and migrates: for the dev stack, replay into a
+// OpenMigrated connects, migrates and applies the workloads and roles: for the dev stack, replay into a
 // fresh database, and tests. Roles use Open.
 func OpenMigrated(ctx context.Context, c Config) (driver.Conn, error) {
 	conn, err := Dial(ctx, c)
@@ -59,6 +59,10 @@ func OpenMigrated(ctx context.Context, c Config) (driver.Conn, error) {
 		return nil, err
 	}
 	if _, err := Migrate(ctx, conn, c); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if _, err := ApplyAccess(ctx, conn, c, false); err != nil {
 		conn.Close()
 		return nil, err
 	}
