@@ -8,6 +8,7 @@ package roles
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,13 +50,33 @@ func Defaults() Config {
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Telemetry:  telemetry.DefaultConfig(),
 		Kafka:      kafka.Config{Brokers: []string{"127.0.0.1:9092"}, TopicPrefix: "fieldmint.", Partitions: 4},
-		ClickHouse: clickhouse.Config{Addr: "127.0.0.1:9000", Database: "fieldmint", Username: "default"},
+		ClickHouse: clickhouse.Config{Addr: "127.0.0.1:9000", Database: "fieldmint", Username: "default", Analyst: clickhouse.DefaultAnalystLimits()},
 		Ingest:     ingest.DefaultConfig(),
 		Validate:   validators.DefaultConfig(),
 		Aggregate:  aggregator.DefaultConfig(),
 		Settle:     settler.DefaultConfig(),
 		API:        api.DefaultConfig(),
 	}
+}
+
+// MigrateOptions are `fieldmint migrate`'s flags.
+type MigrateOptions struct {
+	Users     bool   // create or update the users clickhouse.users names
+	AccessXML string // write the roles and users as a users file there
+}
+
+// Flags registers the options as `fieldmint migrate`'s flags.
+func (o *MigrateOptions) Flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.Users, "users", false, "also create or update the stages' and the analyst's users named in clickhouse.users (passwords from the environment or the file)")
+	fs.StringVar(&o.AccessXML, "access-xml", "", "also write the roles, profiles, quota and users as a ClickHouse users file here, for a server configured by files")
+}
+
+func roleNames(db string) []string {
+	out := make([]string, len(clickhouse.Stages))
+	for i, s := range clickhouse.Stages {
+		out[i] = clickhouse.RoleName(db, s)
+	}
+	return out
 }
 
 // Logger builds the logger the configuration asks for.
@@ -113,7 +134,15 @@ func (c Config) Check(sections []string) error {
 // applied under the migration lock (a second migrator waits, then finds
 // nothing to do), and the readings TTL set. Roles refuse to start on
 // another schema.
-func RunMigrate(ctx context.Context, c Config, out io.Writer, log *slog.Logger) error {
+func RunMigrate(ctx context.Context, c Config, o MigrateOptions, out io.Writer, log *slog.Logger) error {
+	if o.AccessXML != "" {
+		// A file only: a server configured by files reads it at start.
+		xml := clickhouse.AccessXML(map[string]clickhouse.Users{c.ClickHouse.Database: c.ClickHouse.Users}, c.ClickHouse.Analyst)
+		if err := os.WriteFile(o.AccessXML, xml, 0o600); err != nil {
+			return fmt.Errorf("migrate: --access-xml: %w", err)
+		}
+		fmt.Fprintf(out, "wrote %s: the roles, profiles, analyst quota and users of %s; put it in the server's users.d and restart it\n", o.AccessXML, c.ClickHouse.Database)
+	}
 	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
 	if err != nil {
 		return err
@@ -130,6 +159,19 @@ func RunMigrate(ctx context.Context, c Config, out io.Writer, log *slog.Logger) 
 		fmt.Fprintf(out, "%s is up to date\n", c.ClickHouse.Database)
 	} else {
 		fmt.Fprintf(out, "%s migrated: %d migration(s) applied\n", c.ClickHouse.Database, len(applied))
+	}
+	access, err := clickhouse.ApplyAccess(ctx, conn, c.ClickHouse, o.Users)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "workloads %s and %s\n", clickhouse.Workload(c.ClickHouse.Database, "aggregate"), clickhouse.Workload(c.ClickHouse.Database, "analyst"))
+	if access.Roles {
+		fmt.Fprintf(out, "roles %s\n", strings.Join(roleNames(c.ClickHouse.Database), ", "))
+		if len(access.Users) > 0 {
+			fmt.Fprintf(out, "users %s\n", strings.Join(access.Users, ", "))
+		}
+	} else {
+		fmt.Fprintln(out, "roles not created: this server keeps users in configuration files only (fieldmint migrate --access-xml FILE writes them)")
 	}
 	log.Info("migrate: done", "database", c.ClickHouse.Database, "applied", len(applied))
 	return nil

@@ -185,6 +185,7 @@ func withClickHouse(ctx context.Context, c clickhouse.Config, body func(conn dri
 
 // RunAggregate runs the aggregator until ctx ends.
 func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
+	c.ClickHouse = c.ClickHouse.As("aggregate")
 	r, err := newRole(ctx, "aggregate", c, []string{"kafka", "clickhouse", "aggregate"}, log, watchKafka(c.Kafka), watchClickHouse(c.ClickHouse))
 	if err != nil {
 		return err
@@ -216,6 +217,7 @@ func newChainRole(ctx context.Context, name string, c Config, rpc string, log *s
 // poster key. o.ResumeFrom, when not 0, first recomputes epochs from there
 // on (the operator's answer to a revoked or parked epoch), once.
 func RunSettle(ctx context.Context, c Config, o Options, log *slog.Logger) error {
+	c.ClickHouse = c.ClickHouse.As("settle")
 	resumeFrom := o.ResumeFrom
 	r, err := newChainRole(ctx, "settle", c, c.Settle.RPC, log)
 	if err != nil {
@@ -255,6 +257,7 @@ func RunSettle(ctx context.Context, c Config, o Options, log *slog.Logger) error
 // RunAPI serves the proof API, the claim page and the explorer until ctx
 // ends. It holds no key; run as many as the traffic needs.
 func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
+	c.ClickHouse = c.ClickHouse.As("api")
 	if c.Settle.APIListen != "" {
 		log.Warn("settle.apiListen is deprecated and will be removed in the next release: set api.listen (FIELDMINT_API_LISTEN, --api.listen)", "listen", c.Settle.APIListen)
 	}

@@ -140,6 +140,8 @@ func tool(summary string, run func(ctx context.Context, fs *flag.FlagSet, args [
 // self is base for a command of the roles' configuration.
 func self(c *roles.Config) *roles.Config { return c }
 
+var migrateOpts roles.MigrateOptions // `fieldmint migrate`'s flags
+
 func commands() map[string]command {
 	cmds := map[string]command{
 		"replay": configured("rebuild a fresh ClickHouse database from the Kafka log: readings, epochs, rewards and roots (nothing posted)", "", roles.Defaults, self, nil,
@@ -147,9 +149,10 @@ func commands() map[string]command {
 				return roles.RunReplay(ctx, c, out, l)
 			}),
 		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, self, nil, roles.RunVerifyEpoch),
-		"migrate": configured("apply the ClickHouse schema migrations and the readings TTL, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, self, nil,
+		"migrate": configured("apply the ClickHouse schema migrations, the readings TTL, the workloads and the least-privilege roles, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, self,
+			migrateOpts.Flags,
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
-				return roles.RunMigrate(ctx, c, out, l)
+				return roles.RunMigrate(ctx, c, migrateOpts, out, l)
 			}),
 		"verify-votes":     tool("show where the signers' votes for an epoch differ, leaf by leaf and device by device, from every operator's proof API", roles.RunVerifyVotes),
 		"tree":             tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
