@@ -2,13 +2,16 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 
 	"github.com/fieldmint/fieldmint/docs"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 )
 
 const cookbookPath = "../docs/analysts.md"
@@ -60,5 +63,37 @@ func checkCookbook(t *testing.T, ctx context.Context, conn driver.Conn) {
 	}
 	if nonEmpty < len(rs)-3 {
 		t.Errorf("only %d of %d cookbook queries found rows in the pipeline's data", nonEmpty, len(rs))
+	}
+}
+
+// checkAnalyst runs the cookbook as the analyst's own user, and holds that
+// user to its grants and limits: refused, with ClickHouse's error, an
+// INSERT, an ALTER, a read of a table outside its grants and a query past
+// its limits. (That each stage works as its own user alone, startPipeline
+// holds.)
+func checkAnalyst(t *testing.T, ctx context.Context, cfg clickhouse.Config) {
+	// clickhouse-go turns a context's deadline into max_execution_time,
+	// which the analyst may not raise above its limit (60 s): the test's
+	// minutes are refused.
+	ctx = context.WithoutCancel(ctx)
+	analyst, err := clickhouse.Dial(ctx, cfg.As("analyst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer analyst.Close()
+	checkCookbook(t, ctx, analyst)
+	for sql, want := range map[string]int32{
+		"INSERT INTO readings (device_id) VALUES ('x')":       497, // ACCESS_DENIED
+		"ALTER TABLE device_scores DELETE WHERE 1":            497,
+		"SELECT count() FROM insert_intents":                  497,
+		"SELECT count() FROM settlement_votes":                497,
+		"SELECT number FROM numbers(10000000)":                396, // TOO_MANY_ROWS_OR_BYTES
+		"SELECT 1 FROM readings SETTINGS max_result_rows = 0": 452, // SETTING_CONSTRAINT_VIOLATION
+	} {
+		err := analyst.Exec(ctx, sql)
+		var ex *proto.Exception
+		if !errors.As(err, &ex) || ex.Code != want {
+			t.Errorf("the analyst ran %s: %v, want ClickHouse's code %d", sql, err, want)
+		}
 	}
 }

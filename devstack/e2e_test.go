@@ -105,6 +105,10 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 	}
 	t.Cleanup(stack.Close)
 	for _, r := range stack.Runs() {
+		// Each stage connects as its own least-privilege user: the shared
+		// user is one that does not exist, so a stage that fell back to it
+		// could not connect.
+		r.Config.ClickHouse.Username, r.Config.ClickHouse.Password = "no_such_user", ""
 		o := roles.Options{OnSettled: onSettled}
 		if r.Operator != 0 {
 			o = roles.Options{}
@@ -133,6 +137,7 @@ func TestEndToEnd(t *testing.T) {
 	e.checkStored(got)
 	e.checkRegistry()
 	t.Run("cookbook", func(t *testing.T) { checkCookbook(t, ctx, e.conn) })
+	t.Run("analyst", func(t *testing.T) { checkAnalyst(t, ctx, e.stack.Config.ClickHouse) })
 	e.claimAll()
 	e.checkVerifyEpoch(got)
 	after, _ := chain.TokenBalance(ctx, mustClient(t, ctx, e.stack), e.stack.Contracts.Token, e.stack.Contracts.Distributor)

@@ -50,7 +50,8 @@ func operators(ctx context.Context, base roles.Config, n int) ([]Operator, error
 	for i := 1; i < n; i++ {
 		c := base
 		suffix := "op" + strconv.Itoa(i)
-		c.ClickHouse.Database = base.ClickHouse.Database + "_" + suffix
+		c.ClickHouse.Database = operatorDatabase(base.ClickHouse.Database, i)
+		c.ClickHouse.Users = DevUsers(c.ClickHouse.Database)
 		if c.Kafka.SharedTopicPrefix == "" {
 			c.Kafka.SharedTopicPrefix = base.Kafka.TopicPrefix
 		}

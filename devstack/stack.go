@@ -94,6 +94,25 @@ type Info struct {
 	Threshold uint8     `json:"threshold"`
 }
 
+// DevUsers are the dev stack's ClickHouse users of database db, one per
+// stage, each named <db>_<stage>_user with the stage's name as its
+// password: the dev stack listens on loopback only. The analyst of the
+// primary database is fieldmint_analyst_user, password analyst.
+func DevUsers(db string) clickhouse.Users {
+	a := func(stage string) clickhouse.Account {
+		return clickhouse.Account{Username: db + "_" + stage + "_user", Password: stage}
+	}
+	return clickhouse.Users{Aggregate: a("aggregate"), Settle: a("settle"), API: a("api"), Analyst: a("analyst")}
+}
+
+// operatorDatabase is the database of operator i (0: the primary's).
+func operatorDatabase(base string, i int) string {
+	if i == 0 {
+		return base
+	}
+	return base + "_op" + strconv.Itoa(i)
+}
+
 // StartStack starts the infrastructure under cfg.Dev.DataDir (required) and
 // returns it with a Config completed with its addresses and keys.
 func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, error) {
@@ -122,8 +141,16 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	cfg.Kafka.Brokers = s.Kafka.ListenAddrs()
 	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers)
 
-	// ClickHouse: a server process.
-	if s.CH, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(o.DataDir, "clickhouse"), TCPPort: o.CHTCPPort, HTTPPort: o.CHHTTPPort, Restart: true}); err != nil {
+	// ClickHouse: a server process, with each operator's least-privilege
+	// users (its users file is read once, at start).
+	dbs := map[string]clickhouse.Users{}
+	for i := range max(o.Settlers, 1) {
+		db := operatorDatabase(cfg.ClickHouse.Database, i)
+		dbs[db] = DevUsers(db)
+	}
+	cfg.ClickHouse.Users = dbs[cfg.ClickHouse.Database]
+	if s.CH, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(o.DataDir, "clickhouse"), TCPPort: o.CHTCPPort, HTTPPort: o.CHHTTPPort, Restart: true,
+		Users: clickhouse.AccessXML(dbs, cfg.ClickHouse.Analyst)}); err != nil {
 		return nil, fmt.Errorf("dev: clickhouse: %w", err)
 	}
 	cfg.ClickHouse.Addr = s.CH.TCPAddr
