@@ -105,6 +105,7 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 	length := s.cfg.EpochLength.Milliseconds()
 	var stored map[int32]int64 // the rejected topic as stored now, read once
 	for _, e := range epochs {
+		began := time.Now()
 		cut, err := s.cutOf(ctx, e, &stored)
 		if err != nil {
 			return err
@@ -132,7 +133,9 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 		if err := s.conn.Exec(ictx, sqlInsertScored, e); err != nil {
 			return fmt.Errorf("aggregate: record epoch %d scored: %w", e, err)
 		}
-		s.log.Info("epoch scored", "epoch", e, "devices", devices, "withoutInformation", len(stop))
+		took := time.Since(began)
+		s.metrics.scoring.Record(ctx, took.Seconds())
+		s.log.Info("epoch scored", "epoch", e, "devices", devices, "withoutInformation", len(stop), "took", took.Round(time.Millisecond))
 	}
 	s.scoredThrough = through
 	return nil

@@ -12,10 +12,11 @@ import (
 
 // metrics are the aggregator's counters, exported by internal/telemetry.
 type metrics struct {
-	rows    metric.Int64Counter // rows inserted into readings, by source topic
-	inserts metric.Int64Counter // INSERT blocks committed
-	epochs  metric.Int64Counter // epochs closed
-	stopped metric.Int64Counter // devices an information check left unpaid, by reason
+	rows    metric.Int64Counter     // rows inserted into readings, by source topic
+	inserts metric.Int64Counter     // INSERT blocks committed
+	epochs  metric.Int64Counter     // epochs closed
+	stopped metric.Int64Counter     // devices an information check left unpaid, by reason
+	scoring metric.Float64Histogram // seconds from an epoch's cut to its scored_epochs row
 }
 
 func newMetrics() metrics {
@@ -25,7 +26,10 @@ func newMetrics() metrics {
 	epochs, _ := m.Int64Counter("fieldmint.aggregator.epochs_closed", metric.WithDescription("epochs closed by this instance"))
 	stopped, _ := m.Int64Counter("fieldmint.aggregator.devices_stopped",
 		metric.WithDescription("device-epochs an information check left unpaid (a stream without information of its own), by reason"))
-	return metrics{rows: rows, inserts: inserts, epochs: epochs, stopped: stopped}
+	scoring, _ := m.Float64Histogram("fieldmint.aggregator.epoch_scoring", metric.WithUnit("s"),
+		metric.WithDescription("time to score an epoch: its cut, the information checks and the device scores, stored"),
+		metric.WithExplicitBucketBoundaries(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+	return metrics{rows: rows, inserts: inserts, epochs: epochs, stopped: stopped, scoring: scoring}
 }
 
 // count adds one stored block of records.
