@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,15 +70,18 @@ type AnalystLimits struct {
 	MaxExecutionTime time.Duration `yaml:"maxExecutionTime" help:"longest an analyst query may run"`
 	MaxMemoryUsage   uint64        `yaml:"maxMemoryUsage" help:"most memory (bytes) one analyst query may use"`
 	MaxResultRows    uint64        `yaml:"maxResultRows" help:"most rows one analyst query may return"`
-	MaxThreads       uint64        `yaml:"maxThreads" help:"most threads all analyst queries together may run at once (the analysts workload's max_concurrent_threads; 0: no cap, priority only)"`
-	QueriesPerMinute uint64        `yaml:"queriesPerMinute" help:"analyst quota: queries per minute per analyst user"`
-	SecondsPerMinute uint64        `yaml:"secondsPerMinute" help:"analyst quota: seconds of query execution per minute per analyst user"`
+	MaxThreads       uint64        `yaml:"maxThreads" help:"most threads all analyst queries together may run at once (the analysts workload's max_concurrent_threads; 0: no cap)"`
+	// MaxCPUs caps the CPU time analysts' queries take together, in CPUs
+	// (the workload's max_cpus), on a server with cpu_slot_preemption on.
+	MaxCPUs          float64 `yaml:"maxCPUs" help:"most CPUs all analyst queries together may use (the analysts workload's max_cpus; needs the server setting cpu_slot_preemption; 0: no cap)"`
+	QueriesPerMinute uint64  `yaml:"queriesPerMinute" help:"analyst quota: queries per minute per analyst user"`
+	SecondsPerMinute uint64  `yaml:"secondsPerMinute" help:"analyst quota: seconds of query execution per minute per analyst user"`
 }
 
 // DefaultAnalystLimits are the limits of a fresh configuration.
 func DefaultAnalystLimits() AnalystLimits {
 	return AnalystLimits{MaxExecutionTime: 60 * time.Second, MaxMemoryUsage: 2 << 30, MaxResultRows: 1_000_000,
-		MaxThreads: 1, QueriesPerMinute: 120, SecondsPerMinute: 120}
+		MaxThreads: 1, MaxCPUs: 0, QueriesPerMinute: 120, SecondsPerMinute: 120}
 }
 
 // Limits returns l with each unset (zero) limit at its default; MaxThreads
@@ -159,12 +163,16 @@ func Workload(db, stage string) string {
 
 // WorkloadStatements create the CPU resource and the two workloads of db:
 // the pipeline (inserts, the epoch close, settlement, proofs) first, the
-// analysts after it, with at most l.MaxThreads threads between them. They
+// analysts after it, with at most l.MaxThreads threads and l.MaxCPUs CPUs
+// between them. They
 // need no access management, and are applied by every migrate.
 func WorkloadStatements(db string, l AnalystLimits) []string {
 	analysts := "CREATE OR REPLACE WORKLOAD " + Workload(db, "analyst") + " IN all SETTINGS priority = 1"
 	if l.MaxThreads > 0 {
 		analysts += fmt.Sprintf(", max_concurrent_threads = %d", l.MaxThreads)
+	}
+	if l.MaxCPUs > 0 {
+		analysts += ", max_cpus = " + strconv.FormatFloat(l.MaxCPUs, 'f', -1, 64)
 	}
 	return []string{
 		"CREATE RESOURCE IF NOT EXISTS cpu (MASTER THREAD, WORKER THREAD)",

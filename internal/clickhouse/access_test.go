@@ -63,7 +63,7 @@ const (
 // ClickHouse's own error.
 func TestStagesHoldOnlyTheirGrants(t *testing.T) {
 	ctx := context.Background()
-	limits := clickhouse.AnalystLimits{MaxExecutionTime: 10 * time.Second, MaxResultRows: 1000, MaxThreads: 1, QueriesPerMinute: 40}
+	limits := clickhouse.AnalystLimits{MaxExecutionTime: 10 * time.Second, MaxResultRows: 1000, MaxThreads: 1, MaxCPUs: 0.5, QueriesPerMinute: 40}
 	cfg, _ := accessServer(t, "acc", limits)
 	as := func(stage string) driver.Conn {
 		t.Helper()
@@ -124,10 +124,23 @@ func TestStagesHoldOnlyTheirGrants(t *testing.T) {
 			t.Errorf("%s runs in workload %q (%v), want %q", stage, got, err, want)
 		}
 	}
+	// The analysts' workload comes after the pipeline's, capped.
+	admin, err := clickhouse.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var pipeline, analysts string
+	if err := admin.QueryRow(ctx, "SELECT anyIf(create_query, name = 'acc_pipeline'), anyIf(create_query, name = 'acc_analysts') FROM system.workloads").Scan(&pipeline, &analysts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pipeline, "priority = 0") || !strings.Contains(analysts, "priority = 1") ||
+		!strings.Contains(analysts, "max_concurrent_threads = 1") || !strings.Contains(analysts, "max_cpus = 0.5") {
+		t.Errorf("workloads: %q, %q", pipeline, analysts)
+	}
 	// The analyst's quota: 40 queries a minute (some of the queries above
 	// counted already).
 	analyst := as("analyst")
-	var err error
 	for i := 0; i < 100 && code(err) != quotaExceeded; i++ {
 		var n uint64
 		err = analyst.QueryRow(ctx, "SELECT count() FROM epochs").Scan(&n)

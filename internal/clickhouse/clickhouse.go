@@ -66,6 +66,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("clickhouse: users.%s.username %q must match [A-Za-z_][A-Za-z0-9_]*", stage, u)
 		}
 	}
+	if c.Analyst.MaxCPUs < 0 || c.Analyst.MaxCPUs > 10_000 {
+		return errors.New("clickhouse: analyst.maxCPUs must be 0 (no cap) or a positive number of CPUs, e.g. 0.5")
+	}
 	if c.Analyst.MaxExecutionTime < 0 || c.Analyst.MaxExecutionTime%time.Second != 0 {
 		return errors.New("clickhouse: analyst.maxExecutionTime must be a whole number of seconds, e.g. 60s (0: the default)")
 	}
