@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -34,6 +35,11 @@ type PipelineOptions struct {
 	Sample     time.Duration // how often to print progress and sample each role's RSS
 	MaxRate    float64       // without Rate or Count: readings per second of Duration to prepare
 	Profiles   string        // directory for CPU profiles of ingest, each validator and the aggregator ("": none)
+	// AnalystLoad runs the heaviest cookbook queries as the analyst's user,
+	// this many a second, during the run (0: none); EpochLength is the
+	// aggregator's (0: its default), short to see epochs close in a run.
+	AnalystLoad float64
+	EpochLength time.Duration
 }
 
 // PipelineFigures is `fieldmint bench pipeline --json`'s object.
@@ -65,6 +71,9 @@ type PipelineFigures struct {
 	Batch         int                     `json:"batch"`
 	Rate          float64                 `json:"rate"` // offered readings/s; 0: as fast as acknowledged
 	Roles         map[string]*RoleFigures `json:"roles"`
+	// Analysts is the analyst load's figures, Epochs the closes in the run.
+	Analysts *AnalystFigures `json:"analysts,omitempty"`
+	Epochs   *EpochFigures   `json:"epochs,omitempty"`
 }
 
 // RoleFigures are one process's costs.
@@ -105,6 +114,7 @@ type pipeline struct {
 	*stack
 	o       PipelineOptions
 	ch      *chserver.Server
+	chCfg   chconn.Config // the database's, as its default user, with the stages' users
 	conn    driver.Conn
 	url     string
 	admin   *ecdsa.PrivateKey
@@ -156,11 +166,16 @@ func (p *pipeline) startAll(ctx context.Context) error {
 		}
 	}
 	p.logf("bench pipeline: starting ClickHouse ...")
-	if p.ch, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(p.dir, "clickhouse"), TCPPort: ports[0], HTTPPort: ports[1]}); err != nil {
+	// As deployed: the aggregator connects as its own user, in the
+	// pipeline's workload, and the analyst load as the analyst.
+	chCfg := roles.Defaults().ClickHouse
+	chCfg.Users = benchUsers()
+	if p.ch, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(p.dir, "clickhouse"), TCPPort: ports[0], HTTPPort: ports[1],
+		Users: chconn.AccessXML(map[string]chconn.Users{chCfg.Database: chCfg.Users}, chCfg.Analyst)}); err != nil {
 		return fmt.Errorf("bench pipeline: clickhouse: %w", err)
 	}
-	chCfg := roles.Defaults().ClickHouse
 	chCfg.Addr = p.ch.TCPAddr
+	p.chCfg = chCfg
 	if p.conn, err = chconn.OpenMigrated(ctx, chCfg); err != nil { // what `fieldmint migrate` does
 		return fmt.Errorf("bench pipeline: migrate: %w", err)
 	}
@@ -182,7 +197,21 @@ func (p *pipeline) startAll(ctx context.Context) error {
 		}
 		p.roles[name] = &RoleFigures{PID: v.PID()}
 	}
-	agg, err := p.start("aggregate", nil, append(append([]string{"aggregate", "--clickhouse.addr", p.ch.TCPAddr}, p.telemetry("aggregate")...), common...)...)
+	aggArgs := []string{"aggregate", "--clickhouse.addr", p.ch.TCPAddr}
+	if p.o.EpochLength > 0 {
+		// Late readings wait one epoch, not the default minute, and the
+		// information checks look two epochs ahead, not eight minutes: a
+		// run's event time (a reading a second per device) is short.
+		scoring := filepath.Join(p.dir, "scoring.yaml")
+		ahead := 2 * p.o.EpochLength
+		if err := os.WriteFile(scoring, []byte(fmt.Sprintf("information: {back: 2m, ahead: %s}\n", ahead)), 0o644); err != nil {
+			return err
+		}
+		aggArgs = append(aggArgs, "--aggregate.epochLength", p.o.EpochLength.String(), "--aggregate.allowedLateness", p.o.EpochLength.String(),
+			"--aggregate.scoringFile", scoring)
+	}
+	agg, err := p.start("aggregate", []string{"FIELDMINT_CLICKHOUSE_USERS_AGGREGATE_USERNAME=" + chCfg.Users.Aggregate.Username,
+		"FIELDMINT_CLICKHOUSE_USERS_AGGREGATE_PASSWORD=" + chCfg.Users.Aggregate.Password}, append(append(aggArgs, p.telemetry("aggregate")...), common...)...)
 	if err != nil {
 		return err
 	}
@@ -222,6 +251,16 @@ func (f *PipelineFigures) String() string {
 	fmt.Fprintf(&b, "rejected   by reason: %v\n", f.Reasons)
 	fmt.Fprintf(&b, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator; %.1f CPU-µs per reading over every process\n",
 		f.StoredPerCPU, f.CPUPerReading*1e6)
+	if a := f.Analysts; a != nil {
+		fmt.Fprintf(&b, "analysts   %d heavy cookbook queries (%.1f a second offered, %d skipped, %d failed), p50 %.0f ms, p99 %.0f ms\n",
+			a.Queries, a.PerSec, a.Skipped, a.Errors, a.P50Ms, a.P99Ms)
+		if a.First != "" {
+			fmt.Fprintf(&b, "           first failure: %s\n", a.First)
+		}
+	}
+	if e := f.Epochs; e != nil {
+		fmt.Fprintf(&b, "epochs     %d closed, %d scored, %.0f ms each on average (the cut, the information checks, the scores)\n", e.Closed, e.Scored, e.MeanScoringMs)
+	}
 	for _, name := range slices.Sorted(maps.Keys(f.Roles)) {
 		r := f.Roles[name]
 		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds (%5.1f µs a reading), peak RSS %4d MB\n", name, r.CPUSeconds, r.MicrosPerReading, r.PeakRSSBytes>>20)

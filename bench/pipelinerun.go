@@ -57,19 +57,43 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		rate = fmt.Sprintf(", %.0f a second", p.o.Rate)
 	}
 	p.logf("bench pipeline: %d clients send %d fresh readings in batches of %d%s", p.o.Clients, load.Readings(), p.o.Batch, rate)
+	stopAnalysts := func() *AnalystFigures { return nil }
+	if p.o.AnalystLoad > 0 {
+		p.logf("bench pipeline: the analyst runs %.1f heavy cookbook queries a second meanwhile", p.o.AnalystLoad)
+		if stopAnalysts, err = p.analystLoad(ctx, p.o.AnalystLoad); err != nil {
+			return nil, err
+		}
+	}
 	poll := p.poll(ctx, stored0)
 	res, sent, err := p.send(ctx, load)
 	if err != nil {
 		poll.stop()
+		stopAnalysts()
 		return nil, err
 	}
 	p.logf("bench pipeline: %d readings acknowledged in %.1f s; waiting for ClickHouse to hold them ...", res.Readings, sent.Seconds())
 	if err := p.drain(ctx, stored0, res.Readings); err != nil {
 		poll.stop()
+		stopAnalysts()
 		return nil, err
 	}
+	var epochs *EpochFigures
+	if p.o.EpochLength > 0 {
+		p.logf("bench pipeline: waiting for the aggregator to score the epochs ...")
+		if epochs, err = p.waitScoring(ctx); err != nil {
+			poll.stop()
+			stopAnalysts()
+			return nil, err
+		}
+	}
+	analysts := stopAnalysts()
 	time.Sleep(2 * time.Second) // anything doubled would land now
-	return p.figures(ctx, res, sent, poll.stop())
+	fig, err := p.figures(ctx, res, sent, poll.stop())
+	if err != nil {
+		return nil, err
+	}
+	fig.Analysts, fig.Epochs = analysts, epochs
+	return fig, nil
 }
 
 // send sends the prepared readings (all of them, with a count or a rate;
