@@ -2,8 +2,10 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,6 +84,7 @@ func checkAnalyst(t *testing.T, ctx context.Context, cfg clickhouse.Config) {
 	}
 	defer analyst.Close()
 	checkCookbook(t, ctx, analyst)
+	checkNetworkDashboard(t, ctx, analyst)
 	for sql, want := range map[string]int32{
 		"INSERT INTO readings (device_id) VALUES ('x')":       497, // ACCESS_DENIED
 		"ALTER TABLE device_scores DELETE WHERE 1":            497,
@@ -95,5 +98,57 @@ func checkAnalyst(t *testing.T, ctx context.Context, cfg clickhouse.Config) {
 		if !errors.As(err, &ex) || ex.Code != want {
 			t.Errorf("the analyst ran %s: %v, want ClickHouse's code %d", sql, err, want)
 		}
+	}
+}
+
+// checkNetworkDashboard runs every panel of the analysts' Grafana dashboard
+// (deploy/monitoring/grafana/network) on conn, its time macro standing for
+// the last day, as Grafana's ClickHouse data source would send it.
+func checkNetworkDashboard(t *testing.T, ctx context.Context, conn driver.Conn) {
+	raw, err := os.ReadFile("../deploy/monitoring/grafana/network/network.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct {
+				RawSQL string `json:"rawSql"`
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatal(err)
+	}
+	timeFilter := regexp.MustCompile(`\$__timeFilter\((\w+)\)`)
+	withRows := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			sql := timeFilter.ReplaceAllString(tg.RawSQL, "$1 >= now() - INTERVAL 1 DAY")
+			if strings.Contains(sql, "$__") {
+				t.Errorf("panel %q uses a macro the test does not know: %s", p.Title, sql)
+				continue
+			}
+			rows, err := conn.Query(ctx, sql)
+			if err != nil {
+				t.Errorf("panel %q: %v", p.Title, err)
+				continue
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				t.Errorf("panel %q: %v", p.Title, err)
+			}
+			rows.Close()
+			if n > 0 {
+				withRows++
+			}
+			t.Logf("dashboard panel %q: %d rows", p.Title, n)
+		}
+	}
+	if withRows < len(dash.Panels)-1 {
+		t.Errorf("only %d of %d dashboard panels found rows in the pipeline's data", withRows, len(dash.Panels))
 	}
 }

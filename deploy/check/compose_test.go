@@ -22,6 +22,10 @@ var filled = []string{
 	"FIELDMINT_SETTLE_POSTERKEY=" + strings.Repeat("1", 64),
 	"FIELDMINT_GUARDIAN=0x00000000000000000000000000000000000000A1",
 	"FIELDMINT_FIRST_EPOCH=493000",
+	"FIELDMINT_CLICKHOUSE_USERS_AGGREGATE_PASSWORD=a" + strings.Repeat("0", 31),
+	"FIELDMINT_CLICKHOUSE_USERS_SETTLE_PASSWORD=s" + strings.Repeat("0", 31),
+	"FIELDMINT_CLICKHOUSE_USERS_API_PASSWORD=p" + strings.Repeat("0", 31),
+	"FIELDMINT_CLICKHOUSE_USERS_ANALYST_PASSWORD=n" + strings.Repeat("0", 31),
 }
 
 func loadCompose(t *testing.T, env []string) (*types.Project, error) {
@@ -162,9 +166,15 @@ func TestComposeMonitoring(t *testing.T) {
 		} `json:"providers"`
 	}
 	readYAML(t, "../monitoring/grafana/dashboards.yaml", &provider)
-	if len(provider.Providers) != 1 || !mounts(p.Services["grafana"], "", provider.Providers[0].Options.Path) {
-		t.Error("Grafana's dashboard provider reads a directory nothing is mounted on")
+	if len(provider.Providers) != 2 {
+		t.Errorf("Grafana has %d dashboard providers, want 2 (operations, network)", len(provider.Providers))
 	}
+	for _, pr := range provider.Providers {
+		if !mounts(p.Services["grafana"], "", pr.Options.Path) {
+			t.Errorf("Grafana's dashboard provider reads %s, which nothing is mounted on", pr.Options.Path)
+		}
+	}
+	checkAnalystDataSource(t, p)
 
 	// The collector's pipelines use only components it configures.
 	var col struct {
@@ -213,5 +223,76 @@ func readYAML(t *testing.T, path string, into any) {
 	}
 	if err := yaml.Unmarshal(raw, into); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkAnalystDataSource: Grafana's ClickHouse data source connects as the
+// analyst user migrate --users creates, with the same password, and every
+// panel of the network dashboard uses it.
+func checkAnalystDataSource(t *testing.T, p *types.Project) {
+	var dss struct {
+		Datasources []struct {
+			UID, Type string
+			JSONData  map[string]any    `json:"jsonData"`
+			Secure    map[string]string `json:"secureJsonData"`
+		} `json:"datasources"`
+	}
+	readYAML(t, "../monitoring/grafana/datasources.yaml", &dss)
+	migrate, grafana := p.Services["migrate"], p.Services["grafana"]
+	if !slices.Contains(migrate.Command, "--users") {
+		t.Errorf("migrate does not create the users: %v", migrate.Command)
+	}
+	if !mountsFile(p.Services["clickhouse"], "access-management.xml", "/etc/clickhouse-server/users.d/fieldmint-access-management.xml") {
+		t.Error("the compose ClickHouse does not let migrate manage access")
+	}
+	env := func(s types.ServiceConfig, k string) string {
+		if v := s.Environment[k]; v != nil {
+			return *v
+		}
+		return ""
+	}
+	found := false
+	for _, ds := range dss.Datasources {
+		if ds.UID != "clickhouse-analyst" {
+			continue
+		}
+		found = true
+		if ds.Type != "grafana-clickhouse-datasource" || !slices.Contains(strings.Split(env(grafana, "GF_PLUGINS_PREINSTALL"), ","), ds.Type) {
+			t.Errorf("the analyst data source's plugin %q is not installed (%q)", ds.Type, env(grafana, "GF_PLUGINS_PREINSTALL"))
+		}
+		if u := ds.JSONData["username"]; u != env(migrate, "FIELDMINT_CLICKHOUSE_USERS_ANALYST_USERNAME") || u == "" {
+			t.Errorf("Grafana connects as %v, migrate creates the analyst %q", u, env(migrate, "FIELDMINT_CLICKHOUSE_USERS_ANALYST_USERNAME"))
+		}
+		pw := strings.TrimPrefix(ds.Secure["password"], "$")
+		if want := env(migrate, "FIELDMINT_CLICKHOUSE_USERS_ANALYST_PASSWORD"); want == "" || env(grafana, pw) != want {
+			t.Errorf("Grafana's analyst password ($%s) is not the one migrate sets", pw)
+		}
+	}
+	if !found {
+		t.Fatal("no ClickHouse data source clickhouse-analyst")
+	}
+	var dash struct {
+		Panels []struct {
+			Title      string
+			Datasource struct{ UID string }
+			Targets    []struct {
+				RawSQL     string `json:"rawSql"`
+				Datasource struct{ UID string }
+			}
+		}
+	}
+	readYAML(t, "../monitoring/grafana/network/network.json", &dash)
+	if len(dash.Panels) < 4 {
+		t.Fatalf("the network dashboard has %d panels", len(dash.Panels))
+	}
+	for _, pn := range dash.Panels {
+		if pn.Datasource.UID != "clickhouse-analyst" || len(pn.Targets) == 0 {
+			t.Errorf("panel %q: data source %q", pn.Title, pn.Datasource.UID)
+		}
+		for _, tg := range pn.Targets {
+			if tg.Datasource.UID != "clickhouse-analyst" || tg.RawSQL == "" {
+				t.Errorf("panel %q: a target without SQL on the analyst's data source", pn.Title)
+			}
+		}
 	}
 }
