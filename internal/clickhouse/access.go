@@ -174,9 +174,14 @@ func WorkloadStatements(db string, l AnalystLimits) []string {
 	if l.MaxCPUs > 0 {
 		analysts += ", max_cpus = " + strconv.FormatFloat(l.MaxCPUs, 'f', -1, 64)
 	}
+	// OR REPLACE, not IF NOT EXISTS: seen with chDB 26.7, a restarted
+	// server finds the workloads' files but loads none of them, so IF NOT
+	// EXISTS skips a root the scheduler does not have, and the children
+	// then fail ("references another workload entity 'all' that doesn't
+	// exist"). fieldmint owns the root workload all and the resource cpu.
 	return []string{
-		"CREATE RESOURCE IF NOT EXISTS cpu (MASTER THREAD, WORKER THREAD)",
-		"CREATE WORKLOAD IF NOT EXISTS all",
+		"CREATE OR REPLACE RESOURCE cpu (MASTER THREAD, WORKER THREAD)",
+		"CREATE OR REPLACE WORKLOAD all",
 		"CREATE OR REPLACE WORKLOAD " + Workload(db, "aggregate") + " IN all SETTINGS priority = 0",
 		analysts,
 	}

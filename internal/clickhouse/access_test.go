@@ -3,6 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,32 @@ func TestAccessSQLParses(t *testing.T) {
 	xml := string(clickhouse.AccessXML(map[string]clickhouse.Users{"sqlacc": users}, clickhouse.DefaultAnalystLimits()))
 	if strings.Contains(xml, `p'w`) {
 		t.Error("the users file holds a password in clear")
+	}
+}
+
+// TestWorkloadsAfterRestart: migrating again after the server restarted
+// (a power cut of the dev stack, a replay into another database) makes the
+// workloads again.
+func TestWorkloadsAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for i := range 2 {
+		s, err := chserver.Start(ctx, chserver.Options{Path: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := fmt.Sprintf("restart_%d", i)
+		conn, err := clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: s.TCPAddr, Database: db, Username: "default"})
+		if err != nil {
+			s.Kill()
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+		var n uint64
+		err = conn.QueryRow(ctx, "SELECT count() FROM system.workloads WHERE name IN ('all', ?, ?)", db+"_pipeline", db+"_analysts").Scan(&n)
+		conn.Close()
+		s.Kill()
+		if err != nil || n != 3 {
+			t.Fatalf("start %d: %d of the 3 workloads (%v)", i+1, n, err)
+		}
 	}
 }
