@@ -40,24 +40,16 @@ func checkCookbook(t *testing.T, ctx context.Context, conn driver.Conn) {
 	rs := readCookbook(t)
 	nonEmpty := 0
 	for _, r := range rs {
-		rows, err := conn.Query(ctx, r.SQL)
+		n, cols, err := countRows(ctx, conn, r.SQL)
 		if err != nil {
 			t.Errorf("%s: %v", r.Title, err)
 			continue
 		}
-		n := 0
-		for rows.Next() {
-			n++
-		}
-		if err := rows.Err(); err != nil {
-			t.Errorf("%s: %v", r.Title, err)
-		}
-		for _, col := range rows.Columns() {
+		for _, col := range cols {
 			if !strings.Contains(r.Output, col) {
 				t.Errorf("%s: column %q is not in the documented output", r.Title, col)
 			}
 		}
-		rows.Close()
 		if n > 0 {
 			nonEmpty++
 		}
@@ -66,6 +58,20 @@ func checkCookbook(t *testing.T, ctx context.Context, conn driver.Conn) {
 	if nonEmpty < len(rs)-3 {
 		t.Errorf("only %d of %d cookbook queries found rows in the pipeline's data", nonEmpty, len(rs))
 	}
+}
+
+// countRows runs sql and returns how many rows it gave, and its columns.
+func countRows(ctx context.Context, conn driver.Conn, sql string) (int, []string, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Columns(), rows.Err()
 }
 
 // checkAnalyst runs the cookbook as the analyst's own user, and holds that
@@ -129,19 +135,11 @@ func checkNetworkDashboard(t *testing.T, ctx context.Context, conn driver.Conn) 
 				t.Errorf("panel %q uses a macro the test does not know: %s", p.Title, sql)
 				continue
 			}
-			rows, err := conn.Query(ctx, sql)
+			n, _, err := countRows(ctx, conn, sql)
 			if err != nil {
 				t.Errorf("panel %q: %v", p.Title, err)
 				continue
 			}
-			n := 0
-			for rows.Next() {
-				n++
-			}
-			if err := rows.Err(); err != nil {
-				t.Errorf("panel %q: %v", p.Title, err)
-			}
-			rows.Close()
 			if n > 0 {
 				withRows++
 			}
