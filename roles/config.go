@@ -71,14 +71,6 @@ func (o *MigrateOptions) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.AccessXML, "access-xml", "", "also write the roles, profiles, quota and users as a ClickHouse users file here, for a server configured by files")
 }
 
-func roleNames(db string) []string {
-	out := make([]string, len(clickhouse.Stages))
-	for i, s := range clickhouse.Stages {
-		out[i] = clickhouse.RoleName(db, s)
-	}
-	return out
-}
-
 // Logger builds the logger the configuration asks for.
 func (c LogConfig) Logger() (*slog.Logger, error) {
 	var level slog.Level
@@ -165,8 +157,8 @@ func RunMigrate(ctx context.Context, c Config, o MigrateOptions, out io.Writer, 
 		return err
 	}
 	fmt.Fprintf(out, "workloads %s and %s\n", clickhouse.Workload(c.ClickHouse.Database, "aggregate"), clickhouse.Workload(c.ClickHouse.Database, "analyst"))
-	if access.Roles {
-		fmt.Fprintf(out, "roles %s\n", strings.Join(roleNames(c.ClickHouse.Database), ", "))
+	if len(access.Roles) > 0 {
+		fmt.Fprintf(out, "roles %s\n", strings.Join(access.Roles, ", "))
 		if len(access.Users) > 0 {
 			fmt.Fprintf(out, "users %s\n", strings.Join(access.Users, ", "))
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,8 +165,8 @@ func Workload(db, stage string) string {
 // WorkloadStatements create the CPU resource and the two workloads of db:
 // the pipeline (inserts, the epoch close, settlement, proofs) first, the
 // analysts after it, with at most l.MaxThreads threads and l.MaxCPUs CPUs
-// between them. They
-// need no access management, and are applied by every migrate.
+// between them. They need no access management, and are applied by every
+// migrate.
 func WorkloadStatements(db string, l AnalystLimits) []string {
 	analysts := "CREATE OR REPLACE WORKLOAD " + Workload(db, "analyst") + " IN all SETTINGS priority = 1"
 	if l.MaxThreads > 0 {
@@ -187,17 +188,18 @@ func WorkloadStatements(db string, l AnalystLimits) []string {
 	}
 }
 
-// profileSettings are the settings of stage's profile, with the analysts'
-// constraints: name, value, and whether the user may lower it but not to 0,
-// which means no limit (max: between 1 and the value), or not change it at
-// all (const).
+// setting is one setting of a profile, with the analysts' constraint on
+// it: whether the user may lower it but not to 0, which means no limit
+// (max: between 1 and the value), or not change it at all (const).
 type setting struct {
 	name, value string
 	constraint  string // "", "max" or "const"
 }
 
+// profileSettings are the settings of stage's profile; l has its defaults
+// applied (Limits).
+
 func profileSettings(db, stage string, l AnalystLimits) []setting {
-	l = l.Limits()
 	s := []setting{{"workload", "'" + Workload(db, stage) + "'", ""}}
 	if stage != "analyst" {
 		return s
@@ -263,7 +265,7 @@ func AccessSQL(db string, users Users, l AnalystLimits) []string {
 func AccessXML(dbs map[string]Users, l AnalystLimits) []byte {
 	l = l.Limits()
 	var profiles, roles, users, quotas strings.Builder
-	for _, db := range sortedKeys(dbs) {
+	for _, db := range slices.Sorted(maps.Keys(dbs)) {
 		for _, stage := range Stages {
 			role := RoleName(db, stage)
 			fmt.Fprintf(&profiles, "    <%s>\n", role)
@@ -305,15 +307,6 @@ func AccessXML(dbs map[string]Users, l AnalystLimits) []byte {
 		"  </roles>\n  <users>\n" + users.String() + "  </users>\n  <quotas>\n" + quotas.String() + "  </quotas>\n</clickhouse>\n")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // quote is a ClickHouse string literal.
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
@@ -324,12 +317,11 @@ func quoteIdent(s string) string {
 	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
 }
 
-// AccessResult says what ApplyAccess did.
+// AccessResult says what ApplyAccess did beside the workloads.
 type AccessResult struct {
-	Workloads bool // the CPU resource and the two workloads exist
-	// Roles is false on a server whose access entities come from files
-	// only (its users file must then hold AccessXML's).
-	Roles bool
+	// Roles are the roles created, none on a server whose access entities
+	// come from files only (its users file must then hold AccessXML's).
+	Roles []string
 	Users []string // the users created or updated
 }
 
@@ -344,7 +336,6 @@ func ApplyAccess(ctx context.Context, conn driver.Conn, c Config, withUsers bool
 			return r, fmt.Errorf("clickhouse: workloads: %s: %w", stmt, err)
 		}
 	}
-	r.Workloads = true
 	var writable uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM system.user_directories WHERE type IN ('local_directory', 'replicated')").Scan(&writable); err != nil {
 		return r, fmt.Errorf("clickhouse: read system.user_directories: %w", err)
@@ -361,7 +352,8 @@ func ApplyAccess(ctx context.Context, conn driver.Conn, c Config, withUsers bool
 	}
 	for i, stmt := range AccessSQL(c.Database, users, c.Analyst) {
 		if err := conn.Exec(ctx, stmt); err != nil {
-			kind := strings.Join(strings.Fields(stmt)[:min(3, len(strings.Fields(stmt)))], " ")
+			words := strings.Fields(stmt)
+			kind := strings.Join(words[:min(3, len(words))], " ")
 			if strings.Contains(stmt, " IDENTIFIED ") {
 				// The server's message may quote the statement, password
 				// included: only its code goes on.
@@ -375,8 +367,8 @@ func ApplyAccess(ctx context.Context, conn driver.Conn, c Config, withUsers bool
 			return r, fmt.Errorf("clickhouse: roles: statement %d (%s …): %w (the migrating user needs access management: GRANT ACCESS MANAGEMENT, or access_management in its users file)", i+1, kind, err)
 		}
 	}
-	r.Roles = true
 	for _, stage := range Stages {
+		r.Roles = append(r.Roles, RoleName(c.Database, stage))
 		if u := users.account(stage).Username; u != "" {
 			r.Users = append(r.Users, u)
 		}

@@ -51,8 +51,8 @@ func MigrateTo(ctx context.Context, conn driver.Conn, cluster string, last int) 
 	return err
 }
 
-// OpenMigrated connects, migrates and applies the workloads and roles: for the dev stack, replay into a
-// fresh database, and tests. Roles use Open.
+// OpenMigrated connects, migrates and applies the workloads and roles: for
+// the dev stack, replay into a fresh database, and tests. Roles use Open.
 func OpenMigrated(ctx context.Context, c Config) (driver.Conn, error) {
 	conn, err := Dial(ctx, c)
 	if err != nil {
