@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ func scoreQuery(s Scoring, epochLength time.Duration, epoch uint64, rejectedTopi
 	// a kind in a cell share it; the cells with a paid device in an area
 	// crowd it.
 	flagged, reasons := []string{""}, []string{""} // never empty: ClickHouse types an empty array as Array(Nothing)
-	for _, d := range sortedKeys(evidence) {
+	for _, d := range slices.Sorted(maps.Keys(evidence)) {
 		flagged, reasons = append(flagged, d), append(reasons, evidence[d])
 	}
 	fmt.Fprintf(q, `
@@ -72,16 +73,6 @@ FROM (
              frauds = 0 AND evidence = '' AND uptime > 0 AND quality > 0 AND trust > 0 AS paid
       FROM kind_parts AS p LEFT JOIN fraud_counts AS f USING device_id)))`, reasons, flagged)
 	return q
-}
-
-// sortedKeys are a map's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // kindParts adds the SELECT of one kind's parts of the formula that come
