@@ -71,7 +71,7 @@ type PipelineFigures struct {
 	Batch         int                     `json:"batch"`
 	Rate          float64                 `json:"rate"` // offered readings/s; 0: as fast as acknowledged
 	Roles         map[string]*RoleFigures `json:"roles"`
-	// Analysts is the analyst load's figures, Epochs the closes in the run.
+	// Analysts is the analyst load's figures, Epochs the epochs scored.
 	Analysts *AnalystFigures `json:"analysts,omitempty"`
 	Epochs   *EpochFigures   `json:"epochs,omitempty"`
 }

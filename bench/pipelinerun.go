@@ -65,25 +65,24 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		}
 	}
 	poll := p.poll(ctx, stored0)
-	res, sent, err := p.send(ctx, load)
-	if err != nil {
+	fail := func(err error) (*PipelineFigures, error) {
 		poll.stop()
 		stopAnalysts()
 		return nil, err
 	}
+	res, sent, err := p.send(ctx, load)
+	if err != nil {
+		return fail(err)
+	}
 	p.logf("bench pipeline: %d readings acknowledged in %.1f s; waiting for ClickHouse to hold them ...", res.Readings, sent.Seconds())
 	if err := p.drain(ctx, stored0, res.Readings); err != nil {
-		poll.stop()
-		stopAnalysts()
-		return nil, err
+		return fail(err)
 	}
 	var epochs *EpochFigures
 	if p.o.EpochLength > 0 {
 		p.logf("bench pipeline: waiting for the aggregator to score the epochs ...")
 		if epochs, err = p.waitScoring(ctx); err != nil {
-			poll.stop()
-			stopAnalysts()
-			return nil, err
+			return fail(err)
 		}
 	}
 	analysts := stopAnalysts()
