@@ -62,7 +62,7 @@ func runDeployContracts(ctx context.Context, flags *flag.FlagSet, args []string,
 			return fmt.Errorf("deploy-contracts: --out: %w", err)
 		}
 	}
-	key, err := readKey("deploy-contracts", "FIELDMINT_DEPLOY_KEY", *keyFile)
+	key, err := roles.ReadKey("deploy-contracts", "FIELDMINT_DEPLOY_KEY", *keyFile)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package roles
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 	"github.com/fieldmint/fieldmint/ingest/client"
 )
 
-// runAddMaker is `fieldmint add-maker`: an admin (one of ingest.admins)
+// RunAddMaker is `fieldmint add-maker`: an admin (one of ingest.admins)
 // registers a maker, whose key attests the devices it builds. Only the
 // maker's public key is sent; the admin's key signs the change.
-func runAddMaker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
-	url := fs.String("url", envOr("FIELDMINT_INGEST_URL", "http://127.0.0.1:8080"), "ingest endpoint (env FIELDMINT_INGEST_URL)")
+func RunAddMaker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	url := fs.String("url", EnvOr("FIELDMINT_INGEST_URL", "http://127.0.0.1:8080"), "ingest endpoint (env FIELDMINT_INGEST_URL)")
 	network := fs.String("network", "fieldmint", "the endpoint's ingest.network: the admin signs for it")
 	id := fs.String("id", "", "the maker's id, 1-64 characters of A-Z a-z 0-9 . _ : - (required)")
 	name := fs.String("name", "", "the maker's name, shown with its devices (required)")
@@ -36,7 +36,7 @@ func runAddMaker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Wr
 	if err != nil || len(pubKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("add-maker: --public-key must be 32 bytes in hex (64 characters), got %d characters", len(*pub))
 	}
-	admin, err := readKey("add-maker", "FIELDMINT_ADMIN_KEY", *keyFile)
+	admin, err := ReadKey("add-maker", "FIELDMINT_ADMIN_KEY", *keyFile)
 	if err != nil {
 		return err
 	}
