@@ -49,7 +49,8 @@ const (
 	// sqlSignedReadings: an epoch's valid readings as signed, with their
 	// device's key (ingest never changes a registered device's key), in a
 	// stable order.
-	sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.key
+	sqlSignedReadings = `SELECT r.device_id, r.seq, r.wire, r.reading_bytes, r.signature, d.key,
+			toUnixTimestamp64Milli(r.event_time), r.kind, r.measurements, r.lat_e7, r.lon_e7, r.witness_of, r.witness_seq
 		FROM readings AS r
 		LEFT JOIN (SELECT device_id, any(public_key) AS key FROM devices GROUP BY device_id) AS d ON d.device_id = r.device_id
 		WHERE r.epoch = ? AND r.status = 'valid'

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"google.golang.org/protobuf/proto"
@@ -55,16 +56,14 @@ func CheckSignatures(ctx context.Context, conn driver.Conn, epoch uint64) (Signa
 	}
 	for rows.Next() {
 		row++
-		var device string
-		var seq uint64
-		var wire uint8
-		var body, sig string
-		var hexKey string
-		if err := rows.Scan(&device, &seq, &wire, &body, &sig, &hexKey); err != nil {
+		var sr storedReading
+		var body, sig, hexKey string
+		if err := rows.Scan(&sr.device, &sr.seq, &sr.wire, &body, &sig, &hexKey,
+			&sr.eventMs, &sr.kind, &sr.measurements, &sr.lat, &sr.lon, &sr.witnessOf, &sr.witnessSeq); err != nil {
 			return out, err
 		}
-		name := fmt.Sprintf("%s #%d", device, seq)
-		msg, why := signedMessage(device, seq, wire, []byte(body))
+		wire, name := sr.wire, fmt.Sprintf("%s #%d", sr.device, sr.seq)
+		msg, why := signedMessage(sr, []byte(body))
 		switch {
 		case wire == 0:
 			out.Unsigned++
@@ -97,26 +96,64 @@ func (s *Signatures) bad(row int, why string) {
 	s.Bad++
 }
 
+// storedReading is what a stored row says of its reading.
+type storedReading struct {
+	device       string
+	seq          uint64
+	wire         uint8
+	eventMs      int64
+	kind         string
+	measurements map[string]int64
+	lat, lon     int32
+	witnessOf    string
+	witnessSeq   uint64
+}
+
 // signedMessage is what the device signed for a stored row, or why the
-// stored bytes are not the row's reading.
-func signedMessage(device string, seq uint64, wire uint8, body []byte) ([]byte, string) {
-	if wire == 0 {
+// stored bytes are not the row's reading: every column the scores read
+// (time, kind, measurements, position, witness) must be what the signed
+// bytes say, so that a row edited after the fact cannot pass on the
+// strength of bytes it no longer matches.
+func signedMessage(row storedReading, body []byte) ([]byte, string) {
+	if row.wire == 0 {
 		return nil, ""
 	}
-	if wire != 1 && wire != 2 {
-		return nil, fmt.Sprintf("unknown wire format %d", wire)
+	if row.wire != 1 && row.wire != 2 {
+		return nil, fmt.Sprintf("unknown wire format %d", row.wire)
 	}
 	r := &pb.Reading{}
 	if err := proto.Unmarshal(body, r); err != nil {
 		return nil, "the stored bytes do not decode: " + err.Error()
 	}
-	if r.DeviceId != device || r.Seq != seq {
+	if r.DeviceId != row.device || r.Seq != row.seq {
 		return nil, fmt.Sprintf("the stored bytes are reading %s #%d", r.DeviceId, r.Seq)
 	}
-	if wire == 2 {
+	if why := sameReading(r, row); why != "" {
+		return nil, "column " + why + " does not match the signed bytes"
+	}
+	if row.wire == 2 {
 		return pb.SignedBytesV2(body), ""
 	}
 	return append([]byte(pb.SigningDomain), body...), "" // v1: the canonical encoding, as stored
+}
+
+// sameReading names the first column of row (as readings names it) that is not what r says, or
+// returns "". A reading without a position is stored at its device's
+// asserted one, which the bytes do not hold.
+func sameReading(r *pb.Reading, row storedReading) string {
+	switch {
+	case r.EventTimeMs != row.eventMs:
+		return "event_time"
+	case r.Kind.String() != row.kind:
+		return "kind"
+	case !maps.Equal(r.Measurements, row.measurements) && len(r.Measurements)+len(row.measurements) > 0:
+		return "measurements"
+	case r.Location != nil && (r.Location.LatE7 != row.lat || r.Location.LonE7 != row.lon):
+		return "lat_e7/lon_e7"
+	case r.GetWitness().GetBeaconDeviceId() != row.witnessOf || r.GetWitness().GetBeaconSeq() != row.witnessSeq:
+		return "witness_of/witness_seq"
+	}
+	return ""
 }
 
 // deviceKey is a device's registered key as devices stores it (hex).

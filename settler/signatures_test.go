@@ -31,14 +31,17 @@ func TestStoredSignaturesVerify(t *testing.T) {
 	}
 	e("INSERT INTO devices (device_id, public_key, kafka_offset) VALUES ('d', ?, 1)", fmt.Sprintf("%x", pub))
 	const epoch = 7
-	store := func(device string, seq uint64, wire uint8, body, sig []byte) {
-		t.Helper()
-		e(`INSERT INTO readings (device_id, seq, epoch, status, reading_bytes, signature, wire, kafka_topic, kafka_offset)
-			VALUES (?, ?, ?, 'valid', ?, ?, ?, 'valid', ?)`, device, seq, uint64(epoch), string(body), string(sig), wire, seq)
-	}
 	reading := func(device string, seq uint64) *pb.Reading {
 		return &pb.Reading{DeviceId: device, Seq: seq, EventTimeMs: 1_795_000_000_000 + int64(seq), Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
-			Measurements: map[string]int64{"temperature_c": 20_000 + int64(seq)}}
+			Measurements: map[string]int64{"temperature_c": 20_000 + int64(seq)}, Location: &pb.Location{LatE7: 525_200_000, LonE7: 134_050_000}}
+	}
+	// A row as the aggregator stores it: the reading's columns and its bytes.
+	store := func(device string, seq uint64, wire uint8, body, sig []byte) {
+		t.Helper()
+		r := reading(device, seq)
+		e(`INSERT INTO readings (device_id, seq, event_time, epoch, kind, measurements, lat_e7, lon_e7, status, reading_bytes, signature, wire, kafka_topic, kafka_offset)
+			VALUES (?, ?, fromUnixTimestamp64Milli(?), ?, ?, ?, ?, ?, 'valid', ?, ?, ?, 'valid', ?)`, device, seq, r.EventTimeMs, uint64(epoch), r.Kind.String(),
+			r.Measurements, r.Location.LatE7, r.Location.LonE7, string(body), string(sig), wire, seq)
 	}
 	// Wire format v2: the bytes as sent, and their signature.
 	for seq := uint64(1); seq <= 3; seq++ {
@@ -68,15 +71,24 @@ func TestStoredSignaturesVerify(t *testing.T) {
 	ghost, _ := pb.SignV2(reading("ghost", 1), key)
 	store("ghost", 1, 2, ghost.Reading, ghost.Signature)
 	store("d", 5, 0, nil, nil)
+	// Its bytes and signature intact, but a column edited after the fact.
+	six, _ := pb.SignV2(reading("d", 6), key)
+	store("d", 6, 2, six.Reading, six.Signature)
+	e("ALTER TABLE readings UPDATE measurements = map('temperature_c', 99000) WHERE device_id = 'd' AND seq = 6 SETTINGS mutations_sync = 1")
 
 	s, err := settler.CheckSignatures(ctx, conn, epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Verified != 2 || s.Bad != 3 || s.Unsigned != 1 {
-		t.Fatalf("%+v: want 2 verified (v2 #1, v1 #4), 3 bad (altered, another reading's bytes, no key), 1 stored before", s)
+	if s.Verified != 2 || s.Bad != 4 || s.Unsigned != 1 {
+		t.Fatalf("%+v: want 2 verified (v2 #1, v1 #4), 4 bad (altered, another reading's bytes, no key, an edited column), 1 stored before", s)
 	}
 	if !strings.HasPrefix(s.FirstBad, "d #2: ") {
 		t.Fatalf("first bad %q, want d #2", s.FirstBad)
+	}
+	// With the others gone, the edited row is named, with its column.
+	e("ALTER TABLE readings DELETE WHERE seq IN (2, 3) OR device_id = 'ghost' SETTINGS mutations_sync = 1")
+	if s, err = settler.CheckSignatures(ctx, conn, epoch); err != nil || s.Bad != 1 || s.FirstBad != "d #6: column measurements does not match the signed bytes" {
+		t.Fatalf("%+v, %v: want d #6 named for its measurements", s, err)
 	}
 }
