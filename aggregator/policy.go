@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -235,6 +236,44 @@ func LoadScoring(path string) (Scoring, error) {
 		}
 	}
 	return s, nil
+}
+
+// File renders s as a scoring file that LoadScoring reads back as s, every
+// field written (durations as text): an epoch's export publishes the policy
+// it was scored with, so an auditor scores it with the same one.
+func (s Scoring) File() ([]byte, error) {
+	kinds := map[string]any{}
+	for k, ks := range s.Kinds {
+		m, err := yamlMap(ks)
+		if err != nil {
+			return nil, err
+		}
+		m["interval"] = ks.Interval.String()
+		for _, list := range []string{"track", "noise", "generator"} {
+			if v, ok := m[list]; ok && reflect.ValueOf(v).Len() == 0 {
+				delete(m, list) // none: the default's (a kind without the checks)
+			}
+		}
+		kinds[strings.ToLower(strings.TrimPrefix(k.String(), "RESOURCE_KIND_"))] = m
+	}
+	info, err := yamlMap(s.Information)
+	if err != nil {
+		return nil, err
+	}
+	in := s.Information
+	info["back"], info["ahead"], info["minPeriod"], info["maxLag"] = in.Back.String(), in.Ahead.String(), in.MinPeriod.String(), in.MaxLag.String()
+	return yaml.Marshal(map[string]any{"kinds": kinds, "benign": s.Benign, "probation": s.Probation, "hold": s.Hold,
+		"duplicateRatio": s.DuplicateRatio, "information": info})
+}
+
+// yamlMap is v's YAML fields as a map.
+func yamlMap(v any) (map[string]any, error) {
+	raw, err := yaml.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	return m, yaml.Unmarshal(raw, &m)
 }
 
 // overDefaults fills the fields a file left zero from def.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -240,5 +241,33 @@ func TestBoundaries(t *testing.T) {
 	// one is enough.
 	if q0, q1 := quality(DeviceScore{DeviceScore: tables.DeviceScore{Uptime: 6, Complete: 6}}, 3), quality(DeviceScore{DeviceScore: tables.DeviceScore{Uptime: 6, Complete: 6, Moving: 1}}, 3); q0 != 0 || q1 != 10_000 {
 		t.Errorf("quality with no moving measurement %d, with one %d; want 0 and 10000", q0, q1)
+	}
+}
+
+// TestScoringFileRoundTrip: the file an export publishes reads back as the
+// policy it was written from, the defaults' and one with every part changed.
+func TestScoringFileRoundTrip(t *testing.T) {
+	changed := DefaultScoring()
+	w := changed.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER]
+	w.Interval, w.Weight, w.Track = 90*time.Second, 7, []string{"humidity_pct"}
+	changed.Kinds[pb.ResourceKind_RESOURCE_KIND_WEATHER] = w
+	changed.Benign, changed.Probation, changed.Hold = []string{"DUPLICATE"}, 5, 1
+	changed.Information.Back, changed.Information.Ahead, changed.Information.MaxLag = 0, 0, 17*time.Second
+	for i, s := range []Scoring{DefaultScoring(), changed} {
+		raw, err := s.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "scoring.yaml")
+		if err := os.WriteFile(p, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadScoring(p)
+		if err != nil {
+			t.Fatalf("policy %d: %v\n%s", i, err, raw)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Errorf("policy %d read back as\n%+v\nwant\n%+v\nfile:\n%s", i, back, s, raw)
+		}
 	}
 }
