@@ -83,6 +83,7 @@ func TestSimulateReport(t *testing.T) {
 	if err := roles.RunVerifyEpoch(ctx, c.Config, []string{strconv.FormatUint(last, 10)}, &verified, log); err != nil {
 		t.Errorf("verify-epoch %d: %v\n%s", last, err, verified.String())
 	}
+	checkExport(t, ctx, c.Config, last, log)
 	replayFindsTheSame(t, ctx, c.Config, conn, rep.Epochs, log)
 }
 

@@ -206,7 +206,7 @@ var (
 // schemas/tables, tests included, names a settlement state.
 func TestQueriesHaveOneHome(t *testing.T) {
 	home := map[string]bool{"queries.go": true, "scoresql.go": true}
-	for _, stage := range []string{"settler", "explorer", "aggregator", "api", "ingest", "validators"} {
+	for _, stage := range []string{"settler", "explorer", "aggregator", "api", "ingest", "validators", "audit"} {
 		files, _ := filepath.Glob(filepath.Join("..", stage, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") || home[filepath.Base(f)] {

@@ -3,28 +3,47 @@ package roles
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
-	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/audit"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
-	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 )
 
 // ErrMismatch means verify-epoch found a difference.
 var ErrMismatch = errors.New("verify-epoch: the recomputed epoch differs from what was stored or posted")
 
+// VerifyOptions are verify-epoch's own flags.
+type VerifyOptions struct {
+	From        string // an export's directory: verify it, not the operator's ClickHouse
+	RPC         string // overrides settle.rpc
+	Distributor string // overrides settle.distributor
+}
+
+// Flags registers the options as verify-epoch's flags.
+func (o *VerifyOptions) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.From, "from", "", "verify an export (fieldmint export --out DIR) from its files alone, in a ClickHouse of your own, instead of the operator's database")
+	fs.StringVar(&o.RPC, "rpc", "", "JSON-RPC endpoint of the chain to compare the root with (default settle.rpc)")
+	fs.StringVar(&o.Distributor, "distributor", "", "the RewardsDistributor whose RootProposed events hold the roots (default settle.distributor; empty: the chain is not asked)")
+}
+
 // RunVerifyEpoch recomputes epoch args[0] from ClickHouse and compares it with
 // the stored tree and, when settle.distributor is set, the root on chain.
 func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer, log *slog.Logger) error {
+	return RunVerifyEpochWith(ctx, c, VerifyOptions{}, args, out, log)
+}
+
+// RunVerifyEpochWith is RunVerifyEpoch with verify-epoch's flags: with
+// o.From, the epoch is recomputed from an export's files (RunVerifyExport).
+func RunVerifyEpochWith(ctx context.Context, c Config, o VerifyOptions, args []string, out io.Writer, log *slog.Logger) error {
 	if len(args) != 1 {
 		return errors.New("verify-epoch: give the epoch number, e.g. fieldmint verify-epoch 59851696 (epochs are listed by SELECT epoch FROM settlements_latest)")
 	}
@@ -32,23 +51,25 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 	if err != nil {
 		return fmt.Errorf("verify-epoch: %q is not an epoch number (a non-negative integer)", args[0])
 	}
+	if o.RPC != "" {
+		c.Settle.RPC = o.RPC
+	}
+	if o.Distributor != "" {
+		c.Settle.Distributor = o.Distributor
+	}
+	roots, closeChain, err := chainRoots(ctx, c.Settle.RPC, c.Settle.Distributor)
+	if err != nil {
+		return err
+	}
+	defer closeChain()
+	if o.From != "" {
+		return RunVerifyExport(ctx, c, epoch, o.From, roots, out, log)
+	}
 	conn, err := clickhouse.Open(ctx, c.ClickHouse)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var roots settler.ChainRoots
-	if c.Settle.Distributor != "" {
-		if !common.IsHexAddress(c.Settle.Distributor) {
-			return errors.New("verify-epoch: settle.distributor must be a contract address (or empty to skip the chain)")
-		}
-		client, err := ethclient.DialContext(ctx, c.Settle.RPC)
-		if err != nil {
-			return fmt.Errorf("verify-epoch: dial %s: %w", c.Settle.RPC, err)
-		}
-		defer client.Close()
-		roots = settler.RootsFromLogs(client, common.HexToAddress(c.Settle.Distributor))
-	}
 	// The scores too are recomputed from the readings with the aggregator's
 	// policy, and compared with the stored device_scores rows.
 	scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile)
@@ -56,41 +77,7 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		return err
 	}
 	var scoreDiffs []string
-	rescore := func(ctx context.Context, e uint64) ([]settler.Score, error) {
-		cut, found, err := aggregator.RecordedCut(ctx, conn, e)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			scoreDiffs = append(scoreDiffs, fmt.Sprintf("epoch %d: no recorded cut of the rejected topic (epoch_cuts): scored before scores counted fraud", e))
-		}
-		// The epoch's length as it was closed, whatever aggregate.epochLength says now.
-		var start, end time.Time
-		if err := conn.QueryRow(ctx, "SELECT start_time, end_time FROM epochs FINAL WHERE epoch = ?", e).Scan(&start, &end); err != nil {
-			return nil, fmt.Errorf("verify-epoch: epoch %d is not closed: %w", e, err)
-		}
-		// The information checks run again over the epoch's evidence window,
-		// and must find what the aggregator stored.
-		findings, stop, err := aggregator.Evidence(ctx, conn, scoring, end.Sub(start), e)
-		if err != nil {
-			return nil, err
-		}
-		evDiffs, err := compareEvidence(ctx, conn, e, findings)
-		if err != nil {
-			return nil, err
-		}
-		scoreDiffs = append(scoreDiffs, evDiffs...)
-		ds, err := aggregator.ScoreEpoch(ctx, conn, scoring, end.Sub(start), e, c.Kafka.Topics().Rejected, cut, stop)
-		if err != nil {
-			return nil, err
-		}
-		diffs, err := compareScores(ctx, conn, e, ds)
-		if err != nil {
-			return nil, err
-		}
-		scoreDiffs = append(scoreDiffs, diffs...)
-		return settler.OwnerScores(ds2scores(ds), log), nil
-	}
+	rescore := audit.Rescorer(conn, scoring, c.Kafka.Topics().Rejected, &scoreDiffs, log)
 	v, err := settler.VerifyEpochWith(ctx, conn, epoch, roots, rescore, log)
 	if err != nil {
 		return err
@@ -111,76 +98,34 @@ func RunVerifyEpoch(ctx context.Context, c Config, args []string, out io.Writer,
 		fmt.Fprintln(out, "  root on chain   not checked (settle.distributor is empty)")
 	}
 	if len(v.Differences) > 0 {
-		fmt.Fprintf(out, "first difference: %s\n", v.Differences[0])
-		if len(v.Differences) > 1 {
-			fmt.Fprintf(out, "(%d differences in all)\n", len(v.Differences))
-		}
-		return ErrMismatch
+		return mismatch(out, v.Differences)
 	}
 	fmt.Fprintln(out, "ok: the readings and their signatures, the stored device scores, tree and leaves, and the chain agree")
 	return nil
 }
 
-func ds2scores(ds []aggregator.DeviceScore) []tables.OwnerScore {
-	out := make([]tables.OwnerScore, len(ds))
-	for i, d := range ds {
-		out[i] = tables.OwnerScore{Owner: d.Owner, Score: d.Score}
+// chainRoots reads the roots a distributor logged, over rpc; nil when
+// distributor is empty.
+func chainRoots(ctx context.Context, rpc, distributor string) (settler.ChainRoots, func(), error) {
+	if distributor == "" {
+		return nil, func() {}, nil
 	}
-	return out
+	if !common.IsHexAddress(distributor) {
+		return nil, nil, errors.New("verify-epoch: --distributor (settle.distributor) must be a contract address (or empty to skip the chain)")
+	}
+	client, err := ethclient.DialContext(ctx, rpc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify-epoch: dial %s: %w", rpc, err)
+	}
+	return settler.RootsFromLogs(client, common.HexToAddress(distributor)), client.Close, nil
 }
 
-// compareEvidence compares the stored stream_evidence of epoch with the
-// findings recomputed from the readings.
-func compareEvidence(ctx context.Context, conn driver.Conn, epoch uint64, findings []aggregator.Finding) ([]string, error) {
-	stored, err := aggregator.StoredEvidence(ctx, conn, epoch)
-	if err != nil {
-		return nil, err
+// mismatch prints the first of diffs and how many there are, and returns
+// ErrMismatch.
+func mismatch(out io.Writer, diffs []string) error {
+	fmt.Fprintf(out, "first difference: %s\n", diffs[0])
+	if len(diffs) > 1 {
+		fmt.Fprintf(out, "(%d differences in all)\n", len(diffs))
 	}
-	key := func(f aggregator.Finding) string { return f.Device + " " + f.Reason }
-	byKey := map[string]aggregator.Finding{}
-	for _, f := range stored {
-		byKey[key(f)] = f
-	}
-	var diffs []string
-	for _, f := range findings {
-		s, ok := byKey[key(f)]
-		switch {
-		case !ok:
-			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s recomputed (%+v) but not stored", epoch, f.Device, f.Reason, f))
-		case s != f:
-			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s stored %+v, recomputed %+v", epoch, f.Device, f.Reason, s, f))
-		}
-		delete(byKey, key(f))
-	}
-	for _, s := range stored {
-		if _, left := byKey[key(s)]; left {
-			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s: %s stored (%+v) but its readings do not give it", epoch, s.Device, s.Reason, s))
-		}
-	}
-	return diffs, nil
-}
-
-// compareScores compares the stored device_scores of epoch with ds.
-func compareScores(ctx context.Context, conn driver.Conn, epoch uint64, ds []aggregator.DeviceScore) ([]string, error) {
-	rows, err := tables.DeviceScores(ctx, conn, "WHERE epoch = ?", epoch)
-	if err != nil {
-		return nil, err
-	}
-	stored := map[string]aggregator.DeviceScore{}
-	for _, d := range rows {
-		stored[d.DeviceID] = aggregator.DeviceScore{DeviceScore: d}
-	}
-	var diffs []string
-	for _, d := range ds {
-		if s, ok := stored[d.DeviceID]; !ok {
-			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s scores %d by its readings, but has no stored score", epoch, d.DeviceID, d.Score))
-		} else if !s.Same(d) {
-			diffs = append(diffs, fmt.Sprintf("epoch %d: device %s stored %+v, recomputed %+v", epoch, d.DeviceID, s, d))
-		}
-		delete(stored, d.DeviceID)
-	}
-	for id, s := range stored {
-		diffs = append(diffs, fmt.Sprintf("epoch %d: device %s has a stored score (%d) that its readings do not give", epoch, id, s.Score))
-	}
-	return diffs, nil
+	return ErrMismatch
 }

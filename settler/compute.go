@@ -149,6 +149,21 @@ func accumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tre
 	return tree, leaves, nil
 }
 
+// Cumulate builds the tree of an epoch that pays shares on the cumulative
+// totals before it (the tree of the epoch it builds on), as the settler
+// does: an auditor's recomputation from an export.
+func Cumulate(before map[common.Address]*big.Int, shares []Share) (*merkle.Tree, []tables.RewardLeaf, error) {
+	tree, leaves, err := accumulate(before, shares)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]tables.RewardLeaf, len(leaves))
+	for i, l := range leaves {
+		out[i] = tables.RewardLeaf{Account: l.account, Score: l.score, Amount: l.amount, Cumulative: l.cumulative}
+	}
+	return tree, out, nil
+}
+
 // storeComputed writes c's leaves and tree and records the epoch computed.
 // generation tells a recomputation apart from the first computation, so that
 // ClickHouse's insert deduplication never drops the leaves of an epoch

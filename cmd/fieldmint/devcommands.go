@@ -23,6 +23,7 @@ import (
 
 func init() {
 	serveChild = chserver.ServeIfChild
+	roles.EmbeddedClickHouse = devstack.VerifierClickHouse
 	var resumeFrom uint64
 	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults, roleConfig,
 		func(fs *flag.FlagSet) {

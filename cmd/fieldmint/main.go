@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/fieldmint/fieldmint/internal/chain"
 	"github.com/fieldmint/fieldmint/internal/config"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/roles"
@@ -40,6 +38,7 @@ type command struct {
 var toolSections = map[string][]string{
 	"replay":       {"log", "kafka", "clickhouse", "aggregate", "settle"},
 	"verify-epoch": {"log", "kafka", "clickhouse", "aggregate", "settle"},
+	"export":       {"log", "kafka", "clickhouse", "aggregate"},
 	"migrate":      {"log", "clickhouse"},
 	"simulate":     {"log", "clickhouse", "aggregate", "simulate"},
 }
@@ -140,7 +139,11 @@ func tool(summary string, run func(ctx context.Context, fs *flag.FlagSet, args [
 // self is base for a command of the roles' configuration.
 func self(c *roles.Config) *roles.Config { return c }
 
-var migrateOpts roles.MigrateOptions // `fieldmint migrate`'s flags
+var (
+	migrateOpts roles.MigrateOptions // `fieldmint migrate`'s flags
+	verifyOpts  roles.VerifyOptions  // verify-epoch's
+	exportOpts  roles.ExportOptions  // export's
+)
 
 func commands() map[string]command {
 	cmds := map[string]command{
@@ -148,7 +151,14 @@ func commands() map[string]command {
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
 				return roles.RunReplay(ctx, c, out, l)
 			}),
-		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, self, nil, roles.RunVerifyEpoch),
+		"verify-epoch": configured("recompute an epoch's rewards and root from ClickHouse's readings, or from an export (--from), and compare them with the stored tree and the chain", "EPOCH", roles.Defaults, self, verifyOpts.Flags,
+			func(ctx context.Context, c roles.Config, args []string, out io.Writer, l *slog.Logger) error {
+				return roles.RunVerifyEpochWith(ctx, c, verifyOpts, args, out, l)
+			}),
+		"export": configured("write a settled epoch's public dataset (Parquet readings with their signatures, decisions, scores, cut, devices, policy, trees) and a manifest of hashes", "", roles.Defaults, self, exportOpts.Flags,
+			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
+				return roles.RunExport(ctx, c, exportOpts, out, l)
+			}),
 		"migrate": configured("apply the ClickHouse schema migrations, the readings TTL, the workloads and the least-privilege roles, under a lock (run before the roles start; they refuse another schema)", "", roles.Defaults, self,
 			migrateOpts.Flags,
 			func(ctx context.Context, c roles.Config, _ []string, out io.Writer, l *slog.Logger) error {
@@ -157,7 +167,7 @@ func commands() map[string]command {
 		"verify-votes":     tool("show where the signers' votes for an epoch differ, leaf by leaf and device by device, from every operator's proof API", roles.RunVerifyVotes),
 		"tree":             tool("build an OpenZeppelin standard-v1 Merkle tree dump from address,amount lines", runTree),
 		"claim":            tool("claim an owner's rewards with the proof from the proof API", runClaim),
-		"add-maker":        tool("register a maker (its ed25519 key attests its devices), signed by an admin's key", runAddMaker),
+		"add-maker":        tool("register a maker (its ed25519 key attests its devices), signed by an admin's key", roles.RunAddMaker),
 		"probe":            tool("GET a URL and succeed on 2xx: the health check of images without a shell (fieldmint probe http://127.0.0.1:9464/readyz)", runProbe),
 		"deploy-contracts": tool("deploy the token (or take an existing ERC-20) and the distributor, wait for confirmations, check the code on chain; prints JSON or, with --env, the FIELDMINT_* lines", runDeployContracts),
 	}
@@ -231,14 +241,14 @@ func run(args []string, out, errOut io.Writer) error {
 }
 
 func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
-	api := fs.String("api", envOr("FIELDMINT_CLAIM_API", "http://127.0.0.1:8081"), "proof API base URL (env FIELDMINT_CLAIM_API)")
-	rpc := fs.String("rpc", envOr("FIELDMINT_CLAIM_RPC", "http://127.0.0.1:8545"), "Ethereum JSON-RPC endpoint (env FIELDMINT_CLAIM_RPC)")
+	api := fs.String("api", roles.EnvOr("FIELDMINT_CLAIM_API", "http://127.0.0.1:8081"), "proof API base URL (env FIELDMINT_CLAIM_API)")
+	rpc := fs.String("rpc", roles.EnvOr("FIELDMINT_CLAIM_RPC", "http://127.0.0.1:8545"), "Ethereum JSON-RPC endpoint (env FIELDMINT_CLAIM_RPC)")
 	keyFile := fs.String("key-file", "", "file holding the hex private key that sends the claim (else env FIELDMINT_CLAIM_KEY)")
 	account := fs.String("account", "", "claim on behalf of this address (tokens go to it); empty: the key's own address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	key, err := readKey("claim", "FIELDMINT_CLAIM_KEY", *keyFile)
+	key, err := roles.ReadKey("claim", "FIELDMINT_CLAIM_KEY", *keyFile)
 	if err != nil {
 		return err
 	}
@@ -257,33 +267,4 @@ func runClaim(ctx context.Context, fs *flag.FlagSet, args []string, out io.Write
 		claim.FormatUnits(res.Paid, 18), res.Account.Hex(), claim.FormatUnits(res.Cumulative, 18), res.Epoch, res.Tx.Hex(), res.Block,
 		claim.FormatUnits(res.Balance, 18), res.Balance)
 	return nil
-}
-
-// readKey reads a private key from the file keyFile, else from the
-// environment variable env: never from a flag's value, which ps shows. The
-// key pays gas and is never printed, not even in errors.
-func readKey(cmd, env, keyFile string) (*ecdsa.PrivateKey, error) {
-	keyHex := os.Getenv(env)
-	if keyFile != "" {
-		raw, err := os.ReadFile(keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: --key-file: %w", cmd, err)
-		}
-		keyHex = string(raw)
-	}
-	if keyHex == "" {
-		return nil, fmt.Errorf("%s: no key: set %s or pass --key-file (it is never printed)", cmd, env)
-	}
-	key, err := chain.ParseKey(keyHex)
-	if err != nil {
-		return nil, fmt.Errorf("%s: the key: %w", cmd, err)
-	}
-	return key, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -1,0 +1,150 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/fieldmint/fieldmint/audit"
+	"github.com/fieldmint/fieldmint/roles"
+)
+
+// checkExport: `fieldmint export` writes the epoch's dataset, the same
+// bytes twice; verify-epoch --from, on a copy in a fresh directory, with
+// ClickHouse and Kafka addresses that reach nothing, recomputes the root and
+// finds the chain's; a reading's value changed in the files (its manifest
+// hash updated) fails naming that reading; a byte changed alone fails
+// naming the file.
+func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64, log *slog.Logger) {
+	t.Helper()
+	var out strings.Builder
+	exported := filepath.Join(t.TempDir(), "export")
+	if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: exported}, &out, log); err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	t.Logf("export:\n%s", out.String())
+	again := filepath.Join(t.TempDir(), "again")
+	if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: again}, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	m, err := audit.ReadManifest(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BaseEpoch == 0 || len(m.Files) != 11 {
+		t.Errorf("manifest: base epoch %d, %d files; want a base and 11 files", m.BaseEpoch, len(m.Files))
+	}
+	for _, f := range append(m.Files, audit.File{Name: audit.ManifestFile}) {
+		a, _ := os.ReadFile(filepath.Join(exported, f.Name))
+		b, _ := os.ReadFile(filepath.Join(again, f.Name))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: exported twice, %d and %d bytes that differ", f.Name, len(a), len(b))
+		}
+	}
+
+	// The auditor's side: the files alone, the chain, and nothing of the operator's.
+	defer func(prev func(context.Context) (string, func(), error)) { roles.EmbeddedClickHouse = prev }(roles.EmbeddedClickHouse)
+	roles.EmbeddedClickHouse = VerifierClickHouse
+	auditor := c
+	auditor.ClickHouse.Addr, auditor.Kafka.Brokers = "127.0.0.1:1", []string{"127.0.0.1:1"}
+	auditor.Settle.RPC, auditor.Settle.Distributor = "", ""
+	flags := roles.VerifyOptions{RPC: c.Settle.RPC, Distributor: c.Settle.Distributor}
+	verify := func(dir string) (string, error) {
+		var report strings.Builder
+		o := flags
+		o.From = dir
+		err := roles.RunVerifyEpochWith(ctx, auditor, o, []string{strconv.FormatUint(epoch, 10)}, &report, log)
+		return report.String(), err
+	}
+	report, err := verify(copyDir(t, exported))
+	if err != nil || !strings.Contains(report, "root on chain   ") || !strings.Contains(report, "ok: ") {
+		t.Fatalf("verify-epoch --from: %v\n%s", err, report)
+	}
+	t.Logf("verify-epoch --from:\n%s", report)
+
+	// One reading's value changed, and the manifest made to agree.
+	tampered := copyDir(t, exported)
+	rows, err := parquet.ReadFile[audit.Reading](filepath.Join(tampered, audit.ReadingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(rows, func(r audit.Reading) bool { return r.Epoch == epoch && r.Status == "valid" && len(r.Measurements) > 0 })
+	if i < 0 {
+		t.Fatal("no valid reading with measurements in the export")
+	}
+	for k := range rows[i].Measurements {
+		rows[i].Measurements[k]++
+		break
+	}
+	if err := parquet.WriteFile(filepath.Join(tampered, audit.ReadingsFile), rows, parquet.Compression(&parquet.Zstd)); err != nil {
+		t.Fatal(err)
+	}
+	rehash(t, tampered, audit.ReadingsFile)
+	want := "first difference: epoch " + strconv.FormatUint(epoch, 10) + ": 1 valid readings are not what their devices signed (the first: " +
+		rows[i].DeviceID + " #" + strconv.FormatUint(rows[i].Seq, 10) + ": column measurements does not match the signed bytes)"
+	if report, err := verify(tampered); !errors.Is(err, roles.ErrMismatch) || !strings.Contains(report, want) {
+		t.Errorf("a reading changed: %v\n%s\nwant %q", err, report, want)
+	}
+
+	// One byte of a file changed, the manifest left as it was.
+	flipped := copyDir(t, exported)
+	path := filepath.Join(flipped, audit.DevicesFile)
+	raw, _ := os.ReadFile(path)
+	raw[len(raw)/2] ^= 0x01
+	os.WriteFile(path, raw, 0o644)
+	if report, err := verify(flipped); !errors.Is(err, roles.ErrMismatch) || !strings.Contains(report, "first difference: file "+audit.DevicesFile+": sha256 ") {
+		t.Errorf("a byte changed: %v\n%s", err, report)
+	}
+}
+
+// copyDir copies the files of dir into a fresh directory.
+func copyDir(t *testing.T, dir string) string {
+	t.Helper()
+	to := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return to
+}
+
+// rehash sets name's hash and size in dir's manifest to the file's.
+func rehash(t *testing.T, dir, name string) {
+	t.Helper()
+	m, err := audit.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, name))
+	sum := sha256.Sum256(raw)
+	for i := range m.Files {
+		if m.Files[i].Name == name {
+			m.Files[i].SHA256, m.Files[i].Bytes = hex.EncodeToString(sum[:]), int64(len(raw))
+		}
+	}
+	out, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, audit.ManifestFile), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

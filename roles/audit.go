@@ -1,0 +1,133 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/fieldmint/fieldmint/aggregator"
+	"github.com/fieldmint/fieldmint/audit"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/settler"
+)
+
+// ExportOptions are `fieldmint export`'s flags.
+type ExportOptions struct {
+	Epoch uint64
+	Out   string
+}
+
+// Flags registers the options as export's flags.
+func (o *ExportOptions) Flags(fs *flag.FlagSet) {
+	fs.Uint64Var(&o.Epoch, "epoch", 0, "the settled epoch to export (required; SELECT epoch, status FROM settlements_latest lists them)")
+	fs.StringVar(&o.Out, "out", "", "the directory to write the files and manifest.json to (required; created; must not hold an export)")
+}
+
+// RunExport is `fieldmint export`: it writes an epoch's public dataset
+// (audit.Export) from ClickHouse, with the scoring policy of
+// aggregate.scoringFile and the rejected topic of kafka.topicPrefix.
+func RunExport(ctx context.Context, c Config, o ExportOptions, out io.Writer, log *slog.Logger) error {
+	if o.Epoch == 0 || o.Out == "" {
+		return errors.New("export: --epoch and --out are required, e.g. fieldmint export --epoch 59851696 --out ./epoch-59851696")
+	}
+	scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile)
+	if err != nil {
+		return err
+	}
+	conn, err := clickhouse.Open(ctx, c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(out, "export: epoch %d to %s\n", o.Epoch, o.Out)
+	m, err := audit.Export(ctx, conn, audit.ExportOptions{Epoch: o.Epoch, Out: o.Out, Scoring: scoring, RejectedTopic: c.Kafka.Topics().Rejected, Progress: out})
+	if err != nil {
+		return err
+	}
+	base := "none (the first paid epoch)"
+	if m.BaseEpoch > 0 {
+		base = fmt.Sprint(m.BaseEpoch)
+	}
+	fmt.Fprintf(out, "ok: %d files, readings of epochs %d..%d, builds on epoch %s; verify with fieldmint verify-epoch %d --from %s --rpc URL --distributor ADDR\n",
+		len(m.Files), m.FirstEpoch, m.LastEpoch, base, o.Epoch, o.Out)
+	return nil
+}
+
+// EmbeddedClickHouse starts a ClickHouse server of the verifier's own for
+// verify-epoch --from and returns its native address and the func that
+// stops it and removes its data. The default build sets it (chDB, as
+// `fieldmint dev` runs); a production build (-tags nodev) has none, and
+// loads the files into a fresh database of the server clickhouse.addr names.
+var EmbeddedClickHouse func(ctx context.Context) (addr string, stop func(), err error)
+
+// RunVerifyExport verifies the export in dir (audit.VerifyExport) for epoch.
+func RunVerifyExport(ctx context.Context, c Config, epoch uint64, dir string, roots settler.ChainRoots, out io.Writer, log *slog.Logger) error {
+	m, err := audit.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	if m.Epoch != epoch {
+		return fmt.Errorf("verify-epoch: %s holds epoch %d, not %d", dir, m.Epoch, epoch)
+	}
+	v, err := audit.VerifyExport(ctx, audit.VerifyOptions{Dir: dir, Database: verifierDatabase(c.ClickHouse), Chain: roots, Log: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "epoch %d: from the export in %s (%d files, sha256 as in its manifest)\n", epoch, dir, len(m.Files))
+	if v.Readings > 0 || v.Accounts > 0 {
+		fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s  from %d valid readings\n", v.Root.Hex(), v.Accounts, v.Total, v.Readings)
+		fmt.Fprintf(out, "  exported root   %s\n", v.Exported.Hex())
+		fmt.Fprintf(out, "  signatures      %d verified, %d not what their devices signed\n", v.Signatures.Verified, v.Signatures.Bad)
+	}
+	if m.BaseEpoch > 0 && v.BaseRoot != ([32]byte{}) {
+		fmt.Fprintf(out, "  builds on       epoch %d, root %s (rebuilt from base-tree.json)\n", m.BaseEpoch, v.BaseRoot.Hex())
+	}
+	switch {
+	case v.OnChain != nil:
+		fmt.Fprintf(out, "  root on chain   %s\n", v.OnChain.Hex())
+	case roots == nil:
+		fmt.Fprintln(out, "  root on chain   not checked (give --rpc and --distributor)")
+	}
+	if len(v.Differences) > 0 {
+		return mismatch(out, v.Differences)
+	}
+	fmt.Fprintln(out, "ok: the files, the readings and their signatures, the scores, the tree and the chain agree")
+	return nil
+}
+
+// verifierDatabase opens the empty database an export is loaded into: on
+// the embedded server when the build has one, else a fresh database on the
+// server cfg names, dropped afterwards.
+func verifierDatabase(cfg clickhouse.Config) func(ctx context.Context) (driver.Conn, func(), error) {
+	return func(ctx context.Context) (driver.Conn, func(), error) {
+		stop := func() {}
+		if EmbeddedClickHouse != nil {
+			addr, stopServer, err := EmbeddedClickHouse(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			cfg, stop = clickhouse.Config{Addr: addr, Username: "default", Database: "fieldmint_verify"}, stopServer
+		} else {
+			// Local, and kept whatever their age: the export's readings are old.
+			cfg.Database, cfg.Cluster, cfg.ReadingsTTL = fmt.Sprintf("fieldmint_verify_%d", time.Now().UnixNano()), "", 0
+		}
+		conn, err := clickhouse.OpenMigrated(ctx, cfg)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		return conn, func() {
+			if EmbeddedClickHouse == nil {
+				conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database)
+			}
+			conn.Close()
+			stop()
+		}, nil
+	}
+}
