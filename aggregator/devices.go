@@ -126,7 +126,8 @@ func (s *Service) insertDevices(ctx context.Context, recs []*kgo.Record) error {
 		}
 		if err := batch.Append(d.DeviceId, fmt.Sprintf("%x", d.PublicKey), d.Kind.String(), d.Owner,
 			d.GetLocation().GetLatE7(), d.GetLocation().GetLonE7(), time.UnixMilli(d.RegisteredAtMs).UTC(),
-			d.Active, d.Denied, d.DeniedReason, d.DeniedBy, time.UnixMilli(d.LastChangeMs).UTC(), d.MakerId, time.UnixMilli(d.MovedAtMs).UTC(), deleted, uint32(r.Partition), uint64(r.Offset)); err != nil {
+			d.Active, d.Denied, d.DeniedReason, d.DeniedBy, time.UnixMilli(d.LastChangeMs).UTC(), d.MakerId, time.UnixMilli(d.MovedAtMs).UTC(), deleted, uint32(r.Partition), uint64(r.Offset),
+			fmt.Sprintf("%x", d.GetAttestation().GetSignature())); err != nil {
 			batch.Abort()
 			return fmt.Errorf("devices mirror: %w", err)
 		}

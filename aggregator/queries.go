@@ -41,7 +41,7 @@ const (
 	sqlDevicesProgress = "SELECT kafka_partition, max(kafka_offset) FROM devices GROUP BY kafka_partition"
 	// sqlInsertDevices: a block of registry records.
 	sqlInsertDevices = `INSERT INTO devices (device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at,
-		active, denied, denied_reason, denied_by, last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset)`
+		active, denied, denied_reason, denied_by, last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset, attestation)`
 	// sqlEvidenceWindow: the valid readings of an evidence window, by kind and device in time order.
 	sqlEvidenceWindow = `SELECT kind, device_id, owner, toUnixTimestamp64Milli(event_time), toUnixTimestamp64Milli(received_at), lat_e7, lon_e7, witness_of,
 			arrayMap(k -> if(mapContains(measurements, k), measurements[k], ?), ?)

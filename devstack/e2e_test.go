@@ -332,6 +332,12 @@ func (e *e2e) checkRegistry() {
 			d.id, e.owners[i].Hex(), fmt.Sprintf("%x", d.key.Public().(ed25519.PublicKey)), DevMaker().ID); n != 1 {
 			t.Errorf("device %s: %d rows in devices_current, want 1 with its owner, key and maker", d.id, n)
 		}
+		// The maker's attestation, kept for auditors (docs/audit.md).
+		pub := d.key.Public().(ed25519.PublicKey)
+		if n := e.count("SELECT count() FROM devices FINAL WHERE device_id = ? AND attestation = ?", d.id,
+			fmt.Sprintf("%x", DevMaker().Attest(pub, pb.ResourceKind_RESOURCE_KIND_WEATHER).Signature)); n != 1 {
+			t.Errorf("device %s: %d registry rows with the dev maker's attestation of its key, want 1", d.id, n)
+		}
 	}
 	adminKey, err := chain.ParseKey(e.info.Admin.PrivateKey)
 	if err != nil {

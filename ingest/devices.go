@@ -88,7 +88,7 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 			return nil, nil
 		}
 		dev := &pb.Device{DeviceId: d.DeviceId, PublicKey: d.PublicKey, Kind: d.Kind, Owner: owner.Hex(), Location: d.Location,
-			Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli(), MakerId: reg.Attestation.MakerId}
+			Active: true, LastChangeMs: reg.IssuedAtMs, RegisteredAtMs: s.now().UnixMilli(), MakerId: reg.Attestation.MakerId, Attestation: reg.Attestation}
 		status := http.StatusCreated
 		if old := s.reg.Get(d.DeviceId); old != nil {
 			switch {

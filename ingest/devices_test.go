@@ -154,6 +154,7 @@ func TestDeviceLifecycle(t *testing.T) {
 
 	want := &pb.Device{DeviceId: "dev-1", PublicKey: f.key.Public().(ed25519.PublicKey), Kind: f.kind, Owner: alice.Address().Hex(),
 		Location: moved.Location, Active: true, LastChangeMs: c.IssuedAtMs, MakerId: testMaker().ID, MovedAtMs: movedAt}
+	want.Attestation = attest(want) // kept from the registration, for auditors
 	resp, err := http.Get(f.srv.URL + "/v1/devices/dev-1")
 	if err != nil {
 		t.Fatal(err)

@@ -566,7 +566,11 @@ type Device struct {
 	MovedAtMs int64 `protobuf:"varint,12,opt,name=moved_at_ms,json=movedAtMs,proto3" json:"moved_at_ms,omitempty"`
 	// The admin whose signature denylisted the device (0x address, checksummed);
 	// empty unless denied.
-	DeniedBy      string `protobuf:"bytes,13,opt,name=denied_by,json=deniedBy,proto3" json:"denied_by,omitempty"`
+	DeniedBy string `protobuf:"bytes,13,opt,name=denied_by,json=deniedBy,proto3" json:"denied_by,omitempty"`
+	// The maker's attestation the device registered with, kept so that anyone
+	// can check it later against the maker's key (fieldmint verify-epoch
+	// --from); empty in records written before it was kept.
+	Attestation   *Attestation `protobuf:"bytes,14,opt,name=attestation,proto3" json:"attestation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -690,6 +694,13 @@ func (x *Device) GetDeniedBy() string {
 		return x.DeniedBy
 	}
 	return ""
+}
+
+func (x *Device) GetAttestation() *Attestation {
+	if x != nil {
+		return x.Attestation
+	}
+	return nil
 }
 
 // A maker registered with the network (topic "makers", compacted, keyed by
@@ -1494,7 +1505,7 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\areading\x18\x01 \x01(\fR\areading\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"K\n" +
 	"\x0eReadingBatchV2\x129\n" +
-	"\breadings\x18\x01 \x03(\v2\x1d.fieldmint.v1.SignedReadingV2R\breadings\"\xbb\x03\n" +
+	"\breadings\x18\x01 \x03(\v2\x1d.fieldmint.v1.SignedReadingV2R\breadings\"\xf8\x03\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
 	"\n" +
@@ -1510,7 +1521,8 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	" \x01(\tR\fdeniedReason\x12\x19\n" +
 	"\bmaker_id\x18\v \x01(\tR\amakerId\x12\x1e\n" +
 	"\vmoved_at_ms\x18\f \x01(\x03R\tmovedAtMs\x12\x1b\n" +
-	"\tdenied_by\x18\r \x01(\tR\bdeniedBy\"\x93\x01\n" +
+	"\tdenied_by\x18\r \x01(\tR\bdeniedBy\x12;\n" +
+	"\vattestation\x18\x0e \x01(\v2\x19.fieldmint.v1.AttestationR\vattestation\"\x93\x01\n" +
 	"\x05Maker\x12\x19\n" +
 	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1d\n" +
 	"\n" +
@@ -1640,20 +1652,21 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	7,  // 6: fieldmint.v1.ReadingBatchV2.readings:type_name -> fieldmint.v1.SignedReadingV2
 	0,  // 7: fieldmint.v1.Device.kind:type_name -> fieldmint.v1.ResourceKind
 	2,  // 8: fieldmint.v1.Device.location:type_name -> fieldmint.v1.Location
-	5,  // 9: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
-	7,  // 10: fieldmint.v1.RawReading.signed_v2:type_name -> fieldmint.v1.SignedReadingV2
-	3,  // 11: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	2,  // 12: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
-	3,  // 13: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	20, // 14: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
-	9,  // 15: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	12, // 16: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
-	1,  // 17: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	12, // 9: fieldmint.v1.Device.attestation:type_name -> fieldmint.v1.Attestation
+	5,  // 10: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
+	7,  // 11: fieldmint.v1.RawReading.signed_v2:type_name -> fieldmint.v1.SignedReadingV2
+	3,  // 12: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
+	2,  // 13: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
+	3,  // 14: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	20, // 15: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	9,  // 16: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	12, // 17: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
+	1,  // 18: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
