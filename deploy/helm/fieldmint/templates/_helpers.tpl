@@ -30,7 +30,9 @@ app.kubernetes.io/component: {{ .role }}
 
 {{/*
 The pod template of one role: (dict "root" $ "role" "validate" "args" (list ...)
-"resources" ... "ports" (list (dict "name" "http" "port" 8080)) "poster" false).
+"resources" ... "ports" (list (dict "name" "http" "port" 8080)) "poster" false;
+optionally "volume" (dict "name" "mountPath" "claimName"), a claim mounted in the
+role's container, and "after", a container run once the role's has succeeded).
 Liveness is /healthz (the process serves; an outage of Kafka or ClickHouse must
 not restart it), readiness /readyz (Kafka and ClickHouse reachable, consumer lag
 under kafka.readyMaxLag, the chain's RPC answering), both on the metrics port.
@@ -64,7 +66,11 @@ spec:
   {{- with .restartPolicy }}
   restartPolicy: {{ . }}
   {{- end }}
+  {{- if .after }}
+  initContainers:
+  {{- else }}
   containers:
+  {{- end }}
     - name: {{ .role }}
       image: {{ include "fieldmint.image" $root }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
@@ -115,6 +121,14 @@ spec:
         {{- if .poster }}
         - {name: poster, mountPath: /etc/fieldmint/poster, readOnly: true}
         {{- end }}
+        {{- with .volume }}
+        - {name: {{ .name }}, mountPath: {{ .mountPath }}}
+        {{- end }}
+  {{- with .after }}
+  {{- /* A container run once the role's (an init container) has succeeded. */}}
+  containers:
+    - {{- toYaml . | nindent 6 }}
+  {{- end }}
   volumes:
     - name: config
       configMap: {name: {{ .configMap | default (printf "%s-config" $root.Release.Name) }}}
@@ -123,5 +137,9 @@ spec:
     {{- if .poster }}
     - name: poster
       secret: {secretName: {{ $root.Values.secrets.poster }}, defaultMode: 0400}
+    {{- end }}
+    {{- with .volume }}
+    - name: {{ .name }}
+      persistentVolumeClaim: {claimName: {{ .claimName }}}
     {{- end }}
 {{- end }}
