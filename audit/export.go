@@ -17,11 +17,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
@@ -31,7 +34,8 @@ type ExportOptions struct {
 	Out           string // a directory: created, and must hold no export already
 	Scoring       aggregator.Scoring
 	RejectedTopic string
-	Progress      io.Writer // a line per file; nil: none
+	Makers        []*pb.Maker // the registry's makers (the makers topic)
+	Progress      io.Writer   // a line per file; nil: none
 }
 
 // Export writes epoch's dataset to o.Out and returns its manifest. The
@@ -84,6 +88,7 @@ func Export(ctx context.Context, conn driver.Conn, o ExportOptions) (Manifest, e
 			return add(exportQuery[Reading](ctx, conn, o.Out, ReadingsFile, sqlReadings, first, last))
 		},
 		func() error { return add(exportQuery[Device](ctx, conn, o.Out, DevicesFile, sqlDevices, first, last)) },
+		func() error { return add(writeParquet(o.Out, MakersFile, makerRows(o.Makers))) },
 		func() error { return add(exportQuery[Score](ctx, conn, o.Out, ScoresFile, sqlScores, o.Epoch)) },
 		func() error { return add(exportQuery[Evidence](ctx, conn, o.Out, EvidenceFile, sqlEvidence, o.Epoch)) },
 		func() error { return add(exportQuery[Epoch](ctx, conn, o.Out, EpochsFile, sqlEpochs, first, last)) },
@@ -173,6 +178,15 @@ func exportQuery[T any](ctx context.Context, conn driver.Conn, dir, name, query 
 		return File{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return File{Name: name, Rows: total, Bytes: n.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+func makerRows(makers []*pb.Maker) []Maker {
+	rows := make([]Maker, len(makers))
+	for i, m := range makers {
+		rows[i] = Maker{MakerID: m.MakerId, PublicKey: hex.EncodeToString(m.PublicKey), Name: m.Name, Active: m.Active, LastChangeMs: m.LastChangeMs}
+	}
+	slices.SortFunc(rows, func(a, b Maker) int { return strings.Compare(a.MakerID, b.MakerID) })
+	return rows
 }
 
 // exportSettlements writes the epoch's settlement and its base's.

@@ -18,6 +18,7 @@ import (
 const (
 	ReadingsFile    = "readings.parquet"
 	DevicesFile     = "devices.parquet"
+	MakersFile      = "makers.parquet"
 	ScoresFile      = "device_scores.parquet"
 	EvidenceFile    = "stream_evidence.parquet"
 	EpochsFile      = "epochs.parquet"
@@ -144,7 +145,7 @@ func CheckFiles(dir string, m Manifest) []string {
 			diffs = append(diffs, fmt.Sprintf("file %s: sha256 %s (%d bytes), the manifest says %s (%d bytes)", f.Name, got, len(raw), f.SHA256, f.Bytes))
 		}
 	}
-	required := []string{ReadingsFile, DevicesFile, ScoresFile, EvidenceFile, EpochsFile, CutFile, SettlementsFile, LeavesFile, TreeFile, ScoringFile}
+	required := []string{ReadingsFile, DevicesFile, MakersFile, ScoresFile, EvidenceFile, EpochsFile, CutFile, SettlementsFile, LeavesFile, TreeFile, ScoringFile}
 	if m.BaseEpoch > 0 {
 		required = append(required, BaseTreeFile)
 	}

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldmint/fieldmint/aggregator"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // TestCheckFiles: a file whose bytes changed, one gone and one the manifest
@@ -15,7 +18,7 @@ import (
 func TestCheckFiles(t *testing.T) {
 	dir := t.TempDir()
 	m := Manifest{Format: Format, Epoch: 9}
-	for _, name := range []string{ReadingsFile, DevicesFile, ScoresFile, EvidenceFile, EpochsFile, CutFile, SettlementsFile, LeavesFile, TreeFile, ScoringFile} {
+	for _, name := range []string{ReadingsFile, DevicesFile, MakersFile, ScoresFile, EvidenceFile, EpochsFile, CutFile, SettlementsFile, LeavesFile, TreeFile, ScoringFile} {
 		f, err := writeFile(dir, name, []byte("contents of "+name))
 		if err != nil {
 			t.Fatal(err)
@@ -56,5 +59,30 @@ func TestWindow(t *testing.T) {
 	s.Hold = 0
 	if first, last := window(s, 60_000, 100); first != 95 || last != 102 {
 		t.Errorf("no hold: %d..%d, want 95..102 (the window's end is in epoch 102)", first, last)
+	}
+}
+
+// TestAttestationFault: a device's attestation holds under its maker's key
+// for its key and kind, and is named when the kind, the key, the maker or the
+// signature is not the one attested.
+func TestAttestationFault(t *testing.T) {
+	makerPub, makerKey, _ := ed25519.GenerateKey(nil)
+	devicePub, _, _ := ed25519.GenerateKey(nil)
+	otherPub, _, _ := ed25519.GenerateKey(nil)
+	a := pb.Attest("acme", makerKey, devicePub, pb.ResourceKind_RESOURCE_KIND_WEATHER)
+	good := Device{DeviceID: "d", PublicKey: hex.EncodeToString(devicePub), Kind: "RESOURCE_KIND_WEATHER", MakerID: "acme", Attestation: hex.EncodeToString(a.Signature)}
+	makers := map[string]string{"acme": hex.EncodeToString(makerPub)}
+	if why := attestationFault(good, makers); why != "" {
+		t.Fatalf("an attested device: %s", why)
+	}
+	for name, d := range map[string]Device{
+		"another kind":  func() Device { d := good; d.Kind = "RESOURCE_KIND_ENERGY"; return d }(),
+		"another key":   func() Device { d := good; d.PublicKey = hex.EncodeToString(otherPub); return d }(),
+		"another maker": func() Device { d := good; d.MakerID = "nobody"; return d }(),
+		"a bit flipped": func() Device { d := good; d.Attestation = "00" + d.Attestation[2:]; return d }(),
+	} {
+		if why := attestationFault(d, makers); why == "" {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

@@ -10,7 +10,7 @@ const (
 		ORDER BY epoch, kind, device_id, event_time, seq, status, kafka_topic, kafka_partition, kafka_offset`
 	// sqlDevices: the newest record of every device with a reading exported.
 	sqlDevices = `SELECT device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at, active, denied, denied_reason, denied_by,
-			last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset
+			last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset, attestation
 		FROM devices FINAL
 		WHERE device_id IN (SELECT DISTINCT device_id FROM readings WHERE epoch BETWEEN ? AND ?)
 		ORDER BY device_id`
@@ -28,7 +28,7 @@ const (
 	sqlLoadReadings = `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at, status, reason, detail,
 			kafka_topic, kafka_partition, kafka_offset, drift_m, witness_of, witness_seq, wire, reading_bytes, signature)`
 	sqlLoadDevices = `INSERT INTO devices (device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at, active, denied, denied_reason, denied_by,
-			last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset)`
+			last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset, attestation)`
 	sqlLoadScores = `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered,
 			weight, cell, sharing, area, occupied, crowding, frauds, evidence, score)`
 	sqlLoadEvidence = "INSERT INTO stream_evidence (epoch, device_id, reason, flagged, other, measurement, lag_ms, from_time, to_time, samples, beta_bp, value)"
@@ -36,5 +36,9 @@ const (
 	sqlLoadCut      = "INSERT INTO epoch_cuts (epoch, rejected_offsets)"
 )
 
-// sqlValidReadings: an epoch's valid readings.
-const sqlValidReadings = "SELECT count() FROM readings WHERE epoch = ? AND status = 'valid'"
+const (
+	// sqlValidReadings: an epoch's valid readings.
+	sqlValidReadings = "SELECT count() FROM readings WHERE epoch = ? AND status = 'valid'"
+	// sqlPaidDevices: the devices with a valid reading in an epoch.
+	sqlPaidDevices = "SELECT DISTINCT device_id FROM readings WHERE epoch = ? AND status = 'valid' ORDER BY device_id"
+)

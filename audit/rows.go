@@ -54,6 +54,19 @@ type Device struct {
 	Deleted        bool      `ch:"deleted" parquet:"deleted"`
 	KafkaPartition uint32    `ch:"kafka_partition" parquet:"kafka_partition"`
 	KafkaOffset    uint64    `ch:"kafka_offset" parquet:"kafka_offset"`
+	// Attestation is the maker's signature (hex) over the device's key and
+	// kind; empty in records written before the registry kept it.
+	Attestation string `ch:"attestation" parquet:"attestation"`
+}
+
+// Maker is a maker of the registry (the makers topic) when the epoch was
+// exported: its key checks its devices' attestations.
+type Maker struct {
+	MakerID      string `parquet:"maker_id"`
+	PublicKey    string `parquet:"public_key"` // ed25519, hex
+	Name         string `parquet:"name"`
+	Active       bool   `parquet:"active"`
+	LastChangeMs int64  `parquet:"last_change_ms"`
 }
 
 // Score is a device's stored score of the epoch (device_scores): what the

@@ -35,12 +35,14 @@ type Verification struct {
 	Manifest   Manifest
 	Readings   uint64 // valid readings of the epoch
 	Signatures settler.Signatures
-	Root       common.Hash // recomputed
-	Accounts   int
-	Total      *big.Int
-	Exported   common.Hash  // the root the export's tree and settlement hold
-	OnChain    *common.Hash // the root the distributor logged; nil if not asked
-	BaseRoot   common.Hash  // the tree the epoch builds on, rebuilt from its values
+	// Attestations: the makers' attestations of the devices paid.
+	Attestations Attestations
+	Root         common.Hash // recomputed
+	Accounts     int
+	Total        *big.Int
+	Exported     common.Hash  // the root the export's tree and settlement hold
+	OnChain      *common.Hash // the root the distributor logged; nil if not asked
+	BaseRoot     common.Hash  // the tree the epoch builds on, rebuilt from its values
 	// Differences, the most telling first: the files, then the readings,
 	// the scores, the money; none when everything agrees.
 	Differences []string
@@ -48,7 +50,8 @@ type Verification struct {
 
 // VerifyExport checks the export in o.Dir against its manifest, loads it
 // into a database of the verifier's own, checks every valid reading's
-// signature and that its columns are the signed bytes, scores the epoch
+// signature and that its columns are the signed bytes, and the maker's
+// attestation of every device that has one, scores the epoch
 // again with the exported policy, rebuilds the tree the epoch builds on from
 // its values, pays the epoch's emission by the recomputed scores on top of
 // it, and compares the root with the export's and, when o.Chain is set,
@@ -86,6 +89,9 @@ func VerifyExport(ctx context.Context, o VerifyOptions) (*Verification, error) {
 	}
 	if s := v.Signatures; s.Unsigned > 0 {
 		differ("epoch %d: %d valid readings carry no signed bytes (stored before migration 0014): they cannot be checked", m.Epoch, s.Unsigned)
+	}
+	if v.Attestations, err = checkAttestations(ctx, conn, o.Dir, m.Epoch, differ); err != nil {
+		return nil, err
 	}
 	var scoreDiffs []string
 	owners, err := Rescorer(conn, scoring, m.RejectedTopic, &scoreDiffs, o.Log)(ctx, m.Epoch)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,12 +40,13 @@ func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64
 	if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: again}, &out, log); err != nil {
 		t.Fatal(err)
 	}
+	checkScheduledExport(t, ctx, c, log)
 	m, err := audit.ReadManifest(exported)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.BaseEpoch == 0 || len(m.Files) != 11 {
-		t.Errorf("manifest: base epoch %d, %d files; want a base and 11 files", m.BaseEpoch, len(m.Files))
+	if m.BaseEpoch == 0 || len(m.Files) != 12 {
+		t.Errorf("manifest: base epoch %d, %d files; want a base and 12 files", m.BaseEpoch, len(m.Files))
 	}
 	for _, f := range append(m.Files, audit.File{Name: audit.ManifestFile}) {
 		a, _ := os.ReadFile(filepath.Join(exported, f.Name))
@@ -69,7 +71,8 @@ func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64
 		return report.String(), err
 	}
 	report, err := verify(copyDir(t, exported))
-	if err != nil || !strings.Contains(report, "root on chain   ") || !strings.Contains(report, "ok: ") {
+	if err != nil || !strings.Contains(report, "root on chain   ") || !strings.Contains(report, "ok: ") ||
+		!strings.Contains(report, "attestations    ") || strings.Contains(report, "unchecked") {
 		t.Fatalf("verify-epoch --from: %v\n%s", err, report)
 	}
 	t.Logf("verify-epoch --from:\n%s", report)
@@ -98,6 +101,29 @@ func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64
 		t.Errorf("a reading changed: %v\n%s\nwant %q", err, report, want)
 	}
 
+	// A device's kind changed in the registry's file: its maker attested another.
+	reregistered := copyDir(t, exported)
+	devices, err := parquet.ReadFile[audit.Device](filepath.Join(reregistered, audit.DevicesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := slices.IndexFunc(devices, func(d audit.Device) bool { return d.DeviceID == rows[i].DeviceID })
+	if d < 0 {
+		t.Fatalf("device %s not in %s", rows[i].DeviceID, audit.DevicesFile)
+	}
+	devices[d].Kind = "RESOURCE_KIND_BANDWIDTH"
+	if devices[d].Kind == rows[i].Kind {
+		devices[d].Kind = "RESOURCE_KIND_ENERGY"
+	}
+	if err := parquet.WriteFile(filepath.Join(reregistered, audit.DevicesFile), devices, parquet.Compression(&parquet.Zstd)); err != nil {
+		t.Fatal(err)
+	}
+	rehash(t, reregistered, audit.DevicesFile)
+	want = "first difference: device " + rows[i].DeviceID + ": its attestation does not verify under maker "
+	if report, err := verify(reregistered); !errors.Is(err, roles.ErrMismatch) || !strings.Contains(report, want) {
+		t.Errorf("a device's kind changed: %v\n%s\nwant %q", err, report, want)
+	}
+
 	// One byte of a file changed, the manifest left as it was.
 	flipped := copyDir(t, exported)
 	path := filepath.Join(flipped, audit.DevicesFile)
@@ -106,6 +132,38 @@ func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64
 	os.WriteFile(path, raw, 0o644)
 	if report, err := verify(flipped); !errors.Is(err, roles.ErrMismatch) || !strings.Contains(report, "first difference: file "+audit.DevicesFile+": sha256 ") {
 		t.Errorf("a byte changed: %v\n%s", err, report)
+	}
+}
+
+// checkScheduledExport: export --final, as the Helm chart's CronJob runs it,
+// exports the newest final epoch into a directory named for it, and a run
+// that finds that epoch's export writes nothing.
+func checkScheduledExport(t *testing.T, ctx context.Context, c roles.Config, log *slog.Logger) {
+	t.Helper()
+	var out strings.Builder
+	// Epochs keep becoming final while the test runs, so a run exports a
+	// newer one or finds the last one's export; one of five must find it.
+	scheduled, last, skipped := filepath.Join(t.TempDir(), "epoch-{epoch}"), uint64(0), false
+	for run := 1; run <= 5 && !skipped; run++ {
+		out.Reset()
+		if err := roles.RunExport(ctx, c, roles.ExportOptions{Final: true, Out: scheduled}, &out, log); err != nil {
+			t.Fatalf("export --final: %v\n%s", err, out.String())
+		}
+		var e uint64
+		fmt.Sscanf(out.String(), "export: epoch %d", &e)
+		switch {
+		case strings.Contains(out.String(), "no epoch is final yet"):
+			t.Errorf("export --final: no epoch is final in this run:\n%s", out.String())
+			skipped = true
+		case strings.Contains(out.String(), "is exported already"):
+			skipped = e == last
+		case e <= last || !strings.Contains(out.String(), "ok: 12 files"):
+			t.Fatalf("export --final, run %d after epoch %d:\n%s", run, last, out.String())
+		}
+		last = e
+	}
+	if !skipped {
+		t.Errorf("export --final never found its last export (epoch %d)", last)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -14,27 +16,31 @@ import (
 	"github.com/fieldmint/fieldmint/aggregator"
 	"github.com/fieldmint/fieldmint/audit"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/registry"
+	"github.com/fieldmint/fieldmint/schemas/tables"
 	"github.com/fieldmint/fieldmint/settler"
 )
 
 // ExportOptions are `fieldmint export`'s flags.
 type ExportOptions struct {
 	Epoch uint64
+	Final bool // the newest final epoch, not Epoch
 	Out   string
 }
 
 // Flags registers the options as export's flags.
 func (o *ExportOptions) Flags(fs *flag.FlagSet) {
-	fs.Uint64Var(&o.Epoch, "epoch", 0, "the settled epoch to export (required; SELECT epoch, status FROM settlements_latest lists them)")
-	fs.StringVar(&o.Out, "out", "", "the directory to write the files and manifest.json to (required; created; must not hold an export)")
+	fs.Uint64Var(&o.Epoch, "epoch", 0, "the settled epoch to export (SELECT epoch, status FROM settlements_latest lists them)")
+	fs.BoolVar(&o.Final, "final", false, "export the newest final epoch instead of --epoch (a scheduled job's: nothing is written when it is exported already)")
+	fs.StringVar(&o.Out, "out", "", "the directory to write the files and manifest.json to (required; created; {epoch} in it is replaced by the epoch)")
 }
 
 // RunExport is `fieldmint export`: it writes an epoch's public dataset
 // (audit.Export) from ClickHouse, with the scoring policy of
 // aggregate.scoringFile and the rejected topic of kafka.topicPrefix.
 func RunExport(ctx context.Context, c Config, o ExportOptions, out io.Writer, log *slog.Logger) error {
-	if o.Epoch == 0 || o.Out == "" {
-		return errors.New("export: --epoch and --out are required, e.g. fieldmint export --epoch 59851696 --out ./epoch-59851696")
+	if (o.Epoch == 0) == !o.Final || o.Out == "" {
+		return errors.New("export: give --out and one of --epoch N and --final, e.g. fieldmint export --epoch 59851696 --out ./epoch-59851696")
 	}
 	scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile)
 	if err != nil {
@@ -45,8 +51,36 @@ func RunExport(ctx context.Context, c Config, o ExportOptions, out io.Writer, lo
 		return err
 	}
 	defer conn.Close()
+	if o.Final {
+		newest, err := tables.NewestIn(ctx, conn, tables.StateSet{tables.Final})
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if o.Epoch = newest[tables.Final]; o.Epoch == 0 {
+			fmt.Fprintln(out, "export: no epoch is final yet; nothing to export")
+			return nil
+		}
+	}
+	o.Out = strings.ReplaceAll(o.Out, "{epoch}", strconv.FormatUint(o.Epoch, 10))
+	if m, err := audit.ReadManifest(o.Out); err == nil && m.Epoch == o.Epoch && o.Final {
+		fmt.Fprintf(out, "export: epoch %d is exported already (%s)\n", o.Epoch, o.Out)
+		return nil
+	}
+	// The makers, as the registry has them now: their keys check the
+	// devices' attestations.
+	reg, err := registry.New(c.Kafka, log)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := reg.Sync(syncCtx); err != nil {
+		return fmt.Errorf("export: read the makers topic: %w", err)
+	}
 	fmt.Fprintf(out, "export: epoch %d to %s\n", o.Epoch, o.Out)
-	m, err := audit.Export(ctx, conn, audit.ExportOptions{Epoch: o.Epoch, Out: o.Out, Scoring: scoring, RejectedTopic: c.Kafka.Topics().Rejected, Progress: out})
+	m, err := audit.Export(ctx, conn, audit.ExportOptions{Epoch: o.Epoch, Out: o.Out, Scoring: scoring, RejectedTopic: c.Kafka.Topics().Rejected,
+		Makers: reg.Makers(), Progress: out})
 	if err != nil {
 		return err
 	}
@@ -84,6 +118,12 @@ func RunVerifyExport(ctx context.Context, c Config, epoch uint64, dir string, ro
 		fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s  from %d valid readings\n", v.Root.Hex(), v.Accounts, v.Total, v.Readings)
 		fmt.Fprintf(out, "  exported root   %s\n", v.Exported.Hex())
 		fmt.Fprintf(out, "  signatures      %d verified, %d not what their devices signed\n", v.Signatures.Verified, v.Signatures.Bad)
+		a := v.Attestations
+		fmt.Fprintf(out, "  attestations    %d verified under their makers' keys", a.Verified)
+		if a.Unrecorded > 0 {
+			fmt.Fprintf(out, ", %d registered before the registry kept them (unchecked)", a.Unrecorded)
+		}
+		fmt.Fprintln(out)
 	}
 	if m.BaseEpoch > 0 && v.BaseRoot != ([32]byte{}) {
 		fmt.Fprintf(out, "  builds on       epoch %d, root %s (rebuilt from base-tree.json)\n", m.BaseEpoch, v.BaseRoot.Hex())

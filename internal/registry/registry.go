@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -56,6 +58,17 @@ func (r *Registry) Maker(id string) *pb.Maker {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.makers[id]
+}
+
+// Makers returns every maker, in id order.
+func (r *Registry) Makers() []*pb.Maker {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*pb.Maker, 0, len(r.makers))
+	for _, id := range slices.Sorted(maps.Keys(r.makers)) {
+		out = append(out, r.makers[id])
+	}
+	return out
 }
 
 // PutMaker records a maker this process itself wrote to the topic.
