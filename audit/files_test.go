@@ -28,6 +28,12 @@ func TestCheckFiles(t *testing.T) {
 	if d := CheckFiles(dir, m); len(d) != 0 {
 		t.Fatalf("files as written: %v", d)
 	}
+	// A manifest that names a file outside the export is refused, whatever its hash.
+	outside := m
+	outside.Files = append(append([]File(nil), m.Files...), File{Name: "../secret", SHA256: "00"})
+	if d := CheckFiles(dir, outside); len(d) != 1 || d[0] != "file ../secret: the manifest names a file outside the export" {
+		t.Errorf("a file outside the export: %q", d)
+	}
 	os.WriteFile(filepath.Join(dir, DevicesFile), []byte("contents of devices.parqueT"), 0o644)
 	os.Remove(filepath.Join(dir, TreeFile))
 	m.Files = m.Files[:len(m.Files)-1] // scoring.yaml left out
@@ -85,4 +91,44 @@ func TestAttestationFault(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// TestReadManifest: a directory without a manifest, one that does not parse,
+// and one of another format each get an error that says what to do.
+func TestReadManifest(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "fieldmint export --epoch N --out DIR") {
+		t.Errorf("no manifest: %v", err)
+	}
+	for body, want := range map[string]string{
+		"{":                                "manifest.json",
+		`{"format":"fieldmint-export/v0"}`: `format "fieldmint-export/v0", this fieldmint reads "` + Format + `"`,
+	} {
+		os.WriteFile(filepath.Join(dir, ManifestFile), []byte(body), 0o644)
+		if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}
+
+// FuzzBaseTotals: whatever base-tree.json holds, reading it is an error or
+// totals, never a panic (an export comes from someone else).
+func FuzzBaseTotals(f *testing.F) {
+	f.Add(`{"format":"standard-v1","leafEncoding":["address","uint256"],"tree":["0x00"],"values":[{"value":["0x0000000000000000000000000000000000000001","5"],"treeIndex":0}]}`)
+	f.Add(`{"leafEncoding":["address","uint256"],"values":[{"value":[1]},{"value":["0x01","-1"]},{"value":null}]}`)
+	f.Add(`{"leafEncoding":["address","uint256"],"values":[{"value":["0x0000000000000000000000000000000000000001","1157920892373161954235709850086879078532699846656405640394575840079131296399360"]}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, BaseTreeFile), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		totals, _, err := baseTotals(dir)
+		if err == nil {
+			for a, v := range totals {
+				if v.Sign() < 0 || v.BitLen() > 256 {
+					t.Fatalf("%s: total %s accepted", a, v)
+				}
+			}
+		}
+	})
 }
