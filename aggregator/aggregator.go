@@ -107,6 +107,9 @@ type Service struct {
 	replayed   map[topicPartition]int64 // next offset to read, control records included
 	// liveCuts: in a replay, the cut each epoch was scored with live.
 	liveCuts map[uint64]map[int32]int64
+	// rejectedTarget: the rejections an epoch ready to close waits for
+	// (awaitRejections); nil when none is waiting.
+	rejectedTarget *rejectedSnapshot
 
 	metrics metrics
 	scoring Scoring

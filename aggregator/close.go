@@ -153,7 +153,8 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 // newest record is idleTimeout older than the freshest record of either topic
 // is idle and does not hold epochs open; when every valid partition is idle
 // (say, all new readings are rejected), time follows the freshest watermark
-// of either topic.
+// of either topic. A rejected partition behind holds them only until the
+// rejections decided when they could close are stored (awaitRejections).
 //
 // why says what holds the next epoch open, for the log when it lasts.
 func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why string, err error) {
@@ -178,7 +179,11 @@ func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why st
 	lagging := map[int32]bool{}
 	unseen := false         // a valid partition with records, none of them in ClickHouse
 	rejectedBehind := false // rejections decided but not stored: the scores would miss them
+	rejectedEnds := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
+		if o.Topic == s.topics.Rejected {
+			rejectedEnds[o.Partition] = o.Offset
+		}
 		start := int64(0)
 		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
 			start = st.Offset
@@ -203,9 +208,10 @@ func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why st
 			lagging[o.Partition] = true
 		}
 	})
-	if unseen || rejectedBehind {
+	if unseen {
 		return 0, false, why, nil
 	}
+	rejectedWhy := why
 	if len(prog) == 0 {
 		return 0, false, "", nil // nothing stored yet: nothing to hold open
 	}
@@ -237,7 +243,53 @@ func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why st
 	if closedBefore < 1 {
 		return 0, false, why, nil
 	}
-	return uint64(closedBefore - 1), true, why, nil
+	through = uint64(closedBefore - 1)
+	if !rejectedBehind {
+		s.rejectedTarget = nil
+		return through, true, why, nil
+	}
+	return s.awaitRejections(ctx, through, rejectedEnds, starts, prog, rejectedWhy)
+}
+
+// rejectedSnapshot is the rejected topic's end offsets when epochs through
+// `through` could first close.
+type rejectedSnapshot struct {
+	through uint64
+	ends    map[int32]int64
+}
+
+// awaitRejections holds epochs through `through` open until the rejections
+// decided by the time they could close are stored: the scores count the
+// rejections ClickHouse holds (the cut). Under a steady stream there are
+// always rejections decided and not yet stored, so waiting for all of them
+// would never close an epoch; a validator writes a batch's valid and
+// rejected readings in one transaction, so the rejected topic's end when the
+// valid readings were all in (a snapshot) holds every rejection decided with
+// them. Once the stored rejections reach the snapshot, the epochs up to the
+// one it was taken for close, and the next close takes a new one.
+func (s *Service) awaitRejections(ctx context.Context, through uint64, ends map[int32]int64, starts kadm.ListedOffsets,
+	prog map[topicPartition]progress, why string) (uint64, bool, string, error) {
+	t := s.rejectedTarget
+	if t == nil {
+		s.rejectedTarget = &rejectedSnapshot{through: through, ends: ends}
+		return 0, false, why, nil
+	}
+	for partition, end := range t.ends {
+		tp := topicPartition{s.topics.Rejected, partition}
+		from, allowed := int64(0), int64(0)
+		if st, ok := starts.Lookup(tp.topic, partition); ok {
+			from = st.Offset
+		}
+		if p, ok := prog[tp]; ok {
+			from, allowed = p.maxOffset+1, 1
+		}
+		if end-from > allowed && !s.markersOnly(ctx, tp, from, end) {
+			return 0, false, fmt.Sprintf("%s[%d]: rejections up to offset %d, decided when epoch %d could close, are not all in ClickHouse yet (stored through %d)",
+				tp.topic, partition, end-1, t.through, from-1), nil
+		}
+	}
+	s.rejectedTarget = nil
+	return min(through, t.through), true, why, nil
 }
 
 // heldOpen tracks how long the next epoch has been held open, to say why
