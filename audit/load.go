@@ -13,8 +13,8 @@ import (
 
 // load inserts the export's rows into the verifier's database: what the
 // scoring query, the information checks and the signature check read.
-func load(ctx context.Context, conn driver.Conn, dir string) error {
-	for _, step := range []func() error{
+func load(ctx context.Context, conn driver.Conn, dir string, step func(string, ...any)) error {
+	for _, load := range []func() error{
 		func() error { return loadFile[Reading](ctx, conn, dir, ReadingsFile, sqlLoadReadings) },
 		func() error { return loadFile[Device](ctx, conn, dir, DevicesFile, sqlLoadDevices) },
 		func() error { return loadFile[Score](ctx, conn, dir, ScoresFile, sqlLoadScores) },
@@ -22,10 +22,11 @@ func load(ctx context.Context, conn driver.Conn, dir string) error {
 		func() error { return loadFile[Epoch](ctx, conn, dir, EpochsFile, sqlLoadEpochs) },
 		func() error { return loadFile[Cut](ctx, conn, dir, CutFile, sqlLoadCut) },
 	} {
-		if err := step(); err != nil {
+		if err := load(); err != nil {
 			return err
 		}
 	}
+	step("files loaded")
 	return nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/common"
@@ -28,6 +30,7 @@ type VerifyOptions struct {
 	Database func(ctx context.Context) (driver.Conn, func(), error)
 	Chain    settler.ChainRoots // nil: the chain is not asked
 	Log      *slog.Logger
+	Progress io.Writer // a line per step, with its time; nil: none
 }
 
 // Verification is what VerifyExport found.
@@ -62,9 +65,11 @@ func VerifyExport(ctx context.Context, o VerifyOptions) (*Verification, error) {
 		return nil, err
 	}
 	v := &Verification{Manifest: m, Total: new(big.Int)}
+	step := progress(o.Progress)
 	if v.Differences = CheckFiles(o.Dir, m); len(v.Differences) > 0 {
 		return v, nil // a file that is not the one published: nothing in it is evidence
 	}
+	step("every file's sha256 as in the manifest")
 	differ := func(format string, args ...any) { v.Differences = append(v.Differences, fmt.Sprintf(format, args...)) }
 	scoring, err := aggregator.LoadScoring(filepath.Join(o.Dir, ScoringFile))
 	if err != nil {
@@ -75,7 +80,8 @@ func VerifyExport(ctx context.Context, o VerifyOptions) (*Verification, error) {
 		return nil, fmt.Errorf("verify: a database for the files: %w", err)
 	}
 	defer drop()
-	if err := load(ctx, conn, o.Dir); err != nil {
+	step("a database of its own started")
+	if err := load(ctx, conn, o.Dir, step); err != nil {
 		return nil, err
 	}
 	if err := conn.QueryRow(ctx, sqlValidReadings, m.Epoch).Scan(&v.Readings); err != nil {
@@ -90,19 +96,36 @@ func VerifyExport(ctx context.Context, o VerifyOptions) (*Verification, error) {
 	if s := v.Signatures; s.Unsigned > 0 {
 		differ("epoch %d: %d valid readings carry no signed bytes (stored before migration 0014): they cannot be checked", m.Epoch, s.Unsigned)
 	}
+	step("signatures checked")
 	if v.Attestations, err = checkAttestations(ctx, conn, o.Dir, m.Epoch, differ); err != nil {
 		return nil, err
 	}
+	step("attestations checked")
 	var scoreDiffs []string
 	owners, err := Rescorer(conn, scoring, m.RejectedTopic, &scoreDiffs, o.Log)(ctx, m.Epoch)
 	if err != nil {
 		return nil, err
 	}
 	v.Differences = append(v.Differences, scoreDiffs...)
+	step("evidence and scores recomputed")
 	if err := v.money(ctx, o, owners, differ); err != nil {
 		return nil, err
 	}
+	step("tree rebuilt and compared")
 	return v, nil
+}
+
+// progress returns a func that writes a step's line to w with the time
+// since the previous one (nothing when w is nil).
+func progress(w io.Writer) func(format string, args ...any) {
+	last := time.Now()
+	return func(format string, args ...any) {
+		if w == nil {
+			return
+		}
+		fmt.Fprintf(w, "  ... "+format+" (%s)\n", append(args, time.Since(last).Round(time.Millisecond))...)
+		last = time.Now()
+	}
 }
 
 // money pays the epoch's emission by owners on top of the base tree and

@@ -109,11 +109,11 @@ func RunVerifyExport(ctx context.Context, c Config, epoch uint64, dir string, ro
 	if m.Epoch != epoch {
 		return fmt.Errorf("verify-epoch: %s holds epoch %d, not %d", dir, m.Epoch, epoch)
 	}
-	v, err := audit.VerifyExport(ctx, audit.VerifyOptions{Dir: dir, Database: verifierDatabase(c.ClickHouse), Chain: roots, Log: log})
+	fmt.Fprintf(out, "epoch %d: from the export in %s (%d files)\n", epoch, dir, len(m.Files))
+	v, err := audit.VerifyExport(ctx, audit.VerifyOptions{Dir: dir, Database: verifierDatabase(c.ClickHouse), Chain: roots, Log: log, Progress: out})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "epoch %d: from the export in %s (%d files, sha256 as in its manifest)\n", epoch, dir, len(m.Files))
 	if v.Readings > 0 || v.Accounts > 0 {
 		fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s  from %d valid readings\n", v.Root.Hex(), v.Accounts, v.Total, v.Readings)
 		fmt.Fprintf(out, "  exported root   %s\n", v.Exported.Hex())
