@@ -9,7 +9,6 @@ package audit
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -147,37 +146,28 @@ func exportQuery[T any](ctx context.Context, conn driver.Conn, dir, name, query 
 		return File{}, fmt.Errorf("%s: %w", name, err)
 	}
 	defer rows.Close()
-	f, err := os.Create(filepath.Join(dir, name))
-	if err != nil {
-		return File{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n := &counter{w: io.MultiWriter(f, h)}
-	w := parquet.NewGenericWriter[T](n, parquet.Compression(&parquet.Zstd))
-	const block = 8192
-	buf := make([]T, 0, block)
-	var total int64
-	flush := func() error {
-		_, err := w.Write(buf)
-		total, buf = total+int64(len(buf)), buf[:0]
-		return err
-	}
-	for rows.Next() {
-		var r T
-		if err := rows.ScanStruct(&r); err != nil {
-			return File{}, fmt.Errorf("%s: %w", name, err)
+	return streamParquet(dir, name, func(w *parquet.GenericWriter[T]) (int64, error) {
+		const block = 8192
+		buf := make([]T, 0, block)
+		var total int64
+		flush := func() error {
+			_, err := w.Write(buf)
+			total, buf = total+int64(len(buf)), buf[:0]
+			return err
 		}
-		if buf = append(buf, r); len(buf) == block {
-			if err := flush(); err != nil {
-				return File{}, fmt.Errorf("%s: %w", name, err)
+		for rows.Next() {
+			var r T
+			if err := rows.ScanStruct(&r); err != nil {
+				return total, err
+			}
+			if buf = append(buf, r); len(buf) == block {
+				if err := flush(); err != nil {
+					return total, err
+				}
 			}
 		}
-	}
-	if err := errors.Join(rows.Err(), flush(), w.Close(), f.Close()); err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return File{Name: name, Rows: total, Bytes: n.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+		return total, errors.Join(rows.Err(), flush())
+	})
 }
 
 func makerRows(makers []*pb.Maker) []Maker {

@@ -58,9 +58,18 @@ type File struct {
 	SHA256 string `json:"sha256"`
 }
 
-// writeParquet writes rows to dir/name (zstd, the writer's defaults
-// otherwise: the same rows give the same bytes) and returns its entry.
+// writeParquet writes rows to dir/name and returns its entry.
 func writeParquet[T any](dir, name string, rows []T) (File, error) {
+	return streamParquet(dir, name, func(w *parquet.GenericWriter[T]) (int64, error) {
+		_, err := w.Write(rows)
+		return int64(len(rows)), err
+	})
+}
+
+// streamParquet writes dir/name with the rows fill writes (zstd, the
+// writer's defaults otherwise: the same rows give the same bytes), hashing
+// and counting the bytes as they go, and returns its entry.
+func streamParquet[T any](dir, name string, fill func(w *parquet.GenericWriter[T]) (rows int64, err error)) (File, error) {
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return File{}, err
@@ -68,14 +77,11 @@ func writeParquet[T any](dir, name string, rows []T) (File, error) {
 	h := sha256.New()
 	n := &counter{w: io.MultiWriter(f, h)}
 	w := parquet.NewGenericWriter[T](n, parquet.Compression(&parquet.Zstd))
-	if _, err := w.Write(rows); err != nil {
-		f.Close()
-		return File{}, fmt.Errorf("export: %s: %w", name, err)
+	rows, err := fill(w)
+	if err := errors.Join(err, w.Close(), f.Close()); err != nil {
+		return File{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := errors.Join(w.Close(), f.Close()); err != nil {
-		return File{}, fmt.Errorf("export: %s: %w", name, err)
-	}
-	return File{Name: name, Rows: int64(len(rows)), Bytes: n.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return File{Name: name, Rows: rows, Bytes: n.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // writeFile writes raw to dir/name and returns its entry.
