@@ -184,19 +184,9 @@ func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why st
 		if o.Topic == s.topics.Rejected {
 			rejectedEnds[o.Partition] = o.Offset
 		}
-		start := int64(0)
-		if st, ok := starts.Lookup(o.Topic, o.Partition); ok {
-			start = st.Offset
-		}
 		tp := topicPartition{o.Topic, o.Partition}
-		p, ok := prog[tp]
-		// Past the last record stored: nothing, one marker (the usual end
-		// of a validator's transaction), or records to look into.
-		from, allowed := start, int64(0)
-		if ok {
-			from, allowed = p.maxOffset+1, 1
-		}
-		behind := o.Offset-from > allowed && !s.markersOnly(ctx, tp, from, o.Offset)
+		_, ok := prog[tp]
+		from, behind := s.lagsBehind(ctx, tp, o.Offset, starts, prog)
 		switch {
 		case o.Topic == s.topics.Rejected && behind:
 			rejectedBehind = true
@@ -251,6 +241,21 @@ func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why st
 	return s.awaitRejections(ctx, through, rejectedEnds, starts, prog, rejectedWhy)
 }
 
+// lagsBehind reports whether tp holds records before offset end that
+// ClickHouse does not, and from where. Past the last record stored there may
+// be nothing, one marker (the usual end of a validator's transaction), or
+// records to look into (markersOnly: only markers and aborted records).
+func (s *Service) lagsBehind(ctx context.Context, tp topicPartition, end int64, starts kadm.ListedOffsets, prog map[topicPartition]progress) (from int64, behind bool) {
+	allowed := int64(0)
+	if st, ok := starts.Lookup(tp.topic, tp.partition); ok {
+		from = st.Offset
+	}
+	if p, ok := prog[tp]; ok {
+		from, allowed = p.maxOffset+1, 1
+	}
+	return from, end-from > allowed && !s.markersOnly(ctx, tp, from, end)
+}
+
 // rejectedSnapshot is the rejected topic's end offsets when epochs through
 // `through` could first close.
 type rejectedSnapshot struct {
@@ -276,14 +281,7 @@ func (s *Service) awaitRejections(ctx context.Context, through uint64, ends map[
 	}
 	for partition, end := range t.ends {
 		tp := topicPartition{s.topics.Rejected, partition}
-		from, allowed := int64(0), int64(0)
-		if st, ok := starts.Lookup(tp.topic, partition); ok {
-			from = st.Offset
-		}
-		if p, ok := prog[tp]; ok {
-			from, allowed = p.maxOffset+1, 1
-		}
-		if end-from > allowed && !s.markersOnly(ctx, tp, from, end) {
+		if from, behind := s.lagsBehind(ctx, tp, end, starts, prog); behind {
 			return 0, false, fmt.Sprintf("%s[%d]: rejections up to offset %d, decided when epoch %d could close, are not all in ClickHouse yet (stored through %d)",
 				tp.topic, partition, end-1, t.through, from-1), nil
 		}
