@@ -19,21 +19,14 @@ type Attestations struct {
 
 // checkAttestations checks the attestation of every device with a valid
 // reading in epoch: by a maker of makers.parquet, over the device's key and
-// kind as devices.parquet has them, under that maker's key. A device with no
-// record, or an attestation that does not verify, is a difference.
+// kind as its record (devices.parquet, loaded into conn) has them, under that
+// maker's key. A device with no record, or an attestation that does not
+// verify, is a difference.
 func checkAttestations(ctx context.Context, conn driver.Conn, dir string, epoch uint64, differ func(string, ...any)) (Attestations, error) {
 	var out Attestations
-	devices, err := readParquet[Device](dir, DevicesFile)
-	if err != nil {
-		return out, err
-	}
 	makers, err := readParquet[Maker](dir, MakersFile)
 	if err != nil {
 		return out, err
-	}
-	byID := make(map[string]Device, len(devices))
-	for _, d := range devices {
-		byID[d.DeviceID] = d
 	}
 	makerKeys := make(map[string]string, len(makers))
 	for _, m := range makers {
@@ -45,24 +38,23 @@ func checkAttestations(ctx context.Context, conn driver.Conn, dir string, epoch 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var d Device
+		var recorded bool
+		if err := rows.Scan(&d.DeviceID, &recorded, &d.PublicKey, &d.Kind, &d.MakerID, &d.Attestation); err != nil {
 			return out, err
 		}
-		d, ok := byID[id]
-		if !ok {
-			differ("device %s: valid readings in epoch %d, but no record in %s", id, epoch, DevicesFile)
-			continue
-		}
-		if d.Attestation == "" {
+		switch {
+		case !recorded:
+			differ("device %s: valid readings in epoch %d, but no record in %s", d.DeviceID, epoch, DevicesFile)
+		case d.Attestation == "":
 			out.Unrecorded++
-			continue
+		default:
+			if why := attestationFault(d, makerKeys); why != "" {
+				differ("device %s: %s", d.DeviceID, why)
+				continue
+			}
+			out.Verified++
 		}
-		if why := attestationFault(d, makerKeys); why != "" {
-			differ("device %s: %s", id, why)
-			continue
-		}
-		out.Verified++
 	}
 	return out, rows.Err()
 }

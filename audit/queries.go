@@ -39,6 +39,10 @@ const (
 const (
 	// sqlValidReadings: an epoch's valid readings.
 	sqlValidReadings = "SELECT count() FROM readings WHERE epoch = ? AND status = 'valid'"
-	// sqlPaidDevices: the devices with a valid reading in an epoch.
-	sqlPaidDevices = "SELECT DISTINCT device_id FROM readings WHERE epoch = ? AND status = 'valid' ORDER BY device_id"
+	// sqlPaidDevices: the devices with a valid reading in an epoch, each with
+	// whether it has a record, and the record's key, kind, maker and attestation.
+	sqlPaidDevices = `SELECT p.device_id, d.device_id != '', d.public_key, d.kind, d.maker_id, d.attestation
+		FROM (SELECT DISTINCT device_id FROM readings WHERE epoch = ? AND status = 'valid') AS p
+		LEFT JOIN (SELECT device_id, public_key, kind, maker_id, attestation FROM devices FINAL) AS d ON d.device_id = p.device_id
+		ORDER BY p.device_id`
 )
