@@ -184,6 +184,10 @@ func rawReadings(t *testing.T, kc kafka.Config) map[string]int {
 			if err := proto.Unmarshal(r.Value, raw); err != nil {
 				t.Fatal(err)
 			}
+			if raw.SignedV2 != nil {
+				seen[readingKey(t, raw.SignedV2)]++
+				return
+			}
 			seen[fmt.Sprintf("%s/%d", raw.Signed.Reading.DeviceId, raw.Signed.Reading.Seq)]++
 		})
 	}

@@ -6,6 +6,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,9 @@ const (
 	CodeBrokerUnavailable   = "BROKER_UNAVAILABLE" // Kafka did not acknowledge: retry after Retry-After
 	CodeOverloaded          = "OVERLOADED"         // too many readings already wait for Kafka: retry after Retry-After (429)
 	CodeRateLimited         = "RATE_LIMITED"       // the client or a device sends faster than allowed: retry after Retry-After (429)
+	CodeForeignReading      = "FOREIGN_READING"    // MQTT: a reading of another device than the one connected
+	CodeForeignTopic        = "FOREIGN_TOPIC"      // MQTT: a publish to another topic than the device's own
+	CodePasswordExpired     = "PASSWORD_EXPIRED"   // MQTT: the signed password is older than mqttPasswordMaxAge, or dated ahead
 )
 
 // Config of the ingest service.
@@ -57,6 +61,11 @@ type Config struct {
 	TrustedProxies []string      `yaml:"trustedProxies" help:"load balancers in front of ingest (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client the rate limit keys on; empty: the connection's address"`
 	TLSCert        string        `yaml:"tlsCert" help:"PEM certificate file: serve HTTPS (HTTP/2 and HTTP/1.1) instead of plain HTTP"`
 	TLSKey         string        `yaml:"tlsKey" help:"PEM private key file of tlsCert"`
+	// Devices that speak MQTT (ingest/mqtt.go, docs/api.md).
+	MQTTListen          string        `yaml:"mqttListen" help:"MQTT listen address (MQTT 3.1.1 and 5, QoS 0 and 1; TLS with tlsCert and tlsKey); empty: no MQTT"`
+	MQTTMaxConnections  int           `yaml:"mqttMaxConnections" help:"most MQTT connections at once; a device beyond it is refused at CONNECT (server unavailable / busy)"`
+	MQTTPasswordMaxAge  time.Duration `yaml:"mqttPasswordMaxAge" help:"how long a device's signed MQTT password stays valid after its issued_at_ms"`
+	MQTTConnectDeadline time.Duration `yaml:"mqttConnectDeadline" help:"how long a new MQTT connection may take to send its CONNECT"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
 	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
 	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices and add and remove makers, comma-separated"`
@@ -69,6 +78,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
 		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000,
+		MQTTMaxConnections: 100_000, MQTTPasswordMaxAge: 5 * time.Minute, MQTTConnectDeadline: 10 * time.Second,
 		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute, MinMoveInterval: 24 * time.Hour}
 }
 
@@ -93,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return err
+	}
+	if c.MQTTListen != "" && (c.MQTTMaxConnections <= 0 || c.MQTTPasswordMaxAge <= 0 || c.MQTTConnectDeadline <= 0) {
+		return errors.New("ingest: with mqttListen set, mqttMaxConnections, mqttPasswordMaxAge and mqttConnectDeadline must be positive")
 	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
@@ -176,7 +189,12 @@ func (s *Service) Run(ctx context.Context) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
-	s.log.Info("ingest listening", "addr", ln.Addr().String(), "devices", s.reg.Len(), "tls", s.cfg.TLSCert != "")
+	mq, err := s.listenMQTT()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.log.Info("ingest listening", "addr", ln.Addr().String(), "mqtt", s.cfg.MQTTListen, "devices", s.reg.Len(), "tls", s.cfg.TLSCert != "")
 	// Shutdown, in order: stop accepting, answer every request in flight
 	// (each has its records acknowledged by Kafka, or is answered 503),
 	// then flush and close the producer (Run's defers). Serve returns as
@@ -187,6 +205,9 @@ func (s *Service) Run(ctx context.Context) error {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if mq != nil {
+			mq.close()
+		}
 		if err := srv.Shutdown(shutdown); err != nil {
 			s.log.Warn("ingest: requests still in flight at shutdown's deadline", "err", err)
 		}
@@ -206,6 +227,36 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.log.Info("ingest stopped: every request answered")
 	return nil
+}
+
+// listenMQTT starts the MQTT broker on ingest.mqttListen, in TLS when ingest
+// has a certificate, and adds it to /readyz; nil when MQTT is off.
+func (s *Service) listenMQTT() (*mqttServer, error) {
+	if s.cfg.MQTTListen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.MQTTListen)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: mqtt: %w", err)
+	}
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("ingest: mqtt: %w", err)
+		}
+		// A device may present a certificate of its own key instead of a
+		// password: asked for, not required, and checked against the
+		// registry (OnConnectAuthenticate), not against a CA.
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12})
+	}
+	mq, err := s.startMQTT(ln)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("ingest: mqtt: %w", err)
+	}
+	telemetry.AddCheck("ingest/mqtt", func(context.Context) error { return mq.serving() })
+	return mq, nil
 }
 
 // Handler returns the HTTP routes.

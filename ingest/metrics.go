@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -15,13 +16,35 @@ import (
 type metrics struct {
 	requests metric.Int64Counter // by route and reason code ("OK" when none)
 	readings metric.Int64Counter // by outcome (accepted, rejected) and reason code
+	// MQTT (ingest/mqtt.go)
+	mqttConnects  metric.Int64Counter     // CONNECTs, by reason code (OK: admitted)
+	mqttPublishes metric.Int64Counter     // publishes judged, by reason code (OK: every reading accepted)
+	mqttAck       metric.Float64Histogram // seconds from a QoS 1 publish read to its PUBACK (or refusal)
 }
 
 func newMetrics() metrics {
 	m := telemetry.Meter()
 	requests, _ := m.Int64Counter("fieldmint.ingest.requests", metric.WithDescription("requests answered, by route and reason code (OK: none)"))
 	readings, _ := m.Int64Counter("fieldmint.ingest.readings", metric.WithDescription("readings judged one by one, by outcome and reason code"))
-	return metrics{requests: requests, readings: readings}
+	connects, _ := m.Int64Counter("fieldmint.ingest.mqtt.connects", metric.WithDescription("MQTT CONNECTs, by reason code (OK: admitted)"))
+	publishes, _ := m.Int64Counter("fieldmint.ingest.mqtt.publishes", metric.WithDescription("MQTT publishes judged, by reason code (OK: every reading accepted)"))
+	ack, _ := m.Float64Histogram("fieldmint.ingest.mqtt.puback.duration", metric.WithUnit("s"),
+		metric.WithDescription("from a QoS 1 publish read to its PUBACK, which waits for Kafka"),
+		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+	return metrics{requests: requests, readings: readings, mqttConnects: connects, mqttPublishes: publishes, mqttAck: ack}
+}
+
+// observeConnections exports the broker's count of connected devices.
+func (m metrics) observeConnections(n *int64) {
+	telemetry.Meter().Int64ObservableGauge("fieldmint.ingest.mqtt.connections", metric.WithDescription("MQTT devices connected"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(atomic.LoadInt64(n))
+			return nil
+		}))
+}
+
+func reasonAttr(code string) metric.MeasurementOption {
+	return metric.WithAttributes(attribute.String("reason", code))
 }
 
 // countResults counts a judged batch's readings.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,6 +43,7 @@ var readingStatus = map[string]int{
 	CodeUnknownDevice: http.StatusUnauthorized, CodeBadSignature: http.StatusUnauthorized,
 	CodeDeviceInactive: http.StatusForbidden, CodeDeviceDenylisted: http.StatusForbidden,
 	CodeNoAttestation: http.StatusForbidden, CodeMakerRemoved: http.StatusForbidden,
+	CodeForeignReading: http.StatusForbidden,
 }
 
 // postReadings is POST /v1/readings: wire format v1, whose signatures cover
@@ -65,12 +68,17 @@ func (s *Service) postReadingsV2(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &batch) {
 		return
 	}
+	s.judge(w, r, itemsV2(&batch))
+}
+
+// itemsV2 are a v2 batch's readings, each with the device id its bytes name.
+func itemsV2(batch *pb.ReadingBatchV2) []item {
 	items := make([]item, len(batch.Readings))
 	for i, sr := range batch.Readings {
 		items[i] = item{v2: sr}
 		items[i].id, items[i].err = deviceIDOf(sr.GetReading())
 	}
-	s.judge(w, r, items)
+	return items
 }
 
 // item is one reading of a batch on its way through the checks: v1 or v2.
@@ -93,19 +101,58 @@ func (it *item) signed() ([]byte, []byte) {
 	return msg, it.v1.GetSignature()
 }
 
-// judge judges each reading of a batch on its own (fields, device,
-// signature): the good ones are written to Kafka and answered "accepted"
-// only after Kafka acknowledged them; the others are answered "rejected"
-// with a reason and never written. Problems of the whole request (body,
-// size, rate, broker) refuse every reading with one code.
+// verdict is ingest's answer to a batch of readings, whatever carried it
+// (HTTP, MQTT): an HTTP status and either each reading's result or one
+// refusal of the whole batch, with the wait before a retry.
+type verdict struct {
+	status int
+	res    *BatchResult  // judged one by one: 2xx, or 4xx with every reading rejected
+	err    *Error        // the whole batch refused
+	retry  time.Duration // 429 and 503: when to come back
+}
+
+func refuse(status int, code, format string, args ...any) verdict {
+	v := verdict{status: status, err: &Error{Code: code, Message: fmt.Sprintf(format, args...)}}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		v.retry = time.Second
+	}
+	return v
+}
+
+// code is the verdict's reason code ("" when every reading was accepted).
+func (v verdict) code() string {
+	if v.err != nil {
+		return v.err.Code
+	}
+	return v.res.Code
+}
+
+// judge answers an HTTP request with submit's verdict.
 func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
-	if len(items) == 0 {
-		fail(w, http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
+	v := s.submit(r.Context(), items, "")
+	if v.retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(v.retry.Seconds())))))
+	}
+	if v.err != nil {
+		writeJSON(w, v.status, *v.err)
 		return
 	}
+	writeJSON(w, v.status, *v.res)
+}
+
+// submit judges each reading of a batch on its own (fields, device,
+// signature): the good ones are written to Kafka and answered "accepted"
+// only after Kafka acknowledged them; the others are answered "rejected"
+// with a reason and never written. Problems of the whole batch (size, rate,
+// broker) refuse every reading with one code. When only is set (a
+// connection that proved it is that device), a reading of any other device
+// is rejected FOREIGN_READING.
+func (s *Service) submit(ctx context.Context, items []item, only string) verdict {
+	if len(items) == 0 {
+		return refuse(http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
+	}
 	if len(items) > s.cfg.MaxBatch {
-		fail(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch)
-		return
+		return refuse(http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch)
 	}
 	res := BatchResult{Results: make([]ReadingResult, len(items))}
 	reject := func(i int, code, format string, args ...any) {
@@ -121,6 +168,10 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 		}
 		if it.err != nil {
 			reject(i, CodeMalformed, "%v", it.err)
+			continue
+		}
+		if only != "" && it.id != only {
+			reject(i, CodeForeignReading, "reading of device %q sent by device %q", it.id, only)
 			continue
 		}
 		if code, msg := s.admit(it); code != "" {
@@ -164,17 +215,17 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 			first++
 		}
 		res.Code, res.Message = res.Results[first].Code, fmt.Sprintf("no reading accepted; reading %d: %s", first, res.Results[first].Message)
-		s.metrics.countResults(r.Context(), &res)
-		writeJSON(w, readingStatus[res.Code], res)
-		return
+		s.metrics.countResults(ctx, &res)
+		return verdict{status: readingStatus[res.Code], res: &res}
 	}
 	perDevice := map[string]int{}
 	for _, i := range good {
 		perDevice[items[i].id]++
 	}
 	if wait := s.devices.take(perDevice); wait > 0 {
-		rateLimited(w, wait, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
-		return
+		v := refuse(http.StatusTooManyRequests, CodeRateLimited, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
+		v.retry = wait
+		return v
 	}
 	received := s.now().UnixMilli()
 	records := make([]*kgo.Record, len(good))
@@ -184,8 +235,7 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 		// re-encoded, and its signature stays verifiable downstream.
 		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received})
 		if err != nil {
-			fail(w, http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
-			return
+			return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
 		}
 		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(it.id), Value: value}
 		if loc := it.dev.GetLocation(); loc != nil {
@@ -195,21 +245,19 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.
 	if !s.inflight.TryAcquire(int64(len(records))) {
-		fail(w, http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
-		return
+		return refuse(http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
 	}
 	n := int64(len(records))
-	if err := s.produce(r, records, func() { s.inflight.Release(n) }); err != nil {
+	if err := s.produce(ctx, records, func() { s.inflight.Release(n) }); err != nil {
 		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
-		fail(w, http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
-		return
+		return refuse(http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
 	}
 	for _, i := range good {
 		res.Results[i] = ReadingResult{Status: "accepted"}
 	}
 	res.Accepted = len(good)
-	s.metrics.countResults(r.Context(), &res)
-	writeJSON(w, http.StatusOK, res)
+	s.metrics.countResults(ctx, &res)
+	return verdict{status: http.StatusOK, res: &res}
 }
 
 // admit holds an item's device to the registry: known, allowed, attested,
@@ -251,9 +299,9 @@ var errNotConfirmed = errors.New("no acknowledgement within ingest.produceTimeou
 // the validators recognise. They keep their share of the in-flight bound
 // until their fate is known, so a broker that stops answering soon turns
 // requests away with 429 OVERLOADED instead of piling them up.
-func (s *Service) produce(r *http.Request, records []*kgo.Record, settled func()) error {
+func (s *Service) produce(ctx context.Context, records []*kgo.Record, settled func()) error {
 	// The request's context carries its trace into the records' headers.
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProduceTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
 	var (
 		mu       sync.Mutex
 		left     = len(records)

@@ -3,12 +3,14 @@ package fieldmintpb
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -160,5 +162,53 @@ func TestWireFormatVectorV2(t *testing.T) {
 	v1sig, _ := hex.DecodeString(field("signature"))
 	if VerifyV2(&SignedReadingV2{Reading: raw, Signature: v1sig}, ed25519.PublicKey(pubBytes)) == nil {
 		t.Errorf("a v1 signature verifies as v2")
+	}
+}
+
+// TestMQTTVector holds the MQTT lines of docs/wire-format.md to the topic and
+// password code, the password's signature to Node.js's Ed25519, and the
+// payload to the v2 vector.
+func TestMQTTVector(t *testing.T) {
+	doc, field := wireFormatDoc(t)
+	seed, pub, signed, payload := field("seed"), field("public key"), field("mqtt signed bytes"), field("mqtt payload")
+	m := regexp.MustCompile(`(?m)^mqtt topic\s+(\S+)$`).FindStringSubmatch(doc)
+	if m == nil || m[1] != MQTTTopic("d1") {
+		t.Errorf("documented topic %v, MQTTTopic gives %s", m, MQTTTopic("d1"))
+	}
+	const issued = 1700000000000
+	if want := hex.EncodeToString(mqttPasswordBytes("fieldmint", "d1", issued)); signed != want {
+		t.Errorf("documented signed bytes differ from mqttPasswordBytes: %s", want)
+	}
+	out, err := exec.Command(nodeBin(t), "-e", nodeSign, seed, signed).Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != 2 || lines[0] != pub {
+		t.Fatalf("node printed %q", out)
+	}
+	nodeSig, _ := hex.DecodeString(lines[1])
+	pw := regexp.MustCompile(`(?m)^mqtt password\s+(\S+)$`).FindStringSubmatch(doc)
+	if pw == nil || pw[1] != "v1.1700000000000."+base64.RawURLEncoding.EncodeToString(nodeSig) {
+		t.Errorf("documented password %v is not v1.<issued>.<Node.js's signature>", pw)
+	}
+	seedBytes, _ := hex.DecodeString(seed)
+	key := ed25519.NewKeyFromSeed(seedBytes)
+	if got := MQTTPassword("fieldmint", "d1", time.UnixMilli(issued), key); pw == nil || got != pw[1] {
+		t.Errorf("MQTTPassword gives %s", got)
+	}
+	if at, err := VerifyMQTTPassword("fieldmint", "d1", pw[1], key.Public().(ed25519.PublicKey)); err != nil || at.UnixMilli() != issued {
+		t.Errorf("the documented password does not verify: %v, %v", at, err)
+	}
+	if _, err := VerifyMQTTPassword("elsewhere", "d1", pw[1], key.Public().(ed25519.PublicKey)); err == nil {
+		t.Errorf("the documented password verifies on another network")
+	}
+	raw, _ := hex.DecodeString(payload)
+	var batch ReadingBatchV2
+	if err := proto.Unmarshal(raw, &batch); err != nil || len(batch.Readings) != 1 {
+		t.Fatalf("the payload is not one ReadingBatchV2 reading: %v", err)
+	}
+	if hex.EncodeToString(batch.Readings[0].Reading) != field("v2 reading bytes") || hex.EncodeToString(batch.Readings[0].Signature) != field("v2 signature") {
+		t.Errorf("the payload's reading is not the v2 vector")
 	}
 }
