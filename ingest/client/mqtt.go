@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -28,7 +30,18 @@ import (
 type MQTT struct {
 	dev  *Device
 	opts MQTTOptions
+
+	mu   sync.Mutex
+	conn *mqttConn // the connection Send publishes on; replaced when lost
+}
+
+// mqttConn is one connection: a paho client of its own, so that nothing of a
+// lost connection (its tokens, its message ids, its store) can complete or
+// delay a publish of the next. paho's own reconnection keeps the client and
+// its pending tokens across connections, which is why it is not used.
+type mqttConn struct {
 	c    paho.Client
+	lost chan struct{} // closed when the connection is lost
 }
 
 // MQTTOptions configures DialMQTT.
@@ -48,9 +61,8 @@ type MQTTOptions struct {
 	OnResend func(err error)
 }
 
-// DialMQTT connects d to ingest's broker. The connection is kept up: a lost
-// one is made again in the background, each time with a freshly signed
-// password.
+// DialMQTT connects d to ingest's broker. A lost connection is made again
+// by the next Send, with a freshly signed password.
 func DialMQTT(ctx context.Context, d *Device, o MQTTOptions) (*MQTT, error) {
 	if o.Network == "" {
 		o.Network = "fieldmint"
@@ -58,66 +70,122 @@ func DialMQTT(ctx context.Context, d *Device, o MQTTOptions) (*MQTT, error) {
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 20 * time.Second
 	}
-	co := paho.NewClientOptions().AddBroker(o.Broker).SetClientID(d.ID).SetCleanSession(true).
-		SetAutoReconnect(true).SetConnectRetry(true).SetMaxReconnectInterval(5 * time.Second).SetConnectRetryInterval(time.Second).
-		SetKeepAlive(30 * time.Second).SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).SetOrderMatters(false).
-		SetCredentialsProvider(func() (string, string) { return d.ID, d.MQTTPassword(o.Network, time.Now()) })
-	if o.TLS != nil {
-		co.SetTLSConfig(o.TLS)
-	}
-	m := &MQTT{dev: d, opts: o, c: paho.NewClient(co)}
-	tok := m.c.Connect()
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			return nil, fmt.Errorf("mqtt: connect %s: %w", o.Broker, err)
-		}
-	case <-ctx.Done():
-		m.c.Disconnect(0)
-		return nil, ctx.Err()
+	m := &MQTT{dev: d, opts: o}
+	if _, err := m.connected(ctx); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
+// connected returns the connection, made anew if there is none or it was
+// lost.
+func (m *MQTT) connected(ctx context.Context) (*mqttConn, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conn != nil {
+		select {
+		case <-m.conn.lost:
+		default:
+			return m.conn, nil
+		}
+	}
+	conn := &mqttConn{lost: make(chan struct{})}
+	co := paho.NewClientOptions().AddBroker(m.opts.Broker).SetClientID(m.dev.ID).SetCleanSession(true).
+		SetAutoReconnect(false).SetKeepAlive(30 * time.Second).SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
+		SetOrderMatters(false).
+		SetCredentialsProvider(func() (string, string) { return m.dev.ID, m.dev.MQTTPassword(m.opts.Network, time.Now()) }).
+		// paho fails the connection's pending publishes itself, and this
+		// wakes the Sends waiting on them at once.
+		SetConnectionLostHandler(func(paho.Client, error) { close(conn.lost) })
+	if m.opts.TLS != nil {
+		co.SetTLSConfig(m.opts.TLS)
+	}
+	conn.c = paho.NewClient(co)
+	tok := conn.c.Connect()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return nil, fmt.Errorf("mqtt: connect %s: %w", m.opts.Broker, err)
+		}
+	case <-ctx.Done():
+		go conn.c.Disconnect(0)
+		return nil, ctx.Err()
+	}
+	m.conn = conn
+	return conn, nil
+}
+
+// drop closes conn, if it is still the one in use: a publish on it went
+// unanswered, and the next Send connects again.
+func (m *MQTT) drop(conn *mqttConn) {
+	m.mu.Lock()
+	if m.conn == conn {
+		m.conn = nil
+	}
+	m.mu.Unlock()
+	conn.c.Disconnect(0)
+}
+
 // Send publishes readings (the device's own, made by Device.Reading) as one
 // batch and returns nil once ingest acknowledged it, publishing it again
-// until then; it gives up only when ctx ends.
+// until then, over a new connection when the last one was lost or went
+// quiet; it gives up only when ctx ends.
 func (m *MQTT) Send(ctx context.Context, readings []*pb.SignedReadingV2) error {
 	payload, err := proto.Marshal(&pb.ReadingBatchV2{Readings: readings})
 	if err != nil {
 		return err
 	}
 	topic := pb.MQTTTopic(m.dev.ID)
+	wait := 200 * time.Millisecond
 	for {
-		tok := m.c.Publish(topic, 1, false, payload)
-		timer := time.NewTimer(m.opts.AckTimeout)
-		select {
-		case <-tok.Done():
-			err = tok.Error()
-		case <-timer.C:
-			err = errors.New("no PUBACK within the ack timeout")
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		}
-		timer.Stop()
+		conn, err := m.connected(ctx)
 		if err == nil {
-			return nil
+			tok := conn.c.Publish(topic, 1, false, payload)
+			timer := time.NewTimer(m.opts.AckTimeout)
+			select {
+			case <-tok.Done():
+				err = tok.Error()
+			case <-conn.lost:
+				err = errors.New("connection lost before the PUBACK")
+			case <-timer.C:
+				err = errors.New("no PUBACK within the ack timeout")
+				m.drop(conn)
+			case <-ctx.Done():
+				timer.Stop()
+				return ctx.Err()
+			}
+			timer.Stop()
+			if err == nil {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if m.opts.OnResend != nil {
 			m.opts.OnResend(err)
 		}
-		// Not connected: wait a moment for the reconnection.
+		// Backing off, from 200 ms to 5 s, with jitter: a restarted ingest
+		// is not met by every device at once.
 		select {
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(wait/2 + rand.N(wait)):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 
 // Close disconnects, waiting up to a second for publishes in flight.
-func (m *MQTT) Close() { m.c.Disconnect(1000) }
+func (m *MQTT) Close() {
+	m.mu.Lock()
+	conn := m.conn
+	m.conn = nil
+	m.mu.Unlock()
+	if conn != nil {
+		conn.c.Disconnect(1000)
+	}
+}
 
 // MQTTPassword signs a password for connecting to ingest's MQTT broker as
 // this device at t (pb.MQTTPassword): valid for ingest.mqttPasswordMaxAge.
