@@ -164,6 +164,20 @@ func TestIngest(t *testing.T) {
 	}
 }
 
+// TestIngestMQTT loads ingest over MQTT, then holds idle connections.
+func TestIngestMQTT(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f, err := Ingest(ctx, env(t), IngestOptions{Protocol: "mqtt", Duration: 2 * time.Second, Warmup: time.Second, Devices: 100, Batch: 10, Clients: 4, Network: "fieldmint", Idle: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Readings == 0 || f.Readings%10 != 0 || f.PerIngestCPUSecond <= 0 || f.Protocol != "mqtt" || f.IdleConnections != 200 || f.RSSWithIdleBytes <= 0 || f.RSSBeforeIdleBytes <= 0 {
+		t.Errorf("figures: %+v", f)
+	}
+}
+
 // TestOptionsRefused: options that cannot run say so before anything starts.
 func TestOptionsRefused(t *testing.T) {
 	ctx := context.Background()
@@ -178,5 +192,8 @@ func TestOptionsRefused(t *testing.T) {
 	}
 	if _, err := Ingest(ctx, Env{}, IngestOptions{Devices: 1, Batch: 1, Clients: 1}); err == nil {
 		t.Error("an ingest bench without a binary ran")
+	}
+	if _, err := Ingest(ctx, env(t), IngestOptions{Protocol: "carrier-pigeon", Devices: 10, Batch: 1, Clients: 1}); err == nil {
+		t.Error("an ingest bench over an unknown protocol ran")
 	}
 }

@@ -1,15 +1,19 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/stats"
 	"github.com/fieldmint/fieldmint/simulate/loadgen"
 )
@@ -27,6 +31,14 @@ type IngestOptions struct {
 	Duration time.Duration
 	Warmup   time.Duration
 	V1       bool // the v1 wire format (old firmware's)
+	// Protocol is "http" or "mqtt" (each client one device connection,
+	// publishing at QoS 1). With URL, MQTT is ingest's MQTT address.
+	Protocol string
+	MQTT     string
+	// Idle, when above 0, opens that many more MQTT connections of devices
+	// that send nothing, after the measured run, and reports ingest's RSS
+	// before and with them.
+	Idle int
 }
 
 // IngestFigures is `fieldmint bench ingest --json`'s object. The ingest
@@ -44,13 +56,25 @@ type IngestFigures struct {
 	Batch              int     `json:"batch"`
 	Clients            int     `json:"clients"`
 	Seconds            float64 `json:"seconds"`
+	Protocol           string  `json:"protocol"`
+	// With --idle: ingest's RSS before the idle connections and with them.
+	IdleConnections   int   `json:"idleConnections,omitempty"`
+	RSSBeforeIdleBytes int64 `json:"rssBeforeIdleBytes,omitempty"`
+	RSSWithIdleBytes   int64 `json:"rssWithIdleBytes,omitempty"`
 }
 
 // Ingest sends signed batches from many simulated devices over loopback
 // HTTP into ingest and the broker (each started here in a process of its
 // own, or the endpoint o.URL) and measures what ingest accepts.
 func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error) {
-	opts := loadgen.Options{URL: o.URL, Network: o.Network, Devices: o.Devices, Batch: o.Batch, Clients: o.Clients, V1: o.V1, Maker: o.Maker}
+	o.Protocol = cmp.Or(o.Protocol, "http")
+	if o.Protocol != "http" && o.Protocol != "mqtt" {
+		return nil, fmt.Errorf("bench: --protocol must be http or mqtt, got %q", o.Protocol)
+	}
+	opts := loadgen.Options{URL: o.URL, Network: o.Network, Devices: max(o.Devices, o.Clients+o.Idle), Batch: o.Batch, Clients: o.Clients, V1: o.V1, Maker: o.Maker}
+	if o.Protocol == "mqtt" {
+		opts.MQTT = o.MQTT
+	}
 	ingestPID := 0
 	if opts.URL == "" {
 		// A stack of its own, with an admin and a maker made up for the run.
@@ -69,18 +93,22 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		if err != nil {
 			return nil, err
 		}
-		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex())
+		mqttAddr := freeport.Addr()
+		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex(), "--ingest.mqttListen", mqttAddr, "--ingest.mqttMaxConnections", strconv.Itoa(o.Idle+o.Clients+16))
 		if err != nil {
 			return nil, err
 		}
 		opts.URL, ingestPID = url, ing.PID()
+		if o.Protocol == "mqtt" || o.Idle > 0 {
+			opts.MQTT = "tcp://" + mqttAddr
+		}
 	}
-	e.logf("bench ingest: registering %d devices at %s ...", o.Devices, opts.URL)
+	e.logf("bench ingest: registering %d devices at %s ...", opts.Devices, opts.URL)
 	load, err := loadgen.Prepare(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	e.logf("bench ingest: %d clients send batches of %d signed readings; %s warm-up, then %s measured", o.Clients, o.Batch, o.Warmup, o.Duration)
+	e.logf("bench ingest: %d %s clients send batches of %d signed readings; %s warm-up, then %s measured", o.Clients, o.Protocol, o.Batch, o.Warmup, o.Duration)
 	wctx, cancel := context.WithTimeout(ctx, o.Warmup)
 	_, err = load.Run(wctx, 0, nil)
 	cancel()
@@ -99,7 +127,7 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 	if err != nil && ctx.Err() == nil {
 		return nil, err
 	}
-	fig := &IngestFigures{ReadingsPerSec: res.PerSecond(), Readings: res.Readings, Requests: res.Requests, Refused: res.Refused, Batch: o.Batch, Clients: o.Clients,
+	fig := &IngestFigures{ReadingsPerSec: res.PerSecond(), Readings: res.Readings, Requests: res.Requests, Refused: res.Refused, Batch: o.Batch, Clients: o.Clients, Protocol: o.Protocol,
 		LatencyP50Ms: stats.Ms(res.P50), LatencyP99Ms: stats.Ms(res.P99), Seconds: res.Elapsed.Seconds()}
 	if ingestPID != 0 {
 		cpu := CPU(ingestPID) - cpu0
@@ -107,6 +135,20 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		if cpu > 0 {
 			fig.PerIngestCPUSecond = float64(res.Readings) / cpu.Seconds()
 		}
+	}
+	if o.Idle > 0 {
+		if ingestPID == 0 {
+			return nil, errors.New("bench: --idle measures the ingest started here: leave out --url")
+		}
+		fig.IdleConnections, fig.RSSBeforeIdleBytes = o.Idle, RSS(ingestPID)
+		e.logf("bench ingest: opening %d idle MQTT connections ...", o.Idle)
+		idle, err := load.Idle(ctx, o.Clients, o.Idle, func(n int) { e.logf("  %d connected", n) })
+		if err != nil {
+			return nil, err
+		}
+		defer idle()
+		time.Sleep(2 * time.Second) // let the broker settle, then read
+		fig.RSSWithIdleBytes = RSS(ingestPID)
 	}
 	return fig, nil
 }
@@ -117,6 +159,10 @@ func (f *IngestFigures) String() string {
 		f.Readings, f.Requests, f.Refused, f.ReadingsPerSec, f.LatencyP50Ms, f.LatencyP99Ms)
 	if f.IngestCPUSeconds > 0 {
 		s += fmt.Sprintf("ingest     %.2f CPU-seconds: %.0f readings per CPU-second; peak RSS %d MB\n", f.IngestCPUSeconds, f.PerIngestCPUSecond, f.PeakRSSBytes>>20)
+	}
+	if f.IdleConnections > 0 {
+		s += fmt.Sprintf("idle       %d MQTT connections: ingest RSS %d MB before, %d MB with them (%.1f KB a connection)\n", f.IdleConnections,
+			f.RSSBeforeIdleBytes>>20, f.RSSWithIdleBytes>>20, float64(f.RSSWithIdleBytes-f.RSSBeforeIdleBytes)/float64(f.IdleConnections)/1024)
 	}
 	return s
 }

@@ -135,6 +135,12 @@ func (m *MQTT) Send(ctx context.Context, readings []*pb.SignedReadingV2) error {
 	if err != nil {
 		return err
 	}
+	return m.Publish(ctx, payload)
+}
+
+// Publish is Send of a batch already encoded: a ReadingBatchV2 of the
+// device's own readings.
+func (m *MQTT) Publish(ctx context.Context, payload []byte) error {
 	topic := pb.MQTTTopic(m.dev.ID)
 	wait := 200 * time.Millisecond
 	for {

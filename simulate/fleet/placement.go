@@ -5,6 +5,7 @@ package fleet
 // partner (a ring, a pair, a copied device, a site).
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -25,6 +27,10 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 16
+	}
+	cfg.Protocol = cmp.Or(cfg.Protocol, "http")
+	if !slices.Contains(Protocols, cfg.Protocol) || (cfg.Protocol != "http" && cfg.MQTT == "") {
+		return nil, fmt.Errorf("fleet: protocol %q: want one of %v, and with mqtt or mixed the broker's address (ingest.mqttListen)", cfg.Protocol, Protocols)
 	}
 	variants := cfg.Variants
 	if variants == nil {
@@ -71,6 +77,7 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 			d.Strategy, d.Variant, d.params = v.Strategy, v.Label, v.Params.over(DefaultParams(v.Strategy))
 			p.cheats++
 		}
+		d.overMQTT = cfg.Protocol == "mqtt" || (cfg.Protocol == "mixed" && i%3 == 1)
 		p.place(d, center)
 		d.Owner, d.home = d.owner.Address(), d.Location
 		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)

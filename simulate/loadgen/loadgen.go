@@ -44,6 +44,11 @@ type Options struct {
 	// Rate paces the requests to this many readings a second (0: as fast
 	// as the endpoint answers).
 	Rate float64
+	// MQTT, when set ("tcp://host:port"), sends over ingest's MQTT broker
+	// instead of HTTP: each client is one device connection (client i is
+	// device i, so Devices >= Clients), publishing batches of its own
+	// readings at QoS 1 (ingest/client.MQTT).
+	MQTT string
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -51,6 +56,7 @@ type Load struct {
 	opts   Options
 	bodies [][]byte
 	http   *http.Client
+	keys   []ed25519.PrivateKey // MQTT: each client's device key
 	// once: each body is sent once (retried until accepted), and the run
 	// ends when all were; readings[i] is how many of body i ingest accepts.
 	once     bool
@@ -84,6 +90,9 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	if o.Devices < 10 || o.Batch < 1 || o.Clients < 1 {
 		return nil, errors.New("loadgen: need at least 10 devices, 1 reading per batch and 1 client")
 	}
+	if o.MQTT != "" && (o.Devices < o.Clients || o.V1) {
+		return nil, errors.New("loadgen: over MQTT each client is a device (devices >= clients), in wire format v2")
+	}
 	owner, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
@@ -98,9 +107,31 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Load{opts: o, bodies: make([][]byte, 64), http: newHTTP(o.Clients)}
+	l := &Load{opts: o, bodies: make([][]byte, 64), http: newHTTP(o.Clients), keys: keys}
 	now := time.Now().UnixMilli()
+	if o.MQTT != "" {
+		// Per client: 8 bodies of its device's readings (body j of client
+		// c is l.bodies[c*8+j]).
+		l.bodies = make([][]byte, 8*o.Clients)
+	}
 	for j := range l.bodies {
+		if o.MQTT != "" {
+			var v2 pb.ReadingBatchV2
+			dev := j / 8
+			for k := range o.Batch {
+				r := &pb.Reading{DeviceId: deviceID(dev), Seq: uint64(j*o.Batch + k + 1), EventTimeMs: now + int64(k),
+					Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": int64(20_000 + k), "humidity_pct": 50_000}}
+				s, err := pb.SignV2(r, keys[dev])
+				if err != nil {
+					return nil, err
+				}
+				v2.Readings = append(v2.Readings, s)
+			}
+			if l.bodies[j], err = proto.Marshal(&v2); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var v1 pb.ReadingBatch
 		var v2 pb.ReadingBatchV2
 		for k := range o.Batch {
@@ -211,7 +242,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 	}
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	for range l.opts.Clients {
+	for c := range l.opts.Clients {
 		g.Go(func() error {
 			var mine []time.Duration
 			defer func() {
@@ -219,6 +250,17 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				latencies = append(latencies, mine...)
 				mu.Unlock()
 			}()
+			post, body := l.post, func(i int64) []byte { return l.bodies[i%int64(len(l.bodies))] }
+			if l.opts.MQTT != "" {
+				m, err := client.DialMQTT(gctx, client.NewDevice(deviceID(c), pb.ResourceKind_RESOURCE_KIND_WEATHER, l.keys[c]), client.MQTTOptions{Broker: l.opts.MQTT, Network: l.opts.Network})
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				// Acknowledged means accepted: the bodies hold valid readings.
+				post = func(ctx context.Context, b []byte) (int, int, error) { return http.StatusOK, 0, m.Publish(ctx, b) }
+				body = func(i int64) []byte { return l.bodies[c*8+int(i%8)] }
+			}
 			for gctx.Err() == nil {
 				i := next.Add(1) - 1
 				if requests > 0 && i >= requests {
@@ -234,7 +276,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				}
 				for {
 					t0 := time.Now()
-					status, accepted, err := l.post(gctx, l.bodies[i%int64(len(l.bodies))])
+					status, accepted, err := post(gctx, body(i))
 					if err != nil {
 						if gctx.Err() != nil {
 							return nil
