@@ -36,6 +36,7 @@ type Options struct {
 	Owners       int           `yaml:"owners" help:"simulated owners the devices belong to"`
 	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
 	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
+	Protocol     string        `yaml:"protocol" help:"how the simulated devices send: http, mqtt (to ingest.mqttListen), or mixed (every third device over MQTT)"`
 	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
 	Settlers     int           `yaml:"settlers" help:"independent settlers, each with its own key, ClickHouse database, validators, aggregator and proof API, reading the shared raw topic (1: one settler posting alone); fixed when the contracts are first deployed"`
 	Threshold    int           `yaml:"threshold" help:"how many of the settlers sign each root: more than half, at most all (0: the smallest majority, 2 of the default 3)"`
@@ -51,7 +52,7 @@ func Defaults() Config {
 		Config:   roles.Defaults(),
 		Simulate: simulate.DefaultConfig(),
 		Dev: Options{DataDir: ".fieldmint", KafkaPort: 9092, CHTCPPort: 9000, CHHTTPPort: 8123, RPCPort: 8545,
-			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Timelock: 20 * time.Second, Settlers: 3},
+			Devices: 300, Owners: 8, FraudPercent: 10, Interval: 5 * time.Second, Protocol: "mixed", Timelock: 20 * time.Second, Settlers: 3},
 	}
 }
 
@@ -70,6 +71,7 @@ func DevDefaults() Config {
 	// (a read_committed aggregator waits behind an open transaction).
 	c.Validate.InstanceID = "dev"
 	c.Telemetry.MetricsListen = "127.0.0.1:9464"
+	c.Ingest.MQTTListen = "127.0.0.1:1883" // the fleet mixes HTTP and MQTT devices
 	return c
 }
 

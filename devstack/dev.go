@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	var f *fleet.Fleet
 	if cfg.Dev.Devices > 0 {
 		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Maker: DevMaker(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev",
-			SeqBase: uint64(time.Now().UnixMilli())}, log); err != nil {
+			SeqBase: uint64(time.Now().UnixMilli()), Protocol: cfg.Dev.Protocol, MQTT: s.Info().MQTT}, log); err != nil {
 			return err
 		}
 	}
@@ -96,6 +96,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	if err := os.WriteFile(infoPath, append(raw, '\n'), 0o600); err != nil {
 		return err
 	}
+	if info.MQTT != "" {
+		fmt.Fprintf(out, "  mqtt        %s\n", info.MQTT)
+	}
 	fmt.Fprintf(out, "  ingest      %s\n  proof API   %s\n  explorer    %s/explorer\n  chain RPC   %s (chain id %s)\n  distributor %s\n  token       %s\n  clickhouse  %s\n  kafka       %s\n",
 		info.IngestURL, info.APIURL, info.APIURL, info.RPCURL, info.ChainID, info.Distributor, info.Token, info.ClickHouseHTTP, strings.Join(info.KafkaBrokers, ","))
 	if c.Telemetry.MetricsListen != "" {
@@ -117,8 +120,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 				cheats++
 			}
 		}
-		fmt.Fprintf(out, "fleet: %d devices of %d owners (%d cheating) send a reading every %s; epochs last %s, the first closes in about %s\n",
-			len(f.Devices), len(s.Owners), cheats, cfg.Dev.Interval, c.Aggregate.EpochLength, untilFirstClose(c, time.Now()).Round(time.Second))
+		fmt.Fprintf(out, "fleet: %d devices of %d owners (%d cheating) send a reading every %s over %s; epochs last %s, the first closes in about %s\n",
+			len(f.Devices), len(s.Owners), cheats, cfg.Dev.Interval, protocolWords[cfg.Dev.Protocol], c.Aggregate.EpochLength, untilFirstClose(c, time.Now()).Round(time.Second))
 		if scoring, err := aggregator.LoadScoring(c.Aggregate.ScoringFile); err == nil {
 			if delay := time.Duration(scoring.Delay(c.Aggregate.EpochLength)) * c.Aggregate.EpochLength; delay > 0 {
 				fmt.Fprintf(out, "scores wait %s after an epoch closes, for the fraud hold and the evidence window of the information checks (docs/scoring.md): the first epoch line comes in about %s\n",
@@ -134,6 +137,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	}
 	return err
 }
+
+// protocolWords say how the fleet sends.
+var protocolWords = map[string]string{"http": "HTTP", "mqtt": "MQTT", "mixed": "HTTP and MQTT (every third device)"}
 
 func untilFirstClose(c Config, now time.Time) time.Duration {
 	l := c.Aggregate.EpochLength

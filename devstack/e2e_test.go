@@ -89,7 +89,7 @@ func startPipeline(t *testing.T, ctx context.Context, owners int, edit func(*Con
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := DevDefaults()
 	cfg.Dev = Options{DataDir: t.TempDir(), Owners: owners}
-	cfg.Ingest.Listen, cfg.API.Listen = freeport.Addr(), freeport.Addr()
+	cfg.Ingest.Listen, cfg.API.Listen, cfg.Ingest.MQTTListen = freeport.Addr(), freeport.Addr(), freeport.Addr()
 	cfg.Aggregate.EpochLength = 10 * time.Second
 	cfg.Aggregate.AllowedLateness = time.Second
 	// When the readings that close an epoch are all rejected, the valid

@@ -70,6 +70,7 @@ func devOwner(k *ecdsa.PrivateKey) *Owner {
 // Info is what dev.json holds.
 type Info struct {
 	IngestURL      string   `json:"ingestURL"`
+	MQTT           string   `json:"mqtt,omitempty"` // ingest's MQTT broker, tcp://HOST:PORT
 	APIURL         string   `json:"apiURL"`
 	RPCURL         string   `json:"rpcURL"`
 	ChainID        string   `json:"chainId"`
@@ -278,6 +279,7 @@ func (s *Stack) readSettings(ctx context.Context, wantTimelock uint64, log *slog
 func (s *Stack) Info() Info {
 	return Info{
 		IngestURL:      "http://" + s.Config.Ingest.Listen,
+		MQTT:           mqttURL(s.Config.Ingest.MQTTListen),
 		APIURL:         "http://" + s.Config.ProofAPI().Listen,
 		RPCURL:         s.Chain.URL,
 		ChainID:        devchain.ChainID.String(),
@@ -293,6 +295,13 @@ func (s *Stack) Info() Info {
 		Settlers:       s.Settlers(),
 		Threshold:      s.threshold,
 	}
+}
+
+func mqttURL(listen string) string {
+	if listen == "" {
+		return ""
+	}
+	return "tcp://" + listen
 }
 
 // OwnerAddresses returns the simulated owners' addresses.

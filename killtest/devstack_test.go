@@ -166,7 +166,7 @@ func startDev(p *pipeline) (dev *proc, data string, tcp int, rpcURL string) {
 	dev = startProcGroup(t, p.dir, "dev", p.bin, true, nil, "dev", "--dev.dataDir", data,
 		"--dev.kafkaPort", strconv.Itoa(kport), "--dev.clickhouseTCPPort", strconv.Itoa(tcp), "--dev.clickhouseHTTPPort", strconv.Itoa(httpPort),
 		"--dev.rpcPort", strconv.Itoa(rpc), "--dev.settlers", "1", "--dev.devices", "8", "--dev.fraudPercent", "0", "--dev.interval", "2s", "--dev.timelock", "3s",
-		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--api.listen", fmt.Sprintf("127.0.0.1:%d", api),
+		"--ingest.listen", fmt.Sprintf("127.0.0.1:%d", ingest), "--api.listen", fmt.Sprintf("127.0.0.1:%d", api), "--ingest.mqttListen", fmt.Sprintf("127.0.0.1:%d", port(t)),
 		"--settle.activationCheck", "500ms", "--settle.confirmations", "3", "--telemetry.metricsListen", "",
 		"--aggregate.epochLength", "10s", "--aggregate.allowedLateness", "2s", "--aggregate.flushInterval", "200ms", "--log.level", "info",
 		"--aggregate.scoringFile", p.scoringFile())

@@ -29,6 +29,8 @@ import (
 // Config of a simulation.
 type Config struct {
 	URL           string        `yaml:"url" help:"ingest endpoint to send to"`
+	Protocol      string        `yaml:"protocol" help:"how the devices send: http, mqtt (each device its own connection to ingest's MQTT broker at mqtt), or mixed (every third device over MQTT)"`
+	MQTT          string        `yaml:"mqtt" help:"ingest's MQTT address (ingest.mqttListen), tcp://HOST:PORT"`
 	Network       string        `yaml:"network" help:"the endpoint's ingest.network (owners sign registrations for it)"`
 	Devices       int           `yaml:"devices" help:"simulated devices, of four kinds"`
 	Owners        int           `yaml:"owners" help:"owners the devices belong to (keys derived from the seed)"`
@@ -50,7 +52,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{URL: "http://127.0.0.1:8080", Network: "fieldmint", Devices: 200, Owners: 8, FraudPercent: 25, Interval: 5 * time.Second,
+	return Config{URL: "http://127.0.0.1:8080", Protocol: "http", MQTT: "tcp://127.0.0.1:1883", Network: "fieldmint", Devices: 200, Owners: 8, FraudPercent: 25, Interval: 5 * time.Second,
 		Duration: 3 * time.Minute, Seed: "simulate", SettleTimeout: 15 * time.Minute}
 }
 
@@ -87,7 +89,7 @@ func Run(ctx context.Context, cfg Config, conn driver.Conn, epochLength time.Dur
 		}
 	}
 	f, err := fleet.New(fleet.Config{Devices: cfg.Devices, Owners: ownerKeys(cfg.Seed, cfg.Owners), Maker: cfg.Maker, Interval: cfg.Interval,
-		FraudPercent: cfg.FraudPercent, Seed: cfg.Seed, Variants: variants}, log)
+		FraudPercent: cfg.FraudPercent, Seed: cfg.Seed, Variants: variants, Protocol: cfg.Protocol, MQTT: cfg.MQTT}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,16 +26,24 @@ func init() {
 	serveChild = chserver.ServeIfChild
 	roles.EmbeddedClickHouse = devstack.VerifierClickHouse
 	var resumeFrom uint64
+	var devProtocol, simProtocol string
+	protocolFlag := func(fs *flag.FlagSet, p *string, key string) {
+		fs.StringVar(p, "protocol", "", "how the simulated devices send: http, mqtt or mixed (every third device over MQTT); the same as --"+key)
+	}
 	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults, roleConfig,
 		func(fs *flag.FlagSet) {
 			fs.Uint64Var(&resumeFrom, "resume-from", 0, "after a revoked or parked epoch: recompute epochs from this one on, building on the active root, then settle as usual (see settler/README.md)")
+			protocolFlag(fs, &devProtocol, "dev.protocol")
 		},
 		func(ctx context.Context, c devstack.Config, _ []string, out io.Writer, log *slog.Logger) error {
 			c.Dev.ResumeFrom = resumeFrom
+			c.Dev.Protocol = cmp.Or(devProtocol, c.Dev.Protocol)
 			return devstack.Run(ctx, c, out, log)
 		})
-	devCommands["simulate"] = configured("send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", "", devstack.Defaults, roleConfig, nil,
+	devCommands["simulate"] = configured("send a labelled fleet of honest and cheating devices to a running stack, then report how much fraud was caught and paid", "", devstack.Defaults, roleConfig,
+		func(fs *flag.FlagSet) { protocolFlag(fs, &simProtocol, "simulate.protocol") },
 		func(ctx context.Context, c devstack.Config, _ []string, out io.Writer, log *slog.Logger) error {
+			c.Simulate.Protocol = cmp.Or(simProtocol, c.Simulate.Protocol)
 			return devstack.RunSimulate(ctx, c, out, log)
 		})
 	devCommands["clickhouse"] = tool("run a ClickHouse server (chDB) in the foreground", runClickHouse)
