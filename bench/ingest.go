@@ -58,7 +58,7 @@ type IngestFigures struct {
 	Seconds            float64 `json:"seconds"`
 	Protocol           string  `json:"protocol"`
 	// With --idle: ingest's RSS before the idle connections and with them.
-	IdleConnections   int   `json:"idleConnections,omitempty"`
+	IdleConnections    int   `json:"idleConnections,omitempty"`
 	RSSBeforeIdleBytes int64 `json:"rssBeforeIdleBytes,omitempty"`
 	RSSWithIdleBytes   int64 `json:"rssWithIdleBytes,omitempty"`
 }
