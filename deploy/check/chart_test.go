@@ -212,18 +212,7 @@ func TestChartRenders(t *testing.T) {
 			t.Errorf("Service fm-%s targets port %q, which its pods do not have", role, s.Spec.Ports[0].TargetPort.String())
 		}
 	}
-	// MQTT: ingest listens on 1883 (its flag), and its Service exposes it.
-	ingest := deployments["fm-ingest"].Spec.Template.Spec.Containers[0]
-	var mqttPort, mqttSvc bool
-	for _, p := range ingest.Ports {
-		mqttPort = mqttPort || (p.Name == "mqtt" && p.ContainerPort == 1883)
-	}
-	for _, p := range services["fm-ingest"].Spec.Ports {
-		mqttSvc = mqttSvc || (p.Name == "mqtt" && p.Port == 1883 && p.TargetPort.String() == "mqtt")
-	}
-	if !mqttPort || !mqttSvc || !strings.Contains(strings.Join(ingest.Args, " "), "--ingest.mqttListen 0.0.0.0:1883") {
-		t.Errorf("ingest's MQTT: container port %v, Service port %v, args %v", mqttPort, mqttSvc, ingest.Args)
-	}
+	checkIngestMQTT(t, deployments["fm-ingest"], services["fm-ingest"])
 	pdbs := typed[*policyv1.PodDisruptionBudget](objects, "PodDisruptionBudget")
 	hpas := typed[*autoscalingv2.HorizontalPodAutoscaler](objects, "HorizontalPodAutoscaler")
 	for _, role := range []string{"ingest", "validate", "aggregate", "api"} {
@@ -260,6 +249,26 @@ func TestChartRenders(t *testing.T) {
 	}
 	if len(objects["Kafka"])+len(objects["ClickHouseInstallation"]) != 0 {
 		t.Error("operators' resources rendered while their switches are off")
+	}
+}
+
+// checkIngestMQTT: ingest listens for MQTT on 1883 (its flag), and its
+// Service exposes it.
+func checkIngestMQTT(t *testing.T, d *appsv1.Deployment, svc *corev1.Service) {
+	t.Helper()
+	if d == nil || svc == nil {
+		t.Fatal("no ingest Deployment or Service")
+	}
+	ingest := d.Spec.Template.Spec.Containers[0]
+	var mqttPort, mqttSvc bool
+	for _, p := range ingest.Ports {
+		mqttPort = mqttPort || (p.Name == "mqtt" && p.ContainerPort == 1883)
+	}
+	for _, p := range svc.Spec.Ports {
+		mqttSvc = mqttSvc || (p.Name == "mqtt" && p.Port == 1883 && p.TargetPort.String() == "mqtt")
+	}
+	if !mqttPort || !mqttSvc || !strings.Contains(strings.Join(ingest.Args, " "), "--ingest.mqttListen 0.0.0.0:1883") {
+		t.Errorf("ingest's MQTT: container port %v, Service port %v, args %v", mqttPort, mqttSvc, ingest.Args)
 	}
 }
 
