@@ -120,16 +120,24 @@ func TestMQTTSDK(t *testing.T) {
 	}
 }
 
+// connectedDevice is an MQTT fixture with a second device registered, and
+// dev-1 connected over protocol version v (4: 3.1.1, 5).
+func connectedDevice(t *testing.T, v byte) (*fixture, *rawMQTT, func(uint64) *pb.SignedReadingV2) {
+	t.Helper()
+	f, addr := newMQTTFixture(t)
+	dev2 := f.registerOther(t, "dev-2")
+	c, code := dialMQTT(t, dialTCP(t, addr), v, "dev-1", f.password(time.Now()))
+	if code != 0 {
+		t.Fatalf("version %d: CONNACK reason 0x%02x, want 0", v, code)
+	}
+	return f, c, dev2
+}
+
 // TestMQTT5Publishes: each kind of publish over MQTT 5 gets its PUBACK
 // reason code, fieldmint's code in the reason string or user properties,
 // and adds to Kafka exactly the readings it accepted.
 func TestMQTT5Publishes(t *testing.T) {
-	f, addr := newMQTTFixture(t)
-	dev2 := f.registerOther(t, "dev-2")
-	c, code := dialMQTT(t, dialTCP(t, addr), 5, "dev-1", f.password(time.Now()))
-	if code != 0 {
-		t.Fatalf("CONNACK reason 0x%02x, want 0", code)
-	}
+	f, c, dev2 := connectedDevice(t, 5)
 	jsonBatch, _ := protojson.Marshal(&pb.ReadingBatchV2{Readings: []*pb.SignedReadingV2{f.readingV2(50)}})
 	own := pb.MQTTTopic("dev-1")
 	cases := []struct {
@@ -184,12 +192,7 @@ func TestMQTT5Publishes(t *testing.T) {
 // publish to another device's topic ends the connection; neither reaches
 // Kafka.
 func TestMQTT311Publishes(t *testing.T) {
-	f, addr := newMQTTFixture(t)
-	dev2 := f.registerOther(t, "dev-2")
-	c, code := dialMQTT(t, dialTCP(t, addr), 4, "dev-1", f.password(time.Now()))
-	if code != 0 {
-		t.Fatalf("CONNACK return code 0x%02x, want 0", code)
-	}
+	f, c, dev2 := connectedDevice(t, 4)
 	before := endOffsets(t, f.kc, f.kc.Topics().Raw)
 	if ack, err := c.publish(1, pb.MQTTTopic("dev-1"), v2batch(f.forged(1)), packets.Properties{}); err != nil || ack.FixedHeader.Type != packets.Puback {
 		t.Fatalf("forged reading over 3.1.1: %v, packet %d; want a PUBACK", err, ack.FixedHeader.Type)
