@@ -44,9 +44,8 @@ type mqttServer struct {
 	ln     *mqttListener
 }
 
-// startMQTT serves MQTT on ln until stop. TLS, when ingest has a
-// certificate, is on ln too (tlsConfig), asking each device for a
-// certificate of its own key.
+// startMQTT serves MQTT on ln until close. With TLS, ln is a TLS listener
+// that asks each device for a certificate of its own key (listenMQTT).
 func (s *Service) startMQTT(ln net.Listener) (*mqttServer, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClients = int64(s.cfg.MQTTMaxConnections)
