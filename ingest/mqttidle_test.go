@@ -34,23 +34,21 @@ func (l pipeListener) Accept() (net.Conn, error) {
 func (l pipeListener) Close() error   { return nil }
 func (l pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
 
-// BenchmarkMQTTIdleConnections holds b.N idle MQTT 3.1.1 devices connected
-// to the embedded broker and reports what each costs ingest: heap and stack
-// (runtime), and resident memory (VmRSS), per connection. The connections
-// are in-memory pipes, so kernel socket buffers are not counted (they are
-// not the process's). Run it with -benchtime 100000x.
-func BenchmarkMQTTIdleConnections(b *testing.B) {
-	f := newFixture(b)
-	f.svc.cfg.MQTTMaxConnections = b.N + 1
+// pipeBroker is f's broker on in-memory connections, with n devices
+// registered (idle-000000 ...) and the CONNECT packet of each, passwords
+// signed.
+func pipeBroker(tb testing.TB, f *fixture, n int) (*mqttServer, pipeListener, [][]byte) {
+	tb.Helper()
+	f.svc.cfg.MQTTMaxConnections = n + 1
 	ln := pipeListener{conns: make(chan net.Conn)}
 	m, err := f.svc.startMQTT(ln)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	dev := f.device("x")
 	now := time.Now()
-	packetsOf := make([][]byte, b.N)
-	for i := range b.N {
+	connects := make([][]byte, n)
+	for i := range n {
 		d := proto.Clone(dev).(*pb.Device)
 		d.DeviceId, d.Active, d.MakerId = fmt.Sprintf("idle-%06d", i), true, testMaker().ID
 		f.svc.reg.Put(d)
@@ -59,24 +57,40 @@ func BenchmarkMQTTIdleConnections(b *testing.B) {
 				PasswordFlag: true, Password: []byte(pb.MQTTPassword(f.svc.cfg.Network, d.DeviceId, now, f.key))}}
 		var buf bytes.Buffer
 		if err := pk.ConnectEncode(&buf); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		packetsOf[i] = buf.Bytes()
+		connects[i] = buf.Bytes()
 	}
+	return m, ln, connects
+}
+
+// connectPipe connects one device over an in-memory pipe and returns the
+// device's end.
+func connectPipe(tb testing.TB, ln pipeListener, connect []byte) net.Conn {
+	server, client := net.Pipe()
+	ln.conns <- server
+	client.Write(connect)
+	ack := make([]byte, 4)
+	if _, err := io.ReadFull(client, ack); err != nil || ack[3] != 0 {
+		tb.Fatalf("CONNACK % x, %v", ack, err)
+	}
+	return client
+}
+
+// BenchmarkMQTTIdleConnections holds b.N idle MQTT 3.1.1 devices connected
+// to the embedded broker and reports what each costs ingest: heap and stack
+// (runtime), and resident memory (VmRSS), per connection. The connections
+// are in-memory pipes, so kernel socket buffers are not counted (they are
+// not the process's). Run it with -benchtime 100000x.
+func BenchmarkMQTTIdleConnections(b *testing.B) {
+	m, ln, connects := pipeBroker(b, newFixture(b), b.N)
 	heap0, stack0 := inUse()
 	rss0 := vmRSS()
 	b.ResetTimer()
 	clients := make([]net.Conn, b.N)
-	ack := make([]byte, 4)
 	for i := range b.N {
-		server, client := net.Pipe()
-		ln.conns <- server
-		client.Write(packetsOf[i])
-		if _, err := io.ReadFull(client, ack); err != nil || ack[3] != 0 {
-			b.Fatalf("connection %d: CONNACK % x, %v", i, ack, err)
-		}
-		clients[i] = client
-		packetsOf[i] = nil
+		clients[i] = connectPipe(b, ln, connects[i])
+		connects[i] = nil
 	}
 	b.StopTimer()
 	heap, stack := inUse()
@@ -90,6 +104,30 @@ func BenchmarkMQTTIdleConnections(b *testing.B) {
 		c.Close()
 	}
 	m.close()
+	close(ln.conns)
+}
+
+// TestMQTTCloseWhileDevicesLeave: the broker closes (ingest stopping) while
+// thousands of its devices disconnect on their own. mochi's own close path
+// deadlocked on exactly this (it read-locks its client map twice); the
+// broker must be closed in a few seconds.
+func TestMQTTCloseWhileDevicesLeave(t *testing.T) {
+	const n = 5000
+	m, ln, connects := pipeBroker(t, newFixture(t), n)
+	clients := make([]net.Conn, n)
+	for i := range n {
+		clients[i] = connectPipe(t, ln, connects[i])
+	}
+	for _, c := range clients {
+		go c.Close()
+	}
+	closed := make(chan struct{})
+	go func() { m.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the broker did not close within 20 s while its devices left")
+	}
 	close(ln.conns)
 }
 
