@@ -42,10 +42,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func fail(w http.ResponseWriter, status int, code, format string, args ...any) {
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, status, Error{Code: code, Message: fmt.Sprintf(format, args...)})
+	refuse(status, code, format, args...).write(w)
 }
 
 // decode reads the body as protobuf or JSON into m. It writes the error
@@ -68,21 +65,17 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 	if err != nil {
 		mt = ""
 	}
-	var unmarshal func([]byte, proto.Message) error
-	switch mt {
-	case "application/x-protobuf", "application/protobuf", "application/octet-stream":
-		unmarshal = proto.Unmarshal
-	case "application/json":
-		unmarshal = protojson.Unmarshal
-	case "application/x-ndjson":
-		switch m.(type) {
-		case *pb.ReadingBatch, *pb.ReadingBatchV2:
-		default:
-			fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")
-			return false
-		}
-		unmarshal = unmarshalNDJSON
-	default:
+	var readings bool
+	switch m.(type) {
+	case *pb.ReadingBatch, *pb.ReadingBatchV2:
+		readings = true
+	}
+	unmarshal := unmarshalerOf(mt, readings)
+	switch {
+	case mt == "application/x-ndjson" && !readings:
+		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")
+		return false
+	case unmarshal == nil:
 		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/x-protobuf, application/json or application/x-ndjson, got %q", r.Header.Get("Content-Type"))
 		return false
 	}
@@ -131,6 +124,23 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		return false
 	}
 	return true
+}
+
+// unmarshalerOf is the decoder of a body of media type mt (HTTP's
+// Content-Type, MQTT 5's content type); nil for a type ingest does not
+// take. NDJSON is for batches of readings only.
+func unmarshalerOf(mt string, readings bool) func([]byte, proto.Message) error {
+	switch mt {
+	case "application/x-protobuf", "application/protobuf", "application/octet-stream":
+		return proto.Unmarshal
+	case "application/json":
+		return protojson.Unmarshal
+	case "application/x-ndjson":
+		if readings {
+			return unmarshalNDJSON
+		}
+	}
+	return nil
 }
 
 // unmarshalNDJSON reads one protobuf-JSON signed reading per line into a

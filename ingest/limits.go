@@ -2,12 +2,10 @@ package ingest
 
 import (
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +166,7 @@ func parseProxies(ps []string) ([]netip.Prefix, error) {
 
 // rateLimited answers 429 with a Retry-After of whole seconds, at least 1.
 func rateLimited(w http.ResponseWriter, wait time.Duration, format string, args ...any) {
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	writeJSON(w, http.StatusTooManyRequests, Error{Code: CodeRateLimited, Message: fmt.Sprintf(format, args...)})
+	v := refuse(http.StatusTooManyRequests, CodeRateLimited, format, args...)
+	v.retry = wait
+	v.write(w)
 }

@@ -12,6 +12,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -27,8 +28,6 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
@@ -256,31 +255,14 @@ func peerKey(c net.Conn) ed25519.PublicKey {
 // readings, each of which must be the connected device's own.
 func (s *Service) judgePublish(device string, payload []byte, contentType string) verdict {
 	var batch pb.ReadingBatchV2
-	var err error
-	switch contentType {
-	case "", "application/x-protobuf", "application/protobuf", "application/octet-stream":
-		err = proto.Unmarshal(payload, &batch)
-	case "application/json":
-		err = protojson.Unmarshal(payload, &batch)
-	case "application/x-ndjson":
-		err = unmarshalNDJSON(payload, &batch)
-	default:
+	unmarshal := unmarshalerOf(cmp.Or(contentType, "application/x-protobuf"), true)
+	if unmarshal == nil {
 		return refuse(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "content type must be application/x-protobuf, application/json or application/x-ndjson, got %q", contentType)
 	}
-	if err != nil {
+	if err := unmarshal(payload, &batch); err != nil {
 		return refuse(http.StatusBadRequest, CodeMalformed, "payload does not decode as a ReadingBatchV2: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	return s.submit(ctx, itemsV2(&batch), device)
-}
-
-// message is the verdict's text for a refusal.
-func (v verdict) message() string {
-	if v.err != nil {
-		return v.err.Message
-	}
-	return v.res.Message
+	return s.submit(context.Background(), itemsV2(&batch), device)
 }
 
 // mqttReasonCode is the MQTT 5 PUBACK reason code of a refusal; the reason

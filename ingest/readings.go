@@ -127,9 +127,17 @@ func (v verdict) code() string {
 	return v.res.Code
 }
 
-// judge answers an HTTP request with submit's verdict.
-func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
-	v := s.submit(r.Context(), items, "")
+// message is the verdict's text for a refusal.
+func (v verdict) message() string {
+	if v.err != nil {
+		return v.err.Message
+	}
+	return v.res.Message
+}
+
+// write answers an HTTP request with the verdict: a 429 or 503 with a
+// Retry-After of whole seconds, at least 1.
+func (v verdict) write(w http.ResponseWriter) {
 	if v.retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(v.retry.Seconds())))))
 	}
@@ -138,6 +146,11 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 		return
 	}
 	writeJSON(w, v.status, *v.res)
+}
+
+// judge answers an HTTP request with submit's verdict.
+func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
+	s.submit(r.Context(), items, "").write(w)
 }
 
 // submit judges each reading of a batch on its own (fields, device,
