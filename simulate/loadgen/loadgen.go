@@ -109,33 +109,19 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	}
 	l := &Load{opts: o, bodies: make([][]byte, 64), http: newHTTP(o.Clients), keys: keys}
 	now := time.Now().UnixMilli()
+	// Over HTTP a body holds readings of 10 devices; over MQTT a client
+	// publishes only its own device's, 8 bodies each (body j of client c
+	// is l.bodies[c*8+j]).
+	deviceOf := func(j, k int) int { return (j*10 + k%10) % o.Devices }
 	if o.MQTT != "" {
-		// Per client: 8 bodies of its device's readings (body j of client
-		// c is l.bodies[c*8+j]).
 		l.bodies = make([][]byte, 8*o.Clients)
+		deviceOf = func(j, _ int) int { return j / 8 }
 	}
 	for j := range l.bodies {
-		if o.MQTT != "" {
-			var v2 pb.ReadingBatchV2
-			dev := j / 8
-			for k := range o.Batch {
-				r := &pb.Reading{DeviceId: deviceID(dev), Seq: uint64(j*o.Batch + k + 1), EventTimeMs: now + int64(k),
-					Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": int64(20_000 + k), "humidity_pct": 50_000}}
-				s, err := pb.SignV2(r, keys[dev])
-				if err != nil {
-					return nil, err
-				}
-				v2.Readings = append(v2.Readings, s)
-			}
-			if l.bodies[j], err = proto.Marshal(&v2); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		var v1 pb.ReadingBatch
 		var v2 pb.ReadingBatchV2
 		for k := range o.Batch {
-			dev := (j*10 + k%10) % o.Devices
+			dev := deviceOf(j, k)
 			r := &pb.Reading{DeviceId: deviceID(dev), Seq: uint64(j*o.Batch + k + 1), EventTimeMs: now + int64(k),
 				Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER, Measurements: map[string]int64{"temperature_c": int64(20_000 + k), "humidity_pct": 50_000}}
 			if o.V1 {
