@@ -5,10 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"google.golang.org/protobuf/proto"
 
@@ -142,7 +142,9 @@ func (m *MQTT) Send(ctx context.Context, readings []*pb.SignedReadingV2) error {
 // device's own readings.
 func (m *MQTT) Publish(ctx context.Context, payload []byte) error {
 	topic := pb.MQTTTopic(m.dev.ID)
-	wait := 200 * time.Millisecond
+	// Backing off, from 200 ms to 5 s, with jitter (as the HTTP client
+	// does): a restarted ingest is not met by every device at once.
+	wait := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 5 * time.Second}
 	for {
 		conn, err := m.connected(ctx)
 		if err == nil {
@@ -171,14 +173,11 @@ func (m *MQTT) Publish(ctx context.Context, payload []byte) error {
 		if m.opts.OnResend != nil {
 			m.opts.OnResend(err)
 		}
-		// Backing off, from 200 ms to 5 s, with jitter: a restarted ingest
-		// is not met by every device at once.
 		select {
-		case <-time.After(wait/2 + rand.N(wait)):
+		case <-time.After(wait.NextBackOff()):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 
