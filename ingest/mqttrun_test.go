@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -31,14 +30,7 @@ func TestMQTTShutdown(t *testing.T) {
 	const publishing, idle = 8, 200
 	keys := registerWeather(t, reg.URL, "mq", publishing+idle)
 	cfg.Listen, cfg.MQTTListen = freeport.Addr(), freeport.Addr()
-	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	ran := make(chan error, 1)
-	go func() { ran <- svc.Run(rctx) }()
+	stop, ran := runIngest(t, cfg, kc)
 	testenv.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
 		resp, err := http.Get("http://" + cfg.Listen + "/readyz")
 		if err != nil {

@@ -19,6 +19,21 @@ import (
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
+// runIngest runs an ingest as deployed (New, then Run on cfg's ports) until
+// stop, or the test's end; ran receives Run's result.
+func runIngest(t *testing.T, cfg Config, kc kafka.Config) (stop context.CancelFunc, ran <-chan error) {
+	t.Helper()
+	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	return stop, done
+}
+
 // TestShutdownUnderLoad stops ingest (Run's context cancelled, as SIGTERM
 // does) while clients post readings as fast as it answers. Every request is
 // answered 2xx and its readings are in Kafka, or answered 503 and retried,
@@ -31,17 +46,10 @@ func TestShutdownUnderLoad(t *testing.T) {
 	// The registrations go through a first ingest; the one stopped under
 	// load is a second, started by Run on a port of its own.
 	_, reg := startService(t, cfg, kc)
-	ctx := context.Background()
 	const clients = 32
 	keys := registerWeather(t, reg.URL, "down", clients)
 	cfg.Listen = freeport.Addr()
-	svc, err := New(cfg, kc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- svc.Run(rctx) }()
+	stop, ran := runIngest(t, cfg, kc)
 	url := "http://" + cfg.Listen + "/v1/readings"
 	testenv.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
 		resp, err := http.Get("http://" + cfg.Listen + "/healthz")
