@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 	var f *fleet.Fleet
 	if cfg.Dev.Devices > 0 {
 		if f, err = fleet.New(fleet.Config{Devices: cfg.Dev.Devices, Owners: s.OwnerSigners(), Maker: DevMaker(), Interval: cfg.Dev.Interval, FraudPercent: cfg.Dev.FraudPercent, Seed: "dev",
-			SeqBase: uint64(time.Now().UnixMilli()), Protocol: cfg.Dev.Protocol, MQTT: s.Info().MQTT}, log); err != nil {
+			SeqBase: uint64(time.Now().UnixMilli()), Protocol: cfg.Dev.Protocol, MQTT: mqttURL(s.Config.Ingest.MQTTListen)}, log); err != nil {
 			return err
 		}
 	}
