@@ -66,6 +66,8 @@ type Config struct {
 	MQTTMaxConnections  int           `yaml:"mqttMaxConnections" help:"most MQTT connections at once; a device beyond it is refused at CONNECT (server unavailable / busy)"`
 	MQTTPasswordMaxAge  time.Duration `yaml:"mqttPasswordMaxAge" help:"how long a device's signed MQTT password stays valid after its issued_at_ms"`
 	MQTTConnectDeadline time.Duration `yaml:"mqttConnectDeadline" help:"how long a new MQTT connection may take to send its CONNECT"`
+	// Devices and gateways that speak gRPC, on the HTTP port (ingest/grpc.go).
+	GRPCWindow int `yaml:"grpcWindow" help:"batches a gRPC stream may send ahead of their acknowledgements (advertised to the client in the stream's first message)"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
 	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
 	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices and add and remove makers, comma-separated"`
@@ -78,7 +80,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
 		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000,
-		MQTTMaxConnections: 100_000, MQTTPasswordMaxAge: 5 * time.Minute, MQTTConnectDeadline: 10 * time.Second,
+		MQTTMaxConnections: 100_000, MQTTPasswordMaxAge: 5 * time.Minute, MQTTConnectDeadline: 10 * time.Second, GRPCWindow: 32,
 		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute, MinMoveInterval: 24 * time.Hour}
 }
 
@@ -107,6 +109,9 @@ func (c Config) Validate() error {
 	if c.MQTTListen != "" && (c.MQTTMaxConnections <= 0 || c.MQTTPasswordMaxAge <= 0 || c.MQTTConnectDeadline <= 0) {
 		return errors.New("ingest: with mqttListen set, mqttMaxConnections, mqttPasswordMaxAge and mqttConnectDeadline must be positive")
 	}
+	if c.GRPCWindow <= 0 || c.GRPCWindow > 1024 {
+		return errors.New("ingest: grpcWindow must be between 1 and 1024")
+	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
 	}
@@ -133,6 +138,7 @@ type Service struct {
 	kc        kafka.Config
 	admins    map[common.Address]bool
 	metrics   metrics
+	closing   chan struct{} // closed when the HTTP server starts to shut down: gRPC streams end
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -162,7 +168,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	for _, a := range cfg.Admins {
 		admins[common.HexToAddress(a)] = true
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(),
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies}, nil
 }
@@ -189,6 +195,7 @@ func (s *Service) Run(ctx context.Context) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
+	srv.RegisterOnShutdown(func() { close(s.closing) })
 	mq, err := s.listenMQTT()
 	if err != nil {
 		ln.Close()
@@ -269,6 +276,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
 	mux.HandleFunc("/v1/makers", s.postMaker)
 	mux.HandleFunc("GET /v1/makers/{id}", s.getMaker)
+	mux.Handle(s.grpcHandler())
 	telemetry.HealthHandlers(mux) // /healthz and /readyz
 	return s.instrument(mux)
 }

@@ -60,7 +60,12 @@ func startService(t testing.TB, cfg Config, kc kafka.Config) (*Service, *httptes
 	follow, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
 	go svc.reg.Run(follow)
-	srv := httptest.NewServer(svc.Handler())
+	// HTTP/1.1 and h2c, as Run serves: gRPC streams need HTTP/2.
+	srv := httptest.NewUnstartedServer(svc.Handler())
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	m := testMaker()
 	if err := (&client.Client{URL: srv.URL, Network: cfg.Network}).AddMaker(ctx, m.ID, "test maker", m.Key.Public().(ed25519.PublicKey), client.OwnerKey(testKey("admin"))); err != nil {

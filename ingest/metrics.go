@@ -20,6 +20,10 @@ type metrics struct {
 	mqttConnects  metric.Int64Counter     // CONNECTs, by reason code (OK: admitted)
 	mqttPublishes metric.Int64Counter     // publishes judged, by reason code (OK: every reading accepted)
 	mqttAck       metric.Float64Histogram // seconds from a QoS 1 publish read to its PUBACK (or refusal)
+	// gRPC (ingest/grpc.go)
+	grpcBatches metric.Int64Counter       // batches judged, by rpc and reason code (OK: every reading accepted)
+	grpcStreams metric.Int64UpDownCounter // streams open
+	grpcAck     metric.Float64Histogram   // seconds from a stream's batch taken to its acknowledgement
 }
 
 func newMetrics() metrics {
@@ -31,7 +35,18 @@ func newMetrics() metrics {
 	ack, _ := m.Float64Histogram("fieldmint.ingest.mqtt.puback.duration", metric.WithUnit("s"),
 		metric.WithDescription("from a QoS 1 publish read to its PUBACK, which waits for Kafka"),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-	return metrics{requests: requests, readings: readings, mqttConnects: connects, mqttPublishes: publishes, mqttAck: ack}
+	batches, _ := m.Int64Counter("fieldmint.ingest.grpc.batches", metric.WithDescription("gRPC batches judged, by rpc and reason code (OK: every reading accepted)"))
+	streams, _ := m.Int64UpDownCounter("fieldmint.ingest.grpc.streams", metric.WithDescription("gRPC streams open"))
+	grpcAck, _ := m.Float64Histogram("fieldmint.ingest.grpc.ack.duration", metric.WithUnit("s"),
+		metric.WithDescription("from a stream's batch taken to its acknowledgement, which waits for Kafka"),
+		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+	return metrics{requests: requests, readings: readings, mqttConnects: connects, mqttPublishes: publishes, mqttAck: ack,
+		grpcBatches: batches, grpcStreams: streams, grpcAck: grpcAck}
+}
+
+// countGRPC counts a batch judged over gRPC.
+func (m metrics) countGRPC(ctx context.Context, rpc, code string) {
+	m.grpcBatches.Add(ctx, 1, metric.WithAttributes(attribute.String("rpc", rpc), attribute.String("reason", orOK(code))))
 }
 
 // observeConnections exports the broker's count of connected devices.
@@ -74,6 +89,9 @@ type codeWriter struct {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush sends what was written: a gRPC stream's messages as they are made.
+func (w *codeWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
 
 func setCode(w http.ResponseWriter, code string) {
 	if cw, ok := w.(*codeWriter); ok && code != "" {

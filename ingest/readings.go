@@ -161,11 +161,24 @@ func (s *Service) judge(w http.ResponseWriter, r *http.Request, items []item) {
 // connection that proved it is that device), a reading of any other device
 // is rejected FOREIGN_READING.
 func (s *Service) submit(ctx context.Context, items []item, only string) verdict {
+	v, wait := s.begin(ctx, items, only)
+	if wait != nil {
+		return wait()
+	}
+	return v
+}
+
+// begin is submit up to the point where the accepted readings are on their
+// way to Kafka: it returns either the verdict, when the batch is decided
+// without Kafka, or wait, which returns it once Kafka has answered. Batches
+// begun one after the other reach Kafka in that order (a gRPC stream relies
+// on it: a device's readings must arrive in sequence).
+func (s *Service) begin(ctx context.Context, items []item, only string) (verdict, func() verdict) {
 	if len(items) == 0 {
-		return refuse(http.StatusBadRequest, CodeEmptyBatch, "batch has no readings")
+		return refuse(http.StatusBadRequest, CodeEmptyBatch, "batch has no readings"), nil
 	}
 	if len(items) > s.cfg.MaxBatch {
-		return refuse(http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch)
+		return refuse(http.StatusRequestEntityTooLarge, CodeTooLarge, "batch has %d readings, limit %d", len(items), s.cfg.MaxBatch), nil
 	}
 	res := BatchResult{Results: make([]ReadingResult, len(items))}
 	reject := func(i int, code, format string, args ...any) {
@@ -229,7 +242,7 @@ func (s *Service) submit(ctx context.Context, items []item, only string) verdict
 		}
 		res.Code, res.Message = res.Results[first].Code, fmt.Sprintf("no reading accepted; reading %d: %s", first, res.Results[first].Message)
 		s.metrics.countResults(ctx, &res)
-		return verdict{status: readingStatus[res.Code], res: &res}
+		return verdict{status: readingStatus[res.Code], res: &res}, nil
 	}
 	perDevice := map[string]int{}
 	for _, i := range good {
@@ -238,7 +251,7 @@ func (s *Service) submit(ctx context.Context, items []item, only string) verdict
 	if wait := s.devices.take(perDevice); wait > 0 {
 		v := refuse(http.StatusTooManyRequests, CodeRateLimited, "a device of this batch sends more than %g readings per second (burst %d); nothing was accepted", s.cfg.DeviceRate, s.cfg.DeviceBurst)
 		v.retry = wait
-		return v
+		return v, nil
 	}
 	received := s.now().UnixMilli()
 	records := make([]*kgo.Record, len(good))
@@ -248,7 +261,7 @@ func (s *Service) submit(ctx context.Context, items []item, only string) verdict
 		// re-encoded, and its signature stays verifiable downstream.
 		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received})
 		if err != nil {
-			return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err)
+			return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err), nil
 		}
 		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(it.id), Value: value}
 		if loc := it.dev.GetLocation(); loc != nil {
@@ -258,19 +271,22 @@ func (s *Service) submit(ctx context.Context, items []item, only string) verdict
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.
 	if !s.inflight.TryAcquire(int64(len(records))) {
-		return refuse(http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight)
+		return refuse(http.StatusTooManyRequests, CodeOverloaded, "too many readings are waiting for the broker (limit %d); retry", s.cfg.MaxInFlight), nil
 	}
 	n := int64(len(records))
-	if err := s.produce(ctx, records, func() { s.inflight.Release(n) }); err != nil {
-		s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
-		return refuse(http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
+	acked := s.produce(ctx, records, func() { s.inflight.Release(n) })
+	return verdict{}, func() verdict {
+		if err := acked(); err != nil {
+			s.log.Warn("ingest: produce failed", "readings", len(records), "err", err)
+			return refuse(http.StatusServiceUnavailable, CodeBrokerUnavailable, "readings not confirmed by Kafka, retry (a reading sent twice is recognised as a duplicate): %v", err)
+		}
+		for _, i := range good {
+			res.Results[i] = ReadingResult{Status: "accepted"}
+		}
+		res.Accepted = len(good)
+		s.metrics.countResults(ctx, &res)
+		return verdict{status: http.StatusOK, res: &res}
 	}
-	for _, i := range good {
-		res.Results[i] = ReadingResult{Status: "accepted"}
-	}
-	res.Accepted = len(good)
-	s.metrics.countResults(ctx, &res)
-	return verdict{status: http.StatusOK, res: &res}
 }
 
 // admit holds an item's device to the registry: known, allowed, attested,
@@ -303,7 +319,8 @@ func (s *Service) admit(it *item) (string, string) {
 var errNotConfirmed = errors.New("no acknowledgement within ingest.produceTimeout")
 
 // produce writes records, already admitted to the in-flight bound, and
-// returns nil once Kafka acknowledged every one; settled is called once the
+// returns acked, which returns nil once Kafka acknowledged every one (it
+// must be called, once); settled is called once the
 // fate of every record is known, possibly after produce returned. It gives up waiting after
 // ingest.produceTimeout: records not yet sent are then failed by the client,
 // but records already sent to a broker that went away cannot be (the
@@ -312,7 +329,7 @@ var errNotConfirmed = errors.New("no acknowledgement within ingest.produceTimeou
 // the validators recognise. They keep their share of the in-flight bound
 // until their fate is known, so a broker that stops answering soon turns
 // requests away with 429 OVERLOADED instead of piling them up.
-func (s *Service) produce(ctx context.Context, records []*kgo.Record, settled func()) error {
+func (s *Service) produce(ctx context.Context, records []*kgo.Record, settled func()) (acked func() error) {
 	// The request's context carries its trace into the records' headers.
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
 	var (
@@ -337,14 +354,17 @@ func (s *Service) produce(ctx context.Context, records []*kgo.Record, settled fu
 		rec.Context = ctx
 		s.producer.Produce(ctx, rec, promise)
 	}
-	timer := time.NewTimer(s.cfg.ProduceTimeout + 100*time.Millisecond) // the client fails unsent records at the timeout itself
-	defer timer.Stop()
-	select {
-	case <-done:
-		mu.Lock()
-		defer mu.Unlock()
-		return firstErr
-	case <-timer.C:
-		return errNotConfirmed
+	deadline := time.Now().Add(s.cfg.ProduceTimeout + 100*time.Millisecond) // the client fails unsent records at the timeout itself
+	return func() error {
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		select {
+		case <-done:
+			mu.Lock()
+			defer mu.Unlock()
+			return firstErr
+		case <-timer.C:
+			return errNotConfirmed
+		}
 	}
 }
