@@ -178,6 +178,19 @@ func TestIngestMQTT(t *testing.T) {
 	}
 }
 
+func TestIngestGRPC(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f, err := Ingest(ctx, env(t), IngestOptions{Protocol: "grpc", Duration: 2 * time.Second, Warmup: time.Second, Devices: 100, Batch: 10, Clients: 12, Network: "fieldmint"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Readings == 0 || f.Readings%10 != 0 || f.PerIngestCPUSecond <= 0 || f.Protocol != "grpc" || f.Requests*10 != f.Readings {
+		t.Errorf("figures: %+v", f)
+	}
+}
+
 // TestOptionsRefused: options that cannot run say so before anything starts.
 func TestOptionsRefused(t *testing.T) {
 	ctx := context.Background()

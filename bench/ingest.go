@@ -31,8 +31,9 @@ type IngestOptions struct {
 	Duration time.Duration
 	Warmup   time.Duration
 	V1       bool // the v1 wire format (old firmware's)
-	// Protocol is "http" or "mqtt" (each client one device connection,
-	// publishing at QoS 1). With URL, MQTT is ingest's MQTT address.
+	// Protocol is "http", "mqtt" (each client one device connection,
+	// publishing at QoS 1) or "grpc" (the Stream call, every 8 clients
+	// sharing one stream). With URL, MQTT is ingest's MQTT address.
 	Protocol string
 	MQTT     string
 	// Idle, when above 0, opens that many more MQTT connections of devices
@@ -68,10 +69,11 @@ type IngestFigures struct {
 // own, or the endpoint o.URL) and measures what ingest accepts.
 func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error) {
 	o.Protocol = cmp.Or(o.Protocol, "http")
-	if o.Protocol != "http" && o.Protocol != "mqtt" {
-		return nil, fmt.Errorf("bench: --protocol must be http or mqtt, got %q", o.Protocol)
+	if o.Protocol != "http" && o.Protocol != "mqtt" && o.Protocol != "grpc" {
+		return nil, fmt.Errorf("bench: --protocol must be http, mqtt or grpc, got %q", o.Protocol)
 	}
-	opts := loadgen.Options{URL: o.URL, Network: o.Network, Devices: max(o.Devices, o.Clients+o.Idle), Batch: o.Batch, Clients: o.Clients, V1: o.V1, Maker: o.Maker}
+	opts := loadgen.Options{URL: o.URL, Network: o.Network, Devices: max(o.Devices, o.Clients+o.Idle), Batch: o.Batch, Clients: o.Clients, V1: o.V1, Maker: o.Maker,
+		GRPC: o.Protocol == "grpc"}
 	if o.Protocol == "mqtt" {
 		opts.MQTT = o.MQTT
 	}

@@ -36,7 +36,7 @@ type Options struct {
 	Owners       int           `yaml:"owners" help:"simulated owners the devices belong to"`
 	FraudPercent int           `yaml:"fraudPercent" help:"share of simulated devices that cheat, 0-100"`
 	Interval     time.Duration `yaml:"interval" help:"time between a simulated device's readings"`
-	Protocol     string        `yaml:"protocol" help:"how the simulated devices send: http, mqtt (to ingest.mqttListen), or mixed (every third device over MQTT)"`
+	Protocol     string        `yaml:"protocol" help:"how the simulated devices send: http, mqtt (to ingest.mqttListen), grpc (one stream, as a gateway), or mixed (a third of the devices each way)"`
 	Timelock     time.Duration `yaml:"timelock" help:"how long a proposed root waits before it can be activated (the guardian may revoke it meanwhile); fixed when the contracts are first deployed"`
 	Settlers     int           `yaml:"settlers" help:"independent settlers, each with its own key, ClickHouse database, validators, aggregator and proof API, reading the shared raw topic (1: one settler posting alone); fixed when the contracts are first deployed"`
 	Threshold    int           `yaml:"threshold" help:"how many of the settlers sign each root: more than half, at most all (0: the smallest majority, 2 of the default 3)"`
@@ -71,7 +71,7 @@ func DevDefaults() Config {
 	// (a read_committed aggregator waits behind an open transaction).
 	c.Validate.InstanceID = "dev"
 	c.Telemetry.MetricsListen = "127.0.0.1:9464"
-	c.Ingest.MQTTListen = "127.0.0.1:1883" // the fleet mixes HTTP and MQTT devices
+	c.Ingest.MQTTListen = "127.0.0.1:1883" // the fleet mixes HTTP, MQTT and gRPC devices
 	return c
 }
 

@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 }
 
 // protocolWords say how the fleet sends.
-var protocolWords = map[string]string{"http": "HTTP", "mqtt": "MQTT", "mixed": "HTTP and MQTT (every third device)"}
+var protocolWords = map[string]string{"http": "HTTP", "mqtt": "MQTT", "grpc": "gRPC (one stream)", "mixed": "HTTP, MQTT and gRPC (a third each)"}
 
 func untilFirstClose(c Config, now time.Time) time.Duration {
 	l := c.Aggregate.EpochLength

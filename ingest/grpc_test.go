@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +17,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
+	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/schemas/fieldmintpb/fieldmintpbconnect"
 )
@@ -261,5 +265,113 @@ func TestGRPCBrokerUnavailable(t *testing.T) {
 	_, err = st.Receive()
 	if code, reason := reasonOf(err); code != connect.CodeUnavailable || reason != CodeBrokerUnavailable {
 		t.Fatalf("stream with Kafka away: %v (%s %s), want the stream ended UNAVAILABLE %s", err, code, reason, CodeBrokerUnavailable)
+	}
+}
+
+// TestGRPCShutdown: stopping ingest (SIGTERM) while gateways stream ends
+// each stream with SHUTTING_DOWN after the acknowledgements of the batches
+// it had begun; Run returns promptly, and every batch acknowledged is in
+// Kafka once.
+func TestGRPCShutdown(t *testing.T) {
+	kc := kafka.Config{Brokers: testenv.Kafka(t), TopicPrefix: "grdown.", Partitions: 2}
+	cfg := testConfig()
+	cfg.DeviceRate, cfg.ClientRate = 0, 0
+	_, reg := startService(t, cfg, kc) // registrations go through a first ingest
+	const gateways, perGateway = 4, 5
+	keys := registerWeather(t, reg.URL, "gr", gateways*perGateway)
+	cfg.Listen = freeport.Addr()
+	stop, ran := runIngest(t, cfg, kc)
+	url := "http://" + cfg.Listen
+	testenv.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ended := make(chan error, gateways)
+	for g := range gateways {
+		wg.Go(func() {
+			// Each gateway's stream gives up after its first failure, to
+			// see how it ended.
+			var failed atomic.Bool
+			st := client.NewGRPC(client.GRPCOptions{URL: url, OnRetry: func(err error) {
+				if !failed.Swap(true) {
+					ended <- err
+				}
+			}}).Stream(ctx, 16)
+			defer st.Close(context.Background())
+			devs := make([]*client.Device, perGateway)
+			for i := range devs {
+				devs[i] = client.NewDevice(deviceName("gr", g*perGateway+i), pb.ResourceKind_RESOURCE_KIND_WEATHER, keys[g*perGateway+i])
+			}
+			for ctx.Err() == nil && !failed.Load() {
+				batch := make([]*pb.SignedReadingV2, len(devs))
+				for i, d := range devs {
+					batch[i], _ = d.Reading(time.Now(), map[string]int64{"temperature_c": 20_000})
+				}
+				a, err := st.Send(ctx, batch)
+				if err != nil {
+					return
+				}
+				go func() {
+					if res, err := a.Wait(ctx); err == nil {
+						mu.Lock()
+						for i, r := range batch {
+							if res.Results[i].Status == "accepted" {
+								acked[readingKey(t, r)] = true
+							}
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+		})
+	}
+	testenv.WaitFor(t, 20*time.Second, "batches acknowledged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) > 200
+	})
+	stopped := time.Now()
+	stop()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return within 20 s of its stop with gRPC streams open")
+	}
+	t.Logf("Run returned %s after its stop", time.Since(stopped).Round(time.Millisecond))
+	shutdowns := 0
+	for range gateways {
+		select {
+		case err := <-ended:
+			var e *client.Error
+			if errors.As(err, &e) && e.Code == CodeShuttingDown {
+				shutdowns++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stream did not end")
+		}
+	}
+	if shutdowns == 0 {
+		t.Error("no stream ended with SHUTTING_DOWN")
+	}
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	seen := rawReadings(t, kc)
+	for k := range acked {
+		if seen[k] != 1 {
+			t.Errorf("reading %s acknowledged, %d times in Kafka", k, seen[k])
+		}
 	}
 }

@@ -29,7 +29,7 @@ import (
 // Config of a simulation.
 type Config struct {
 	URL           string        `yaml:"url" help:"ingest endpoint to send to"`
-	Protocol      string        `yaml:"protocol" help:"how the devices send: http, mqtt (each device its own connection to ingest's MQTT broker at mqtt), or mixed (every third device over MQTT)"`
+	Protocol      string        `yaml:"protocol" help:"how the devices send: http, mqtt (each device its own connection to ingest's MQTT broker at mqtt), grpc (one gRPC stream to url carries every device's batches, as a gateway's would), or mixed (a third of the devices each way)"`
 	MQTT          string        `yaml:"mqtt" help:"ingest's MQTT address (ingest.mqttListen), tcp://HOST:PORT"`
 	Network       string        `yaml:"network" help:"the endpoint's ingest.network (owners sign registrations for it)"`
 	Devices       int           `yaml:"devices" help:"simulated devices, of four kinds"`

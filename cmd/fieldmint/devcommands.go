@@ -28,7 +28,7 @@ func init() {
 	var resumeFrom uint64
 	var devProtocol, simProtocol string
 	protocolFlag := func(fs *flag.FlagSet, p *string, key string) {
-		fs.StringVar(p, "protocol", "", "how the simulated devices send: http, mqtt or mixed (every third device over MQTT); the same as --"+key)
+		fs.StringVar(p, "protocol", "", "how the simulated devices send: http, mqtt, grpc or mixed (a third of the devices each way); the same as --"+key)
 	}
 	devCommands["dev"] = configured("run everything on an embedded Kafka, ClickHouse and dev chain, with a simulated fleet", "", devstack.DevDefaults, roleConfig,
 		func(fs *flag.FlagSet) {

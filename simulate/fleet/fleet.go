@@ -46,14 +46,16 @@ type Config struct {
 	// near Lisbon, inside one region (one 1-degree square).
 	Center *pb.Location
 	// Protocol is how the devices send: "http" (""), "mqtt" (each device
-	// its own connection to MQTT, ingest's broker, "tcp://host:port"), or
-	// "mixed" (every third device over MQTT, the others over HTTP).
+	// its own connection to MQTT, ingest's broker, "tcp://host:port"),
+	// "grpc" (the fleet is one gateway: every device's batches go over one
+	// gRPC stream to the ingest the readings are posted to), or "mixed"
+	// (a third of the devices each way).
 	Protocol string
 	MQTT     string
 }
 
 // Protocols are the values of Config.Protocol.
-var Protocols = []string{"http", "mqtt", "mixed"}
+var Protocols = []string{"http", "mqtt", "grpc", "mixed"}
 
 // Device is one simulated device.
 type Device struct {
@@ -91,8 +93,8 @@ type Device struct {
 		seq  uint64
 		atMs int64
 	} // a hotspot's latest beacon
-	overMQTT bool         // the device sends over MQTT (Config.Protocol)
-	mqtt     *client.MQTT // its connection, made at its first send
+	via  string       // how the device sends: http, mqtt or grpc (Config.Protocol)
+	mqtt *client.MQTT // its MQTT connection, made at its first send
 }
 
 // heardReport is a witness report a witnessloop hotspot recorded.
@@ -126,6 +128,10 @@ type Fleet struct {
 	mu     sync.Mutex
 	counts map[string]*Counts
 	ticks  int
+	// stream carries the gRPC devices' batches, opened at the first;
+	// closed by Close.
+	stream       *client.Stream
+	streamCancel context.CancelFunc
 }
 
 func seedKey(seed string, i int, purpose string) ed25519.PrivateKey {
@@ -194,11 +200,17 @@ func (f *Fleet) send(ctx context.Context, c *client.Client, d *Device, rs []*pb.
 	if len(rs) == 0 {
 		return
 	}
-	if d.overMQTT {
+	var res *client.Result
+	var err error
+	switch d.via {
+	case "mqtt":
 		f.sendMQTT(ctx, d, rs)
 		return
+	case "grpc":
+		res, err = f.sendGRPC(ctx, c.URL, rs)
+	default:
+		res, err = c.Send(ctx, rs)
 	}
-	res, err := c.Send(ctx, rs)
 	var refused *client.Error
 	accepted, rejected := uint64(0), uint64(0)
 	switch {
@@ -239,8 +251,35 @@ func (f *Fleet) sendMQTT(ctx context.Context, d *Device, rs []*pb.SignedReadingV
 	f.count(d, uint64(len(rs)), 0)
 }
 
-// Close closes the devices' MQTT connections.
+// sendGRPC sends a device's readings on the fleet's gRPC stream to url
+// and waits for their acknowledgement (the stream sends them again until
+// one comes, or ctx ends).
+func (f *Fleet) sendGRPC(ctx context.Context, url string, rs []*pb.SignedReadingV2) (*client.Result, error) {
+	f.mu.Lock()
+	if f.stream == nil {
+		sctx, cancel := context.WithCancel(context.Background())
+		f.stream, f.streamCancel = client.NewGRPC(client.GRPCOptions{URL: url}).Stream(sctx, 0), cancel
+	}
+	st := f.stream
+	f.mu.Unlock()
+	a, err := st.Send(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	return a.Wait(ctx)
+}
+
+// Close closes the devices' MQTT connections and the gRPC stream.
 func (f *Fleet) Close() {
+	f.mu.Lock()
+	if f.stream != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		f.stream.Close(cctx)
+		cancel()
+		f.streamCancel()
+		f.stream = nil
+	}
+	f.mu.Unlock()
 	for _, d := range f.Devices {
 		if d.mqtt != nil {
 			d.mqtt.Close()

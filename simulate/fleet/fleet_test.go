@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"io"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
@@ -304,33 +305,37 @@ func verifyV2(s *pb.SignedReading, pub ed25519.PublicKey) error {
 	return pb.VerifyV2(&pb.SignedReadingV2{Reading: b, Signature: s.Signature}, pub)
 }
 
-// TestProtocols: a mixed fleet sends every third device over MQTT, an MQTT
-// fleet all of them; without the broker's address, or with a protocol it
-// does not know, the fleet is refused.
+// TestProtocols: a mixed fleet sends a third of its devices each way, an
+// MQTT or gRPC fleet all of them; without the broker's address (MQTT, mixed),
+// or with a protocol it does not know, the fleet is refused.
 func TestProtocols(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := Config{Devices: 30, Owners: testOwners(2), Interval: 5 * time.Second, Seed: "p"}
-	for proto, want := range map[string]int{"": 0, "http": 0, "mixed": 10, "mqtt": 30} {
+	for proto, want := range map[string]map[string]int{"": {"http": 30}, "http": {"http": 30},
+		"mixed": {"http": 10, "mqtt": 10, "grpc": 10}, "mqtt": {"mqtt": 30}, "grpc": {"grpc": 30}} {
 		c := cfg
 		c.Protocol, c.MQTT = proto, "tcp://127.0.0.1:1"
 		f, err := New(c, log)
 		if err != nil {
 			t.Fatalf("%q: %v", proto, err)
 		}
-		n := 0
+		got := map[string]int{}
 		for _, d := range f.Devices {
-			if d.overMQTT {
-				n++
-			}
+			got[d.via]++
 		}
-		if n != want {
-			t.Errorf("%q: %d devices over MQTT, want %d", proto, n, want)
+		if !maps.Equal(got, want) {
+			t.Errorf("%q: devices by protocol %v, want %v", proto, got, want)
 		}
 	}
-	for _, c := range []Config{{Protocol: "mixed"}, {Protocol: "grpc", MQTT: "tcp://127.0.0.1:1"}} {
+	for _, c := range []Config{{Protocol: "mixed"}, {Protocol: "mqtt"}, {Protocol: "carrier-pigeon", MQTT: "tcp://127.0.0.1:1"}} {
 		c.Devices, c.Owners, c.Interval, c.Seed = 30, testOwners(2), 5*time.Second, "p"
 		if _, err := New(c, log); err == nil {
 			t.Errorf("protocol %q with broker %q accepted", c.Protocol, c.MQTT)
 		}
+	}
+	c := cfg
+	c.Protocol = "grpc" // over the HTTP port: no broker's address needed
+	if _, err := New(c, log); err != nil {
+		t.Errorf("grpc without a broker: %v", err)
 	}
 }

@@ -29,7 +29,7 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 		cfg.Concurrency = 16
 	}
 	cfg.Protocol = cmp.Or(cfg.Protocol, "http")
-	if !slices.Contains(Protocols, cfg.Protocol) || (cfg.Protocol != "http" && cfg.MQTT == "") {
+	if !slices.Contains(Protocols, cfg.Protocol) || ((cfg.Protocol == "mqtt" || cfg.Protocol == "mixed") && cfg.MQTT == "") {
 		return nil, fmt.Errorf("fleet: protocol %q: want one of %v, and with mqtt or mixed the broker's address (ingest.mqttListen)", cfg.Protocol, Protocols)
 	}
 	variants := cfg.Variants
@@ -77,7 +77,10 @@ func New(cfg Config, log *slog.Logger) (*Fleet, error) {
 			d.Strategy, d.Variant, d.params = v.Strategy, v.Label, v.Params.over(DefaultParams(v.Strategy))
 			p.cheats++
 		}
-		d.overMQTT = cfg.Protocol == "mqtt" || (cfg.Protocol == "mixed" && i%3 == 1)
+		d.via = cfg.Protocol
+		if cfg.Protocol == "mixed" {
+			d.via = []string{"http", "mqtt", "grpc"}[i%3]
+		}
 		p.place(d, center)
 		d.Owner, d.home = d.owner.Address(), d.Location
 		d.ID = fmt.Sprintf("%s-%04d", kindNames[d.Kind-1], i)

@@ -49,6 +49,10 @@ type Options struct {
 	// device i, so Devices >= Clients), publishing batches of its own
 	// readings at QoS 1 (ingest/client.MQTT).
 	MQTT string
+	// GRPC sends over ingest's gRPC Stream (ingest/client.GRPC) instead of
+	// POST: every 8 clients share one stream, so each stream has up to 8
+	// batches in flight, as a gateway's would.
+	GRPC bool
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -57,6 +61,8 @@ type Load struct {
 	bodies [][]byte
 	http   *http.Client
 	keys   []ed25519.PrivateKey // MQTT: each client's device key
+	// gRPC: the bodies decoded, as the SDK's stream takes them.
+	batches [][]*pb.SignedReadingV2
 	// once: each body is sent once (retried until accepted), and the run
 	// ends when all were; readings[i] is how many of body i ingest accepts.
 	once     bool
@@ -92,6 +98,9 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	}
 	if o.MQTT != "" && (o.Devices < o.Clients || o.V1) {
 		return nil, errors.New("loadgen: over MQTT each client is a device (devices >= clients), in wire format v2")
+	}
+	if o.GRPC && (o.V1 || o.MQTT != "") {
+		return nil, errors.New("loadgen: over gRPC readings are in wire format v2, and not over MQTT too")
 	}
 	owner, err := crypto.GenerateKey()
 	if err != nil {
@@ -145,8 +154,45 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 		if l.bodies[j], err = proto.Marshal(body); err != nil {
 			return nil, err
 		}
+		if o.GRPC {
+			l.batches = append(l.batches, v2.Readings)
+		}
 	}
 	return l, nil
+}
+
+// streams are the gRPC streams of a run, one per 8 clients, closed by close.
+func (l *Load) streams(ctx context.Context) (_ []*client.Stream, close func()) {
+	g := client.NewGRPC(client.GRPCOptions{URL: l.opts.URL})
+	sts := make([]*client.Stream, (l.opts.Clients+7)/8)
+	for i := range sts {
+		sts[i] = g.Stream(ctx, 0)
+	}
+	return sts, func() {
+		for _, st := range sts {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			st.Close(cctx)
+			cancel()
+		}
+	}
+}
+
+// sendStream sends batch i on st and waits for its acknowledgement; the
+// stream sends it again itself until Kafka has it.
+func (l *Load) sendStream(ctx context.Context, st *client.Stream, i int64) (int, int, error) {
+	a, err := st.Send(ctx, l.batches[i%int64(len(l.batches))])
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := a.Wait(ctx)
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Status, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return http.StatusOK, res.Accepted, nil
 }
 
 // path is the endpoint of the load's wire format.
@@ -226,6 +272,12 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 			}
 		}()
 	}
+	var streams []*client.Stream
+	if l.opts.GRPC {
+		var closeStreams func()
+		streams, closeStreams = l.streams(ctx)
+		defer closeStreams()
+	}
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for c := range l.opts.Clients {
@@ -236,7 +288,12 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				latencies = append(latencies, mine...)
 				mu.Unlock()
 			}()
-			post, body := l.post, func(i int64) []byte { return l.bodies[i%int64(len(l.bodies))] }
+			body := func(i int64) []byte { return l.bodies[i%int64(len(l.bodies))] }
+			send := func(ctx context.Context, i int64) (int, int, error) { return l.post(ctx, body(i)) }
+			if l.opts.GRPC {
+				st := streams[c/8]
+				send = func(ctx context.Context, i int64) (int, int, error) { return l.sendStream(ctx, st, i) }
+			}
 			if l.opts.MQTT != "" {
 				m, err := client.DialMQTT(gctx, client.NewDevice(deviceID(c), pb.ResourceKind_RESOURCE_KIND_WEATHER, l.keys[c]), client.MQTTOptions{Broker: l.opts.MQTT, Network: l.opts.Network})
 				if err != nil {
@@ -244,8 +301,9 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				}
 				defer m.Close()
 				// Acknowledged means accepted: the bodies hold valid readings.
-				post = func(ctx context.Context, b []byte) (int, int, error) { return http.StatusOK, 0, m.Publish(ctx, b) }
-				body = func(i int64) []byte { return l.bodies[c*8+int(i%8)] }
+				send = func(ctx context.Context, i int64) (int, int, error) {
+					return http.StatusOK, 0, m.Publish(ctx, l.bodies[c*8+int(i%8)])
+				}
 			}
 			for gctx.Err() == nil {
 				i := next.Add(1) - 1
@@ -262,7 +320,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				}
 				for {
 					t0 := time.Now()
-					status, accepted, err := post(gctx, body(i))
+					status, accepted, err := send(gctx, i)
 					if err != nil {
 						if gctx.Err() != nil {
 							return nil

@@ -20,9 +20,9 @@ import (
 )
 
 const (
-	mqttDevices = 1000
-	mqttBatches = 8 // per device, a second apart
-	mqttKills   = 3
+	fleetDevices = 1000
+	fleetBatches = 8 // per device, a second apart
+	fleetKills   = 3
 )
 
 // TestMQTTDevicesSurviveIngestKill: 1,000 devices publish over MQTT at QoS 1
@@ -46,10 +46,31 @@ func TestMQTTDevicesSurviveIngestKill(t *testing.T) {
 	p.start("validate", "validate")
 	p.start("aggregate", "aggregate")
 	p.register() // the maker, and the kill tests' 30 stations over HTTP
-	f := &mqttFleet{p: p, broker: "tcp://127.0.0.1:" + strconv.Itoa(mqttPort), keys: p.registerFleet("mq", mqttDevices),
-		acked: map[string]bool{}, forged: map[string]bool{}}
+	broker := "tcp://127.0.0.1:" + strconv.Itoa(mqttPort)
+	f := newKillFleet(p, "mq")
+	f.dial = func(ctx context.Context, d int, id string) (sender, func(), error) {
+		m, err := client.DialMQTT(ctx, client.NewDevice(id, pb.ResourceKind_RESOURCE_KIND_WEATHER, f.keys[d]),
+			client.MQTTOptions{Broker: broker, AckTimeout: 5 * time.Second, OnResend: func(error) { f.resends.Add(1) }})
+		if err != nil {
+			return nil, nil, err
+		}
+		// MQTT 3.1.1 acknowledges a forged reading and drops it: no results.
+		return func(ctx context.Context, batch []*pb.SignedReadingV2) (*client.Result, error) { return nil, m.Send(ctx, batch) }, m.Close, nil
+	}
+	f.run(ctx, ingest)
+}
+
+// newKillFleet registers the kill tests' devices prefix-0000 ...
+func newKillFleet(p *pipeline, prefix string) *killFleet {
+	return &killFleet{p: p, prefix: prefix, keys: p.registerFleet(prefix, fleetDevices), acked: map[string]bool{}, forged: map[string]bool{}}
+}
+
+// run has every device send its batches while ingest is killed, then
+// checks what is stored.
+func (f *killFleet) run(ctx context.Context, ingest *proc) {
+	p, t := f.p, f.p.t
 	var wg sync.WaitGroup
-	for d := range mqttDevices {
+	for d := range fleetDevices {
 		wg.Go(func() { f.device(ctx, d) })
 	}
 	f.killDuring(ctx, ingest)
@@ -57,10 +78,10 @@ func TestMQTTDevicesSurviveIngestKill(t *testing.T) {
 	if f.failure != nil {
 		p.fail("%v", f.failure)
 	}
-	if n := f.finished.Load(); n != mqttDevices {
-		p.fail("%d of %d devices had every batch acknowledged", n, mqttDevices)
+	if n := f.finished.Load(); n != fleetDevices {
+		p.fail("%d of %d devices had every batch acknowledged", n, fleetDevices)
 	}
-	if want := mqttDevices * mqttBatches * 2; len(f.acked) != want {
+	if want := fleetDevices * fleetBatches * 2; len(f.acked) != want {
 		p.fail("%d valid readings acknowledged, want %d", len(f.acked), want)
 	}
 	conn, err := ch.Open(&ch.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", p.chTCP)}, Auth: ch.Auth{Database: "killtest"}})
@@ -70,15 +91,21 @@ func TestMQTTDevicesSurviveIngestKill(t *testing.T) {
 	defer conn.Close()
 	v := &verifier{p: p, conn: conn}
 	late := f.checkStored(ctx, v)
-	t.Logf("%d devices, %d readings acknowledged and stored once each (%d LATE), %d forged dropped; %d publishes sent again, %d copies stored as DUPLICATE; ingest started %d times",
-		mqttDevices, len(f.acked), late, len(f.forged), f.resends.Load(), v.count("SELECT count() FROM readings WHERE startsWith(device_id, 'mq-') AND reason = 'DUPLICATE'"), ingest.Starts())
+	t.Logf("%d devices, %d readings acknowledged and stored once each (%d LATE), %d forged dropped; %d retries (batches sent again, streams opened again), %d copies stored as DUPLICATE; ingest started %d times",
+		fleetDevices, len(f.acked), late, len(f.forged), f.resends.Load(), v.count("SELECT count() FROM readings WHERE startsWith(device_id, '"+f.prefix+"-') AND reason = 'DUPLICATE'"), ingest.Starts())
 }
 
-// mqttFleet is the test's devices and what ingest acknowledged of theirs.
-type mqttFleet struct {
+// sender sends one batch of a device's and returns once ingest
+// acknowledged it, with each reading's result where the protocol has them.
+type sender func(ctx context.Context, batch []*pb.SignedReadingV2) (*client.Result, error)
+
+// killFleet is a kill test's devices and what ingest acknowledged of theirs.
+type killFleet struct {
 	p      *pipeline
-	broker string
+	prefix string
 	keys   []ed25519.PrivateKey
+	// dial connects device d (its id) and returns how it sends.
+	dial func(ctx context.Context, d int, id string) (sender, func(), error)
 
 	mu       sync.Mutex
 	acked    map[string]bool // device/seq of every valid reading acknowledged
@@ -89,11 +116,11 @@ type mqttFleet struct {
 	failure  error // the first device's failure, reported after all
 }
 
-func (f *mqttFleet) fail(format string, args ...any) {
+func (f *killFleet) fail(format string, args ...any) {
 	f.failed.Do(func() { f.failure = fmt.Errorf(format, args...) })
 }
 
-func (f *mqttFleet) countAcked() int {
+func (f *killFleet) countAcked() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.acked)
@@ -103,23 +130,23 @@ func (f *mqttFleet) countAcked() int {
 // readings a second apart in event time, values of its own (no two devices
 // alike); every third batch of every seventh device carries a third reading
 // signed by a stranger.
-func (f *mqttFleet) device(ctx context.Context, d int) {
-	id := fmt.Sprintf("mq-%04d", d)
-	m, err := client.DialMQTT(ctx, client.NewDevice(id, pb.ResourceKind_RESOURCE_KIND_WEATHER, f.keys[d]),
-		client.MQTTOptions{Broker: f.broker, AckTimeout: 5 * time.Second, OnResend: func(error) { f.resends.Add(1) }})
+func (f *killFleet) device(ctx context.Context, d int) {
+	id := fmt.Sprintf("%s-%04d", f.prefix, d)
+	send, closeConn, err := f.dial(ctx, d, id)
 	if err != nil {
 		f.fail("%s: %v", id, err)
 		return
 	}
-	defer m.Close()
+	defer closeConn()
 	_, stranger, _ := ed25519.GenerateKey(nil)
 	var last int64 // event time of the device's last reading
-	for b := range mqttBatches {
+	for b := range fleetBatches {
 		// Now as far as can be: a batch held up by a kill may still come
 		// after its epoch closed (LATE).
 		last = max(time.Now().UnixMilli()-1000, last+1000)
 		var batch []*pb.SignedReadingV2
 		var sent, bad []string
+		var isForged []bool
 		for j := range 3 {
 			forged := j == 2
 			if forged && (d%7 != 0 || b%3 != 0) {
@@ -142,6 +169,7 @@ func (f *mqttFleet) device(ctx context.Context, d int) {
 				return
 			}
 			batch = append(batch, sr)
+			isForged = append(isForged, forged)
 			k := id + "/" + strconv.FormatUint(seq, 10)
 			if forged {
 				bad = append(bad, k)
@@ -154,9 +182,15 @@ func (f *mqttFleet) device(ctx context.Context, d int) {
 			f.forged[k] = true
 		}
 		f.mu.Unlock()
-		if err := m.Send(ctx, batch); err != nil {
+		res, err := send(ctx, batch)
+		if err != nil {
 			f.fail("%s: batch %d never acknowledged: %v", id, b, err)
 			return
+		}
+		for i := range batch {
+			if res != nil && (res.Results[i].Status == "accepted") == isForged[i] {
+				f.fail("%s: batch %d reading %d (forged: %v) answered %+v", id, b, i, isForged[i], res.Results[i])
+			}
 		}
 		f.mu.Lock()
 		for _, k := range sent {
@@ -172,7 +206,7 @@ func (f *mqttFleet) device(ctx context.Context, d int) {
 // back and acknowledging again; the second time Kafka stalls first, so that
 // ingest dies holding publishes it judged but Kafka never acknowledged: a
 // PUBACK sent for one of them would be a reading lost.
-func (f *mqttFleet) killDuring(ctx context.Context, ingest *proc) {
+func (f *killFleet) killDuring(ctx context.Context, ingest *proc) {
 	t := f.p.t
 	var broker *proc
 	for _, pr := range f.p.procs {
@@ -180,9 +214,9 @@ func (f *mqttFleet) killDuring(ctx context.Context, ingest *proc) {
 			broker = pr
 		}
 	}
-	for k := range mqttKills {
+	for k := range fleetKills {
 		before := f.countAcked()
-		testenv.WaitFor(t, time.Until(deadlineOf(ctx)), "ingest acknowledging publishes", func() bool { return f.countAcked() > before+2000 })
+		testenv.WaitFor(t, time.Until(deadlineOf(ctx)), "ingest acknowledging batches", func() bool { return f.countAcked() > before+2000 })
 		if k == 1 {
 			stalled := f.countAcked()
 			if err := broker.Signal(syscall.SIGSTOP); err != nil {
@@ -191,11 +225,11 @@ func (f *mqttFleet) killDuring(ctx context.Context, ingest *proc) {
 			time.Sleep(1500 * time.Millisecond)
 			ingest.Kill()
 			broker.Signal(syscall.SIGCONT)
-			t.Logf("kill -9 ingest (%d of %d) with Kafka stalled for 1.5 s: %d readings acknowledged meanwhile", k+1, mqttKills, f.countAcked()-stalled)
+			t.Logf("kill -9 ingest (%d of %d) with Kafka stalled for 1.5 s: %d readings acknowledged meanwhile", k+1, fleetKills, f.countAcked()-stalled)
 			continue
 		}
 		ingest.Kill()
-		t.Logf("kill -9 ingest (%d of %d): %d readings acknowledged so far", k+1, mqttKills, f.countAcked())
+		t.Logf("kill -9 ingest (%d of %d): %d readings acknowledged so far", k+1, fleetKills, f.countAcked())
 	}
 }
 
@@ -203,9 +237,9 @@ func (f *mqttFleet) killDuring(ctx context.Context, ingest *proc) {
 // to stop growing for 20 s), then checks each is stored once, valid or LATE
 // (a kill held its batch up past its epoch's close: the aggregator's rule),
 // and no forged one is. It returns the LATE ones.
-func (f *mqttFleet) checkStored(ctx context.Context, v *verifier) int {
+func (f *killFleet) checkStored(ctx context.Context, v *verifier) int {
 	p, conn := f.p, v.conn
-	const decided = "FROM readings WHERE startsWith(device_id, 'mq-') AND reason != 'DUPLICATE'"
+	decided := "FROM readings WHERE startsWith(device_id, '" + f.prefix + "-') AND reason != 'DUPLICATE'"
 	for n, grew := uint64(0), time.Now(); n < uint64(len(f.acked)) && time.Since(grew) < 20*time.Second; time.Sleep(time.Second) {
 		if m := v.count("SELECT count() " + decided); m != n {
 			n, grew = m, time.Now()
@@ -258,7 +292,7 @@ func (f *mqttFleet) checkStored(ctx context.Context, v *verifier) int {
 
 // decisions lists every stored decision of a device, to tell why a check
 // failed.
-func (f *mqttFleet) decisions(ctx context.Context, conn ch.Conn, dev string) string {
+func (f *killFleet) decisions(ctx context.Context, conn ch.Conn, dev string) string {
 	rows, err := conn.Query(ctx, "SELECT concat(toString(seq), ' ', status, ' ', reason, ' ', detail) FROM readings WHERE device_id = ? ORDER BY seq", dev)
 	if err != nil {
 		return err.Error()
