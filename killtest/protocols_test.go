@@ -55,7 +55,9 @@ func TestMQTTDevicesSurviveIngestKill(t *testing.T) {
 			return nil, nil, err
 		}
 		// MQTT 3.1.1 acknowledges a forged reading and drops it: no results.
-		return func(ctx context.Context, batch []*pb.SignedReadingV2) (*client.Result, error) { return nil, m.Send(ctx, batch) }, m.Close, nil
+		return func(ctx context.Context, batch []*pb.SignedReadingV2) (*client.Result, error) {
+			return nil, m.Send(ctx, batch)
+		}, m.Close, nil
 	}
 	f.run(ctx, ingest)
 }
