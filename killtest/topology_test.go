@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -143,6 +144,18 @@ func TestProductionTopology(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Close()
+	// The same forged reading on a gRPC stream to the second ingest: refused
+	// BAD_SIGNATURE in its acknowledgement, and the gRPC metrics exposed.
+	st := client.NewGRPC(client.GRPCOptions{URL: fmt.Sprintf("http://127.0.0.1:%d", ingest2)}).Stream(ctx, 0)
+	ack, err := st.Send(ctx, []*pb.SignedReadingV2{forged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused *client.Error
+	if _, err := ack.Wait(ctx); !errors.As(err, &refused) || refused.Code != "BAD_SIGNATURE" {
+		t.Fatalf("a forged reading over a gRPC stream: %v, want BAD_SIGNATURE", err)
+	}
+	st.Close(ctx)
 	checkMetricsExposed(t, metricsURLs)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -210,5 +211,44 @@ func TestMQTTVector(t *testing.T) {
 	}
 	if hex.EncodeToString(batch.Readings[0].Reading) != field("v2 reading bytes") || hex.EncodeToString(batch.Readings[0].Signature) != field("v2 signature") {
 		t.Errorf("the payload's reading is not the v2 vector")
+	}
+}
+
+// TestGRPCVector holds docs/wire-format.md's gRPC lines to the v2 vector: a
+// SubmitRequest of it is byte for byte the ReadingBatchV2 (the MQTT payload),
+// and the stream frame is a gRPC frame of a StreamRequest numbered 1 of it;
+// the documented paths are the service's.
+func TestGRPCVector(t *testing.T) {
+	doc, field := wireFormatDoc(t)
+	submit, frame, payload := field("grpc submit request"), field("grpc stream frame"), field("mqtt payload")
+	if submit != payload {
+		t.Errorf("the documented SubmitRequest differs from the ReadingBatchV2 payload")
+	}
+	raw, _ := hex.DecodeString(submit)
+	var req SubmitRequest
+	if err := proto.Unmarshal(raw, &req); err != nil || len(req.Readings) != 1 ||
+		hex.EncodeToString(req.Readings[0].Reading) != field("v2 reading bytes") || hex.EncodeToString(req.Readings[0].Signature) != field("v2 signature") {
+		t.Fatalf("the SubmitRequest is not one reading of the v2 vector: %v", err)
+	}
+	if b, _ := proto.Marshal(&SubmitRequest{Readings: req.Readings}); !bytes.Equal(b, raw) {
+		t.Errorf("SubmitRequest encodes to %x", b)
+	}
+	f, _ := hex.DecodeString(frame)
+	if len(f) < 5 || f[0] != 0 || int(binary.BigEndian.Uint32(f[1:5])) != len(f)-5 {
+		t.Fatalf("the stream frame is not one uncompressed gRPC frame")
+	}
+	var sr StreamRequest
+	if err := proto.Unmarshal(f[5:], &sr); err != nil || sr.Batch != 1 || len(sr.Readings) != 1 || !proto.Equal(sr.Readings[0], req.Readings[0]) {
+		t.Fatalf("the frame's message is not StreamRequest{batch 1, the vector}: %v", err)
+	}
+	if b, _ := proto.Marshal(&StreamRequest{Readings: req.Readings, Batch: 1}); !bytes.Equal(b, f[5:]) {
+		t.Errorf("StreamRequest encodes to %x", b)
+	}
+	svc := File_fieldmint_v1_ingest_proto.Services().ByName("IngestService")
+	for _, m := range []string{"Submit", "Stream"} {
+		path := "/" + string(svc.FullName()) + "/" + m
+		if !strings.Contains(doc, "`"+path+"`") {
+			t.Errorf("docs/wire-format.md does not name %s", path)
+		}
 	}
 }
