@@ -338,17 +338,7 @@ func TestGRPCShutdown(t *testing.T) {
 		defer mu.Unlock()
 		return len(acked) > 200
 	})
-	stopped := time.Now()
-	stop()
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return within 20 s of its stop with gRPC streams open")
-	}
-	t.Logf("Run returned %s after its stop", time.Since(stopped).Round(time.Millisecond))
+	stopRun(t, stop, ran, 20*time.Second, "with gRPC streams open")
 	shutdowns := 0
 	for range gateways {
 		select {

@@ -96,17 +96,7 @@ func TestMQTTShutdown(t *testing.T) {
 	for _, c := range conns[:idle/2] {
 		go c.Close()
 	}
-	stopped := time.Now()
-	stop()
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return within 30 s of its stop with MQTT devices connected")
-	}
-	t.Logf("Run returned %s after its stop", time.Since(stopped).Round(time.Millisecond))
+	stopRun(t, stop, ran, 30*time.Second, "with MQTT devices connected")
 	wg.Wait()
 	seen := rawReadings(t, kc)
 	for k := range acked {

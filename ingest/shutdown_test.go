@@ -34,6 +34,23 @@ func runIngest(t *testing.T, cfg Config, kc kafka.Config) (stop context.CancelFu
 	return stop, done
 }
 
+// stopRun stops an ingest started by runIngest and fails the test unless
+// Run returns nil within d (while says what was going on).
+func stopRun(t *testing.T, stop context.CancelFunc, ran <-chan error, d time.Duration, while string) {
+	t.Helper()
+	stopped := time.Now()
+	stop()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(d):
+		t.Fatalf("Run did not return within %s of its stop %s", d, while)
+	}
+	t.Logf("Run returned %s after its stop", time.Since(stopped).Round(time.Millisecond))
+}
+
 // TestShutdownUnderLoad stops ingest (Run's context cancelled, as SIGTERM
 // does) while clients post readings as fast as it answers. Every request is
 // answered 2xx and its readings are in Kafka, or answered 503 and retried,
