@@ -113,6 +113,14 @@ func TestGRPCSubmit(t *testing.T) {
 	if err := protojson.Unmarshal(buf.Bytes(), &out); resp.StatusCode != 200 || err != nil || out.Accepted != 1 {
 		t.Fatalf("Connect JSON: %d %s (%v)", resp.StatusCode, buf.String(), err)
 	}
+	// And gRPC-Web, as a browser or an Envoy-less proxy sends it.
+	web := fieldmintpbconnect.NewIngestServiceClient(http.DefaultClient, f.srv.URL, connect.WithGRPCWeb())
+	if resp, err := web.Submit(ctx, connect.NewRequest(&pb.SubmitRequest{Readings: []*pb.SignedReadingV2{f.readingV2(23)}})); err != nil || resp.Msg.Accepted != 1 {
+		t.Fatalf("gRPC-Web: %v, %v", resp, err)
+	}
+	if _, err := web.Submit(ctx, connect.NewRequest(&pb.SubmitRequest{})); func() string { _, r := reasonOf(err); return r }() != CodeEmptyBatch {
+		t.Fatalf("gRPC-Web, an empty batch: %v, want %s", err, CodeEmptyBatch)
+	}
 	// The SDK's client: an *Error with the code and the per-reading results.
 	g := client.NewGRPC(client.GRPCOptions{URL: f.srv.URL})
 	if res, err := g.Submit(ctx, []*pb.SignedReadingV2{f.readingV2(21)}); err != nil || res.Accepted != 1 {

@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/fieldmint/fieldmint/internal/freeport"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
+	"github.com/fieldmint/fieldmint/schemas/fieldmintpb/fieldmintpbconnect"
 )
 
 // serve runs the ingest service with cfg until the test ends and returns
@@ -53,6 +56,15 @@ func TestTLSAndHTTP2(t *testing.T) {
 	if resp.ProtoMajor != 2 || resp.TLS == nil {
 		t.Errorf("over TLS: %s, TLS %v; want HTTP/2 over TLS", resp.Proto, resp.TLS != nil)
 	}
+	// gRPC over TLS: a stream opens (HTTP/2 and TLS both needed) and says
+	// its window.
+	raw := fieldmintpbconnect.NewIngestServiceClient(tlsClient, "https://"+addr, connect.WithGRPC()).Stream(context.Background())
+	raw.Send(nil)
+	if first, err := raw.Receive(); err != nil || first.Window != uint32(cfg.GRPCWindow) {
+		t.Errorf("a gRPC stream over TLS: %v, %v; want window %d", first, err, cfg.GRPCWindow)
+	}
+	raw.CloseRequest()
+	raw.CloseResponse()
 	// Go's TLS server answers plain HTTP with a 400, never with the API.
 	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		resp.Body.Close()
