@@ -173,7 +173,7 @@ func startDev(p *pipeline) (dev *proc, data string, tcp int, rpcURL string) {
 	p.procs = append(p.procs, dev)
 	// The dev stack registers its maker with its own admin, and shows it in
 	// dev.json, as a factory's tooling would read it.
-	p.maker = devMaker(p, filepath.Join(data, "dev.json"))
+	p.maker = devMaker(p, dev, filepath.Join(data, "dev.json"))
 	p.register()
 	// Readings dated from the next epoch but one: after the schedule's first
 	// epoch (the one before the deployment), never late.
@@ -194,9 +194,14 @@ func readContracts(t *testing.T, dir string) chain.Contracts {
 	return c
 }
 
-// devMaker waits for the dev stack's dev.json and returns its maker.
-func devMaker(p *pipeline, path string) client.Maker {
+// devMaker waits for the dev stack's dev.json and returns its maker; it
+// fails at once when the stack keeps exiting before writing it (a port
+// taken, a bad flag), rather than at the test's deadline.
+func devMaker(p *pipeline, dev *proc, path string) client.Maker {
 	for {
+		if n := dev.Exits(); n >= 5 {
+			p.fail("fieldmint dev exited %d times before writing %s", n, path)
+		}
 		var info struct {
 			Maker struct {
 				ID         string `json:"id"`
