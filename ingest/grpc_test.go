@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -206,8 +207,28 @@ func TestGRPCStreamSDK(t *testing.T) {
 		acks = append(acks, a)
 	}
 	forged, _ := st.Send(ctx, []*pb.SignedReadingV2{f.forged(100)})
+	// A message larger than maxBodyBytes: connect refuses it and ends the
+	// stream; that batch fails for good, and the next goes on a new stream.
+	huge := &pb.Reading{DeviceId: "dev-1", Seq: 101, EventTimeMs: time.Now().UnixMilli(), Kind: f.kind, Measurements: map[string]int64{}}
+	for i := range 8000 {
+		huge.Measurements[fmt.Sprintf("m%05d", i)] = int64(i)
+	}
+	big, err := pb.SignV2(huge, f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooBig, _ := st.Send(ctx, []*pb.SignedReadingV2{big})
+	after := f.readingV2(102)
+	sent[readingKey(t, after)] = true
+	next, _ := st.Send(ctx, []*pb.SignedReadingV2{after})
 	if err := st.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := tooBig.Wait(ctx); !errors.As(err, new(*client.Error)) || err.(*client.Error).Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a batch over maxBodyBytes: %v, want a 413 *Error", err)
+	}
+	if res, err := next.Wait(ctx); err != nil || res.Accepted != 1 {
+		t.Fatalf("the batch after the refused one: %+v, %v", res, err)
 	}
 	for i, a := range acks {
 		if res, err := a.Wait(ctx); err != nil || res.Accepted != 1 {
