@@ -18,10 +18,10 @@ type metrics struct {
 	readings metric.Int64Counter // by outcome (accepted, rejected) and reason code
 	// MQTT (ingest/mqtt.go)
 	mqttConnects  metric.Int64Counter     // CONNECTs, by reason code (OK: admitted)
-	mqttPublishes metric.Int64Counter     // publishes judged, by reason code (OK: every reading accepted)
+	mqttPublishes metric.Int64Counter     // publishes judged, by reason code (OK: readings accepted, maybe not all: the rejected ones are in fieldmint.ingest.readings)
 	mqttAck       metric.Float64Histogram // seconds from a QoS 1 publish read to its PUBACK (or refusal)
 	// gRPC (ingest/grpc.go)
-	grpcBatches metric.Int64Counter       // batches judged, by rpc and reason code (OK: every reading accepted)
+	grpcBatches metric.Int64Counter       // batches judged, by rpc and reason code (OK: readings accepted, maybe not all: the rejected ones are in fieldmint.ingest.readings)
 	grpcStreams metric.Int64UpDownCounter // streams open
 	grpcAck     metric.Float64Histogram   // seconds from a stream's batch taken to its acknowledgement
 }
@@ -31,11 +31,11 @@ func newMetrics() metrics {
 	requests, _ := m.Int64Counter("fieldmint.ingest.requests", metric.WithDescription("requests answered, by route and reason code (OK: none)"))
 	readings, _ := m.Int64Counter("fieldmint.ingest.readings", metric.WithDescription("readings judged one by one, by outcome and reason code"))
 	connects, _ := m.Int64Counter("fieldmint.ingest.mqtt.connects", metric.WithDescription("MQTT CONNECTs, by reason code (OK: admitted)"))
-	publishes, _ := m.Int64Counter("fieldmint.ingest.mqtt.publishes", metric.WithDescription("MQTT publishes judged, by reason code (OK: every reading accepted)"))
+	publishes, _ := m.Int64Counter("fieldmint.ingest.mqtt.publishes", metric.WithDescription("MQTT publishes judged, by reason code (OK: readings accepted, maybe not all: the rejected ones are in fieldmint.ingest.readings)"))
 	ack, _ := m.Float64Histogram("fieldmint.ingest.mqtt.puback.duration", metric.WithUnit("s"),
 		metric.WithDescription("from a QoS 1 publish read to its PUBACK, which waits for Kafka"),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-	batches, _ := m.Int64Counter("fieldmint.ingest.grpc.batches", metric.WithDescription("gRPC batches judged, by rpc and reason code (OK: every reading accepted)"))
+	batches, _ := m.Int64Counter("fieldmint.ingest.grpc.batches", metric.WithDescription("gRPC batches judged, by rpc and reason code (OK: readings accepted, maybe not all: the rejected ones are in fieldmint.ingest.readings)"))
 	streams, _ := m.Int64UpDownCounter("fieldmint.ingest.grpc.streams", metric.WithDescription("gRPC streams open"))
 	grpcAck, _ := m.Float64Histogram("fieldmint.ingest.grpc.ack.duration", metric.WithUnit("s"),
 		metric.WithDescription("from a stream's batch taken to its acknowledgement, which waits for Kafka"),
