@@ -394,3 +394,33 @@ func TestGRPCShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestGRPCStreamEndsWithItsContext: a stream whose context ends while it is
+// open and idle (every batch acknowledged, the HTTP/2 transport waiting for
+// more of the request) ends: its batches fail with the context's error and
+// Close returns. (It once hung in the HTTP/2 client, reading a request body
+// nobody closed.)
+func TestGRPCStreamEndsWithItsContext(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	st := client.NewGRPC(client.GRPCOptions{URL: f.srv.URL}).Stream(ctx, 0)
+	a, err := st.Send(ctx, []*pb.SignedReadingV2{f.readingV2(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := a.Wait(ctx); err != nil || res.Accepted != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	cancel()
+	closed := make(chan error, 1)
+	go func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer ccancel()
+		closed <- st.Close(cctx)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return 10 s after the stream's context ended")
+	}
+}

@@ -192,6 +192,11 @@ func (s *Stream) session() error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	cs := s.g.client.Stream(ctx)
+	// Go's HTTP/2 client notices a cancelled request only between reads of
+	// the request body, which connect feeds through a pipe: while that pipe
+	// stays open and empty, a cancelled stream's Receive never returns.
+	// Closing our side when the session ends lets it.
+	defer context.AfterFunc(ctx, func() { cs.CloseRequest() })()
 	if err := cs.Send(nil); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}

@@ -180,16 +180,20 @@ func (l *Load) streams(ctx context.Context) (_ []*client.Stream, close func()) {
 // sendStream sends batch i on st and waits for its acknowledgement; the
 // stream sends it again itself until Kafka has it.
 func (l *Load) sendStream(ctx context.Context, st *client.Stream, i int64) (int, int, error) {
+	var res *client.Result
 	a, err := st.Send(ctx, l.batches[i%int64(len(l.batches))])
-	if err != nil {
-		return 0, 0, err
+	if err == nil {
+		res, err = a.Wait(ctx)
 	}
-	res, err := a.Wait(ctx)
 	var e *client.Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Status, 0, nil
-	}
-	if err != nil {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The run is over: the stream's context ends with it, and may be
+		// seen ended a moment before this sender's is.
+		return 0, 0, context.Canceled
+	case err != nil:
 		return 0, 0, err
 	}
 	return http.StatusOK, res.Accepted, nil
@@ -322,7 +326,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 					t0 := time.Now()
 					status, accepted, err := send(gctx, i)
 					if err != nil {
-						if gctx.Err() != nil {
+						if gctx.Err() != nil || errors.Is(err, context.Canceled) {
 							return nil
 						}
 						return err
