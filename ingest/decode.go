@@ -54,12 +54,9 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		return false
 	}
 	// Before the body is even read: a flooding client costs next to nothing.
-	if s.clients != nil {
-		client := clientKey(r, s.proxies)
-		if wait := s.clients.take(map[string]int{client: 1}); wait > 0 {
-			rateLimited(w, wait, "more than %g requests per second from %s", s.cfg.ClientRate, client)
-			return false
-		}
+	if v, limited := s.limitClient(r); limited {
+		v.write(w)
+		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {

@@ -46,7 +46,7 @@ func (s *Service) grpcHandler() (string, http.Handler) {
 
 // Submit is the unary call: POST /v2/readings in gRPC's clothes.
 func (g grpcIngest) Submit(ctx context.Context, req *connect.Request[pb.SubmitRequest]) (*connect.Response[pb.SubmitResponse], error) {
-	if v, limited := g.s.limitClient(req.Peer().Addr, req.Header()); limited {
+	if v, limited := g.s.limitClient(&http.Request{RemoteAddr: req.Peer().Addr, Header: req.Header()}); limited {
 		return nil, grpcError(v)
 	}
 	v := g.s.submit(ctx, itemsV2(&pb.ReadingBatchV2{Readings: req.Msg.Readings}), "")
@@ -55,21 +55,6 @@ func (g grpcIngest) Submit(ctx context.Context, req *connect.Request[pb.SubmitRe
 		return connect.NewResponse(submitResponse(v.res)), nil
 	}
 	return nil, grpcError(v)
-}
-
-// limitClient applies ingest.clientRate to a call from addr (one token a
-// call, one a stream).
-func (s *Service) limitClient(addr string, h http.Header) (verdict, bool) {
-	if s.clients == nil {
-		return verdict{}, false
-	}
-	client := clientKey(&http.Request{RemoteAddr: addr, Header: h}, s.proxies)
-	if wait := s.clients.take(map[string]int{client: 1}); wait > 0 {
-		v := refuse(http.StatusTooManyRequests, CodeRateLimited, "more than %g requests per second from %s", s.cfg.ClientRate, client)
-		v.retry = wait
-		return v, true
-	}
-	return verdict{}, false
 }
 
 // ack is a batch of a stream on its way: judged (wait nil) or waiting for Kafka.
@@ -89,7 +74,7 @@ type ack struct {
 // acknowledgements; nothing after it is judged.
 func (g grpcIngest) Stream(ctx context.Context, st *connect.BidiStream[pb.StreamRequest, pb.StreamResponse]) error {
 	s := g.s
-	if v, limited := s.limitClient(st.Peer().Addr, st.RequestHeader()); limited {
+	if v, limited := s.limitClient(&http.Request{RemoteAddr: st.Peer().Addr, Header: st.RequestHeader()}); limited {
 		return grpcError(v)
 	}
 	s.metrics.grpcStreams.Add(ctx, 1)

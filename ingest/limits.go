@@ -164,9 +164,19 @@ func parseProxies(ps []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// rateLimited answers 429 with a Retry-After of whole seconds, at least 1.
-func rateLimited(w http.ResponseWriter, wait time.Duration, format string, args ...any) {
-	v := refuse(http.StatusTooManyRequests, CodeRateLimited, format, args...)
-	v.retry = wait
-	v.write(w)
+// limitClient applies ingest.clientRate to a request (HTTP: one token a
+// request; gRPC: one a call or stream opened, r carrying its peer and
+// headers), before its body is read: a flooding client costs next to
+// nothing. It returns the 429 refusal when the client is over its rate.
+func (s *Service) limitClient(r *http.Request) (verdict, bool) {
+	if s.clients == nil {
+		return verdict{}, false
+	}
+	client := clientKey(r, s.proxies)
+	if wait := s.clients.take(map[string]int{client: 1}); wait > 0 {
+		v := refuse(http.StatusTooManyRequests, CodeRateLimited, "more than %g requests per second from %s", s.cfg.ClientRate, client)
+		v.retry = wait
+		return v, true
+	}
+	return verdict{}, false
 }

@@ -115,7 +115,11 @@ func grpcRefusal(err error) *Error {
 	}
 	ours := false
 	for _, d := range ce.Details() {
-		switch m := must(d.Value()).(type) {
+		m, err := d.Value()
+		if err != nil {
+			continue // a detail of a type this client does not know
+		}
+		switch m := m.(type) {
 		case *errdetails.ErrorInfo:
 			e.Code, ours = m.Reason, m.Domain == "fieldmint"
 		case *errdetails.RetryInfo:
@@ -131,11 +135,4 @@ func grpcRefusal(err error) *Error {
 		e.Status = http.StatusRequestEntityTooLarge // connect's limit on a message's size
 	}
 	return e
-}
-
-func must(v any, err error) any {
-	if err != nil {
-		return nil
-	}
-	return v
 }
