@@ -928,13 +928,20 @@ func (x *Attestation) GetSignature() []byte {
 
 // A reading accepted by ingest (topic "readings.raw").
 type RawReading struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Signed        *SignedReading         `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`                                    // wire format v1; empty for v2
-	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`                                      // owner at the time ingest accepted it
-	ReceivedAtMs  int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"` // ingest clock
-	SignedV2      *SignedReadingV2       `protobuf:"bytes,4,opt,name=signed_v2,json=signedV2,proto3" json:"signed_v2,omitempty"`                // wire format v2, as the device sent it; empty for v1
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Signed       *SignedReading         `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`                                    // wire format v1; empty for v2
+	Owner        string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`                                      // owner at the time ingest accepted it
+	ReceivedAtMs int64                  `protobuf:"varint,3,opt,name=received_at_ms,json=receivedAtMs,proto3" json:"received_at_ms,omitempty"` // ingest clock
+	SignedV2     *SignedReadingV2       `protobuf:"bytes,4,opt,name=signed_v2,json=signedV2,proto3" json:"signed_v2,omitempty"`                // wire format v2, as the device sent it; empty for v1
+	// A LoRaWAN uplink, as its network server reported it (ingest/chirpstack.go).
+	Uplink *Uplink `protobuf:"bytes,5,opt,name=uplink,proto3" json:"uplink,omitempty"`
+	// An uplink without the device's signature: an encoded Reading that ingest
+	// made from the uplink (device, the network server's time as seq and event
+	// time, the registered kind, the codec's measurements). Trusted only as far
+	// as uplink.network_server is; signed, signed_v2 are then empty.
+	TrustedReading []byte `protobuf:"bytes,6,opt,name=trusted_reading,json=trustedReading,proto3" json:"trusted_reading,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RawReading) Reset() {
@@ -995,6 +1002,183 @@ func (x *RawReading) GetSignedV2() *SignedReadingV2 {
 	return nil
 }
 
+func (x *RawReading) GetUplink() *Uplink {
+	if x != nil {
+		return x.Uplink
+	}
+	return nil
+}
+
+func (x *RawReading) GetTrustedReading() []byte {
+	if x != nil {
+		return x.TrustedReading
+	}
+	return nil
+}
+
+// A LoRaWAN uplink's metadata from its network server, kept with the reading
+// it carried.
+type Uplink struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NetworkServer   string                 `protobuf:"bytes,1,opt,name=network_server,json=networkServer,proto3" json:"network_server,omitempty"`       // the configured network server (ingest.networkServers) that sent it
+	DeduplicationId string                 `protobuf:"bytes,2,opt,name=deduplication_id,json=deduplicationId,proto3" json:"deduplication_id,omitempty"` // the network server's id of the uplink
+	DevEui          string                 `protobuf:"bytes,3,opt,name=dev_eui,json=devEui,proto3" json:"dev_eui,omitempty"`                            // 16 lowercase hex digits
+	FCnt            uint32                 `protobuf:"varint,4,opt,name=f_cnt,json=fCnt,proto3" json:"f_cnt,omitempty"`                                 // LoRaWAN frame counter
+	FPort           uint32                 `protobuf:"varint,5,opt,name=f_port,json=fPort,proto3" json:"f_port,omitempty"`
+	Dr              uint32                 `protobuf:"varint,6,opt,name=dr,proto3" json:"dr,omitempty"` // data rate
+	FrequencyHz     uint32                 `protobuf:"varint,7,opt,name=frequency_hz,json=frequencyHz,proto3" json:"frequency_hz,omitempty"`
+	Gateways        []*UplinkGateway       `protobuf:"bytes,8,rep,name=gateways,proto3" json:"gateways,omitempty"` // the gateways that received it
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Uplink) Reset() {
+	*x = Uplink{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Uplink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Uplink) ProtoMessage() {}
+
+func (x *Uplink) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Uplink.ProtoReflect.Descriptor instead.
+func (*Uplink) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Uplink) GetNetworkServer() string {
+	if x != nil {
+		return x.NetworkServer
+	}
+	return ""
+}
+
+func (x *Uplink) GetDeduplicationId() string {
+	if x != nil {
+		return x.DeduplicationId
+	}
+	return ""
+}
+
+func (x *Uplink) GetDevEui() string {
+	if x != nil {
+		return x.DevEui
+	}
+	return ""
+}
+
+func (x *Uplink) GetFCnt() uint32 {
+	if x != nil {
+		return x.FCnt
+	}
+	return 0
+}
+
+func (x *Uplink) GetFPort() uint32 {
+	if x != nil {
+		return x.FPort
+	}
+	return 0
+}
+
+func (x *Uplink) GetDr() uint32 {
+	if x != nil {
+		return x.Dr
+	}
+	return 0
+}
+
+func (x *Uplink) GetFrequencyHz() uint32 {
+	if x != nil {
+		return x.FrequencyHz
+	}
+	return 0
+}
+
+func (x *Uplink) GetGateways() []*UplinkGateway {
+	if x != nil {
+		return x.Gateways
+	}
+	return nil
+}
+
+// One gateway's reception of an uplink.
+type UplinkGateway struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GatewayId     string                 `protobuf:"bytes,1,opt,name=gateway_id,json=gatewayId,proto3" json:"gateway_id,omitempty"`
+	RssiDbm       int32                  `protobuf:"zigzag32,2,opt,name=rssi_dbm,json=rssiDbm,proto3" json:"rssi_dbm,omitempty"`
+	SnrDb10       int32                  `protobuf:"zigzag32,3,opt,name=snr_db10,json=snrDb10,proto3" json:"snr_db10,omitempty"` // signal-to-noise ratio in tenths of a dB, rounded
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UplinkGateway) Reset() {
+	*x = UplinkGateway{}
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UplinkGateway) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UplinkGateway) ProtoMessage() {}
+
+func (x *UplinkGateway) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UplinkGateway.ProtoReflect.Descriptor instead.
+func (*UplinkGateway) Descriptor() ([]byte, []int) {
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UplinkGateway) GetGatewayId() string {
+	if x != nil {
+		return x.GatewayId
+	}
+	return ""
+}
+
+func (x *UplinkGateway) GetRssiDbm() int32 {
+	if x != nil {
+		return x.RssiDbm
+	}
+	return 0
+}
+
+func (x *UplinkGateway) GetSnrDb10() int32 {
+	if x != nil {
+		return x.SnrDb10
+	}
+	return 0
+}
+
 // A reading that passed every check (topic "readings.valid").
 //
 // The reading travels as the bytes its signature covers (reading_bytes), so
@@ -1016,15 +1200,20 @@ type ValidReading struct {
 	// The encoded Reading the signature covers after its domain prefix:
 	// "fieldmint/reading/v2\n" for a v2 reading, "fieldmint/reading/v1\n"
 	// when canonical is set.
-	ReadingBytes  []byte `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"`
-	Canonical     bool   `protobuf:"varint,8,opt,name=canonical,proto3" json:"canonical,omitempty"` // reading_bytes is a v1 reading's canonical encoding
+	ReadingBytes []byte  `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"`
+	Canonical    bool    `protobuf:"varint,8,opt,name=canonical,proto3" json:"canonical,omitempty"` // reading_bytes is a v1 reading's canonical encoding
+	Uplink       *Uplink `protobuf:"bytes,9,opt,name=uplink,proto3" json:"uplink,omitempty"`        // the LoRaWAN uplink that carried it, if one did
+	// Set when the reading carries no signature of its device: the network
+	// server that vouched for it, and reading_bytes is ingest's encoding of its
+	// uplink (RawReading.trusted_reading).
+	TrustedBy     string `protobuf:"bytes,10,opt,name=trusted_by,json=trustedBy,proto3" json:"trusted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ValidReading) Reset() {
 	*x = ValidReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1225,7 @@ func (x *ValidReading) String() string {
 func (*ValidReading) ProtoMessage() {}
 
 func (x *ValidReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[12]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1238,7 @@ func (x *ValidReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidReading.ProtoReflect.Descriptor instead.
 func (*ValidReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{12}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ValidReading) GetReading() *Reading {
@@ -1101,6 +1290,20 @@ func (x *ValidReading) GetCanonical() bool {
 	return false
 }
 
+func (x *ValidReading) GetUplink() *Uplink {
+	if x != nil {
+		return x.Uplink
+	}
+	return nil
+}
+
+func (x *ValidReading) GetTrustedBy() string {
+	if x != nil {
+		return x.TrustedBy
+	}
+	return ""
+}
+
 // A reading refused by a check (topic "readings.rejected"). The reading
 // travels as in ValidReading; `reading` is filled when there are no signed
 // bytes to carry (a raw record that does not decode: its key as device id).
@@ -1114,13 +1317,15 @@ type RejectedReading struct {
 	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`                           // the device's signature, for audits
 	ReadingBytes  []byte                 `protobuf:"bytes,7,opt,name=reading_bytes,json=readingBytes,proto3" json:"reading_bytes,omitempty"` // as in ValidReading
 	Canonical     bool                   `protobuf:"varint,8,opt,name=canonical,proto3" json:"canonical,omitempty"`                          // as in ValidReading
+	Uplink        *Uplink                `protobuf:"bytes,9,opt,name=uplink,proto3" json:"uplink,omitempty"`                                 // as in ValidReading
+	TrustedBy     string                 `protobuf:"bytes,10,opt,name=trusted_by,json=trustedBy,proto3" json:"trusted_by,omitempty"`         // as in ValidReading
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RejectedReading) Reset() {
 	*x = RejectedReading{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1132,7 +1337,7 @@ func (x *RejectedReading) String() string {
 func (*RejectedReading) ProtoMessage() {}
 
 func (x *RejectedReading) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[13]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1145,7 +1350,7 @@ func (x *RejectedReading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedReading.ProtoReflect.Descriptor instead.
 func (*RejectedReading) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{13}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RejectedReading) GetReading() *Reading {
@@ -1204,6 +1409,20 @@ func (x *RejectedReading) GetCanonical() bool {
 	return false
 }
 
+func (x *RejectedReading) GetUplink() *Uplink {
+	if x != nil {
+		return x.Uplink
+	}
+	return nil
+}
+
+func (x *RejectedReading) GetTrustedBy() string {
+	if x != nil {
+		return x.TrustedBy
+	}
+	return ""
+}
+
 // Emitted once per epoch when every partition's watermark has passed its end
 // plus the allowed lateness, and once more when its scores are written
 // (topic "epochs").
@@ -1227,7 +1446,7 @@ type EpochClosed struct {
 
 func (x *EpochClosed) Reset() {
 	*x = EpochClosed{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1458,7 @@ func (x *EpochClosed) String() string {
 func (*EpochClosed) ProtoMessage() {}
 
 func (x *EpochClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[14]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1471,7 @@ func (x *EpochClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochClosed.ProtoReflect.Descriptor instead.
 func (*EpochClosed) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{14}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EpochClosed) GetEpoch() uint64 {
@@ -1323,7 +1542,7 @@ type Registration struct {
 
 func (x *Registration) Reset() {
 	*x = Registration{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1554,7 @@ func (x *Registration) String() string {
 func (*Registration) ProtoMessage() {}
 
 func (x *Registration) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[15]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1567,7 @@ func (x *Registration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registration.ProtoReflect.Descriptor instead.
 func (*Registration) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{15}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Registration) GetDevice() *Device {
@@ -1403,7 +1622,7 @@ type DeviceChange struct {
 
 func (x *DeviceChange) Reset() {
 	*x = DeviceChange{}
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1634,7 @@ func (x *DeviceChange) String() string {
 func (*DeviceChange) ProtoMessage() {}
 
 func (x *DeviceChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[16]
+	mi := &file_fieldmint_v1_fieldmint_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1647,7 @@ func (x *DeviceChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChange.ProtoReflect.Descriptor instead.
 func (*DeviceChange) Descriptor() ([]byte, []int) {
-	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{16}
+	return file_fieldmint_v1_fieldmint_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeviceChange) GetDeviceId() string {
@@ -1541,13 +1760,29 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\"F\n" +
 	"\vAttestation\x12\x19\n" +
 	"\bmaker_id\x18\x01 \x01(\tR\amakerId\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb9\x01\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x90\x02\n" +
 	"\n" +
 	"RawReading\x123\n" +
 	"\x06signed\x18\x01 \x01(\v2\x1b.fieldmint.v1.SignedReadingR\x06signed\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
 	"\x0ereceived_at_ms\x18\x03 \x01(\x03R\freceivedAtMs\x12:\n" +
-	"\tsigned_v2\x18\x04 \x01(\v2\x1d.fieldmint.v1.SignedReadingV2R\bsignedV2\"\xae\x02\n" +
+	"\tsigned_v2\x18\x04 \x01(\v2\x1d.fieldmint.v1.SignedReadingV2R\bsignedV2\x12,\n" +
+	"\x06uplink\x18\x05 \x01(\v2\x14.fieldmint.v1.UplinkR\x06uplink\x12'\n" +
+	"\x0ftrusted_reading\x18\x06 \x01(\fR\x0etrustedReading\"\x8b\x02\n" +
+	"\x06Uplink\x12%\n" +
+	"\x0enetwork_server\x18\x01 \x01(\tR\rnetworkServer\x12)\n" +
+	"\x10deduplication_id\x18\x02 \x01(\tR\x0fdeduplicationId\x12\x17\n" +
+	"\adev_eui\x18\x03 \x01(\tR\x06devEui\x12\x13\n" +
+	"\x05f_cnt\x18\x04 \x01(\rR\x04fCnt\x12\x15\n" +
+	"\x06f_port\x18\x05 \x01(\rR\x05fPort\x12\x0e\n" +
+	"\x02dr\x18\x06 \x01(\rR\x02dr\x12!\n" +
+	"\ffrequency_hz\x18\a \x01(\rR\vfrequencyHz\x127\n" +
+	"\bgateways\x18\b \x03(\v2\x1b.fieldmint.v1.UplinkGatewayR\bgateways\"d\n" +
+	"\rUplinkGateway\x12\x1d\n" +
+	"\n" +
+	"gateway_id\x18\x01 \x01(\tR\tgatewayId\x12\x19\n" +
+	"\brssi_dbm\x18\x02 \x01(\x11R\arssiDbm\x12\x19\n" +
+	"\bsnr_db10\x18\x03 \x01(\x11R\asnrDb10\"\xfb\x02\n" +
 	"\fValidReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
@@ -1555,7 +1790,11 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\tsignature\x18\x05 \x01(\fR\tsignature\x12C\n" +
 	"\x11asserted_location\x18\x06 \x01(\v2\x16.fieldmint.v1.LocationR\x10assertedLocation\x12#\n" +
 	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\x12\x1c\n" +
-	"\tcanonical\x18\b \x01(\bR\tcanonicalJ\x04\b\x04\x10\x05R\x05score\"\x8f\x02\n" +
+	"\tcanonical\x18\b \x01(\bR\tcanonical\x12,\n" +
+	"\x06uplink\x18\t \x01(\v2\x14.fieldmint.v1.UplinkR\x06uplink\x12\x1d\n" +
+	"\n" +
+	"trusted_by\x18\n" +
+	" \x01(\tR\ttrustedByJ\x04\b\x04\x10\x05R\x05score\"\xdc\x02\n" +
 	"\x0fRejectedReading\x12/\n" +
 	"\areading\x18\x01 \x01(\v2\x15.fieldmint.v1.ReadingR\areading\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12$\n" +
@@ -1564,7 +1803,11 @@ const file_fieldmint_v1_fieldmint_proto_rawDesc = "" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x1c\n" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\x12#\n" +
 	"\rreading_bytes\x18\a \x01(\fR\freadingBytes\x12\x1c\n" +
-	"\tcanonical\x18\b \x01(\bR\tcanonical\"\xae\x02\n" +
+	"\tcanonical\x18\b \x01(\bR\tcanonical\x12,\n" +
+	"\x06uplink\x18\t \x01(\v2\x14.fieldmint.v1.UplinkR\x06uplink\x12\x1d\n" +
+	"\n" +
+	"trusted_by\x18\n" +
+	" \x01(\tR\ttrustedBy\"\xae\x02\n" +
 	"\vEpochClosed\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x19\n" +
 	"\bstart_ms\x18\x02 \x01(\x03R\astartMs\x12\x15\n" +
@@ -1618,7 +1861,7 @@ func file_fieldmint_v1_fieldmint_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldmint_v1_fieldmint_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_fieldmint_v1_fieldmint_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(ResourceKind)(0),       // 0: fieldmint.v1.ResourceKind
 	(ChangeKind)(0),         // 1: fieldmint.v1.ChangeKind
@@ -1634,17 +1877,19 @@ var file_fieldmint_v1_fieldmint_proto_goTypes = []any{
 	(*MakerChange)(nil),     // 11: fieldmint.v1.MakerChange
 	(*Attestation)(nil),     // 12: fieldmint.v1.Attestation
 	(*RawReading)(nil),      // 13: fieldmint.v1.RawReading
-	(*ValidReading)(nil),    // 14: fieldmint.v1.ValidReading
-	(*RejectedReading)(nil), // 15: fieldmint.v1.RejectedReading
-	(*EpochClosed)(nil),     // 16: fieldmint.v1.EpochClosed
-	(*Registration)(nil),    // 17: fieldmint.v1.Registration
-	(*DeviceChange)(nil),    // 18: fieldmint.v1.DeviceChange
-	nil,                     // 19: fieldmint.v1.Reading.MeasurementsEntry
-	nil,                     // 20: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	(*Uplink)(nil),          // 14: fieldmint.v1.Uplink
+	(*UplinkGateway)(nil),   // 15: fieldmint.v1.UplinkGateway
+	(*ValidReading)(nil),    // 16: fieldmint.v1.ValidReading
+	(*RejectedReading)(nil), // 17: fieldmint.v1.RejectedReading
+	(*EpochClosed)(nil),     // 18: fieldmint.v1.EpochClosed
+	(*Registration)(nil),    // 19: fieldmint.v1.Registration
+	(*DeviceChange)(nil),    // 20: fieldmint.v1.DeviceChange
+	nil,                     // 21: fieldmint.v1.Reading.MeasurementsEntry
+	nil,                     // 22: fieldmint.v1.EpochClosed.RejectedOffsetsEntry
 }
 var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	0,  // 0: fieldmint.v1.Reading.kind:type_name -> fieldmint.v1.ResourceKind
-	19, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
+	21, // 1: fieldmint.v1.Reading.measurements:type_name -> fieldmint.v1.Reading.MeasurementsEntry
 	2,  // 2: fieldmint.v1.Reading.location:type_name -> fieldmint.v1.Location
 	4,  // 3: fieldmint.v1.Reading.witness:type_name -> fieldmint.v1.Witness
 	3,  // 4: fieldmint.v1.SignedReading.reading:type_name -> fieldmint.v1.Reading
@@ -1655,18 +1900,22 @@ var file_fieldmint_v1_fieldmint_proto_depIdxs = []int32{
 	12, // 9: fieldmint.v1.Device.attestation:type_name -> fieldmint.v1.Attestation
 	5,  // 10: fieldmint.v1.RawReading.signed:type_name -> fieldmint.v1.SignedReading
 	7,  // 11: fieldmint.v1.RawReading.signed_v2:type_name -> fieldmint.v1.SignedReadingV2
-	3,  // 12: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
-	2,  // 13: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
-	3,  // 14: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
-	20, // 15: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
-	9,  // 16: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
-	12, // 17: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
-	1,  // 18: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	14, // 12: fieldmint.v1.RawReading.uplink:type_name -> fieldmint.v1.Uplink
+	15, // 13: fieldmint.v1.Uplink.gateways:type_name -> fieldmint.v1.UplinkGateway
+	3,  // 14: fieldmint.v1.ValidReading.reading:type_name -> fieldmint.v1.Reading
+	2,  // 15: fieldmint.v1.ValidReading.asserted_location:type_name -> fieldmint.v1.Location
+	14, // 16: fieldmint.v1.ValidReading.uplink:type_name -> fieldmint.v1.Uplink
+	3,  // 17: fieldmint.v1.RejectedReading.reading:type_name -> fieldmint.v1.Reading
+	14, // 18: fieldmint.v1.RejectedReading.uplink:type_name -> fieldmint.v1.Uplink
+	22, // 19: fieldmint.v1.EpochClosed.rejected_offsets:type_name -> fieldmint.v1.EpochClosed.RejectedOffsetsEntry
+	9,  // 20: fieldmint.v1.Registration.device:type_name -> fieldmint.v1.Device
+	12, // 21: fieldmint.v1.Registration.attestation:type_name -> fieldmint.v1.Attestation
+	1,  // 22: fieldmint.v1.DeviceChange.kind:type_name -> fieldmint.v1.ChangeKind
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_fieldmint_v1_fieldmint_proto_init() }
@@ -1680,7 +1929,7 @@ func file_fieldmint_v1_fieldmint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldmint_v1_fieldmint_proto_rawDesc), len(file_fieldmint_v1_fieldmint_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

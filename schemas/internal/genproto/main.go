@@ -26,7 +26,7 @@ import (
 )
 
 // sources are the .proto files under protoDir to compile.
-var sources = []string{"fieldmint/v1/fieldmint.proto", "fieldmint/v1/ingest.proto"}
+var sources = []string{"fieldmint/v1/fieldmint.proto", "fieldmint/v1/ingest.proto", "fieldmint/v1/chirpstack.proto"}
 
 const protoDir = "proto"
 
