@@ -68,6 +68,9 @@ func (s *Service) decode(w http.ResponseWriter, r *http.Request, m proto.Message
 		readings = true
 	}
 	unmarshal := unmarshalerOf(mt, readings)
+	if _, ok := m.(*pb.ChirpStackUplinkEvent); ok && mt == "application/json" {
+		unmarshal = discardUnknownJSON // ChirpStack's events have fields fieldmint does not read
+	}
 	switch {
 	case mt == "application/x-ndjson" && !readings:
 		fail(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "newline-delimited JSON is for readings only")

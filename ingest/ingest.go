@@ -45,6 +45,7 @@ const (
 	CodeForeignReading      = "FOREIGN_READING"    // MQTT: a reading of another device than the one connected
 	CodeForeignTopic        = "FOREIGN_TOPIC"      // MQTT: a publish to another topic than the device's own
 	CodePasswordExpired     = "PASSWORD_EXPIRED"   // MQTT: the signed password is older than mqttPasswordMaxAge, or dated ahead
+	CodeBadToken            = "BAD_TOKEN"          // LoRaWAN: no configured network server has this token
 )
 
 // Config of the ingest service.
@@ -68,6 +69,8 @@ type Config struct {
 	MQTTConnectDeadline time.Duration `yaml:"mqttConnectDeadline" help:"how long a new MQTT connection may take to send its CONNECT"`
 	// Devices and gateways that speak gRPC, on the HTTP port (ingest/grpc.go).
 	GRPCWindow int `yaml:"grpcWindow" help:"batches a gRPC stream may send ahead of their acknowledgements (advertised to the client in the stream's first message)"`
+	// LoRaWAN network servers (ingest/chirpstack.go).
+	NetworkServers []string `yaml:"networkServers" secret:"true" help:"LoRaWAN network servers (ChirpStack v4) that may send uplinks, each name=token, comma-separated: the token authenticates its HTTP integration (Authorization: Bearer TOKEN) and its MQTT integration (user name = name, password = token); readings it vouches for are stored trusted_by name"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
 	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
 	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices and add and remove makers, comma-separated"`
@@ -112,6 +115,9 @@ func (c Config) Validate() error {
 	if c.GRPCWindow <= 0 || c.GRPCWindow > 1024 {
 		return errors.New("ingest: grpcWindow must be between 1 and 1024")
 	}
+	if _, err := parseNetworkServers(c.NetworkServers); err != nil {
+		return err
+	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
 	}
@@ -139,6 +145,7 @@ type Service struct {
 	admins    map[common.Address]bool
 	metrics   metrics
 	closing   chan struct{} // closed when the HTTP server starts to shut down: gRPC streams end
+	lorawan   networkServers
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -147,6 +154,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	proxies, _ := parseProxies(cfg.TrustedProxies) // checked by Validate
+	lorawan, _ := parseNetworkServers(cfg.NetworkServers)
 	// kgo's defaults are what a 2xx promises: acks=all and an idempotent
 	// producer (no duplicates from internal retries).
 	producer, err := kgo.NewClient(append(kc.Opts(),
@@ -170,7 +178,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
-		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies}, nil
+		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan}, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.
@@ -276,6 +284,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/devices/{id}", s.getDevice)
 	mux.HandleFunc("/v1/makers", s.postMaker)
 	mux.HandleFunc("GET /v1/makers/{id}", s.getMaker)
+	mux.HandleFunc("/v1/lorawan/chirpstack", s.postChirpStack)
 	mux.Handle(s.grpcHandler())
 	telemetry.HealthHandlers(mux) // /healthz and /readyz
 	return s.instrument(mux)

@@ -24,6 +24,8 @@ type metrics struct {
 	grpcBatches metric.Int64Counter       // batches judged, by rpc and reason code (OK: readings accepted, maybe not all: the rejected ones are in fieldmint.ingest.readings)
 	grpcStreams metric.Int64UpDownCounter // streams open
 	grpcAck     metric.Float64Histogram   // seconds from a stream's batch taken to its acknowledgement
+	// LoRaWAN (ingest/chirpstack.go)
+	uplinks metric.Int64Counter // uplink events judged, by source (http, mqtt) and reason code (OK: stored, IGNORED: not an uplink)
 }
 
 func newMetrics() metrics {
@@ -40,7 +42,8 @@ func newMetrics() metrics {
 	grpcAck, _ := m.Float64Histogram("fieldmint.ingest.grpc.ack.duration", metric.WithUnit("s"),
 		metric.WithDescription("from a stream's batch taken to its acknowledgement, which waits for Kafka"),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-	return metrics{requests: requests, readings: readings, mqttConnects: connects, mqttPublishes: publishes, mqttAck: ack,
+	uplinks, _ := m.Int64Counter("fieldmint.ingest.lorawan.uplinks", metric.WithDescription("LoRaWAN network server events judged, by source (http, mqtt) and reason code (OK: the uplink's reading accepted; IGNORED: not an uplink)"))
+	return metrics{uplinks: uplinks, requests: requests, readings: readings, mqttConnects: connects, mqttPublishes: publishes, mqttAck: ack,
 		grpcBatches: batches, grpcStreams: streams, grpcAck: grpcAck}
 }
 

@@ -140,9 +140,18 @@ func (h *mqttHook) OnPacketEncode(_ *mqtt.Client, pk packets.Packet) packets.Pac
 // OnConnectAuthenticate admits a device whose client id is a registered,
 // active device and which proves it holds that device's key: a TLS client
 // certificate of the key, or a password made by pb.MQTTPassword no older
-// than ingest.mqttPasswordMaxAge. The user name is not used.
+// than ingest.mqttPasswordMaxAge; or a LoRaWAN network server whose user
+// name is its name and password its token (ingest.networkServers). A device's
+// user name is not used, unless it is a network server's.
 func (h *mqttHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	reason := h.m.s.authenticate(cl.ID, string(pk.Connect.Password), peerKey(cl.Net.Conn))
+	var reason string
+	if _, ns := h.m.s.lorawan[string(pk.Connect.Username)]; ns {
+		if h.m.s.lorawan.byToken(string(pk.Connect.Password)) != string(pk.Connect.Username) {
+			reason = CodeBadToken
+		}
+	} else {
+		reason = h.m.s.authenticate(cl.ID, string(pk.Connect.Password), peerKey(cl.Net.Conn))
+	}
 	if reason != "" {
 		h.m.s.metrics.mqttConnects.Add(context.Background(), 1, reasonAttr(reason))
 		h.m.s.log.Debug("mqtt: connection refused", "client", cl.ID, "remote", cl.Net.Remote, "reason", reason)
@@ -154,9 +163,15 @@ func (h *mqttHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 
 // OnACLCheck lets a device publish to its own readings topic and nowhere
 // else; nobody subscribes to anything. A publish elsewhere is refused: MQTT
-// 5 gets PUBACK 0x87 (not authorized), 3.1.1 is disconnected.
+// 5 gets PUBACK 0x87 (not authorized), 3.1.1 is disconnected. A network
+// server publishes ChirpStack's event topics,
+// application/{applicationId}/device/{devEui}/event/{event}.
 func (h *mqttHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	ok := write && topic == pb.MQTTTopic(cl.ID)
+	if h.networkServer(cl) != "" {
+		_, _, ok = chirpStackTopic(topic)
+		ok = ok && write
+	}
 	if !ok && write {
 		h.m.s.metrics.mqttPublishes.Add(context.Background(), 1, reasonAttr(CodeForeignTopic))
 	}
@@ -168,8 +183,18 @@ func (h *mqttHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // only after Kafka acknowledged every reading it accepted.
 func (h *mqttHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	start := time.Now()
-	v := h.m.s.judgePublish(cl.ID, pk.Payload, pk.Properties.ContentType)
 	ctx := context.Background()
+	var v verdict
+	if ns := h.networkServer(cl); ns != "" {
+		var event string
+		if v, event = h.m.s.judgeUplinkPublish(ns, pk.TopicName, pk.Payload); event != "up" {
+			h.m.s.countUplink(ctx, "mqtt", "IGNORED")
+			return pk, nil // join, status, log, ...: acknowledged, not readings
+		}
+		h.m.s.countUplink(ctx, "mqtt", v.code())
+	} else {
+		v = h.m.s.judgePublish(cl.ID, pk.Payload, pk.Properties.ContentType)
+	}
 	h.m.s.metrics.mqttPublishes.Add(ctx, 1, reasonAttr(orOK(v.code())))
 	v5, qos1 := cl.Properties.ProtocolVersion == 5, pk.FixedHeader.Qos > 0
 	if qos1 {
@@ -207,6 +232,15 @@ func (h *mqttHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet
 		// not send them for ever; counted in fieldmint.ingest.mqtt.publishes.
 		return pk, packets.CodeSuccessIgnore
 	}
+}
+
+// networkServer is the LoRaWAN network server a client connected as, or ""
+// (OnConnectAuthenticate admitted it only with that server's token).
+func (h *mqttHook) networkServer(cl *mqtt.Client) string {
+	if _, ok := h.m.s.lorawan[string(cl.Properties.Username)]; ok {
+		return string(cl.Properties.Username)
+	}
+	return ""
 }
 
 // authenticate returns why a device may not connect, or "".

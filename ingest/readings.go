@@ -90,6 +90,12 @@ type item struct {
 	reading *pb.Reading // v1: as sent; v2: decoded once the signature verified
 	dev     *pb.Device
 	key     *pb.Key
+	// A LoRaWAN uplink (ingest/chirpstack.go): its metadata; and when the
+	// device did not sign it, the network server that vouches for it and the
+	// reading ingest encoded from it.
+	uplink    *pb.Uplink
+	trustedBy string
+	trusted   []byte
 }
 
 // signed returns what the item's signature covers, and the signature.
@@ -206,35 +212,7 @@ func (s *Service) begin(ctx context.Context, items []item, only string) (verdict
 		}
 		cand = append(cand, i)
 	}
-	// All signatures at once; only a failing batch is checked one by one,
-	// to name the bad readings, and the good ones still go through.
-	msgs, sigs, keys := make([][]byte, len(cand)), make([][]byte, len(cand)), make([]*pb.Key, len(cand))
-	for j, i := range cand {
-		msgs[j], sigs[j] = items[i].signed()
-		keys[j] = items[i].key
-	}
-	all, valid := pb.VerifyBatch(msgs, sigs, keys)
-	good := cand[:0]
-	for j, i := range cand {
-		it := &items[i]
-		switch {
-		case !all && !valid[j]:
-			reject(i, CodeBadSignature, "signature does not verify under device %q's key", it.id)
-			continue
-		case it.v2 != nil:
-			// Signed by the device: now decoded, and held to the checks a v1
-			// reading met before its signature was looked at.
-			if err := decodeReading(it); err != nil {
-				reject(i, CodeMalformed, "%v", err)
-				continue
-			}
-			if code, msg := s.admit(it); code != "" {
-				reject(i, code, "%s", msg)
-				continue
-			}
-		}
-		good = append(good, i)
-	}
+	good := s.verify(items, cand, reject)
 	if len(good) == 0 {
 		first := 0
 		for res.Results[first].Code == "" {
@@ -259,7 +237,8 @@ func (s *Service) begin(ctx context.Context, items []item, only string) (verdict
 		it := &items[i]
 		// A v2 reading goes to Kafka as it came, bytes and all: nothing is
 		// re-encoded, and its signature stays verifiable downstream.
-		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received})
+		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received,
+			Uplink: it.uplink, TrustedReading: it.trusted})
 		if err != nil {
 			return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err), nil
 		}
@@ -287,6 +266,49 @@ func (s *Service) begin(ctx context.Context, items []item, only string) (verdict
 		s.metrics.countResults(ctx, &res)
 		return verdict{status: http.StatusOK, res: &res}
 	}
+}
+
+// verify checks the signatures of the candidates cand (indexes into items)
+// and returns those that verified and decoded, rejecting the others.
+func (s *Service) verify(items []item, cand []int, reject func(i int, code, format string, args ...any)) []int {
+	// All signatures at once; only a failing batch is checked one by one,
+	// to name the bad readings, and the good ones still go through. An
+	// uplink a network server vouches for has none.
+	msgs, sigs, keys := make([][]byte, 0, len(cand)), make([][]byte, 0, len(cand)), make([]*pb.Key, 0, len(cand))
+	for _, i := range cand {
+		if items[i].trustedBy == "" {
+			msg, sig := items[i].signed()
+			msgs, sigs, keys = append(msgs, msg), append(sigs, sig), append(keys, items[i].key)
+		}
+	}
+	all, valid := pb.VerifyBatch(msgs, sigs, keys)
+	good, j := cand[:0], -1
+	for _, i := range cand {
+		it := &items[i]
+		if it.trustedBy != "" {
+			good = append(good, i)
+			continue
+		}
+		j++
+		switch {
+		case !all && !valid[j]:
+			reject(i, CodeBadSignature, "signature does not verify under device %q's key", it.id)
+			continue
+		case it.v2 != nil:
+			// Signed by the device: now decoded, and held to the checks a v1
+			// reading met before its signature was looked at.
+			if err := decodeReading(it); err != nil {
+				reject(i, CodeMalformed, "%v", err)
+				continue
+			}
+			if code, msg := s.admit(it); code != "" {
+				reject(i, code, "%s", msg)
+				continue
+			}
+		}
+		good = append(good, i)
+	}
+	return good
 }
 
 // admit holds an item's device to the registry: known, allowed, attested,

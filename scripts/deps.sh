@@ -4,6 +4,7 @@
 #   - the pinned solc-js, OpenZeppelin contracts and merkle-tree, Foundry's anvil and cast
 #     (npm, in schemas/contracts),
 #   - the explorer map's world-atlas and topojson-client (npm, in explorer/web),
+#   - ChirpStack's JavaScript API (npm, in ingest/testdata/chirpstack),
 #   - ClickHouse as chDB (npm package @chdb/lib-linux-x64-gnu), cached outside the
 #     checkout so that a fresh clone does not download its 178 MB again,
 #   - Go modules.
@@ -39,6 +40,12 @@ if [ ! -f explorer/web/node_modules/.fieldmint-installed ] || [ explorer/web/pac
   echo "deps: npm install (world-atlas, topojson-client: the explorer's map) in explorer/web"
   (cd explorer/web && npm install --no-save --no-audit --no-fund --loglevel=error)
   touch explorer/web/node_modules/.fieldmint-installed
+fi
+
+if [ ! -f ingest/testdata/chirpstack/node_modules/.fieldmint-installed ] || [ ingest/testdata/chirpstack/package.json -nt ingest/testdata/chirpstack/node_modules/.fieldmint-installed ]; then
+  echo "deps: npm install (ChirpStack's JavaScript API: its uplink example as protobuf) in ingest/testdata/chirpstack"
+  (cd ingest/testdata/chirpstack && npm install --no-save --no-audit --no-fund --loglevel=error)
+  touch ingest/testdata/chirpstack/node_modules/.fieldmint-installed
 fi
 
 if [ ! -f "$CHDB_LIB" ]; then
