@@ -40,6 +40,18 @@ type record struct {
 	alat, alon  int32
 	reason      string // RejectedReading
 	detail      string // RejectedReading
+	// The LoRaWAN uplink that carried the reading, and the network server
+	// that vouches for it when its device did not sign it.
+	uplink    uplink
+	trustedBy string
+}
+
+// uplink is what the readings table keeps of a pb.Uplink.
+type uplink struct {
+	deduplicationID string
+	fCnt, fPort     uint32
+	gateways        []string
+	rssi, snr       []int16
 }
 
 var errMalformed = errors.New("malformed protobuf")
@@ -82,10 +94,51 @@ func (r *record) fields(b []byte, rejected bool) error {
 			return str(&r.reason, bs)
 		case num == 5 && typ == protowire.BytesType && rejected:
 			return str(&r.detail, bs)
+		case num == 9 && typ == protowire.BytesType:
+			return r.uplink.decode(bs)
+		case num == 10 && typ == protowire.BytesType:
+			return str(&r.trustedBy, bs)
 		}
 		return nil
 	})
 }
+
+// decode merges an encoded pb.Uplink into u.
+func (u *uplink) decode(b []byte) error {
+	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+		var ignored string
+		switch {
+		case (num == 1 || num == 3) && typ == protowire.BytesType:
+			return str(&ignored, bs) // the network server (trusted_by says it when it matters) and the DevEUI (the device id says it)
+		case num == 2 && typ == protowire.BytesType:
+			return str(&u.deduplicationID, bs)
+		case num == 4 && typ == protowire.VarintType:
+			u.fCnt = uint32(v)
+		case num == 5 && typ == protowire.VarintType:
+			u.fPort = uint32(v)
+		case num == 8 && typ == protowire.BytesType:
+			var id string
+			var rssi, snr int32
+			err := walk(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+				switch {
+				case num == 1 && typ == protowire.BytesType:
+					return str(&id, bs)
+				case num == 2 && typ == protowire.VarintType:
+					rssi = int32(protowire.DecodeZigZag(v & math.MaxUint32))
+				case num == 3 && typ == protowire.VarintType:
+					snr = int32(protowire.DecodeZigZag(v & math.MaxUint32))
+				}
+				return nil
+			})
+			u.gateways, u.rssi, u.snr = append(u.gateways, id), append(u.rssi, clamp16(rssi)), append(u.snr, clamp16(snr))
+			return err
+		}
+		return nil
+	})
+}
+
+// clamp16 fits a gateway's rssi or snr into the column's Int16.
+func clamp16(v int32) int16 { return int16(max(math.MinInt16, min(math.MaxInt16, v))) }
 
 func (r *record) decodeReading(b []byte) error {
 	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {

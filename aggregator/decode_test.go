@@ -3,6 +3,7 @@ package aggregator
 import (
 	"bytes"
 	"maps"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -21,6 +22,7 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 		}
 		rd, r.owner, r.receivedMs, r.reason, r.detail = v.Reading, v.Owner, v.ReceivedAtMs, v.Reason, v.Detail
 		r.body, r.signature, r.canonical = v.ReadingBytes, v.Signature, v.Canonical
+		r.uplink, r.trustedBy = uplinkOf(v.Uplink), v.TrustedBy
 	} else {
 		v := &pb.ValidReading{}
 		if proto.Unmarshal(b, v) != nil {
@@ -29,6 +31,7 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 		rd, r.owner, r.receivedMs = v.Reading, v.Owner, v.ReceivedAtMs
 		r.body, r.signature, r.canonical = v.ReadingBytes, v.Signature, v.Canonical
 		r.hasAsserted, r.alat, r.alon = v.AssertedLocation != nil, v.GetAssertedLocation().GetLatE7(), v.GetAssertedLocation().GetLonE7()
+		r.uplink, r.trustedBy = uplinkOf(v.Uplink), v.TrustedBy
 	}
 	if rd == nil && len(r.body) > 0 {
 		rd = &pb.Reading{}
@@ -43,8 +46,18 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 	return r, true
 }
 
+func uplinkOf(u *pb.Uplink) uplink {
+	out := uplink{deduplicationID: u.GetDeduplicationId(), fCnt: u.GetFCnt(), fPort: u.GetFPort()}
+	for _, g := range u.GetGateways() {
+		out.gateways, out.rssi, out.snr = append(out.gateways, g.GatewayId), append(out.rssi, clamp16(g.RssiDbm)), append(out.snr, clamp16(g.SnrDb10))
+	}
+	return out
+}
+
 func sameRecord(a, b record) bool {
-	return a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
+	return a.trustedBy == b.trustedBy && a.uplink.deduplicationID == b.uplink.deduplicationID && a.uplink.fCnt == b.uplink.fCnt && a.uplink.fPort == b.uplink.fPort &&
+		slices.Equal(a.uplink.gateways, b.uplink.gateways) && slices.Equal(a.uplink.rssi, b.uplink.rssi) && slices.Equal(a.uplink.snr, b.uplink.snr) &&
+		a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
 		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.hasLocation == b.hasLocation && a.owner == b.owner && a.receivedMs == b.receivedMs &&
 		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon && a.witnessOf == b.witnessOf && a.witnessSeq == b.witnessSeq &&
 		bytes.Equal(a.body, b.body) && bytes.Equal(a.signature, b.signature) && a.canonical == b.canonical && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
@@ -64,7 +77,11 @@ func seeds() [][]byte {
 	heard, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "hotspot-1", Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT,
 		Witness: &pb.Witness{BeaconDeviceId: "hotspot-2", BeaconSeq: 77}}})
 	placed, _ := proto.Marshal(&pb.ValidReading{Reading: &pb.Reading{DeviceId: "weather-2"}, AssertedLocation: &pb.Location{LatE7: 387_000_000, LonE7: -91_000_000}})
-	return [][]byte{v, r, empty, placed, heard, signed, signedRej, both, badBody, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}}
+	up := &pb.Uplink{NetworkServer: "cs", DeduplicationId: "3ac7e3c4", DevEui: "0101010101010101", FCnt: 7, FPort: 1,
+		Gateways: []*pb.UplinkGateway{{GatewayId: "0016c001f153a14c", RssiDbm: -36, SnrDb10: 105}, {GatewayId: "g2", RssiDbm: -120, SnrDb10: -75}}}
+	trusted, _ := proto.Marshal(&pb.ValidReading{ReadingBytes: body, Owner: "0xabc", Uplink: up, TrustedBy: "cs"})
+	trustedRej, _ := proto.Marshal(&pb.RejectedReading{ReadingBytes: body, Reason: "CLOCK_STALE", Uplink: up, TrustedBy: "cs"})
+	return [][]byte{v, r, empty, placed, heard, signed, signedRej, both, badBody, append(append([]byte{}, v...), v...), {0x0a, 0x02, 0x0a, 0x80}, {0x08, 0x01}, {0x0a, 0x03, 0x32, 0x01, 0x10}, trusted, trustedRej}
 }
 
 func TestDecodeMatchesProto(t *testing.T) {
@@ -93,6 +110,12 @@ func TestDecodeMatchesProto(t *testing.T) {
 	// A reading without a position, placed by the registry's.
 	if err := r.decode(seeds()[3], false); err != nil || r.hasLocation || !r.hasAsserted || r.alat != 387_000_000 || r.alon != -91_000_000 {
 		t.Fatalf("asserted location: %+v, %v", r, err)
+	}
+	// A LoRaWAN uplink's reading that its network server vouches for.
+	s := seeds()
+	if err := r.decode(s[len(s)-2], false); err != nil || r.trustedBy != "cs" || r.uplink.deduplicationID != "3ac7e3c4" || r.uplink.fCnt != 7 ||
+		!slices.Equal(r.uplink.gateways, []string{"0016c001f153a14c", "g2"}) || !slices.Equal(r.uplink.rssi, []int16{-36, -120}) || !slices.Equal(r.uplink.snr, []int16{105, -75}) {
+		t.Fatalf("uplink: %+v, %v", r, err)
 	}
 }
 

@@ -38,6 +38,8 @@ type row struct {
 	// when the record carried no signed bytes.
 	body, signature []byte
 	wire            uint8
+	trustedBy       string // the network server that vouches for an unsigned reading (wire 3)
+	uplink          uplink
 }
 
 // toRow decodes a record and decides whether a valid reading is LATE, from
@@ -71,8 +73,11 @@ func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r.deviceID, r.seq, r.kind, r.measurements = d.deviceID, d.seq, kindName(d.kind), d.measurements
 	r.witnessOf, r.witnessSeq = d.witnessOf, d.witnessSeq
 	r.body, r.signature = d.body, d.signature
+	r.trustedBy, r.uplink = d.trustedBy, d.uplink
 	switch {
 	case len(d.body) == 0:
+	case d.trustedBy != "":
+		r.wire = 3 // no signature: ingest's encoding of an uplink the network server vouched for
 	case d.canonical:
 		r.wire = 1
 	default:
@@ -140,6 +145,11 @@ type columns struct {
 	witnessSeq                                         []uint64
 	body, signature                                    [][]byte
 	wire                                               []uint8
+	trustedBy, dedupID                                 []string
+	fCnt                                               []uint32
+	fPort                                              []uint8
+	gateways                                           [][]string
+	rssi, snr                                          [][]int16
 }
 
 func newColumns(n int) *columns {
@@ -151,6 +161,8 @@ func newColumns(n int) *columns {
 		lat: make([]int32, 0, n), lon: make([]int32, 0, n), partition: make([]uint32, 0, n), driftM: make([]uint32, 0, n),
 		witnessOf: make([]string, 0, n), witnessSeq: make([]uint64, 0, n),
 		body: make([][]byte, 0, n), signature: make([][]byte, 0, n), wire: make([]uint8, 0, n),
+		trustedBy: make([]string, 0, n), dedupID: make([]string, 0, n), fCnt: make([]uint32, 0, n), fPort: make([]uint8, 0, n),
+		gateways: make([][]string, 0, n), rssi: make([][]int16, 0, n), snr: make([][]int16, 0, n),
 	}
 }
 
@@ -162,6 +174,17 @@ func (c *columns) add(r row) {
 	c.topic, c.partition, c.offset = append(c.topic, r.topic), append(c.partition, r.partition), append(c.offset, r.offset)
 	c.driftM, c.witnessOf, c.witnessSeq = append(c.driftM, r.driftM), append(c.witnessOf, r.witnessOf), append(c.witnessSeq, r.witnessSeq)
 	c.body, c.signature, c.wire = append(c.body, r.body), append(c.signature, r.signature), append(c.wire, r.wire)
+	u := r.uplink
+	c.trustedBy, c.dedupID, c.fCnt, c.fPort = append(c.trustedBy, r.trustedBy), append(c.dedupID, u.deduplicationID), append(c.fCnt, u.fCnt), append(c.fPort, uint8(min(u.fPort, 255)))
+	c.gateways, c.rssi, c.snr = append(c.gateways, nonNil(u.gateways)), append(c.rssi, nonNil(u.rssi)), append(c.snr, nonNil(u.snr))
+}
+
+// nonNil is s, or an empty slice: the driver appends a nil slice as an error.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func (c *columns) len() int { return len(c.device) }
@@ -169,5 +192,6 @@ func (c *columns) len() int { return len(c.device) }
 // all is the columns in table order.
 func (c *columns) all() []any {
 	return []any{c.device, c.seq, c.eventTime, c.epoch, c.kind, c.owner, c.measurements, c.lat, c.lon, c.receivedAt,
-		c.status, c.reason, c.detail, c.topic, c.partition, c.offset, c.driftM, c.witnessOf, c.witnessSeq, c.body, c.signature, c.wire}
+		c.status, c.reason, c.detail, c.topic, c.partition, c.offset, c.driftM, c.witnessOf, c.witnessSeq, c.body, c.signature, c.wire,
+		c.trustedBy, c.dedupID, c.fCnt, c.fPort, c.gateways, c.rssi, c.snr}
 }

@@ -82,6 +82,10 @@ type DeviceEpoch struct {
 	Owner    string            `json:"owner"` // who the epoch's score counts for
 	Valid    uint64            `json:"valid"`
 	Rejected map[string]uint64 `json:"rejected"` // rejected readings by reason
+	// TrustedBy counts the valid readings that carried no signature of the
+	// device, by the LoRaWAN network server that vouched for them (the rest
+	// of Valid the device signed).
+	TrustedBy map[string]uint64 `json:"trustedBy"`
 	// Parts is nil while the epoch is not scored (or the device had no
 	// valid reading in it).
 	Parts *ScoreParts `json:"parts"`
@@ -145,6 +149,7 @@ func (x *Explorer) exploreDevice(w http.ResponseWriter, r *http.Request) {
 	out := DeviceAnswer{Device: info, Formula: "docs/scoring.md", Epochs: epochs}
 	g, ctx = errgroup.WithContext(r.Context())
 	g.Go(func() error { return x.deviceRewards(ctx, out.Epochs) })
+	g.Go(func() error { return x.trustedReadings(ctx, info.Kind, id, out.Epochs) })
 	g.Go(func() (err error) { out.Rejections, err = x.rejectedReadings(ctx, info.Kind, id, nil, "", 20); return })
 	if err := g.Wait(); err != nil {
 		wire.WriteError(w, http.StatusInternalServerError, wire.CodeInternal, "query failed")
@@ -263,6 +268,36 @@ func (x *Explorer) deviceEpochs(ctx context.Context, id string, limit uint64) ([
 		}
 	}
 	return out, nil
+}
+
+// trustedReadings fills in each epoch's readings that a network server
+// vouched for.
+func (x *Explorer) trustedReadings(ctx context.Context, kind, id string, epochs []DeviceEpoch) error {
+	nums := make([]uint64, len(epochs))
+	at := map[uint64]*DeviceEpoch{}
+	for i := range epochs {
+		nums[i], epochs[i].TrustedBy = epochs[i].Epoch, map[string]uint64{}
+		at[epochs[i].Epoch] = &epochs[i]
+	}
+	if len(nums) == 0 {
+		return nil
+	}
+	rows, err := x.Conn.Query(ctx, sqlTrustedReadings, kind, id, nums)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var epoch, n uint64
+		var ns string
+		if err := rows.Scan(&epoch, &ns, &n); err != nil {
+			return err
+		}
+		if e := at[epoch]; e != nil {
+			e.TrustedBy[ns] = n
+		}
+	}
+	return rows.Err()
 }
 
 // deviceRewards fills in each epoch's settlement and the device's part of

@@ -85,6 +85,13 @@ func TestExplorerAnswers(t *testing.T) {
 	if ep := d.Epochs[0]; ep.Reward != "500" || ep.OwnerReward != "750" || ep.OwnerScore != 3000 || ep.Settlement != "active" {
 		t.Errorf("ws-a's reward: %+v, want 500 of its owner's 750, active", ep)
 	}
+	if len(d.Epochs[0].TrustedBy) != 0 {
+		t.Errorf("ws-a signed every reading, the explorer says %v were trusted by a network server", d.Epochs[0].TrustedBy)
+	}
+	var hs DeviceAnswer
+	if get(t, api, "/v1/explorer/devices/hs-a", &hs); len(hs.Epochs) != 1 || len(hs.Epochs[0].TrustedBy) != 1 || hs.Epochs[0].TrustedBy["cs-eu"] != 3 {
+		t.Errorf("hs-a's readings trusted by a network server: %+v, want 3 by cs-eu", hs.Epochs)
+	}
 	var b DeviceAnswer
 	get(t, api, "/v1/explorer/devices/ws-b", &b)
 	if b.Device.State != "denylisted" || b.Device.DeniedReason != "clone ring" || b.Device.DeniedBy != alice {
@@ -153,6 +160,12 @@ func seedExplorerEpoch(t *testing.T, e *settlertest.Env, lisbon, porto uint64) {
 	for seq := 1; seq <= 2; seq++ {
 		e.Exec(t, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, lat_e7, lon_e7, status, reason, detail, kafka_topic)
 			VALUES ('ws-b', ?, now64(3), 10, 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, 'rejected', 'OUT_OF_RANGE', 'temperature_c 99000 above 60000', 't')`, seq, bob)
+	}
+	// Three of alice's hotspot's readings came through a LoRaWAN network
+	// server without its signature; one it signed.
+	for seq, ns := range []string{"cs-eu", "cs-eu", "", "cs-eu"} {
+		e.Exec(t, `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, status, trusted_by, wire, kafka_topic)
+			VALUES ('hs-a', ?, now64(3), 10, 'RESOURCE_KIND_HOTSPOT', ?, 'valid', ?, if(? = '', 2, 3), 't')`, seq+1, alice, ns, ns)
 	}
 	dev := `INSERT INTO devices (device_id, kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, kafka_offset) VALUES `
 	e.Exec(t, dev+`('ws-a', 'RESOURCE_KIND_WEATHER', ?, 387000000, -91000000, true, false, '', '', 1),

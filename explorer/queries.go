@@ -11,6 +11,11 @@ const (
 	sqlRejectedReadings = `SELECT epoch, seq, event_time, received_at, reason, detail, measurements, lat_e7, lon_e7 FROM readings
 		WHERE kind = ? AND device_id = ? AND status = 'rejected' AND (NOT ? OR epoch = ?) AND (? = '' OR reason = ?)
 		ORDER BY event_time DESC, seq DESC LIMIT ?`
+	// sqlTrustedReadings: a device's valid readings that a LoRaWAN network
+	// server vouched for (no device signature), by epoch and network server
+	// (kind, device, epochs).
+	sqlTrustedReadings = `SELECT epoch, trusted_by, count() FROM readings
+		WHERE kind = ? AND device_id = ? AND status = 'valid' AND trusted_by != '' AND epoch IN ? GROUP BY epoch, trusted_by`
 	// sqlDeviceInfo: the registry's record of a device.
 	sqlDeviceInfo = `SELECT kind, owner, lat_e7, lon_e7, active, denied, denied_reason, denied_by, maker_id, registered_at, last_change
 		FROM devices_current WHERE device_id = ?`

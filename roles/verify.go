@@ -87,11 +87,15 @@ func RunVerifyEpochWith(ctx context.Context, c Config, o VerifyOptions, args []s
 		epoch, v.Readings, len(v.Chain), v.Chain[0], v.Chain[len(v.Chain)-1])
 	fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s\n", v.Root.Hex(), v.Accounts, v.Total)
 	fmt.Fprintf(out, "  stored root     %s\n", v.Stored.Hex())
-	if s := v.Signatures; s.Unsigned > 0 {
-		fmt.Fprintf(out, "  signatures      %d verified from the stored bytes, %d bad, %d stored before readings kept them\n", s.Verified, s.Bad, s.Unsigned)
-	} else {
-		fmt.Fprintf(out, "  signatures      %d verified from the stored bytes, %d bad\n", s.Verified, s.Bad)
+	s := v.Signatures
+	fmt.Fprintf(out, "  signatures      %d verified from the stored bytes, %d bad", s.Verified, s.Bad)
+	if s.Unsigned > 0 {
+		fmt.Fprintf(out, ", %d stored before readings kept them", s.Unsigned)
 	}
+	if s.Trusted > 0 {
+		fmt.Fprintf(out, ", %d unsigned LoRaWAN uplinks trusted by their network server", s.Trusted)
+	}
+	fmt.Fprintln(out)
 	if v.OnChain != nil {
 		fmt.Fprintf(out, "  root on chain   %s\n", v.OnChain.Hex())
 	} else if roots == nil {

@@ -249,11 +249,11 @@ func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) 
 	case err != nil:
 	case d.Reason == "":
 		value, err = proto.Marshal(&pb.ValidReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Signature: raw.Signed.Signature,
-			AssertedLocation: asserted, ReadingBytes: body, Canonical: canonical})
+			AssertedLocation: asserted, ReadingBytes: body, Canonical: canonical, Uplink: raw.Uplink, TrustedBy: trustedBy(raw)})
 	default:
 		topic = s.topics.Rejected
 		value, err = proto.Marshal(&pb.RejectedReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail,
-			Signature: raw.Signed.Signature, ReadingBytes: body, Canonical: canonical})
+			Signature: raw.Signed.Signature, ReadingBytes: body, Canonical: canonical, Uplink: raw.Uplink, TrustedBy: trustedBy(raw)})
 	}
 	if err == nil {
 		return value, topic, d, nil
@@ -276,6 +276,9 @@ func signedBytes(raw *pb.RawReading) (body []byte, canonical bool, err error) {
 	if v2 := raw.GetSignedV2(); v2 != nil {
 		return v2.GetReading(), false, nil
 	}
+	if t := raw.GetTrustedReading(); t != nil {
+		return t, false, nil // no signature: trusted_by says who vouches
+	}
 	if len(raw.GetSigned().GetSignature()) == 0 {
 		return nil, false, nil
 	}
@@ -286,12 +289,29 @@ func signedBytes(raw *pb.RawReading) (body []byte, canonical bool, err error) {
 	return b[len(pb.SigningDomain):], true, nil
 }
 
+// trustedBy is the network server that vouches for a reading its device
+// did not sign, or "".
+func trustedBy(raw *pb.RawReading) string {
+	if raw.GetTrustedReading() == nil || raw.GetSignedV2() != nil {
+		return ""
+	}
+	return raw.GetUplink().GetNetworkServer()
+}
+
 // unmarshalRaw decodes a raw record. A v2 reading (bytes as the device sent
 // them, verified by ingest) is decoded into Signed, so that the checks see
-// one shape; its bytes stay in SignedV2 for the audit trail.
+// one shape; its bytes stay in SignedV2 for the audit trail. So is a reading
+// a LoRaWAN network server vouches for (TrustedReading, no signature).
 func unmarshalRaw(b []byte, raw *pb.RawReading) error {
 	if err := proto.Unmarshal(b, raw); err != nil {
 		return err
+	}
+	if t := raw.GetTrustedReading(); t != nil && raw.GetSignedV2() == nil {
+		r := &pb.Reading{}
+		if err := proto.Unmarshal(t, r); err != nil {
+			return err
+		}
+		raw.Signed = &pb.SignedReading{Reading: r}
 	}
 	if v2 := raw.GetSignedV2(); v2 != nil {
 		r := &pb.Reading{}

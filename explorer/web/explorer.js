@@ -121,8 +121,12 @@ async function devicePage(id) {
     const rejected = Object.entries(e.rejected).sort((a, b) => b[1] - a[1]).map(([reason, n]) =>
       el("div", {}, link("#/device/" + encodeURIComponent(id) + "/rejections?epoch=" + e.epoch + "&reason=" + reason, reason + " × " + n, { "data-reason": reason })));
     const num = (field, v) => el("td", { class: "n", "data-field": field }, v === undefined ? "–" : v);
+    // Readings without the device's signature, vouched for by a LoRaWAN network server.
+    const trusted = Object.entries(e.trustedBy || {}).sort().map(([ns, n]) => el("div", { class: "muted", "data-trusted-by": ns }, n + " unsigned, trusted by " + ns));
+    const valid = num("valid", e.parts ? e.valid : undefined);
+    valid.append(...trusted);
     return el("tr", { "data-epoch": e.epoch },
-      el("td", {}, epochLink(e.epoch)), num("valid", e.parts ? e.valid : undefined), el("td", { "data-field": "rejected" }, rejected.length ? rejected : "–"),
+      el("td", {}, epochLink(e.epoch)), valid, el("td", { "data-field": "rejected" }, rejected.length ? rejected : "–"),
       num("uptime", p.uptime), num("weight", p.weight),
       num("quality", p.quality === undefined ? undefined : bp(p.quality)), num("trust", p.trust === undefined ? undefined : bp(p.trust)),
       num("sharing", p.sharing), num("crowding", p.crowding === undefined ? undefined : bp(p.crowding)),
