@@ -93,7 +93,7 @@ func nodeBin(t *testing.T) string {
 // loraFixture is a fixture with network server csName configured and the
 // example's device registered as a hotspot (its measurements are what a
 // network hears of a device: rssi_dbm, snr_db).
-func loraFixture(t *testing.T) (*fixture, ed25519.PrivateKey) {
+func loraFixture(t testing.TB) (*fixture, ed25519.PrivateKey) {
 	t.Helper()
 	f := newFixtureWith(t, func(c *Config) {
 		c.NetworkServers = []string{csName + "=" + csToken, "other=another-token-of-16-chars"}
