@@ -156,6 +156,16 @@ func TestProductionTopology(t *testing.T) {
 		t.Fatalf("a forged reading over a gRPC stream: %v, want BAD_SIGNATURE", err)
 	}
 	st.Close(ctx)
+	// A ChirpStack uplink posted with a token no network server has:
+	// 401 BAD_TOKEN, and the LoRaWAN metric exposed.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/v1/lorawan/chirpstack?event=up", ingest2), strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer not-a-network-servers-token")
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("an uplink with a wrong token: %v %v, want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	checkMetricsExposed(t, metricsURLs)
 }
 

@@ -3,6 +3,7 @@ package validators
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -34,5 +35,40 @@ func TestDecisionThatDoesNotEncode(t *testing.T) {
 	good := &pb.RawReading{Signed: &pb.SignedReading{Reading: &pb.Reading{DeviceId: "ws-1", Seq: 8}}}
 	if value, topic, got, err := s.encode(good, nil, Decision{}); err != nil || topic != "v" || got.Reason != "" || len(value) == 0 {
 		t.Fatalf("a valid decision: %q %+v %v", topic, got, err)
+	}
+}
+
+// TestTrustedUplink: a LoRaWAN reading its network server vouches for (no
+// signature) is checked as any other, passed on as the bytes ingest made
+// with trusted_by and the uplink, and its redelivery is a DUPLICATE.
+func TestTrustedUplink(t *testing.T) {
+	s := &Service{topics: kafka.Topics{Valid: "v", Rejected: "r"}}
+	c := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	const at = 1_795_000_000_000
+	body, _ := proto.Marshal(&pb.Reading{DeviceId: "eui-0101010101010101", Seq: at, EventTimeMs: at, Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT,
+		Measurements: map[string]int64{"rssi_dbm": -36_000, "snr_db": 10_500}})
+	up := &pb.Uplink{NetworkServer: "cs-eu", DeduplicationId: "d-1", FCnt: 9, Gateways: []*pb.UplinkGateway{{GatewayId: "g", RssiDbm: -36, SnrDb10: 105}}}
+	rec, _ := proto.Marshal(&pb.RawReading{Owner: "0xabc", ReceivedAtMs: at + 500, Uplink: up, TrustedReading: body})
+	for i, want := range []string{"", ReasonDuplicate} {
+		raw := &pb.RawReading{}
+		if err := unmarshalRaw(rec, raw); err != nil || raw.GetSigned().GetReading().GetSeq() != at {
+			t.Fatalf("unmarshalRaw: %v %v", raw, err)
+		}
+		d := c.Check(raw, nil)
+		c.Commit()
+		if d.Reason != want {
+			t.Fatalf("copy %d: %+v, want %q", i, d, want)
+		}
+		value, topic, _, err := s.encode(raw, nil, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" {
+			var v pb.ValidReading
+			if proto.Unmarshal(value, &v) != nil || topic != "v" || v.TrustedBy != "cs-eu" || string(v.ReadingBytes) != string(body) || len(v.Signature) != 0 ||
+				!proto.Equal(v.Uplink, up) || v.Canonical {
+				t.Fatalf("the valid record: %v", &v)
+			}
+		}
 	}
 }
