@@ -54,8 +54,9 @@ var (
 )
 
 // networkServers are the configured LoRaWAN network servers: name -> the
-// SHA-256 of its token (compared in constant time).
-type networkServers map[string][32]byte
+// SHA-256 of each of its tokens (compared in constant time). A name may have
+// two tokens while one replaces the other.
+type networkServers map[string][][32]byte
 
 // parseNetworkServers reads ingest.networkServers: name=token pairs.
 func parseNetworkServers(pairs []string) (networkServers, error) {
@@ -68,10 +69,7 @@ func parseNetworkServers(pairs []string) (networkServers, error) {
 		case len(token) < 16:
 			return nil, fmt.Errorf("ingest: networkServers: %s's token must be at least 16 characters", name)
 		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("ingest: networkServers: %s is named twice", name)
-		}
-		out[name] = sha256.Sum256([]byte(token))
+		out[name] = append(out[name], sha256.Sum256([]byte(token)))
 	}
 	return out, nil
 }
@@ -80,9 +78,11 @@ func parseNetworkServers(pairs []string) (networkServers, error) {
 func (n networkServers) byToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	found := ""
-	for name, want := range n {
-		if subtle.ConstantTimeCompare(h[:], want[:]) == 1 {
-			found = name
+	for name, tokens := range n {
+		for _, want := range tokens {
+			if subtle.ConstantTimeCompare(h[:], want[:]) == 1 {
+				found = name
+			}
 		}
 	}
 	return found

@@ -379,3 +379,25 @@ func TestLoRaWANVector(t *testing.T) {
 		t.Errorf("ingest makes the published example into\n%s\nthe document says\n%s", got, field("lorawan trusted reading"))
 	}
 }
+
+// TestNetworkServersConfig: names and tokens are checked at start, a name
+// may have two tokens while one replaces the other, and the error never
+// shows a token.
+func TestNetworkServersConfig(t *testing.T) {
+	cfg := testConfig()
+	for _, bad := range [][]string{{"cs-eu"}, {"CS=" + csToken}, {"cs=short"}, {"=" + csToken}, {"a-name-over-thirty-two-characters-long=" + csToken}} {
+		cfg.NetworkServers = bad
+		if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), csToken) {
+			t.Errorf("networkServers %q: %v", bad, err)
+		}
+	}
+	ns, err := parseNetworkServers([]string{"cs=old-token-of-16-chars", "cs=new-token-of-16-chars", "other=third-token-16-chars"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]string{"old-token-of-16-chars": "cs", "new-token-of-16-chars": "cs", "third-token-16-chars": "other", "unknown-token-16-chars": ""} {
+		if got := ns.byToken(token); got != want {
+			t.Errorf("token %s is network server %q, want %q", token, got, want)
+		}
+	}
+}

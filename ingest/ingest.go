@@ -70,7 +70,7 @@ type Config struct {
 	// Devices and gateways that speak gRPC, on the HTTP port (ingest/grpc.go).
 	GRPCWindow int `yaml:"grpcWindow" help:"batches a gRPC stream may send ahead of their acknowledgements (advertised to the client in the stream's first message)"`
 	// LoRaWAN network servers (ingest/chirpstack.go).
-	NetworkServers []string `yaml:"networkServers" secret:"true" help:"LoRaWAN network servers (ChirpStack v4) that may send uplinks, each name=token, comma-separated: the token authenticates its HTTP integration (Authorization: Bearer TOKEN) and its MQTT integration (user name = name, password = token); readings it vouches for are stored trusted_by name"`
+	NetworkServers []string `yaml:"networkServers" secret:"true" help:"LoRaWAN network servers (ChirpStack v4) that may send uplinks, each name=token, comma-separated (a name twice with two tokens while one replaces the other): the token authenticates its HTTP integration (Authorization: Bearer TOKEN) and its MQTT integration (user name = name, password = token); readings it vouches for are stored trusted_by name"`
 	// Onboarding: owners sign registrations and changes with their Ethereum key.
 	Network         string        `yaml:"network" help:"network name in every text an owner or admin signs, so that a signature for one deployment is void in another"`
 	Admins          []string      `yaml:"admins" help:"addresses whose signatures may denylist and re-allow devices and add and remove makers, comma-separated"`
