@@ -72,6 +72,8 @@ func DevDefaults() Config {
 	c.Validate.InstanceID = "dev"
 	c.Telemetry.MetricsListen = "127.0.0.1:9464"
 	c.Ingest.MQTTListen = "127.0.0.1:1883" // the fleet mixes HTTP, MQTT and gRPC devices
+	// A LoRaWAN network server (ChirpStack) may post uplinks: dev.json has its token.
+	c.Ingest.NetworkServers = []string{DevNetworkServer + "=" + DevNetworkServerToken}
 	return c
 }
 

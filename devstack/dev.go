@@ -108,6 +108,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error
 		fmt.Fprintf(out, "  settler %d   %s (proof API %s, database %s)\n", i, st.Address, st.APIURL, st.ClickHouseDatabase)
 	}
 	fmt.Fprintf(out, "  quorum      %d of %d settlers sign each root\n", info.Threshold, len(info.Settlers))
+	if info.LoRaWAN != nil {
+		fmt.Fprintf(out, "  lorawan     %s (network server %s; its token in dev.json)\n", info.LoRaWAN.URL, info.LoRaWAN.NetworkServer)
+	}
 	fmt.Fprintf(out, "  details     %s\n", infoPath)
 	if f != nil {
 		cl := &client.Client{URL: info.IngestURL}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -93,6 +94,38 @@ type Info struct {
 	// own validators, aggregator and proof API on its own database.
 	Settlers  []Settler `json:"settlers"`
 	Threshold uint8     `json:"threshold"`
+	// LoRaWAN is where a ChirpStack network server sends its uplinks.
+	LoRaWAN *LoRaWANInfo `json:"lorawan,omitempty"`
+}
+
+// LoRaWANInfo is the dev stack's LoRaWAN network server: ChirpStack's HTTP
+// integration posts to URL with "Authorization: Bearer Token"; its MQTT
+// integration connects to the MQTT broker as NetworkServer with Token as the
+// password. Token is shown only when it is the dev stack's own (a fixed dev
+// value, as the dev keys are).
+type LoRaWANInfo struct {
+	URL           string `json:"url"`
+	NetworkServer string `json:"networkServer"`
+	Token         string `json:"token,omitempty"`
+}
+
+// The dev stack's LoRaWAN network server, when none is configured.
+const (
+	DevNetworkServer      = "chirpstack-dev"
+	DevNetworkServerToken = "dev-network-server-token"
+)
+
+// loRaWANInfo describes the first configured network server.
+func loRaWANInfo(ingestURL string, servers []string) *LoRaWANInfo {
+	if len(servers) == 0 {
+		return nil
+	}
+	name, token, _ := strings.Cut(servers[0], "=")
+	info := &LoRaWANInfo{URL: ingestURL + "/v1/lorawan/chirpstack", NetworkServer: name}
+	if name == DevNetworkServer && token == DevNetworkServerToken {
+		info.Token = token
+	}
+	return info
 }
 
 // DevUsers are the dev stack's ClickHouse users of database db, one per
@@ -294,6 +327,7 @@ func (s *Stack) Info() Info {
 		Maker:          makerInfo(DevMaker()),
 		Settlers:       s.Settlers(),
 		Threshold:      s.threshold,
+		LoRaWAN:        loRaWANInfo("http://"+s.Config.Ingest.Listen, s.Config.Ingest.NetworkServers),
 	}
 }
 

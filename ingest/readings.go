@@ -321,6 +321,8 @@ func (s *Service) admit(it *item) (string, string) {
 	}
 	dev := it.dev
 	switch {
+	case dev == nil && it.uplink != nil:
+		return CodeUnknownDevice, fmt.Sprintf("no device is registered for DevEUI %s: register it as %q", it.uplink.DevEui, LoRaWANDevicePrefix+it.uplink.DevEui)
 	case dev == nil:
 		return CodeUnknownDevice, fmt.Sprintf("device %q is not registered", it.id)
 	case dev.Denied:

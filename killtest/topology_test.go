@@ -128,10 +128,16 @@ func TestProductionTopology(t *testing.T) {
 	}
 	t.Logf("%s claimed %s base units with cast", owner.Hex(), want)
 
-	// A device connects over MQTT to the second ingest and publishes a
-	// reading signed by another key: acknowledged (MQTT 3.1.1) and dropped,
-	// as docs/api.md says, and the MQTT metrics the dashboard shows are
-	// exposed.
+	forgedOverEachProtocol(t, ctx, p, ingest2, mqtt2)
+	checkMetricsExposed(t, metricsURLs)
+}
+
+// forgedOverEachProtocol: a device connects over MQTT to the second ingest
+// and publishes a reading signed by another key, then sends it on a gRPC
+// stream, and a network server posts an uplink with a wrong token; each is
+// refused as docs/api.md says, and each protocol's metrics get exposed.
+func forgedOverEachProtocol(t *testing.T, ctx context.Context, p *pipeline, ingest2, mqtt2 int) {
+	// Over MQTT: acknowledged (MQTT 3.1.1) and dropped.
 	dev := client.NewDevice("ws-00", pb.ResourceKind_RESOURCE_KIND_WEATHER, p.keys[0])
 	m, err := client.DialMQTT(ctx, dev, client.MQTTOptions{Broker: fmt.Sprintf("tcp://127.0.0.1:%d", mqtt2)})
 	if err != nil {
@@ -166,7 +172,6 @@ func TestProductionTopology(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	checkMetricsExposed(t, metricsURLs)
 }
 
 // namedMetrics returns the metric names the given dashboard and rule files
