@@ -4,7 +4,7 @@ package audit
 // that the same epoch exported twice gives the same bytes.
 const (
 	sqlReadings = `SELECT device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at, status, reason, detail,
-			kafka_topic, kafka_partition, kafka_offset, drift_m, witness_of, witness_seq, wire, reading_bytes, signature
+			kafka_topic, kafka_partition, kafka_offset, drift_m, witness_of, witness_seq, wire, reading_bytes, signature, trusted_by
 		FROM readings
 		WHERE epoch BETWEEN ? AND ?
 		ORDER BY epoch, kind, device_id, event_time, seq, status, kafka_topic, kafka_partition, kafka_offset`
@@ -26,7 +26,7 @@ const (
 
 	// A verification loads the files into its own database.
 	sqlLoadReadings = `INSERT INTO readings (device_id, seq, event_time, epoch, kind, owner, measurements, lat_e7, lon_e7, received_at, status, reason, detail,
-			kafka_topic, kafka_partition, kafka_offset, drift_m, witness_of, witness_seq, wire, reading_bytes, signature)`
+			kafka_topic, kafka_partition, kafka_offset, drift_m, witness_of, witness_seq, wire, reading_bytes, signature, trusted_by)`
 	sqlLoadDevices = `INSERT INTO devices (device_id, public_key, kind, owner, lat_e7, lon_e7, registered_at, active, denied, denied_reason, denied_by,
 			last_change, maker_id, moved_at, deleted, kafka_partition, kafka_offset, attestation)`
 	sqlLoadScores = `INSERT INTO device_scores (epoch, device_id, owner, kind, readings, uptime, complete, moving, quality, drift_m, trust, witnessed, delivered,

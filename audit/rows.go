@@ -32,6 +32,9 @@ type Reading struct {
 	Wire           uint8            `ch:"wire" parquet:"wire"`
 	ReadingBytes   []byte           `ch:"reading_bytes" parquet:"reading_bytes"`
 	Signature      []byte           `ch:"signature" parquet:"signature"`
+	// TrustedBy is the LoRaWAN network server that vouched for a reading
+	// its device did not sign (wire 3); empty in exports made before it was kept.
+	TrustedBy string `ch:"trusted_by" parquet:"trusted_by,dict"`
 }
 
 // Device is a device's registry record as it stands (devices, newest

@@ -117,7 +117,11 @@ func RunVerifyExport(ctx context.Context, c Config, epoch uint64, dir string, ro
 	if v.Readings > 0 || v.Accounts > 0 {
 		fmt.Fprintf(out, "  recomputed root %s  accounts %d  total %s  from %d valid readings\n", v.Root.Hex(), v.Accounts, v.Total, v.Readings)
 		fmt.Fprintf(out, "  exported root   %s\n", v.Exported.Hex())
-		fmt.Fprintf(out, "  signatures      %d verified, %d not what their devices signed\n", v.Signatures.Verified, v.Signatures.Bad)
+		fmt.Fprintf(out, "  signatures      %d verified, %d not what their devices signed", v.Signatures.Verified, v.Signatures.Bad)
+		if v.Signatures.Trusted > 0 {
+			fmt.Fprintf(out, ", %d unsigned LoRaWAN readings trusted by their network server", v.Signatures.Trusted)
+		}
+		fmt.Fprintln(out)
 		a := v.Attestations
 		fmt.Fprintf(out, "  attestations    %d verified under their makers' keys", a.Verified)
 		if a.Unrecorded > 0 {
