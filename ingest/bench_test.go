@@ -1,13 +1,18 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
+	"net/http"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/kafka"
@@ -94,4 +99,41 @@ func BenchmarkRegister(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "registrations/s")
+}
+
+// BenchmarkChirpStackUplink posts ChirpStack uplink events (the published
+// example as JSON, each at its own time: a reading its network server
+// vouches for) to /v1/lorawan/chirpstack from 16 concurrent clients, as a
+// busy network server's HTTP integration would; every 200 means Kafka (kfake,
+// in this process) has the reading. One op is one uplink.
+func BenchmarkChirpStackUplink(b *testing.B) {
+	f, _ := loraFixtureWith(b, func(c *Config) { c.ClientRate, c.DeviceRate = 0, 0 })
+	jsonEv, _ := chirpStackExample(b)
+	var seq atomic.Int64
+	seq.Store(time.Now().UnixMilli())
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.SetParallelism(8) // 16 clients on 2 cores
+	b.RunParallel(func(p *testing.PB) {
+		for p.Next() {
+			body, _ := protojson.Marshal(now(jsonEv, time.UnixMilli(seq.Add(1))))
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/lorawan/chirpstack?event=up", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+csToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("uplink answered %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uplinks/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "uplinks/cpu-s")
 }

@@ -93,9 +93,15 @@ func nodeBin(t *testing.T) string {
 // example's device registered as a hotspot (its measurements are what a
 // network hears of a device: rssi_dbm, snr_db).
 func loraFixture(t testing.TB) (*fixture, ed25519.PrivateKey) {
+	return loraFixtureWith(t, func(*Config) {})
+}
+
+// loraFixtureWith is loraFixture with the configuration changed by edit.
+func loraFixtureWith(t testing.TB, edit func(*Config)) (*fixture, ed25519.PrivateKey) {
 	t.Helper()
 	f := newFixtureWith(t, func(c *Config) {
 		c.NetworkServers = []string{csName + "=" + csToken, "other=another-token-of-16-chars"}
+		edit(c)
 	})
 	_, key, _ := ed25519.GenerateKey(nil)
 	d := &pb.Device{DeviceId: LoRaWANDevicePrefix + csEUI, PublicKey: key.Public().(ed25519.PublicKey), Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT,
