@@ -19,9 +19,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/fieldmint/fieldmint/api/wire"
 	"github.com/fieldmint/fieldmint/internal/chain"
@@ -127,9 +125,9 @@ func (a *Server) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	// otelhttp: request counts and latency by route and status, for the
-	// dashboards and the 5xx alert.
-	srv := &http.Server{Handler: otelhttp.NewHandler(a.Handler(), "api"), ReadHeaderTimeout: 5 * time.Second}
+	// Request counts and latency by route and status, for the dashboards
+	// and the 5xx alert, and spans (instrumented).
+	srv := &http.Server{Handler: instrumented(a.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -218,17 +216,31 @@ func (a *Server) rewards(w http.ResponseWriter, r *http.Request) {
 		wire.WriteError(w, http.StatusBadRequest, wire.CodeBadAddress, "address must be 0x followed by 40 hex digits")
 		return
 	}
-	out, fail := a.RewardProof(r.Context(), common.HexToAddress(raw))
+	ans, fail := a.answer(r.Context(), common.HexToAddress(raw))
 	if fail != nil {
 		wire.WriteError(w, fail.Status, fail.Code, fail.Message)
 		return
 	}
-	wire.WriteJSON(w, out)
+	buf := answerBuffers.Get().(*[]byte)
+	*buf = ans.appendJSON((*buf)[:0], a.Distributor, a.ChainID)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(*buf)
+	answerBuffers.Put(buf)
 }
 
 // RewardProof is account's proof against the active root, what it claimed,
-// and its grant in the pending root, read from the chain at its head.
+// and its grant in the pending root, as of the head the API follows.
 func (a *Server) RewardProof(ctx context.Context, account common.Address) (*wire.RewardProof, *wire.Failure) {
+	ans, fail := a.answer(ctx, account)
+	if fail != nil {
+		return nil, fail
+	}
+	return ans.wire(a.Distributor, a.ChainID), nil
+}
+
+// answer is what RewardProof says, before it is written: read from the
+// chain at its head when the API does not follow it.
+func (a *Server) answer(ctx context.Context, account common.Address) (*proofAnswer, *wire.Failure) {
 	st, claimed, followed := a.claimedOf(account)
 	if !followed {
 		var err error
@@ -246,31 +258,19 @@ func (a *Server) RewardProof(ctx context.Context, account common.Address) (*wire
 	case !granted && !pgranted:
 		return nil, &wire.Failure{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: "no rewards for " + account.Hex() + " in the active or the pending root"}
 	}
-	d := distributor.NewRewardsDistributor()
 	if !followed {
+		d := distributor.NewRewardsDistributor()
 		if claimed, err = bind.Call(d.Instance(a.Client, a.Distributor), &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(st.Block)}, d.PackClaimed(account), d.UnpackClaimed); err != nil {
 			return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the claimed amount from the chain; retry"}
 		}
 	}
-	out := &wire.RewardProof{Account: account.Hex(), Epoch: st.Epoch, Root: st.Root.Hex(), CumulativeAmount: "0", Proof: []string{},
-		Distributor: a.Distributor.Hex(), ChainID: a.ChainID.String(), Claimed: claimed.String(), Claimable: "0", Block: st.Block, Paused: st.Paused}
-	if granted {
-		out.CumulativeAmount, out.Proof = cum.String(), make([]string, len(proof))
-		for i, h := range proof {
-			out.Proof[i] = h.Hex()
-		}
-		out.Claimable = positive(new(big.Int).Sub(cum, claimed)).String()
-		out.ClaimCalldata = hexutil.Encode(claimCalldata(account, cum, proof))
-	} else {
-		cum = new(big.Int)
+	if !granted {
+		cum, proof = nil, nil
 	}
-	if pgranted {
-		at := time.Unix(int64(st.ActivatesAt), 0).UTC()
-		out.Pending = &wire.PendingGrant{Epoch: st.PendingEpoch, Root: st.PendingRoot.Hex(), CumulativeAmount: pcum.String(),
-			Claimable: positive(new(big.Int).Sub(pcum, claimed)).String(), More: positive(new(big.Int).Sub(pcum, bigMax(cum, claimed))).String(),
-			ActivatesAt: at.Format(time.RFC3339), ActivatesAtUnix: st.ActivatesAt}
+	if !pgranted {
+		pcum = nil
 	}
-	return out, nil
+	return &proofAnswer{account: account, roots: st, claimed: claimed, cumulative: cum, proof: proof, pending: pcum}, nil
 }
 
 func bigMax(a, b *big.Int) *big.Int {
