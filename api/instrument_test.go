@@ -65,7 +65,7 @@ func TestInstrumented(t *testing.T) {
 			for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
 				route, _ := dp.Attributes.Value(attribute.Key("http.route"))
 				status, _ := dp.Attributes.Value(attribute.Key("http.response.status_code"))
-				counts[route.Emit()+" "+status.Emit()] += dp.Count
+				counts[route.String()+" "+status.String()] += dp.Count
 				if len(dp.Bounds) != 14 || dp.Bounds[0] != 0.005 {
 					t.Errorf("buckets %v, want otelhttp's", dp.Bounds)
 				}
