@@ -148,13 +148,7 @@ func TestChirpStackUplinkStored(t *testing.T) {
 func registerHotspot(t *testing.T, sdk *client.Client, admin *ecdsa.PrivateKey, id string) (*pb.Device, ed25519.PrivateKey) {
 	t.Helper()
 	ctx := context.Background()
-	testenv.WaitFor(t, 30*time.Second, "ingest answering /healthz", func() bool {
-		resp, err := http.Get(sdk.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	waitHealthy(t, sdk.URL)
 	_, makerKey, _ := ed25519.GenerateKey(nil)
 	maker := client.Maker{ID: "m", Key: makerKey}
 	if err := sdk.AddMaker(ctx, maker.ID, "a maker", makerKey.Public().(ed25519.PublicKey), client.OwnerKey(admin)); err != nil {
@@ -167,6 +161,18 @@ func registerHotspot(t *testing.T, sdk *client.Client, admin *ecdsa.PrivateKey, 
 		t.Fatal(err)
 	}
 	return d, key
+}
+
+// waitHealthy waits for ingest at url to answer /healthz.
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	testenv.WaitFor(t, 30*time.Second, "ingest answering /healthz", func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
 }
 
 func post(t *testing.T, url, token, contentType string, body []byte) {

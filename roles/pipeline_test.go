@@ -161,13 +161,7 @@ func TestOneTraceFromHTTPToClickHouse(t *testing.T) {
 // (refused by ingest) in one batch.
 func sendTraced(t *testing.T, ctx context.Context, cfg roles.Config, admin *ecdsa.PrivateKey) {
 	sdk := &client.Client{URL: "http://" + cfg.Ingest.Listen, Network: cfg.Ingest.Network}
-	testenv.WaitFor(t, 30*time.Second, "ingest answering /healthz", func() bool {
-		resp, err := http.Get(sdk.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	waitHealthy(t, sdk.URL)
 	_, key, _ := ed25519.GenerateKey(nil)
 	_, makerKey, _ := ed25519.GenerateKey(nil)
 	maker := client.Maker{ID: "m", Key: makerKey}
