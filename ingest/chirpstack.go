@@ -206,6 +206,9 @@ func flatten(out map[string]int64, prefix string, s *structpb.Struct) error {
 		if prefix != "" {
 			name = prefix + "_" + name
 		}
+		if len(name) > 64 {
+			return fmt.Errorf("object: measurement name %.20q... is over 64 bytes", name)
+		}
 		switch x := v.Kind.(type) {
 		case *structpb.Value_NumberValue:
 			n, err := thousandths(x.NumberValue, 64)

@@ -2,11 +2,16 @@ package ingest
 
 import (
 	"encoding/hex"
+	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // TestThousandths: measurements from a codec's numbers are exact in their
@@ -101,6 +106,34 @@ func TestNetworkServersConfig(t *testing.T) {
 	for token, want := range map[string]string{"old-token-of-16-chars": "cs", "new-token-of-16-chars": "cs", "third-token-16-chars": "other", "unknown-token-16-chars": ""} {
 		if got := ns.byToken(token); got != want {
 			t.Errorf("token %s is network server %q, want %q", token, got, want)
+		}
+	}
+}
+
+// TestMeasurementsOf: a codec's object becomes measurements: numbers and
+// booleans, nested names joined with "_"; strings, lists and nulls are
+// skipped; a name over 64 bytes, a number too large, or more than 64
+// measurements refuse the uplink.
+func TestMeasurementsOf(t *testing.T) {
+	ev := func(obj map[string]any) *pb.ChirpStackUplinkEvent {
+		s, err := structpb.NewStruct(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pb.ChirpStackUplinkEvent{Object: s}
+	}
+	got, err := measurementsOf(ev(map[string]any{"t": 21.5, "on": true, "off": false, "label": "x", "list": []any{1.0}, "none": nil, "a": map[string]any{"b": map[string]any{"c": -0.25}}}))
+	want := map[string]int64{"t": 21_500, "on": 1000, "off": 0, "a_b_c": -250}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("measurements %v (%v), want %v", got, err, want)
+	}
+	many := map[string]any{}
+	for i := range 65 {
+		many[fmt.Sprint("m", i)] = 1.0
+	}
+	for name, obj := range map[string]map[string]any{"a long name": {strings.Repeat("x", 65): 1.0}, "too large": {"x": 1e20}, "65 measurements": many} {
+		if _, err := measurementsOf(ev(obj)); err == nil {
+			t.Errorf("%s: taken", name)
 		}
 	}
 }
