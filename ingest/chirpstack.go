@@ -145,11 +145,11 @@ func (s *Service) uplinkItem(ns string, ev *pb.ChirpStackUplinkEvent) (item, err
 		return item{}, errors.New("deduplicationId is over 64 characters, or rxInfo over 64 gateways")
 	}
 	for _, rx := range ev.RxInfo {
-		snr, err := thousandths(float64(rx.Snr), 32)
+		snr, err := scaled(float64(rx.Snr), 32, 10)
 		if err != nil || len(rx.GatewayId) > 64 {
 			return item{}, fmt.Errorf("gateway %q: id over 64 characters or snr %v not a number", rx.GatewayId, rx.Snr)
 		}
-		up.Gateways = append(up.Gateways, &pb.UplinkGateway{GatewayId: rx.GatewayId, RssiDbm: rx.Rssi, SnrDb10: int32((snr + sign(snr)*50) / 100)})
+		up.Gateways = append(up.Gateways, &pb.UplinkGateway{GatewayId: rx.GatewayId, RssiDbm: rx.Rssi, SnrDb10: int32(snr)})
 	}
 	id := LoRaWANDevicePrefix + up.DevEui
 	if ev.FPort == SignedFPort {
@@ -167,10 +167,10 @@ func (s *Service) uplinkItem(ns string, ev *pb.ChirpStackUplinkEvent) (item, err
 		return it, nil // admit answers UNKNOWN_DEVICE
 	}
 	it.dev, it.key = dev, key
-	if ev.Time == nil || ev.Time.AsTime().UnixMilli() <= 0 {
+	at := ev.GetTime().AsTime().UnixMilli()
+	if ev.Time == nil || at <= 0 {
 		return item{}, errors.New("the uplink has no time")
 	}
-	at := ev.Time.AsTime().UnixMilli()
 	rd := &pb.Reading{DeviceId: id, Seq: uint64(at), EventTimeMs: at, Kind: dev.Kind}
 	var err error
 	if rd.Measurements, err = measurementsOf(ev); err != nil {
@@ -230,10 +230,15 @@ func flatten(out map[string]int64, prefix string, s *structpb.Struct) error {
 	return nil
 }
 
-// thousandths is v in thousandths, rounded half away from zero, computed
-// from v's shortest decimal form (bits: 32 for a float, 64 for a double) so
-// that 0.1 is 100, not what 0.1 times 1000 is in binary.
-func thousandths(v float64, bits int) (int64, error) {
+// thousandths is v in thousandths (scaled by 1000).
+func thousandths(v float64, bits int) (int64, error) { return scaled(v, bits, 1000) }
+
+// scaled is v times scale, rounded half away from zero, computed from v's
+// shortest decimal form (bits: 32 for a float, 64 for a double) so that 0.1
+// in thousandths is 100, not what 0.1 times 1000 is in binary; and rounded
+// once, from v itself (an SNR in tenths rounded from its thousandths would
+// round twice: 10.4496 dB would be 105, not 104).
+func scaled(v float64, bits int, scale int64) (int64, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, errors.New("not a finite number")
 	}
@@ -241,7 +246,7 @@ func thousandths(v float64, bits int) (int64, error) {
 	if !ok {
 		return 0, errors.New("not a number")
 	}
-	r.Mul(r, big.NewRat(1000, 1))
+	r.Mul(r, big.NewRat(scale, 1))
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	if m.Mul(m, big.NewInt(2)).CmpAbs(r.Denom()) >= 0 {
 		q.Add(q, big.NewInt(int64(r.Sign())))
@@ -250,13 +255,6 @@ func thousandths(v float64, bits int) (int64, error) {
 		return 0, errors.New("too large")
 	}
 	return q.Int64(), nil
-}
-
-func sign(n int64) int64 {
-	if n < 0 {
-		return -1
-	}
-	return 1
 }
 
 // chirpStackTopic is the DevEUI and event type of an MQTT integration topic,

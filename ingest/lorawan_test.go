@@ -26,6 +26,15 @@ func TestThousandths(t *testing.T) {
 			t.Errorf("thousandths(%v) = %d, %v; want %d", tc.v, got, err, tc.want)
 		}
 	}
+	// An SNR in tenths is rounded once, from the value itself.
+	for _, tc := range []struct {
+		v    float32
+		want int64
+	}{{10.5, 105}, {10.4496, 104}, {10.45, 105}, {-7.25, -73}, {-7.2, -72}} {
+		if got, err := scaled(float64(tc.v), 32, 10); err != nil || got != tc.want {
+			t.Errorf("scaled(%v, 10) = %d, %v; want %d", tc.v, got, err, tc.want)
+		}
+	}
 	for _, v := range []float64{1e17, 0 / zero, 1 / zero} {
 		if _, err := thousandths(v, 64); err == nil {
 			t.Errorf("thousandths(%v) took it", v)
