@@ -167,11 +167,13 @@ func (h *mqttHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 // server publishes ChirpStack's event topics,
 // application/{applicationId}/device/{devEui}/event/{event}.
 func (h *mqttHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	ok := write && topic == pb.MQTTTopic(cl.ID)
+	var ok bool
 	if h.networkServer(cl) != "" {
 		_, _, ok = chirpStackTopic(topic)
-		ok = ok && write
+	} else {
+		ok = topic == pb.MQTTTopic(cl.ID)
 	}
+	ok = ok && write
 	if !ok && write {
 		h.m.s.metrics.mqttPublishes.Add(context.Background(), 1, reasonAttr(CodeForeignTopic))
 	}

@@ -306,20 +306,20 @@ func unmarshalRaw(b []byte, raw *pb.RawReading) error {
 	if err := proto.Unmarshal(b, raw); err != nil {
 		return err
 	}
-	if t := raw.GetTrustedReading(); t != nil && raw.GetSignedV2() == nil {
-		r := &pb.Reading{}
-		if err := proto.Unmarshal(t, r); err != nil {
-			return err
-		}
-		raw.Signed = &pb.SignedReading{Reading: r}
+	var body, sig []byte
+	switch v2, t := raw.GetSignedV2(), raw.GetTrustedReading(); {
+	case v2 != nil:
+		body, sig = v2.GetReading(), v2.GetSignature()
+	case t != nil:
+		body = t
+	default:
+		return nil // v1: Signed as sent
 	}
-	if v2 := raw.GetSignedV2(); v2 != nil {
-		r := &pb.Reading{}
-		if err := proto.Unmarshal(v2.GetReading(), r); err != nil {
-			return err
-		}
-		raw.Signed = &pb.SignedReading{Reading: r, Signature: v2.GetSignature()}
+	r := &pb.Reading{}
+	if err := proto.Unmarshal(body, r); err != nil {
+		return err
 	}
+	raw.Signed = &pb.SignedReading{Reading: r, Signature: sig}
 	return nil
 }
 
