@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 )
@@ -40,8 +42,10 @@ func BenchmarkStorePath(b *testing.B) {
 		name    string
 		alter   []string
 		noBytes bool
+		version int // migrate only this far (0: all)
 	}{
 		{name: "as-migrated"},
+		{name: "measurement-maps", version: 16}, // device_hourly as before 0017
 		{name: "without-signed-bytes", noBytes: true},
 		{name: "signature-uncompressed", alter: []string{"ALTER TABLE readings MODIFY COLUMN signature String CODEC(NONE)"}},
 		{name: "bytes-lz4", alter: []string{"ALTER TABLE readings MODIFY COLUMN reading_bytes String CODEC(LZ4)"}},
@@ -60,7 +64,14 @@ func BenchmarkStorePath(b *testing.B) {
 	server := make([]time.Duration, len(variants))
 	for round := 0; b.Loop(); round++ {
 		for vi, v := range variants {
-			conn, err := clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("store%d_%d", vi, round), Username: "default"})
+			cfg := clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("store%d_%d", vi, round), Username: "default"}
+			var conn driver.Conn
+			var err error
+			if v.version == 0 {
+				conn, err = clickhouse.OpenMigrated(ctx, cfg)
+			} else if conn, err = clickhouse.Dial(ctx, cfg); err == nil {
+				err = clickhouse.MigrateTo(ctx, conn, "", v.version)
+			}
 			if err != nil {
 				b.Fatal(err)
 			}

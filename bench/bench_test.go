@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestPipeline(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	f, err := Pipeline(ctx, env(t), PipelineOptions{Count: 4000, Devices: 1000, Batch: 50, Clients: 4, Validators: 1, Sample: time.Second})
+	f, err := Pipeline(ctx, env(t), PipelineOptions{Count: 4000, Devices: 1000, Batch: 50, Clients: 4, Validators: 1, Sample: time.Second, ClickHouseSplit: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,30 @@ func TestPipeline(t *testing.T) {
 	if d := split - f.CPUPerReading*1e6; d > 0.01 || d < -0.01 {
 		t.Errorf("the roles' µs per reading add up to %.3f, the pipeline's is %.3f", split, f.CPUPerReading*1e6)
 	}
-	want := []string{"acked", "ackedPerSec", "batch", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "pipelineCPUSecondsPerReading", "rate", "readingsPerSec",
+	// ClickHouse's split names the readings' INSERT (with every row the
+	// aggregator stored, readings and intents) and each view it fed.
+	var inserted uint64
+	if f.ClickHouse != nil {
+		for _, q := range f.ClickHouse.Queries {
+			if strings.HasPrefix(q.Name, "INSERT INTO readings") {
+				inserted += q.Rows
+			}
+		}
+	}
+	if f.ClickHouse == nil || inserted < uint64(f.Stored) {
+		t.Errorf("clickhouse split %+v: the readings' INSERTs wrote %d rows, want at least %d", f.ClickHouse, inserted, f.Stored)
+	} else {
+		views := map[string]bool{}
+		for _, v := range f.ClickHouse.Views {
+			views[strings.TrimPrefix(v.Name, "fieldmint.")] = v.CPUSeconds > 0 && v.Count > 0
+		}
+		for _, v := range []string{"epoch_scores_mv", "device_hourly_mv", "cell_hourly_mv", "owner_daily_mv", "outcomes_hourly_mv", "epoch_rejections_mv"} {
+			if !views[v] {
+				t.Errorf("clickhouse split: view %s missing or without CPU: %+v", v, f.ClickHouse.Views)
+			}
+		}
+	}
+	want := []string{"acked", "ackedPerSec", "batch", "clickhouseSplit", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "pipelineCPUSecondsPerReading", "rate", "readingsPerSec",
 		"refusedAtIngest", "rejected", "rejectedBy", "roles", "seconds", "stored", "storedPerPipelineCPUSecond", "valid"}
 	if got := keys(t, f); !slices.Equal(got, want) {
 		t.Errorf("JSON keys %v, want %v", got, want)

@@ -40,6 +40,9 @@ type PipelineOptions struct {
 	// aggregator's (0: its default), short to see epochs close in a run.
 	AnalystLoad float64
 	EpochLength time.Duration
+	// ClickHouseSplit starts ClickHouse with its query and part logs and
+	// reports where its CPU went (PipelineFigures.ClickHouse).
+	ClickHouseSplit bool
 }
 
 // PipelineFigures is `fieldmint bench pipeline --json`'s object.
@@ -74,6 +77,8 @@ type PipelineFigures struct {
 	// Analysts is the analyst load's figures, Epochs the epochs scored.
 	Analysts *AnalystFigures `json:"analysts,omitempty"`
 	Epochs   *EpochFigures   `json:"epochs,omitempty"`
+	// ClickHouse is where the server's CPU went (--clickhouse-split).
+	ClickHouse *ClickHouseSplit `json:"clickhouseSplit,omitempty"`
 }
 
 // RoleFigures are one process's costs.
@@ -171,7 +176,7 @@ func (p *pipeline) startAll(ctx context.Context) error {
 	chCfg := roles.Defaults().ClickHouse
 	chCfg.Users = benchUsers()
 	if p.ch, err = chserver.Start(ctx, chserver.Options{Path: filepath.Join(p.dir, "clickhouse"), TCPPort: ports[0], HTTPPort: ports[1],
-		Users: chconn.AccessXML(map[string]chconn.Users{chCfg.Database: chCfg.Users}, chCfg.Analyst)}); err != nil {
+		Users: chconn.AccessXML(map[string]chconn.Users{chCfg.Database: chCfg.Users}, chCfg.Analyst), QueryLogs: p.o.ClickHouseSplit}); err != nil {
 		return fmt.Errorf("bench pipeline: clickhouse: %w", err)
 	}
 	chCfg.Addr = p.ch.TCPAddr
@@ -264,6 +269,9 @@ func (f *PipelineFigures) String() string {
 	for _, name := range slices.Sorted(maps.Keys(f.Roles)) {
 		r := f.Roles[name]
 		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds (%5.1f µs a reading), peak RSS %4d MB\n", name, r.CPUSeconds, r.MicrosPerReading, r.PeakRSSBytes>>20)
+	}
+	if f.ClickHouse != nil {
+		b.WriteString(f.ClickHouse.text(f.Acked))
 	}
 	return b.String()
 }

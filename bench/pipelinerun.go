@@ -52,6 +52,7 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 	for _, r := range p.roles {
 		r.cpu0 = CPU(r.PID)
 	}
+	runStart := time.Now()
 	rate := ", as fast as acknowledged"
 	if p.o.Rate > 0 {
 		rate = fmt.Sprintf(", %.0f a second", p.o.Rate)
@@ -92,6 +93,11 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		return nil, err
 	}
 	fig.Analysts, fig.Epochs = analysts, epochs
+	if p.o.ClickHouseSplit {
+		if fig.ClickHouse, err = p.clickhouseSplit(ctx, runStart); err != nil {
+			return nil, err
+		}
+	}
 	return fig, nil
 }
 

@@ -111,6 +111,7 @@ func benchPipeline(fs *flag.FlagSet, args []string) (func(context.Context, bench
 	fs.DurationVar(&o.Sample, "sample", 5*time.Second, "how often to print progress and sample each role's RSS")
 	fs.Float64Var(&o.MaxRate, "max-rate", 60_000, "without --rate or --count: readings per second of --duration to prepare (more than the pipeline can take)")
 	fs.StringVar(&o.Profiles, "profile", "", "directory to save a CPU profile of ingest, each validator and the aggregator in (ROLE.pprof, 10 s from the 5th second; go tool pprof FILE)")
+	fs.BoolVar(&o.ClickHouseSplit, "clickhouse-split", false, "start ClickHouse with its query and part logs and print where its CPU went: each kind of query, each materialized view, each table's merges (the logs cost it a little CPU of their own)")
 	fs.Float64Var(&o.AnalystLoad, "analyst-load", 0, "meanwhile run the heaviest cookbook queries (over the raw readings) this many times a second as the analyst's user (at most 4 at once)")
 	fs.DurationVar(&o.EpochLength, "epoch-length", 0, "the aggregator's epoch length and allowed lateness (0: its defaults), e.g. 5s to see epochs scored in the run; waits for them and prints how long scoring one took")
 	if err := fs.Parse(args); err != nil {

@@ -61,6 +61,11 @@ type Options struct {
 	// local keeps users in files only (CREATE USER has no storage to write
 	// to), and reads them once, at start.
 	Users []byte `json:"-"`
+	// QueryLogs keeps system.query_log, query_views_log and part_log
+	// (flushed every second), to measure where the server's CPU goes
+	// (`fieldmint bench pipeline --clickhouse-split`). Off by default:
+	// writing them costs the server CPU of its own.
+	QueryLogs bool `json:"-"`
 }
 
 // DefaultLibrary returns where libchdb.so is looked for: $FIELDMINT_CHDB_LIB,
@@ -111,7 +116,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := os.MkdirAll(o.Path, 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeUsers(o.Path, o.Users); err != nil {
+	if err := writeConfig(o.Path, o.Users, o.QueryLogs); err != nil {
 		return nil, err
 	}
 	for _, p := range []*int{&o.TCPPort, &o.HTTPPort} {

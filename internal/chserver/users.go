@@ -22,13 +22,19 @@ var defaultUser = map[string]string{
 	"<quotas>": "<quotas>\n    <default/>",
 }
 
-// mainConfig points the server at users.xml beside it. Seen with chDB
+// usersConfig points the server at users.xml beside it. Seen with chDB
 // 26.7: users given in the config file itself are not loaded, a users
 // file named by user_directories is.
-const mainConfig = `<clickhouse>
-  <user_directories><users_xml><path>users.xml</path></users_xml></user_directories>
-</clickhouse>
-`
+const usersConfig = `
+  <user_directories><users_xml><path>users.xml</path></users_xml></user_directories>`
+
+// logsConfig keeps the logs that say where the server's CPU went: each
+// query's (with the materialized views it fed) and each part's (merges),
+// flushed every second. clickhouse-local keeps none unless configured.
+const logsConfig = `
+  <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
+  <query_views_log><database>system</database><table>query_views_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_views_log>
+  <part_log><database>system</database><table>part_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></part_log>`
 
 // usersFile is the users file of a server started with users (a
 // <clickhouse> document with profiles, roles, users and quotas sections):
@@ -44,23 +50,33 @@ func usersFile(users []byte) ([]byte, error) {
 	return []byte(out), nil
 }
 
-// writeUsers writes the config file that carries users into dir, or
-// removes one an earlier start wrote when users is nil.
-func writeUsers(dir string, users []byte) error {
+// writeConfig writes the config file (and the users file it names) of a
+// server with users or query logs into dir, or removes those an earlier
+// start wrote when it has neither.
+func writeConfig(dir string, users []byte, logs bool) error {
 	cfg, usersPath := filepath.Join(dir, "config.xml"), filepath.Join(dir, "users.xml")
 	if users == nil {
 		os.Remove(usersPath)
-		if err := os.Remove(cfg); err != nil && !os.IsNotExist(err) {
+		if !logs {
+			if err := os.Remove(cfg); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+			return nil
+		}
+	}
+	main := "<clickhouse>"
+	if users != nil {
+		file, err := usersFile(users)
+		if err != nil {
 			return err
 		}
-		return nil
+		if err := os.WriteFile(usersPath, file, 0o600); err != nil {
+			return err
+		}
+		main += usersConfig
 	}
-	file, err := usersFile(users)
-	if err != nil {
-		return err
+	if logs {
+		main += logsConfig
 	}
-	if err := os.WriteFile(usersPath, file, 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(cfg, []byte(mainConfig), 0o600)
+	return os.WriteFile(cfg, []byte(main+"\n</clickhouse>\n"), 0o600)
 }

@@ -65,15 +65,16 @@ func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
 	}
 }
 
-// hourly is device_hourly's content as computed here from the readings.
+// hourly is device_hourly's content as computed here from the readings: the
+// valid and rejected readings of each device and hour.
 func hourly(rs []stored) map[string]string {
-	type acc struct{ valid, rejected, sum, mn, mx int64 }
+	type acc struct{ valid, rejected int64 }
 	m := map[string]*acc{}
 	for _, r := range rs {
 		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
 		a := m[k]
 		if a == nil {
-			a = &acc{mn: 1 << 62, mx: -1 << 62}
+			a = &acc{}
 			m[k] = a
 		}
 		if r.status != "valid" {
@@ -81,42 +82,61 @@ func hourly(rs []stored) map[string]string {
 			continue
 		}
 		a.valid++
+	}
+	out := map[string]string{}
+	for k, a := range m {
+		out[k] = fmt.Sprintf("%d %d", a.valid, a.rejected)
+	}
+	return out
+}
+
+// temps is the sum, minimum and maximum of the valid readings' "temp" by
+// device and hour.
+func temps(rs []stored) map[string]string {
+	type acc struct{ sum, mn, mx int64 }
+	m := map[string]*acc{}
+	for _, r := range rs {
+		if r.status != "valid" {
+			continue
+		}
+		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
+		a := m[k]
+		if a == nil {
+			a = &acc{mn: 1 << 62, mx: -1 << 62}
+			m[k] = a
+		}
 		a.sum += r.temp
 		a.mn, a.mx = min(a.mn, r.temp), max(a.mx, r.temp)
 	}
 	out := map[string]string{}
 	for k, a := range m {
-		if a.valid == 0 {
-			out[k] = fmt.Sprintf("0 %d - - -", a.rejected)
-			continue
-		}
-		out[k] = fmt.Sprintf("%d %d %d %d %d", a.valid, a.rejected, a.sum, a.mn, a.mx)
+		out[k] = fmt.Sprintf("%d %d %d", a.sum, a.mn, a.mx)
 	}
 	return out
 }
 
+// readHourly reads device_hourly by device and hour, with query's columns.
 func readHourly(t *testing.T, conn driver.Conn) map[string]string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), `SELECT formatDateTime(hour, '%F %T'), device_id, owner,
-		sum(valid), sum(rejected), sumMap(measurement_sum)['temp'], minMap(measurement_min)['temp'], maxMap(measurement_max)['temp']
-		FROM device_hourly GROUP BY ALL`)
+	return readByHour(t, conn, "toString(sum(valid)) || ' ' || toString(sum(rejected)) FROM device_hourly")
+}
+
+// readByHour runs SELECT hour, device, owner, ... GROUP BY ALL over
+// what, a string column and its FROM clause, into a map keyed like hourly's.
+func readByHour(t *testing.T, conn driver.Conn, what string) map[string]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), `SELECT formatDateTime(hour, '%F %T') || '|' || device_id || '|' || owner, `+what+` GROUP BY ALL`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	out := map[string]string{}
 	for rows.Next() {
-		var h, d, o string
-		var valid, rejected uint64
-		var sum, mn, mx int64
-		if err := rows.Scan(&h, &d, &o, &valid, &rejected, &sum, &mn, &mx); err != nil {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
 			t.Fatal(err)
 		}
-		if valid == 0 {
-			out[h+"|"+d+"|"+o] = fmt.Sprintf("0 %d - - -", rejected)
-			continue
-		}
-		out[h+"|"+d+"|"+o] = fmt.Sprintf("%d %d %d %d %d", valid, rejected, sum, mn, mx)
+		out[k] = v
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
@@ -203,6 +223,47 @@ func TestUpgradeFromPreviousSchema(t *testing.T) {
 	if owners != 70 || outcomes != 70 || cells != uint64(positioned) {
 		t.Errorf("owner_daily holds %d readings, outcomes_hourly %d, cell_hourly %d; want 70, 70, %d", owners, outcomes, cells, positioned)
 	}
+}
+
+// TestDeviceHourlyMapsKeptAt17 stores readings under schema 16, when
+// device_hourly still summed measurements, upgrades (applying 17 twice, as
+// an interrupted upgrade would), and stores more readings into the same
+// hours: the maps keep exactly what they held, the counts go on, and
+// readings hold the new measurements.
+func TestDeviceHourlyMapsKeptAt17(t *testing.T) {
+	ctx := context.Background()
+	conn, cfg := atVersion2(t, "maps")
+	if err := clickhouse.MigrateTo(ctx, conn, "", 16); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	before := fixture(from, 40)
+	insert(t, conn, before, 0)
+	mapped := "toString(sumMap(measurement_sum)['temp']) || ' ' || toString(minMap(measurement_min)['temp']) || ' ' || toString(maxMap(measurement_max)['temp']) FROM device_hourly WHERE valid > 0"
+	want := readByHour(t, conn, mapped)
+	sameMaps(t, "maps under schema 16", want, temps(before))
+
+	up, err := clickhouse.OpenMigrated(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	all, _ := migrations.All()
+	for _, m := range all {
+		if m.Version == 17 {
+			for _, s := range m.Statements {
+				if err := up.Exec(ctx, s); err != nil {
+					t.Fatalf("re-running migration 17: %v", err)
+				}
+			}
+		}
+	}
+	after := fixture(from.Add(30*time.Minute), 30) // into the same hours
+	insert(t, up, after, 40)
+	sameMaps(t, "counts after the upgrade", readHourly(t, up), hourly(append(before, after...)))
+	sameMaps(t, "maps after the upgrade", readByHour(t, up, mapped), want)
+	sameMaps(t, "measurements from readings", readByHour(t, up, `toString(sum(measurements['temp'])) || ' ' || toString(min(measurements['temp'])) || ' ' || toString(max(measurements['temp']))
+		FROM (SELECT toStartOfHour(event_time) AS hour, device_id, owner, measurements FROM readings WHERE status = 'valid')`), temps(append(before, after...)))
 }
 
 // TestCellsAreH3 checks the cell rollup by geometry: each stored cell is a
