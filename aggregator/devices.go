@@ -73,8 +73,14 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 	if untilEnd && len(want) == 0 {
 		return nil
 	}
+	// A fetch waits for fetchMinBytes or FlushInterval, as the readings'
+	// do: registrations come one by one, and a fetch returning each at once
+	// made an INSERT of it (with the device_locations view and the by_owner
+	// projection, their parts and merges): `bench pipeline` registering
+	// 10,000 devices made 497 INSERTs of 14 rows on average.
 	cl, err := kgo.NewClient(append(s.kc.Opts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())...)
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
+		kgo.FetchMinBytes(fetchMinBytes), kgo.FetchMaxWait(s.cfg.FlushInterval))...)
 	if err != nil {
 		return err
 	}

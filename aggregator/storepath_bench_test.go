@@ -24,9 +24,23 @@ import (
 // block, for the merges it starts. It reports the server's CPU-µs per row
 // of each variant.
 //
+// Two shapes of block: the aggregator's full 50,000-row block of 5,000
+// devices (ten readings of a device in a block), and the 17,500-row blocks
+// of 10,000 devices that `bench pipeline`'s one-second flushes make (under
+// two readings of a device in a block), where a per-device rollup writes
+// about a row per reading.
+//
 //	go test -run '^$' -bench StorePath -benchtime 3x ./aggregator
 func BenchmarkStorePath(b *testing.B) {
-	const blocks, perBlock = 4, 50_000
+	for _, shape := range []struct {
+		name                      string
+		blocks, perBlock, devices int
+	}{{"50k-blocks", 4, 50_000, 5_000}, {"pipeline-blocks", 12, 17_500, 10_000}} {
+		b.Run(shape.name, func(b *testing.B) { storePath(b, shape.blocks, shape.perBlock, shape.devices) })
+	}
+}
+
+func storePath(b *testing.B, blocks, perBlock, devices int) {
 	srv := testenv.ClickHouse(b)
 	ctx := context.Background()
 	analyst := []string{"epoch_scores_mv", "device_hourly_mv", "cell_hourly_mv", "owner_daily_mv", "outcomes_hourly_mv"}
@@ -56,7 +70,7 @@ func BenchmarkStorePath(b *testing.B) {
 	rows := map[bool][]*columns{}
 	for _, noBytes := range []bool{false, true} {
 		for i := range blocks {
-			rows[noBytes] = append(rows[noBytes], storeBlock(i, perBlock, noBytes))
+			rows[noBytes] = append(rows[noBytes], storeBlock(i, perBlock, devices, noBytes))
 		}
 	}
 	// The variants take turns within each round, so that a drift of the
@@ -102,14 +116,14 @@ func BenchmarkStorePath(b *testing.B) {
 }
 
 // storeBlock is block i of the store benchmark: n valid weather readings of
-// 5,000 devices, a second apart.
-func storeBlock(i, n int, noBytes bool) *columns {
+// the devices in turn, a millisecond apart.
+func storeBlock(i, n, devices int, noBytes bool) *columns {
 	r := rand.New(rand.NewPCG(uint64(i), 7))
 	c := newColumns(n)
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i*n) * time.Millisecond)
 	for j := range n {
 		at := start.Add(time.Duration(j) * time.Millisecond)
-		row := row{deviceID: "weather-" + strconv.Itoa((i*n+j)%5000), seq: uint64(i*n + j), eventTime: at, epoch: uint64(at.Unix() / 3600),
+		row := row{deviceID: "weather-" + strconv.Itoa((i*n+j)%devices), seq: uint64(i*n + j), eventTime: at, epoch: uint64(at.Unix() / 3600),
 			kind: "RESOURCE_KIND_WEATHER", owner: "0x00000000000000000000000000000000000000a" + strconv.Itoa(j%10),
 			measurements: map[string]int64{"temperature_c": 20_000 + r.Int64N(100), "humidity_pct": 50_000 + r.Int64N(1000), "pressure_hpa": 1_013_000 + r.Int64N(500)},
 			lat:          473_000_000 + int32(j%50)*10_000, lon: 85_000_000, receivedAt: at, status: "valid", topic: "b.readings.valid",
