@@ -27,25 +27,26 @@ type SplitItem struct {
 	Rows       uint64  `json:"rows"`
 }
 
-// splitQueries read the logs from the run's start: the query shapes, the
+// splitQueries read the logs from the run's start to the moment the roles'
+// CPU was read (the bench's own checks after it are not the pipeline's): the query shapes, the
 // views, the merges, each by CPU, largest first.
 var splitQueries = [3]string{
 	`SELECT left(normalizeQuery(query), 80), count(), sum(ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']), sum(if(query_kind = 'Insert', written_rows, read_rows))
-	 FROM system.query_log WHERE type = 'QueryFinish' AND event_time_microseconds >= fromUnixTimestamp64Micro(?) GROUP BY 1 ORDER BY 3 DESC LIMIT 12`,
+	 FROM system.query_log WHERE type = 'QueryFinish' AND event_time_microseconds BETWEEN fromUnixTimestamp64Micro(?) AND fromUnixTimestamp64Micro(?) GROUP BY 1 ORDER BY 3 DESC LIMIT 12`,
 	`SELECT view_name, count(), sum(ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']), sum(written_rows)
-	 FROM system.query_views_log WHERE event_time_microseconds >= fromUnixTimestamp64Micro(?) GROUP BY 1 ORDER BY 3 DESC`,
+	 FROM system.query_views_log WHERE event_time_microseconds BETWEEN fromUnixTimestamp64Micro(?) AND fromUnixTimestamp64Micro(?) GROUP BY 1 ORDER BY 3 DESC`,
 	`SELECT database || '.' || table, count(), sum(ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']), sum(rows)
-	 FROM system.part_log WHERE event_type = 'MergeParts' AND event_time_microseconds >= fromUnixTimestamp64Micro(?) AND database NOT IN ('system') GROUP BY 1 ORDER BY 3 DESC`,
+	 FROM system.part_log WHERE event_type = 'MergeParts' AND event_time_microseconds BETWEEN fromUnixTimestamp64Micro(?) AND fromUnixTimestamp64Micro(?) AND database NOT IN ('system') GROUP BY 1 ORDER BY 3 DESC`,
 }
 
-// clickhouseSplit reads the server's logs for what ran since start.
-func (p *pipeline) clickhouseSplit(ctx context.Context, start time.Time) (*ClickHouseSplit, error) {
+// clickhouseSplit reads the server's logs for what ran from start to end.
+func (p *pipeline) clickhouseSplit(ctx context.Context, start, end time.Time) (*ClickHouseSplit, error) {
 	if err := p.conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
 		return nil, fmt.Errorf("bench pipeline: clickhouse split: %w", err)
 	}
 	var out ClickHouseSplit
 	for i, into := range []*[]SplitItem{&out.Queries, &out.Views, &out.Merges} {
-		rows, err := p.conn.Query(ctx, splitQueries[i], start.UnixMicro())
+		rows, err := p.conn.Query(ctx, splitQueries[i], start.UnixMicro(), end.UnixMicro())
 		if err != nil {
 			return nil, fmt.Errorf("bench pipeline: clickhouse split: %w", err)
 		}

@@ -125,6 +125,9 @@ type pipeline struct {
 	admin   *ecdsa.PrivateKey
 	roles   map[string]*RoleFigures
 	metrics map[string]string // each role's telemetry address
+	// cpuRead is when the roles' CPU was read: the end of what the
+	// figures (and ClickHouse's split) charge to the pipeline.
+	cpuRead time.Time
 }
 
 // Pipeline sends fresh signed readings from a fleet through ingest, the
