@@ -163,12 +163,22 @@ func (e *Env) CloseEpoch(t testing.TB, epoch uint64) {
 // Step runs one settler step and returns what it reported.
 func (e *Env) Step(t testing.TB) []settler.Settled {
 	t.Helper()
-	var got []settler.Settled
-	e.Svc.OnSettled = func(s settler.Settled) { got = append(got, s) }
-	if err := e.Svc.Step(context.Background()); err != nil {
+	got, err := e.step()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// step runs one settler step. Settle and StepUntil retry a step that
+// failed, as the settler's loop does: go-ethereum's log index can answer a
+// query for the newest blocks with "failed to retrieve log value pointer"
+// while it is still indexing them (seen with the simulated backend).
+func (e *Env) step() ([]settler.Settled, error) {
+	var got []settler.Settled
+	e.Svc.OnSettled = func(s settler.Settled) { got = append(got, s) }
+	err := e.Svc.Step(context.Background())
+	return got, err
 }
 
 // Settle closes epoch and steps until its root is proposed (or active, with
@@ -178,7 +188,11 @@ func (e *Env) Settle(t testing.TB, epoch uint64) settler.Settled {
 	e.CloseEpoch(t, epoch)
 	var got settler.Settled
 	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
-		for _, s := range e.Step(t) {
+		settled, err := e.step()
+		if err != nil {
+			return err
+		}
+		for _, s := range settled {
 			if s.Epoch == epoch && (s.State == tables.Proposed || s.State == tables.Active || s.State == tables.Final) {
 				got = s
 				return nil
@@ -193,7 +207,9 @@ func (e *Env) Settle(t testing.TB, epoch uint64) settler.Settled {
 func (e *Env) StepUntil(t testing.TB, epoch uint64, state tables.State) {
 	t.Helper()
 	testenv.Eventually(t, 40*time.Second, 200*time.Millisecond, func() error {
-		e.Step(t)
+		if _, err := e.step(); err != nil {
+			return err
+		}
 		if got := e.State(t, epoch); got != state {
 			return fmt.Errorf("epoch %d is %s, never %s", epoch, got, state)
 		}
