@@ -65,6 +65,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMQTTConnection -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzGRPC -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzChirpStack -fuzztime 30s ./ingest/
-	$(GO) test -run '^$$' -fuzz FuzzValidID -fuzztime 10s ./ingest/
+	$(GO) test -run '^$$' -fuzz FuzzValidID -fuzztime 10s ./schemas/fieldmintpb/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMatchesProto -fuzztime 30s ./aggregator/
 	$(GO) test -run '^$$' -fuzz FuzzMapQuery -fuzztime 30s ./explorer/

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"regexp"
 
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/fieldmint/fieldmint/api/wire"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 	"github.com/fieldmint/fieldmint/schemas/tables"
 )
 
@@ -23,9 +23,6 @@ import (
 // span epochs and the chain's state, so they are not cached; each reads by
 // the tables' keys (device_scores, epoch_rejections and reward_leaves by
 // epoch then device or account, readings by kind then device).
-
-// deviceIDPattern is ingest's rule for device ids.
-var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // DeviceInfo is the registry's record of a device, as devices_current has it.
 type DeviceInfo struct {
@@ -112,7 +109,7 @@ type DeviceAnswer struct {
 
 func badDevice(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
-	if !deviceIDPattern.MatchString(id) {
+	if !pb.ValidID(id) {
 		wire.WriteError(w, http.StatusBadRequest, wire.CodeBadDevice, "device id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 		return "", true
 	}

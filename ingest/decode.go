@@ -197,7 +197,7 @@ func deviceIDOf(b []byte) (string, error) {
 		}
 		b = b[m:]
 	}
-	if !validID(id) {
+	if !pb.ValidID(id) {
 		return "", errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 	}
 	return string(id), nil
@@ -220,30 +220,12 @@ func decodeReading(it *item) error {
 	return nil
 }
 
-// validID says whether id is a device (or maker) id: 1 to 64 of
-// A-Z a-z 0-9 . _ : - (the rule `^[A-Za-z0-9._:-]{1,64}$`, which
-// TestValidID and FuzzValidID hold this to). Written by hand: the regexp
-// engine, run twice a reading, was 3% of ingest's CPU in the pipeline.
-func validID[T string | []byte](id T) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := range len(id) {
-		switch c := id[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // checkReading validates the fields every reading must have.
 func checkReading(rd *pb.Reading) error {
 	switch {
 	case rd == nil:
 		return errors.New("reading missing")
-	case !validID(rd.DeviceId):
+	case !pb.ValidID(rd.DeviceId):
 		return errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 	case rd.Seq == 0:
 		return errors.New("seq must be positive")
@@ -253,7 +235,7 @@ func checkReading(rd *pb.Reading) error {
 		return errors.New("kind must be a known resource kind")
 	case len(rd.Measurements) == 0:
 		return errors.New("at least one measurement is required")
-	case rd.Witness != nil && (rd.Kind != pb.ResourceKind_RESOURCE_KIND_HOTSPOT || !validID(rd.Witness.BeaconDeviceId) || rd.Witness.BeaconSeq == 0):
+	case rd.Witness != nil && (rd.Kind != pb.ResourceKind_RESOURCE_KIND_HOTSPOT || !pb.ValidID(rd.Witness.BeaconDeviceId) || rd.Witness.BeaconSeq == 0):
 		return errors.New("witness is for hotspots and needs the beacon's device_id and a positive beacon_seq")
 	}
 	return nil

@@ -41,7 +41,7 @@ func (s *Service) postDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	d := reg.GetDevice()
 	switch {
-	case d == nil || !validID(d.DeviceId):
+	case d == nil || !pb.ValidID(d.DeviceId):
 		fail(w, http.StatusBadRequest, CodeMalformed, "device.device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 		return
 	case len(d.PublicKey) != ed25519.PublicKeySize:
@@ -132,7 +132,7 @@ func (s *Service) postChange(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &c) {
 		return
 	}
-	if !validID(c.DeviceId) {
+	if !pb.ValidID(c.DeviceId) {
 		fail(w, http.StatusBadRequest, CodeMalformed, "device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 		return
 	}

@@ -303,7 +303,7 @@ func FuzzDeviceIDOf(f *testing.F) {
 		id, err := deviceIDOf(b)
 		var r pb.Reading
 		perr := proto.Unmarshal(b, &r)
-		if perr == nil && validID(r.DeviceId) && (err != nil || id != r.DeviceId) {
+		if perr == nil && pb.ValidID(r.DeviceId) && (err != nil || id != r.DeviceId) {
 			t.Fatalf("protobuf reads device %q, deviceIDOf %q (%v)", r.DeviceId, id, err)
 		}
 		if err == nil && perr == nil && id != r.DeviceId {

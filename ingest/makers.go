@@ -56,7 +56,7 @@ func (s *Service) postMaker(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case !validID(c.MakerId):
+	case !pb.ValidID(c.MakerId):
 		fail(w, http.StatusBadRequest, CodeMalformed, "maker_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 		return
 	case c.Remove && (len(c.PublicKey) != 0 || c.Name != ""):

@@ -1,4 +1,4 @@
-package ingest
+package fieldmintpb
 
 import (
 	"regexp"
@@ -7,7 +7,7 @@ import (
 )
 
 // idRule is the device id rule as written in the docs and the API's error
-// messages; validID must say the same of every input.
+// messages; ValidID must say the same of every input.
 var idRule = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 func TestValidID(t *testing.T) {
@@ -20,11 +20,11 @@ func TestValidID(t *testing.T) {
 		{"has space", false}, {"slash/id", false}, {"ümlaut", false}, {"tab\t", false}, {"new\nline", false},
 		{"weather-0001\x00", false}, {"+plus", false},
 	} {
-		if got := validID(c.id); got != c.want {
-			t.Errorf("validID(%q) = %v, want %v", c.id, got, c.want)
+		if got := ValidID(c.id); got != c.want {
+			t.Errorf("ValidID(%q) = %v, want %v", c.id, got, c.want)
 		}
-		if got := validID([]byte(c.id)); got != c.want {
-			t.Errorf("validID([]byte(%q)) = %v, want %v", c.id, got, c.want)
+		if got := ValidID([]byte(c.id)); got != c.want {
+			t.Errorf("ValidID([]byte(%q)) = %v, want %v", c.id, got, c.want)
 		}
 		if idRule.MatchString(c.id) != c.want {
 			t.Errorf("the rule says %q is %v; the table is wrong", c.id, !c.want)
@@ -38,8 +38,8 @@ func FuzzValidID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if want := idRule.MatchString(id); validID(id) != want || validID([]byte(id)) != want {
-			t.Fatalf("validID(%q) = %v, the rule says %v", id, validID(id), want)
+		if want := idRule.MatchString(id); ValidID(id) != want || ValidID([]byte(id)) != want {
+			t.Fatalf("ValidID(%q) = %v, the rule says %v", id, ValidID(id), want)
 		}
 	})
 }
