@@ -144,8 +144,8 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-// fetchMinBytes is what a fetch waits for (or FlushInterval): a few
-// thousand readings. The registry's mirror waits for as much.
+// fetchMinBytes is what the registry mirror's fetch waits for (or
+// FlushInterval): a few thousand registrations.
 const fetchMinBytes = 1 << 20
 
 // recordBytes is about what a decided reading takes in a fetch (a v2
@@ -172,6 +172,7 @@ func (s *Service) run(ctx context.Context) error {
 	if err := s.readClosed(ctx); err != nil {
 		return err
 	}
+	block := s.cfg.blockBytes()
 	cl, err := kgo.NewClient(append(append(s.kc.Opts(), s.kc.GroupOpts(s.cfg.Group)...),
 		kgo.ConsumeTopics(s.topics.Valid, s.topics.Rejected),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -194,8 +195,8 @@ func (s *Service) run(ctx context.Context) error {
 		// 7 in blocks of 37,600). Without a minimum a fetch returned as soon
 		// as anything arrived (inserts of a few hundred rows); with 1 MB, as
 		// it was, at about 9,000 readings, twice a second at 20,000/s.
-		kgo.FetchMinBytes(s.cfg.blockBytes()),
-		kgo.FetchMaxPartitionBytes(s.cfg.blockBytes()),
+		kgo.FetchMinBytes(block),
+		kgo.FetchMaxPartitionBytes(block),
 		kgo.FetchMaxWait(s.cfg.FlushInterval),
 		// Replay must see transaction markers to know it reached the end.
 		kgo.KeepControlRecords(),

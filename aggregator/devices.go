@@ -73,8 +73,8 @@ func (s *Service) mirrorDevices(ctx context.Context, untilEnd bool) error {
 	if untilEnd && len(want) == 0 {
 		return nil
 	}
-	// A fetch waits for fetchMinBytes or FlushInterval, as the readings'
-	// do: registrations come one by one, and a fetch returning each at once
+	// A fetch waits for fetchMinBytes or FlushInterval, as a readings
+	// fetch waits for a block: registrations come one by one, and a fetch returning each at once
 	// made an INSERT of it (with the device_locations view and the by_owner
 	// projection, their parts and merges): `bench pipeline` registering
 	// 10,000 devices made 497 INSERTs of 14 rows on average.

@@ -57,12 +57,12 @@ func writeConfig(dir string, users []byte, logs bool) error {
 	cfg, usersPath := filepath.Join(dir, "config.xml"), filepath.Join(dir, "users.xml")
 	if users == nil {
 		os.Remove(usersPath)
-		if !logs {
-			if err := os.Remove(cfg); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-			return nil
+	}
+	if users == nil && !logs {
+		if err := os.Remove(cfg); err != nil && !os.IsNotExist(err) {
+			return err
 		}
+		return nil
 	}
 	main := "<clickhouse>"
 	if users != nil {

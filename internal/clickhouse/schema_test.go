@@ -65,13 +65,18 @@ func insert(t *testing.T, conn driver.Conn, rs []stored, firstOffset int) {
 	}
 }
 
+// hourKey is a reading's hour, device and owner, as readByHour keys them.
+func hourKey(r stored) string {
+	return fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
+}
+
 // hourly is device_hourly's content as computed here from the readings: the
 // valid and rejected readings of each device and hour.
 func hourly(rs []stored) map[string]string {
 	type acc struct{ valid, rejected int64 }
 	m := map[string]*acc{}
 	for _, r := range rs {
-		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
+		k := hourKey(r)
 		a := m[k]
 		if a == nil {
 			a = &acc{}
@@ -99,7 +104,7 @@ func temps(rs []stored) map[string]string {
 		if r.status != "valid" {
 			continue
 		}
-		k := fmt.Sprintf("%s|%s|%s", r.at.Truncate(time.Hour).UTC().Format(time.DateTime), r.device, r.owner)
+		k := hourKey(r)
 		a := m[k]
 		if a == nil {
 			a = &acc{mn: 1 << 62, mx: -1 << 62}
