@@ -23,6 +23,7 @@ import (
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/registry"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // Reason codes of refused requests: stable, machine-readable, in the "code"
@@ -146,6 +147,8 @@ type Service struct {
 	metrics   metrics
 	closing   chan struct{} // closed when the HTTP server starts to shut down: gRPC streams end
 	lorawan   networkServers
+	// signatures verifies in chunks sized to the recent share of bad ones.
+	signatures pb.Verifier
 }
 
 // New creates the service. It owns a producer and a registry reader.
