@@ -40,6 +40,9 @@ type IngestOptions struct {
 	// that send nothing, after the measured run, and reports ingest's RSS
 	// before and with them.
 	Idle int
+	// Profile is a file to save a CPU profile of ingest in (10 s of the
+	// measured window; "": none). Only for the ingest started here.
+	Profile string
 }
 
 // IngestFigures is `fieldmint bench ingest --json`'s object. The ingest
@@ -77,7 +80,10 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 	if o.Protocol == "mqtt" {
 		opts.MQTT = o.MQTT
 	}
-	ingestPID := 0
+	if o.Profile != "" && o.URL != "" {
+		return nil, errors.New("bench: --profile profiles the ingest started here, not one at --url")
+	}
+	ingestPID, mqttAddr, metricsAddr := 0, "", ""
 	if opts.URL == "" {
 		// A stack of its own, with an admin and a maker made up for the run.
 		admin, err := crypto.GenerateKey()
@@ -95,8 +101,9 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		if err != nil {
 			return nil, err
 		}
-		mqttAddr := freeport.Addr()
-		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex(), "--ingest.mqttListen", mqttAddr, "--ingest.mqttMaxConnections", strconv.Itoa(o.Idle+o.Clients+16))
+		mqttAddr, metricsAddr = freeport.Addr(), freeport.Addr()
+		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex(), "--ingest.mqttListen", mqttAddr, "--ingest.mqttMaxConnections", strconv.Itoa(o.Idle+o.Clients+16),
+			"--telemetry.metricsListen", metricsAddr, "--telemetry.pprof="+strconv.FormatBool(o.Profile != ""))
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +125,14 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		return nil, err
 	}
 	cpu0 := CPU(ingestPID)
+	profiled := make(chan error, 1)
+	if o.Profile != "" {
+		go func() {
+			profiled <- saveProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr, max(1, min(10, int(o.Duration.Seconds())))), o.Profile)
+		}()
+	} else {
+		profiled <- nil
+	}
 	mctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var last int64
@@ -128,6 +143,9 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 	})
 	if err != nil && ctx.Err() == nil {
 		return nil, err
+	}
+	if err := <-profiled; err != nil {
+		return nil, fmt.Errorf("bench ingest: profile: %w", err)
 	}
 	fig := &IngestFigures{ReadingsPerSec: res.PerSecond(), Readings: res.Readings, Requests: res.Requests, Refused: res.Refused, Batch: o.Batch, Clients: o.Clients, Protocol: o.Protocol,
 		LatencyP50Ms: stats.Ms(res.P50), LatencyP99Ms: stats.Ms(res.P99), Seconds: res.Elapsed.Seconds()}

@@ -56,6 +56,7 @@ type Config struct {
 	MaxBatch       int           `yaml:"maxBatch" help:"most readings in one request"`
 	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
 	MaxInFlight    int           `yaml:"maxInFlight" help:"most readings waiting for Kafka's acknowledgement at once; a request beyond it gets 429 and Retry-After"`
+	Verifiers      int           `yaml:"verifiers" help:"signature verifications run at once, each over every request's signatures waiting for one (0: half the cores, at least one); fewer verify more per CPU-second, more reach a higher peak rate"`
 	ClientRate     float64       `yaml:"clientRate" help:"requests per second one client address may make, on average (0: no limit)"`
 	ClientBurst    int           `yaml:"clientBurst" help:"requests one client address may make at once"`
 	DeviceRate     float64       `yaml:"deviceRate" help:"readings per second one device may send, on average (0: no limit)"`
@@ -119,6 +120,9 @@ func (c Config) Validate() error {
 	if _, err := parseNetworkServers(c.NetworkServers); err != nil {
 		return err
 	}
+	if c.Verifiers < 0 {
+		return errors.New("ingest: verifiers must be 0 (half the cores) or more")
+	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
 	}
@@ -147,8 +151,9 @@ type Service struct {
 	metrics   metrics
 	closing   chan struct{} // closed when the HTTP server starts to shut down: gRPC streams end
 	lorawan   networkServers
-	// signatures verifies in chunks sized to the recent share of bad ones.
-	signatures pb.Verifier
+	// signatures verifies concurrent requests' signatures together, in
+	// chunks sized to the recent share of bad ones.
+	signatures *pb.Verifier
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -181,7 +186,7 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
-		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan}, nil
+		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan, signatures: pb.NewVerifier(cfg.Verifiers)}, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.

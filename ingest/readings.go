@@ -271,10 +271,10 @@ func (s *Service) begin(ctx context.Context, items []item, only string) (verdict
 // verify checks the signatures of the candidates cand (indexes into items)
 // and returns those that verified and decoded, rejecting the others.
 func (s *Service) verify(items []item, cand []int, reject func(i int, code, format string, args ...any)) []int {
-	// All signatures at once (in chunks when bad ones have been seen
-	// lately); only a failing chunk is checked one by one, to name the bad
-	// readings, and the good ones still go through. An uplink a network
-	// server vouches for has none.
+	// All signatures at once, with other requests' waiting (in chunks when
+	// bad ones have been seen lately); only a failing chunk is checked one
+	// by one, to name the bad readings, and the good ones still go through.
+	// An uplink a network server vouches for has none.
 	msgs, sigs, keys := make([][]byte, 0, len(cand)), make([][]byte, 0, len(cand)), make([]*pb.Key, 0, len(cand))
 	for _, i := range cand {
 		if items[i].trustedBy == "" {

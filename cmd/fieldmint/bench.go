@@ -81,6 +81,7 @@ func benchIngest(fs *flag.FlagSet, args []string) (func(context.Context, bench.E
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to send")
 	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "load sent first and left out of the figures")
 	fs.StringVar(&o.Network, "network", "fieldmint", "the endpoint's ingest.network (owners sign registrations for it)")
+	fs.StringVar(&o.Profile, "profile", "", "file to save a CPU profile of the ingest started here in (10 s of the measured window); go tool pprof FILE")
 	wire := fs.String("wire", "v2", "wire format of the readings: v2 (the SDK's) or v1 (old firmware's)")
 	makerFile := fs.String("maker-file", "", "with --url: JSON file with the maker registered there that attests the devices ({id, privateKey}, or dev.json); empty: the dev stack's maker")
 	if err := fs.Parse(args); err != nil {

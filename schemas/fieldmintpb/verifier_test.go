@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -21,17 +22,17 @@ func spoiled(r *rand.Rand, sigs [][]byte, p float64) ([][]byte, int) {
 	return out, n
 }
 
-// TestVerifierAgrees holds the chunked verdicts to VerifyBatch's over
-// batches of many sizes, at every chunk size the Verifier picks.
+// TestVerifierAgrees holds the Verifier's verdicts to VerifyBatch's over
+// batches of many sizes, at every chunk size it picks.
 func TestVerifierAgrees(t *testing.T) {
 	rs, pubs := signedBatch(t, 130)
 	keys := expand(t, pubs)
 	msgs, sigs := v1Signed(rs)
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, ppm := range []int64{0, 1_000, 10_000, 50_000} {
+	for _, ppm := range []int64{0, 1_000, 10_000, 50_000, 300_000} {
 		for _, n := range []int{0, 1, 7, 8, 16, 25, 26, 99, 130} {
 			bad, nbad := spoiled(r, sigs[:n], 0.05)
-			var v Verifier
+			v := NewVerifier(0)
 			v.badPPM.Store(ppm)
 			all, each := v.Verify(msgs[:n], bad, keys[:n])
 			wantAll, want := VerifyBatch(msgs[:n], bad, keys[:n])
@@ -42,15 +43,47 @@ func TestVerifierAgrees(t *testing.T) {
 	}
 }
 
+// TestVerifierMerges: callers at once, more than the verifications allowed
+// to run, get their own verdicts when their batches are verified together.
+func TestVerifierMerges(t *testing.T) {
+	rs, pubs := signedBatch(t, 60)
+	keys := expand(t, pubs)
+	msgs, sigs := v1Signed(rs)
+	v := NewVerifier(1)
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for c := range 16 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(c), 3))
+			for range 25 {
+				n := 1 + r.IntN(len(msgs))
+				bad, _ := spoiled(r, sigs[:n], 0.03)
+				all, each := v.Verify(msgs[:n], bad, keys[:n])
+				if wantAll, want := VerifyBatch(msgs[:n], bad, keys[:n]); all != wantAll || !slices.Equal(each, want) {
+					errs <- fmt.Errorf("a batch of %d: Verifier says %v %v, VerifyBatch %v %v", n, all, each, wantAll, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if v.merged.Load() == 0 {
+		t.Fatal("16 callers, one verification at a time: no batch was verified with another's")
+	}
+}
+
 // TestVerifierFollowsBadShare: clean batches verify whole; a run of bad
-// signatures shrinks the chunks, as far as the share calls for; clean
-// batches bring the whole batch back.
+// signatures shrinks the chunks, the more the more are bad; clean batches
+// bring the whole batch back.
 func TestVerifierFollowsBadShare(t *testing.T) {
 	rs, pubs := signedBatch(t, 100)
 	keys := expand(t, pubs)
 	msgs, sigs := v1Signed(rs)
 	r := rand.New(rand.NewPCG(1, 2))
-	var v Verifier
+	v := NewVerifier(0)
 	feed := func(p float64, batches int) int {
 		for range batches {
 			bad, _ := spoiled(r, sigs, p)
@@ -59,19 +92,60 @@ func TestVerifierFollowsBadShare(t *testing.T) {
 		return chunkSize(v.badPPM.Load(), len(msgs))
 	}
 	for _, step := range []struct {
-		p       float64
-		batches int
-		want    int
-	}{{0, 50, 100}, {0.005, 300, 25}, {0.012, 300, 16}, {0.1, 100, 8}, {0, 300, 100}} {
-		if got := feed(step.p, step.batches); got != step.want {
-			t.Fatalf("after %d batches with a share %v broken: chunks of %d (share %d ppm), want %d", step.batches, step.p, got, v.badPPM.Load(), step.want)
+		p        float64
+		batches  int
+		min, max int
+	}{{0, 50, 100, 100}, {0.005, 300, 16, 50}, {0.1, 100, 1, 16}, {0, 300, 100, 100}} {
+		if got := feed(step.p, step.batches); got < step.min || got > step.max {
+			t.Fatalf("after %d batches with a share %v broken: chunks of %d (share %d ppm), want %d to %d", step.batches, step.p, got, v.badPPM.Load(), step.min, step.max)
 		}
 	}
 }
 
+// TestChunkSize: whole batches when nothing is bad, never larger chunks
+// for a larger bad share up to 1 in 20 (beyond that nearly every chunk
+// fails whatever its size, and fewer, larger ones cost less), and small
+// batches whole.
+func TestChunkSize(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 99, 100, 150, 512, 2000} {
+		if got := chunkSize(0, n); got != n {
+			t.Errorf("nothing bad, %d signatures: chunks of %d", n, got)
+		}
+		last := n
+		for ppm := int64(0); ppm <= 50_000; ppm += 500 {
+			got := chunkSize(ppm, n)
+			if got > last || got < 1 || got > n {
+				t.Fatalf("%d signatures at %d ppm bad: chunks of %d after %d at a smaller share", n, ppm, got, last)
+			}
+			last = got
+		}
+	}
+	if got := chunkSize(1_000_000, 6); got != 6 {
+		t.Errorf("6 signatures, all bad: chunks of %d; no smaller size is measured", got)
+	}
+}
+
+// BenchmarkVerifyBatchSizes measures a signature's cost in a batch of each
+// size: batchCost's figures.
+func BenchmarkVerifyBatchSizes(b *testing.B) {
+	rs, pubs := signedBatch(b, 512)
+	keys := expand(b, pubs)
+	msgs, sigs := v1Signed(rs)
+	for _, c := range batchCost {
+		b.Run(fmt.Sprint(c.k), func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				VerifyBatch(msgs[:c.k], sigs[:c.k], keys[:c.k])
+				n += c.k
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n)/1000, "µs/signature")
+		})
+	}
+}
+
 // BenchmarkVerifyChunks measures a batch of 100 verified in chunks of each
-// size, and by the Verifier, with signatures broken at several rates: the
-// figures chunkSize's steps come from.
+// size, and by a Verifier, with signatures broken at several rates; with
+// "failed", what a failed batch of 100 costs a signature (failedCost).
 func BenchmarkVerifyChunks(b *testing.B) {
 	rs, pubs := signedBatch(b, 100)
 	keys := expand(b, pubs)
@@ -88,8 +162,7 @@ func BenchmarkVerifyChunks(b *testing.B) {
 				name = fmt.Sprintf("bad=%v/verifier", p)
 			}
 			b.Run(name, func(b *testing.B) {
-				var v Verifier
-				n := 0
+				v, n := NewVerifier(1), 0
 				for b.Loop() {
 					s := batches[n%len(batches)]
 					if size == 0 {
@@ -104,5 +177,38 @@ func BenchmarkVerifyChunks(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n*len(msgs)), "µs/signature")
 			})
 		}
+	}
+	b.Run("failed", func(b *testing.B) {
+		bad := slices.Clone(sigs)
+		bad[50] = slices.Clone(bad[50])
+		bad[50][3] ^= 1
+		for b.Loop() {
+			VerifyBatch(msgs, bad, keys)
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/signature")
+	})
+}
+
+// BenchmarkVerifierConcurrent: 16 callers at once with batches of 100, as
+// ingest's requests are, verified by a Verifier (merged) or each alone.
+func BenchmarkVerifierConcurrent(b *testing.B) {
+	rs, pubs := signedBatch(b, 100)
+	keys := expand(b, pubs)
+	msgs, sigs := v1Signed(rs)
+	for _, merged := range []bool{false, true} {
+		b.Run(fmt.Sprintf("merged=%v", merged), func(b *testing.B) {
+			v := NewVerifier(0)
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if merged {
+						v.Verify(msgs, sigs, keys)
+					} else {
+						VerifyBatch(msgs, sigs, keys)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/signature")
+		})
 	}
 }
