@@ -1,12 +1,11 @@
 package aggregator
 
 import (
-	"errors"
 	"math"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/fieldmint/fieldmint/internal/protowalk"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -54,8 +53,6 @@ type uplink struct {
 	rssi, snr       []int16
 }
 
-var errMalformed = errors.New("malformed protobuf")
-
 // decode parses a ValidReading (rejected false) or a RejectedReading into r.
 // The reading is decoded from the signed bytes the record carries, unless
 // the record has it decoded (field 1: validators from before the bytes
@@ -72,13 +69,13 @@ func (r *record) decode(b []byte, rejected bool) error {
 }
 
 func (r *record) fields(b []byte, rejected bool) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+	return protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			r.hasReading = true
 			return r.decodeReading(bs)
 		case num == 2 && typ == protowire.BytesType:
-			return str(&r.owner, bs)
+			return protowalk.String(&r.owner, bs)
 		case num == 3 && typ == protowire.VarintType:
 			r.receivedMs = int64(v)
 		case num == 5 && typ == protowire.BytesType && !rejected, num == 6 && typ == protowire.BytesType && rejected:
@@ -91,13 +88,13 @@ func (r *record) fields(b []byte, rejected bool) error {
 			r.hasAsserted = true
 			return decodeLocation(bs, &r.alat, &r.alon)
 		case num == 4 && typ == protowire.BytesType && rejected:
-			return str(&r.reason, bs)
+			return protowalk.String(&r.reason, bs)
 		case num == 5 && typ == protowire.BytesType && rejected:
-			return str(&r.detail, bs)
+			return protowalk.String(&r.detail, bs)
 		case num == 9 && typ == protowire.BytesType:
 			return r.uplink.decode(bs)
 		case num == 10 && typ == protowire.BytesType:
-			return str(&r.trustedBy, bs)
+			return protowalk.String(&r.trustedBy, bs)
 		}
 		return nil
 	})
@@ -105,13 +102,13 @@ func (r *record) fields(b []byte, rejected bool) error {
 
 // decode merges an encoded pb.Uplink into u.
 func (u *uplink) decode(b []byte) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+	return protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		var ignored string
 		switch {
 		case (num == 1 || num == 3) && typ == protowire.BytesType:
-			return str(&ignored, bs) // the network server (trusted_by says it when it matters) and the DevEUI (the device id says it)
+			return protowalk.String(&ignored, bs) // the network server (trusted_by says it when it matters) and the DevEUI (the device id says it)
 		case num == 2 && typ == protowire.BytesType:
-			return str(&u.deduplicationID, bs)
+			return protowalk.String(&u.deduplicationID, bs)
 		case num == 4 && typ == protowire.VarintType:
 			u.fCnt = uint32(v)
 		case num == 5 && typ == protowire.VarintType:
@@ -119,10 +116,10 @@ func (u *uplink) decode(b []byte) error {
 		case num == 8 && typ == protowire.BytesType:
 			var id string
 			var rssi, snr int32
-			err := walk(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+			err := protowalk.Fields(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 				switch {
 				case num == 1 && typ == protowire.BytesType:
-					return str(&id, bs)
+					return protowalk.String(&id, bs)
 				case num == 2 && typ == protowire.VarintType:
 					rssi = int32(protowire.DecodeZigZag(v & math.MaxUint32))
 				case num == 3 && typ == protowire.VarintType:
@@ -141,10 +138,10 @@ func (u *uplink) decode(b []byte) error {
 func clamp16(v int32) int16 { return int16(max(math.MinInt16, min(math.MaxInt16, v))) }
 
 func (r *record) decodeReading(b []byte) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+	return protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			return str(&r.deviceID, bs)
+			return protowalk.String(&r.deviceID, bs)
 		case num == 2 && typ == protowire.VarintType:
 			r.seq = v
 		case num == 3 && typ == protowire.VarintType:
@@ -158,10 +155,10 @@ func (r *record) decodeReading(b []byte) error {
 			return decodeLocation(bs, &r.lat, &r.lon)
 		case num == 7 && typ == protowire.BytesType:
 			// A hotspot's witness of a beacon: scoring pays coverage by it.
-			return walk(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+			return protowalk.Fields(bs, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 				switch {
 				case num == 1 && typ == protowire.BytesType:
-					return str(&r.witnessOf, bs)
+					return protowalk.String(&r.witnessOf, bs)
 				case num == 2 && typ == protowire.VarintType:
 					r.witnessSeq = v
 				}
@@ -175,7 +172,7 @@ func (r *record) decodeReading(b []byte) error {
 // decodeLocation parses a Location (sint32 lat_e7 = 1, lon_e7 = 2) into
 // lat and lon; a repeated Location merges into the values so far.
 func decodeLocation(b []byte, lat, lon *int32) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
+	return protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
 		if typ == protowire.VarintType && (num == 1 || num == 2) {
 			x := int32(protowire.DecodeZigZag(v & math.MaxUint32))
 			if num == 1 {
@@ -191,10 +188,10 @@ func decodeLocation(b []byte, lat, lon *int32) error {
 func (r *record) decodeMeasurement(b []byte) error {
 	var key string
 	var val int64
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			return str(&key, bs)
+			return protowalk.String(&key, bs)
 		case num == 2 && typ == protowire.VarintType:
 			val = protowire.DecodeZigZag(v)
 		}
@@ -207,45 +204,5 @@ func (r *record) decodeMeasurement(b []byte) error {
 		r.measurements = make(map[string]int64, 4)
 	}
 	r.measurements[key] = val
-	return nil
-}
-
-// walk calls f with each field of a message: its number, wire type, and
-// value (varint, fixed) or bytes (length-delimited). Groups are skipped.
-func walk(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || !num.IsValid() {
-			return errMalformed
-		}
-		b = b[n:]
-		var v uint64
-		var bs []byte
-		switch typ {
-		case protowire.VarintType:
-			v, n = protowire.ConsumeVarint(b)
-		case protowire.BytesType:
-			bs, n = protowire.ConsumeBytes(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		if typ == protowire.VarintType || typ == protowire.BytesType {
-			if err := f(num, typ, v, bs); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func str(dst *string, b []byte) error {
-	if !utf8.Valid(b) {
-		return errMalformed
-	}
-	*dst = string(b)
 	return nil
 }

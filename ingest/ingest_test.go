@@ -311,3 +311,30 @@ func FuzzDeviceIDOf(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadingFields holds ingest's partial decoding of a signed reading to
+// proto.Unmarshal: the same bytes fail or not, and decode to the same
+// fields checked, measurements present or not.
+func FuzzReadingFields(f *testing.F) {
+	f.Add(marshal(&pb.Reading{DeviceId: "d1", Seq: 3, EventTimeMs: 5, Kind: pb.ResourceKind_RESOURCE_KIND_HOTSPOT, Measurements: map[string]int64{"a": -1, "b": 2},
+		Location: &pb.Location{LatE7: -3, LonE7: 4}, Witness: &pb.Witness{BeaconDeviceId: "b1", BeaconSeq: 9}}))
+	f.Add(append(marshal(&pb.Reading{DeviceId: "d1", Witness: &pb.Witness{BeaconSeq: 1}}), marshal(&pb.Reading{DeviceId: "d2", Witness: &pb.Witness{BeaconDeviceId: "x"}})...))
+	f.Add([]byte{0x2a, 0x03, 0x0a, 0x01, 0xff}) // a measurement named in bad UTF-8
+	f.Add([]byte{0x32, 0x02, 0x08})             // a truncated position
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, n, err := readingFields(b)
+		var want pb.Reading
+		perr := proto.Unmarshal(b, &want)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("readingFields: %v, proto.Unmarshal: %v", err, perr)
+		}
+		if err != nil {
+			return
+		}
+		if got.DeviceId != want.DeviceId || got.Seq != want.Seq || got.EventTimeMs != want.EventTimeMs || got.Kind != want.Kind ||
+			(n > 0) != (len(want.Measurements) > 0) || (got.Witness == nil) != (want.Witness == nil) ||
+			got.Witness.GetBeaconDeviceId() != want.Witness.GetBeaconDeviceId() || got.Witness.GetBeaconSeq() != want.Witness.GetBeaconSeq() {
+			t.Fatalf("readingFields %v with %d measurements, proto.Unmarshal %v", got, n, &want)
+		}
+	})
+}

@@ -1,0 +1,68 @@
+// Package protowalk decodes protobuf messages by hand, field by field, for
+// the hot paths where proto.Unmarshal's messages, maps and strings cost
+// more than the fields a caller reads (the aggregator's records, ingest's
+// first look at a signed reading). It follows protobuf's rules: unknown
+// fields and fields of an unexpected wire type are skipped, groups too,
+// and a string must be UTF-8. Each caller holds its decoder to
+// proto.Unmarshal with a fuzz target.
+package protowalk
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// ErrMalformed is any decoding failure: the bytes are not a message.
+var ErrMalformed = errors.New("malformed protobuf")
+
+// Fields calls f with each varint and length-delimited field of a message:
+// its number, wire type, and value (varint) or bytes (length-delimited).
+// Fixed-width fields and groups are checked and skipped.
+func Fields(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || !num.IsValid() {
+			return ErrMalformed
+		}
+		b = b[n:]
+		var v uint64
+		var bs []byte
+		switch typ {
+		case protowire.VarintType:
+			v, n = protowire.ConsumeVarint(b)
+		case protowire.BytesType:
+			bs, n = protowire.ConsumeBytes(b)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return ErrMalformed
+		}
+		b = b[n:]
+		if typ == protowire.VarintType || typ == protowire.BytesType {
+			if err := f(num, typ, v, bs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// String sets dst to b, which must be UTF-8.
+func String(dst *string, b []byte) error {
+	if !utf8.Valid(b) {
+		return ErrMalformed
+	}
+	*dst = string(b)
+	return nil
+}
+
+// Valid checks that a string field's bytes are UTF-8, without keeping them.
+func Valid(b []byte) error {
+	if !utf8.Valid(b) {
+		return ErrMalformed
+	}
+	return nil
+}
