@@ -271,3 +271,53 @@ func TestRulesFile(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowsRemember: a retried reading is DUPLICATE while its
+// fingerprint is among the device's last DuplicateWindow accepted (or
+// RejectedWindow rejected) readings, and decided again once it has left
+// the window; a reading accepted in an aborted transaction is forgotten.
+func TestWindowsRemember(t *testing.T) {
+	c := NewChecker(DefaultRules(), 2*time.Minute, time.Hour)
+	last := uint64(DuplicateWindow + 5)
+	for seq := uint64(1); seq <= last; seq++ {
+		if d := c.Check(rd{seq: seq, t: int64(seq) * 5000}.raw(), nil); d.Reason != "" {
+			t.Fatalf("reading %d: %s %s", seq, d.Reason, d.Detail)
+		}
+		c.Commit()
+	}
+	for _, tc := range []struct {
+		seq  uint64
+		want string
+	}{{last, ReasonDuplicate}, {last - DuplicateWindow + 1, ReasonDuplicate}, {last - DuplicateWindow, ReasonSequenceReplay}} {
+		if d := c.Check(rd{seq: tc.seq, t: int64(tc.seq) * 5000}.raw(), nil); d.Reason != tc.want {
+			t.Errorf("accepted reading %d of %d sent again: %q, want %s", tc.seq, last, d.Reason, tc.want)
+		}
+	}
+	c.Abort()
+	next := rd{seq: last + 1, t: int64(last+1) * 5000}
+	if d := c.Check(next.raw(), nil); d.Reason != "" {
+		t.Fatalf("reading %d: %s", next.seq, d.Reason)
+	}
+	c.Abort()
+	if d := c.Check(next.raw(), nil); d.Reason != "" {
+		t.Fatalf("reading %d, accepted in an aborted transaction, sent again: %q, want valid", next.seq, d.Reason)
+	}
+	c.Commit()
+
+	hot := map[string]int64{"temperature_c": 60_001}
+	first, end := last+2, last+2+RejectedWindow
+	for seq := first; seq <= end; seq++ {
+		if d := c.Check(rd{seq: seq, t: int64(seq) * 5000, m: hot}.raw(), nil); d.Reason != ReasonOutOfRange {
+			t.Fatalf("reading %d: %q, want %s", seq, d.Reason, ReasonOutOfRange)
+		}
+		c.Commit()
+	}
+	for _, tc := range []struct {
+		seq  uint64
+		want string
+	}{{end, ReasonDuplicate}, {end - RejectedWindow + 1, ReasonDuplicate}, {end - RejectedWindow, ReasonOutOfRange}} {
+		if d := c.Check(rd{seq: tc.seq, t: int64(tc.seq) * 5000, m: hot}.raw(), nil); d.Reason != tc.want {
+			t.Errorf("rejected reading %d of %d..%d sent again: %q, want %s", tc.seq, first, end, d.Reason, tc.want)
+		}
+	}
+}
