@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"sync"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"google.golang.org/protobuf/proto"
@@ -114,7 +115,8 @@ func VerifyBatch(msgs, sigs [][]byte, keys []*Key) (bool, []bool) {
 	if len(msgs) != len(keys) || len(sigs) != len(keys) {
 		panic("fieldmintpb: VerifyBatch needs one message, signature and key each")
 	}
-	bv := voi.NewBatchVerifierWithCapacity(len(msgs))
+	bv := batchVerifiers.Get().(*voi.BatchVerifier)
+	defer func() { batchVerifiers.Put(bv.Reset()) }()
 	for i, msg := range msgs {
 		// A nil key makes an entry that fails (curve25519-voi marks it
 		// invalid at once), so it is named below.
@@ -122,6 +124,11 @@ func VerifyBatch(msgs, sigs [][]byte, keys []*Key) (bool, []bool) {
 	}
 	return bv.Verify(rand.Reader)
 }
+
+// batchVerifiers are reused: a verifier's entries (about 400 bytes a
+// signature: the decompressed points and scalars) were ingest's largest
+// allocation. Reset keeps them and drops the keys.
+var batchVerifiers = sync.Pool{New: func() any { return voi.NewBatchVerifier() }}
 
 // RegistrationDomain prefixes the bytes a device signs to prove possession of
 // its key when it is registered.

@@ -3,6 +3,7 @@ package fieldmintpb
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -190,14 +191,15 @@ func BenchmarkVerifyChunks(b *testing.B) {
 }
 
 // BenchmarkVerifierConcurrent: 16 callers at once with batches of 100, as
-// ingest's requests are, verified by a Verifier (merged) or each alone.
+// ingest's requests are, verified by a Verifier running a verification on
+// every core (merged) or each alone.
 func BenchmarkVerifierConcurrent(b *testing.B) {
 	rs, pubs := signedBatch(b, 100)
 	keys := expand(b, pubs)
 	msgs, sigs := v1Signed(rs)
 	for _, merged := range []bool{false, true} {
 		b.Run(fmt.Sprintf("merged=%v", merged), func(b *testing.B) {
-			v := NewVerifier(0)
+			v := NewVerifier(runtime.GOMAXPROCS(0))
 			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
