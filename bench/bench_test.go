@@ -179,12 +179,16 @@ func TestIngest(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	f, err := Ingest(ctx, env(t), IngestOptions{Duration: 2 * time.Second, Warmup: time.Second, Devices: 100, Batch: 100, Clients: 4, Network: "fieldmint"})
+	profile := filepath.Join(t.TempDir(), "ingest.pprof")
+	f, err := Ingest(ctx, env(t), IngestOptions{Duration: 2 * time.Second, Warmup: time.Second, Devices: 100, Batch: 100, Clients: 4, Network: "fieldmint", Profile: profile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Readings == 0 || f.ReadingsPerSec <= 0 || f.PerIngestCPUSecond <= 0 || f.PeakRSSBytes < 1<<20 || f.Batch != 100 {
 		t.Errorf("figures: %+v", f)
+	}
+	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--profile wrote no gzipped pprof profile (%d bytes, %v)", len(b), err)
 	}
 }
 
@@ -232,5 +236,8 @@ func TestOptionsRefused(t *testing.T) {
 	}
 	if _, err := Ingest(ctx, env(t), IngestOptions{Protocol: "carrier-pigeon", Devices: 10, Batch: 1, Clients: 1}); err == nil {
 		t.Error("an ingest bench over an unknown protocol ran")
+	}
+	if _, err := Ingest(ctx, env(t), IngestOptions{URL: "http://127.0.0.1:1", Profile: "x.pprof", Devices: 10, Batch: 1, Clients: 1}); err == nil || !strings.Contains(err.Error(), "--profile") {
+		t.Errorf("an ingest bench profiling an ingest it did not start: %v", err)
 	}
 }
