@@ -102,14 +102,7 @@ func API(ctx context.Context, e Env, o APIOptions) (*APIFigures, error) {
 		return nil, err
 	}
 	apiCPU0, chCPU0 := CPU(apiPID), CPU(c.st.CH.PID())
-	profiled := make(chan error, 1)
-	if o.Profile != "" {
-		go func() {
-			profiled <- saveProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr, max(1, min(10, int(o.Duration.Seconds())))), o.Profile)
-		}()
-	} else {
-		profiled <- nil
-	}
+	profiled := profileWindow(ctx, metricsAddr, o.Duration, o.Profile)
 	began := time.Now()
 	lat, errs, err := p.load(ctx, o.Duration)
 	if err != nil {

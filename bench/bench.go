@@ -135,6 +135,21 @@ func (s *stack) ingest(ctx context.Context, brokers, admin string, extra ...stri
 	return "http://" + listen, ing, nil
 }
 
+// profileWindow saves a CPU profile of the process serving pprof at addr
+// to path, for the measured window's first 10 s (at most d), and answers
+// when it is saved; at once when path is "".
+func profileWindow(ctx context.Context, addr string, d time.Duration, path string) <-chan error {
+	saved := make(chan error, 1)
+	if path == "" {
+		saved <- nil
+		return saved
+	}
+	go func() {
+		saved <- saveProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, min(10, int(d.Seconds())))), path)
+	}()
+	return saved
+}
+
 // saveProfile saves what url serves to path.
 func saveProfile(ctx context.Context, url, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

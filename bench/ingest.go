@@ -125,14 +125,7 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		return nil, err
 	}
 	cpu0 := CPU(ingestPID)
-	profiled := make(chan error, 1)
-	if o.Profile != "" {
-		go func() {
-			profiled <- saveProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr, max(1, min(10, int(o.Duration.Seconds())))), o.Profile)
-		}()
-	} else {
-		profiled <- nil
-	}
+	profiled := profileWindow(ctx, metricsAddr, o.Duration, o.Profile)
 	mctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var last int64
