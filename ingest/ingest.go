@@ -184,9 +184,11 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	for _, a := range cfg.Admins {
 		admins[common.HexToAddress(a)] = true
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
+	s := &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
-		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan, signatures: pb.NewVerifier(cfg.Verifiers)}, nil
+		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan, signatures: pb.NewVerifier(cfg.Verifiers)}
+	s.metrics.observeSignatures(s.signatures)
+	return s, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.

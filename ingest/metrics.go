@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/fieldmint/fieldmint/internal/telemetry"
+	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
 // metrics are ingest's counters, exported by internal/telemetry.
@@ -50,6 +51,28 @@ func newMetrics() metrics {
 // countGRPC counts a batch judged over gRPC.
 func (m metrics) countGRPC(ctx context.Context, rpc, code string) {
 	m.grpcBatches.Add(ctx, 1, metric.WithAttributes(attribute.String("rpc", rpc), attribute.String("reason", orOK(code))))
+}
+
+// observeSignatures exports the verifier's counts: signatures by outcome,
+// verifications and the requests' batches in them (batches over
+// verifications is how many a verification merged: ingest.verifiers tunes
+// it), and the bad share its chunks are sized by.
+func (m metrics) observeSignatures(v *pb.Verifier) {
+	meter := telemetry.Meter()
+	signatures, _ := meter.Int64ObservableCounter("fieldmint.ingest.signatures", metric.WithDescription("reading signatures verified, by outcome (valid, bad)"))
+	verifications, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.verifications", metric.WithDescription("signature verifications run, each over one or more requests' batches"))
+	batches, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.batches", metric.WithDescription("requests' batches of signatures verified (over verifications: batches a verification merged)"))
+	share, _ := meter.Float64ObservableGauge("fieldmint.ingest.signature.bad_share", metric.WithDescription("recent share of signatures that did not verify, which sizes the verifier's chunks"))
+	valid, bad := metric.WithAttributes(attribute.String("outcome", "valid")), metric.WithAttributes(attribute.String("outcome", "bad"))
+	meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		st := v.Stats()
+		o.ObserveInt64(signatures, st.Signatures-st.Bad, valid)
+		o.ObserveInt64(signatures, st.Bad, bad)
+		o.ObserveInt64(verifications, st.Verifications)
+		o.ObserveInt64(batches, st.Batches)
+		o.ObserveFloat64(share, st.BadShare)
+		return nil
+	}, signatures, verifications, batches, share)
 }
 
 // observeConnections exports the broker's count of connected devices.

@@ -198,6 +198,10 @@ func checkMetrics(t *testing.T, url string) {
 	want := map[string]float64{
 		`fieldmint_ingest_readings_total{outcome="accepted",reason=""}`:                                                                     3,
 		`fieldmint_ingest_readings_total{outcome="rejected",reason="BAD_SIGNATURE"}`:                                                        1,
+		`fieldmint_ingest_signatures_total{outcome="valid"}`:                                                                                3,
+		`fieldmint_ingest_signatures_total{outcome="bad"}`:                                                                                  1,
+		`fieldmint_ingest_signature_verifications_total{}`:                                                                                  1,
+		`fieldmint_ingest_signature_batches_total{}`:                                                                                        1,
 		`fieldmint_validator_readings_total{kind="RESOURCE_KIND_WEATHER",outcome="valid",reason=""}`:                                        2,
 		`fieldmint_validator_readings_total{kind="RESOURCE_KIND_WEATHER",outcome="rejected",reason="` + validators.ReasonClockFuture + `"}`: 1,
 		`fieldmint_aggregator_rows_total{source="valid"}`:                                                                                   2,

@@ -34,7 +34,23 @@ type Verifier struct {
 	slots  chan struct{} // a token per verification running
 	mu     sync.Mutex
 	queue  []*verifyJob // batches waiting, oldest first
-	merged atomic.Int64 // batches verified with another's
+	// What Stats reports.
+	verifications, batches, signatures, bad atomic.Int64
+}
+
+// VerifierStats counts a Verifier's work since it was made.
+type VerifierStats struct {
+	Verifications int64   // verifications run, each of one or more callers' batches
+	Batches       int64   // callers' batches verified
+	Signatures    int64   // signatures verified
+	Bad           int64   // of those, the ones that did not verify
+	BadShare      float64 // the recent share of bad signatures the chunks are sized by
+}
+
+// Stats returns the counts so far.
+func (v *Verifier) Stats() VerifierStats {
+	return VerifierStats{Verifications: v.verifications.Load(), Batches: v.batches.Load(), Signatures: v.signatures.Load(),
+		Bad: v.bad.Load(), BadShare: float64(v.badPPM.Load()) / 1e6}
 }
 
 // NewVerifier returns a Verifier that runs at most parallel verifications
@@ -116,7 +132,6 @@ func (v *Verifier) verify(jobs []*verifyJob) {
 	msgs, sigs, keys := jobs[0].msgs, jobs[0].sigs, jobs[0].keys
 	if len(jobs) > 1 {
 		msgs, sigs, keys = nil, nil, nil
-		v.merged.Add(int64(len(jobs)))
 		for _, j := range jobs {
 			msgs, sigs, keys = append(msgs, j.msgs...), append(sigs, j.sigs...), append(keys, j.keys...)
 		}
@@ -137,6 +152,10 @@ func (v *Verifier) verify(jobs []*verifyJob) {
 		}
 	}
 	v.observe(bad, n)
+	v.verifications.Add(1)
+	v.batches.Add(int64(len(jobs)))
+	v.signatures.Add(int64(n))
+	v.bad.Add(int64(bad))
 	for _, j := range jobs {
 		j.valid, valid = valid[:len(j.msgs):len(j.msgs)], valid[len(j.msgs):]
 		j.all = true
