@@ -18,6 +18,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
@@ -154,6 +155,7 @@ type Service struct {
 	// signatures verifies concurrent requests' signatures together, in
 	// chunks sized to the recent share of bad ones.
 	signatures *pb.Verifier
+	observed   metric.Registration // the verifier's metrics, until Run ends
 }
 
 // New creates the service. It owns a producer and a registry reader.
@@ -187,13 +189,16 @@ func New(cfg Config, kc kafka.Config, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, kc: kc, topics: kc.Topics(), producer: producer, reg: reg, log: log, now: time.Now, admins: admins, metrics: newMetrics(), closing: make(chan struct{}),
 		inflight: semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		clients:  newLimiters(cfg.ClientRate, cfg.ClientBurst), devices: newLimiters(cfg.DeviceRate, cfg.DeviceBurst), proxies: proxies, lorawan: lorawan, signatures: pb.NewVerifier(cfg.Verifiers)}
-	s.metrics.observeSignatures(s.signatures)
+	s.observed = s.metrics.observeSignatures(s.signatures)
 	return s, nil
 }
 
 // Run syncs the registry, then serves until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.producer.Close()
+	if s.observed != nil {
+		defer s.observed.Unregister()
+	}
 	defer s.reg.Close()
 	defer s.closeRegistrar()
 	if err := s.reg.Sync(ctx); err != nil {

@@ -56,15 +56,15 @@ func (m metrics) countGRPC(ctx context.Context, rpc, code string) {
 // observeSignatures exports the verifier's counts: signatures by outcome,
 // verifications and the requests' batches in them (batches over
 // verifications is how many a verification merged: ingest.verifiers tunes
-// it), and the bad share its chunks are sized by.
-func (m metrics) observeSignatures(v *pb.Verifier) {
+// it), and the bad share its chunks are sized by, until unregistered.
+func (m metrics) observeSignatures(v *pb.Verifier) metric.Registration {
 	meter := telemetry.Meter()
 	signatures, _ := meter.Int64ObservableCounter("fieldmint.ingest.signatures", metric.WithDescription("reading signatures verified, by outcome (valid, bad)"))
 	verifications, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.verifications", metric.WithDescription("signature verifications run, each over one or more requests' batches"))
 	batches, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.batches", metric.WithDescription("requests' batches of signatures verified (over verifications: batches a verification merged)"))
 	share, _ := meter.Float64ObservableGauge("fieldmint.ingest.signature.bad_share", metric.WithDescription("recent share of signatures that did not verify, which sizes the verifier's chunks"))
 	valid, bad := metric.WithAttributes(attribute.String("outcome", "valid")), metric.WithAttributes(attribute.String("outcome", "bad"))
-	meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		st := v.Stats()
 		o.ObserveInt64(signatures, st.Signatures-st.Bad, valid)
 		o.ObserveInt64(signatures, st.Bad, bad)
@@ -73,6 +73,10 @@ func (m metrics) observeSignatures(v *pb.Verifier) {
 		o.ObserveFloat64(share, st.BadShare)
 		return nil
 	}, signatures, verifications, batches, share)
+	if err != nil {
+		return nil
+	}
+	return reg
 }
 
 // observeConnections exports the broker's count of connected devices.
