@@ -172,31 +172,19 @@ func unmarshalNDJSON(body []byte, m proto.Message) error {
 // decoding the rest, so that the device's key can be found and the bytes
 // verified before they are decoded. As protobuf decoding does, the last
 // occurrence of the field wins; decodeReading checks the two agree anyway.
-// Written with protowire because the protobuf runtime has no partial decode.
 func deviceIDOf(b []byte) (string, error) {
 	if len(b) == 0 {
 		return "", errors.New("reading missing")
 	}
 	var id []byte
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(n))
-		}
-		b = b[n:]
+	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
 		if num == 1 && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(m))
-			}
-			id, b = v, b[m:]
-			continue
+			id = bs
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return "", fmt.Errorf("reading bytes do not decode: %v", protowire.ParseError(m))
-		}
-		b = b[m:]
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading bytes do not decode: %v", err)
 	}
 	if !pb.ValidID(id) {
 		return "", errors.New("device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")

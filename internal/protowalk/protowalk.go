@@ -9,12 +9,14 @@ package protowalk
 
 import (
 	"errors"
+	"fmt"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// ErrMalformed is any decoding failure: the bytes are not a message.
+// ErrMalformed is any decoding failure, wrapped with what was wrong: the
+// bytes are not a message.
 var ErrMalformed = errors.New("malformed protobuf")
 
 // Fields calls f with each varint and length-delimited field of a message:
@@ -23,8 +25,11 @@ var ErrMalformed = errors.New("malformed protobuf")
 func Fields(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || !num.IsValid() {
-			return ErrMalformed
+		if n < 0 {
+			return malformed(n)
+		}
+		if !num.IsValid() {
+			return fmt.Errorf("%w: field number %d", ErrMalformed, num)
 		}
 		b = b[n:]
 		var v uint64
@@ -38,7 +43,7 @@ func Fields(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64,
 			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
 		if n < 0 {
-			return ErrMalformed
+			return malformed(n)
 		}
 		b = b[n:]
 		if typ == protowire.VarintType || typ == protowire.BytesType {
@@ -50,10 +55,13 @@ func Fields(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64,
 	return nil
 }
 
+// malformed is ErrMalformed with what protowire found wrong.
+func malformed(n int) error { return fmt.Errorf("%w: %v", ErrMalformed, protowire.ParseError(n)) }
+
 // String sets dst to b, which must be UTF-8.
 func String(dst *string, b []byte) error {
-	if !utf8.Valid(b) {
-		return ErrMalformed
+	if err := Valid(b); err != nil {
+		return err
 	}
 	*dst = string(b)
 	return nil
@@ -62,7 +70,7 @@ func String(dst *string, b []byte) error {
 // Valid checks that a string field's bytes are UTF-8, without keeping them.
 func Valid(b []byte) error {
 	if !utf8.Valid(b) {
-		return ErrMalformed
+		return fmt.Errorf("%w: a string is not UTF-8", ErrMalformed)
 	}
 	return nil
 }
