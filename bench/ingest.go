@@ -83,7 +83,7 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 	if o.Profile != "" && o.URL != "" {
 		return nil, errors.New("bench: --profile profiles the ingest started here, not one at --url")
 	}
-	ingestPID, mqttAddr, metricsAddr := 0, "", ""
+	ingestPID, metricsAddr := 0, ""
 	if opts.URL == "" {
 		// A stack of its own, with an admin and a maker made up for the run.
 		admin, err := crypto.GenerateKey()
@@ -101,7 +101,8 @@ func Ingest(ctx context.Context, e Env, o IngestOptions) (*IngestFigures, error)
 		if err != nil {
 			return nil, err
 		}
-		mqttAddr, metricsAddr = freeport.Addr(), freeport.Addr()
+		mqttAddr := freeport.Addr()
+		metricsAddr = freeport.Addr()
 		url, ing, err := s.ingest(ctx, brokers, chain.Address(admin).Hex(), "--ingest.mqttListen", mqttAddr, "--ingest.mqttMaxConnections", strconv.Itoa(o.Idle+o.Clients+16),
 			"--telemetry.metricsListen", metricsAddr, "--telemetry.pprof="+strconv.FormatBool(o.Profile != ""))
 		if err != nil {
