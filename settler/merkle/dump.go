@@ -1,50 +1,57 @@
 package merkle
 
 import (
-	"bufio"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"math/big"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// dumpChunk is how many values one worker formats at a time.
+// dumpChunk is how many nodes or values one worker formats at a time.
 const dumpChunk = 8192
 
 // WriteDump writes the standard-v1 dump to w: the same bytes as
 // json.Marshal(t.Dump()), without building the Dump, whose million values
-// cost several allocations each and a 2 GB peak. Values (checksummed
-// addresses need a Keccak each) are formatted on every CPU in chunks and
-// written in order.
+// cost several allocations each and a 2 GB peak. The nodes and then the
+// values (checksummed addresses need a Keccak each) are formatted on every
+// CPU in chunks and written to w in order, a chunk a Write, a few chunks'
+// buffers reused: every megabyte the process touches anew costs it a
+// millisecond in page faults.
 func (t *Tree) WriteDump(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
 	enc, err := json.Marshal(t.encoding)
 	if err != nil {
 		return err
 	}
-	bw.WriteString(`{"format":"` + Format + `","leafEncoding":`)
-	bw.Write(enc)
-	bw.WriteString(`,"tree":[`)
-	var node [2 + 2 + 2*common.HashLength + 1]byte // "0x…",
-	for i, n := range t.nodes {
-		b := append(node[:0], '"', '0', 'x')
-		b = b[:3+hex.EncodedLen(len(n))]
-		hex.Encode(b[3:], n[:])
-		b = append(b, '"')
-		if i < len(t.nodes)-1 {
-			b = append(b, ',')
-		}
-		bw.Write(b)
+	if _, err := io.WriteString(w, `{"format":"`+Format+`","leafEncoding":`+string(enc)+`,"tree":[`); err != nil {
+		return err
 	}
-	bw.WriteString(`],"values":[`)
-
-	n := len(t.index)
-	chunks := (n + dumpChunk - 1) / dumpChunk
+	chunksOf := func(n int) int { return (n + dumpChunk - 1) / dumpChunk }
+	nodeChunks := chunksOf(len(t.nodes))
+	chunks := nodeChunks + chunksOf(len(t.index))
+	format := func(b []byte, c int) ([]byte, error) {
+		if b == nil {
+			b = make([]byte, 0, 128*dumpChunk) // a value takes at most about 150 bytes, a node 69
+		}
+		if c < nodeChunks {
+			b = t.formatNodes(b, c*dumpChunk, min((c+1)*dumpChunk, len(t.nodes)))
+			if c == nodeChunks-1 {
+				b = append(b, `],"values":[`...)
+			}
+			return b, nil
+		}
+		c -= nodeChunks
+		b, err := t.formatValues(b, c*dumpChunk, min((c+1)*dumpChunk, len(t.index)))
+		if c == chunks-nodeChunks-1 {
+			b = append(b, `]}`...)
+		}
+		return b, err
+	}
 	type formatted struct {
 		b   []byte
 		err error
@@ -56,12 +63,31 @@ func (t *Tree) WriteDump(w io.Writer) error {
 		next <- c
 	}
 	close(next)
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	// A worker takes a buffer before a chunk, so the chunk the writer waits
+	// for always has one; workers run at most 2 chunks each ahead of it.
+	free := make(chan []byte, 2*workers)
+	for range cap(free) {
+		free <- nil
+	}
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for range min(runtime.GOMAXPROCS(0), chunks) {
+	defer close(done) // before the wait: workers stop taking buffers
+	for range workers {
 		wg.Go(func() {
-			for c := range next {
-				b, err := t.formatValues(c*dumpChunk, min((c+1)*dumpChunk, n))
+			for {
+				var b []byte
+				select {
+				case b = <-free:
+				case <-done:
+					return
+				}
+				c, ok := <-next
+				if !ok {
+					return
+				}
+				b, err := format(b[:0], c)
 				out[c] <- formatted{b, err}
 			}
 		})
@@ -71,38 +97,68 @@ func (t *Tree) WriteDump(w io.Writer) error {
 		if f.err != nil {
 			return f.err
 		}
-		bw.Write(f.b)
+		if _, err := w.Write(f.b); err != nil {
+			return err
+		}
+		free <- f.b
 	}
-	bw.WriteString(`]}`)
-	return bw.Flush()
+	return nil
 }
 
-// formatValues formats values [from, to) of the dump, each followed by a
-// comma but the tree's last.
-func (t *Tree) formatValues(from, to int) ([]byte, error) {
-	b := make([]byte, 0, (to-from)*96)
-	h := newHasher() // for the checksummed addresses (Address.Hex makes a Keccak state and four allocations each)
+// formatNodes appends nodes [from, to) of the dump to b, "0x…" each, each
+// followed by a comma but the last.
+func (t *Tree) formatNodes(b []byte, from, to int) []byte {
+	for i := from; i < to; i++ {
+		b = append(b, '"', '0', 'x')
+		b = appendHex(b, t.nodes[i][:])
+		b = append(b, '"')
+		if i < len(t.nodes)-1 {
+			b = append(b, ',')
+		}
+	}
+	return b
+}
+
+// formatValues appends values [from, to) of the dump to b, each followed by
+// a comma but the tree's last. Addresses are written in lower case and
+// checksummed in place four at a time (keccak4), once four are pending.
+// A reward tree's values are read from its rewards, not boxed by raw.
+func (t *Tree) formatValues(b []byte, from, to int) ([]byte, error) {
+	k := newKeccak4()
+	var pending []int // where in b the digits of addresses not yet checksummed start
+	address := func(a common.Address) {
+		b = append(b, '"', '0', 'x')
+		pending = append(pending, len(b))
+		b = appendHex(b, a[:])
+		b = append(b, '"')
+		if len(pending) == 4 {
+			checksum(b, pending, k)
+			pending = pending[:0]
+		}
+	}
 	for i := from; i < to; i++ {
 		b = append(b, `{"value":[`...)
-		for j, x := range t.raw(i) {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			switch x := x.(type) {
-			case *big.Int:
-				b = append(b, '"')
-				b = x.Append(b, 10)
-				b = append(b, '"')
-			case common.Address:
-				b = append(b, '"')
-				b = appendChecksummed(b, x, h)
-				b = append(b, '"')
-			default:
-				raw, err := json.Marshal(x)
-				if err != nil {
-					return nil, err
+		if t.rewards != nil {
+			address(t.rewards[i].Account)
+			b = append(b, ',')
+			b = appendAmount(b, t.rewards[i].Amount)
+		} else {
+			for j, x := range t.raw(i) {
+				if j > 0 {
+					b = append(b, ',')
 				}
-				b = append(b, raw...)
+				switch x := x.(type) {
+				case *big.Int:
+					b = appendAmount(b, x)
+				case common.Address:
+					address(x)
+				default:
+					raw, err := json.Marshal(x)
+					if err != nil {
+						return nil, err
+					}
+					b = append(b, raw...)
+				}
 			}
 		}
 		b = append(b, `],"treeIndex":`...)
@@ -112,25 +168,66 @@ func (t *Tree) formatValues(from, to int) ([]byte, error) {
 			b = append(b, ',')
 		}
 	}
+	checksum(b, pending, k)
 	return b, nil
 }
 
-// appendChecksummed appends a's EIP-55 form (common.Address.Hex): the hex
-// digits, a letter upper-cased where the Keccak of the lower-case digits
-// has a nibble above 7.
-func appendChecksummed(b []byte, a common.Address, h *hasher) []byte {
-	var digits [2 * common.AddressLength]byte
-	hex.Encode(digits[:], a[:])
-	sum := h.sum(digits[:])
-	for i, c := range digits {
-		nibble := sum[i/2] >> 4
-		if i%2 == 1 {
-			nibble = sum[i/2] & 0xf
-		}
-		if c > '9' && nibble > 7 {
-			digits[i] = c - 32
+// appendAmount appends x in decimal, quoted; big.Int's Append allocates its
+// digits each time, so amounts that fit 64 bits (the usual) go through
+// strconv.
+func appendAmount(b []byte, x *big.Int) []byte {
+	b = append(b, '"')
+	if x.IsUint64() {
+		b = strconv.AppendUint(b, x.Uint64(), 10)
+	} else {
+		b = x.Append(b, 10)
+	}
+	return append(b, '"')
+}
+
+// checksum turns up to four addresses' lower-case hex digits in b, starting
+// at each of at, into their EIP-55 form (common.Address.Hex): a letter is
+// upper-cased where the Keccak of the lower-case digits has a nibble above 7.
+func checksum(b []byte, at []int, k *keccak4) {
+	if len(at) == 0 {
+		return
+	}
+	var msgs [4][]byte
+	var sums [4]common.Hash
+	for j, a := range at {
+		msgs[j] = b[a : a+2*common.AddressLength]
+	}
+	k.sums(msgs[:len(at)], sums[:len(at)])
+	for j, digits := range msgs[:len(at)] {
+		// Without branches (half of them went the other way): a letter
+		// has bit 0x40 and loses 0x20 to be upper case; the nibble's top
+		// bit, made a mask, says whether it does.
+		for i, s := range sums[j][:common.AddressLength] {
+			d := digits[2*i : 2*i+2 : 2*i+2] // the digits of byte i: nibbles s>>4 and s&0xf
+			d[0] ^= d[0] >> 1 & 0x20 & -(s >> 7)
+			d[1] ^= d[1] >> 1 & 0x20 & -(s >> 3 & 1)
 		}
 	}
-	b = append(b, '0', 'x')
-	return append(b, digits[:]...)
+}
+
+// hexPairs holds each byte's two lower-case hex digits, little-endian.
+var hexPairs = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for v := range t {
+		t[v] = uint16(digits[v>>4]) | uint16(digits[v&0xf])<<8
+	}
+	return t
+}()
+
+// appendHex is hex.AppendEncode a byte at a time, from a table of the 256
+// digit pairs: encoding/hex looks up each nibble, and hex was a sixth of
+// writing a dump (400k nodes and 200k addresses at 200k leaves).
+func appendHex(b, src []byte) []byte {
+	n := len(b)
+	b = slices.Grow(b, 2*len(src))[:n+2*len(src)]
+	dst := b[n:]
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], hexPairs[v])
+	}
+	return b
 }

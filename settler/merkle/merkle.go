@@ -10,14 +10,11 @@ package merkle
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"hash"
 	"math/big"
 	"runtime"
-	"slices"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -38,6 +35,7 @@ type Tree struct {
 	nodes    []common.Hash
 	index    []int             // tree index of each value, in the order given
 	raw      func(i int) []any // value i as given, for dumps
+	rewards  []Reward          // a reward tree's values (raw boxes them one at a time)
 }
 
 // Of builds a tree over values, each encoded with leafEncoding (Solidity ABI
@@ -53,7 +51,10 @@ func Of(values [][]any, leafEncoding []string) (*Tree, error) {
 		}
 		args[i] = abi.Argument{Type: typ}
 	}
-	leaves := make([]common.Hash, len(values))
+	if len(values) == 0 {
+		return nil, ErrEmpty
+	}
+	t, leaves := newTree(len(values), leafEncoding, func(i int) []any { return values[i] })
 	for i, v := range values {
 		packed, err := args.Pack(v...)
 		if err != nil {
@@ -61,7 +62,8 @@ func Of(values [][]any, leafEncoding []string) (*Tree, error) {
 		}
 		leaves[i] = LeafHash(packed)
 	}
-	return build(func(i int) []any { return values[i] }, leaves, leafEncoding)
+	t.build(leaves)
+	return t, nil
 }
 
 // Reward is one (account, cumulativeAmount) leaf, the RewardsDistributor's format.
@@ -75,27 +77,35 @@ var RewardEncoding = []string{"address", "uint256"}
 
 // OfRewards builds a reward tree. It encodes leaves directly (abi.encode of an
 // address and a uint256 is two 32-byte words) rather than through the generic
-// ABI packer, which is most of the cost for large trees.
+// ABI packer, which is most of the cost for large trees. The tree keeps
+// rewards, for its dump: neither the slice nor the amounts may change
+// afterwards (a copy of a million rewards was a tenth of building their tree).
 func OfRewards(rewards []Reward) (*Tree, error) {
 	for i, r := range rewards {
 		if r.Amount == nil || r.Amount.Sign() < 0 || r.Amount.BitLen() > 256 {
 			return nil, fmt.Errorf("merkle: reward %d: amount must be a uint256", i)
 		}
 	}
-	leaves := make([]common.Hash, len(rewards))
+	if len(rewards) == 0 {
+		return nil, ErrEmpty
+	}
+	// Values become []any only when asked for (raw, Dump): two allocations
+	// a value otherwise. WriteDump reads t.rewards.
+	t, leaves := newTree(len(rewards), RewardEncoding, func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} })
+	t.rewards = rewards
 	parallel(len(rewards), func(from, to int) {
-		var buf [64]byte
-		h := newHasher()
-		for i := from; i < to; i++ {
-			encodeReward(&buf, rewards[i].Account, rewards[i].Amount)
-			leaves[i] = h.leaf(buf[:])
+		var enc [4][64]byte
+		k := newKeccak4()
+		for i := from; i < to; i += 4 {
+			m := min(4, to-i)
+			for j := range m {
+				encodeReward(&enc[j], rewards[i+j].Account, rewards[i+j].Amount)
+			}
+			k.leaves(&enc, leaves[i:i+m])
 		}
 	})
-	// Values become []any only when dumped: two allocations per leaf
-	// otherwise. The tree keeps its own copy of the slice; the amounts must
-	// not change afterwards.
-	rewards = slices.Clone(rewards)
-	return build(func(i int) []any { return []any{rewards[i].Account, rewards[i].Amount} }, leaves, RewardEncoding)
+	t.build(leaves)
+	return t, nil
 }
 
 // encodeReward writes abi.encode(account, amount) into buf; amount must be
@@ -119,12 +129,12 @@ func LeafHash(encoded []byte) common.Hash {
 	return crypto.Keccak256Hash(crypto.Keccak256(encoded))
 }
 
-// hasher reuses one Keccak state and its buffers: crypto.Keccak256Hash makes
-// a new state per call, and bytes passed through the state's interface
-// escape, which made several allocations per node of a large tree. The
-// state is golang.org/x/crypto's legacy Keccak (the standard library's
-// permutation, in assembly): 336 ns a hash of 64 bytes here against 408
-// for go-ethereum's, and hashing is two fifths of building a tree.
+// hasher hashes one message at a time, reusing one Keccak state and its
+// buffers (crypto.Keccak256Hash makes a new state per call): Verify's walk up
+// a proof, where each hash needs the one before. Trees are hashed four at a
+// time (keccak4). The state is golang.org/x/crypto's legacy Keccak (the
+// standard library's permutation, in assembly): 336 ns a hash of 64 bytes
+// here against 408 for go-ethereum's.
 type hasher struct {
 	st       hash.Hash
 	buf, out [64]byte
@@ -138,13 +148,6 @@ func (h *hasher) sum(b []byte) (out common.Hash) {
 	return common.Hash(h.st.Sum(h.out[:0]))
 }
 
-// leaf is LeafHash.
-func (h *hasher) leaf(encoded []byte) common.Hash {
-	inner := h.sum(encoded)
-	copy(h.buf[:32], inner[:])
-	return h.sum(h.buf[:32])
-}
-
 // pair hashes two nodes in ascending order.
 func (h *hasher) pair(a, b common.Hash) common.Hash {
 	if bytes.Compare(a[:], b[:]) > 0 {
@@ -155,82 +158,37 @@ func (h *hasher) pair(a, b common.Hash) common.Hash {
 	return h.sum(h.buf[:])
 }
 
-func build(raw func(int) []any, leaves []common.Hash, encoding []string) (*Tree, error) {
+// newTree allocates a tree of n values and returns beside it where their
+// leaves' hashes go, in the order given, for build to place: the space of
+// the inner nodes, hashed only once the leaves are placed. One node more
+// than the tree is allocated, so that space (all[:n]) and the leaves'
+// places (all[n:]) are apart; a tree the size of the CSV's in `fieldmint
+// tree` spent more time on the page faults of fresh memory than on sorting.
+func newTree(n int, encoding []string, raw func(int) []any) (*Tree, []common.Hash) {
+	all := make([]common.Hash, 2*n)
+	return &Tree{encoding: encoding, nodes: all[1:], index: make([]int, n), raw: raw}, all[:n]
+}
+
+// build places the leaves, given by hash in value order in the space newTree
+// returned, in hash order, and hashes the tree above them.
+func (t *Tree) build(leaves []common.Hash) {
 	n := len(leaves)
-	if n == 0 {
-		return nil, ErrEmpty
-	}
-	// Leaves sort by hash; equal leaves (a value given twice) keep their
-	// given order, as in OpenZeppelin's library.
-	type leaf struct {
-		hash common.Hash
-		orig int
-	}
-	order := make([]leaf, n)
-	for i := range order {
-		order[i] = leaf{leaves[i], i}
-	}
-	byHash := func(a, b leaf) int {
-		if c := bytes.Compare(a.hash[:], b.hash[:]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.orig, b.orig)
-	}
-	// Sorted in parts on every CPU, then merged (a tenth of the sort's
-	// time). byHash is a total order, so the parts merge in any order.
-	var mu sync.Mutex
-	var parts [][]leaf
-	parallel(n, func(from, to int) {
-		slices.SortFunc(order[from:to], byHash)
-		mu.Lock()
-		parts = append(parts, order[from:to])
-		mu.Unlock()
-	})
-	for len(parts) > 1 {
-		var merged [][]leaf
-		for i := 0; i+1 < len(parts); i += 2 {
-			merged = append(merged, mergeSorted(parts[i], parts[i+1], byHash))
-		}
-		if len(parts)%2 == 1 {
-			merged = append(merged, parts[len(parts)-1])
-		}
-		parts = merged
-	}
-	order = parts[0]
-	t := &Tree{encoding: encoding, nodes: make([]common.Hash, 2*n-1), index: make([]int, n), raw: raw}
-	for sorted, l := range order {
-		idx := 2*n - 2 - sorted
-		t.nodes[idx] = l.hash
-		t.index[l.orig] = idx
-	}
+	placeLeaves(leaves, t.nodes, t.index)
 	// Inner nodes a level at a time, deepest first: a level's nodes depend
 	// only on the level below, so each level is hashed on every CPU.
 	for first := levelStart(n - 2); ; first = (first - 1) / 2 {
 		last := min(2*first, n-2)
 		parallel(last-first+1, func(from, to int) {
-			h := newHasher()
-			for i := first + from; i < first+to; i++ {
-				t.nodes[i] = h.pair(t.nodes[2*i+1], t.nodes[2*i+2])
+			k := newKeccak4()
+			for i := first + from; i < first+to; i += 4 {
+				m := min(4, first+to-i)
+				k.pairs(t.nodes[2*i+1:2*i+1+2*m], t.nodes[i:i+m])
 			}
 		})
 		if first == 0 {
 			break
 		}
 	}
-	return t, nil
-}
-
-// mergeSorted merges two sorted slices into a new one.
-func mergeSorted[T any](a, b []T, cmp func(T, T) int) []T {
-	out := make([]T, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if cmp(b[0], a[0]) < 0 {
-			out, b = append(out, b[0]), b[1:]
-		} else {
-			out, a = append(out, a[0]), a[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }
 
 // levelStart returns the index of the first node of i's level in the flat
@@ -257,11 +215,7 @@ func parallel(n int, f func(from, to int)) {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { f(w*n/workers, (w+1)*n/workers) })
-	}
-	wg.Wait()
+	run(workers, func(w int) { f(w*n/workers, (w+1)*n/workers) })
 }
 
 // Root returns the tree's root.

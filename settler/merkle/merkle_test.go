@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"testing"
 
@@ -31,7 +32,8 @@ func randomRewards(t testing.TB, n int) []Reward {
 	for i := range out {
 		var a common.Address
 		rand.Read(a[:])
-		amt, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 200))
+		bits := []uint{200, 64, 8}[i%3] // beyond 64 bits, within them, and small
+		amt, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), bits))
 		out[i] = Reward{Account: a, Amount: amt}
 	}
 	return out
@@ -98,14 +100,20 @@ func BenchmarkOfRewards(b *testing.B) {
 }
 
 // TestParallelBuildMatchesSequential: the trees built on every CPU (leaves
-// and each level in parallel) hold, node for node, what hashing one node
-// after the other from the sorted leaves gives, at sizes around the levels'
-// and the workers' edges.
+// placed and each level hashed in parallel) hold their leaves in order and,
+// node for node, what hashing one node after the other from the sorted
+// leaves gives, at sizes around the levels' and the workers' edges; every
+// value's proof (a sample at the larger sizes) verifies.
 func TestParallelBuildMatchesSequential(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 4, 4097, 8193, 50_001} {
+	for _, n := range []int{1, 2, 3, 4, 5, 4097, 8193, 50_001} {
 		tree, err := OfRewards(randomRewards(t, n))
 		if err != nil {
 			t.Fatal(err)
+		}
+		for i := n - 1; i < 2*n-2; i++ {
+			if bytes.Compare(tree.nodes[i][:], tree.nodes[i+1][:]) < 0 {
+				t.Fatalf("%d leaves: leaf at node %d sorts before the one at %d (sorted leaf s is at 2n-2-s)", n, i, i+1)
+			}
 		}
 		want := make([]common.Hash, len(tree.nodes))
 		copy(want[n-1:], tree.nodes[n-1:]) // the sorted leaves
@@ -122,6 +130,27 @@ func TestParallelBuildMatchesSequential(t *testing.T) {
 			r := tree.raw(i)
 			if !Verify(tree.Root(), RewardLeaf(r[0].(common.Address), r[1].(*big.Int)), tree.Proof(i)) {
 				t.Fatalf("%d leaves: proof %d does not verify", n, i)
+			}
+		}
+	}
+}
+
+// TestEqualLeavesKeepTheirOrder: a value given twice makes two equal
+// leaves; as in OpenZeppelin's library the first given takes the first
+// sorted place (the higher node index), on one CPU and on several.
+func TestEqualLeavesKeepTheirOrder(t *testing.T) {
+	for _, n := range []int{6, 3 * parallelMin} {
+		values := make([][]any, n)
+		for i := range values {
+			values[i] = []any{fmt.Sprint(i % (n / 2))} // each value twice: i and i+n/2
+		}
+		tree, err := Of(values, []string{"string"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n / 2 {
+			if a, b := tree.index[i], tree.index[i+n/2]; a != b+1 {
+				t.Fatalf("%d values: value %d at node %d, its repeat %d at %d; want the repeat just after it in sorted order (node %d)", n, i, a, i+n/2, b, a-1)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,18 +30,11 @@ import (
 // parsed at once, then checked for duplicates, each CPU taking the
 // addresses of one residue of their first byte.
 func ReadRewards(r io.Reader) ([]Reward, error) {
-	var data []byte
-	var err error
-	if size, ok := regularFileSize(r); ok {
-		// Sized by the file: io.ReadAll's growing and clearing took 0.6 s.
-		data = make([]byte, size)
-		_, err = io.ReadFull(r, data)
-	} else {
-		data, err = io.ReadAll(r)
-	}
+	data, release, err := readInput(r)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	workers := runtime.GOMAXPROCS(0)
 	if len(data) < 1<<20 {
 		workers = 1
@@ -56,6 +50,19 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 		}
 		starts = append(starts, at+nl+1)
 	}
+	// Each part parses into its own region of one slice, room for as many
+	// rewards as it has bytes for (a reward's line is at least 42 bytes and
+	// a newline), then the regions close up; concatenating the parts' own
+	// slices allocated and copied every reward again.
+	regions := make([]int, len(starts)+1) // where each part's region starts
+	for i, start := range starts {
+		end := len(data)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		regions[i+1] = regions[i] + (end-start)/42 + 1
+	}
+	all := make([]Reward, regions[len(starts)])
 	parts := make([]parsedPart, len(starts))
 	var wg sync.WaitGroup
 	for i, start := range starts {
@@ -63,23 +70,34 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 		if i+1 < len(starts) {
 			end = starts[i+1]
 		}
-		wg.Go(func() { parts[i] = parsePart(data[start:end], i == 0) })
+		dst := all[regions[i]:regions[i]:regions[i+1]]
+		wg.Go(func() { parts[i] = parsePart(data[start:end], i == 0, dst) })
 	}
 	wg.Wait()
-	var out []Reward
-	var lines []int
-	firstLine := 1
+	// Close up the regions, up to the first part that failed: nothing after
+	// its error is needed. firsts[i] is where part i's rewards begin in out.
+	n := 0
 	errLine, errMsg := 0, ""
+	firsts := make([]int, 0, len(parts))
+	firstLine := 1
 	for i := range parts {
 		p := &parts[i]
-		if p.err != "" && errLine == 0 {
-			errLine, errMsg = firstLine+p.errLine-1, p.err
+		firsts = append(firsts, n)
+		if n != regions[i] {
+			copy(all[n:], p.rewards)
 		}
-		out = append(out, p.rewards...)
-		for _, l := range p.lines {
-			lines = append(lines, firstLine+l-1)
+		n += len(p.rewards)
+		p.firstLine = firstLine
+		if p.err != "" {
+			errLine, errMsg = firstLine+p.errLine-1, p.err
+			break
 		}
 		firstLine += p.lineCount
+	}
+	out := all[:n:n]
+	lineOf := func(i int) int {
+		k := sort.SearchInts(firsts, i+1) - 1 // the part holding reward i
+		return parts[k].lineOf(i - firsts[k])
 	}
 	// Duplicates: the earliest second listing, checked in parallel by the
 	// address's first byte.
@@ -89,11 +107,8 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 		wg.Go(func() {
 			dupAt[w] = -1
 			seen := newAddressSet(out, len(out)/workers+1)
-			for i, rw := range out {
-				if errLine != 0 && lines[i] >= errLine {
-					break // an earlier line already failed
-				}
-				if int(rw.Account[0])%workers != w {
+			for i := range out {
+				if int(out[i].Account[0])%workers != w {
 					continue
 				}
 				if first, dup := seen.add(i); dup {
@@ -105,8 +120,8 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 	}
 	wg.Wait()
 	for w := range workers {
-		if i := dupAt[w]; i >= 0 && (errLine == 0 || lines[i] < errLine) {
-			errLine, errMsg = lines[i], fmt.Sprintf("%s already listed on line %d", out[i].Account.Hex(), lines[firstOf[w]])
+		if i := dupAt[w]; i >= 0 && (errLine == 0 || lineOf(i) < errLine) {
+			errLine, errMsg = lineOf(i), fmt.Sprintf("%s already listed on line %d", out[i].Account.Hex(), lineOf(firstOf[w]))
 		}
 	}
 	if errLine != 0 {
@@ -118,40 +133,58 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 	return out, nil
 }
 
-// regularFileSize returns r's size when r is a regular file.
-func regularFileSize(r io.Reader) (int64, bool) {
+// readInput returns r's bytes: a regular file mapped (mapFile) or read into
+// a buffer of its size, anything else read to its end. release gives the
+// bytes back once they are parsed.
+func readInput(r io.Reader) (data []byte, release func(), err error) {
 	f, ok := r.(*os.File)
 	if !ok {
-		return 0, false
+		data, err = io.ReadAll(r)
+		return data, func() {}, err
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
-		return 0, false
+		data, err = io.ReadAll(r)
+		return data, func() {}, err
 	}
-	return st.Size(), true
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		data, err = io.ReadAll(r) // a file read from partway (standard input)
+		return data, func() {}, err
+	}
+	if data, release, ok := mapFile(f, st.Size()); ok {
+		return data, release, nil
+	}
+	// Sized by the file: io.ReadAll's growing and clearing took 0.6 s.
+	data = make([]byte, st.Size())
+	_, err = io.ReadFull(f, data)
+	return data, func() {}, err
 }
 
-// parsedPart is one part of the input, parsed: its rewards and their lines
-// (counted from the part's first, 1), its first error, its line count.
+// parsedPart is one part of the input, parsed: its rewards, the lines
+// skipped among them, its line count (when it parsed to its end), its first
+// error and that error's line (counted from the part's first, 1).
 type parsedPart struct {
 	rewards   []Reward
-	lines     []int
+	skips     []int // for each line skipped (blank, comment, header), how many rewards came before it
+	firstLine int   // the input's line number of the part's first line
 	lineCount int
 	errLine   int
 	err       string
 }
 
-// parsePart parses the lines of one part; a header may lead only the first.
-func parsePart(data []byte, first bool) parsedPart {
-	var p parsedPart
-	p.lineCount = bytes.Count(data, []byte{'\n'})
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		p.lineCount++
-	}
-	p.rewards = make([]Reward, 0, len(data)/56)
-	p.lines = make([]int, 0, len(data)/56)
-	var slab []big.Int // amounts, allocated a few thousand at a time
+// lineOf returns the input's line number of the part's reward k.
+func (p *parsedPart) lineOf(k int) int {
+	return p.firstLine + k + sort.SearchInts(p.skips, k+1)
+}
+
+// parsePart parses the lines of one part into dst (from its length, within
+// its capacity where the caller made room); a header may lead only the first.
+func parsePart(data []byte, first bool, dst []Reward) parsedPart {
+	p := parsedPart{rewards: dst}
+	var slab []big.Int   // amounts, allocated a few thousand at a time
+	var words []big.Word // and their 128 bits
 	for line := 1; len(data) > 0; line++ {
+		p.lineCount = line
 		raw := data
 		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
 			raw, data = data[:nl], data[nl+1:]
@@ -160,6 +193,7 @@ func parsePart(data []byte, first bool) parsedPart {
 		}
 		text := bytes.TrimSpace(raw)
 		if len(text) == 0 || text[0] == '#' {
+			p.skips = append(p.skips, len(p.rewards))
 			continue
 		}
 		fail := func(format string, args ...any) parsedPart {
@@ -172,7 +206,8 @@ func parsePart(data []byte, first bool) parsedPart {
 		}
 		addr, amt = unquote(addr), unquote(amt)
 		if first && len(p.rewards) == 0 && bytes.EqualFold(addr, []byte("address")) {
-			continue // header
+			p.skips = append(p.skips, 0) // the header
+			continue
 		}
 		var account common.Address
 		hexAddr := addr
@@ -186,24 +221,25 @@ func parsePart(data []byte, first bool) parsedPart {
 			return fail("%q is not an address (0x and 40 hex digits)", addr)
 		}
 		if len(slab) == 0 {
-			slab = make([]big.Int, 4096)
+			slab, words = make([]big.Int, 4096), make([]big.Word, 2*4096)
 		}
-		v := &slab[0]
-		slab = slab[1:]
-		if !parseAmount(v, amt) {
+		v, w := &slab[0], words[:2:2]
+		slab, words = slab[1:], words[2:]
+		if !parseAmount(v, w, amt) {
 			return fail("amount %q must be a non-negative integer in base units (no decimals)", amt)
 		}
 		p.rewards = append(p.rewards, Reward{Account: account, Amount: v})
-		p.lines = append(p.lines, line)
 	}
 	return p
 }
 
 // parseAmount sets v to the decimal amount s, a uint256, and reports
 // whether s is one. Up to 38 digits (every realistic amount: 10^20 tokens of
-// 18 decimals) are read into 128 bits directly; big.Int's SetString, which
-// takes longer ones, was a third of reading a million lines.
-func parseAmount(v *big.Int, s []byte) bool {
+// 18 decimals) are read into 128 bits directly, held in w (two words, which
+// v keeps); big.Int's SetString, which takes longer ones, was a third of
+// reading a million lines, and a word slice of each amount's own a tenth of
+// the memory `fieldmint tree` touched.
+func parseAmount(v *big.Int, w []big.Word, s []byte) bool {
 	if len(s) == 0 || len(s) > 38 || bits.UintSize != 64 {
 		_, ok := v.SetString(string(s), 10)
 		return ok && len(s) > 0 && s[0] != '+' && s[0] != '-' && v.BitLen() <= 256
@@ -218,11 +254,8 @@ func parseAmount(v *big.Int, s []byte) bool {
 		low, c := bits.Add64(low, d, 0)
 		lo, hi = low, hi*10+carry+c
 	}
-	if hi == 0 {
-		v.SetUint64(lo)
-	} else {
-		v.SetBits([]big.Word{big.Word(lo), big.Word(hi)})
-	}
+	w[0], w[1] = big.Word(lo), big.Word(hi)
+	v.SetBits(w[:2]) // normalised: a high word of 0 is dropped
 	return true
 }
 
@@ -236,22 +269,25 @@ func unquote(field []byte) []byte {
 }
 
 // addressSet is a set of the rewards' accounts, by index into rewards: open
-// addressing with linear probing over a power-of-two table of indices.
-// Hand-written because a map keyed by 20-byte addresses was a fifth of
-// reading a million lines (hashing and probing its groups); addresses are
-// already uniform, so their first eight bytes, mixed once, spread the table.
+// addressing with linear probing over a power-of-two table. Hand-written
+// because a map keyed by 20-byte addresses was a fifth of reading a million
+// lines (hashing and probing its groups); addresses are already uniform, so
+// their first eight bytes, mixed once, spread the table. A slot holds 32 bits
+// of the hash beside the index, so a probe compares accounts only when those
+// match: comparing each probed slot's account read the rewards at random, a
+// cache miss a probe.
 type addressSet struct {
 	rewards []Reward
-	slots   []int32 // index+1 of the reward in each slot, 0 when empty
-	mask    uint64
+	slots   []uint64 // hash bits << 32 | index+1 of the reward in each slot; 0 when empty
+	shift   uint     // 64 - log2(len(slots)): a hash's top bits choose its slot
 }
 
 func newAddressSet(rewards []Reward, capacity int) *addressSet {
-	size := 1
-	for size < 2*capacity {
-		size <<= 1
+	bits := uint(1)
+	for 1<<bits < 2*capacity {
+		bits++
 	}
-	return &addressSet{rewards: rewards, slots: make([]int32, size), mask: uint64(size - 1)}
+	return &addressSet{rewards: rewards, slots: make([]uint64, 1<<bits), shift: 64 - bits}
 }
 
 // add inserts rewards[i]'s account and reports the index it was first seen
@@ -260,14 +296,18 @@ func (s *addressSet) add(i int) (int, bool) {
 	a := s.rewards[i].Account
 	h := binary.LittleEndian.Uint64(a[:8]) ^ uint64(binary.LittleEndian.Uint32(a[16:]))<<7
 	h *= 0x9e3779b97f4a7c15 // Fibonacci hashing: a chosen address prefix does not pile up
-	for slot := h >> 32 & s.mask; ; slot = (slot + 1) & s.mask {
-		j := s.slots[slot]
-		if j == 0 {
-			s.slots[slot] = int32(i + 1)
+	tag := h << 32
+	mask := uint64(len(s.slots) - 1)
+	for slot := h >> s.shift; ; slot = (slot + 1) & mask {
+		e := s.slots[slot]
+		if e == 0 {
+			s.slots[slot] = tag | uint64(i+1)
 			return 0, false
 		}
-		if s.rewards[j-1].Account == a {
-			return int(j - 1), true
+		if e&^(1<<32-1) == tag {
+			if j := int(uint32(e)) - 1; s.rewards[j].Account == a {
+				return j, true
+			}
 		}
 	}
 }

@@ -2,7 +2,11 @@ package merkle
 
 import (
 	"fmt"
+	"io"
 	"math/big"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -24,6 +28,9 @@ func TestReadRewards(t *testing.T) {
 		// Two addresses sharing their first 8 bytes are two accounts; the
 		// second listed again is a duplicate.
 		{"0x1111111111111111aaaaaaaaaaaaaaaaaaaaaaaa,1\n0x1111111111111111bbbbbbbbbbbbbbbbbbbbbbbb,2\n0x1111111111111111bbbbbbbbbbbbbbbbbbbbbbbb,3\n", "already listed on line 2"},
+		// These two differ only where the set's hash does not look (bytes
+		// 8 to 15): the same slot and tag, still two accounts.
+		{"0x1111111111111111aaaaaaaaaaaaaaaa22222222,1\n0x1111111111111111bbbbbbbbbbbbbbbb22222222,2\n0x1111111111111111bbbbbbbbbbbbbbbb22222222,3\n", "line 3: 0x1111111111111111BBbbBBbBbbbbBBbb22222222 already listed on line 2"},
 	}
 	for _, b := range bad {
 		if _, err := ReadRewards(strings.NewReader(b.in)); err == nil || !strings.Contains(err.Error(), b.want) {
@@ -40,12 +47,12 @@ func TestParseAmount(t *testing.T) {
 	for _, s := range good {
 		var v big.Int
 		want, _ := new(big.Int).SetString(s, 10)
-		if !parseAmount(&v, []byte(s)) || v.Cmp(want) != 0 {
+		if !parseAmount(&v, make([]big.Word, 2), []byte(s)) || v.Cmp(want) != 0 {
 			t.Errorf("%s: got %s", s, &v)
 		}
 	}
 	for _, s := range []string{"", "1.5", "-1", "+1", "1e3", "0x10", " 1", new(big.Int).Add(max256, big.NewInt(1)).String(), "12a"} {
-		if parseAmount(new(big.Int), []byte(s)) {
+		if parseAmount(new(big.Int), make([]big.Word, 2), []byte(s)) {
 			t.Errorf("%q accepted", s)
 		}
 	}
@@ -53,22 +60,121 @@ func TestParseAmount(t *testing.T) {
 
 // TestReadRewardsFindsDuplicatesAtScale: on an input big enough to be read
 // on every CPU (addresses spread over the set's table, many sharing their
-// first bytes), every account listed twice is found, the earliest second
-// listing reported with its first line.
+// first bytes; comments and blank lines in every part), every account listed
+// twice is found, the earliest second listing reported with its first line;
+// and a malformed line before it is reported instead.
 func TestReadRewardsFindsDuplicatesAtScale(t *testing.T) {
 	const n = 60_000
 	var b strings.Builder
-	line := func(i int) { fmt.Fprintf(&b, "0x%08x%024x%08x,%d\n", i%7, i, i*2654435761%4294967296, i) }
+	lines := 0
+	lineOf := map[int]int{} // reward i's line
+	line := func(i int) {
+		fmt.Fprintf(&b, "0x%08x%024x%08x,%d\n", i%7, i, i*2654435761%4294967296, i)
+		lines++
+		if _, ok := lineOf[i]; !ok {
+			lineOf[i] = lines
+		}
+	}
+	b.WriteString("address,amount\n")
+	lines++
 	for i := range n {
 		line(i)
+		switch {
+		case i%997 == 0:
+			b.WriteString("# a comment\n")
+			lines++
+		case i%1499 == 0:
+			b.WriteString("\n")
+			lines++
+		}
+	}
+	if runtime.GOMAXPROCS(0) > 1 && b.Len() < 1<<20 {
+		t.Fatalf("the input is %d bytes: too small to be read in parts", b.Len())
 	}
 	if rs, err := ReadRewards(strings.NewReader(b.String())); err != nil || len(rs) != n {
 		t.Fatalf("%d distinct accounts: %d read, %v", n, len(rs), err)
 	}
-	line(41_234) // listed again on line n+1, then another
+	body, bodyLines := b.String(), lines
+	if 41_874%997 != 0 {
+		t.Fatal("reward 41,875 should follow a comment")
+	}
+	line(41_875) // first listed right after a comment; again on line bodyLines+1, then 7 again
 	line(7)
 	_, err := ReadRewards(strings.NewReader(b.String()))
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d: ", n+1)) || !strings.Contains(err.Error(), "already listed on line 41235") {
-		t.Fatalf("error %v, want line %d already listed on line 41235", err, n+1)
+	want := fmt.Sprintf("line %d: 0x%08x%024x%08x already listed on line %d", bodyLines+1, 41_875%7, 41_875, 41_875*2654435761%4294967296, lineOf[41_875])
+	if err == nil || !strings.EqualFold(err.Error(), want) {
+		t.Fatalf("error %v, want %s", err, want)
+	}
+	// The earliest of a malformed line and a repeat is reported.
+	for _, malformedFirst := range []bool{true, false} {
+		b.Reset()
+		b.WriteString(body)
+		lines = bodyLines
+		if !malformedFirst {
+			line(3)
+		}
+		b.WriteString("0x33,1\n")
+		lines++
+		if malformedFirst {
+			line(3)
+		}
+		want := fmt.Sprintf("line %d: \"0x33\" is not an address", bodyLines+1)
+		if !malformedFirst {
+			want = fmt.Sprintf("line %d: 0x%08x%024x%08x already listed on line %d", bodyLines+1, 3, 3, 3*2654435761%4294967296, lineOf[3])
+		}
+		if _, err := ReadRewards(strings.NewReader(b.String())); err == nil || !strings.HasPrefix(strings.ToLower(err.Error()), strings.ToLower(want)) {
+			t.Fatalf("error %v, want %s", err, want)
+		}
+	}
+}
+
+// TestReadRewardsFromFiles: a regular file (mapped on Linux), one read from
+// partway, an empty one and one that does not end its last line are read as
+// the same bytes from a plain reader are.
+func TestReadRewardsFromFiles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("address,amount\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "0x%040x,%d\n", i+1, i*7919)
+	}
+	csv := strings.TrimSuffix(b.String(), "\n")
+	dir := t.TempDir()
+	read := func(name, content string, skip int) ([]Reward, error) {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.Seek(int64(skip), io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		return ReadRewards(f)
+	}
+	want, err := ReadRewards(strings.NewReader(csv))
+	if err != nil || len(want) != 3000 {
+		t.Fatalf("from a reader: %d rewards, %v", len(want), err)
+	}
+	same := func(what string, got []Reward, err error, want []Reward) {
+		t.Helper()
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: %d rewards, %v; want %d", what, len(got), err, len(want))
+		}
+		for i := range want {
+			if got[i].Account != want[i].Account || got[i].Amount.Cmp(want[i].Amount) != 0 {
+				t.Fatalf("%s: reward %d is %x %s, want %x %s", what, i, got[i].Account, got[i].Amount, want[i].Account, want[i].Amount)
+			}
+		}
+	}
+	got, err := read("whole.csv", csv, 0)
+	same("a file", got, err, want)
+	header := len("address,amount\n")
+	got, err = read("partway.csv", csv, header+len(strings.SplitAfter(csv, "\n")[1]))
+	same("a file read from its third line", got, err, want[1:])
+	if _, err := read("empty.csv", "", 0); err == nil || !strings.Contains(err.Error(), "no address,amount lines") {
+		t.Fatalf("an empty file: %v", err)
 	}
 }
