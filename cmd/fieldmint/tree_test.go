@@ -14,7 +14,8 @@ import (
 // BenchmarkTreeCommand runs `fieldmint tree` as a user does: a CSV of n
 // random (address, amount) lines in, the root out and the standard-v1 dump
 // streamed to a file. One op is one whole command. Against OpenZeppelin's
-// JavaScript library on the same 200k lines (node, CSV in, dump out): 36 s.
+// JavaScript library on the same 200k lines (node, CSV in, dump out): 28 to
+// 38 s (docs/performance.md).
 func BenchmarkTreeCommand(b *testing.B) {
 	for _, n := range []int{200_000, 1_000_000} {
 		dir := b.TempDir()
