@@ -18,8 +18,10 @@ import (
 
 // benchRecords are n raw readings of 10,000 weather stations, each with a
 // position near its asserted location and changing values, a few seconds
-// apart: what a validator sees from a live network.
-func benchRecords(n int) ([]*kgo.Record, map[string]*pb.Device) {
+// apart: what a validator sees from a live network. v2 sends them in wire
+// format v2 (the reading's bytes as signed), as the pipeline's fleet does;
+// otherwise v1.
+func benchRecords(n int, v2 bool) ([]*kgo.Record, map[string]*pb.Device) {
 	const devices = 10_000
 	devs := make(map[string]*pb.Device, devices)
 	for i := range devices {
@@ -35,7 +37,12 @@ func benchRecords(n int) ([]*kgo.Record, map[string]*pb.Device) {
 		r := &pb.Reading{DeviceId: id, Seq: uint64(round + 1), EventTimeMs: base + int64(round)*5000, Kind: pb.ResourceKind_RESOURCE_KIND_WEATHER,
 			Measurements: map[string]int64{"temperature_c": 10_000 + noise(dev, round, 10_000), "humidity_pct": 40_000 + noise(dev, round+1, 40_000), "pressure_hpa": 1_000_000 + noise(dev, round+2, 20_000)},
 			Location:     &pb.Location{LatE7: devs[id].Location.LatE7 + int32(round%3), LonE7: devs[id].Location.LonE7}}
-		v, _ := proto.Marshal(&pb.RawReading{Signed: &pb.SignedReading{Reading: r, Signature: make([]byte, 64)}, Owner: "0x0000000000000000000000000000000000000001", ReceivedAtMs: r.EventTimeMs + 200})
+		raw := &pb.RawReading{Signed: &pb.SignedReading{Reading: r, Signature: make([]byte, 64)}, Owner: "0x0000000000000000000000000000000000000001", ReceivedAtMs: r.EventTimeMs + 200}
+		if v2 {
+			body, _ := proto.Marshal(r)
+			raw.Signed, raw.SignedV2 = nil, &pb.SignedReadingV2{Reading: body, Signature: make([]byte, 64)}
+		}
+		v, _ := proto.Marshal(raw)
 		recs[j] = &kgo.Record{Key: []byte(id), Value: v, Offset: int64(j)}
 	}
 	return recs, devs
@@ -55,7 +62,7 @@ func noise(dev, round int, n int64) int64 {
 // single-threaded, one per partition). "device" runs the per-reading and
 // per-device checks, "all" the checks across devices too.
 func BenchmarkChecks(b *testing.B) {
-	recs, devs := benchRecords(200_000)
+	recs, devs := benchRecords(200_000, false)
 	raws := make([]*pb.RawReading, len(recs))
 	for i, r := range recs {
 		raws[i] = &pb.RawReading{}
@@ -101,30 +108,35 @@ func BenchmarkChecks(b *testing.B) {
 }
 
 // BenchmarkDecide adds what the stage does around the checks for every
-// record: decode the raw reading, decide, encode the valid or rejected one.
-// Kafka's consume and produce are not included.
+// record: decode the raw reading, decide, encode the valid or rejected one,
+// in each wire format. Kafka's consume and produce are not included.
 func BenchmarkDecide(b *testing.B) {
-	recs, _ := benchRecords(200_000)
-	s, err := New(DefaultConfig(), kafka.Config{Brokers: []string{"127.0.0.1:1"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
+	for _, wire := range []string{"v1", "v2"} {
+		b.Run(wire, func(b *testing.B) {
+			recs, _ := benchRecords(200_000, wire == "v2")
+			s, err := New(DefaultConfig(), kafka.Config{Brokers: []string{"127.0.0.1:1"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(s.Close)
+			c := NewChecker(s.rules, 2*time.Minute, time.Hour)
+			b.ResetTimer()
+			for i := range b.N {
+				if i > 0 && i%len(recs) == 0 {
+					b.StopTimer()
+					c = NewChecker(s.rules, 2*time.Minute, time.Hour)
+					b.StartTimer()
+				}
+				if _, topic, _, err := s.decide(c, recs[i%len(recs)]); err != nil || topic != s.topics.Valid {
+					b.Fatal("an honest reading rejected")
+				}
+				if i%5000 == 4999 {
+					c.Commit()
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "readings/s")
+		})
 	}
-	c := NewChecker(s.rules, 2*time.Minute, time.Hour)
-	b.ResetTimer()
-	for i := range b.N {
-		if i > 0 && i%len(recs) == 0 {
-			b.StopTimer()
-			c = NewChecker(s.rules, 2*time.Minute, time.Hour)
-			b.StartTimer()
-		}
-		if _, topic, _, err := s.decide(c, recs[i%len(recs)]); err != nil || topic != s.topics.Valid {
-			b.Fatal("an honest reading rejected")
-		}
-		if i%5000 == 4999 {
-			c.Commit()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "readings/s")
 }
 
 // BenchmarkRebuild measures a partition's takeover: the history rebuilt

@@ -102,7 +102,7 @@ func carriedReading(r **pb.Reading, body []byte) bool {
 		return *r != nil
 	}
 	dec := &pb.Reading{}
-	if proto.Unmarshal(body, dec) != nil {
+	if decodeReading(body, dec) != nil {
 		return false
 	}
 	*r = dec

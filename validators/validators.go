@@ -298,31 +298,6 @@ func trustedBy(raw *pb.RawReading) string {
 	return raw.GetUplink().GetNetworkServer()
 }
 
-// unmarshalRaw decodes a raw record. A v2 reading (bytes as the device sent
-// them, verified by ingest) is decoded into Signed, so that the checks see
-// one shape; its bytes stay in SignedV2 for the audit trail. So is a reading
-// a LoRaWAN network server vouches for (TrustedReading, no signature).
-func unmarshalRaw(b []byte, raw *pb.RawReading) error {
-	if err := proto.Unmarshal(b, raw); err != nil {
-		return err
-	}
-	var body, sig []byte
-	switch v2, t := raw.GetSignedV2(), raw.GetTrustedReading(); {
-	case v2 != nil:
-		body, sig = v2.GetReading(), v2.GetSignature()
-	case t != nil:
-		body = t
-	default:
-		return nil // v1: Signed as sent
-	}
-	r := &pb.Reading{}
-	if err := proto.Unmarshal(body, r); err != nil {
-		return err
-	}
-	raw.Signed = &pb.SignedReading{Reading: r, Signature: sig}
-	return nil
-}
-
 func (s *Service) newChecker() *Checker {
 	c := NewChecker(s.rules, s.cfg.MaxFuture, s.cfg.MaxPast)
 	c.Lookup, c.Maker = s.reg.Get, s.reg.Maker
