@@ -186,17 +186,7 @@ func decodeLocation(b []byte, lat, lon *int32) error {
 }
 
 func (r *record) decodeMeasurement(b []byte) error {
-	var key string
-	var val int64
-	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
-		switch {
-		case num == 1 && typ == protowire.BytesType:
-			return protowalk.String(&key, bs)
-		case num == 2 && typ == protowire.VarintType:
-			val = protowire.DecodeZigZag(v)
-		}
-		return nil
-	})
+	key, val, err := protowalk.SintEntry(b)
 	if err != nil {
 		return err
 	}

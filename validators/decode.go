@@ -145,20 +145,9 @@ func decodeReading(b []byte, r *pb.Reading) error {
 	})
 }
 
-// decodeMeasurement adds one map entry (string key = 1, sint64 value = 2;
-// either may be missing) to r's measurements.
+// decodeMeasurement adds one map entry to r's measurements.
 func decodeMeasurement(b []byte, r *pb.Reading) error {
-	var key string
-	var val int64
-	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
-		switch {
-		case num == 1 && typ == protowire.BytesType:
-			return protowalk.String(&key, bs)
-		case num == 2 && typ == protowire.VarintType:
-			val = protowire.DecodeZigZag(v)
-		}
-		return nil
-	})
+	key, val, err := protowalk.SintEntry(b)
 	if err != nil {
 		return err
 	}

@@ -74,3 +74,18 @@ func Valid(b []byte) error {
 	}
 	return nil
 }
+
+// SintEntry decodes one entry of a map<string, sint64> field: key = 1,
+// value = 2, either of which may be missing (its zero value).
+func SintEntry(b []byte) (key string, val int64, err error) {
+	err = Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			return String(&key, bs)
+		case num == 2 && typ == protowire.VarintType:
+			val = protowire.DecodeZigZag(v)
+		}
+		return nil
+	})
+	return key, val, err
+}
