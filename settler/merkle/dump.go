@@ -1,12 +1,11 @@
 package merkle
 
 import (
-	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math/big"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -110,7 +109,7 @@ func (t *Tree) WriteDump(w io.Writer) error {
 func (t *Tree) formatNodes(b []byte, from, to int) []byte {
 	for i := from; i < to; i++ {
 		b = append(b, '"', '0', 'x')
-		b = appendHex(b, t.nodes[i][:])
+		b = hex.AppendEncode(b, t.nodes[i][:])
 		b = append(b, '"')
 		if i < len(t.nodes)-1 {
 			b = append(b, ',')
@@ -129,7 +128,7 @@ func (t *Tree) formatValues(b []byte, from, to int) ([]byte, error) {
 	address := func(a common.Address) {
 		b = append(b, '"', '0', 'x')
 		pending = append(pending, len(b))
-		b = appendHex(b, a[:])
+		b = hex.AppendEncode(b, a[:])
 		b = append(b, '"')
 		if len(pending) == 4 {
 			checksum(b, pending, k)
@@ -208,26 +207,4 @@ func checksum(b []byte, at []int, k *keccak4) {
 			d[1] ^= d[1] >> 1 & 0x20 & -(s >> 3 & 1)
 		}
 	}
-}
-
-// hexPairs holds each byte's two lower-case hex digits, little-endian.
-var hexPairs = func() (t [256]uint16) {
-	const digits = "0123456789abcdef"
-	for v := range t {
-		t[v] = uint16(digits[v>>4]) | uint16(digits[v&0xf])<<8
-	}
-	return t
-}()
-
-// appendHex is hex.AppendEncode a byte at a time, from a table of the 256
-// digit pairs: encoding/hex looks up each nibble, and hex was a sixth of
-// writing a dump (400k nodes and 200k addresses at 200k leaves).
-func appendHex(b, src []byte) []byte {
-	n := len(b)
-	b = slices.Grow(b, 2*len(src))[:n+2*len(src)]
-	dst := b[n:]
-	for i, v := range src {
-		binary.LittleEndian.PutUint16(dst[2*i:], hexPairs[v])
-	}
-	return b
 }
