@@ -41,19 +41,19 @@ func (k *keccak4) load(j int, msg []byte) {
 	for i := range words {
 		k.a[4*i+j] = binary.LittleEndian.Uint64(msg[8*i:])
 	}
+	k.pad(j, words)
+}
+
+// reload makes state j's digest, its first 4 lanes, the next message (a
+// leaf's second hash).
+func (k *keccak4) reload(j int) { k.pad(j, 4) }
+
+// pad clears state j past a message of the given lanes and pads it.
+func (k *keccak4) pad(j, words int) {
 	for i := words; i < 25; i++ {
 		k.a[4*i+j] = 0
 	}
 	k.a[4*words+j] = 0x01
-	k.a[4*(rateLanes-1)+j] ^= 0x80 << 56
-}
-
-// reload makes state j's digest the next message (a leaf's second hash).
-func (k *keccak4) reload(j int) {
-	for i := 4; i < 25; i++ {
-		k.a[4*i+j] = 0
-	}
-	k.a[4*4+j] = 0x01
 	k.a[4*(rateLanes-1)+j] ^= 0x80 << 56
 }
 

@@ -15,6 +15,7 @@ import (
 	"hash"
 	"math/big"
 	"runtime"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -207,15 +208,29 @@ func levelStart(i int) int {
 // parallelMin is the smallest share of work worth a goroutine.
 const parallelMin = 4096
 
-// parallel runs f over [0, n) split in contiguous ranges, one per CPU, and
-// returns when all are done; small n run in the caller.
+// workersFor is how many goroutines share n items: one per CPU, each with
+// at least parallelMin, and at least one.
+func workersFor(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/parallelMin)) }
+
+// parallel runs f over [0, n) split in contiguous ranges, one per worker
+// (workersFor), and returns when all are done.
 func parallel(n int, f func(from, to int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	workers := workersFor(n)
+	run(workers, func(w int) { f(w*n/workers, (w+1)*n/workers) })
+}
+
+// run calls f(0) … f(workers-1) at once and returns when all have; one
+// worker runs in the caller.
+func run(workers int, f func(w int)) {
 	if workers <= 1 {
-		f(0, n)
+		f(0)
 		return
 	}
-	run(workers, func(w int) { f(w*n/workers, (w+1)*n/workers) })
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { f(w) })
+	}
+	wg.Wait()
 }
 
 // Root returns the tree's root.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -29,8 +27,10 @@ const placeBits = 12
 func placeLeaves(leaves, nodes []common.Hash, index []int) {
 	n := len(leaves)
 	const buckets = 1 << placeBits
-	workers := max(1, min(runtime.GOMAXPROCS(0), n/parallelMin))
+	workers := workersFor(n)
 	share := func(w int) (int, int) { return w * n / workers, (w + 1) * n / workers }
+	keyOf := func(i int) uint64 { return binary.BigEndian.Uint64(leaves[i][:8]) }
+	bucketOf := func(key uint64) int { return int(key >> (64 - placeBits)) }
 	type entry struct {
 		key  uint64 // the hash's first 8 bytes, big-endian: its order
 		orig int
@@ -49,7 +49,7 @@ func placeLeaves(leaves, nodes []common.Hash, index []int) {
 	run(workers, func(w int) {
 		from, to := share(w)
 		for i := from; i < to; i++ {
-			next[w][binary.BigEndian.Uint16(leaves[i][:2])>>(16-placeBits)]++
+			next[w][bucketOf(keyOf(i))]++
 		}
 	})
 	var starts [buckets + 1]int
@@ -65,8 +65,8 @@ func placeLeaves(leaves, nodes []common.Hash, index []int) {
 	run(workers, func(w int) {
 		from, to := share(w)
 		for i := from; i < to; i++ {
-			key := binary.BigEndian.Uint64(leaves[i][:8])
-			b := key >> (64 - placeBits)
+			key := keyOf(i)
+			b := bucketOf(key)
 			sorted[next[w][b]] = entry{key, i}
 			next[w][b]++
 		}
@@ -82,18 +82,4 @@ func placeLeaves(leaves, nodes []common.Hash, index []int) {
 			}
 		}
 	})
-}
-
-// run calls f(0) … f(workers-1) at once and returns when all have; one
-// worker runs in the caller.
-func run(workers int, f func(w int)) {
-	if workers <= 1 {
-		f(0)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { f(w) })
-	}
-	wg.Wait()
 }

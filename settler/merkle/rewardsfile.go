@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -40,41 +39,32 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 		workers = 1
 	}
 	header := headerAt(data)
-	// Cut after a newline near each 1/workers of the input; count the lines
-	// before each part for the line numbers.
-	starts := []int{0}
+	// Cut after a newline near each 1/workers of the input: part i is
+	// data[bounds[i]:bounds[i+1]].
+	bounds := []int{0}
 	for w := 1; w < workers; w++ {
-		at := max(len(data)*w/workers, starts[len(starts)-1])
+		at := max(len(data)*w/workers, bounds[len(bounds)-1])
 		nl := bytes.IndexByte(data[at:], '\n')
 		if nl < 0 {
 			break
 		}
-		starts = append(starts, at+nl+1)
+		bounds = append(bounds, at+nl+1)
 	}
+	bounds = append(bounds, len(data))
 	// Each part parses into its own region of one slice, room for as many
 	// rewards as it has bytes for (a reward's line is at least 42 bytes and
 	// a newline), then the regions close up; concatenating the parts' own
 	// slices allocated and copied every reward again.
-	regions := make([]int, len(starts)+1) // where each part's region starts
-	for i, start := range starts {
-		end := len(data)
-		if i+1 < len(starts) {
-			end = starts[i+1]
-		}
-		regions[i+1] = regions[i] + (end-start)/42 + 1
+	parts := make([]parsedPart, len(bounds)-1)
+	regions := make([]int, len(parts)+1) // where each part's region starts
+	for i := range parts {
+		regions[i+1] = regions[i] + (bounds[i+1]-bounds[i])/42 + 1
 	}
-	all := make([]Reward, regions[len(starts)])
-	parts := make([]parsedPart, len(starts))
-	var wg sync.WaitGroup
-	for i, start := range starts {
-		end := len(data)
-		if i+1 < len(starts) {
-			end = starts[i+1]
-		}
+	all := make([]Reward, regions[len(parts)])
+	run(len(parts), func(i int) {
 		dst := all[regions[i]:regions[i]:regions[i+1]]
-		wg.Go(func() { parts[i] = parsePart(data[start:end], header-start, dst) })
-	}
-	wg.Wait()
+		parts[i] = parsePart(data[bounds[i]:bounds[i+1]], header-bounds[i], dst)
+	})
 	// Close up the regions, up to the first part that failed: nothing after
 	// its error is needed. firsts[i] is where part i's rewards begin in out.
 	n := 0
@@ -104,22 +94,19 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 	// address's first byte.
 	dupAt := make([]int, workers) // index in out of each worker's earliest repeat, or -1
 	firstOf := make([]int, workers)
-	for w := range workers {
-		wg.Go(func() {
-			dupAt[w] = -1
-			seen := newAddressSet(out, len(out)/workers+1)
-			for i := range out {
-				if int(out[i].Account[0])%workers != w {
-					continue
-				}
-				if first, dup := seen.add(i); dup {
-					dupAt[w], firstOf[w] = i, first
-					return
-				}
+	run(workers, func(w int) {
+		dupAt[w] = -1
+		seen := newAddressSet(out, len(out)/workers+1)
+		for i := range out {
+			if int(out[i].Account[0])%workers != w {
+				continue
 			}
-		})
-	}
-	wg.Wait()
+			if first, dup := seen.add(i); dup {
+				dupAt[w], firstOf[w] = i, first
+				return
+			}
+		}
+	})
 	for w := range workers {
 		if i := dupAt[w]; i >= 0 && (errLine == 0 || lineOf(i) < errLine) {
 			errLine, errMsg = lineOf(i), fmt.Sprintf("%s already listed on line %d", out[i].Account.Hex(), lineOf(firstOf[w]))
@@ -138,27 +125,34 @@ func ReadRewards(r io.Reader) ([]Reward, error) {
 // a buffer of its size, anything else read to its end. release gives the
 // bytes back once they are parsed.
 func readInput(r io.Reader) (data []byte, release func(), err error) {
+	if f, size, ok := regularFile(r); ok {
+		if data, release, ok := mapFile(f, size); ok {
+			return data, release, nil
+		}
+		// Sized by the file: io.ReadAll's growing and clearing took 0.6 s.
+		data = make([]byte, size)
+		_, err = io.ReadFull(f, data)
+		return data, func() {}, err
+	}
+	data, err = io.ReadAll(r)
+	return data, func() {}, err
+}
+
+// regularFile returns r as a regular file and its size, when it is one and
+// is read from its start (standard input may be a file read from partway).
+func regularFile(r io.Reader) (*os.File, int64, bool) {
 	f, ok := r.(*os.File)
 	if !ok {
-		data, err = io.ReadAll(r)
-		return data, func() {}, err
+		return nil, 0, false
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
-		data, err = io.ReadAll(r)
-		return data, func() {}, err
+		return nil, 0, false
 	}
 	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
-		data, err = io.ReadAll(r) // a file read from partway (standard input)
-		return data, func() {}, err
+		return nil, 0, false
 	}
-	if data, release, ok := mapFile(f, st.Size()); ok {
-		return data, release, nil
-	}
-	// Sized by the file: io.ReadAll's growing and clearing took 0.6 s.
-	data = make([]byte, st.Size())
-	_, err = io.ReadFull(f, data)
-	return data, func() {}, err
+	return f, st.Size(), true
 }
 
 // parsedPart is one part of the input, parsed: its rewards, the lines
