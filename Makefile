@@ -69,5 +69,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzValidID -fuzztime 10s ./schemas/fieldmintpb/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMatchesProto -fuzztime 30s ./aggregator/
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshalRawMatchesProto -fuzztime 30s ./validators/
+	$(GO) test -run '^$$' -fuzz FuzzMarshalDecided -fuzztime 20s ./validators/
 	$(GO) test -run '^$$' -fuzz FuzzReadRewards -fuzztime 30s ./settler/merkle/
 	$(GO) test -run '^$$' -fuzz FuzzMapQuery -fuzztime 30s ./explorer/

@@ -24,6 +24,7 @@ import (
 // to the same bytes.
 type proofAnswer struct {
 	account    common.Address
+	accountHex []byte // account's checksummed address (from the index)
 	roots      chain.Roots
 	claimed    *big.Int
 	cumulative *big.Int      // the active root's grant; nil when none
@@ -62,16 +63,20 @@ func (p *proofAnswer) wire(distributor common.Address, chainID *big.Int) *wire.R
 var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // appendJSON appends the JSON encoding/json makes of wire(distributor,
-// chainID), and its newline. Every string in it is hex, a decimal number or
+// chainID), and its newline (distributor as distributor.Hex() writes it). Every string in it is hex, a decimal number or
 // an RFC 3339 time: nothing to escape.
-func (p *proofAnswer) appendJSON(b []byte, distributor common.Address, chainID *big.Int) []byte {
+func (p *proofAnswer) appendJSON(b []byte, distributor string, chainID *big.Int) []byte {
 	st := p.roots
 	cum := p.cumulative
 	if cum == nil {
 		cum = new(big.Int)
 	}
 	b = append(b, `{"account":"`...)
-	b = append(b, p.account.Hex()...)
+	if p.accountHex != nil {
+		b = append(b, p.accountHex...)
+	} else {
+		b = append(b, p.account.Hex()...)
+	}
 	b = append(b, `","epoch":`...)
 	b = strconv.AppendUint(b, st.Epoch, 10)
 	b = appendHex(append(b, `,"root":"`...), st.Root[:])
@@ -84,7 +89,7 @@ func (p *proofAnswer) appendJSON(b []byte, distributor common.Address, chainID *
 		b = append(appendHex(append(b, '"'), h[:]), '"')
 	}
 	b = append(b, `],"distributor":"`...)
-	b = append(b, distributor.Hex()...)
+	b = append(b, distributor...)
 	b = chainID.Append(append(b, `","chainId":"`...), 10)
 	b = p.claimed.Append(append(b, `","claimed":"`...), 10)
 	b = append(b, `","claimable":"`...)

@@ -56,7 +56,7 @@ func TestAnswerJSON(t *testing.T) {
 					if err := json.NewEncoder(&want).Encode(p.wire(distributor, chainID)); err != nil {
 						t.Fatal(err)
 					}
-					if got := p.appendJSON(nil, distributor, chainID); !bytes.Equal(got, want.Bytes()) {
+					if got := p.appendJSON(nil, distributor.Hex(), chainID); !bytes.Equal(got, want.Bytes()) {
 						t.Fatalf("answer %+v\nhand-written %s\nencoding/json %s", p, got, want.Bytes())
 					}
 					n++

@@ -61,6 +61,16 @@ type Server struct {
 
 	handlerOnce sync.Once
 	handler     http.Handler
+
+	distOnce sync.Once
+	distHex  string // Distributor's checksummed address, made once
+}
+
+// distributorHex is the distributor's checksummed address, as answers
+// write it.
+func (a *Server) distributorHex() string {
+	a.distOnce.Do(func() { a.distHex = a.Distributor.Hex() })
+	return a.distHex
 }
 
 // Mount is what the API needs of a component that serves beside it: its
@@ -198,16 +208,24 @@ func (a *Server) roots(ctx context.Context) (chain.Roots, error) {
 // leafOf returns account's leaf in epoch, from root's index (built from
 // ClickHouse once per root): ok is false when the account has none;
 // errRootUnknown when ClickHouse's leaves of epoch do not make root.
-func (a *Server) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (cum *big.Int, proof []common.Hash, ok bool, err error) {
+func (a *Server) leafOf(ctx context.Context, epoch uint64, root common.Hash, account common.Address) (l leaf, ok bool, err error) {
 	if root == (common.Hash{}) {
-		return nil, nil, false, nil
+		return leaf{}, false, nil
 	}
 	idx, err := a.index(ctx, epoch, root)
 	if err != nil {
-		return nil, nil, false, err
+		return leaf{}, false, err
 	}
-	cum, proof, ok = idx.leaf(account)
-	return cum, proof, ok, nil
+	l.cumulative, l.proof, l.hex, ok = idx.leaf(account)
+	return l, ok, nil
+}
+
+// leaf is an account's grant in a root: its cumulative amount (shared: not
+// to be changed), its proof, and the account's checksummed address.
+type leaf struct {
+	cumulative *big.Int
+	proof      []common.Hash
+	hex        []byte
 }
 
 func (a *Server) rewards(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +240,7 @@ func (a *Server) rewards(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	buf := answerBuffers.Get().(*[]byte)
-	*buf = ans.appendJSON((*buf)[:0], a.Distributor, a.ChainID)
+	*buf = ans.appendJSON((*buf)[:0], a.distributorHex(), a.ChainID)
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(*buf)
 	answerBuffers.Put(buf)
@@ -248,8 +266,8 @@ func (a *Server) answer(ctx context.Context, account common.Address) (*proofAnsw
 			return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the distributor's roots from the chain; retry"}
 		}
 	}
-	cum, proof, granted, err := a.leafOf(ctx, st.Epoch, st.Root, account)
-	pcum, _, pgranted, perr := a.leafOf(ctx, st.PendingEpoch, st.PendingRoot, account)
+	active, granted, err := a.leafOf(ctx, st.Epoch, st.Root, account)
+	pending, pgranted, perr := a.leafOf(ctx, st.PendingEpoch, st.PendingRoot, account)
 	switch {
 	case errors.Is(err, errRootUnknown):
 		return nil, &wire.Failure{Status: http.StatusServiceUnavailable, Code: wire.CodeRootUnknown, Message: fmt.Sprintf("the distributor's active root %s (epoch %d) is not in this API's database; retry later", st.Root.Hex(), st.Epoch)}
@@ -264,13 +282,11 @@ func (a *Server) answer(ctx context.Context, account common.Address) (*proofAnsw
 			return nil, &wire.Failure{Status: http.StatusBadGateway, Code: wire.CodeChainUnavailable, Message: "could not read the claimed amount from the chain; retry"}
 		}
 	}
+	ans := &proofAnswer{account: account, accountHex: active.hex, roots: st, claimed: claimed, cumulative: active.cumulative, proof: active.proof, pending: pending.cumulative}
 	if !granted {
-		cum, proof = nil, nil
+		ans.accountHex = pending.hex
 	}
-	if !pgranted {
-		pcum = nil
-	}
-	return &proofAnswer{account: account, roots: st, claimed: claimed, cumulative: cum, proof: proof, pending: pcum}, nil
+	return ans, nil
 }
 
 func bigMax(a, b *big.Int) *big.Int {

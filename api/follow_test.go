@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,7 +78,7 @@ func TestProofsFromMemory(t *testing.T) {
 	ask := func() (wire.RewardProof, int64) {
 		before := node.calls.Load()
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "/v1/rewards/"+common.HexToAddress(settlertest.Alice).Hex(), nil)
+		req := httptest.NewRequest("GET", "/v1/rewards/"+strings.ToLower(settlertest.Alice), nil) // answered checksummed
 		srv.Handler().ServeHTTP(rec, req.WithContext(context.WithValue(req.Context(), onRequest{}, true)))
 		var p wire.RewardProof
 		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &p) != nil {
@@ -89,6 +90,10 @@ func TestProofsFromMemory(t *testing.T) {
 	p, _ := ask()
 	if p.Claimed != "0" || p.Claimable != "750" {
 		t.Fatalf("before the claim: %+v", p)
+	}
+	// The addresses as go-ethereum checksums them (the API keeps them made).
+	if want := common.HexToAddress(settlertest.Alice).Hex(); p.Account != want || p.Distributor != e.Contracts.Distributor.Hex() {
+		t.Fatalf("account %s, distributor %s; want %s and %s", p.Account, p.Distributor, want, e.Contracts.Distributor.Hex())
 	}
 	// Anyone may send the claim; the tokens go to the account.
 	opts, err := chain.Transactor(context.Background(), e.Client, e.Guardian)

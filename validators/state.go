@@ -22,7 +22,7 @@ type measurement struct {
 type deviceState struct {
 	lastSeq     uint64
 	lastEventMs int64
-	lastValues  []measurement // sorted by name
+	lastValues  []measurement // sorted by name; replaced, never changed in place (clones share it)
 	same        int           // accepted readings in a row with lastValues
 	lat, lon    int32         // last reported position (0, 0: none yet)
 	recent      []uint64      // ring of seq ^ signature hash of the last accepted readings
@@ -33,9 +33,10 @@ type deviceState struct {
 	rnext       int
 }
 
+// clone is a copy of st that can change without changing st. lastValues is
+// shared: it is replaced, never changed in place.
 func (st *deviceState) clone() *deviceState {
 	c := *st
-	c.lastValues = slices.Clone(st.lastValues)
 	c.recent = slices.Clone(st.recent)
 	c.rejected = slices.Clone(st.rejected)
 	return &c

@@ -245,13 +245,20 @@ func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) 
 	}
 	var value []byte
 	topic := s.topics.Valid
+	if d.Reason != "" {
+		topic = s.topics.Rejected
+	}
+	if err == nil && carried == nil {
+		if v, ok := marshalDecided(raw, asserted, d, body, canonical, trustedBy(raw)); ok {
+			return v, topic, d, nil
+		}
+	}
 	switch {
 	case err != nil:
 	case d.Reason == "":
 		value, err = proto.Marshal(&pb.ValidReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Signature: raw.Signed.Signature,
 			AssertedLocation: asserted, ReadingBytes: body, Canonical: canonical, Uplink: raw.Uplink, TrustedBy: trustedBy(raw)})
 	default:
-		topic = s.topics.Rejected
 		value, err = proto.Marshal(&pb.RejectedReading{Reading: carried, Owner: raw.Owner, ReceivedAtMs: raw.ReceivedAtMs, Reason: d.Reason, Detail: d.Detail,
 			Signature: raw.Signed.Signature, ReadingBytes: body, Canonical: canonical, Uplink: raw.Uplink, TrustedBy: trustedBy(raw)})
 	}
