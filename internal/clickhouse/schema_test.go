@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -325,4 +326,18 @@ func distanceKm(a, b [2]float64) float64 {
 	dlat, dlon := (b[0]-a[0])*rad, (b[1]-a[1])*rad
 	h := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(a[0]*rad)*math.Cos(b[0]*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
 	return 2 * 6371 * math.Asin(math.Sqrt(h))
+}
+
+// TestReadingsMergedWide: readings carries migration 18's merge setting
+// (a later migration that re-created the table without it would lose the
+// cut in merge CPU that docs/performance.md measures).
+func TestReadingsMergedWide(t *testing.T) {
+	conn, _ := testenv.ClickHouseConn(t)
+	var engine string
+	if err := conn.QueryRow(context.Background(), `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'readings'`).Scan(&engine); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(engine, "merge_selector_base = 20") {
+		t.Fatalf("readings' engine: %s", engine)
+	}
 }

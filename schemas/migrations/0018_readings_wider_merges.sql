@@ -1,0 +1,17 @@
+-- readings is merged in wider, rarer merges (issue 26). A merge rewrites
+-- every column of the rows it takes, and the merges of readings were the
+-- largest single part of ClickHouse's CPU in the pipeline bench: 4.9 to 5.5
+-- µs a reading of its 18 to 20 (docs/performance.md, "The store path,
+-- piece by piece"). The merge selector's base (5 by default) is roughly how
+-- many parts of a size it lets pile up before it merges them; at 20, a row
+-- is rewritten about log20 rather than log5 times on its way into a large
+-- part. Paired runs of the bench (base 5, then 20): in two 60 s pairs the
+-- merges of readings cost 4.9 and 5.5 µs a reading before, 4.1 and 3.6
+-- after, and rewrote 1.9 and 1.7 rows for each row inserted before, 1.0
+-- after; in
+-- a 150 s pair 5.1 µs and 2.6 rows before, 4.3 µs and 1.0 row after (a
+-- wide merge costs more a row, so the saving is smaller than the rows
+-- are). More parts wait between merges (about 20 of a size rather than 5,
+-- far below the 1,000 that delay inserts), which queries read as they read
+-- any part.
+ALTER TABLE readings MODIFY SETTING merge_selector_base = 20;
