@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"google.golang.org/protobuf/proto"
 
-	"github.com/fieldmint/fieldmint/internal/kafka"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -232,20 +230,11 @@ func (s *Service) begin(ctx context.Context, items []item, only string) (verdict
 		return v, nil
 	}
 	received := s.now().UnixMilli()
-	records := make([]*kgo.Record, len(good))
-	for j, i := range good {
-		it := &items[i]
-		// A v2 reading goes to Kafka as it came, bytes and all: nothing is
-		// re-encoded, and its signature stays verifiable downstream.
-		value, err := proto.Marshal(&pb.RawReading{Signed: it.v1, SignedV2: it.v2, Owner: it.dev.Owner, ReceivedAtMs: received,
-			Uplink: it.uplink, TrustedReading: it.trusted})
-		if err != nil {
-			return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", i, err), nil
-		}
-		records[j] = &kgo.Record{Topic: s.topics.Raw, Key: []byte(it.id), Value: value}
-		if loc := it.dev.GetLocation(); loc != nil {
-			records[j].Headers = []kgo.RecordHeader{{Key: kafka.RegionHeader, Value: []byte(kafka.Region(loc.LatE7, loc.LonE7))}}
-		}
+	// A v2 reading goes to Kafka as it came, bytes and all: nothing is
+	// re-encoded, and its signature stays verifiable downstream.
+	records, bad, err := s.rawRecords(items, good, received)
+	if err != nil {
+		return refuse(http.StatusBadRequest, CodeMalformed, "reading %d: %v", bad, err), nil
 	}
 	// Admitted whole or not at all, before anything is produced: a refused
 	// request leaves nothing behind to be doubled by its retry.

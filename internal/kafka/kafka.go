@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -213,6 +214,11 @@ const RegionHeader = "fm-region"
 // degrees of latitude and longitude, rounded down ("38,-10"). About 111 km
 // by 87 km at 38° N.
 func Region(latE7, lonE7 int32) string {
+	return string(AppendRegion(nil, latE7, lonE7))
+}
+
+// AppendRegion appends Region(latE7, lonE7) to b.
+func AppendRegion(b []byte, latE7, lonE7 int32) []byte {
 	floorDeg := func(e7 int32) int64 {
 		d := int64(e7) / 1e7
 		if int64(e7)%1e7 < 0 {
@@ -220,7 +226,8 @@ func Region(latE7, lonE7 int32) string {
 		}
 		return d
 	}
-	return fmt.Sprintf("%d,%d", floorDeg(latE7), floorDeg(lonE7))
+	b = strconv.AppendInt(b, floorDeg(latE7), 10)
+	return strconv.AppendInt(append(b, ','), floorDeg(lonE7), 10)
 }
 
 // RegionPartitioner partitions a record carrying RegionHeader as Kafka's
