@@ -61,6 +61,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadingsHandler -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzReadingFields -fuzztime 30s ./ingest/
+	$(GO) test -run '^$$' -fuzz FuzzAppendRawV2 -fuzztime 20s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzDeviceHandlers -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzMQTTPublish -fuzztime 30s ./ingest/
 	$(GO) test -run '^$$' -fuzz FuzzMQTTConnection -fuzztime 30s ./ingest/
