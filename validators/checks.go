@@ -121,7 +121,7 @@ func (c *Checker) pendingState(device string) *deviceState {
 		if committed := c.state[device]; committed != nil {
 			st = committed.clone()
 		} else {
-			st = &deviceState{}
+			st = &deviceState{id: device}
 		}
 		c.pending[device] = st
 	}
@@ -306,7 +306,7 @@ func (c *Checker) accept(r *pb.Reading, values []measurement, sigHash [32]byte, 
 	st.cloneStreak, st.cloneOf = m.streak, m.clone
 	rules := c.rules[r.Kind]
 	if rules.CloneAfter > 0 {
-		c.x.addClone(m.cloneKey, r.DeviceId, r.EventTimeMs)
+		c.x.addClone(m.cloneKey, st.id, r.EventTimeMs) // the clone window keeps a minute of entries: not a string each
 	}
 	if m.hasCell && rules.SybilMaxPerCell > 0 {
 		cd, known := c.x.cells[m.cell][r.DeviceId]

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -240,5 +241,20 @@ func TestCrossStateBounded(t *testing.T) {
 	window := DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].CloneWindow
 	if limit := devices * int(2*window/time.Second+1); len(c.x.cloneQ) > limit {
 		t.Fatalf("%d clone entries remembered after %d s of readings, at most %d expected (2 x %s of %d devices)", len(c.x.cloneQ), seconds, limit, window, devices)
+	}
+	// The keys hold exactly the queued readings: an expired one (the first
+	// of its key or a later one: a station's values recur every 7 s) is gone.
+	held := map[cloneRef]int{}
+	for key, l := range c.x.clones {
+		for i := range l.len() {
+			held[cloneRef{key, l.at(i).device, l.at(i).eventMs}]++
+		}
+	}
+	queued := map[cloneRef]int{}
+	for _, ref := range c.x.cloneQ {
+		queued[ref]++
+	}
+	if !maps.Equal(held, queued) {
+		t.Fatalf("%d readings held by key, %d queued; they differ", len(held), len(queued))
 	}
 }

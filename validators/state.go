@@ -20,6 +20,7 @@ type measurement struct {
 // deviceState is what the checks remember of one device, all of it derived
 // from its accepted readings in order, so that the valid topic rebuilds it.
 type deviceState struct {
+	id          string // the device's id, one string for all it remembers (not each reading's)
 	lastSeq     uint64
 	lastEventMs int64
 	lastValues  []measurement // sorted by name; replaced, never changed in place (clones share it)
