@@ -185,8 +185,20 @@ func decodeLocation(b []byte, lat, lon *int32) error {
 	})
 }
 
+// knownNames are the measurement names the default scoring knows: a
+// reading's name found here is this string, not a new one. Read only.
+var knownNames = func() map[string]string {
+	names := map[string]string{}
+	for _, k := range DefaultScoring().Kinds {
+		for name := range k.Measurements {
+			names[name] = name
+		}
+	}
+	return names
+}()
+
 func (r *record) decodeMeasurement(b []byte) error {
-	key, val, err := protowalk.SintEntry(b)
+	key, val, err := protowalk.SintEntry(b, knownNames)
 	if err != nil {
 		return err
 	}

@@ -76,11 +76,18 @@ func Valid(b []byte) error {
 }
 
 // SintEntry decodes one entry of a map<string, sint64> field: key = 1,
-// value = 2, either of which may be missing (its zero value).
-func SintEntry(b []byte) (key string, val int64, err error) {
+// value = 2, either of which may be missing (its zero value). A key found
+// in known (a table of strings keyed by themselves, read only; nil for
+// none) is known's string rather than a new one: a reading's measurement
+// names come from a short list, and a string each was an allocation each.
+func SintEntry(b []byte, known map[string]string) (key string, val int64, err error) {
 	err = Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
+			if s, ok := known[string(bs)]; ok {
+				key = s
+				return nil
+			}
 			return String(&key, bs)
 		case num == 2 && typ == protowire.VarintType:
 			val = protowire.DecodeZigZag(v)
