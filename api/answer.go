@@ -63,8 +63,9 @@ func (p *proofAnswer) wire(distributor common.Address, chainID *big.Int) *wire.R
 var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // appendJSON appends the JSON encoding/json makes of wire(distributor,
-// chainID), and its newline (distributor as distributor.Hex() writes it). Every string in it is hex, a decimal number or
-// an RFC 3339 time: nothing to escape.
+// chainID), and its newline (distributor as distributor.Hex() writes it).
+// Every string in it is hex, a decimal number or an RFC 3339 time: nothing
+// to escape.
 func (p *proofAnswer) appendJSON(b []byte, distributor string, chainID *big.Int) []byte {
 	st := p.roots
 	cum := p.cumulative

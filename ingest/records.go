@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/kafka"
+	"github.com/fieldmint/fieldmint/internal/protowalk"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -23,10 +24,8 @@ func (s *Service) rawRecords(items []item, good []int, received int64) (_ []*kgo
 	size := 0
 	for _, i := range good {
 		it := &items[i]
-		size += len(it.id) + 12 // and its region, at most "-215,-215"
-		if handWritten(it) {
-			size += len(it.dev.GetOwner()) + len(it.v2.GetReading()) + len(it.v2.GetSignature()) + 32
-		}
+		// Its key, region (at most "-215,-215") and, if written by hand, value.
+		size += len(it.id) + 12 + len(it.dev.GetOwner()) + len(it.v2.GetReading()) + len(it.v2.GetSignature()) + 32
 	}
 	// A buffer that turns out too small grows: records made before keep
 	// the bytes they were given.
@@ -71,25 +70,11 @@ func handWritten(it *item) bool {
 // &pb.SignedReadingV2{Reading: reading, Signature: sig}}
 // (FuzzAppendRawV2 holds the two to the same bytes).
 func appendRawV2(b []byte, owner string, received int64, reading, sig []byte) []byte {
-	if owner != "" {
-		b = protowire.AppendString(protowire.AppendTag(b, 2, protowire.BytesType), owner)
-	}
+	b = protowalk.AppendString(b, 2, owner)
 	if received != 0 {
 		b = protowire.AppendVarint(protowire.AppendTag(b, 3, protowire.VarintType), uint64(received))
 	}
-	inner := 0
-	if len(reading) > 0 {
-		inner += protowire.SizeTag(1) + protowire.SizeBytes(len(reading))
-	}
-	if len(sig) > 0 {
-		inner += protowire.SizeTag(2) + protowire.SizeBytes(len(sig))
-	}
+	inner := protowalk.SizeBytes(1, reading) + protowalk.SizeBytes(2, sig)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.BytesType), uint64(inner))
-	if len(reading) > 0 {
-		b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), reading)
-	}
-	if len(sig) > 0 {
-		b = protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), sig)
-	}
-	return b
+	return protowalk.AppendBytes(protowalk.AppendBytes(b, 1, reading), 2, sig)
 }

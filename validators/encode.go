@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/fieldmint/fieldmint/internal/protowalk"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
 )
 
@@ -24,42 +25,25 @@ func marshalDecided(raw *pb.RawReading, asserted *pb.Location, d Decision, body 
 		return nil, false
 	}
 	b := make([]byte, 0, 48+len(owner)+len(sig)+len(body)+len(d.Reason)+len(d.Detail)+len(trustedBy))
-	b = appendString(b, 2, owner)
+	b = protowalk.AppendString(b, 2, owner)
 	if raw.ReceivedAtMs != 0 {
 		b = protowire.AppendVarint(protowire.AppendTag(b, 3, protowire.VarintType), uint64(raw.ReceivedAtMs))
 	}
 	if d.Reason == "" {
-		b = appendBytes(b, 5, sig)
+		b = protowalk.AppendBytes(b, 5, sig)
 		if asserted != nil {
 			b = appendLocation(b, 6, asserted)
 		}
 	} else {
-		b = appendString(b, 4, d.Reason)
-		b = appendString(b, 5, d.Detail)
-		b = appendBytes(b, 6, sig)
+		b = protowalk.AppendString(b, 4, d.Reason)
+		b = protowalk.AppendString(b, 5, d.Detail)
+		b = protowalk.AppendBytes(b, 6, sig)
 	}
-	b = appendBytes(b, 7, body)
+	b = protowalk.AppendBytes(b, 7, body)
 	if canonical {
 		b = protowire.AppendVarint(protowire.AppendTag(b, 8, protowire.VarintType), 1)
 	}
-	return appendString(b, 10, trustedBy), true
-}
-
-// appendString appends field n, a string, unless it is empty
-// (proto3 leaves empty values out).
-func appendString(b []byte, n protowire.Number, s string) []byte {
-	if s == "" {
-		return b
-	}
-	return protowire.AppendString(protowire.AppendTag(b, n, protowire.BytesType), s)
-}
-
-// appendBytes appends field n, bytes, unless there are none.
-func appendBytes(b []byte, n protowire.Number, v []byte) []byte {
-	if len(v) == 0 {
-		return b
-	}
-	return protowire.AppendBytes(protowire.AppendTag(b, n, protowire.BytesType), v)
+	return protowalk.AppendString(b, 10, trustedBy), true
 }
 
 // appendLocation appends field n, a pb.Location (present even when both

@@ -248,7 +248,7 @@ func (s *Service) encode(raw *pb.RawReading, asserted *pb.Location, d Decision) 
 	if d.Reason != "" {
 		topic = s.topics.Rejected
 	}
-	if err == nil && carried == nil {
+	if err == nil {
 		if v, ok := marshalDecided(raw, asserted, d, body, canonical, trustedBy(raw)); ok {
 			return v, topic, d, nil
 		}

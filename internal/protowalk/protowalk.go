@@ -4,7 +4,9 @@
 // first look at a signed reading). It follows protobuf's rules: unknown
 // fields and fields of an unexpected wire type are skipped, groups too,
 // and a string must be UTF-8. Each caller holds its decoder to
-// proto.Unmarshal with a fuzz target.
+// proto.Unmarshal with a fuzz target. It also appends proto3 fields the way
+// proto.Marshal writes them, for the records written by hand (ingest's raw
+// records, the validators' decisions), each held to proto.Marshal likewise.
 package protowalk
 
 import (
@@ -95,4 +97,29 @@ func SintEntry(b []byte, known map[string]string) (key string, val int64, err er
 		return nil
 	})
 	return key, val, err
+}
+
+// AppendString appends field n, a string, as proto.Marshal writes a proto3
+// field: left out when empty.
+func AppendString(b []byte, n protowire.Number, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return protowire.AppendString(protowire.AppendTag(b, n, protowire.BytesType), s)
+}
+
+// AppendBytes appends field n, bytes, left out when empty.
+func AppendBytes(b []byte, n protowire.Number, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	return protowire.AppendBytes(protowire.AppendTag(b, n, protowire.BytesType), v)
+}
+
+// SizeBytes is the size AppendBytes gives field n holding v.
+func SizeBytes(n protowire.Number, v []byte) int {
+	if len(v) == 0 {
+		return 0
+	}
+	return protowire.SizeTag(n) + protowire.SizeBytes(len(v))
 }
