@@ -23,6 +23,7 @@ import (
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
+	"github.com/fieldmint/fieldmint/internal/devbroker"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/devchain"
@@ -173,7 +174,13 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 		return nil, fmt.Errorf("dev: kafka on port %d: %w", o.KafkaPort, err)
 	}
 	cfg.Kafka.Brokers = s.Kafka.ListenAddrs()
-	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers)
+	// Before any role produces: the transactions a kill left open get the
+	// abort markers kfake does not write (devbroker.AbortCrashed).
+	aborted, err := devbroker.AbortCrashed(ctx, cfg.Kafka.Brokers)
+	if err != nil {
+		return nil, fmt.Errorf("dev: kafka: closing the transactions a crash left open: %w", err)
+	}
+	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers, "crashedTransactionsAborted", aborted)
 
 	// ClickHouse: a server process, with each operator's least-privilege
 	// users (its users file is read once, at start).

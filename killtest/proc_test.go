@@ -3,7 +3,9 @@ package killtest
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,12 +24,34 @@ func startProc(t *testing.T, dir, name, bin string, env []string, args ...string
 }
 
 func startProcGroup(t *testing.T, dir, name, bin string, group bool, env []string, args ...string) *proc {
-	p, err := procs.Start(procs.Options{Name: name, Bin: bin, Args: args, Env: env, Log: filepath.Join(dir, name+".log"), Restart: true, Group: group})
+	log := filepath.Join(dir, name+".log")
+	p, err := procs.Start(procs.Options{Name: name, Bin: bin, Args: args, Env: env, Log: log, Restart: true, Group: group})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The log goes with the test's directory: a failed test shows its end
+	// (after the process stopped), so that a failure seen once, in CI,
+	// can be read afterwards.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the last lines of %s's log:\n%s", name, tail(log, logTailLines))
+		}
+	})
 	t.Cleanup(p.Stop)
 	return p
+}
+
+// logTailLines is how much of a process's log a failed test shows.
+const logTailLines = 150
+
+// tail is the last n lines of the file at path.
+func tail(path string, n int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.SplitAfter(string(raw), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "")
 }
 
 // reread runs read again while ClickHouse cannot answer, for up to a
