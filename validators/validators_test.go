@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,5 +280,20 @@ func TestRebuildReadsTheWindow(t *testing.T) {
 	replay.ReceivedAtMs = now.UnixMilli()
 	if d := checkers[part].Check(replay, registered()); d.Reason != ReasonDuplicate && d.Reason != ReasonSequenceReplay {
 		t.Fatalf("a replay of the newest reading decided %+v", d)
+	}
+}
+
+// The defaults validate; a fetch that would not wait, or wait for nothing,
+// is refused with the option to fix.
+func TestConfigFetch(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range []func(*Config){func(c *Config) { c.FetchMinBytes = 0 }, func(c *Config) { c.FetchMaxWait = 0 }} {
+		c := DefaultConfig()
+		mod(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fetchMinBytes") {
+			t.Errorf("%+v: %v, want an error naming the fetch options", c, err)
+		}
 	}
 }
