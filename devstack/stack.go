@@ -23,9 +23,9 @@ import (
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
-	"github.com/fieldmint/fieldmint/internal/devbroker"
 	"github.com/fieldmint/fieldmint/internal/chserver"
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
+	"github.com/fieldmint/fieldmint/internal/devbroker"
 	"github.com/fieldmint/fieldmint/internal/devchain"
 	"github.com/fieldmint/fieldmint/schemas/bindings/distributor"
 	"github.com/fieldmint/fieldmint/settler/quorum"
