@@ -230,14 +230,21 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 
 func (s *Service) decide(c *Checker, rec *kgo.Record) ([]byte, string, decided, error) {
 	raw := &pb.RawReading{}
-	var d Decision
-	if err := unmarshalRaw(rec.Value, raw); err != nil || raw.GetSigned().GetReading() == nil {
-		d = Decision{Reason: ReasonUndecodable, Detail: fmt.Sprintf("raw record at offset %d does not decode", rec.Offset)}
+	undecodable := unmarshalRaw(rec.Value, raw) != nil || raw.GetSigned().GetReading() == nil
+	if undecodable {
 		raw = &pb.RawReading{Signed: &pb.SignedReading{Reading: &pb.Reading{DeviceId: string(rec.Key)}}, ReceivedAtMs: rec.Timestamp.UnixMilli()}
-	} else {
-		d = c.Check(raw, s.reg.Get(raw.Signed.Reading.DeviceId))
 	}
-	value, topic, d, err := s.encode(raw, s.reg.Get(raw.Signed.Reading.DeviceId).GetLocation(), d)
+	// One look into the registry a reading (a map of every device, so
+	// rarely in cache): the checks and the decided record's asserted
+	// location see the same registration.
+	dev := s.reg.Get(raw.Signed.Reading.DeviceId)
+	var d Decision
+	if undecodable {
+		d = Decision{Reason: ReasonUndecodable, Detail: fmt.Sprintf("raw record at offset %d does not decode", rec.Offset)}
+	} else {
+		d = c.Check(raw, dev)
+	}
+	value, topic, d, err := s.encode(raw, dev.GetLocation(), d)
 	return value, topic, decided{reading: raw.Signed.Reading, d: d}, err
 }
 
