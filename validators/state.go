@@ -32,20 +32,88 @@ type deviceState struct {
 	cloneOf     string
 	rejected    []uint64 // ring of fingerprints of the last rejected readings
 	rnext       int
+	saved       uint64 // the transaction whose undo log holds this state as it was before it
 }
 
-// clone is a copy of st that can change without changing st. lastValues is
-// shared: it is replaced, never changed in place.
-func (st *deviceState) clone() *deviceState {
-	c := *st
-	c.recent = slices.Clone(st.recent)
-	c.rejected = slices.Clone(st.rejected)
-	return &c
+// undoLog takes back what the open transaction changed in device states:
+// each state as it was before the transaction's first change to it (a copy
+// of the struct: its rings' slices share their arrays), each ring slot the
+// transaction overwrote, and the states it made.
+type undoLog struct {
+	txn    uint64 // the open transaction's number, from 1
+	states []savedState
+	slots  []savedSlot
+	made   []*deviceState
+}
+
+type savedState struct {
+	st  *deviceState
+	was deviceState
+}
+
+type savedSlot struct {
+	ring []uint64
+	i    int
+	was  uint64
+}
+
+// save keeps st as it is, unless the open transaction saved it already.
+func (u *undoLog) save(st *deviceState) {
+	if st.saved == u.txn {
+		return
+	}
+	st.saved = u.txn
+	u.states = append(u.states, savedState{st, *st})
+}
+
+// add notes a state the open transaction made (an abort removes it).
+func (u *undoLog) add(st *deviceState) {
+	st.saved = u.txn
+	u.made = append(u.made, st)
+}
+
+// ringPut adds v to a ring of at most size values whose next slot to
+// overwrite, once full, is *next; an overwritten value is saved (appending
+// needs nothing saved: the state's saved slice is shorter).
+func (u *undoLog) ringPut(ring *[]uint64, next *int, size int, v uint64) {
+	if len(*ring) < size {
+		*ring = append(*ring, v)
+		return
+	}
+	u.slots = append(u.slots, savedSlot{*ring, *next, (*ring)[*next]})
+	(*ring)[*next] = v
+	*next = (*next + 1) % size
+}
+
+// forget starts the next transaction, keeping every change (a commit).
+func (u *undoLog) forget() {
+	clear(u.states) // the saved copies hold strings and slices: let them go
+	clear(u.made)
+	u.states, u.slots, u.made = u.states[:0], u.slots[:0], u.made[:0]
+	u.txn++
+}
+
+// takeBack undoes the open transaction's changes, latest first, and starts
+// the next (an abort). A ring slot overwritten twice gets its first value
+// back because the slots are restored in reverse.
+func (u *undoLog) takeBack(states map[string]*deviceState) {
+	for i := len(u.slots) - 1; i >= 0; i-- {
+		s := u.slots[i]
+		s.ring[s.i] = s.was
+	}
+	for i := len(u.states) - 1; i >= 0; i-- {
+		*u.states[i].st = u.states[i].was
+	}
+	for _, st := range u.made {
+		delete(states, st.id)
+	}
+	u.forget()
 }
 
 // apply folds an accepted reading into a device's state: the one place the
-// state changes, for live decisions and for rebuilds alike.
-func apply(st *deviceState, r *pb.Reading, values []measurement, sigHash [32]byte) {
+// state changes, for live decisions and for rebuilds alike. The state must
+// have been made ready for the transaction (Checker.pendingState).
+func apply(st *deviceState, r *pb.Reading, values []measurement, sigHash [32]byte, u *undoLog) {
 	if slices.Equal(values, st.lastValues) {
 		st.same++
 	} else {
@@ -56,13 +124,7 @@ func apply(st *deviceState, r *pb.Reading, values []measurement, sigHash [32]byt
 	if lat, lon := r.GetLocation().GetLatE7(), r.GetLocation().GetLonE7(); lat != 0 || lon != 0 {
 		st.lat, st.lon = lat, lon
 	}
-	fp := fingerprint(r.Seq, sigHash)
-	if len(st.recent) < DuplicateWindow {
-		st.recent = append(st.recent, fp)
-	} else {
-		st.recent[st.next] = fp
-		st.next = (st.next + 1) % DuplicateWindow
-	}
+	u.ringPut(&st.recent, &st.next, DuplicateWindow, fingerprint(r.Seq, sigHash))
 }
 
 func formatValues(values []measurement) string {
