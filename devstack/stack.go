@@ -19,7 +19,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/fieldmint/fieldmint/ingest/client"
 	"github.com/fieldmint/fieldmint/internal/chain"
@@ -50,7 +49,7 @@ type Owner struct {
 // Stack is the embedded infrastructure: broker, ClickHouse, chain, contracts.
 type Stack struct {
 	Config    Config // every role's configuration, pointing at this stack
-	Kafka     *kfake.Cluster
+	Kafka     *devbroker.Cluster
 	CH        *chserver.Server
 	Chain     *devchain.Chain
 	Contracts chain.Contracts
@@ -169,18 +168,11 @@ func StartStack(ctx context.Context, cfg Config, log *slog.Logger) (*Stack, erro
 	// Kafka: kfake, persisted in the data directory.
 	// SyncWrites: a batch is on disk before the broker acknowledges it, so a
 	// reading answered 2xx survives a power cut, not only a killed process.
-	if s.Kafka, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(o.KafkaPort), kfake.DataDir(filepath.Join(o.DataDir, "kafka")),
-		kfake.SyncWrites(), kfake.AllowAutoTopicCreation()); err != nil {
+	if s.Kafka, err = devbroker.Start(ctx, filepath.Join(o.DataDir, "kafka"), []int{o.KafkaPort}, true); err != nil {
 		return nil, fmt.Errorf("dev: kafka on port %d: %w", o.KafkaPort, err)
 	}
 	cfg.Kafka.Brokers = s.Kafka.ListenAddrs()
-	// Before any role produces: the transactions a kill left open get the
-	// abort markers kfake does not write (devbroker.AbortCrashed).
-	aborted, err := devbroker.AbortCrashed(ctx, cfg.Kafka.Brokers)
-	if err != nil {
-		return nil, fmt.Errorf("dev: kafka: closing the transactions a crash left open: %w", err)
-	}
-	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers, "crashedTransactionsAborted", aborted)
+	log.Info("dev: kafka up", "brokers", cfg.Kafka.Brokers, "crashedTransactionsAborted", s.Kafka.Aborted)
 
 	// ClickHouse: a server process, with each operator's least-privilege
 	// users (its users file is read once, at start).

@@ -89,17 +89,13 @@ func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	if err != nil {
 		return err
 	}
-	c, err := devbroker.Start(*dir, ports, *sync)
+	c, err := devbroker.Start(ctx, *dir, ports, *sync)
 	if err != nil {
 		return fmt.Errorf("broker on ports %v, data %s: %w", ports, *dir, err)
 	}
 	defer c.Close()
-	aborted, err := devbroker.AbortCrashed(ctx, c.ListenAddrs())
-	if err != nil {
-		return fmt.Errorf("broker on ports %v, data %s: closing the transactions a crash left open: %w", ports, *dir, err)
-	}
-	if aborted > 0 {
-		fmt.Fprintf(out, "broker: wrote %d abort markers for transactions left open by a crash\n", aborted)
+	if c.Aborted > 0 {
+		fmt.Fprintf(out, "broker: wrote %d abort markers for transactions left open by a crash\n", c.Aborted)
 	}
 	fmt.Fprintf(out, "broker: %s, data %s (Ctrl-C stops)\n", strings.Join(c.ListenAddrs(), ","), *dir)
 	c.Serve(ctx, out)

@@ -11,8 +11,9 @@ import (
 )
 
 // AbortCrashed writes the abort markers that kfake leaves out after a crash,
-// and returns how many it wrote (one per partition and producer). Call it on a cluster
-// just started on a data directory, before any client produces.
+// and returns how many it wrote (one per partition and producer). Start calls
+// it on a cluster just started on a data directory, before any client
+// produces.
 //
 // kfake restarted on the directory of a process that was killed with
 // transactions open treats their records as aborted (a read-committed fetch

@@ -30,14 +30,19 @@ import (
 type Cluster struct {
 	*kfake.Cluster
 	ports []int // by node id
+	// Aborted is how many abort markers Start wrote for transactions a
+	// crash left open (AbortCrashed).
+	Aborted int
 
 	mu      sync.Mutex
 	stopped map[int32]bool
 }
 
 // Start starts one broker per port (node ids 0, 1, ...) persisted in dir;
-// sync fsyncs every produced batch.
-func Start(dir string, ports []int, sync bool) (*Cluster, error) {
+// sync fsyncs every produced batch. Before it returns, the transactions a
+// crash left open in dir get the abort markers kfake does not write
+// (AbortCrashed): nothing can produce before then.
+func Start(ctx context.Context, dir string, ports []int, sync bool) (*Cluster, error) {
 	opts := []kfake.Opt{kfake.NumBrokers(len(ports)), kfake.Ports(ports...), kfake.DataDir(dir), kfake.AllowAutoTopicCreation(),
 		kfake.ListenFn(listen)}
 	if sync {
@@ -47,7 +52,12 @@ func Start(dir string, ports []int, sync bool) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cluster{Cluster: c, ports: ports, stopped: map[int32]bool{}}, nil
+	aborted, err := AbortCrashed(ctx, c.ListenAddrs())
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("closing the transactions a crash left open: %w", err)
+	}
+	return &Cluster{Cluster: c, ports: ports, stopped: map[int32]bool{}, Aborted: aborted}, nil
 }
 
 // Controller is the node that kfake answers admin requests on (the last):

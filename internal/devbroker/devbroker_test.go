@@ -26,7 +26,7 @@ func TestStopAndStartABroker(t *testing.T) {
 		}
 		ports = append(ports, p)
 	}
-	c, err := Start(t.TempDir(), ports, false)
+	c, err := Start(context.Background(), t.TempDir(), ports, false)
 	if err != nil {
 		t.Fatal(err)
 	}
