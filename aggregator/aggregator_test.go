@@ -223,6 +223,11 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 
 	e.start(t)
 	e.waitCount(t, 40, "SELECT count() FROM readings")
+	// An INSERT's rows in readings are visible before its views' rows are:
+	// ClickHouse commits the table's part, then each view's. Wait for the
+	// new owner's last INSERT to have finished, views included, so that
+	// what follows counts only the late copy's effect.
+	e.waitCount(t, 40, "SELECT sum(readings) FROM epoch_scores")
 	// The dead writer's INSERT lands late.
 	if err := dead.insertOnce(context.Background(), inFlight.rows, inFlight.token); err != nil {
 		t.Fatal(err)
