@@ -230,7 +230,7 @@ func BenchmarkCloneWindowHeap(b *testing.B) {
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		b.ReportMetric(float64(len(c.x.cloneQ)), "clone-entries")
+		b.ReportMetric(float64(c.x.cloneQ.len()), "clone-entries")
 		b.ReportMetric(float64(m.HeapObjects), "live-objects")
 		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "live-MB")
 	}

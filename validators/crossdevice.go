@@ -74,9 +74,9 @@ const (
 // transaction is open are logged in undo, so Abort can take them back.
 type cross struct {
 	clones  map[uint64]cloneList // rounded-values key -> readings with it
-	cloneQ  []cloneRef           // insertion order, for expiry
+	cloneQ  fifo[cloneRef]       // insertion order, for expiry
 	beacons map[beaconKey]beacon
-	beaconQ []beaconKey
+	beaconQ fifo[beaconKey]
 	cells   map[cellKey]map[string]cellDevice
 	undo    []undoOp
 }
@@ -244,7 +244,7 @@ func (x *cross) addClone(key uint64, device string, eventMs int64) {
 	} else {
 		x.clones[key] = cloneList{first: e}
 	}
-	x.cloneQ = append(x.cloneQ, cloneRef{key, device, eventMs})
+	x.cloneQ.push(cloneRef{key, device, eventMs})
 	x.undo = append(x.undo, undoOp{op: opClone, key: key})
 }
 
@@ -296,7 +296,7 @@ func (x *cross) setCell(cell cellKey, device string, d cellDevice) {
 func (x *cross) addBeacon(k beaconKey, b beacon) {
 	old, had := x.beacons[k]
 	x.beacons[k] = b
-	x.beaconQ = append(x.beaconQ, k)
+	x.beaconQ.push(k)
 	x.undo = append(x.undo, undoOp{op: opBeacon, bkey: k, oldB: old, had: had})
 }
 
@@ -305,9 +305,8 @@ func (x *cross) addBeacon(k beaconKey, b beacon) {
 // than twice beaconWindow, before the newest event time seen.
 func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) {
 	x.undo = x.undo[:0]
-	n := 0
-	for n < len(x.cloneQ) && x.cloneQ[n].eventMs < newestMs-2*cloneWindow.Milliseconds() {
-		ref := x.cloneQ[n]
+	for x.cloneQ.len() > 0 && x.cloneQ.front().eventMs < newestMs-2*cloneWindow.Milliseconds() {
+		ref := x.cloneQ.front()
 		if l, ok := x.clones[ref.key]; ok {
 			for i := range l.len() {
 				if l.at(i) == (cloneEntry{ref.device, ref.eventMs}) {
@@ -320,19 +319,19 @@ func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) 
 				}
 			}
 		}
-		n++
+		x.cloneQ.dropFront()
 	}
-	x.cloneQ = slices.Delete(x.cloneQ, 0, n)
-	n = 0
-	for n < len(x.beaconQ) {
-		b, ok := x.beacons[x.beaconQ[n]]
+	x.cloneQ.compact()
+	for x.beaconQ.len() > 0 {
+		k := x.beaconQ.front()
+		b, ok := x.beacons[k]
 		if ok && b.eventMs >= newestMs-2*beaconWindow.Milliseconds() {
 			break
 		}
-		delete(x.beacons, x.beaconQ[n])
-		n++
+		delete(x.beacons, k)
+		x.beaconQ.dropFront()
 	}
-	x.beaconQ = slices.Delete(x.beaconQ, 0, n)
+	x.beaconQ.compact()
 }
 
 func (x *cross) abort() {
@@ -346,7 +345,7 @@ func (x *cross) abort() {
 			} else {
 				x.clones[u.key] = l
 			}
-			x.cloneQ = x.cloneQ[:len(x.cloneQ)-1]
+			x.cloneQ.popBack()
 		case opCell:
 			if u.had {
 				x.cells[u.cell][u.device] = u.old
@@ -359,7 +358,7 @@ func (x *cross) abort() {
 			} else {
 				delete(x.beacons, u.bkey)
 			}
-			x.beaconQ = x.beaconQ[:len(x.beaconQ)-1]
+			x.beaconQ.popBack()
 		}
 	}
 	x.undo = x.undo[:0]

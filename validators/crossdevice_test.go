@@ -239,8 +239,8 @@ func TestCrossStateBounded(t *testing.T) {
 		c.Commit()
 	}
 	window := DefaultRules()[pb.ResourceKind_RESOURCE_KIND_WEATHER].CloneWindow
-	if limit := devices * int(2*window/time.Second+1); len(c.x.cloneQ) > limit {
-		t.Fatalf("%d clone entries remembered after %d s of readings, at most %d expected (2 x %s of %d devices)", len(c.x.cloneQ), seconds, limit, window, devices)
+	if limit := devices * int(2*window/time.Second+1); c.x.cloneQ.len() > limit {
+		t.Fatalf("%d clone entries remembered after %d s of readings, at most %d expected (2 x %s of %d devices)", c.x.cloneQ.len(), seconds, limit, window, devices)
 	}
 	// The keys hold exactly the queued readings: an expired one (the first
 	// of its key or a later one: a station's values recur every 7 s) is gone.
@@ -251,7 +251,7 @@ func TestCrossStateBounded(t *testing.T) {
 		}
 	}
 	queued := map[cloneRef]int{}
-	for _, ref := range c.x.cloneQ {
+	for _, ref := range c.x.cloneQ.items() {
 		queued[ref]++
 	}
 	if !maps.Equal(held, queued) {
