@@ -21,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/fieldmint/fieldmint/internal/config"
+	"github.com/fieldmint/fieldmint/internal/gctune"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	"github.com/fieldmint/fieldmint/roles"
 	"github.com/fieldmint/fieldmint/settler/claim"
@@ -202,6 +203,10 @@ func usage(w io.Writer) {
 
 func main() {
 	serveChild()
+	if gc := gctune.Apply(); gc.Err != nil {
+		// Not fatal: the process runs with Go's own limit (none).
+		fmt.Fprintln(os.Stderr, "fieldmint: GOMEMLIMIT from the container's memory limit:", gc.Err)
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
