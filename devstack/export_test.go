@@ -32,49 +32,7 @@ import (
 // naming the file.
 func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64, log *slog.Logger) {
 	t.Helper()
-	// The stack runs on, and a settlement's state with it (active, then
-	// final once its activation is settle.confirmations blocks deep; the
-	// export carries the epoch's and its base's): two exports are the same
-	// bytes when no state moved between them, so a pair during which one
-	// moved is taken again.
-	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	states := func() string {
-		base, err := tables.BuildsOn(ctx, conn, epoch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range []uint64{base, epoch} {
-			st, _, err := tables.SettlementOf(ctx, conn, e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%d %s", e, st.State))
-		}
-		return strings.Join(out, ", ")
-	}
-	var exported, again string
-	for attempt := 1; ; attempt++ {
-		before := states()
-		var out strings.Builder
-		exported, again = filepath.Join(t.TempDir(), "export"), filepath.Join(t.TempDir(), "again")
-		if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: exported}, &out, log); err != nil {
-			t.Fatalf("export: %v\n%s", err, out.String())
-		}
-		t.Logf("export:\n%s", out.String())
-		if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: again}, &out, log); err != nil {
-			t.Fatal(err)
-		}
-		after := states()
-		if after == before || attempt == 3 {
-			break
-		}
-		t.Logf("settlements moved during the two exports (%s, then %s): exporting again", before, after)
-	}
+	exported, again := exportTwice(t, ctx, c, epoch, log)
 	checkScheduledExport(t, ctx, c, log)
 	m, err := audit.ReadManifest(exported)
 	if err != nil {
@@ -168,6 +126,55 @@ func checkExport(t *testing.T, ctx context.Context, c roles.Config, epoch uint64
 	if report, err := verify(flipped); !errors.Is(err, roles.ErrMismatch) || !strings.Contains(report, "first difference: file "+audit.DevicesFile+": sha256 ") {
 		t.Errorf("a byte changed: %v\n%s", err, report)
 	}
+}
+
+// exportTwice exports the epoch twice, into two fresh directories.
+//
+// The stack runs on, and a settlement's state with it (active, then final
+// once its activation is settle.confirmations blocks deep; the export
+// carries the epoch's and its base's): two exports are the same bytes when
+// no state moved between them, so a pair during which one moved is taken
+// again.
+func exportTwice(t *testing.T, ctx context.Context, c roles.Config, epoch uint64, log *slog.Logger) (exported, again string) {
+	t.Helper()
+	conn, err := clickhouse.Dial(ctx, c.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	states := func() string {
+		base, err := tables.BuildsOn(ctx, conn, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range []uint64{base, epoch} {
+			st, _, err := tables.SettlementOf(ctx, conn, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%d %s", e, st.State))
+		}
+		return strings.Join(out, ", ")
+	}
+	for attempt := 1; ; attempt++ {
+		before := states()
+		var out strings.Builder
+		exported, again = filepath.Join(t.TempDir(), "export"), filepath.Join(t.TempDir(), "again")
+		if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: exported}, &out, log); err != nil {
+			t.Fatalf("export: %v\n%s", err, out.String())
+		}
+		t.Logf("export:\n%s", out.String())
+		if err := roles.RunExport(ctx, c, roles.ExportOptions{Epoch: epoch, Out: again}, &out, log); err != nil {
+			t.Fatal(err)
+		}
+		after := states()
+		if after == before || attempt == 3 {
+			break
+		}
+		t.Logf("settlements moved during the two exports (%s, then %s): exporting again", before, after)
+	}
+	return exported, again
 }
 
 // checkScheduledExport: export --final, as the Helm chart's CronJob runs it,
