@@ -115,11 +115,20 @@ func storePath(b *testing.B, blocks, perBlock, devices int) {
 	}
 }
 
-// storeBlock is block i of the store benchmark: n valid weather readings of
-// the devices in turn, a millisecond apart.
+// storeBlock is block i of the store benchmark (storeRows) as columns.
 func storeBlock(i, n, devices int, noBytes bool) *columns {
-	r := rand.New(rand.NewPCG(uint64(i), 7))
 	c := newColumns(n)
+	for _, r := range storeRows(i, n, devices, noBytes) {
+		c.add(r)
+	}
+	return c
+}
+
+// storeRows are the rows of block i of the store benchmark: n valid weather
+// readings of the devices in turn, a millisecond apart.
+func storeRows(i, n, devices int, noBytes bool) []row {
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	rows := make([]row, 0, n)
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i*n) * time.Millisecond)
 	for j := range n {
 		at := start.Add(time.Duration(j) * time.Millisecond)
@@ -138,9 +147,9 @@ func storeBlock(i, n, devices int, noBytes bool) *columns {
 				row.signature[k] = byte(r.Uint32())
 			}
 		}
-		c.add(row)
+		rows = append(rows, row)
 	}
-	return c
+	return rows
 }
 
 // BenchmarkBlockColumns measures the aggregator's own CPU for a block, up
@@ -159,14 +168,7 @@ func BenchmarkBlockColumns(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { conn.Close() })
-	src := storeBlock(0, n, devices, false)
-	rows := make([]row, n)
-	for i := range rows {
-		rows[i] = row{deviceID: src.device[i], seq: src.seq[i], eventTime: src.eventTime[i], epoch: src.epoch[i], kind: src.kind[i].(string),
-			owner: src.owner[i].(string), measurements: src.measurements[i], lat: src.lat[i], lon: src.lon[i], receivedAt: src.receivedAt[i],
-			status: src.status[i].(string), topic: src.topic[i].(string), partition: src.partition[i], offset: src.offset[i],
-			body: src.body[i], signature: src.signature[i], wire: src.wire[i]}
-	}
+	rows := storeRows(0, n, devices, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		c := newColumns(n)
