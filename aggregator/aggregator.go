@@ -34,6 +34,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/telemetry"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -81,6 +82,8 @@ type Service struct {
 	kc            kafka.Config
 	topics        kafka.Topics
 	conn          driver.Conn
+	blocks        *clickhouse.Inserter // the readings INSERTs
+	spare         *columns             // a written block's columns, for the next
 	log           *slog.Logger
 	producer      *kgo.Client // nil in a replay
 	admin         *kadm.Client
@@ -115,8 +118,9 @@ type Service struct {
 	scoring Scoring
 }
 
-// New creates an aggregator writing to conn (a migrated ClickHouse connection).
-func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Service, error) {
+// New creates an aggregator writing to conn (a migrated ClickHouse
+// connection), its blocks of readings through blocks (to the same database).
+func New(cfg Config, kc kafka.Config, conn driver.Conn, blocks *clickhouse.Inserter, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -127,7 +131,7 @@ func New(cfg Config, kc kafka.Config, conn driver.Conn, log *slog.Logger) (*Serv
 	if err := scoring.Validate(cfg.EpochLength); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, log: log, wm: map[topicPartition]time.Time{}, stored: map[topicPartition]int64{}, gaps: map[topicPartition]gap{}, metrics: newMetrics(), scoring: scoring}, nil
+	return &Service{cfg: cfg, kc: kc, topics: kc.Topics(), conn: conn, blocks: blocks, log: log, wm: map[topicPartition]time.Time{}, stored: map[topicPartition]int64{}, gaps: map[topicPartition]gap{}, metrics: newMetrics(), scoring: scoring}, nil
 }
 
 // Run consumes until ctx ends. Work cut short by ctx is not an error: it is
@@ -245,7 +249,9 @@ func (s *Service) run(ctx context.Context) error {
 					spans = append(spans, span)
 				}
 			}
-			err := s.write(ctx, s.newBlock(data, s.wm))
+			b := s.newBlock(data, s.wm)
+			err := s.write(ctx, b)
+			s.spare = b.rows // written or given up: the next block reuses its memory
 			for _, span := range spans {
 				span.SetAttributes(attribute.Int("fieldmint.block_rows", len(data)))
 				if err != nil {

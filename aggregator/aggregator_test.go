@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldmint/fieldmint/internal/chserver"
+	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/kafka"
 	"github.com/fieldmint/fieldmint/internal/testenv"
 	pb "github.com/fieldmint/fieldmint/schemas/fieldmintpb"
@@ -27,10 +28,11 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	kc   kafka.Config
-	conn driver.Conn
-	prod *kgo.Client
-	cfg  Config
+	kc     kafka.Config
+	conn   driver.Conn
+	blocks *clickhouse.Inserter
+	prod   *kgo.Client
+	cfg    Config
 }
 
 func newEnv(t *testing.T) *env {
@@ -38,7 +40,9 @@ func newEnv(t *testing.T) *env {
 	if err := kafka.EnsureTopics(context.Background(), kc); err != nil {
 		t.Fatal(err)
 	}
-	conn, _ := testenv.ClickHouseConn(t)
+	conn, cc := testenv.ClickHouseConn(t)
+	blocks := clickhouse.NewInserter(cc)
+	t.Cleanup(func() { blocks.Close() })
 	prod, err := kgo.NewClient(append(kc.Opts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	cfg.AllowedLateness = time.Second
 	cfg.BatchSize = 7 // many small INSERTs, so a stop lands mid-stream
 	cfg.FlushInterval = 50 * time.Millisecond
-	return &env{kc: kc, conn: conn, prod: prod, cfg: cfg}
+	return &env{kc: kc, conn: conn, blocks: blocks, prod: prod, cfg: cfg}
 }
 
 // sendValid writes a valid reading of device d with the given event time to partition p.
@@ -77,7 +81,7 @@ func (e *env) sendRejected(t *testing.T, p int32, d string, seq uint64, eventMs 
 }
 
 func (e *env) start(t *testing.T) (*Service, func()) {
-	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := New(e.cfg, e.kc, e.conn, e.blocks, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +154,7 @@ func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {
 // A retried INSERT (same token) is stored once, in the table and in the views.
 func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	e := newEnv(t)
-	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := New(e.cfg, e.kc, e.conn, e.blocks, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +179,7 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 // where to resume, and would then be stored twice.
 func TestStopFinishesTheInsertInFlight(t *testing.T) {
 	e := newEnv(t)
-	svc, err := New(e.cfg, e.kc, e.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := New(e.cfg, e.kc, e.conn, e.blocks, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +205,7 @@ func TestStopFinishesTheInsertInFlight(t *testing.T) {
 func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 	e := newEnv(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dead, err := New(e.cfg, e.kc, e.conn, log)
+	dead, err := New(e.cfg, e.kc, e.conn, e.blocks, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +252,7 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 func TestLateAtTheBoundary(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.EpochLength, cfg.AllowedLateness = 10*time.Second, 2*time.Second
-	svc, err := New(cfg, kafka.Config{TopicPrefix: "l."}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := New(cfg, kafka.Config{TopicPrefix: "l."}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,12 +70,14 @@ func BenchmarkAggregate(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		conn, err := clickhouse.OpenMigrated(ctx, clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("bench%d", i), Username: "default"})
+		cc := clickhouse.Config{Addr: srv.TCPAddr, Database: fmt.Sprintf("bench%d", i), Username: "default"}
+		conn, err := clickhouse.OpenMigrated(ctx, cc)
 		if err != nil {
 			b.Fatal(err)
 		}
+		blocks := clickhouse.NewInserter(cc)
 		cfg.Group = fmt.Sprintf("bench%d", i) // a fresh group: the last one may not have settled yet
-		svc, err := New(cfg, kc, conn, log)
+		svc, err := New(cfg, kc, conn, blocks, log)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,6 +94,7 @@ func BenchmarkAggregate(b *testing.B) {
 			b.Fatalf("%d readings stored, want %d (%v)", got, n, err)
 		}
 		conn.Close()
+		blocks.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "readings/s")

@@ -127,9 +127,17 @@ type block struct {
 	token  string
 }
 
-// newBlock turns records into rows, moving the watermarks in wm.
+// newBlock turns records into rows, moving the watermarks in wm. Its
+// columns are the last written block's when the run loop handed them back
+// (s.spare), or new ones.
 func (s *Service) newBlock(recs []*kgo.Record, wm map[topicPartition]time.Time) block {
-	b := block{rows: newColumns(len(recs)), ranges: offsetRanges(recs)}
+	rows := s.spare
+	if s.spare = nil; rows != nil {
+		rows.reset()
+	} else {
+		rows = newColumns(len(recs))
+	}
+	b := block{rows: rows, ranges: offsetRanges(recs)}
 	for _, rec := range recs {
 		b.rows.add(s.toRow(rec, wm))
 	}
@@ -321,22 +329,11 @@ func (s *Service) readRanges(ctx context.Context, ranges map[topicPartition][2]i
 }
 
 func (s *Service) insertOnce(ctx context.Context, rows *columns, token string) error {
-	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{
+	return s.blocks.Insert(ctx, "readings", rows.input(), map[string]string{
 		"insert_deduplication_token": token,
 		// Deduplicate what the materialized views write, too.
-		"deduplicate_blocks_in_dependent_materialized_views": 1,
-	}))
-	batch, err := s.conn.PrepareBatch(ctx, sqlInsertReadings)
-	if err != nil {
-		return err
-	}
-	for i, col := range rows.all() {
-		if err := batch.Column(i).Append(col); err != nil {
-			batch.Abort()
-			return fmt.Errorf("aggregate: column %d: %w", i, err)
-		}
-	}
-	return batch.Send()
+		"deduplicate_blocks_in_dependent_materialized_views": "1",
+	})
 }
 
 func minTime(a, b time.Time) time.Time {

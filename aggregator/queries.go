@@ -25,8 +25,6 @@ const (
 			ON i.kafka_topic = p.kafka_topic AND i.kafka_partition = p.kafka_partition
 			WHERE i.kafka_topic IN (?, ?) AND i.last_offset >= p.next)
 		ORDER BY created_at, token`
-	// sqlInsertReadings: a block of decided readings.
-	sqlInsertReadings = "INSERT INTO readings"
 	// sqlInsertEpoch: an epoch closed: epoch, start, end, closed at.
 	sqlInsertEpoch = "INSERT INTO epochs VALUES (?, ?, ?, ?)"
 	// sqlEpochsWithReadings: the epochs with valid readings in a range.

@@ -41,7 +41,9 @@ func RunReplay(ctx context.Context, c Config, out io.Writer, log *slog.Logger) e
 	}
 	ac := c.Aggregate
 	ac.Group = fmt.Sprintf("%s-replay-%s", ac.Group, c.ClickHouse.Database)
-	agg, err := aggregator.New(ac, c.Kafka, conn, log)
+	blocks := clickhouse.NewInserter(c.ClickHouse)
+	defer blocks.Close()
+	agg, err := aggregator.New(ac, c.Kafka, conn, blocks, log)
 	if err != nil {
 		return err
 	}

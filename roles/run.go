@@ -198,7 +198,9 @@ func RunAggregate(ctx context.Context, c Config, log *slog.Logger) error {
 			return err
 		}
 		return withClickHouse(ctx, c.ClickHouse, func(conn driver.Conn) error {
-			s, err := aggregator.New(c.Aggregate, c.Kafka, conn, log)
+			blocks := clickhouse.NewInserter(c.ClickHouse)
+			defer blocks.Close()
+			s, err := aggregator.New(c.Aggregate, c.Kafka, conn, blocks, log)
 			if err != nil {
 				return outage.Permanent(err)
 			}

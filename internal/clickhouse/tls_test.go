@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
+
 	"github.com/fieldmint/fieldmint/internal/clickhouse"
 	"github.com/fieldmint/fieldmint/internal/config"
 	"github.com/fieldmint/fieldmint/internal/testenv"
@@ -47,12 +49,30 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("SELECT 1 over TLS: %d %v", one, err)
 	}
 
+	// The aggregator's block writer goes over TLS too.
+	if err := conn.Exec(ctx, "CREATE TABLE tls_ins (a UInt64) ENGINE = MergeTree ORDER BY a"); err != nil {
+		t.Fatal(err)
+	}
+	w := clickhouse.NewInserter(good)
+	defer w.Close()
+	col := proto.ColUInt64{1, 2, 3}
+	if err := w.Insert(ctx, "tls_ins", proto.Input{{Name: "a", Data: &col}}, nil); err != nil {
+		t.Fatalf("INSERT over TLS: %v", err)
+	}
+
 	plain := good
 	plain.TLS = config.TLS{}
 	untrusted := good
 	untrusted.TLS.CAFile = otherCA
 	for name, c := range map[string]clickhouse.Config{"no TLS": plain, "another CA": untrusted} {
-		short, cancel := context.WithTimeout(ctx, 10*time.Second)
+		short, cancel := context.WithTimeout(ctx, 5*time.Second)
+		w := clickhouse.NewInserter(c)
+		if err := w.Insert(short, "tls_ins", proto.Input{{Name: "a", Data: &col}}, nil); err == nil {
+			t.Errorf("%s: the block writer inserted", name)
+		}
+		cancel()
+		w.Close()
+		short, cancel = context.WithTimeout(ctx, 10*time.Second)
 		conn, err := clickhouse.Dial(short, c)
 		cancel()
 		if err == nil {
