@@ -84,6 +84,7 @@ type Service struct {
 	conn          driver.Conn
 	blocks        *clickhouse.Inserter // the readings INSERTs
 	spare         *columns             // a written block's columns, for the next
+	rec           record               // toRow's decoded record, reused
 	log           *slog.Logger
 	producer      *kgo.Client // nil in a replay
 	admin         *kadm.Client

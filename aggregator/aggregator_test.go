@@ -160,7 +160,7 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	rows := newColumns(1)
-	rows.add(row{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", measurements: map[string]int64{}, receivedAt: now, status: "valid", topic: "a.readings.valid", offset: 5})
+	rows.add(row{deviceID: "d", seq: 1, eventTime: now, epoch: 7, kind: "RESOURCE_KIND_WEATHER", owner: "0xA", receivedAt: now, status: "valid", topic: "a.readings.valid", offset: 5})
 	for i := 0; i < 3; i++ {
 		if err := svc.insertOnce(context.Background(), rows, "tok-1"); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package aggregator
 import (
 	"math"
 
+	"github.com/ClickHouse/ch-go/proto"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fieldmint/fieldmint/internal/protowalk"
@@ -23,7 +24,7 @@ type record struct {
 	seq          uint64
 	eventMs      int64
 	kind         pb.ResourceKind
-	measurements map[string]int64
+	measurements []measurement // in the order first seen; a repeated name's last value
 	lat, lon     int32
 	hasLocation  bool // the reading carries a position
 	witnessOf    string
@@ -59,7 +60,7 @@ type uplink struct {
 // carried every reading, and undecodable records' stand-ins); bytes that
 // do not decode as a Reading make the record malformed.
 func (r *record) decode(b []byte, rejected bool) error {
-	*r = record{}
+	*r = record{measurements: r.measurements[:0]} // its memory reused
 	err := r.fields(b, rejected)
 	if err == nil && !r.hasReading && len(r.body) > 0 {
 		r.hasReading = true
@@ -202,9 +203,19 @@ func (r *record) decodeMeasurement(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if r.measurements == nil {
-		r.measurements = make(map[string]int64, 4)
+	// A protobuf map's repeated key keeps its last value. A reading has a
+	// handful of measurements: a scan beats a Go map, which was a fifth of
+	// the aggregator's CPU to build for every record.
+	for i := range r.measurements {
+		if r.measurements[i].Key == key {
+			r.measurements[i].Value = val
+			return nil
+		}
 	}
-	r.measurements[key] = val
+	r.measurements = append(r.measurements, measurement{Key: key, Value: val})
 	return nil
 }
+
+// measurement is a reading's measurement, as the measurements Map column
+// takes it.
+type measurement = proto.KV[string, int64]

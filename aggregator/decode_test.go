@@ -40,7 +40,10 @@ func fromProto(t *testing.T, b []byte, rejected bool) (record, bool) {
 		}
 	}
 	r.hasReading = rd != nil
-	r.deviceID, r.seq, r.eventMs, r.kind, r.measurements = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind(), rd.GetMeasurements()
+	r.deviceID, r.seq, r.eventMs, r.kind = rd.GetDeviceId(), rd.GetSeq(), rd.GetEventTimeMs(), rd.GetKind()
+	for k, v := range rd.GetMeasurements() {
+		r.measurements = append(r.measurements, measurement{Key: k, Value: v})
+	}
 	r.lat, r.lon, r.hasLocation = rd.GetLocation().GetLatE7(), rd.GetLocation().GetLonE7(), rd.GetLocation() != nil
 	r.witnessOf, r.witnessSeq = rd.GetWitness().GetBeaconDeviceId(), rd.GetWitness().GetBeaconSeq()
 	return r, true
@@ -60,7 +63,7 @@ func sameRecord(a, b record) bool {
 		a.hasReading == b.hasReading && a.deviceID == b.deviceID && a.seq == b.seq && a.eventMs == b.eventMs &&
 		a.kind == b.kind && a.lat == b.lat && a.lon == b.lon && a.hasLocation == b.hasLocation && a.owner == b.owner && a.receivedMs == b.receivedMs &&
 		a.hasAsserted == b.hasAsserted && a.alat == b.alat && a.alon == b.alon && a.witnessOf == b.witnessOf && a.witnessSeq == b.witnessSeq &&
-		bytes.Equal(a.body, b.body) && bytes.Equal(a.signature, b.signature) && a.canonical == b.canonical && a.reason == b.reason && a.detail == b.detail && maps.Equal(a.measurements, b.measurements)
+		bytes.Equal(a.body, b.body) && bytes.Equal(a.signature, b.signature) && a.canonical == b.canonical && a.reason == b.reason && a.detail == b.detail && maps.Equal(measurementMap(a.measurements), measurementMap(b.measurements)) && len(a.measurements) == len(b.measurements)
 }
 
 func seeds() [][]byte {
@@ -100,7 +103,7 @@ func TestDecodeMatchesProto(t *testing.T) {
 	}
 	// The first seed holds every field: check a few outright.
 	var r record
-	if err := r.decode(seeds()[0], false); err != nil || r.lat != -473_000_000 || r.measurements["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
+	if err := r.decode(seeds()[0], false); err != nil || r.lat != -473_000_000 || measurementMap(r.measurements)["temperature_c"] != -21_500 || r.kind != pb.ResourceKind_RESOURCE_KIND_WEATHER {
 		t.Fatalf("decoded %+v, %v", r, err)
 	}
 	// A reading carried as its signed bytes alone.
@@ -138,4 +141,13 @@ func FuzzDecodeMatchesProto(f *testing.F) {
 			t.Fatalf("decoded %+v, proto.Unmarshal gives %+v", got, want)
 		}
 	})
+}
+
+// measurementMap is ms as a map (the order they came in aside).
+func measurementMap(ms []measurement) map[string]int64 {
+	m := make(map[string]int64, len(ms))
+	for _, kv := range ms {
+		m[kv.Key] = kv.Value
+	}
+	return m
 }

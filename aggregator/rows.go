@@ -22,7 +22,7 @@ type row struct {
 	epoch        uint64
 	kind         string
 	owner        string
-	measurements map[string]int64
+	measurements []measurement // decoded into the reused scratch of toRow's record: add them before the next toRow
 	lat, lon     int32
 	receivedAt   time.Time
 	status       string
@@ -56,10 +56,10 @@ type row struct {
 // closed.
 func (s *Service) toRow(rec *kgo.Record, wm map[topicPartition]time.Time) row {
 	r := row{topic: rec.Topic, partition: uint32(rec.Partition), offset: uint64(rec.Offset)}
-	var d record
+	d := &s.rec // reused: the row's measurements are its, until the next toRow
 	rejected := rec.Topic != s.topics.Valid
 	if err := d.decode(rec.Value, rejected); err != nil || !d.hasReading {
-		d = record{deviceID: string(rec.Key), reason: "UNDECODABLE", detail: "valid record does not decode"}
+		*d = record{measurements: d.measurements[:0], deviceID: string(rec.Key), reason: "UNDECODABLE", detail: "valid record does not decode"}
 		if rejected {
 			d.detail = "rejected record does not decode"
 		}
@@ -194,7 +194,7 @@ func (c *columns) add(r row) {
 	c.epoch.Append(r.epoch)
 	c.kind.Append(r.kind)
 	c.owner.Append(r.owner)
-	c.measurements.Append(r.measurements)
+	c.measurements.AppendKV(r.measurements)
 	c.lat.Append(r.lat)
 	c.lon.Append(r.lon)
 	c.receivedAt.Append(r.receivedAt)

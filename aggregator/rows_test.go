@@ -90,9 +90,8 @@ func randomRow(r *rand.Rand, offset int) row {
 		status: "valid", topic: "t.readings.valid", partition: r.Uint32N(64), offset: uint64(offset), driftM: r.Uint32(),
 		wire: uint8(r.IntN(4))}
 	if r.IntN(3) > 0 {
-		w.measurements = map[string]int64{}
-		for range r.IntN(5) {
-			w.measurements[fmt.Sprintf("m%d", r.IntN(8))] = r.Int64() - r.Int64()
+		for i := range r.IntN(5) {
+			w.measurements = append(w.measurements, measurement{Key: fmt.Sprintf("m%d", r.IntN(8)*10+i), Value: r.Int64() - r.Int64()})
 		}
 	}
 	if r.IntN(2) == 0 {
@@ -140,13 +139,17 @@ func readBack(t *testing.T, conn driver.Conn, from, to uint64) []row {
 		var g row
 		var body, sig string
 		var fPort uint8
-		if err := rows.Scan(&g.deviceID, &g.seq, &g.eventTime, &g.epoch, &g.kind, &g.owner, &g.measurements, &g.lat, &g.lon,
+		var ms map[string]int64
+		if err := rows.Scan(&g.deviceID, &g.seq, &g.eventTime, &g.epoch, &g.kind, &g.owner, &ms, &g.lat, &g.lon,
 			&g.receivedAt, &g.status, &g.reason, &g.detail, &g.topic, &g.partition, &g.offset, &g.driftM, &g.witnessOf, &g.witnessSeq,
 			&body, &sig, &g.wire, &g.trustedBy, &g.uplink.deduplicationID, &g.uplink.fCnt, &fPort,
 			&g.uplink.gateways, &g.uplink.rssi, &g.uplink.snr); err != nil {
 			t.Fatal(err)
 		}
 		g.body, g.signature, g.uplink.fPort = []byte(body), []byte(sig), uint32(fPort)
+		for k, v := range ms {
+			g.measurements = append(g.measurements, measurement{Key: k, Value: v})
+		}
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
@@ -161,9 +164,8 @@ func comparable(r row) any {
 	type times struct{ event, received int64 }
 	tm := times{r.eventTime.UnixMilli(), r.receivedAt.UnixMilli()}
 	r.eventTime, r.receivedAt = time.Time{}, time.Time{}
-	if len(r.measurements) == 0 {
-		r.measurements = nil
-	}
+	ms := measurementMap(r.measurements)
+	r.measurements = nil
 	for _, b := range []*[]byte{&r.body, &r.signature} {
 		if len(*b) == 0 {
 			*b = nil
@@ -175,5 +177,6 @@ func comparable(r row) any {
 	return struct {
 		row
 		times
-	}{r, tm}
+		ms map[string]int64
+	}{r, tm, ms}
 }

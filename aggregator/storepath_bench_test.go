@@ -135,7 +135,7 @@ func storeRows(i, n, devices int, noBytes bool) []row {
 		at := start.Add(time.Duration(j) * time.Millisecond)
 		row := row{deviceID: "weather-" + strconv.Itoa((i*n+j)%devices), seq: uint64(i*n + j), eventTime: at, epoch: uint64(at.Unix() / 3600),
 			kind: "RESOURCE_KIND_WEATHER", owner: "0x00000000000000000000000000000000000000a" + strconv.Itoa(j%10),
-			measurements: map[string]int64{"temperature_c": 20_000 + r.Int64N(100), "humidity_pct": 50_000 + r.Int64N(1000), "pressure_hpa": 1_013_000 + r.Int64N(500)},
+			measurements: []measurement{{Key: "temperature_c", Value: 20_000 + r.Int64N(100)}, {Key: "humidity_pct", Value: 50_000 + r.Int64N(1000)}, {Key: "pressure_hpa", Value: 1_013_000 + r.Int64N(500)}},
 			lat:          473_000_000 + int32(j%50)*10_000, lon: 85_000_000, receivedAt: at, status: "valid", topic: "b.readings.valid",
 			partition: uint32(j % 4), offset: uint64(i*n + j), wire: 2}
 		if !noBytes {
