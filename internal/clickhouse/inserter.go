@@ -37,6 +37,9 @@ func (w *Inserter) Insert(ctx context.Context, table string, input proto.Input, 
 	// Columns of unequal length are a bug of the caller's; sent, the
 	// server would wait for the rest of the block until its
 	// receive_timeout (300 s) before answering.
+	if len(input) == 0 || input[0].Data.Rows() == 0 {
+		return fmt.Errorf("clickhouse: insert into %s: no rows", table)
+	}
 	for _, col := range input[1:] {
 		if col.Data.Rows() != input[0].Data.Rows() {
 			return fmt.Errorf("clickhouse: insert into %s: column %s has %d rows, %s has %d", table, col.Name, col.Data.Rows(), input[0].Name, input[0].Data.Rows())

@@ -56,6 +56,9 @@ func TestInserter(t *testing.T) {
 	if err := w.Insert(ctx, "ins", short, token("short")); err == nil || !strings.Contains(err.Error(), "column s has 3 rows, a has 2") {
 		t.Fatalf("unequal columns: %v, want an error naming them", err)
 	}
+	if err := w.Insert(ctx, "ins", block(0), nil); err == nil || !strings.Contains(err.Error(), "no rows") {
+		t.Fatalf("an empty block: %v, want an error", err)
+	}
 	if err := w.Insert(ctx, "no_such_table", block(1), nil); err == nil {
 		t.Fatal("an INSERT into a missing table succeeded")
 	}
