@@ -132,10 +132,11 @@ type block struct {
 // (s.spare), or new ones.
 func (s *Service) newBlock(recs []*kgo.Record, wm map[topicPartition]time.Time) block {
 	rows := s.spare
-	if s.spare = nil; rows != nil {
-		rows.reset()
-	} else {
+	s.spare = nil
+	if rows == nil {
 		rows = newColumns(len(recs))
+	} else {
+		rows.reset()
 	}
 	b := block{rows: rows, ranges: offsetRanges(recs)}
 	for _, rec := range recs {

@@ -80,6 +80,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// dialTimeout bounds connecting to the server, for clickhouse-go's
+// connections and the Inserter's alike.
+const dialTimeout = 5 * time.Second
+
 // Open connects to c's database (created if missing) and checks that its
 // schema is this build's (CheckSchema): a role never migrates, it refuses
 // to start and says to run `fieldmint migrate`.
@@ -131,7 +135,7 @@ func open(c Config, db string) (driver.Conn, error) {
 		Addr:        []string{c.Addr},
 		Auth:        ch.Auth{Database: db, Username: c.Username, Password: c.Password},
 		TLS:         tlsCfg,
-		DialTimeout: 5 * time.Second,
+		DialTimeout: dialTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)

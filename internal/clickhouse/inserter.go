@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	chgo "github.com/ClickHouse/ch-go"
 	"github.com/ClickHouse/ch-go/proto"
@@ -34,12 +33,12 @@ func NewInserter(c Config) *Inserter { return &Inserter{c: c} }
 // server's answer (or ctx's deadline) ends it: nil means the block is
 // stored.
 func (w *Inserter) Insert(ctx context.Context, table string, input proto.Input, settings map[string]string) error {
-	// Columns of unequal length are a bug of the caller's; sent, the
-	// server would wait for the rest of the block until its
-	// receive_timeout (300 s) before answering.
 	if len(input) == 0 || input[0].Data.Rows() == 0 {
 		return fmt.Errorf("clickhouse: insert into %s: no rows", table)
 	}
+	// Columns of unequal length are a bug of the caller's; sent, the
+	// server would wait for the rest of the block until its
+	// receive_timeout (300 s) before answering.
 	for _, col := range input[1:] {
 		if col.Data.Rows() != input[0].Data.Rows() {
 			return fmt.Errorf("clickhouse: insert into %s: column %s has %d rows, %s has %d", table, col.Name, col.Data.Rows(), input[0].Name, input[0].Data.Rows())
@@ -74,7 +73,7 @@ func (w *Inserter) dial(ctx context.Context) (*chgo.Client, error) {
 	client, err := chgo.Dial(ctx, chgo.Options{
 		Address: w.c.Addr, Database: w.c.Database, User: w.c.Username, Password: w.c.Password, TLS: tlsCfg,
 		ClientName:  "fieldmint",
-		DialTimeout: 5 * time.Second,
+		DialTimeout: dialTimeout,
 		// The caller's deadline bounds an INSERT: a loaded server can
 		// take longer than ch-go's default 3 s to answer a large block.
 		ReadTimeout: chgo.NoTimeout,
