@@ -158,7 +158,7 @@ func storeRows(i, n, devices int, noBytes bool) []row {
 // into readings as migrated (insertOnce). One op is one 17,500-row block of
 // 10,000 devices, as `bench pipeline`'s one-second flushes make. It reports
 // this process's CPU a row (agg-ns/row: the server's time waiting for the
-// INSERT is left out) and allocations a row.
+// INSERT is left out) and the allocations of a block (allocs/op).
 //
 //	go test -run '^$' -bench BlockInsert ./aggregator
 func BenchmarkBlockInsert(b *testing.B) {

@@ -59,6 +59,10 @@ func TestTLS(t *testing.T) {
 	if err := w.Insert(ctx, "tls_ins", proto.Input{{Name: "a", Data: &col}}, nil); err != nil {
 		t.Fatalf("INSERT over TLS: %v", err)
 	}
+	var stored uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM tls_ins").Scan(&stored); err != nil || stored != 3 {
+		t.Fatalf("tls_ins holds %d rows after the INSERT over TLS, want 3 (%v)", stored, err)
+	}
 
 	plain := good
 	plain.TLS = config.TLS{}
