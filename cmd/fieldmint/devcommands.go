@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime"
 	"strings"
 
 	"github.com/fieldmint/fieldmint/devstack"
@@ -82,8 +84,17 @@ func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	brokers := fs.Int("brokers", 1, "brokers in the cluster; with 2 or more, SIGUSR1 stops broker 0 (its connections cut, its partitions led by the others) and SIGUSR2 starts it again")
 	portList := fs.String("ports", "", "comma-separated ports, one broker each (instead of --port and --brokers)")
 	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
+	procs := fs.Int("procs", 1, "threads running Go code at once (GOMAXPROCS; the environment variable of that name wins)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("GOMAXPROCS") == "" && *procs > 0 {
+		// kfake handles every request of the cluster in one goroutine, in
+		// turn; more threads only hand the connections' reads and writes to
+		// it and back, each hand-off a futex wake-up and a context switch.
+		// One thread: the dev broker's CPU in `bench pipeline` fell from
+		// 3.9-4.0 to 2.9-3.2 µs a reading (docs/performance.md).
+		runtime.GOMAXPROCS(*procs)
 	}
 	ports, err := devbroker.Ports(*portList, *port, *brokers)
 	if err != nil {
