@@ -321,7 +321,6 @@ func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) 
 		}
 		x.cloneQ.dropFront()
 	}
-	x.cloneQ.compact()
 	for x.beaconQ.len() > 0 {
 		k := x.beaconQ.front()
 		b, ok := x.beacons[k]
@@ -331,7 +330,6 @@ func (x *cross) commit(newestMs int64, cloneWindow, beaconWindow time.Duration) 
 		delete(x.beacons, k)
 		x.beaconQ.dropFront()
 	}
-	x.beaconQ.compact()
 }
 
 func (x *cross) abort() {
