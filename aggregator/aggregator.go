@@ -88,9 +88,10 @@ type Service struct {
 	log           *slog.Logger
 	producer      *kgo.Client // nil in a replay
 	admin         *kadm.Client
-	closedThrough uint64   // every epoch <= this is closed
-	held          heldOpen // since when nothing new closed
-	scoredThrough uint64   // every epoch <= this is scored
+	closedThrough uint64    // every epoch <= this is closed
+	held          heldOpen  // since when nothing new closed
+	nextClose     time.Time // when the epochs' closing is next checked (closeCheckEvery)
+	scoredThrough uint64    // every epoch <= this is scored
 	// The watermark of each partition read, as of its last record; touched
 	// only while rebalances are blocked or from the rebalance callbacks.
 	wm map[topicPartition]time.Time
