@@ -20,18 +20,19 @@ import (
 )
 
 // maybeClose closes every epoch the watermarks allow, in order, if this
-// instance is the closer; the others only learn what was closed. It checks
-// at most every closeCheckEvery, but in a replay, which closes what it can
-// before it stops.
+// instance is the closer, checking at most every closeCheckEvery (but in a
+// replay, which closes what it can before it stops). The others only learn
+// what was closed, after every block as before: a reading of a closed epoch
+// is LATE, and for a partition too idle to hold epochs open only that tells.
 func (s *Service) maybeClose(ctx context.Context) error {
+	if !s.closer {
+		return s.readClosed(ctx)
+	}
 	now := time.Now()
 	if s.replayEnds == nil && now.Before(s.nextClose) {
 		return nil
 	}
 	s.nextClose = now.Add(s.cfg.closeCheckEvery())
-	if !s.closer {
-		return s.readClosed(ctx)
-	}
 	through, ok, why, err := s.closable(ctx)
 	if err != nil {
 		return err

@@ -4,13 +4,19 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// The closing of epochs is checked at most every closeCheckEvery (a tenth
-// of an epoch, at most 5 s), not after every block; a replay checks every
-// time, since it closes what it can before it stops.
+// The closer checks whether epochs can close at most every closeCheckEvery
+// (a tenth of an epoch, at most 5 s), not after every block; a replay
+// checks every time, since it closes what it can before it stops; an
+// instance that is not the closer reads what was closed every time, since
+// its LATE decisions need it.
 func TestCloseCheckedEveryInterval(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.EpochLength = time.Hour
@@ -25,30 +31,52 @@ func TestCloseCheckedEveryInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// Not the closer: every call reads what the closer closed.
 	closeEpoch := func(epoch uint64) {
 		t.Helper()
 		if err := e.conn.Exec(ctx, sqlInsertEpoch, epoch, time.Unix(0, 0), time.Unix(1, 0), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	check := func(want uint64, what string) {
-		t.Helper()
-		if err := svc.maybeClose(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if svc.closedThrough != want {
-			t.Fatalf("%s: closed through %d, want %d", what, svc.closedThrough, want)
+	for _, epoch := range []uint64{3, 4} {
+		closeEpoch(epoch)
+		if err := svc.maybeClose(ctx); err != nil || svc.closedThrough != epoch {
+			t.Fatalf("not the closer, right after epoch %d closed: closed through %d (%v)", epoch, svc.closedThrough, err)
 		}
 	}
-	// Not the closer: a check reads what the closer closed.
-	closeEpoch(3)
-	check(3, "first check")
-	closeEpoch(4)
-	check(3, "a check right after the last") // not checked again yet
-	svc.nextClose = time.Now()               // the interval has passed
-	check(4, "a check after the interval")
 
+	// The closer, its Kafka out of reach: a check is seen by its error.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := l.Addr().String()
+	l.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(gone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	svc.admin, svc.closer = kadm.NewClient(cl), true
+	checked := func() bool {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		return svc.maybeClose(cctx) != nil
+	}
+	if !checked() {
+		t.Fatal("the closer's first call did not check")
+	}
+	if checked() {
+		t.Fatal("the closer checked again right after its last check")
+	}
+	svc.nextClose = time.Now() // the interval has passed
+	if !checked() {
+		t.Fatal("the closer did not check once the interval had passed")
+	}
 	svc.replayEnds = map[topicPartition]int64{}
-	closeEpoch(5)
-	check(5, "a replay's check right after the last")
+	if !checked() {
+		t.Fatal("a replay did not check right after its last check")
+	}
 }
