@@ -235,3 +235,23 @@ func BenchmarkCloneWindowHeap(b *testing.B) {
 		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "live-MB")
 	}
 }
+
+// BenchmarkCountMetrics: a committed transaction's decisions (1,600, as
+// `bench pipeline`'s are, of three kinds, 1 in 200 rejected) added to the
+// readings counter. One op is one decision.
+func BenchmarkCountMetrics(b *testing.B) {
+	kinds := []pb.ResourceKind{pb.ResourceKind_RESOURCE_KIND_WEATHER, pb.ResourceKind_RESOURCE_KIND_ENERGY, pb.ResourceKind_RESOURCE_KIND_BANDWIDTH}
+	out := make([]decided, 1_600)
+	for i := range out {
+		out[i].reading = &pb.Reading{Kind: kinds[i%len(kinds)]}
+		if i%200 == 7 {
+			out[i].d.Reason = ReasonOutOfRange
+		}
+	}
+	m, ctx := newMetrics(), context.Background()
+	for i := 0; b.Loop(); i++ {
+		if i%len(out) == 0 {
+			m.count(ctx, out)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func (s *Service) process(ctx context.Context, sess *kgo.GroupTransactSession, f
 		return fmt.Errorf("validate: begin transaction: %w", err)
 	}
 	promise := kgo.AbortingFirstErrPromise(sess.Client())
-	var out []decided
+	out := make([]decided, 0, fetches.NumRecords())
 	var encErr error
 	var spans []trace.Span // of the traced readings (few: traces are sampled)
 	s.mu.Lock()
