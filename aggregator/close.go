@@ -149,6 +149,13 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 	return nil
 }
 
+// closeCheckEvery is how often the closing of epochs is checked: a tenth of
+// an epoch, at most 5 s. A check reads every partition's progress from
+// ClickHouse (about 10 ms of the server's CPU) and the topics' offsets from
+// Kafka; made after every block, as it was, it cost ClickHouse 0.3 µs a
+// reading in `bench pipeline` (a block a second) for epochs an hour long.
+func (c Config) closeCheckEvery() time.Duration { return min(5*time.Second, c.EpochLength/10) }
+
 // closable returns the highest epoch that the watermarks allow to close: the
 // lowest watermark of the valid topic's partitions, less the allowed
 // lateness, rounded down to an epoch start.
@@ -165,13 +172,6 @@ func (s *Service) scoreHeld(ctx context.Context) error {
 // rejections decided when they could close are stored (awaitRejections).
 //
 // why says what holds the next epoch open, for the log when it lasts.
-// closeCheckEvery is how often the closing of epochs is checked: a tenth of
-// an epoch, at most 5 s. A check reads every partition's progress from
-// ClickHouse (about 10 ms of the server's CPU) and the topics' offsets from
-// Kafka; made after every block, as it was, it cost ClickHouse 0.3 µs a
-// reading in `bench pipeline` (a block a second) for epochs an hour long.
-func (c Config) closeCheckEvery() time.Duration { return min(5*time.Second, c.EpochLength/10) }
-
 func (s *Service) closable(ctx context.Context) (through uint64, ok bool, why string, err error) {
 	ends, err := s.admin.ListEndOffsets(ctx, s.topics.Valid, s.topics.Rejected)
 	if err == nil {
