@@ -84,7 +84,7 @@ func runBroker(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writ
 	brokers := fs.Int("brokers", 1, "brokers in the cluster; with 2 or more, SIGUSR1 stops broker 0 (its connections cut, its partitions led by the others) and SIGUSR2 starts it again")
 	portList := fs.String("ports", "", "comma-separated ports, one broker each (instead of --port and --brokers)")
 	sync := fs.Bool("sync-writes", false, "fsync every produced batch (survives a machine crash, not just a process crash)")
-	procs := fs.Int("procs", 1, "threads running Go code at once (GOMAXPROCS; the environment variable of that name wins)")
+	procs := fs.Int("procs", 1, "threads running Go code at once (GOMAXPROCS; 0 leaves Go's default, every core; the environment variable of that name wins)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
