@@ -137,6 +137,12 @@ func TestExactlyOnceAcrossStopsAndEpochClose(t *testing.T) {
 	e.waitCount(t, 3*perRound, "SELECT count() FROM readings")
 	e.waitCount(t, 3*perRound*9/10, "SELECT count() FROM readings WHERE status = 'valid'")
 	e.waitCount(t, 3*perRound*9/10, "SELECT sum(readings) FROM epoch_scores WHERE epoch = ?", uint64(base/10_000))
+	// The rollups count each reading once too (a retried INSERT's views are
+	// deduplicated with it).
+	e.waitCount(t, 3*perRound*9/10, "SELECT sum(valid) FROM device_hourly")
+	if n := e.count(t, "SELECT sum(valid) FROM device_hourly"); n != 3*perRound*9/10 {
+		t.Fatalf("device_hourly: %d valid readings, want %d", n, 3*perRound*9/10)
+	}
 	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d Kafka records stored twice", n)
 	}
@@ -171,6 +177,9 @@ func TestRetriedInsertIsDeduplicated(t *testing.T) {
 	}
 	if n := e.count(t, "SELECT sum(readings) FROM epoch_scores WHERE epoch = 7"); n != 1 {
 		t.Fatalf("epoch_scores: %d readings after 3 retries, want 1", n)
+	}
+	if n := e.count(t, "SELECT sum(valid) FROM device_hourly"); n != 1 {
+		t.Fatalf("device_hourly: %d valid readings after 3 retries, want 1", n)
 	}
 }
 
@@ -231,7 +240,7 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 	// ClickHouse commits the table's part, then each view's. Wait for the
 	// new owner's last INSERT to have finished, views included, so that
 	// what follows counts only the late copy's effect.
-	e.waitCount(t, 40, "SELECT sum(readings) FROM epoch_scores")
+	e.waitCount(t, 40, "SELECT sum(valid) FROM device_hourly")
 	// The dead writer's INSERT lands late.
 	if err := dead.insertOnce(context.Background(), inFlight.rows, inFlight.token); err != nil {
 		t.Fatal(err)
@@ -242,8 +251,8 @@ func TestPendingBlockStoredOnceWhicheverCopyLands(t *testing.T) {
 	if n := e.count(t, "SELECT count() FROM (SELECT kafka_topic, kafka_partition, kafka_offset FROM readings GROUP BY ALL HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d Kafka records stored twice", n)
 	}
-	if n := e.count(t, "SELECT sum(readings) FROM epoch_scores"); n != 40 {
-		t.Fatalf("epoch_scores: %d, want 40", n)
+	if n := e.count(t, "SELECT sum(valid) FROM device_hourly"); n != 40 {
+		t.Fatalf("device_hourly: %d valid readings, want 40", n)
 	}
 }
 

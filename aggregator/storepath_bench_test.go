@@ -43,7 +43,7 @@ func BenchmarkStorePath(b *testing.B) {
 func storePath(b *testing.B, blocks, perBlock, devices int) {
 	srv := testenv.ClickHouse(b)
 	ctx := context.Background()
-	analyst := []string{"epoch_scores_mv", "device_hourly_mv", "cell_hourly_mv", "owner_daily_mv", "outcomes_hourly_mv"}
+	analyst := []string{"device_hourly_mv", "cell_hourly_mv", "outcomes_hourly_mv"}
 	explorer := []string{"device_locations_mv", "epoch_rejections_mv"}
 	drop := func(views ...string) []string {
 		var out []string

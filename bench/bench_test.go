@@ -117,7 +117,7 @@ func TestPipeline(t *testing.T) {
 		for _, v := range f.ClickHouse.Views {
 			views[strings.TrimPrefix(v.Name, "fieldmint.")] = v.CPUSeconds > 0 && v.Count > 0
 		}
-		for _, v := range []string{"epoch_scores_mv", "device_hourly_mv", "cell_hourly_mv", "owner_daily_mv", "outcomes_hourly_mv", "epoch_rejections_mv"} {
+		for _, v := range []string{"device_hourly_mv", "cell_hourly_mv", "outcomes_hourly_mv", "epoch_rejections_mv"} {
 			if !views[v] {
 				t.Errorf("clickhouse split: view %s missing or without CPU: %+v", v, f.ClickHouse.Views)
 			}

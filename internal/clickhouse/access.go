@@ -116,6 +116,7 @@ var Stages = []string{"aggregate", "settle", "api", "analyst"}
 var AnalystTables = []string{
 	"readings", "rejections", "rejections_by_reason", "device_hourly", "cell_hourly", "owner_daily",
 	"outcomes_hourly", "epoch_scores", "device_scores", "scored_epochs", "stream_evidence", "epochs",
+	"owner_daily_until_19", "epoch_scores_until_19",
 	"devices", "devices_current", "rewards", "reward_leaves", "settlement_states", "settlements_latest",
 	"settlement_trees", "chain_events", "claims",
 }
