@@ -144,7 +144,25 @@ func Pipeline(ctx context.Context, e Env, o PipelineOptions) (*PipelineFigures, 
 		return nil, err
 	}
 	defer p.close()
-	return p.run(ctx, readings)
+	f, err := p.run(ctx, readings)
+	if err != nil {
+		p.clickhouseDied()
+	}
+	return f, err
+}
+
+// clickhouseDied shows the end of ClickHouse's output when a failed run
+// finds it down (or going down) within a few seconds, before its directory
+// goes with the rest.
+func (p *pipeline) clickhouseDied() {
+	if p.ch == nil {
+		return
+	}
+	select {
+	case <-p.ch.Done():
+		p.logf("bench pipeline: ClickHouse exited by itself; the end of its output:\n%s", p.ch.LogTail(40))
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // startPipeline starts the broker, ClickHouse (migrated), ingest, the

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -252,6 +253,17 @@ func (s *Server) PID() int {
 // Done is closed when the server is down for good: its child exited
 // (without Restart), or it was stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// LogTail returns the last n lines of the server's output (its log file,
+// which goes with its data directory): what to show when it died.
+func (s *Server) LogTail(n int) string {
+	raw, err := os.ReadFile(s.logPath)
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
 
 // Stop asks the server to exit and kills it if it has not within a few seconds.
 // It is safe to call more than once.

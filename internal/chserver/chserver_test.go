@@ -98,6 +98,10 @@ func TestRestartAfterTheServerDies(t *testing.T) {
 		t.Fatal("Done closed although the server was started again")
 	default:
 	}
+	// What a failed run shows: the death, noted in the server's output.
+	if tail := s.LogTail(5); !strings.Contains(tail, "chserver: the server exited") {
+		t.Errorf("the output's tail does not say the server exited: %q", tail)
+	}
 	s.Stop()
 	select {
 	case <-s.Done():

@@ -5,9 +5,6 @@ package testenv
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -41,25 +38,16 @@ func ClickHouse(t testing.TB) *chserver.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
-	t.Cleanup(func() { logServerErrors(t, filepath.Join(dir, "server.log")) })
+	// A failed test sees the end of the server's output (chDB logs nothing
+	// while it runs: what is there is a crash's report, or the chserver
+	// wrapper's error), before its directory is removed: a server that died
+	// mid-test ("shutting down due to a fatal error") says why only there.
+	t.Cleanup(func() {
+		if tail := s.LogTail(40); t.Failed() && tail != "" {
+			t.Logf("the ClickHouse server's output, its last lines (%s):\n%s", dir, tail)
+		}
+	})
 	return s
-}
-
-// logServerErrors shows a failed test the end of the server's output (chDB
-// logs nothing while it runs: what is there is a crash's report, or the
-// chserver wrapper's error), before its directory is removed: a server that
-// died mid-test ("shutting down due to a fatal error") says why only there.
-func logServerErrors(t testing.TB, path string) {
-	if !t.Failed() {
-		return
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil || len(raw) == 0 {
-		return
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	lines = lines[max(0, len(lines)-40):]
-	t.Logf("the ClickHouse server's output, its last %d lines (%s):\n%s", len(lines), path, strings.Join(lines, "\n"))
 }
 
 // ClickHouseConn starts a server and returns a migrated connection to a
