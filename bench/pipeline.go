@@ -145,7 +145,7 @@ func Pipeline(ctx context.Context, e Env, o PipelineOptions) (*PipelineFigures, 
 	}
 	defer p.close()
 	f, err := p.run(ctx, readings)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // not when stopped (Ctrl-C): no wait then
 		p.clickhouseDied()
 	}
 	return f, err
