@@ -191,6 +191,27 @@ func CPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
+// MachineCPU is the machine's CPU time so far over every core, and of it
+// the time idle (idle and waiting for I/O), from /proc/stat (0s where it
+// cannot be read).
+func MachineCPU() (total, idle time.Duration) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal (guest time is in user)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
+	}
+	var ticks [8]int64
+	for i := range ticks {
+		ticks[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+		total += time.Duration(ticks[i]) * time.Second / 100
+	}
+	return total, time.Duration(ticks[3]+ticks[4]) * time.Second / 100
+}
+
 // PeakRSS is a process's peak resident set (VmHWM) in bytes, from /proc
 // (0: unknown).
 func PeakRSS(pid int) int64 { return statusKB(pid, "VmHWM:") }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -123,7 +124,13 @@ func TestPipeline(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"acked", "ackedPerSec", "batch", "clickhouseSplit", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "pipelineCPUSecondsPerReading", "rate", "readingsPerSec",
+	// The machine: the bench's own CPU (the load generator) and what no
+	// process used, which the roles' CPU and this fit within.
+	if m := f.Machine; m == nil || m.Cores != runtime.NumCPU() || m.IdleShare < 0 || m.IdleShare >= 1 || m.LoadGeneratorCPUSeconds <= 0 ||
+		m.LoadGeneratorMicrosPerReading <= 0 || m.LoadGeneratorCPUSeconds > f.Seconds*float64(m.Cores) {
+		t.Errorf("machine: %+v over %.1f s of sending", f.Machine, f.Seconds)
+	}
+	want := []string{"acked", "ackedPerSec", "batch", "clickhouseSplit", "devices", "doubled", "httpP99Ms", "latencyP50Ms", "latencyP99Ms", "lost", "machine", "pipelineCPUSecondsPerReading", "rate", "readingsPerSec",
 		"refusedAtIngest", "rejected", "rejectedBy", "roles", "seconds", "stored", "storedPerPipelineCPUSecond", "valid"}
 	if got := keys(t, f); !slices.Equal(got, want) {
 		t.Errorf("JSON keys %v, want %v", got, want)

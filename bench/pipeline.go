@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,6 +80,35 @@ type PipelineFigures struct {
 	Epochs   *EpochFigures   `json:"epochs,omitempty"`
 	// ClickHouse is where the server's CPU went (--clickhouse-split).
 	ClickHouse *ClickHouseSplit `json:"clickhouseSplit,omitempty"`
+	// Machine is the rest of the machine's CPU while the load was sent.
+	Machine *MachineFigures `json:"machine"`
+}
+
+// MachineFigures are the machine's CPU beyond the roles', over the time the
+// load was sent: what is left on it, and what the load generator took.
+type MachineFigures struct {
+	Cores int `json:"cores"`
+	// IdleShare: the share of the CPU time of every core that no process
+	// used (idle, or waiting for I/O).
+	IdleShare float64 `json:"idleShare"`
+	// The bench's own process: the load generator's clients, and the
+	// bench's polls of ClickHouse (10 a second); per reading acknowledged.
+	LoadGeneratorCPUSeconds       float64 `json:"loadGeneratorCPUSeconds"`
+	LoadGeneratorMicrosPerReading float64 `json:"loadGeneratorMicrosPerReading"`
+}
+
+// machineSince is the machine's figures since total0, idle0 and self0
+// (MachineCPU and this process's CPU), for readings acknowledged.
+func machineSince(total0, idle0, self0 time.Duration, readings int64) *MachineFigures {
+	total, idle := MachineCPU()
+	m := &MachineFigures{Cores: runtime.NumCPU(), LoadGeneratorCPUSeconds: (CPU(os.Getpid()) - self0).Seconds()}
+	if total > total0 {
+		m.IdleShare = float64(idle-idle0) / float64(total-total0)
+	}
+	if readings > 0 {
+		m.LoadGeneratorMicrosPerReading = m.LoadGeneratorCPUSeconds / float64(readings) * 1e6
+	}
+	return m
 }
 
 // RoleFigures are one process's costs.
@@ -277,6 +307,10 @@ func (f *PipelineFigures) String() string {
 	fmt.Fprintf(&b, "rejected   by reason: %v\n", f.Reasons)
 	fmt.Fprintf(&b, "pipeline   %.0f rows stored per CPU-second of validators plus aggregator; %.1f CPU-µs per reading over every process\n",
 		f.StoredPerCPU, f.CPUPerReading*1e6)
+	if m := f.Machine; m != nil {
+		fmt.Fprintf(&b, "machine    %d cores, %.1f%% idle while sending; the load generator %.1f CPU-seconds (%.1f µs a reading)\n",
+			m.Cores, m.IdleShare*100, m.LoadGeneratorCPUSeconds, m.LoadGeneratorMicrosPerReading)
+	}
 	if a := f.Analysts; a != nil {
 		fmt.Fprintf(&b, "analysts   %d heavy cookbook queries (%.1f a second offered, %d skipped, %d failed), p50 %.0f ms, p99 %.0f ms\n",
 			a.Queries, a.PerSec, a.Skipped, a.Errors, a.P50Ms, a.P99Ms)

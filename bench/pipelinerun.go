@@ -71,10 +71,13 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		stopAnalysts()
 		return nil, err
 	}
+	total0, idle0 := MachineCPU()
+	self0 := CPU(os.Getpid())
 	res, sent, err := p.send(ctx, load)
 	if err != nil {
 		return fail(err)
 	}
+	machine := machineSince(total0, idle0, self0, res.Readings)
 	p.logf("bench pipeline: %d readings acknowledged in %.1f s; waiting for ClickHouse to hold them ...", res.Readings, sent.Seconds())
 	if err := p.drain(ctx, stored0, res.Readings); err != nil {
 		return fail(err)
@@ -92,7 +95,7 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 	if err != nil {
 		return nil, err
 	}
-	fig.Analysts, fig.Epochs = analysts, epochs
+	fig.Analysts, fig.Epochs, fig.Machine = analysts, epochs, machine
 	if p.o.ClickHouseSplit {
 		if fig.ClickHouse, err = p.clickhouseSplit(ctx, runStart, p.cpuRead); err != nil {
 			return nil, err
