@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -98,10 +99,10 @@ type MachineFigures struct {
 }
 
 // machineSince is the machine's figures since total0, idle0 and self0
-// (MachineCPU and this process's CPU), for readings acknowledged.
+// (MachineCPU and selfCPU), for readings acknowledged.
 func machineSince(total0, idle0, self0 time.Duration, readings int64) *MachineFigures {
 	total, idle := MachineCPU()
-	m := &MachineFigures{Cores: runtime.NumCPU(), LoadGeneratorCPUSeconds: (CPU(os.Getpid()) - self0).Seconds()}
+	m := &MachineFigures{Cores: runtime.NumCPU(), LoadGeneratorCPUSeconds: (selfCPU() - self0).Seconds()}
 	if total > total0 {
 		m.IdleShare = float64(idle-idle0) / float64(total-total0)
 	}
@@ -109,6 +110,17 @@ func machineSince(total0, idle0, self0 time.Duration, readings int64) *MachineFi
 		m.LoadGeneratorMicrosPerReading = m.LoadGeneratorCPUSeconds / float64(readings) * 1e6
 	}
 	return m
+}
+
+// selfCPU is this process's CPU time (its own, not its children's: the
+// roles), to the microsecond: a short run's load generator spends a few
+// ticks of /proc's.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // RoleFigures are one process's costs.

@@ -72,7 +72,7 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		return nil, err
 	}
 	total0, idle0 := MachineCPU()
-	self0 := CPU(os.Getpid())
+	self0 := selfCPU()
 	res, sent, err := p.send(ctx, load)
 	if err != nil {
 		return fail(err)
