@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -110,17 +109,6 @@ func machineSince(total0, idle0, self0 time.Duration, readings int64) *MachineFi
 		m.LoadGeneratorMicrosPerReading = m.LoadGeneratorCPUSeconds / float64(readings) * 1e6
 	}
 	return m
-}
-
-// selfCPU is this process's CPU time (its own, not its children's: the
-// roles), to the microsecond: a short run's load generator spends a few
-// ticks of /proc's.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // RoleFigures are one process's costs.

@@ -43,7 +43,10 @@ func ClickHouse(t testing.TB) *chserver.Server {
 	// wrapper's error), before its directory is removed: a server that died
 	// mid-test ("shutting down due to a fatal error") says why only there.
 	t.Cleanup(func() {
-		if tail := s.LogTail(40); t.Failed() && tail != "" {
+		if !t.Failed() {
+			return
+		}
+		if tail := s.LogTail(40); tail != "" {
 			t.Logf("the ClickHouse server's output, its last lines (%s):\n%s", dir, tail)
 		}
 	})

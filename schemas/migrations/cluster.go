@@ -10,8 +10,8 @@ import (
 var (
 	createObject = regexp.MustCompile(`^(CREATE (?:OR REPLACE VIEW|(?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS) [A-Za-z_][A-Za-z0-9_]*)`)
 	alterTable   = regexp.MustCompile(`^(ALTER TABLE [A-Za-z_][A-Za-z0-9_]*)`)
-	dropView     = regexp.MustCompile(`^(DROP VIEW IF EXISTS [A-Za-z_][A-Za-z0-9_]*)$`)
-	renameTable  = regexp.MustCompile(`^(RENAME TABLE IF EXISTS [A-Za-z_][A-Za-z0-9_]* TO [A-Za-z_][A-Za-z0-9_]*)$`)
+	dropView     = regexp.MustCompile(`^DROP VIEW IF EXISTS [A-Za-z_][A-Za-z0-9_]*$`)
+	renameTable  = regexp.MustCompile(`^RENAME TABLE IF EXISTS [A-Za-z_][A-Za-z0-9_]* TO [A-Za-z_][A-Za-z0-9_]*$`)
 	engine       = regexp.MustCompile(`ENGINE = ((?:Summing|Replacing|Aggregating)?MergeTree)\b`)
 	dedupWindow  = regexp.MustCompile(`\bnon_replicated_deduplication_window\b`)
 	clusterName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
