@@ -137,6 +137,43 @@ func TestPipeline(t *testing.T) {
 	}
 }
 
+// TestPipelineReplicas runs the pipeline as the capacity model's slice: two
+// ingest replicas (the second learns the fleet's registrations from Kafka)
+// and two validators sharing the partitions. Every acknowledged reading is
+// stored once, and each replica acknowledged its clients' share.
+func TestPipelineReplicas(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const sent = 3000
+	f, err := Pipeline(ctx, env(t), PipelineOptions{Count: sent, Devices: 1000, Batch: 50, Clients: 4, Ingests: 2, Validators: 2, Partitions: 6, Sample: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the fleet's broken signatures (1 in 200) are refused: none for
+	// a device the second replica did not know yet.
+	if f.Acked == 0 || f.Stored != f.Acked || f.Lost != 0 || f.Doubled != 0 || f.Acked+f.Refused != sent || f.Refused > sent/100 {
+		t.Errorf("counted %d acked, %d refused of %d sent, %d stored, %d lost, %d doubled", f.Acked, f.Refused, sent, f.Stored, f.Lost, f.Doubled)
+	}
+	var acked int64
+	for _, role := range []string{"ingest-1", "ingest-2", "validate-1", "validate-2", "aggregate", "broker", "clickhouse"} {
+		if r, ok := f.Roles[role]; !ok || r.CPUSeconds <= 0 || r.MicrosPerReading <= 0 {
+			t.Errorf("role %s: %+v", role, r)
+		}
+	}
+	for _, role := range []string{"ingest-1", "ingest-2"} {
+		if r := f.Roles[role]; r != nil {
+			if r.Acknowledged < f.Acked/4 {
+				t.Errorf("%s acknowledged %d of %d readings; its two clients' share is half", role, r.Acknowledged, f.Acked)
+			}
+			acked += r.Acknowledged
+		}
+	}
+	if _, ok := f.Roles["ingest"]; ok || acked != f.Acked {
+		t.Errorf("the replicas acknowledged %d readings together, the load %d; roles %v", acked, f.Acked, slices.Sorted(maps.Keys(f.Roles)))
+	}
+}
+
 // TestAPI settles a small epoch and requests proofs: every answer a proof,
 // the settlement's moments in order.
 func TestAPI(t *testing.T) {
@@ -231,6 +268,9 @@ func TestOptionsRefused(t *testing.T) {
 	ctx := context.Background()
 	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 5, Batch: 1, Clients: 1, Validators: 1, Sample: time.Second}); err == nil {
 		t.Error("a pipeline of 5 devices ran")
+	}
+	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 100, Batch: 1, Clients: 2, Ingests: 3, Validators: 1, Sample: time.Second}); err == nil {
+		t.Error("a pipeline of 3 ingests and 2 clients ran")
 	}
 	if _, err := API(ctx, env(t), APIOptions{Accounts: 10, Devices: 5, Clients: 1, Duration: time.Second}); err == nil {
 		t.Error("an API bench with fewer devices than accounts ran")

@@ -33,9 +33,13 @@ type PipelineOptions struct {
 	Batch      int
 	Clients    int
 	Validators int
-	Sample     time.Duration // how often to print progress and sample each role's RSS
-	MaxRate    float64       // without Rate or Count: readings per second of Duration to prepare
-	Profiles   string        // directory for CPU profiles of ingest, each validator and the aggregator ("": none)
+	// Ingests is how many ingest processes (replicas of one deployment)
+	// take the clients' requests, in turn (0: one); Partitions is each
+	// topic's partition count (0: the roles' default).
+	Ingests, Partitions int
+	Sample              time.Duration // how often to print progress and sample each role's RSS
+	MaxRate             float64       // without Rate or Count: readings per second of Duration to prepare
+	Profiles            string        // directory for CPU profiles of ingest, each validator and the aggregator ("": none)
 	// AnalystLoad runs the heaviest cookbook queries as the analyst's user,
 	// this many a second, during the run (0: none); EpochLength is the
 	// aggregator's (0: its default), short to see epochs close in a run.
@@ -116,10 +120,13 @@ type RoleFigures struct {
 	PID        int     `json:"-"`
 	CPUSeconds float64 `json:"cpuSeconds"`
 	// MicrosPerReading: CPU-µs of this process per reading acknowledged.
-	MicrosPerReading float64    `json:"microsPerReading"`
-	PeakRSSBytes     int64      `json:"peakRSSBytes"`
-	RSSCurve         []RSSPoint `json:"rssCurve"` // resident set sampled through the run
-	cpu0             time.Duration
+	MicrosPerReading float64 `json:"microsPerReading"`
+	PeakRSSBytes     int64   `json:"peakRSSBytes"`
+	// Acknowledged: the readings an ingest process acknowledged (ingest's
+	// roles only).
+	Acknowledged int64      `json:"acknowledged,omitempty"`
+	RSSCurve     []RSSPoint `json:"rssCurve"` // resident set sampled through the run
+	cpu0         time.Duration
 }
 
 // RSSPoint is a resident set sampled at a second of the run.
@@ -138,23 +145,31 @@ func (o PipelineOptions) readings() (int, error) {
 	default:
 		n = int(o.MaxRate * o.Duration.Seconds())
 	}
-	if n <= 0 || o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || o.Validators < 1 || o.Sample <= 0 {
-		return 0, errors.New("bench pipeline: the duration or count, devices (at least 10), batch, clients, validators and sample must be positive")
+	if n <= 0 || o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || o.Validators < 1 || o.Sample <= 0 || o.Ingests < 0 || o.Partitions < 0 {
+		return 0, errors.New("bench pipeline: the duration or count, devices (at least 10), batch, clients, validators and sample must be positive (ingests and partitions too, when given)")
+	}
+	if o.Clients < o.ingests() {
+		return 0, fmt.Errorf("bench pipeline: %d clients cannot keep %d ingests busy: use at least one client an ingest", o.Clients, o.ingests())
 	}
 	return n, nil
 }
 
+// ingests is how many ingest processes the bench starts.
+func (o PipelineOptions) ingests() int { return max(1, o.Ingests) }
+
 // pipeline is the running stack of a pipeline bench.
 type pipeline struct {
 	*stack
-	o       PipelineOptions
-	ch      *chserver.Server
-	chCfg   chconn.Config // the database's, as its default user, with the stages' users
-	conn    driver.Conn
-	url     string
-	admin   *ecdsa.PrivateKey
-	roles   map[string]*RoleFigures
-	metrics map[string]string // each role's telemetry address
+	o           PipelineOptions
+	ch          *chserver.Server
+	chCfg       chconn.Config // the database's, as its default user, with the stages' users
+	conn        driver.Conn
+	url         string   // the first ingest's: registrations and the API go here
+	urls        []string // every ingest's, and its role's name
+	ingestRoles []string
+	admin       *ecdsa.PrivateKey
+	roles       map[string]*RoleFigures
+	metrics     map[string]string // each role's telemetry address
 	// cpuRead is when the roles' CPU was read: the end of what the
 	// figures (and ClickHouse's split) charge to the pipeline.
 	cpuRead time.Time
@@ -238,13 +253,25 @@ func (p *pipeline) startAll(ctx context.Context) error {
 	if p.admin, err = crypto.GenerateKey(); err != nil {
 		return err
 	}
-	url, ing, err := p.ingest(ctx, brokers, chain.Address(p.admin).Hex(), p.telemetry("ingest")...)
-	if err != nil {
-		return err
+	p.roles = map[string]*RoleFigures{"broker": {PID: broker.PID()}, "clickhouse": {PID: p.ch.PID()}}
+	var partitions []string
+	if p.o.Partitions > 0 {
+		partitions = []string{"--kafka.partitions", strconv.Itoa(p.o.Partitions)}
 	}
-	p.url = url
-	p.roles = map[string]*RoleFigures{"ingest": {PID: ing.PID()}, "broker": {PID: broker.PID()}, "clickhouse": {PID: p.ch.PID()}}
-	common := []string{"--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench."}
+	for i := range p.o.ingests() {
+		name := "ingest" // one ingest keeps the name scripts read
+		if p.o.ingests() > 1 {
+			name += "-" + strconv.Itoa(i+1)
+		}
+		url, ing, err := p.ingest(ctx, brokers, chain.Address(p.admin).Hex(), append(p.telemetry(name), partitions...)...)
+		if err != nil {
+			return err
+		}
+		p.urls, p.ingestRoles = append(p.urls, url), append(p.ingestRoles, name)
+		p.roles[name] = &RoleFigures{PID: ing.PID()}
+	}
+	p.url = p.urls[0]
+	common := append([]string{"--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench."}, partitions...)
 	for i := range p.o.Validators {
 		name := "validate-" + strconv.Itoa(i+1)
 		v, err := p.start("validate", nil, append(append([]string{"validate", "--validate.instanceId", "bench-v" + strconv.Itoa(i)}, p.telemetry(name)...), common...)...)
@@ -323,7 +350,11 @@ func (f *PipelineFigures) String() string {
 	}
 	for _, name := range slices.Sorted(maps.Keys(f.Roles)) {
 		r := f.Roles[name]
-		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds (%5.1f µs a reading), peak RSS %4d MB\n", name, r.CPUSeconds, r.MicrosPerReading, r.PeakRSSBytes>>20)
+		fmt.Fprintf(&b, "%-11s %6.1f CPU-seconds (%5.1f µs a reading), peak RSS %4d MB", name, r.CPUSeconds, r.MicrosPerReading, r.PeakRSSBytes>>20)
+		if r.Acknowledged > 0 {
+			fmt.Fprintf(&b, ", %d readings acknowledged", r.Acknowledged)
+		}
+		b.WriteByte('\n')
 	}
 	if f.ClickHouse != nil {
 		b.WriteString(f.ClickHouse.text(f.Acked))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ type storedAt struct {
 // holds them, and returns the figures.
 func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, error) {
 	_, makerKey, _ := ed25519.GenerateKey(nil)
-	opts := loadgen.Options{URL: p.url, Devices: p.o.Devices, Batch: p.o.Batch, Clients: p.o.Clients, Admin: p.admin,
+	opts := loadgen.Options{URL: p.url, Endpoints: p.urls, Devices: p.o.Devices, Batch: p.o.Batch, Clients: p.o.Clients, Admin: p.admin,
 		Maker: client.Maker{ID: "bench-maker", Key: makerKey}, Rate: p.o.Rate}
 	p.logf("bench pipeline: registering %d devices, then signing %d readings ...", p.o.Devices, readings)
 	prepStart := time.Now()
@@ -44,6 +45,15 @@ func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, err
 		return nil, err
 	}
 	p.logf("bench pipeline: prepared in %.0f s", time.Since(prepStart).Seconds())
+	for i, url := range p.urls[1:] { // registered through the first
+		p.logf("bench pipeline: waiting for %s to know the fleet ...", p.ingestRoles[i+1])
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := load.WaitRegistered(wctx, url)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+	}
 	// The registrations went through the same topics: count from here.
 	var stored0 uint64
 	if err := p.conn.QueryRow(ctx, "SELECT count() FROM readings").Scan(&stored0); err != nil {
@@ -230,7 +240,7 @@ func (p *pipeline) figures(ctx context.Context, res loadgen.Result, sent time.Du
 		r.CPUSeconds = (CPU(r.PID) - r.cpu0).Seconds()
 		r.PeakRSSBytes = PeakRSS(r.PID)
 		allCPU += r.CPUSeconds
-		if name != "ingest" && name != "broker" && name != "clickhouse" { // validators and aggregator
+		if !strings.HasPrefix(name, "ingest") && name != "broker" && name != "clickhouse" { // validators and aggregator
 			pipelineCPU += r.CPUSeconds
 		}
 	}
@@ -242,6 +252,11 @@ func (p *pipeline) figures(ctx context.Context, res loadgen.Result, sent time.Du
 	reasons, err := chconn.Counts(ctx, p.conn, "SELECT reason, count() FROM readings WHERE status = 'rejected' AND startsWith(device_id, 'fleet-') GROUP BY reason")
 	if err != nil {
 		return nil, err
+	}
+	for i, name := range p.ingestRoles {
+		if i < len(res.PerEndpoint) {
+			p.roles[name].Acknowledged = res.PerEndpoint[i]
+		}
 	}
 	storedN := int64(valid + rejected)
 	fig := &PipelineFigures{Acked: res.Readings, Stored: storedN, Valid: int64(valid), Rejected: int64(rejected),

@@ -109,6 +109,8 @@ func benchPipeline(fs *flag.FlagSet, args []string) (func(context.Context, bench
 	fs.IntVar(&o.Batch, "batch", 100, "readings per request")
 	fs.IntVar(&o.Clients, "clients", 16, "concurrent HTTP clients")
 	fs.IntVar(&o.Validators, "validators", 1, "validator processes")
+	fs.IntVar(&o.Ingests, "ingests", 1, "ingest processes (replicas behind one address in a deployment): client c sends to ingest c mod N; with more than one the roles are ingest-1, ingest-2, ...")
+	fs.IntVar(&o.Partitions, "partitions", 0, "partitions of each topic (0: the roles' default, kafka.partitions); a validator with no partition to take idles")
 	fs.DurationVar(&o.Sample, "sample", 5*time.Second, "how often to print progress and sample each role's RSS")
 	fs.Float64Var(&o.MaxRate, "max-rate", 60_000, "without --rate or --count: readings per second of --duration to prepare (more than the pipeline can take)")
 	fs.StringVar(&o.Profiles, "profile", "", "directory to save a CPU profile of ingest, each validator and the aggregator in (ROLE.pprof, 10 s from the 5th second; go tool pprof FILE)")
@@ -117,6 +119,9 @@ func benchPipeline(fs *flag.FlagSet, args []string) (func(context.Context, bench
 	fs.DurationVar(&o.EpochLength, "epoch-length", 0, "the aggregator's epoch length and allowed lateness (0: its defaults), e.g. 5s to see epochs scored in the run; waits for them and prints how long scoring one took")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.Ingests < 1 {
+		return nil, fmt.Errorf("bench pipeline: --ingests %d: start at least one ingest", o.Ingests)
 	}
 	return func(ctx context.Context, e bench.Env) (fmt.Stringer, error) { return bench.Pipeline(ctx, e, o) }, nil
 }

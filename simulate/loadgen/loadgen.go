@@ -4,14 +4,11 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -53,6 +50,10 @@ type Options struct {
 	// POST: every 8 clients share one stream, so each stream has up to 8
 	// batches in flight, as a gateway's would.
 	GRPC bool
+	// Endpoints, when set, are the ingest endpoints HTTP clients send
+	// readings to, client c to Endpoints[c%len(Endpoints)] (replicas of one
+	// deployment); the maker and the devices are registered through URL.
+	Endpoints []string
 }
 
 // Load is a prepared load: devices registered, request bodies signed.
@@ -68,10 +69,6 @@ type Load struct {
 	once     bool
 	readings []int
 	sizes    []int // readings in each body
-}
-
-func newHTTP(clients int) *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 }
 
 // Readings is how many readings the load's bodies hold that ingest accepts
@@ -101,6 +98,9 @@ func Prepare(ctx context.Context, o Options) (*Load, error) {
 	}
 	if o.GRPC && (o.V1 || o.MQTT != "") {
 		return nil, errors.New("loadgen: over gRPC readings are in wire format v2, and not over MQTT too")
+	}
+	if len(o.Endpoints) > 0 && (o.GRPC || o.MQTT != "") {
+		return nil, errors.New("loadgen: endpoints are for HTTP; over MQTT or gRPC the load sends to one")
 	}
 	owner, err := crypto.GenerateKey()
 	if err != nil {
@@ -199,14 +199,6 @@ func (l *Load) sendStream(ctx context.Context, st *client.Stream, i int64) (int,
 	return http.StatusOK, res.Accepted, nil
 }
 
-// path is the endpoint of the load's wire format.
-func (l *Load) path() string {
-	if l.opts.V1 {
-		return "/v1/readings"
-	}
-	return "/v2/readings"
-}
-
 func deviceID(i int) string { return fmt.Sprintf("bench-%05d", i) }
 
 // register registers the devices, 16 at a time.
@@ -233,6 +225,7 @@ type Result struct {
 	P50, P99           time.Duration // latency of accepted requests
 	Acks               []Ack         // each accepted request, in the order answered
 	Sent               int64         // readings in the accepted requests, accepted or not
+	PerEndpoint        []int64       // readings accepted by each of Options.Endpoints (or URL alone), in order
 }
 
 // Ack is one accepted request: when it was answered (since the run
@@ -263,18 +256,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 		acks                          []Ack
 	)
 	if progress != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					progress(readings.Load())
-				}
-			}
-		}()
+		go everySecond(ctx, func() { progress(readings.Load()) })
 	}
 	var streams []*client.Stream
 	if l.opts.GRPC {
@@ -282,6 +264,8 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 		streams, closeStreams = l.streams(ctx)
 		defer closeStreams()
 	}
+	urls := l.opts.endpoints()
+	perEndpoint := make([]atomic.Int64, len(urls))
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for c := range l.opts.Clients {
@@ -293,7 +277,8 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 				mu.Unlock()
 			}()
 			body := func(i int64) []byte { return l.bodies[i%int64(len(l.bodies))] }
-			send := func(ctx context.Context, i int64) (int, int, error) { return l.post(ctx, body(i)) }
+			url := urls[c%len(urls)]
+			send := func(ctx context.Context, i int64) (int, int, error) { return l.post(ctx, url, body(i)) }
 			if l.opts.GRPC {
 				st := streams[c/8]
 				send = func(ctx context.Context, i int64) (int, int, error) { return l.sendStream(ctx, st, i) }
@@ -342,6 +327,7 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 							accepted = size
 						}
 						readings.Add(int64(accepted))
+						perEndpoint[c%len(urls)].Add(int64(accepted))
 						sent.Add(int64(size))
 						mu.Lock()
 						acks = append(acks, Ack{At: now.Sub(start), Readings: accepted})
@@ -363,30 +349,24 @@ func (l *Load) Run(ctx context.Context, requests int64, progress func(readings i
 	}
 	err := g.Wait()
 	res := Result{Readings: readings.Load(), Refused: refused.Load(), Elapsed: time.Since(start), Acks: acks, Sent: sent.Load()}
+	for i := range perEndpoint {
+		res.PerEndpoint = append(res.PerEndpoint, perEndpoint[i].Load())
+	}
 	res.Requests = int64(len(latencies))
 	res.P50, res.P99 = stats.Percentile(latencies, 50), stats.Percentile(latencies, 99)
 	return res, err
 }
 
-// post sends one body and returns the status and, for a fleet load, how
-// many readings ingest accepted.
-func (l *Load) post(ctx context.Context, body []byte) (int, int, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.opts.URL+l.path(), bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	resp, err := l.http.Do(req)
-	if err != nil {
-		return 0, 0, err
+// everySecond calls f every second until ctx ends.
+func everySecond(ctx context.Context, f func()) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
 	}
-	defer resp.Body.Close()
-	if !l.once || resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, 0, nil
-	}
-	var answer struct {
-		Accepted int `json:"accepted"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		return 0, 0, fmt.Errorf("loadgen: ingest's answer: %w", err)
-	}
-	return resp.StatusCode, answer.Accepted, nil
 }
