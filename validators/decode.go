@@ -58,6 +58,7 @@ var errNotV2 = errors.New("not a signed v2 record")
 // trusted reading or uplink (RawReading fields 1, 5, 6), or returns
 // errNotV2. Its byte slices alias b.
 func decodeV2(b []byte, raw *pb.RawReading) error {
+	d := new(decodedV2)
 	var v2 *pb.SignedReadingV2
 	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
@@ -69,7 +70,7 @@ func decodeV2(b []byte, raw *pb.RawReading) error {
 			raw.ReceivedAtMs = int64(v)
 		case num == 4 && typ == protowire.BytesType:
 			if v2 == nil {
-				v2 = &pb.SignedReadingV2{} // a repeated message field merges
+				v2 = &d.v2 // a repeated message field merges
 			}
 			return protowalk.Fields(bs, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
 				switch {
@@ -89,12 +90,21 @@ func decodeV2(b []byte, raw *pb.RawReading) error {
 	if err != nil {
 		return err
 	}
-	r := &pb.Reading{}
+	r := &d.reading
 	if err := decodeReading(v2.Reading, r); err != nil {
 		return err
 	}
-	raw.SignedV2, raw.Signed = v2, &pb.SignedReading{Reading: r, Signature: v2.Signature}
+	d.signed.Reading, d.signed.Signature = r, v2.Signature
+	raw.SignedV2, raw.Signed = v2, &d.signed
 	return nil
+}
+
+// decodedV2 is what decodeV2 makes of a record, in one allocation rather
+// than three (the validator's allocations were a sixth of its CPU).
+type decodedV2 struct {
+	v2      pb.SignedReadingV2
+	reading pb.Reading
+	signed  pb.SignedReading
 }
 
 // decodeReading merges an encoded Reading into r, as proto.Unmarshal does
