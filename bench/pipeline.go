@@ -165,8 +165,8 @@ type pipeline struct {
 	chCfg       chconn.Config // the database's, as its default user, with the stages' users
 	conn        driver.Conn
 	url         string   // the first ingest's: registrations and the API go here
-	urls        []string // every ingest's, and its role's name
-	ingestRoles []string
+	urls        []string // every ingest's, in order
+	ingestRoles []string // their roles' names, in the same order
 	admin       *ecdsa.PrivateKey
 	roles       map[string]*RoleFigures
 	metrics     map[string]string // each role's telemetry address

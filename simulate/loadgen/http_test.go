@@ -17,7 +17,7 @@ import (
 // on demand.)
 func TestWaitRegistered(t *testing.T) {
 	var asked atomic.Int64
-	known := atomic.Int64{} // devices the replica knows: fleet-000000 up to this
+	var known atomic.Int64 // the replica knows the devices numbered below this
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
 		var d int64
