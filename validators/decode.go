@@ -58,8 +58,7 @@ var errNotV2 = errors.New("not a signed v2 record")
 // trusted reading or uplink (RawReading fields 1, 5, 6), or returns
 // errNotV2. Its byte slices alias b.
 func decodeV2(b []byte, raw *pb.RawReading) error {
-	d := new(decodedV2)
-	var v2 *pb.SignedReadingV2
+	var d *decodedV2 // made with the signed reading: no other record needs it
 	err := protowalk.Fields(b, func(num protowire.Number, typ protowire.Type, v uint64, bs []byte) error {
 		switch {
 		case (num == 1 || num == 5 || num == 6) && typ == protowire.BytesType:
@@ -69,33 +68,32 @@ func decodeV2(b []byte, raw *pb.RawReading) error {
 		case num == 3 && typ == protowire.VarintType:
 			raw.ReceivedAtMs = int64(v)
 		case num == 4 && typ == protowire.BytesType:
-			if v2 == nil {
-				v2 = &d.v2 // a repeated message field merges
+			if d == nil {
+				d = new(decodedV2) // a repeated message field merges
 			}
 			return protowalk.Fields(bs, func(num protowire.Number, typ protowire.Type, _ uint64, bs []byte) error {
 				switch {
 				case num == 1 && typ == protowire.BytesType:
-					v2.Reading = bs
+					d.v2.Reading = bs
 				case num == 2 && typ == protowire.BytesType:
-					v2.Signature = bs
+					d.v2.Signature = bs
 				}
 				return nil
 			})
 		}
 		return nil
 	})
-	if err == nil && v2 == nil {
+	if err == nil && d == nil {
 		err = errNotV2
 	}
 	if err != nil {
 		return err
 	}
-	r := &d.reading
-	if err := decodeReading(v2.Reading, r); err != nil {
+	if err := decodeReading(d.v2.Reading, &d.reading); err != nil {
 		return err
 	}
-	d.signed.Reading, d.signed.Signature = r, v2.Signature
-	raw.SignedV2, raw.Signed = v2, &d.signed
+	d.signed.Reading, d.signed.Signature = &d.reading, d.v2.Signature
+	raw.SignedV2, raw.Signed = &d.v2, &d.signed
 	return nil
 }
 
