@@ -73,7 +73,7 @@ func TestPipeline(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	f, err := Pipeline(ctx, env(t), PipelineOptions{Count: 4000, Devices: 1000, Batch: 50, Clients: 4, Validators: 1, Sample: time.Second, ClickHouseSplit: true})
+	f, err := Pipeline(ctx, env(t), PipelineOptions{Count: 4000, Devices: 1000, Batch: 50, Clients: 4, Ingests: 1, Validators: 1, Sample: time.Second, ClickHouseSplit: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +266,14 @@ func TestIngestGRPC(t *testing.T) {
 // TestOptionsRefused: options that cannot run say so before anything starts.
 func TestOptionsRefused(t *testing.T) {
 	ctx := context.Background()
-	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 5, Batch: 1, Clients: 1, Validators: 1, Sample: time.Second}); err == nil {
+	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 5, Batch: 1, Clients: 1, Ingests: 1, Validators: 1, Sample: time.Second}); err == nil {
 		t.Error("a pipeline of 5 devices ran")
 	}
 	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 100, Batch: 1, Clients: 2, Ingests: 3, Validators: 1, Sample: time.Second}); err == nil {
 		t.Error("a pipeline of 3 ingests and 2 clients ran")
+	}
+	if _, err := Pipeline(ctx, env(t), PipelineOptions{Count: 10, Devices: 100, Batch: 1, Clients: 2, Validators: 1, Sample: time.Second}); err == nil {
+		t.Error("a pipeline without an ingest ran")
 	}
 	if _, err := API(ctx, env(t), APIOptions{Accounts: 10, Devices: 5, Clients: 1, Duration: time.Second}); err == nil {
 		t.Error("an API bench with fewer devices than accounts ran")

@@ -34,8 +34,8 @@ type PipelineOptions struct {
 	Clients    int
 	Validators int
 	// Ingests is how many ingest processes (replicas of one deployment)
-	// take the clients' requests, in turn (0: one); Partitions is each
-	// topic's partition count (0: the roles' default).
+	// take the clients' requests, in turn; Partitions is each topic's
+	// partition count (0: the roles' default).
 	Ingests, Partitions int
 	Sample              time.Duration // how often to print progress and sample each role's RSS
 	MaxRate             float64       // without Rate or Count: readings per second of Duration to prepare
@@ -145,17 +145,14 @@ func (o PipelineOptions) readings() (int, error) {
 	default:
 		n = int(o.MaxRate * o.Duration.Seconds())
 	}
-	if n <= 0 || o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || o.Validators < 1 || o.Sample <= 0 || o.Ingests < 0 || o.Partitions < 0 {
-		return 0, errors.New("bench pipeline: the duration or count, devices (at least 10), batch, clients, validators and sample must be positive (ingests and partitions too, when given)")
+	if n <= 0 || o.Devices < 10 || o.Batch < 1 || o.Clients < 1 || o.Ingests < 1 || o.Validators < 1 || o.Sample <= 0 || o.Partitions < 0 {
+		return 0, errors.New("bench pipeline: the duration or count, devices (at least 10), batch, clients, ingests, validators and sample must be positive, and partitions not negative")
 	}
-	if o.Clients < o.ingests() {
-		return 0, fmt.Errorf("bench pipeline: %d clients cannot keep %d ingests busy: use at least one client an ingest", o.Clients, o.ingests())
+	if o.Clients < o.Ingests {
+		return 0, fmt.Errorf("bench pipeline: %d clients cannot keep %d ingests busy: use at least one client an ingest", o.Clients, o.Ingests)
 	}
 	return n, nil
 }
-
-// ingests is how many ingest processes the bench starts.
-func (o PipelineOptions) ingests() int { return max(1, o.Ingests) }
 
 // pipeline is the running stack of a pipeline bench.
 type pipeline struct {
@@ -164,8 +161,7 @@ type pipeline struct {
 	ch          *chserver.Server
 	chCfg       chconn.Config // the database's, as its default user, with the stages' users
 	conn        driver.Conn
-	url         string   // the first ingest's: registrations and the API go here
-	urls        []string // every ingest's, in order
+	urls        []string // every ingest's, in order (registrations go to the first)
 	ingestRoles []string // their roles' names, in the same order
 	admin       *ecdsa.PrivateKey
 	roles       map[string]*RoleFigures
@@ -258,9 +254,9 @@ func (p *pipeline) startAll(ctx context.Context) error {
 	if p.o.Partitions > 0 {
 		partitions = []string{"--kafka.partitions", strconv.Itoa(p.o.Partitions)}
 	}
-	for i := range p.o.ingests() {
+	for i := range p.o.Ingests {
 		name := "ingest" // one ingest keeps the name scripts read
-		if p.o.ingests() > 1 {
+		if p.o.Ingests > 1 {
 			name += "-" + strconv.Itoa(i+1)
 		}
 		url, ing, err := p.ingest(ctx, brokers, chain.Address(p.admin).Hex(), append(p.telemetry(name), partitions...)...)
@@ -270,7 +266,6 @@ func (p *pipeline) startAll(ctx context.Context) error {
 		p.urls, p.ingestRoles = append(p.urls, url), append(p.ingestRoles, name)
 		p.roles[name] = &RoleFigures{PID: ing.PID()}
 	}
-	p.url = p.urls[0]
 	common := append([]string{"--log.level", "warn", "--kafka.brokers", brokers, "--kafka.topicPrefix", "bench."}, partitions...)
 	for i := range p.o.Validators {
 		name := "validate-" + strconv.Itoa(i+1)

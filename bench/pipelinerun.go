@@ -34,7 +34,7 @@ type storedAt struct {
 // holds them, and returns the figures.
 func (p *pipeline) run(ctx context.Context, readings int) (*PipelineFigures, error) {
 	_, makerKey, _ := ed25519.GenerateKey(nil)
-	opts := loadgen.Options{URL: p.url, Endpoints: p.urls, Devices: p.o.Devices, Batch: p.o.Batch, Clients: p.o.Clients, Admin: p.admin,
+	opts := loadgen.Options{URL: p.urls[0], Endpoints: p.urls, Devices: p.o.Devices, Batch: p.o.Batch, Clients: p.o.Clients, Admin: p.admin,
 		Maker: client.Maker{ID: "bench-maker", Key: makerKey}, Rate: p.o.Rate}
 	p.logf("bench pipeline: registering %d devices, then signing %d readings ...", p.o.Devices, readings)
 	prepStart := time.Now()

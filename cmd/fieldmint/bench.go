@@ -120,9 +120,6 @@ func benchPipeline(fs *flag.FlagSet, args []string) (func(context.Context, bench
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if o.Ingests < 1 {
-		return nil, fmt.Errorf("bench pipeline: --ingests %d: start at least one ingest", o.Ingests)
-	}
 	return func(ctx context.Context, e bench.Env) (fmt.Stringer, error) { return bench.Pipeline(ctx, e, o) }, nil
 }
 
