@@ -58,7 +58,6 @@ type Config struct {
 	ProduceTimeout time.Duration `yaml:"produceTimeout" help:"how long a request waits for Kafka's acknowledgement before answering 503"`
 	MaxInFlight    int           `yaml:"maxInFlight" help:"most readings waiting for Kafka's acknowledgement at once; a request beyond it gets 429 and Retry-After"`
 	Verifiers      int           `yaml:"verifiers" help:"signature verifications run at once, each over every request's signatures waiting for one (0: half the cores, at least one); fewer verify more per CPU-second, more reach a higher peak rate"`
-	SpareVerifiers int           `yaml:"spareVerifiers" help:"verifications besides those, each on a thread at the operating system's idle priority (Linux's SCHED_IDLE): they verify waiting requests on CPU no other process wants, and take none from the rest (0: none)"`
 	ClientRate     float64       `yaml:"clientRate" help:"requests per second one client address may make, on average (0: no limit)"`
 	ClientBurst    int           `yaml:"clientBurst" help:"requests one client address may make at once"`
 	DeviceRate     float64       `yaml:"deviceRate" help:"readings per second one device may send, on average (0: no limit)"`
@@ -85,7 +84,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000, SpareVerifiers: 1,
+	return Config{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20, MaxBatch: 1000, ProduceTimeout: 10 * time.Second, MaxInFlight: 100_000,
 		ClientRate: 1000, ClientBurst: 2000, DeviceRate: 10, DeviceBurst: 1000,
 		MQTTMaxConnections: 100_000, MQTTPasswordMaxAge: 5 * time.Minute, MQTTConnectDeadline: 10 * time.Second, GRPCWindow: 32,
 		Network: "fieldmint", ChangeMaxAge: 10 * time.Minute, ChangeMaxFuture: time.Minute, MinMoveInterval: 24 * time.Hour}
@@ -122,8 +121,8 @@ func (c Config) Validate() error {
 	if _, err := parseNetworkServers(c.NetworkServers); err != nil {
 		return err
 	}
-	if c.Verifiers < 0 || c.SpareVerifiers < 0 {
-		return errors.New("ingest: verifiers must be 0 (half the cores) or more, and spareVerifiers 0 (none) or more")
+	if c.Verifiers < 0 {
+		return errors.New("ingest: verifiers must be 0 (half the cores) or more")
 	}
 	if c.MaxInFlight < c.MaxBatch {
 		return errors.New("ingest: maxInFlight must be at least maxBatch, or a full batch could never be admitted")
@@ -202,10 +201,6 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer s.reg.Close()
 	defer s.closeRegistrar()
-	if err := s.signatures.StartSpare(s.cfg.SpareVerifiers); err != nil {
-		s.log.Warn("ingest: no spare verifications; set ingest.spareVerifiers to 0 to silence this", "err", err)
-	}
-	defer s.signatures.Close()
 	if err := s.reg.Sync(ctx); err != nil {
 		return err
 	}

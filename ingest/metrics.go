@@ -56,14 +56,12 @@ func (m metrics) countGRPC(ctx context.Context, rpc, code string) {
 // observeSignatures exports the verifier's counts: signatures by outcome,
 // verifications and the requests' batches in them (batches over
 // verifications is how many a verification merged: ingest.verifiers tunes
-// it), the verifications run on spare CPU (ingest.spareVerifiers), and the
-// bad share its chunks are sized by, until unregistered.
+// it), and the bad share its chunks are sized by, until unregistered.
 func (m metrics) observeSignatures(v *pb.Verifier) metric.Registration {
 	meter := telemetry.Meter()
 	signatures, _ := meter.Int64ObservableCounter("fieldmint.ingest.signatures", metric.WithDescription("reading signatures verified, by outcome (valid, bad)"))
 	verifications, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.verifications", metric.WithDescription("signature verifications run, each over one or more requests' batches"))
 	batches, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.batches", metric.WithDescription("requests' batches of signatures verified (over verifications: batches a verification merged)"))
-	spare, _ := meter.Int64ObservableCounter("fieldmint.ingest.signature.spare_verifications", metric.WithDescription("of the verifications, those run at idle priority on spare CPU (ingest.spareVerifiers)"))
 	share, _ := meter.Float64ObservableGauge("fieldmint.ingest.signature.bad_share", metric.WithDescription("recent share of signatures that did not verify, which sizes the verifier's chunks"))
 	valid, bad := metric.WithAttributes(attribute.String("outcome", "valid")), metric.WithAttributes(attribute.String("outcome", "bad"))
 	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
@@ -72,10 +70,9 @@ func (m metrics) observeSignatures(v *pb.Verifier) metric.Registration {
 		o.ObserveInt64(signatures, st.Bad, bad)
 		o.ObserveInt64(verifications, st.Verifications)
 		o.ObserveInt64(batches, st.Batches)
-		o.ObserveInt64(spare, st.Spare)
 		o.ObserveFloat64(share, st.BadShare)
 		return nil
-	}, signatures, verifications, batches, spare, share)
+	}, signatures, verifications, batches, share)
 	if err != nil {
 		return nil
 	}

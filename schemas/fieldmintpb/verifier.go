@@ -34,14 +34,8 @@ type Verifier struct {
 	slots  chan struct{} // a token per verification running
 	mu     sync.Mutex
 	queue  []*verifyJob // batches waiting, oldest first
-	// Spare verifications (StartSpare): work waits while every slot is
-	// taken (a token, never blocking), and quit stops them.
-	work      chan struct{}
-	quit      chan struct{}
-	closeOnce sync.Once
-	spare     sync.WaitGroup
 	// What Stats reports.
-	verifications, batches, signatures, bad, spared atomic.Int64
+	verifications, batches, signatures, bad atomic.Int64
 }
 
 // VerifierStats counts a Verifier's work since it was made.
@@ -51,13 +45,12 @@ type VerifierStats struct {
 	Signatures    int64   // signatures verified
 	Bad           int64   // of those, the ones that did not verify
 	BadShare      float64 // the recent share of bad signatures the chunks are sized by
-	Spare         int64   // of the verifications, those run on spare CPU (StartSpare)
 }
 
 // Stats returns the counts so far.
 func (v *Verifier) Stats() VerifierStats {
 	return VerifierStats{Verifications: v.verifications.Load(), Batches: v.batches.Load(), Signatures: v.signatures.Load(),
-		Bad: v.bad.Load(), BadShare: float64(v.badPPM.Load()) / 1e6, Spare: v.spared.Load()}
+		Bad: v.bad.Load(), BadShare: float64(v.badPPM.Load()) / 1e6}
 }
 
 // NewVerifier returns a Verifier that runs at most parallel verifications
@@ -67,7 +60,7 @@ func NewVerifier(parallel int) *Verifier {
 	if parallel <= 0 {
 		parallel = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	return &Verifier{slots: make(chan struct{}, parallel), work: make(chan struct{}, 1), quit: make(chan struct{})}
+	return &Verifier{slots: make(chan struct{}, parallel)}
 }
 
 const (
@@ -96,12 +89,6 @@ func (v *Verifier) Verify(msgs, sigs [][]byte, keys []*Key) (bool, []bool) {
 	v.mu.Lock()
 	v.queue = append(v.queue, j)
 	v.mu.Unlock()
-	if len(v.slots) == cap(v.slots) {
-		select { // for a spare verification, if any runs
-		case v.work <- struct{}{}:
-		default:
-		}
-	}
 	for {
 		select {
 		case <-j.done:
